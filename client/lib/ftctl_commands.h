@@ -1,0 +1,69 @@
+// ftctl's verbs, one function each, over a FinetuneService stub. Each prints its result on the
+// console and returns the process exit code (see rpc_errors.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ft/v1/job.pb.h"
+#include "lib/cancel_token.h"
+#include "lib/ftd_calls.h"
+#include "lib/spec_flags.h"
+
+namespace ft::client {
+
+// Where a command writes.
+struct Console {
+  std::ostream* out = &std::cout;
+  std::ostream* err = &std::cerr;
+  bool live = false;  // stdout is a terminal: `watch` draws a progress line redrawn in place
+  std::function<int()> terminal_width = [] { return 80; };
+};
+
+enum class OutputFormat { kTable, kJson };
+
+struct SubmitArgs {
+  SpecFlags flags;
+  std::string spec_file;   // -f: a JobSpec in protobuf JSON ("-": stdin); flags override it
+  std::string request_id;  // empty: a random one
+  std::string cwd;         // relative dataset paths are resolved against it
+  bool watch = false;      // follow the job after submitting it
+};
+
+struct ListArgs {
+  std::vector<ft::v1::JobState> states;  // empty: all
+  uint32_t limit = 100;                  // 0: all
+  OutputFormat output = OutputFormat::kTable;
+};
+
+struct GetArgs {
+  std::string job_id;
+  OutputFormat output = OutputFormat::kTable;
+};
+
+struct CancelArgs {
+  std::string job_id;
+  std::string reason;
+};
+
+struct WatchArgs {
+  std::string job_id;
+  uint64_t after_seq = 0;
+};
+
+// Prints the new job's id (alone on its line); with `watch`, then follows it like RunWatch.
+int RunSubmit(const FtdConnection& ftd, const SubmitArgs& args, const Console& console,
+              CancelToken* token);
+int RunList(const FtdConnection& ftd, const ListArgs& args, const Console& console);
+int RunGet(const FtdConnection& ftd, const GetArgs& args, const Console& console);
+// Prints "<id> <new state>".
+int RunCancel(const FtdConnection& ftd, const CancelArgs& args, const Console& console);
+// Follows the job to its end and prints a final summary. 0 only when it SUCCEEDED; 1 FAILED,
+// 4 CANCELLED, 130 when interrupted (the job goes on).
+int RunWatch(const FtdConnection& ftd, const WatchArgs& args, const Console& console,
+             CancelToken* token);
+
+}  // namespace ft::client

@@ -1,0 +1,91 @@
+#include "lib/watch_display.h"
+
+#include <optional>
+
+#include "lib/event_format.h"
+#include "lib/progress_bar.h"
+
+namespace ft::client {
+namespace {
+
+class PlainDisplay final : public WatchDisplay {
+ public:
+  explicit PlainDisplay(std::ostream& out) : out_(out) {}
+  void OnEvent(const ft::v1::JobEvent& event) override {
+    out_ << FormatEventLine(event) << std::endl;
+  }
+  void Note(std::ostream& stream, const std::string& line) override {
+    out_.flush();
+    stream << line << std::endl;
+  }
+  void Close() override { out_.flush(); }
+
+ private:
+  std::ostream& out_;
+};
+
+class LiveDisplay final : public WatchDisplay {
+ public:
+  LiveDisplay(std::ostream& out, std::function<int()> terminal_width)
+      : out_(out), terminal_width_(std::move(terminal_width)) {}
+
+  void OnEvent(const ft::v1::JobEvent& event) override {
+    switch (event.kind_case()) {
+      case ft::v1::JobEvent::kProgress:
+        progress_ = event.progress();
+        Redraw();
+        return;
+      case ft::v1::JobEvent::kEvaluation:
+        if (event.evaluation().split() == "validation") {
+          val_accuracy_ = event.evaluation().accuracy();
+        }
+        break;
+      default:
+        break;
+    }
+    PrintAbove(out_, FormatEventLine(event));
+  }
+
+  void Note(std::ostream& stream, const std::string& line) override { PrintAbove(stream, line); }
+
+  void Close() override {
+    if (bar_shown_) out_ << '\n';
+    bar_shown_ = false;
+    out_.flush();
+  }
+
+ private:
+  static constexpr const char* kClearLine = "\r\033[K";
+
+  void PrintAbove(std::ostream& stream, const std::string& line) {
+    if (bar_shown_) out_ << kClearLine << std::flush;
+    bar_shown_ = false;
+    stream << line << '\n' << std::flush;
+    if (progress_) Redraw();
+  }
+
+  void Redraw() {
+    out_ << kClearLine << RenderProgressBar(*progress_, val_accuracy_, terminal_width_())
+         << std::flush;
+    bar_shown_ = true;
+  }
+
+  std::ostream& out_;
+  const std::function<int()> terminal_width_;
+  std::optional<ft::v1::TrainingProgress> progress_;
+  std::optional<double> val_accuracy_;
+  bool bar_shown_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<WatchDisplay> MakePlainDisplay(std::ostream& out) {
+  return std::make_unique<PlainDisplay>(out);
+}
+
+std::unique_ptr<WatchDisplay> MakeLiveDisplay(std::ostream& out,
+                                              std::function<int()> terminal_width) {
+  return std::make_unique<LiveDisplay>(out, std::move(terminal_width));
+}
+
+}  // namespace ft::client

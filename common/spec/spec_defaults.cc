@@ -1,0 +1,38 @@
+#include "spec/spec_defaults.h"
+
+#include <filesystem>
+
+#include "spec/spec_limits.h"
+
+namespace ft::spec {
+namespace {
+
+std::string Absolute(const std::string& path, const std::string& base_dir) {
+  if (path.empty()) return path;
+  std::filesystem::path p(path);
+  if (p.is_absolute()) return p.lexically_normal().string();
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+}  // namespace
+
+ft::v1::JobSpec WithDefaults(ft::v1::JobSpec spec, const std::string& base_dir) {
+  if (spec.optimizer().empty()) spec.set_optimizer("adamw");
+  if (spec.precision().empty()) spec.set_precision("fp32");
+  if (spec.learning_rate() == 0) spec.set_learning_rate(kDefaultScratchLearningRate);
+  if (spec.max_seq_length() == 0) spec.set_max_seq_length(kDefaultMaxSeqLength);
+  if (spec.log_every_steps() == 0) spec.set_log_every_steps(kDefaultLogEverySteps);
+
+  ft::v1::DatasetSpec* dataset = spec.mutable_dataset();
+  if (dataset->text_column().empty()) dataset->set_text_column("text");
+  if (dataset->label_column().empty()) dataset->set_label_column("label");
+  if (dataset->validation().empty() && dataset->validation_fraction() == 0) {
+    dataset->set_validation_fraction(kDefaultValidationFraction);
+  }
+  dataset->set_train(Absolute(dataset->train(), base_dir));
+  dataset->set_validation(Absolute(dataset->validation(), base_dir));
+  dataset->set_test(Absolute(dataset->test(), base_dir));
+  return spec;
+}
+
+}  // namespace ft::spec

@@ -1,0 +1,22 @@
+// Documented bounds on JobSpec fields. Shared by validation, ftctl's help and the README.
+#pragma once
+
+#include <cstdint>
+
+namespace ft::spec {
+
+inline constexpr uint32_t kMaxMicroBatchSize = 4096;
+inline constexpr uint32_t kMaxAccumulationSteps = 65536;
+inline constexpr uint32_t kMaxEpochs = 1000;
+inline constexpr uint32_t kMaxSeqLength = 8192;
+inline constexpr double kMaxLearningRate = 10.0;
+inline constexpr uint32_t kMaxLogEverySteps = 1000000;
+inline constexpr uint32_t kMaxWarmupSteps = 10000000;
+
+// Defaults for fields left at zero / empty.
+inline constexpr double kDefaultScratchLearningRate = 1e-3;
+inline constexpr uint32_t kDefaultMaxSeqLength = 256;
+inline constexpr uint32_t kDefaultLogEverySteps = 10;
+inline constexpr double kDefaultValidationFraction = 0.1;
+
+}  // namespace ft::spec

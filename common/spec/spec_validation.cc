@@ -1,0 +1,142 @@
+#include "spec/spec_validation.h"
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "data/dataset.h"
+#include "models/model_catalog.h"
+#include "spec/spec_limits.h"
+
+namespace ft::spec {
+namespace {
+
+// Collects every problem so that one answer names all of them; the first problem's code wins.
+class Problems {
+ public:
+  void Add(absl::StatusCode code, std::string message) {
+    if (messages_.empty()) code_ = code;
+    messages_.push_back(std::move(message));
+  }
+  void Invalid(std::string message) { Add(absl::StatusCode::kInvalidArgument, std::move(message)); }
+  absl::Status ToStatus() const {
+    if (messages_.empty()) return absl::OkStatus();
+    return absl::Status(code_, absl::StrJoin(messages_, "; "));
+  }
+
+ private:
+  absl::StatusCode code_ = absl::StatusCode::kOk;
+  std::vector<std::string> messages_;
+};
+
+void CheckRange(Problems& problems, const char* field, uint64_t value, uint64_t min,
+                uint64_t max) {
+  if (value < min || value > max) {
+    problems.Invalid(absl::StrCat("spec.", field, ": must be ", min, "..", max, ", got ", value));
+  }
+}
+
+void CheckReal(Problems& problems, const char* field, double value, double min, double max,
+               bool min_exclusive) {
+  const bool below = min_exclusive ? !(value > min) : !(value >= min);
+  if (!std::isfinite(value) || below || value > max) {
+    problems.Invalid(absl::StrCat("spec.", field, ": must be a finite number in ",
+                                  min_exclusive ? "(" : "[", min, ", ", max, "], got ", value));
+  }
+}
+
+void CheckModel(Problems& problems, const std::string& model) {
+  if (model.empty()) {
+    problems.Invalid(absl::StrCat("spec.model: required (one of ", models::ScratchModelNames(),
+                                  ")"));
+  } else if (!models::FindScratchModel(model)) {
+    problems.Invalid(absl::StrCat("spec.model: unknown model '", model,
+                                  "'; this version trains ", models::ScratchModelNames()));
+  }
+}
+
+// Checks one dataset file: it exists, has the right kind, and offers the named columns.
+void CheckDatasetFile(Problems& problems, const char* field, const ft::v1::DatasetSpec& dataset,
+                      const std::string& path) {
+  data::DatasetSource source;
+  source.path = path;
+  source.format = data::ParseFormat(dataset.format());
+  source.text_column = dataset.text_column();
+  source.label_column = dataset.label_column();
+  const std::string where = absl::StrCat("spec.dataset.", field, " (", path, ")");
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (!std::filesystem::exists(status)) {
+    problems.Add(absl::StatusCode::kNotFound, absl::StrCat(where, ": no such file or directory"));
+    return;
+  }
+  try {
+    const data::DatasetHeader header = data::ReadHeader(source);
+    for (const std::string* column : {&dataset.text_column(), &dataset.label_column()}) {
+      bool found = false;
+      for (const std::string& name : header.columns) found = found || name == *column;
+      if (!found) {
+        problems.Invalid(absl::StrCat(where, ": no column '", *column, "' (columns: ",
+                                      absl::StrJoin(header.columns, ", "), ")"));
+      }
+    }
+  } catch (const data::DataError& e) {
+    problems.Invalid(absl::StrCat(where, ": ", e.what()));
+  }
+}
+
+void CheckDataset(Problems& problems, const ft::v1::DatasetSpec& dataset) {
+  if (!dataset.format().empty() && !data::ParseFormat(dataset.format())) {
+    problems.Invalid(absl::StrCat("spec.dataset.format: unknown format '", dataset.format(),
+                                  "' (expected csv, tsv, jsonl or aclimdb, or empty to infer)"));
+    return;
+  }
+  if (dataset.train().empty()) {
+    problems.Invalid("spec.dataset.train: required (a CSV, TSV, JSONL file or aclImdb folder)");
+  } else {
+    CheckDatasetFile(problems, "train", dataset, dataset.train());
+  }
+  if (!dataset.validation().empty()) {
+    CheckDatasetFile(problems, "validation", dataset, dataset.validation());
+  } else {
+    CheckReal(problems, "dataset.validation_fraction", dataset.validation_fraction(), 0, 0.9,
+              /*min_exclusive=*/true);
+  }
+  if (!dataset.test().empty()) CheckDatasetFile(problems, "test", dataset, dataset.test());
+}
+
+}  // namespace
+
+absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
+  Problems problems;
+  CheckModel(problems, spec.model());
+  CheckRange(problems, "micro_batch_size", spec.micro_batch_size(), 1, kMaxMicroBatchSize);
+  CheckRange(problems, "accumulation_steps", spec.accumulation_steps(), 1,
+             kMaxAccumulationSteps);
+  CheckRange(problems, "epochs", spec.epochs(), 1, kMaxEpochs);
+  CheckRange(problems, "max_seq_length", spec.max_seq_length(), 1, kMaxSeqLength);
+  CheckRange(problems, "log_every_steps", spec.log_every_steps(), 1, kMaxLogEverySteps);
+  CheckRange(problems, "warmup_steps", spec.warmup_steps(), 0, kMaxWarmupSteps);
+  CheckReal(problems, "learning_rate", spec.learning_rate(), 0, kMaxLearningRate,
+            /*min_exclusive=*/true);
+  CheckReal(problems, "weight_decay", spec.weight_decay(), 0, 1, /*min_exclusive=*/false);
+  CheckReal(problems, "max_grad_norm", spec.max_grad_norm(), 0, 1e6, /*min_exclusive=*/false);
+  if (spec.optimizer() != "adamw" && spec.optimizer() != "sgd") {
+    problems.Invalid(absl::StrCat("spec.optimizer: unknown optimizer '", spec.optimizer(),
+                                  "' (expected adamw or sgd)"));
+  }
+  if (spec.precision() != "fp32") {
+    problems.Invalid(absl::StrCat("spec.precision: '", spec.precision(),
+                                  "' is not supported yet (expected fp32)"));
+  }
+  if (spec.display_name().size() > 200) {
+    problems.Invalid("spec.display_name: at most 200 bytes");
+  }
+  CheckDataset(problems, spec.dataset());
+  return problems.ToStatus();
+}
+
+}  // namespace ft::spec

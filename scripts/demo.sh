@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 (as root): install, build, start ftd, submit the demo
+# finetuning job and watch it live until it ends with its validation and test accuracy.
+#
+#   bash scripts/demo.sh                 # the demo job (see README)
+#   TRAIN=my.csv TEST=my_test.csv bash scripts/demo.sh   # any CSV with text,label columns
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+
+DATA=${DATA:-$(cd .. && pwd)/shared/data}
+TRAIN=${TRAIN:-$DATA/trec/train.csv}
+TEST=${TEST:-$DATA/trec/test.csv}
+HOME_DIR=${FT_HOME:-$PWD/.ftd-demo}
+PORT=${PORT:-50051}
+METRICS_PORT=${METRICS_PORT:-9464}
+if [[ ! -f "$TRAIN" ]]; then
+  echo "demo: training file $TRAIN not found (set TRAIN=path/to/file.csv)" >&2
+  exit 2
+fi
+
+build/bin/ftd --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
+  --home "$HOME_DIR" --port-file "$HOME_DIR.ports" >"$HOME_DIR.log" 2>&1 &
+FTD_PID=$!
+trap 'kill $FTD_PID 2>/dev/null; wait $FTD_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [[ -s "$HOME_DIR.ports" ]] && break; sleep 0.1; done
+echo "ftd is up (pid $FTD_PID): API 127.0.0.1:$PORT, metrics http://127.0.0.1:$METRICS_PORT/metrics, log $HOME_DIR.log"
+
+test_args=()
+[[ -n "$TEST" && -f "$TEST" ]] && test_args=(--test "$TEST")
+export FT_SERVER="127.0.0.1:$PORT"
+build/bin/ftctl submit --model "${MODEL:-scratch:bloom-small}" --train "$TRAIN" "${test_args[@]}" \
+  --micro-batch-size "${MICRO_BATCH:-16}" --accumulation-steps "${ACCUMULATION:-2}" \
+  --epochs "${EPOCHS:-3}" --lr "${LR:-0.001}" --max-seq-length "${MAX_SEQ_LENGTH:-64}" \
+  --log-every-steps 10 --seed 1 --name "demo" --watch

@@ -1,0 +1,33 @@
+// gRPC adapter for the internal WorkerService (leases, heartbeats, event reports).
+#pragma once
+
+#include "ft/v1/worker_service.grpc.pb.h"
+#include "metrics/server_metrics.h"
+#include "sched/job_manager.h"
+
+namespace ft::api {
+
+class WorkerServiceImpl final : public ft::v1::WorkerService::CallbackService {
+ public:
+  WorkerServiceImpl(sched::JobManager* manager, metrics::ServerMetrics* metrics)
+      : manager_(manager), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* AcquireJob(grpc::CallbackServerContext* context,
+                                       const ft::v1::AcquireJobRequest* request,
+                                       ft::v1::AcquireJobResponse* response) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
+                                      const ft::v1::HeartbeatRequest* request,
+                                      ft::v1::HeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* ReportEvents(grpc::CallbackServerContext* context,
+                                         const ft::v1::ReportEventsRequest* request,
+                                         ft::v1::HeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* CompleteJob(grpc::CallbackServerContext* context,
+                                        const ft::v1::CompleteJobRequest* request,
+                                        ft::v1::CompleteJobResponse* response) override;
+
+ private:
+  sched::JobManager* manager_;
+  metrics::ServerMetrics* metrics_;
+};
+
+}  // namespace ft::api

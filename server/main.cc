@@ -1,0 +1,116 @@
+// ftd: the finetuning job daemon.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "ftd_server.h"
+#include "spdlog/spdlog.h"
+#include "util/logging.h"
+
+namespace {
+
+std::string DefaultHome() {
+  if (const char* home = std::getenv("FT_HOME"); home != nullptr && *home != '\0') return home;
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.ftd";
+  }
+  return "/var/lib/ftd";
+}
+
+// ftworker beside this executable.
+std::string DefaultWorkerBinary() {
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "ftworker";
+  return (self.parent_path() / "ftworker").string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ft::FtdOptions options;
+  options.home = DefaultHome();
+  options.worker_binary = DefaultWorkerBinary();
+  ft::LoggingOptions logging;
+  logging.name = "ftd";
+  double metrics_grace_seconds = 60;
+  double lease_timeout_seconds = 15;
+  std::string port_file;
+
+  CLI::App app{"ftd: the finetuning job daemon. Stores, queues and runs finetuning jobs on local "
+               "ftworker processes; serves the ft.v1.FinetuneService gRPC API and Prometheus "
+               "metrics."};
+  app.add_option("--listen", options.listen, "gRPC API address HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen,
+                 "Prometheus /metrics address HOST:PORT")
+      ->capture_default_str();
+  app.add_option("--home", options.home,
+                 "state folder: ftd.db, jobs/<id>/, workers/*.log (default: $FT_HOME, else "
+                 "$HOME/.ftd)")
+      ->capture_default_str();
+  app.add_option("--worker-binary", options.worker_binary, "ftworker executable")
+      ->capture_default_str();
+  app.add_option("--local-workers", options.local_workers,
+                 "ftworker processes to start (0: none, only remote workers)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
+  app.add_option("--worker-threads", options.worker_threads,
+                 "intra-op threads per local worker (0: all cores)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  app.add_option("--metrics-grace-seconds", metrics_grace_seconds,
+                 "keep a finished job's metrics series this long")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  app.add_option("--lease-timeout-seconds", lease_timeout_seconds,
+                 "re-queue a job whose worker sent no heartbeat for this long")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--max-queued-jobs", options.max_queued_jobs, "refuse submissions beyond this")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  app.add_option("--port-file", port_file,
+                 "once serving, write '<api port> <metrics port>' to this file (for scripts)");
+  app.add_option("--log-level", logging.level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  app.add_flag("--log-json", logging.json, "log one JSON object per line");
+  CLI11_PARSE(app, argc, argv);
+  options.metrics_grace = absl::Seconds(metrics_grace_seconds);
+  options.lease_timeout = absl::Seconds(lease_timeout_seconds);
+
+  if (absl::Status status = ft::SetUpLogging(logging); !status.ok()) {
+    std::cerr << "ftd: " << status.message() << "\n";
+    return 2;
+  }
+
+  // Signals are taken synchronously by this thread (sigwait), never by a handler; block them
+  // before any other thread starts so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<ft::FtdServer>> server = ft::FtdServer::Create(options);
+  if (!server.ok()) {
+    spdlog::error("ftd cannot start: {}", std::string(server.status().message()));
+    return 1;
+  }
+  if (!port_file.empty()) {
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << (*server)->port() << " " << (*server)->metrics_port() << "\n";
+    std::filesystem::rename(tmp, port_file);
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received signal {}", sig);
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,431 @@
+#include "sched/job_manager.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "spdlog/spdlog.h"
+#include "spec/spec_defaults.h"
+#include "spec/spec_validation.h"
+#include "util/status_macros.h"
+#include "util/time_util.h"
+
+namespace ft::sched {
+
+using ft::v1::Job;
+using ft::v1::JobEvent;
+using ft::v1::JobState;
+
+bool IsFinal(JobState state) {
+  return state == ft::v1::SUCCEEDED || state == ft::v1::FAILED || state == ft::v1::CANCELLED;
+}
+
+absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions options,
+                                                               store::JobStore* store,
+                                                               EventHub* hub, Clock* clock,
+                                                               JobObserver* observer,
+                                                               WorkerKiller* killer) {
+  if (options.home.empty()) return absl::InvalidArgumentError("job manager: home is required");
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(options.home) / "jobs", error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", options.home, "/jobs: ", error.message()));
+  }
+  if (options.base_dir.empty()) options.base_dir = std::filesystem::current_path().string();
+  return std::unique_ptr<JobManager>(
+      new JobManager(std::move(options), store, hub, clock, observer, killer));
+}
+
+JobManager::JobManager(JobManagerOptions options, store::JobStore* store, EventHub* hub,
+                       Clock* clock, JobObserver* observer, WorkerKiller* killer)
+    : options_(std::move(options)),
+      store_(store),
+      hub_(hub),
+      clock_(clock),
+      observer_(observer),
+      killer_(killer) {}
+
+JobEvent JobManager::NewEvent(uint32_t attempt) {
+  JobEvent event;
+  *event.mutable_time() = ToProtoTime(clock_->Now());
+  event.set_attempt(attempt);
+  return event;
+}
+
+void JobManager::AfterChange(const Job& job, const std::vector<JobEvent>& events,
+                             std::optional<JobState> from,
+                             const std::vector<double>& step_seconds) {
+  const bool ended = from && *from != job.state() && IsFinal(job.state());
+  // The job folder's event log is complete before any watcher learns that the job ended.
+  if (ended) WriteEventLog(job);
+  hub_->Publish(job.id(), events);
+  if (observer_ != nullptr) {
+    if (!events.empty() || !step_seconds.empty()) observer_->OnJobEvents(job, events, step_seconds);
+    if (from && *from != job.state()) observer_->OnJobStateChanged(job, *from);
+  }
+  if (ended) hub_->Forget(job.id());
+}
+
+absl::StatusOr<Job> JobManager::Transition(const std::string& job_id,
+                                           const std::vector<JobState>& from, JobState to,
+                                           const std::string& reason,
+                                           const std::function<void(Job&)>& extra) {
+  JobState previous = ft::v1::JOB_STATE_UNSPECIFIED;
+  std::vector<JobEvent> events;
+  FT_ASSIGN_OR_RETURN(
+      Job job, store_->UpdateJob(
+                   job_id,
+                   [&](Job& job, std::vector<JobEvent>& new_events) -> absl::Status {
+                     previous = job.state();
+                     if (std::find(from.begin(), from.end(), previous) == from.end()) {
+                       return absl::FailedPreconditionError(
+                           absl::StrCat("job ", job_id, " is ", JobState_Name(previous)));
+                     }
+                     job.set_state(to);
+                     if (extra) extra(job);
+                     if (IsFinal(to)) *job.mutable_end_time() = ToProtoTime(clock_->Now());
+                     JobEvent event = NewEvent(job.attempt());
+                     event.mutable_state_change()->set_from(previous);
+                     event.mutable_state_change()->set_to(to);
+                     event.mutable_state_change()->set_reason(reason);
+                     new_events.push_back(std::move(event));
+                     return absl::OkStatus();
+                   },
+                   &events));
+  spdlog::info("{} {} -> {}: {}", job_id, JobState_Name(previous), JobState_Name(to), reason);
+  AfterChange(job, events, previous, {});
+  return job;
+}
+
+absl::Status JobManager::RecoverAfterRestart() {
+  FT_ASSIGN_OR_RETURN(std::vector<Job> jobs,
+                      store_->JobsInStates({ft::v1::RUNNING, ft::v1::CANCELLING}, INT32_MAX));
+  for (const Job& job : jobs) {
+    absl::StatusOr<Job> result;
+    if (job.state() == ft::v1::CANCELLING) {
+      result = Transition(job.id(), {ft::v1::CANCELLING}, ft::v1::CANCELLED,
+                          "ftd restarted while the job was being cancelled");
+    } else {
+      result = Transition(
+          job.id(), {ft::v1::RUNNING}, ft::v1::QUEUED,
+          absl::StrCat("ftd restarted while attempt ", job.attempt(), " was running on worker ",
+                       job.worker_id(), "; re-queued as attempt ", job.attempt() + 1),
+          [](Job& j) {
+            j.set_attempt(j.attempt() + 1);
+            j.clear_worker_id();
+          });
+    }
+    if (!result.ok()) return result.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<store::CreateJobResult> JobManager::Submit(ft::v1::JobSpec spec,
+                                                          const std::string& request_id) {
+  if (request_id.size() > 256) {
+    return absl::InvalidArgumentError("request_id: at most 256 bytes");
+  }
+  spec = spec::WithDefaults(std::move(spec), options_.base_dir);
+  FT_RETURN_IF_ERROR(spec::ValidateSpec(spec));
+  FT_ASSIGN_OR_RETURN(auto counts, store_->CountByState());
+  // Checked only when a job is about to be created (init runs only then), so that a retry whose
+  // first attempt filled the queue still gets its job back.
+  const bool queue_full = counts[ft::v1::QUEUED] >= options_.max_queued_jobs;
+  FT_ASSIGN_OR_RETURN(
+      store::CreateJobResult result,
+      store_->CreateJob(request_id, [&](Job& job, std::vector<JobEvent>& events) -> absl::Status {
+        if (queue_full) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "the queue is full (", options_.max_queued_jobs, " jobs waiting); retry later"));
+        }
+        *job.mutable_spec() = spec;
+        job.set_state(ft::v1::QUEUED);
+        job.set_attempt(1);
+        *job.mutable_create_time() = ToProtoTime(clock_->Now());
+        job.set_output_dir((std::filesystem::path(options_.home) / "jobs" / job.id()).string());
+        JobEvent event = NewEvent(1);
+        event.mutable_state_change()->set_from(ft::v1::JOB_STATE_UNSPECIFIED);
+        event.mutable_state_change()->set_to(ft::v1::QUEUED);
+        event.mutable_state_change()->set_reason("submitted");
+        events.push_back(std::move(event));
+        return absl::OkStatus();
+      }));
+  if (result.created) {
+    spdlog::info("{} submitted: model {}, train {}, micro-batch {} x {} steps", result.job.id(),
+                 spec.model(), spec.dataset().train(), spec.micro_batch_size(),
+                 spec.accumulation_steps());
+    hub_->Publish(result.job.id(), result.events);
+    if (observer_ != nullptr) observer_->OnJobSubmitted(result.job);
+  }
+  return result;
+}
+
+absl::StatusOr<Job> JobManager::Get(const std::string& job_id) { return store_->GetJob(job_id); }
+
+absl::StatusOr<store::JobPage> JobManager::List(const std::vector<JobState>& states,
+                                                int page_size, const std::string& page_token) {
+  if (page_size < 0 || page_size > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: must be 0..1000, got ", page_size));
+  }
+  return store_->ListJobs(states, page_size == 0 ? 100 : page_size, page_token);
+}
+
+absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id, const std::string& reason) {
+  const std::string why = reason.empty() ? "cancelled by request" : reason;
+  // Not between an Acquire's RUNNING transition and its lease: the cancel would find no lease to
+  // flag and the worker would never hear of it.
+  absl::MutexLock acquire_lock(&acquire_mu_);
+  FT_ASSIGN_OR_RETURN(Job job, store_->GetJob(job_id));
+  if (IsFinal(job.state())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " has already ended (", JobState_Name(job.state()), ")"));
+  }
+  if (job.state() == ft::v1::CANCELLING) return job;
+  absl::StatusOr<Job> result =
+      Transition(job_id, {ft::v1::QUEUED}, ft::v1::CANCELLED, why,
+                 [&](Job& j) { j.set_error(why); });
+  if (result.ok() || !absl::IsFailedPrecondition(result.status())) return result;
+  // Not queued any more: a worker holds it.
+  result = Transition(job_id, {ft::v1::RUNNING}, ft::v1::CANCELLING, why,
+                      [&](Job& j) { j.set_error(why); });
+  if (!result.ok()) {
+    // It ended meanwhile, or was already CANCELLING.
+    FT_ASSIGN_OR_RETURN(Job now, store_->GetJob(job_id));
+    if (now.state() == ft::v1::CANCELLING) return now;
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " has already ended (", JobState_Name(now.state()), ")"));
+  }
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, lease] : leases_) {
+    if (lease.job_id == job_id && !lease.cancel_requested_at) {
+      lease.cancel_requested_at = clock_->Now();
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<std::optional<Lease>> JobManager::Acquire(const std::string& worker_id) {
+  if (worker_id.empty()) return absl::InvalidArgumentError("worker_id: required");
+  absl::MutexLock acquire_lock(&acquire_mu_);
+  FT_ASSIGN_OR_RETURN(std::vector<Job> queued, store_->JobsInStates({ft::v1::QUEUED}, 1));
+  if (queued.empty()) return std::optional<Lease>();
+  const std::string& job_id = queued.front().id();
+  FT_ASSIGN_OR_RETURN(
+      Job job, Transition(job_id, {ft::v1::QUEUED}, ft::v1::RUNNING,
+                          absl::StrCat("attempt ", queued.front().attempt(), " started on worker ",
+                                       worker_id),
+                          [&](Job& j) {
+                            j.set_worker_id(worker_id);
+                            j.clear_error();
+                            *j.mutable_start_time() = ToProtoTime(clock_->Now());
+                          }));
+  Lease lease;
+  lease.job = job;
+  absl::MutexLock lock(&mu_);
+  lease.lease_id = absl::StrFormat("lease-%d-%016x", next_lease_++, absl::Uniform<uint64_t>(absl::BitGen()));
+  leases_[lease.lease_id] = LeaseState{job.id(), worker_id, clock_->Now(), std::nullopt, false};
+  return std::optional<Lease>(std::move(lease));
+}
+
+absl::StatusOr<JobManager::LeaseState> JobManager::FindLease(const std::string& lease_id,
+                                                             const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end() || it->second.job_id != job_id) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "lease ", lease_id, " for ", job_id, " is unknown or expired; abandon the job"));
+  }
+  it->second.last_heartbeat = clock_->Now();
+  return it->second;
+}
+
+void JobManager::DropLease(const std::string& lease_id) {
+  absl::MutexLock lock(&mu_);
+  leases_.erase(lease_id);
+}
+
+absl::StatusOr<bool> JobManager::Heartbeat(const std::string& lease_id,
+                                           const std::string& job_id) {
+  FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
+  return lease.cancel_requested_at.has_value();
+}
+
+absl::StatusOr<bool> JobManager::Report(const std::string& lease_id, const std::string& job_id,
+                                        std::vector<JobEvent> events,
+                                        const std::vector<double>& step_seconds) {
+  FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
+  std::vector<JobEvent> stored;
+  FT_ASSIGN_OR_RETURN(
+      Job job,
+      store_->UpdateJob(
+          job_id,
+          [&](Job& job, std::vector<JobEvent>& new_events) -> absl::Status {
+            if (job.state() != ft::v1::RUNNING && job.state() != ft::v1::CANCELLING) {
+              return absl::FailedPreconditionError(
+                  absl::StrCat("job ", job_id, " is ", JobState_Name(job.state())));
+            }
+            for (JobEvent& event : events) {
+              if (event.kind_case() == JobEvent::kStateChange ||
+                  event.kind_case() == JobEvent::KIND_NOT_SET) {
+                return absl::InvalidArgumentError(
+                    "events: workers report progress, evaluations and log lines only");
+              }
+              JobEvent e = NewEvent(job.attempt());
+              if (event.has_time()) *e.mutable_time() = event.time();
+              switch (event.kind_case()) {
+                case JobEvent::kProgress:
+                  *e.mutable_progress() = event.progress();
+                  *job.mutable_progress() = event.progress();
+                  break;
+                case JobEvent::kEvaluation: {
+                  *e.mutable_evaluation() = event.evaluation();
+                  bool replaced = false;
+                  for (auto& evaluation : *job.mutable_evaluations()) {
+                    if (evaluation.split() == event.evaluation().split()) {
+                      evaluation = event.evaluation();
+                      replaced = true;
+                    }
+                  }
+                  if (!replaced) *job.add_evaluations() = event.evaluation();
+                  break;
+                }
+                default:
+                  *e.mutable_log() = event.log();
+                  break;
+              }
+              new_events.push_back(std::move(e));
+            }
+            return absl::OkStatus();
+          },
+          &stored));
+  AfterChange(job, stored, std::nullopt, step_seconds);
+  return lease.cancel_requested_at.has_value();
+}
+
+absl::Status JobManager::Complete(const std::string& lease_id, const std::string& job_id,
+                                  JobState final_state, const std::string& error) {
+  if (!IsFinal(final_state)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "final_state: must be SUCCEEDED, FAILED or CANCELLED, got ", JobState_Name(final_state)));
+  }
+  FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
+  DropLease(lease_id);
+  std::string reason;
+  switch (final_state) {
+    case ft::v1::SUCCEEDED:
+      reason = "training finished";
+      break;
+    case ft::v1::CANCELLED:
+      reason = "the worker stopped the job";
+      break;
+    default:
+      reason = absl::StrCat("training failed: ", error);
+  }
+  absl::StatusOr<Job> job = Transition(job_id, {ft::v1::RUNNING, ft::v1::CANCELLING}, final_state,
+                                       reason, [&](Job& j) {
+                                         if (final_state == ft::v1::FAILED) j.set_error(error);
+                                         if (final_state == ft::v1::SUCCEEDED) j.clear_error();
+                                       });
+  return job.status();
+}
+
+void JobManager::EndLostLease(const LeaseState& lease, const std::string& reason, bool requeue) {
+  absl::StatusOr<Job> result =
+      Transition(lease.job_id, {ft::v1::CANCELLING}, ft::v1::CANCELLED, reason);
+  if (result.ok()) return;
+  if (requeue) {
+    result = Transition(lease.job_id, {ft::v1::RUNNING}, ft::v1::QUEUED,
+                        absl::StrCat(reason, "; re-queued"), [](Job& j) {
+                          j.set_attempt(j.attempt() + 1);
+                          j.clear_worker_id();
+                        });
+  } else {
+    result = Transition(lease.job_id, {ft::v1::RUNNING}, ft::v1::FAILED, reason,
+                        [&](Job& j) { j.set_error(reason); });
+  }
+  if (!result.ok() && !absl::IsFailedPrecondition(result.status())) {
+    spdlog::error("{}: could not end lost lease: {}", lease.job_id, result.status().ToString());
+  }
+}
+
+void JobManager::OnWorkerExited(const std::string& worker_id, const std::string& description) {
+  std::vector<LeaseState> lost;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = leases_.begin(); it != leases_.end();) {
+      if (it->second.worker_id == worker_id) {
+        lost.push_back(it->second);
+        it = leases_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const LeaseState& lease : lost) {
+    EndLostLease(lease, absl::StrCat("worker ", worker_id, " ", description), /*requeue=*/false);
+  }
+}
+
+void JobManager::Tick() {
+  const absl::Time now = clock_->Now();
+  std::vector<LeaseState> expired;
+  std::vector<std::string> to_kill;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = leases_.begin(); it != leases_.end();) {
+      LeaseState& lease = it->second;
+      if (now - lease.last_heartbeat > options_.lease_timeout) {
+        expired.push_back(lease);
+        it = leases_.erase(it);
+        continue;
+      }
+      if (lease.cancel_requested_at && !lease.kill_sent &&
+          now - *lease.cancel_requested_at > options_.cancel_grace) {
+        lease.kill_sent = true;
+        to_kill.push_back(lease.worker_id);
+      }
+      ++it;
+    }
+  }
+  for (const LeaseState& lease : expired) {
+    EndLostLease(lease,
+                 absl::StrCat("lease of worker ", lease.worker_id, " expired (no heartbeat for ",
+                              absl::FormatDuration(now - lease.last_heartbeat), ")"),
+                 /*requeue=*/true);
+  }
+  for (const std::string& worker_id : to_kill) {
+    if (killer_ != nullptr && killer_->KillWorker(worker_id)) {
+      spdlog::warn("worker {} ignored a cancel for {}; killed it", worker_id,
+                   absl::FormatDuration(options_.cancel_grace));
+    }
+  }
+}
+
+int JobManager::active_leases() {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(leases_.size());
+}
+
+void JobManager::WriteEventLog(const Job& job) {
+  // The job folder gets the full event log as JSON lines once the job has ended.
+  absl::StatusOr<std::vector<JobEvent>> events = store_->ReadEvents(job.id(), 0, INT32_MAX);
+  if (!events.ok()) return;
+  std::error_code error;
+  std::filesystem::create_directories(job.output_dir(), error);
+  std::ofstream out(std::filesystem::path(job.output_dir()) / "events.jsonl");
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  for (const JobEvent& event : *events) {
+    std::string line;
+    if (google::protobuf::util::MessageToJsonString(event, &line, options).ok()) {
+      out << line << '\n';
+    }
+  }
+}
+
+}  // namespace ft::sched

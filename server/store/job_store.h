@@ -1,0 +1,81 @@
+// Durable jobs and their event logs in SQLite. Knows nothing of the state machine: callers
+// mutate a job and append events inside one transaction, and the store assigns event sequence
+// numbers. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "ft/v1/event.pb.h"
+#include "ft/v1/job.pb.h"
+#include "store/sqlite_db.h"
+
+namespace ft::store {
+
+// Changes a job in place and may append events (their job_id and seq are assigned by the store).
+// Returning an error rolls the whole change back.
+using JobMutation =
+    std::function<absl::Status(ft::v1::Job& job, std::vector<ft::v1::JobEvent>& new_events)>;
+
+struct CreateJobResult {
+  ft::v1::Job job;
+  std::vector<ft::v1::JobEvent> events;  // as stored
+  bool created = false;                  // false: request_id matched an existing job
+};
+
+struct JobPage {
+  std::vector<ft::v1::Job> jobs;
+  std::string next_page_token;
+};
+
+class JobStore {
+ public:
+  // Opens or creates `path`, migrating older schemas.
+  static absl::StatusOr<std::unique_ptr<JobStore>> Open(const std::string& path);
+
+  // Creates a job with a fresh id ("job-N") and lets `init` fill it. When `request_id` is not
+  // empty and a job already carries it, returns that job unchanged (created = false).
+  absl::StatusOr<CreateJobResult> CreateJob(const std::string& request_id,
+                                            const JobMutation& init);
+
+  // Reads, mutates and writes back one job atomically. NOT_FOUND for an unknown id.
+  absl::StatusOr<ft::v1::Job> UpdateJob(const std::string& job_id, const JobMutation& mutate,
+                                        std::vector<ft::v1::JobEvent>* stored_events = nullptr);
+
+  absl::StatusOr<ft::v1::Job> GetJob(const std::string& job_id);
+
+  // Newest first. `page_token` is opaque (from a previous page); INVALID_ARGUMENT when malformed.
+  absl::StatusOr<JobPage> ListJobs(const std::vector<ft::v1::JobState>& states, int page_size,
+                                   const std::string& page_token);
+
+  // Jobs in one of `states`, oldest first (queue order).
+  absl::StatusOr<std::vector<ft::v1::Job>> JobsInStates(
+      const std::vector<ft::v1::JobState>& states, int limit);
+
+  // Events with seq > after_seq, in order, at most `limit`.
+  absl::StatusOr<std::vector<ft::v1::JobEvent>> ReadEvents(const std::string& job_id,
+                                                           uint64_t after_seq, int limit);
+
+  absl::StatusOr<std::map<ft::v1::JobState, int64_t>> CountByState();
+
+ private:
+  explicit JobStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  absl::StatusOr<std::optional<ft::v1::Job>> LoadLocked(const std::string& column,
+                                                        const std::string& value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SaveLocked(const ft::v1::Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::JobEvent>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ft::store

@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""End to end: the real ftd with a real ftworker, driven by ftctl and by a Python grpcio client,
+scraped over HTTP and by a real Prometheus server (Debian's package)."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+BIN = os.environ.get("FT_BIN_DIR", "build/bin")
+SRC = os.environ.get("FT_SOURCE_DIR", ".")
+DATA = os.environ.get("FT_SHARED_DATA", "../shared/data")
+sys.path.insert(0, os.environ.get("FT_PY_STUBS", "build/tests/e2e/py"))
+sys.path.insert(0, os.path.join(SRC, "client", "python"))
+
+import grpc  # noqa: E402
+import ft_client  # noqa: E402
+from ft.v1 import finetune_service_pb2_grpc as service_grpc  # noqa: E402
+from ft.v1 import job_pb2  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def training_csv(tmp):
+    """Real data when ../shared/data is here (SMS spam), else a generated toy set."""
+    real = os.path.join(DATA, "sms_spam", "sms_spam.csv")
+    if os.path.exists(real):
+        return real, True
+    path = os.path.join(tmp, "toy.csv")
+    with open(path, "w") as f:
+        f.write("text,label\n")
+        for i in range(200):
+            f.write("{} movie number {},{}\n".format("great" if i % 2 else "awful", i, i % 2))
+    return path, False
+
+
+class EndToEndTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="ft-e2e-")
+        cls.home = os.path.join(cls.tmp, "home")
+        port_file = os.path.join(cls.tmp, "ports")
+        cls.log = open(os.path.join(cls.tmp, "ftd.log"), "w")
+        cls.ftd = subprocess.Popen(
+            [os.path.join(BIN, "ftd"), "--listen", "127.0.0.1:0", "--metrics-listen",
+             "127.0.0.1:0", "--home", cls.home, "--port-file", port_file,
+             "--worker-threads", "1", "--metrics-grace-seconds", "300"],
+            stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+        def read_ports():
+            if not os.path.exists(port_file):
+                return None
+            with open(port_file) as f:
+                return f.read().split()
+
+        ports = wait_until(read_ports, 20, "ftd to start")
+        cls.port, cls.metrics_port = int(ports[0]), int(ports[1])
+        cls.server = "127.0.0.1:{}".format(cls.port)
+        cls.csv, cls.real_data = training_csv(cls.tmp)
+        cls.prometheus = None
+
+    @classmethod
+    def tearDownClass(cls):
+        for proc in (cls.prometheus, cls.ftd):
+            if proc is not None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        cls.log.close()
+        if not os.environ.get("FT_KEEP_TEST_DIRS"):
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def ftctl(self, *args, check=True):
+        result = subprocess.run([os.path.join(BIN, "ftctl"), "--server", self.server, *args],
+                                capture_output=True, text=True, timeout=100)
+        if check:
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        return result
+
+    def test_1_ftctl_submit_watch_get_list(self):
+        if not self.real_data:
+            print("note: ../shared/data absent; ftctl runs on a generated toy CSV")
+        result = self.ftctl("submit", "--model", "scratch:bloom-tiny", "--train", self.csv,
+                            "--micro-batch-size", "8", "--accumulation-steps", "2",
+                            "--epochs", "1", "--max-steps", "12", "--max-seq-length", "96",
+                            "--log-every-steps", "3", "--eval-every-steps", "6",
+                            "--max-eval-examples", "200", "--watch")
+        job_id = result.stdout.splitlines()[0].strip()
+        self.assertTrue(job_id.startswith("job-"), result.stdout)
+        self.assertIn("SUCCEEDED", result.stdout)
+        self.assertIn("step 12/12", result.stdout)
+        job = json.loads(self.ftctl("get", job_id, "-o", "json").stdout)
+        self.assertEqual(job["state"], "SUCCEEDED")
+        self.assertEqual(job["spec"]["micro_batch_size"], 8)
+        listed = self.ftctl("list").stdout
+        self.assertIn(job_id, listed)
+        # An invalid submit exits non-zero with the field named, and costs nothing else.
+        bad = self.ftctl("submit", "--model", "scratch:bloom-tiny", "--train", self.csv,
+                         "--micro-batch-size", "0", check=False)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("micro_batch_size", bad.stderr)
+
+    def test_2_python_grpc_client_submits_and_watches(self):
+        with grpc.insecure_channel(self.server) as channel:
+            stub = service_grpc.FinetuneServiceStub(channel)
+            spec = job_pb2.JobSpec(
+                model="scratch:bloom-tiny", dataset=job_pb2.DatasetSpec(train=self.csv),
+                micro_batch_size=4, accumulation_steps=2, epochs=1, max_steps=5,
+                max_seq_length=64, log_every_steps=1, max_eval_examples=100)
+            job = ft_client.submit(stub, spec, request_id="py-e2e-1")
+            again = ft_client.submit(stub, spec, request_id="py-e2e-1")
+            self.assertEqual(job.id, again.id)
+            events = list(ft_client.watch(stub, job.id))
+            self.assertEqual([e.seq for e in events], list(range(1, len(events) + 1)))
+            self.assertEqual(events[-1].state_change.to, job_pb2.SUCCEEDED)
+            self.assertEqual(sum(1 for e in events if e.WhichOneof("kind") == "progress"), 5)
+            # The example client script runs too.
+            env = dict(os.environ, PYTHONPATH=os.environ.get("FT_PY_STUBS", ""))
+            run = subprocess.run(
+                ["/usr/bin/python3", os.path.join(SRC, "client", "python", "ft_client.py"),
+                 "--server", self.server, "--train", self.csv, "--max-steps", "3"],
+                capture_output=True, text=True, timeout=100, env=env)
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            self.assertIn("final state SUCCEEDED", run.stdout)
+
+    def test_3_metrics_over_http_and_real_prometheus(self):
+        url = "http://127.0.0.1:{}/metrics".format(self.metrics_port)
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        for needle in ['ft_jobs_submitted_total', 'ft_jobs{state="succeeded"}',
+                       'ft_rpc_requests_total{code="OK",method="SubmitJob"}',
+                       'ft_job_training_loss{job_id="job-1"}',
+                       'ft_job_accuracy_ratio{job_id="job-1",split="validation"}',
+                       'ft_optimizer_step_duration_seconds_bucket', 'ft_queue_depth']:
+            self.assertIn(needle, text)
+
+        prom_port = free_port()
+        config = os.path.join(self.tmp, "prometheus.yml")
+        with open(config, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                    "  - job_name: ftd\n    static_configs:\n"
+                    "      - targets: ['127.0.0.1:{}']\n".format(self.metrics_port))
+        type(self).prometheus = subprocess.Popen(
+            ["prometheus", "--config.file", config, "--storage.tsdb.path",
+             os.path.join(self.tmp, "tsdb"), "--web.listen-address",
+             "127.0.0.1:{}".format(prom_port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def query(expr):
+            q = urllib.parse.urlencode({"query": expr})
+            try:
+                body = urllib.request.urlopen(
+                    "http://127.0.0.1:{}/api/v1/query?{}".format(prom_port, q), timeout=5).read()
+            except OSError:
+                return None
+            result = json.loads(body)["data"]["result"]
+            return result or None
+
+        up = wait_until(lambda: query('up{job="ftd"} == 1'), 60, "Prometheus to scrape ftd")
+        self.assertEqual(up[0]["value"][1], "1")
+        submitted = wait_until(lambda: query("ft_jobs_submitted_total"), 30, "ft series")
+        self.assertGreaterEqual(float(submitted[0]["value"][1]), 2)
+        loss = query('ft_job_training_loss{job_id="job-1"}')
+        self.assertIsNotNone(loss)
+        self.assertGreater(float(loss[0]["value"][1]), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

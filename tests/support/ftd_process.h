@@ -1,0 +1,89 @@
+// Test support: runs the real ftd (with its real ftworker children) as a child process in its
+// own process group, on free ports, and talks to it over real gRPC.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ft/v1/finetune_service.grpc.pb.h"
+
+namespace ft::testing {
+
+// A fresh, empty folder under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct FtdProcessOptions {
+  std::string home;  // required
+  int local_workers = 1;
+  std::vector<std::string> extra_args;
+};
+
+class FtdProcess {
+ public:
+  explicit FtdProcess(FtdProcessOptions options);
+  ~FtdProcess();  // kills the whole process group
+
+  // Starts ftd and waits until it serves (port file written). Fails the test on timeout.
+  void Start();
+  // Sends `sig` to ftd alone (its workers die through PDEATHSIG) and reaps it.
+  void Kill(int sig);
+  // Kills the whole process group with SIGKILL and reaps ftd.
+  void KillGroup();
+
+  pid_t pid() const { return pid_; }
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }
+  std::string address() const;
+  ft::v1::FinetuneService::Stub& stub() { return *stub_; }
+  // ftd's own log (stdout+stderr), for failure messages.
+  std::string Log() const;
+  // Pids of ftd's direct children (the local workers).
+  std::vector<pid_t> ChildPids() const;
+
+ private:
+  FtdProcessOptions options_;
+  pid_t pid_ = 0;
+  int port_ = 0;
+  int metrics_port_ = 0;
+  std::unique_ptr<ft::v1::FinetuneService::Stub> stub_;
+};
+
+// Path of a built executable (FT_BIN_DIR/name).
+std::string BinaryPath(const std::string& name);
+// Shared data root, or "" when ../shared/data is absent.
+std::string SharedDataDir();
+
+// Writes a small, learnable sentiment CSV (`text,label`) with n rows: positive rows use positive
+// words, negative rows negative ones, so a tiny model learns it in a few steps.
+void WriteToyCsv(const std::string& path, int rows, uint64_t seed);
+
+// A spec for scratch:bloom-tiny on `train_csv` with bounded steps.
+ft::v1::JobSpec TinySpec(const std::string& train_csv, uint32_t max_steps);
+
+// Unary call helpers with a 10 s deadline.
+grpc::Status Submit(FtdProcess& ftd, const ft::v1::JobSpec& spec, const std::string& request_id,
+                    ft::v1::SubmitJobResponse* response);
+ft::v1::Job GetJob(FtdProcess& ftd, const std::string& job_id);
+// Polls GetJob until `done(job)` or the timeout; returns the last job seen.
+ft::v1::Job WaitFor(FtdProcess& ftd, const std::string& job_id,
+                    const std::function<bool(const ft::v1::Job&)>& done,
+                    std::chrono::seconds timeout = std::chrono::seconds(60));
+// Reads the WatchJob stream to its end (or the timeout) and returns every event.
+std::vector<ft::v1::JobEvent> WatchAll(FtdProcess& ftd, const std::string& job_id,
+                                       uint64_t after_seq = 0,
+                                       std::chrono::seconds timeout = std::chrono::seconds(90),
+                                       grpc::Status* final_status = nullptr);
+
+}  // namespace ft::testing

@@ -1,0 +1,474 @@
+// ftctl's verbs against an in-process fake FinetuneService.
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "ft/v1/finetune_service.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "lib/ftctl_commands.h"
+#include "lib/job_follower.h"
+#include "lib/rpc_errors.h"
+
+namespace ft::client {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// One WatchJob call's behaviour: send the events up to `until_seq`, then end with `status`.
+struct WatchStep {
+  uint64_t until_seq;
+  grpc::Status status;
+};
+
+class FakeFinetuneService final : public ft::v1::FinetuneService::Service {
+ public:
+  grpc::Status SubmitJob(grpc::ServerContext*, const ft::v1::SubmitJobRequest* request,
+                         ft::v1::SubmitJobResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    submits_.push_back(*request);
+    if (submit_failures_ > 0) {
+      --submit_failures_;
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "try again");
+    }
+    if (request->spec().micro_batch_size() == 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "spec.micro_batch_size: must be 1..4096, got 0");
+    }
+    for (const auto& [id, job] : jobs_) {
+      if (job.request_id() == request->request_id()) {
+        *response->mutable_job() = job;
+        response->set_created(false);
+        return grpc::Status::OK;
+      }
+    }
+    ft::v1::Job& job = AddJobLocked(ft::v1::QUEUED);
+    *job.mutable_spec() = request->spec();
+    job.set_request_id(request->request_id());
+    *response->mutable_job() = job;
+    response->set_created(true);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetJob(grpc::ServerContext*, const ft::v1::GetJobRequest* request,
+                      ft::v1::Job* response) override {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(request->job_id());
+    if (it == jobs_.end()) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no job");
+    *response = it->second;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListJobs(grpc::ServerContext*, const ft::v1::ListJobsRequest* request,
+                        ft::v1::ListJobsResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    list_page_sizes_.push_back(request->page_size());
+    // Newest first; at most 2 per page, to exercise paging.
+    std::vector<const ft::v1::Job*> all;
+    for (auto it = jobs_.rbegin(); it != jobs_.rend(); ++it) all.push_back(&it->second);
+    const size_t start = request->page_token().empty() ? 0 : std::stoul(request->page_token());
+    const size_t end = std::min(all.size(), start + std::min<size_t>(request->page_size(), 2));
+    for (size_t i = start; i < end; ++i) *response->add_jobs() = *all[i];
+    if (end < all.size()) response->set_next_page_token(std::to_string(end));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status CancelJob(grpc::ServerContext*, const ft::v1::CancelJobRequest* request,
+                         ft::v1::Job* response) override {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(request->job_id());
+    if (it == jobs_.end()) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no job");
+    if (it->second.state() == ft::v1::CANCELLED) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "already ended");
+    }
+    it->second.set_state(ft::v1::CANCELLED);
+    it->second.set_error(request->reason());
+    *response = it->second;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status WatchJob(grpc::ServerContext* context, const ft::v1::WatchJobRequest* request,
+                        grpc::ServerWriter<ft::v1::JobEvent>* writer) override {
+    std::vector<ft::v1::JobEvent> to_send;
+    grpc::Status end = grpc::Status::OK;
+    bool block = false;
+    {
+      absl::MutexLock lock(&mu_);
+      watch_after_seqs_.push_back(request->after_seq());
+      const size_t call = watch_after_seqs_.size() - 1;
+      uint64_t until = UINT64_MAX;
+      if (call < watch_steps_.size()) {
+        until = watch_steps_[call].until_seq;
+        end = watch_steps_[call].status;
+      }
+      block = block_watch_;
+      const uint64_t after = replay_everything_ ? 0 : request->after_seq();
+      for (const auto& event : events_) {
+        if (event.seq() > after && event.seq() <= until) to_send.push_back(event);
+      }
+    }
+    for (const auto& event : to_send) {
+      writer->Write(event);
+      if (event.has_state_change()) {
+        absl::MutexLock lock(&mu_);
+        jobs_[event.job_id()].set_state(event.state_change().to());
+      }
+    }
+    while (block && !context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+    return end;
+  }
+
+  // Test set-up and inspection.
+  ft::v1::Job& AddJob(ft::v1::JobState state) {
+    absl::MutexLock lock(&mu_);
+    return AddJobLocked(state);
+  }
+  void SetEvents(std::vector<ft::v1::JobEvent> events) {
+    absl::MutexLock lock(&mu_);
+    events_ = std::move(events);
+    jobs_[events_.front().job_id()].set_last_event_seq(events_.back().seq());
+  }
+  void SetWatchSteps(std::vector<WatchStep> steps) {
+    absl::MutexLock lock(&mu_);
+    watch_steps_ = std::move(steps);
+  }
+  void SetSubmitFailures(int n) {
+    absl::MutexLock lock(&mu_);
+    submit_failures_ = n;
+  }
+  void SetReplayEverything(bool replay) {
+    absl::MutexLock lock(&mu_);
+    replay_everything_ = replay;
+  }
+  void SetBlockWatch(bool block) {
+    absl::MutexLock lock(&mu_);
+    block_watch_ = block;
+  }
+  std::vector<ft::v1::SubmitJobRequest> submits() {
+    absl::MutexLock lock(&mu_);
+    return submits_;
+  }
+  std::vector<uint64_t> watch_after_seqs() {
+    absl::MutexLock lock(&mu_);
+    return watch_after_seqs_;
+  }
+  std::vector<uint32_t> list_page_sizes() {
+    absl::MutexLock lock(&mu_);
+    return list_page_sizes_;
+  }
+
+ private:
+  ft::v1::Job& AddJobLocked(ft::v1::JobState state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const std::string id = "job-" + std::to_string(jobs_.size() + 1);
+    ft::v1::Job& job = jobs_[id];
+    job.set_id(id);
+    job.set_state(state);
+    job.set_attempt(1);
+    job.mutable_spec()->set_model("scratch:bloom-tiny");
+    return job;
+  }
+
+  absl::Mutex mu_;
+  std::map<std::string, ft::v1::Job> jobs_ ABSL_GUARDED_BY(mu_);  // "job-N" sorts by N below 10
+  std::vector<ft::v1::SubmitJobRequest> submits_ ABSL_GUARDED_BY(mu_);
+  int submit_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<ft::v1::JobEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<WatchStep> watch_steps_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> watch_after_seqs_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> list_page_sizes_ ABSL_GUARDED_BY(mu_);
+  bool replay_everything_ ABSL_GUARDED_BY(mu_) = false;
+  bool block_watch_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+ft::v1::JobEvent State(uint64_t seq, ft::v1::JobState from, ft::v1::JobState to,
+                       const std::string& reason = "") {
+  ft::v1::JobEvent event;
+  event.set_job_id("job-1");
+  event.set_seq(seq);
+  event.mutable_state_change()->set_from(from);
+  event.mutable_state_change()->set_to(to);
+  event.mutable_state_change()->set_reason(reason);
+  return event;
+}
+
+ft::v1::JobEvent Progress(uint64_t seq, uint64_t step) {
+  ft::v1::JobEvent event;
+  event.set_job_id("job-1");
+  event.set_seq(seq);
+  event.mutable_progress()->set_step(step);
+  event.mutable_progress()->set_total_steps(20);
+  return event;
+}
+
+ft::v1::JobEvent Eval(uint64_t seq, const std::string& split, double accuracy) {
+  ft::v1::JobEvent event;
+  event.set_job_id("job-1");
+  event.set_seq(seq);
+  event.mutable_evaluation()->set_split(split);
+  event.mutable_evaluation()->set_accuracy(accuracy);
+  event.mutable_evaluation()->set_examples(10);
+  return event;
+}
+
+// A job's whole life: submitted, started, two progress reports, an evaluation, then `final`.
+std::vector<ft::v1::JobEvent> Life(ft::v1::JobState final) {
+  return {State(1, ft::v1::JOB_STATE_UNSPECIFIED, ft::v1::QUEUED, "submitted"),
+          State(2, ft::v1::QUEUED, ft::v1::RUNNING, "attempt 1 started on worker local-0"),
+          Progress(3, 10),
+          Progress(4, 20),
+          Eval(5, "validation", 0.8),
+          State(6, ft::v1::RUNNING, final, "done")};
+}
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+    stub_ = ft::v1::FinetuneService::NewStub(channel_);
+    ftd_.stub = stub_.get();
+    ftd_.server = "in-process";
+    ftd_.timeout = absl::Seconds(5);
+    console_.out = &out_;
+    console_.err = &err_;
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  SubmitArgs Submit() {
+    SubmitArgs args;
+    args.flags.model = "scratch:bloom-tiny";
+    args.flags.train = "data/sms.csv";
+    args.cwd = "/home/me";
+    return args;
+  }
+
+  FakeFinetuneService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<ft::v1::FinetuneService::Stub> stub_;
+  FtdConnection ftd_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+  Console console_;
+};
+
+TEST_F(CommandsTest, SubmitPrintsOnlyTheIdAndSendsAbsolutePathsAndDefaults) {
+  EXPECT_EQ(RunSubmit(ftd_, Submit(), console_, nullptr), kExitOk);
+  EXPECT_EQ(out_.str(), "job-1\n");
+  EXPECT_EQ(err_.str(), "");
+  ASSERT_EQ(service_.submits().size(), 1u);
+  const ft::v1::SubmitJobRequest request = service_.submits()[0];
+  EXPECT_EQ(request.spec().dataset().train(), "/home/me/data/sms.csv");
+  EXPECT_EQ(request.spec().micro_batch_size(), 8u);
+  EXPECT_EQ(request.spec().accumulation_steps(), 1u);
+  EXPECT_EQ(request.spec().epochs(), 1u);
+  EXPECT_EQ(request.request_id().size(), 36u);
+}
+
+TEST_F(CommandsTest, SubmitRetriesOnceWithTheSameRequestId) {
+  service_.SetSubmitFailures(1);
+  EXPECT_EQ(RunSubmit(ftd_, Submit(), console_, nullptr), kExitOk);
+  EXPECT_EQ(out_.str(), "job-1\n");
+  const auto submits = service_.submits();
+  ASSERT_EQ(submits.size(), 2u);
+  EXPECT_EQ(submits[0].request_id(), submits[1].request_id());
+}
+
+TEST_F(CommandsTest, SubmitGivesUpAfterOneRetry) {
+  service_.SetSubmitFailures(2);
+  EXPECT_EQ(RunSubmit(ftd_, Submit(), console_, nullptr), kExitUnavailable);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "ftctl: UNAVAILABLE: try again\n");
+  EXPECT_EQ(service_.submits().size(), 2u);
+}
+
+TEST_F(CommandsTest, SubmitReportsTheServersValidationError) {
+  SubmitArgs args = Submit();
+  args.flags.micro_batch_size = 0;
+  EXPECT_EQ(RunSubmit(ftd_, args, console_, nullptr), kExitBadRequest);
+  EXPECT_EQ(err_.str(), "ftctl: INVALID_ARGUMENT: spec.micro_batch_size: must be 1..4096, got 0\n");
+}
+
+TEST_F(CommandsTest, SubmitWithAKnownRequestIdSaysSo) {
+  SubmitArgs args = Submit();
+  args.request_id = "abc";
+  EXPECT_EQ(RunSubmit(ftd_, args, console_, nullptr), kExitOk);
+  EXPECT_EQ(RunSubmit(ftd_, args, console_, nullptr), kExitOk);
+  EXPECT_EQ(out_.str(), "job-1\njob-1\n");
+  EXPECT_THAT(err_.str(), HasSubstr("already submitted as job-1"));
+}
+
+TEST_F(CommandsTest, SubmitMissingSpecFileIsAUsageError) {
+  SubmitArgs args = Submit();
+  args.spec_file = "/nonexistent/job.json";
+  EXPECT_EQ(RunSubmit(ftd_, args, console_, nullptr), kExitBadRequest);
+  EXPECT_THAT(err_.str(), HasSubstr("ftctl: /nonexistent/job.json: cannot read"));
+  EXPECT_TRUE(service_.submits().empty());
+}
+
+TEST_F(CommandsTest, WatchPrintsEveryEventAndTheSummary) {
+  service_.AddJob(ft::v1::RUNNING);
+  service_.SetEvents(Life(ft::v1::SUCCEEDED));
+  EXPECT_EQ(RunWatch(ftd_, {"job-1", 0}, console_, nullptr), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "[job-1 #1] state QUEUED: submitted\n"
+            "[job-1 #2] state QUEUED -> RUNNING: attempt 1 started on worker local-0\n"
+            "[job-1 #3] step 10/20 loss 0.0000 lr 0.00e+00 0.0 samples/s 0 tokens/s eta 0s\n"
+            "[job-1 #4] step 20/20 loss 0.0000 lr 0.00e+00 0.0 samples/s 0 tokens/s eta 0s\n"
+            "[job-1 #5] eval validation: accuracy 80.00% loss 0.0000 (10 examples)\n"
+            "[job-1 #6] state RUNNING -> SUCCEEDED: done\n"
+            "job-1 SUCCEEDED\n");
+}
+
+TEST_F(CommandsTest, WatchExitCodesFollowTheFinalState) {
+  service_.AddJob(ft::v1::RUNNING);
+  service_.SetEvents(Life(ft::v1::FAILED));
+  EXPECT_EQ(RunWatch(ftd_, {"job-1", 0}, console_, nullptr), kExitFailure);
+  EXPECT_THAT(out_.str(), HasSubstr("job-1 FAILED\n"));
+
+  service_.SetEvents(Life(ft::v1::CANCELLED));
+  EXPECT_EQ(RunWatch(ftd_, {"job-1", 0}, console_, nullptr), kExitCancelled);
+}
+
+TEST_F(CommandsTest, WatchReconnectsAfterTheLastSeenEvent) {
+  service_.AddJob(ft::v1::RUNNING);
+  service_.SetEvents(Life(ft::v1::SUCCEEDED));
+  service_.SetWatchSteps({{3, grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection reset")},
+                          {3, grpc::Status(grpc::StatusCode::UNAVAILABLE, "still down")}});
+  EXPECT_EQ(RunWatch(ftd_, {"job-1", 0}, console_, nullptr), kExitOk);
+  EXPECT_THAT(service_.watch_after_seqs(), ElementsAre(0, 3, 3));
+  for (int seq = 1; seq <= 6; ++seq) {
+    const std::string tag = "[job-1 #" + std::to_string(seq) + "]";
+    const std::string out = out_.str();
+    EXPECT_NE(out.find(tag), std::string::npos) << tag;
+    EXPECT_EQ(out.find(tag), out.rfind(tag)) << tag << " shown twice";
+  }
+  EXPECT_THAT(err_.str(), HasSubstr("lost the event stream"));
+  EXPECT_THAT(err_.str(), HasSubstr("reconnected"));
+}
+
+TEST_F(CommandsTest, WatchNeverShowsAnEventTwiceEvenIfReplayed) {
+  service_.AddJob(ft::v1::RUNNING);
+  service_.SetEvents(Life(ft::v1::SUCCEEDED));
+  service_.SetReplayEverything(true);
+  service_.SetWatchSteps({{4, grpc::Status(grpc::StatusCode::UNAVAILABLE, "reset")}});
+  EXPECT_EQ(RunWatch(ftd_, {"job-1", 0}, console_, nullptr), kExitOk);
+  const std::string out = out_.str();
+  EXPECT_EQ(out.find("[job-1 #3]"), out.rfind("[job-1 #3]"));
+  EXPECT_EQ(out.find("[job-1 #4]"), out.rfind("[job-1 #4]"));
+}
+
+TEST_F(CommandsTest, WatchAfterSeqSkipsEarlierEvents) {
+  service_.AddJob(ft::v1::RUNNING);
+  service_.SetEvents(Life(ft::v1::SUCCEEDED));
+  EXPECT_EQ(RunWatch(ftd_, {"job-1", 4}, console_, nullptr), kExitOk);
+  EXPECT_THAT(out_.str(), Not(HasSubstr("#4]")));
+  EXPECT_THAT(out_.str(), HasSubstr("[job-1 #5]"));
+  EXPECT_THAT(service_.watch_after_seqs(), ElementsAre(4));
+}
+
+TEST_F(CommandsTest, WatchOfAFinishedJobPastItsLastEventJustSummarizes) {
+  ft::v1::Job& job = service_.AddJob(ft::v1::CANCELLED);
+  job.set_last_event_seq(2);
+  job.set_error("wrong dataset");
+  EXPECT_EQ(RunWatch(ftd_, {"job-1", 2}, console_, nullptr), kExitCancelled);
+  EXPECT_EQ(out_.str(), "job-1 CANCELLED\nerror: wrong dataset\n");
+  EXPECT_TRUE(service_.watch_after_seqs().empty());
+}
+
+TEST_F(CommandsTest, WatchUnknownJob) {
+  EXPECT_EQ(RunWatch(ftd_, {"job-9", 0}, console_, nullptr), kExitBadRequest);
+  EXPECT_EQ(err_.str(), "ftctl: NOT_FOUND: no job\n");
+}
+
+TEST_F(CommandsTest, WatchInterruptedByTheToken) {
+  service_.AddJob(ft::v1::RUNNING);
+  service_.SetEvents(Life(ft::v1::SUCCEEDED));
+  service_.SetWatchSteps({{2, grpc::Status::OK}});
+  service_.SetBlockWatch(true);
+  CancelToken token;
+  std::thread interrupter([&] {
+    absl::SleepFor(absl::Milliseconds(200));
+    while (!token.Cancel()) absl::SleepFor(absl::Milliseconds(10));  // until RunWatch arms it
+  });
+  EXPECT_EQ(RunWatch(ftd_, {"job-1", 0}, console_, &token), kExitInterrupted);
+  interrupter.join();
+  EXPECT_THAT(out_.str(), HasSubstr("[job-1 #2]"));
+  EXPECT_THAT(err_.str(), HasSubstr("stopped watching job-1; the job goes on"));
+}
+
+TEST(FollowJobTest, GivesUpWhenTheStreamStaysDown) {
+  FakeFinetuneService service;
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  auto stub = ft::v1::FinetuneService::NewStub(server->InProcessChannel(grpc::ChannelArguments()));
+  service.AddJob(ft::v1::RUNNING);
+  service.SetEvents(Life(ft::v1::SUCCEEDED));
+  std::vector<WatchStep> down(100, {0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "down")});
+  service.SetWatchSteps(down);
+  FtdConnection ftd;
+  ftd.stub = stub.get();
+  ftd.server = "in-process";
+  FollowOptions options;
+  options.job_id = "job-1";
+  options.reconnect_budget = absl::Milliseconds(300);
+  options.first_backoff = absl::Milliseconds(20);
+  std::ostringstream out;
+  std::ostringstream err;
+  std::unique_ptr<WatchDisplay> display = MakePlainDisplay(out);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ft::v1::JobState> state = FollowJob(ftd, options, *display, err, nullptr);
+  EXPECT_EQ(state.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(state.status().message(), "UNAVAILABLE: down");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_GE(service.watch_after_seqs().size(), 3u);
+  server->Shutdown();
+}
+
+TEST_F(CommandsTest, CancelPrintsTheNewState) {
+  service_.AddJob(ft::v1::QUEUED);
+  EXPECT_EQ(RunCancel(ftd_, {"job-1", "wrong dataset"}, console_), kExitOk);
+  EXPECT_EQ(out_.str(), "job-1 CANCELLED\n");
+  EXPECT_EQ(RunCancel(ftd_, {"job-1", ""}, console_), kExitBadRequest);
+  EXPECT_EQ(err_.str(), "ftctl: FAILED_PRECONDITION: already ended\n");
+}
+
+TEST_F(CommandsTest, ListFollowsPagesUpToTheLimit) {
+  for (int i = 0; i < 5; ++i) service_.AddJob(ft::v1::QUEUED);
+  ListArgs args;
+  args.limit = 3;
+  EXPECT_EQ(RunList(ftd_, args, console_), kExitOk);
+  const std::string out = out_.str();
+  EXPECT_EQ(out.rfind("ID     STATE", 0), 0u) << out;
+  EXPECT_THAT(out, HasSubstr("job-5"));
+  EXPECT_THAT(out, HasSubstr("job-3"));
+  EXPECT_THAT(out, Not(HasSubstr("job-2")));
+  EXPECT_LT(out.find("job-5"), out.find("job-4"));  // newest first
+
+  out_.str("");
+  args.limit = 0;
+  args.output = OutputFormat::kJson;
+  EXPECT_EQ(RunList(ftd_, args, console_), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("\"id\": \"job-1\""));
+  EXPECT_EQ(service_.list_page_sizes().back(), 1000u);
+}
+
+TEST_F(CommandsTest, GetTableAndJson) {
+  service_.AddJob(ft::v1::QUEUED);
+  EXPECT_EQ(RunGet(ftd_, {"job-1", OutputFormat::kTable}, console_), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("State        QUEUED, attempt 1\n"));
+  out_.str("");
+  EXPECT_EQ(RunGet(ftd_, {"job-1", OutputFormat::kJson}, console_), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("\"state\": \"QUEUED\""));
+  EXPECT_EQ(RunGet(ftd_, {"job-7", OutputFormat::kJson}, console_), kExitBadRequest);
+}
+
+}  // namespace
+}  // namespace ft::client

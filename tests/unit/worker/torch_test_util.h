@@ -1,0 +1,43 @@
+// Shared helpers for the LibTorch tests of the training core.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "models/model_catalog.h"
+#include "train/job_data.h"
+
+namespace ft::testing {
+
+inline models::BloomConfig TinyConfig() {
+  return models::FindScratchModel("scratch:bloom-tiny")->bloom;
+}
+
+// Random byte-token sequences of the given lengths with labels in [0, num_labels).
+inline train::TokenizedSplit RandomSplit(const std::vector<int64_t>& lengths, int64_t num_labels,
+                                         uint64_t seed) {
+  std::mt19937_64 generator(seed);
+  train::TokenizedSplit split;
+  split.name = "train";
+  for (std::size_t i = 0; i < lengths.size(); ++i) {
+    std::vector<int64_t> ids;
+    for (int64_t t = 0; t < lengths[i]; ++t)
+      ids.push_back(4 + static_cast<int64_t>(generator() % 256));
+    split.input_ids.push_back(ids);
+    split.labels.push_back(static_cast<int64_t>(generator() % num_labels));
+  }
+  return split;
+}
+
+// max |a - b| / max |b| (0 when b is all zero and a equals it).
+inline double RelativeMaxDifference(const torch::Tensor& a, const torch::Tensor& b) {
+  const double scale = b.abs().max().item<double>();
+  const double difference = (a - b).abs().max().item<double>();
+  if (scale == 0) return difference == 0 ? 0.0 : INFINITY;
+  return difference / scale;
+}
+
+}  // namespace ft::testing

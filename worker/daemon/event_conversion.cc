@@ -1,0 +1,53 @@
+#include "daemon/event_conversion.h"
+
+#include "absl/time/clock.h"
+#include "util/time_util.h"
+
+namespace ft::worker {
+namespace {
+
+ft::v1::JobEvent Stamped() {
+  ft::v1::JobEvent event;
+  *event.mutable_time() = ToProtoTime(absl::Now());
+  return event;
+}
+
+}  // namespace
+
+ft::v1::JobEvent ProgressEvent(const train::ProgressReport& report) {
+  ft::v1::JobEvent event = Stamped();
+  ft::v1::TrainingProgress* p = event.mutable_progress();
+  p->set_step(report.step);
+  p->set_total_steps(report.total_steps);
+  p->set_epoch(static_cast<uint32_t>(report.epoch));
+  p->set_loss(report.loss);
+  p->set_learning_rate(report.learning_rate);
+  p->set_samples_per_second(report.samples_per_second);
+  p->set_tokens_per_second(report.tokens_per_second);
+  p->set_eta_seconds(report.eta_seconds);
+  p->set_samples_seen(report.samples_seen);
+  p->set_tokens_seen(report.tokens_seen);
+  p->set_grad_norm(report.grad_norm);
+  p->set_step_seconds(report.step_seconds);
+  return event;
+}
+
+ft::v1::JobEvent EvaluationEvent(const train::EvalReport& report) {
+  ft::v1::JobEvent event = Stamped();
+  ft::v1::Evaluation* e = event.mutable_evaluation();
+  e->set_split(report.split);
+  e->set_step(report.step);
+  e->set_loss(report.loss);
+  e->set_accuracy(report.accuracy);
+  e->set_examples(report.examples);
+  return event;
+}
+
+ft::v1::JobEvent LogEvent(const std::string& level, const std::string& message) {
+  ft::v1::JobEvent event = Stamped();
+  event.mutable_log()->set_level(level);
+  event.mutable_log()->set_message(message);
+  return event;
+}
+
+}  // namespace ft::worker

@@ -1,0 +1,42 @@
+#include "daemon/spec_to_options.h"
+
+#include "google/protobuf/util/json_util.h"
+
+namespace ft::worker {
+
+train::TrainOptions ToTrainOptions(const ft::v1::JobSpec& spec, const std::string& output_dir,
+                                   int threads) {
+  train::TrainOptions options;
+  options.model = spec.model();
+  options.train_path = spec.dataset().train();
+  options.validation_path = spec.dataset().validation();
+  options.test_path = spec.dataset().test();
+  options.format = spec.dataset().format();
+  options.text_column = spec.dataset().text_column();
+  options.label_column = spec.dataset().label_column();
+  options.validation_fraction = spec.dataset().validation_fraction();
+  options.micro_batch_size = spec.micro_batch_size();
+  options.accumulation_steps = spec.accumulation_steps();
+  options.epochs = spec.epochs();
+  options.learning_rate = spec.learning_rate();
+  options.optimizer = spec.optimizer();
+  options.weight_decay = spec.weight_decay();
+  options.max_grad_norm = spec.max_grad_norm();
+  options.warmup_steps = spec.warmup_steps();
+  options.max_seq_length = spec.max_seq_length();
+  options.seed = spec.seed();
+  options.log_every_steps = spec.log_every_steps();
+  options.max_steps = spec.max_steps();
+  options.eval_every_steps = spec.eval_every_steps();
+  options.max_eval_examples = spec.max_eval_examples();
+  options.precision = spec.precision();
+  options.threads = threads;
+  options.output_dir = output_dir;
+  google::protobuf::util::JsonPrintOptions json;
+  json.preserve_proto_field_names = true;
+  // A JobSpec always converts; the JSON only documents the run in result.json.
+  (void)google::protobuf::util::MessageToJsonString(spec, &options.spec_json, json);
+  return options;
+}
+
+}  // namespace ft::worker

@@ -1,0 +1,84 @@
+#include "daemon/standalone.h"
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_format.h"
+#include "daemon/spec_to_options.h"
+#include "ft/v1/job.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "spec/spec_defaults.h"
+#include "spec/spec_validation.h"
+
+namespace ft::worker {
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+class PrintingObserver : public train::TrainObserver {
+ public:
+  void OnProgress(const train::ProgressReport& r) override {
+    std::cout << absl::StrFormat(
+                     "step %d/%d epoch %d loss %.4f lr %.2e %.1f samples/s %.0f tokens/s eta %.0fs",
+                     r.step, r.total_steps, r.epoch, r.loss, r.learning_rate,
+                     r.samples_per_second, r.tokens_per_second, r.eta_seconds)
+              << std::endl;
+  }
+  void OnEvaluation(const train::EvalReport& r) override {
+    std::cout << absl::StrFormat("eval %s at step %d: accuracy %.2f%% loss %.4f (%d examples)",
+                                 r.split, r.step, 100 * r.accuracy, r.loss, r.examples)
+              << std::endl;
+  }
+  void OnLog(const std::string& level, const std::string& message) override {
+    std::cout << level << ": " << message << std::endl;
+  }
+  bool StopRequested() override { return interrupted.load(); }
+};
+
+}  // namespace
+
+int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads) {
+  std::ifstream in(spec_path);
+  if (!in) {
+    std::cerr << "ftworker: --spec: cannot read " << spec_path << "\n";
+    return 2;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  ft::v1::JobSpec spec;
+  if (auto status = google::protobuf::util::JsonStringToMessage(text.str(), &spec);
+      !status.ok()) {
+    std::cerr << "ftworker: " << spec_path << ": not a JobSpec: " << status.ToString() << "\n";
+    return 2;
+  }
+  // Relative dataset paths are relative to the spec file, so a spec travels with its data.
+  const std::string base =
+      std::filesystem::absolute(spec_path).parent_path().lexically_normal().string();
+  spec = spec::WithDefaults(spec, base);
+  if (absl::Status status = spec::ValidateSpec(spec); !status.ok()) {
+    std::cerr << "ftworker: " << spec_path << ": " << status.message() << "\n";
+    return 2;
+  }
+  std::signal(SIGINT, [](int) { interrupted.store(true); });
+  std::signal(SIGTERM, [](int) { interrupted.store(true); });
+  PrintingObserver observer;
+  const train::TrainOutcome outcome = train::RunTrainingJob(
+      ToTrainOptions(spec, std::filesystem::absolute(out_dir).string(), threads), &observer);
+  switch (outcome.status) {
+    case train::TrainOutcome::Status::kSucceeded:
+      std::cout << "succeeded; model and result.json in " << out_dir << std::endl;
+      return 0;
+    case train::TrainOutcome::Status::kCancelled:
+      std::cerr << "ftworker: interrupted" << std::endl;
+      return 4;
+    default:
+      std::cerr << "ftworker: failed: " << outcome.error << std::endl;
+      return 1;
+  }
+}
+
+}  // namespace ft::worker

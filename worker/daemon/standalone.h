@@ -1,0 +1,11 @@
+// `ftworker --spec job.json --out DIR`: train one job without a daemon, printing progress.
+#pragma once
+
+#include <string>
+
+namespace ft::worker {
+
+// Returns the process exit code: 0 succeeded, 1 failed, 2 bad spec, 4 cancelled.
+int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads);
+
+}  // namespace ft::worker

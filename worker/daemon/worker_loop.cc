@@ -1,0 +1,117 @@
+#include "daemon/worker_loop.h"
+
+#include <chrono>
+#include <thread>
+
+#include "daemon/lease_reporter.h"
+#include "daemon/spec_to_options.h"
+#include "grpcpp/grpcpp.h"
+#include "spdlog/spdlog.h"
+#include "spec/spec_validation.h"
+
+namespace ft::worker {
+
+WorkerLoop::WorkerLoop(WorkerLoopOptions options, const std::atomic<bool>* shutdown)
+    : options_(std::move(options)), shutdown_(shutdown) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  stub_ = ft::v1::WorkerService::NewStub(
+      grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args));
+}
+
+int WorkerLoop::Run() {
+  spdlog::info("worker {} polling {} for jobs", options_.worker_id, options_.server);
+  auto backoff = std::chrono::milliseconds(options_.idle_poll_ms);
+  while (!shutdown_->load()) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ft::v1::AcquireJobRequest request;
+    request.set_worker_id(options_.worker_id);
+    request.set_device(options_.device);
+    ft::v1::AcquireJobResponse response;
+    const grpc::Status status = stub_->AcquireJob(&context, request, &response);
+    if (!status.ok()) {
+      // ftd may be restarting: keep trying, backing off to 5 s.
+      spdlog::warn("AcquireJob failed: {}", status.error_message());
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    } else if (response.has_job()) {
+      backoff = std::chrono::milliseconds(options_.idle_poll_ms);
+      RunJob(response);
+      continue;
+    } else {
+      backoff = std::chrono::milliseconds(options_.idle_poll_ms);
+    }
+    for (auto waited = std::chrono::milliseconds(0); waited < backoff && !shutdown_->load();
+         waited += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  spdlog::info("worker {} stopping", options_.worker_id);
+  return 0;
+}
+
+void WorkerLoop::Complete(const ft::v1::AcquireJobResponse& lease, ft::v1::JobState state,
+                          const std::string& error) {
+  ft::v1::CompleteJobRequest request;
+  request.set_lease_id(lease.lease_id());
+  request.set_job_id(lease.job().id());
+  request.set_final_state(state);
+  request.set_error(error);
+  // Retried for a while: the outcome of hours of training must not be lost to a blip.
+  for (int attempt = 0; attempt < 20 && !shutdown_->load(); ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ft::v1::CompleteJobResponse response;
+    const grpc::Status status = stub_->CompleteJob(&context, request, &response);
+    if (status.ok()) return;
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      spdlog::error("{}: CompleteJob refused: {}", lease.job().id(), status.error_message());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
+  const ft::v1::Job& job = lease.job();
+  spdlog::info("{}: attempt {} starting", job.id(), job.attempt());
+  // Files may have changed since ftd validated the spec.
+  if (absl::Status status = spec::ValidateSpec(job.spec()); !status.ok()) {
+    Complete(lease, ft::v1::FAILED, std::string(status.message()));
+    return;
+  }
+  LeaseReporter reporter(stub_.get(), lease.lease_id(), job.id(),
+                         std::chrono::milliseconds(lease.heartbeat_interval_ms()),
+                         std::chrono::milliseconds(lease.lease_timeout_ms()), shutdown_);
+  const train::TrainOutcome outcome =
+      train::RunTrainingJob(ToTrainOptions(job.spec(), job.output_dir(), options_.threads),
+                            &reporter);
+  reporter.Flush();
+  switch (reporter.stop_reason()) {
+    case LeaseReporter::Stop::kLeaseLost:
+    case LeaseReporter::Stop::kShutdown:
+      // ftd re-queues the job (lease expiry or restart); reporting now would be refused.
+      spdlog::warn("{}: abandoned (lease lost or worker shutting down)", job.id());
+      return;
+    default:
+      break;
+  }
+  switch (outcome.status) {
+    case train::TrainOutcome::Status::kSucceeded:
+      spdlog::info("{}: succeeded after {} steps", job.id(), outcome.steps);
+      Complete(lease, ft::v1::SUCCEEDED, "");
+      break;
+    case train::TrainOutcome::Status::kCancelled:
+      Complete(lease, ft::v1::CANCELLED, "");
+      break;
+    case train::TrainOutcome::Status::kFailed:
+      spdlog::error("{}: failed: {}", job.id(), outcome.error);
+      Complete(lease, ft::v1::FAILED, outcome.error);
+      break;
+  }
+}
+
+}  // namespace ft::worker

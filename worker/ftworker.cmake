@@ -1,0 +1,17 @@
+# ftworker: the daemon glue (gRPC, abseil) around the training core. Included from
+# worker/CMakeLists.txt when the service parts are built.
+add_library(ft_worker_daemon STATIC
+  daemon/spec_to_options.cc
+  daemon/event_conversion.cc
+  daemon/lease_reporter.cc
+  daemon/worker_loop.cc
+  daemon/standalone.cc
+)
+target_include_directories(ft_worker_daemon PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(ft_worker_daemon PUBLIC ft_training ft_common ft_proto gRPC::grpc++
+  spdlog::spdlog Threads::Threads)
+ft_warnings(ft_worker_daemon)
+
+add_executable(ftworker main.cc)
+target_link_libraries(ftworker PRIVATE ft_worker_daemon CLI11::CLI11)
+ft_warnings(ftworker)

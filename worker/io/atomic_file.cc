@@ -1,0 +1,46 @@
+#include "io/atomic_file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace ft::io {
+
+AtomicFileWriter::AtomicFileWriter(std::string path)
+    : path_(std::move(path)), temp_path_(path_ + ".tmp") {
+  out_.open(temp_path_, std::ios::binary | std::ios::trunc);
+  if (!out_) {
+    throw std::runtime_error("cannot open " + temp_path_ + " for writing: " + std::strerror(errno));
+  }
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (committed_) return;
+  out_.close();
+  std::remove(temp_path_.c_str());
+}
+
+void AtomicFileWriter::Write(const void* data, std::size_t size) {
+  out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+  if (!out_) throw std::runtime_error("error writing " + temp_path_);
+}
+
+void AtomicFileWriter::Commit() {
+  out_.flush();
+  out_.close();
+  if (out_.fail()) throw std::runtime_error("error closing " + temp_path_);
+  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    throw std::runtime_error("cannot rename " + temp_path_ + " to " + path_ + ": " +
+                             std::strerror(errno));
+  }
+  committed_ = true;
+}
+
+void WriteFileAtomically(const std::string& path, std::string_view contents) {
+  AtomicFileWriter writer(path);
+  writer.Write(contents);
+  writer.Commit();
+}
+
+}  // namespace ft::io

@@ -1,0 +1,36 @@
+// Writing a file so that readers see either the old content or the complete new one: the bytes go
+// to "<path>.tmp" and are renamed over `path` only once everything was written.
+#pragma once
+
+#include <fstream>
+#include <string>
+#include <string_view>
+
+namespace ft::io {
+
+class AtomicFileWriter {
+ public:
+  // Opens "<path>.tmp" for writing. Throws std::runtime_error when it cannot.
+  explicit AtomicFileWriter(std::string path);
+  // Removes the temporary file unless Commit() succeeded.
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  void Write(const void* data, std::size_t size);
+  void Write(std::string_view bytes) { Write(bytes.data(), bytes.size()); }
+
+  // Flushes, closes and renames the temporary file to the final path. Throws on any error.
+  void Commit();
+
+ private:
+  std::string path_;
+  std::string temp_path_;
+  std::ofstream out_;
+  bool committed_ = false;
+};
+
+// Convenience for small files.
+void WriteFileAtomically(const std::string& path, std::string_view contents);
+
+}  // namespace ft::io

@@ -1,0 +1,56 @@
+// ftworker: trains jobs leased from ftd, or one job from a spec file (standalone mode).
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "daemon/standalone.h"
+#include "daemon/worker_loop.h"
+#include "util/logging.h"
+
+namespace {
+std::atomic<bool> shutdown_requested{false};
+}  // namespace
+
+int main(int argc, char** argv) {
+  ft::worker::WorkerLoopOptions options;
+  options.worker_id = "worker-" + std::to_string(getpid());
+  std::string spec_path;
+  std::string out_dir;
+  ft::LoggingOptions logging;
+  logging.name = "ftworker";
+
+  CLI::App app{"ftworker: trains finetuning jobs. Daemon mode leases jobs from ftd "
+               "(--server); standalone mode trains one spec file (--spec, --out)."};
+  app.add_option("--server", options.server, "ftd address HOST:PORT (daemon mode)");
+  app.add_option("--worker-id", options.worker_id, "unique worker name")->capture_default_str();
+  app.add_option("--threads", options.threads, "intra-op threads (0: all cores)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  app.add_option("--spec", spec_path, "standalone: a JobSpec as JSON (ft.v1.JobSpec mapping)");
+  app.add_option("--out", out_dir, "standalone: output folder");
+  app.add_option("--log-level", logging.level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  app.add_flag("--log-json", logging.json, "log one JSON object per line");
+  CLI11_PARSE(app, argc, argv);
+
+  if (absl::Status status = ft::SetUpLogging(logging); !status.ok()) {
+    std::cerr << "ftworker: " << status.message() << "\n";
+    return 2;
+  }
+  if (!spec_path.empty()) {
+    if (out_dir.empty()) {
+      std::cerr << "ftworker: --out is required with --spec\n";
+      return 2;
+    }
+    return ft::worker::RunStandalone(spec_path, out_dir, options.threads);
+  }
+  if (options.server.empty()) {
+    std::cerr << "ftworker: give --server HOST:PORT (daemon mode) or --spec FILE --out DIR\n";
+    return 2;
+  }
+  // The handlers only set a flag; the loop and the trainer poll it.
+  std::signal(SIGTERM, [](int) { shutdown_requested.store(true); });
+  std::signal(SIGINT, [](int) { shutdown_requested.store(true); });
+  return ft::worker::WorkerLoop(options, &shutdown_requested).Run();
+}

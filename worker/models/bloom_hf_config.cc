@@ -1,0 +1,41 @@
+#include "models/bloom_hf_config.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ft::models {
+
+std::string BloomSequenceClassificationConfigJson(const BloomConfig& config,
+                                                  const std::vector<std::string>& label_names) {
+  nlohmann::ordered_json json;
+  json["architectures"] = {"BloomForSequenceClassification"};
+  json["model_type"] = "bloom";
+  json["vocab_size"] = config.vocab_size;
+  json["hidden_size"] = config.hidden_size;
+  json["n_layer"] = config.n_layer;
+  json["n_head"] = config.n_head;
+  json["layer_norm_epsilon"] = config.layer_norm_epsilon;
+  json["initializer_range"] = config.initializer_range;
+  json["bos_token_id"] = config.bos_token_id;
+  json["eos_token_id"] = config.eos_token_id;
+  json["pad_token_id"] = config.pad_token_id;
+  json["apply_residual_connection_post_layernorm"] = false;
+  json["hidden_dropout"] = 0.0;
+  json["attention_dropout"] = 0.0;
+  json["pretraining_tp"] = 1;
+  json["slow_but_exact"] = false;
+  json["use_cache"] = true;
+  json["torch_dtype"] = "float32";
+  json["problem_type"] = "single_label_classification";
+  json["num_labels"] = label_names.size();
+  nlohmann::ordered_json id2label = nlohmann::ordered_json::object();
+  nlohmann::ordered_json label2id = nlohmann::ordered_json::object();
+  for (std::size_t id = 0; id < label_names.size(); ++id) {
+    id2label[std::to_string(id)] = label_names[id];
+    label2id[label_names[id]] = id;
+  }
+  json["id2label"] = id2label;
+  json["label2id"] = label2id;
+  return json.dump(2) + "\n";
+}
+
+}  // namespace ft::models

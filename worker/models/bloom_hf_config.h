@@ -1,0 +1,16 @@
+// The Hugging Face config.json of a BloomForSequenceClassification model, so that
+// `transformers` can load the folder the trainer writes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/model_catalog.h"
+
+namespace ft::models {
+
+// `label_names[i]` is the name of class i (id2label / label2id).
+std::string BloomSequenceClassificationConfigJson(const BloomConfig& config,
+                                                  const std::vector<std::string>& label_names);
+
+}  // namespace ft::models

@@ -1,0 +1,187 @@
+#include "models/bloom_model.h"
+
+#include <torch/nn/init.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "models/alibi.h"
+
+namespace ft::models {
+namespace {
+
+torch::nn::LayerNorm MakeLayerNorm(const BloomConfig& config) {
+  return torch::nn::LayerNorm(
+      torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_epsilon));
+}
+
+torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+}
+
+}  // namespace
+
+torch::Tensor BloomGelu(const torch::Tensor& x) {
+  // 0.79788456 = sqrt(2 / pi), the constant BLOOM uses.
+  return x * 0.5 * (1.0 + torch::tanh(0.79788456 * x * (1.0 + 0.044715 * x * x)));
+}
+
+torch::Tensor BuildAlibi(const torch::Tensor& attention_mask, int64_t num_heads,
+                         torch::ScalarType dtype) {
+  const std::vector<float> slope_values = AlibiSlopes(num_heads);
+  const torch::Tensor slopes =
+      torch::tensor(slope_values, torch::kFloat32).to(attention_mask.device());
+  const torch::Tensor mask = attention_mask.to(torch::kInt64);
+  // Position of each token among the non-padding tokens of its row; padding gets 0.
+  const torch::Tensor positions = ((mask.cumsum(-1) - 1) * mask).to(torch::kFloat32);
+  const int64_t batch = mask.size(0);
+  const int64_t seq = mask.size(1);
+  return (slopes.view({1, num_heads, 1, 1}) * positions.view({batch, 1, 1, seq})).to(dtype);
+}
+
+BloomAttentionImpl::BloomAttentionImpl(const BloomConfig& config)
+    : num_heads_(config.n_head), head_dim_(config.hidden_size / config.n_head) {
+  TORCH_CHECK(config.hidden_size % config.n_head == 0, "hidden_size ", config.hidden_size,
+              " is not divisible by n_head ", config.n_head);
+  query_key_value_ = register_module("query_key_value",
+                                     MakeLinear(config.hidden_size, 3 * config.hidden_size, true));
+  dense_ = register_module("dense", MakeLinear(config.hidden_size, config.hidden_size, true));
+}
+
+torch::Tensor BloomAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
+                                          const torch::Tensor& masked) {
+  const int64_t batch = hidden.size(0);
+  const int64_t seq = hidden.size(1);
+  // Hugging Face's fused layout interleaves per head: [..., head, (q|k|v), head_dim].
+  const torch::Tensor fused = query_key_value_(hidden).view({batch, seq, num_heads_, 3, head_dim_});
+  const torch::Tensor query = fused.select(3, 0).transpose(1, 2);  // [batch, heads, seq, dim]
+  const torch::Tensor key = fused.select(3, 1).transpose(1, 2);
+  const torch::Tensor value = fused.select(3, 2).transpose(1, 2);
+
+  const double inverse_norm = 1.0 / std::sqrt(static_cast<double>(head_dim_));
+  torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2)) * inverse_norm + alibi;
+  // The lowest finite value rather than -inf, so that a fully masked row (a padding query)
+  // gives a uniform distribution instead of NaN.
+  scores = scores.masked_fill(masked, std::numeric_limits<float>::lowest());
+  // Softmax in at least float32 (Hugging Face upcasts half precision the same way).
+  const torch::Tensor probabilities =
+      torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
+          .to(hidden.scalar_type());
+  const torch::Tensor context =
+      torch::matmul(probabilities, value).transpose(1, 2).reshape({batch, seq, -1});
+  return dense_(context);
+}
+
+BloomMlpImpl::BloomMlpImpl(const BloomConfig& config) {
+  dense_h_to_4h_ = register_module("dense_h_to_4h",
+                                   MakeLinear(config.hidden_size, 4 * config.hidden_size, true));
+  dense_4h_to_h_ = register_module("dense_4h_to_h",
+                                   MakeLinear(4 * config.hidden_size, config.hidden_size, true));
+}
+
+torch::Tensor BloomMlpImpl::forward(const torch::Tensor& hidden) {
+  return dense_4h_to_h_(BloomGelu(dense_h_to_4h_(hidden)));
+}
+
+BloomBlockImpl::BloomBlockImpl(const BloomConfig& config) {
+  input_layernorm_ = register_module("input_layernorm", MakeLayerNorm(config));
+  self_attention_ = register_module("self_attention", BloomAttention(config));
+  post_attention_layernorm_ = register_module("post_attention_layernorm", MakeLayerNorm(config));
+  mlp_ = register_module("mlp", BloomMlp(config));
+}
+
+torch::Tensor BloomBlockImpl::forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
+                                      const torch::Tensor& masked) {
+  // apply_residual_connection_post_layernorm = false: the residuals are the block inputs.
+  const torch::Tensor attention_output =
+      self_attention_(input_layernorm_(hidden), alibi, masked) + hidden;
+  return mlp_(post_attention_layernorm_(attention_output)) + attention_output;
+}
+
+BloomTransformerImpl::BloomTransformerImpl(const BloomConfig& config) : config_(config) {
+  word_embeddings_ = register_module("word_embeddings",
+                                     torch::nn::Embedding(config.vocab_size, config.hidden_size));
+  word_embeddings_layernorm_ = register_module("word_embeddings_layernorm", MakeLayerNorm(config));
+  h_ = register_module("h", torch::nn::ModuleList());
+  for (int64_t layer = 0; layer < config.n_layer; ++layer) h_->push_back(BloomBlock(config));
+  ln_f_ = register_module("ln_f", MakeLayerNorm(config));
+}
+
+torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
+                                            const torch::Tensor& attention_mask,
+                                            const PaddingMaskUse& mask_use) {
+  const int64_t batch = input_ids.size(0);
+  const int64_t seq = input_ids.size(1);
+  torch::Tensor hidden = word_embeddings_layernorm_(word_embeddings_(input_ids));
+
+  const torch::Tensor mask =
+      mask_use.in_attention ? attention_mask : torch::ones_like(attention_mask);
+  const torch::Tensor alibi = BuildAlibi(mask, config_.n_head, hidden.scalar_type());
+  const torch::Tensor causal =
+      torch::ones({seq, seq}, torch::TensorOptions().dtype(torch::kBool).device(mask.device()))
+          .triu(1);
+  // True where a query may not look: at a later position or at a padding key.
+  const torch::Tensor masked = causal.view({1, 1, seq, seq}) | (mask == 0).view({batch, 1, 1, seq});
+
+  for (const auto& block : *h_) {
+    hidden = block->as<BloomBlockImpl>()->forward(hidden, alibi, masked);
+  }
+  return ln_f_(hidden);
+}
+
+BloomForSequenceClassificationImpl::BloomForSequenceClassificationImpl(const BloomConfig& config,
+                                                                       int64_t num_labels)
+    : config_(config), num_labels_(num_labels) {
+  TORCH_CHECK(num_labels >= 1, "num_labels must be at least 1, got ", num_labels);
+  transformer_ = register_module("transformer", BloomTransformer(config));
+  score_ = register_module("score", MakeLinear(config.hidden_size, num_labels, false));
+  InitializeWeights();
+}
+
+void BloomForSequenceClassificationImpl::InitializeWeights() {
+  torch::NoGradGuard no_grad;
+  const double std_dev = config_.initializer_range;
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* linear = module->as<torch::nn::LinearImpl>()) {
+      linear->weight.normal_(0.0, std_dev);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* embedding = module->as<torch::nn::EmbeddingImpl>()) {
+      embedding->weight.normal_(0.0, std_dev);
+    } else if (auto* layer_norm = module->as<torch::nn::LayerNormImpl>()) {
+      layer_norm->weight.fill_(1.0);
+      layer_norm->bias.zero_();
+    }
+  }
+}
+
+torch::Tensor BloomForSequenceClassificationImpl::HiddenStates(const torch::Tensor& input_ids,
+                                                               const torch::Tensor& attention_mask,
+                                                               const PaddingMaskUse& mask_use) {
+  return transformer_(input_ids, attention_mask, mask_use);
+}
+
+torch::Tensor BloomForSequenceClassificationImpl::forward(const torch::Tensor& input_ids,
+                                                          const torch::Tensor& attention_mask,
+                                                          const PaddingMaskUse& mask_use) {
+  const torch::Tensor hidden = transformer_(input_ids, attention_mask, mask_use);
+  const int64_t batch = hidden.size(0);
+  const int64_t seq = hidden.size(1);
+  torch::Tensor last_position;
+  if (mask_use.in_pooling) {
+    // Index of the last 1 in each mask row; works for right and left padding alike.
+    const torch::Tensor positions =
+        torch::arange(seq, attention_mask.options().dtype(torch::kInt64));
+    last_position = (positions * attention_mask.to(torch::kInt64)).argmax(-1);
+  } else {
+    last_position = torch::full({batch}, seq - 1, attention_mask.options().dtype(torch::kInt64));
+  }
+  const torch::Tensor pooled =
+      hidden.gather(1, last_position.view({batch, 1, 1}).expand({batch, 1, hidden.size(2)}))
+          .squeeze(1);
+  return score_(pooled);
+}
+
+}  // namespace ft::models

@@ -1,0 +1,120 @@
+// Native LibTorch implementation of Hugging Face's BloomForSequenceClassification. Module and
+// parameter names equal Hugging Face's ("transformer.h.0.self_attention.query_key_value.weight",
+// "score.weight", ...) so that loading a checkpoint is a name mapping.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+
+#include "models/model_catalog.h"
+
+namespace ft::models {
+
+// Which uses of the attention (padding) mask are active. Everything on in real use; tests switch
+// parts off to prove that they would notice a model that ignores padding.
+struct PaddingMaskUse {
+  bool in_attention = true;  // keys at padding positions are masked; ALiBi positions skip them
+  bool in_pooling = true;    // classify from the last non-padding position (else the last one)
+};
+
+class BloomAttentionImpl : public torch::nn::Module {
+ public:
+  explicit BloomAttentionImpl(const BloomConfig& config);
+  // hidden: [batch, seq, hidden]; alibi: [batch, heads, 1, seq]; masked: [batch, 1, seq, seq]
+  // bool, true where attention is not allowed. Returns dense(attention output) (no residual).
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
+                        const torch::Tensor& masked);
+
+ private:
+  int64_t num_heads_;
+  int64_t head_dim_;
+  torch::nn::Linear query_key_value_{nullptr};
+  torch::nn::Linear dense_{nullptr};
+};
+TORCH_MODULE(BloomAttention);
+
+class BloomMlpImpl : public torch::nn::Module {
+ public:
+  explicit BloomMlpImpl(const BloomConfig& config);
+  torch::Tensor forward(const torch::Tensor& hidden);
+
+ private:
+  torch::nn::Linear dense_h_to_4h_{nullptr};
+  torch::nn::Linear dense_4h_to_h_{nullptr};
+};
+TORCH_MODULE(BloomMlp);
+
+class BloomBlockImpl : public torch::nn::Module {
+ public:
+  explicit BloomBlockImpl(const BloomConfig& config);
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
+                        const torch::Tensor& masked);
+
+ private:
+  torch::nn::LayerNorm input_layernorm_{nullptr};
+  BloomAttention self_attention_{nullptr};
+  torch::nn::LayerNorm post_attention_layernorm_{nullptr};
+  BloomMlp mlp_{nullptr};
+};
+TORCH_MODULE(BloomBlock);
+
+// BloomModel: embeddings, blocks and the final layer norm.
+class BloomTransformerImpl : public torch::nn::Module {
+ public:
+  explicit BloomTransformerImpl(const BloomConfig& config);
+  // input_ids, attention_mask: [batch, seq] int64 (mask 1 = token, 0 = padding).
+  // Returns the last hidden states [batch, seq, hidden].
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                        const PaddingMaskUse& mask_use = {});
+
+ private:
+  BloomConfig config_;
+  torch::nn::Embedding word_embeddings_{nullptr};
+  torch::nn::LayerNorm word_embeddings_layernorm_{nullptr};
+  torch::nn::ModuleList h_{nullptr};
+  torch::nn::LayerNorm ln_f_{nullptr};
+};
+TORCH_MODULE(BloomTransformer);
+
+class BloomForSequenceClassificationImpl : public torch::nn::Module {
+ public:
+  BloomForSequenceClassificationImpl(const BloomConfig& config, int64_t num_labels);
+
+  // Logits [batch, num_labels] from the hidden state at each row's last non-padding position.
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                        const PaddingMaskUse& mask_use = {});
+
+  // Hidden states [batch, seq, hidden] after ln_f, for tests of masking.
+  torch::Tensor HiddenStates(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                             const PaddingMaskUse& mask_use = {});
+
+  const BloomConfig& config() const { return config_; }
+  int64_t num_labels() const { return num_labels_; }
+
+ private:
+  // Hugging Face's _init_weights: normal(0, initializer_range) for Linear and Embedding weights,
+  // zero biases, LayerNorm weight 1 and bias 0.
+  void InitializeWeights();
+
+  BloomConfig config_;
+  int64_t num_labels_;
+  BloomTransformer transformer_{nullptr};
+  torch::nn::Linear score_{nullptr};
+};
+TORCH_MODULE(BloomForSequenceClassification);
+
+// The ALiBi bias [batch, heads, 1, seq]: slope(head) * position of each key, where positions
+// count only non-padding tokens ((cumsum(mask) - 1) * mask), as Hugging Face's build_alibi_tensor.
+torch::Tensor BuildAlibi(const torch::Tensor& attention_mask, int64_t num_heads,
+                         torch::ScalarType dtype);
+
+// BLOOM's tanh approximation of GeLU.
+torch::Tensor BloomGelu(const torch::Tensor& x);
+
+}  // namespace ft::models

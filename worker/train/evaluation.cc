@@ -1,0 +1,73 @@
+#include "train/evaluation.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "train/micro_batch.h"
+
+namespace ft::train {
+namespace {
+
+// RAII: eval mode inside, train mode restored on every exit path.
+class EvalModeScope {
+ public:
+  explicit EvalModeScope(models::BloomForSequenceClassification& model) : model_(model) {
+    model_->eval();
+  }
+  ~EvalModeScope() { model_->train(); }
+
+ private:
+  models::BloomForSequenceClassification& model_;
+};
+
+}  // namespace
+
+std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model,
+                                   const TokenizedSplit& split, const EvaluationOptions& options,
+                                   const torch::Device& device, int64_t step,
+                                   const std::function<bool()>& stop_requested) {
+  namespace F = torch::nn::functional;
+  std::size_t count = split.size();
+  if (options.max_examples > 0) {
+    count = std::min(count, static_cast<std::size_t>(options.max_examples));
+  }
+  std::vector<std::size_t> order(count);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&split](std::size_t a, std::size_t b) {
+    return split.input_ids[a].size() < split.input_ids[b].size();
+  });
+
+  torch::NoGradGuard no_grad;
+  EvalModeScope eval_mode(model);
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+  torch::Tensor correct =
+      torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  const std::size_t batch_size = static_cast<std::size_t>(std::max<int64_t>(1, options.batch_size));
+  for (std::size_t begin = 0; begin < count; begin += batch_size) {
+    if (stop_requested && stop_requested()) return std::nullopt;
+    const std::vector<std::size_t> indices(
+        order.begin() + static_cast<std::ptrdiff_t>(begin),
+        order.begin() + static_cast<std::ptrdiff_t>(std::min(count, begin + batch_size)));
+    const MicroBatch batch = CollateMicroBatch(split, indices, device);
+    const torch::Tensor logits = model->forward(batch.input_ids, batch.attention_mask);
+    loss_sum +=
+        F::cross_entropy(logits, batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+    correct += (logits.argmax(-1) == batch.labels).sum();
+  }
+
+  EvalReport report;
+  report.split = split.name;
+  report.step = step;
+  report.examples = static_cast<int64_t>(count);
+  if (count > 0) {
+    report.loss = loss_sum.item<double>() / static_cast<double>(count);
+    report.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(count);
+  }
+  return report;
+}
+
+}  // namespace ft::train

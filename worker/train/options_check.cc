@@ -1,0 +1,64 @@
+#include "train/options_check.h"
+
+#include "data/dataset.h"
+
+namespace ft::train {
+namespace {
+
+std::string Quoted(const std::string& text) { return "\"" + text + "\""; }
+
+// The first problem with the numeric and named options, or "" when there is none.
+std::string FirstProblem(const TrainOptions& options) {
+  if (options.train_path.empty()) return "train_path is empty";
+  if (options.output_dir.empty()) return "output_dir is empty";
+  if (options.optimizer != "adamw" && options.optimizer != "sgd") {
+    return "unknown optimizer " + Quoted(options.optimizer) + " (expected \"adamw\" or \"sgd\")";
+  }
+  if (options.precision != "fp32") {
+    return "precision " + Quoted(options.precision) +
+           " is not supported by the training core yet (expected \"fp32\")";
+  }
+  if (!options.format.empty() && !data::ParseFormat(options.format)) {
+    return "unknown format " + Quoted(options.format) +
+           " (expected \"\", \"csv\", \"tsv\", \"jsonl\" or \"aclimdb\")";
+  }
+  if (options.micro_batch_size < 1) return "micro_batch_size must be at least 1";
+  if (options.accumulation_steps < 1) return "accumulation_steps must be at least 1";
+  if (options.epochs < 1) return "epochs must be at least 1";
+  if (!(options.learning_rate > 0)) return "learning_rate must be positive";
+  if (options.weight_decay < 0) return "weight_decay must not be negative";
+  if (options.max_grad_norm < 0) return "max_grad_norm must not be negative (0: no clipping)";
+  if (options.warmup_steps < 0) return "warmup_steps must not be negative";
+  if (options.max_seq_length < 1) return "max_seq_length must be at least 1";
+  if (options.log_every_steps < 1) return "log_every_steps must be at least 1";
+  if (options.max_steps < 0) return "max_steps must not be negative (0: no limit)";
+  if (options.eval_every_steps < 0) return "eval_every_steps must not be negative";
+  if (options.max_eval_examples < 0) return "max_eval_examples must not be negative (0: all)";
+  if (options.threads < 0) return "threads must not be negative (0: all cores)";
+  if (options.validation_path.empty() &&
+      !(options.validation_fraction >= 0 && options.validation_fraction < 1)) {
+    return "validation_fraction must be in [0, 1)";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::optional<models::BloomConfig> CheckOptions(const TrainOptions& options, std::string& error) {
+  const std::optional<models::ScratchModel> model = models::FindScratchModel(options.model);
+  if (!model) {
+    error = "unknown model " + Quoted(options.model) +
+            "; the training core currently builds only " + models::ScratchModelNames();
+    return std::nullopt;
+  }
+  if (model->family != "bloom") {
+    error = "model " + Quoted(options.model) + " has family " + Quoted(model->family) +
+            "; only \"bloom\" is implemented";
+    return std::nullopt;
+  }
+  error = FirstProblem(options);
+  if (!error.empty()) return std::nullopt;
+  return model->bloom;
+}
+
+}  // namespace ft::train

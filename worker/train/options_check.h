@@ -1,0 +1,16 @@
+// Validation of TrainOptions before any data is read: one clear message per problem, naming the
+// option and what was expected.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "models/model_catalog.h"
+#include "train/train_job.h"
+
+namespace ft::train {
+
+// The BLOOM configuration of options.model, or nullopt with `error` set.
+std::optional<models::BloomConfig> CheckOptions(const TrainOptions& options, std::string& error);
+
+}  // namespace ft::train

@@ -1,0 +1,125 @@
+#include "train/result_json.h"
+
+#include <torch/version.h>  // macros only; no LibTorch code
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace ft::train {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+#ifndef FT_VERSION
+#define FT_VERSION "unknown"
+#endif
+
+std::string CompilerVersion() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("gcc ") + __VERSION__;
+#else
+  return "unknown";
+#endif
+}
+
+Json OptionsJson(const TrainOptions& options) {
+  Json json;
+  json["model"] = options.model;
+  json["train_path"] = options.train_path;
+  json["validation_path"] = options.validation_path;
+  json["test_path"] = options.test_path;
+  json["format"] = options.format;
+  json["text_column"] = options.text_column;
+  json["label_column"] = options.label_column;
+  json["validation_fraction"] = options.validation_fraction;
+  json["micro_batch_size"] = options.micro_batch_size;
+  json["accumulation_steps"] = options.accumulation_steps;
+  json["effective_batch_size"] = options.micro_batch_size * options.accumulation_steps;
+  json["epochs"] = options.epochs;
+  json["learning_rate"] = options.learning_rate;
+  json["optimizer"] = options.optimizer;
+  json["weight_decay"] = options.weight_decay;
+  json["max_grad_norm"] = options.max_grad_norm;
+  json["warmup_steps"] = options.warmup_steps;
+  json["max_seq_length"] = options.max_seq_length;
+  json["seed"] = options.seed;
+  json["log_every_steps"] = options.log_every_steps;
+  json["max_steps"] = options.max_steps;
+  json["eval_every_steps"] = options.eval_every_steps;
+  json["max_eval_examples"] = options.max_eval_examples;
+  json["precision"] = options.precision;
+  json["threads"] = options.threads;
+  json["output_dir"] = options.output_dir;
+  return json;
+}
+
+Json EvalJson(const EvalReport& report) {
+  return Json{{"loss", report.loss},
+              {"accuracy", report.accuracy},
+              {"examples", report.examples},
+              {"step", report.step}};
+}
+
+}  // namespace
+
+double MajorityClassAccuracy(const JobData& data, const TokenizedSplit& split) {
+  if (split.empty() || data.train.empty()) return 0;
+  std::map<int64_t, int64_t> train_counts;
+  for (int64_t label : data.train.labels) ++train_counts[label];
+  const int64_t majority =
+      std::max_element(train_counts.begin(), train_counts.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      })->first;
+  const auto hits = std::count(split.labels.begin(), split.labels.end(), majority);
+  return static_cast<double>(hits) / static_cast<double>(split.size());
+}
+
+std::string ResultJson(const TrainOptions& options, const JobData& data,
+                       const TrainingSummary& summary, double total_seconds) {
+  Json result;
+  result["status"] = "succeeded";
+  result["steps"] = summary.outcome.steps;
+  result["total_steps"] = summary.total_steps;
+  result["epochs_started"] = summary.epochs_started;
+  result["samples_seen"] = summary.samples_seen;
+  result["tokens_seen"] = summary.tokens_seen;
+  result["examples"] = {{"train", data.train.size()},
+                        {"validation", data.validation.size()},
+                        {"test", data.test.size()}};
+  result["labels"] = data.label_names;
+
+  Json metrics = Json::object();
+  for (const EvalReport& report : summary.outcome.final_evals) {
+    Json split = EvalJson(report);
+    split["majority_class_accuracy"] =
+        MajorityClassAccuracy(data, report.split == "test" ? data.test : data.validation);
+    metrics[report.split] = split;
+  }
+  result["metrics"] = metrics;
+
+  result["options"] = OptionsJson(options);
+  if (!options.spec_json.empty()) {
+    Json spec = Json::parse(options.spec_json, nullptr, /*allow_exceptions=*/false);
+    if (spec.is_discarded()) {
+      result["spec_json"] = options.spec_json;  // not JSON: keep the text as given
+    } else {
+      result["spec"] = spec;
+    }
+  }
+  result["versions"] = {
+      {"ft", FT_VERSION}, {"libtorch", TORCH_VERSION}, {"compiler", CompilerVersion()}};
+  result["runtime"] = {{"device", summary.device}, {"threads", summary.threads}};
+  const double samples_per_second =
+      summary.train_seconds > 0 ? static_cast<double>(summary.samples_seen) / summary.train_seconds
+                                : 0.0;
+  result["timing"] = {{"train_seconds", summary.train_seconds},
+                      {"eval_seconds", summary.eval_seconds},
+                      {"total_seconds", total_seconds},
+                      {"train_samples_per_second", samples_per_second}};
+  return result.dump(2) + "\n";
+}
+
+}  // namespace ft::train

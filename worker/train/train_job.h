@@ -1,0 +1,91 @@
+// The training core's entry point: train one job from plain options, reporting through an
+// observer. Standard library only in this header, so that the daemon glue (gRPC, abseil) never
+// includes LibTorch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ft::train {
+
+// Everything a training run needs, with defaults already applied (see common/spec).
+struct TrainOptions {
+  std::string model;  // "scratch:bloom-tiny", ...
+  std::string train_path;
+  std::string validation_path;  // empty: seeded split of train by validation_fraction
+  std::string test_path;        // empty: no test evaluation
+  std::string format;           // "" (infer), "csv", "tsv", "jsonl", "aclimdb"
+  std::string text_column = "text";
+  std::string label_column = "label";
+  double validation_fraction = 0.1;
+
+  int64_t micro_batch_size = 8;
+  int64_t accumulation_steps = 1;
+  int64_t epochs = 1;
+  double learning_rate = 1e-3;
+  std::string optimizer = "adamw";  // "adamw" or "sgd"
+  double weight_decay = 0.01;       // AdamW only
+  double max_grad_norm = 0.0;       // 0: no clipping
+  int64_t warmup_steps = 0;         // linear warmup, then linear decay to 0 at the last step
+  int64_t max_seq_length = 256;
+  uint64_t seed = 0;
+  int64_t log_every_steps = 10;
+  int64_t max_steps = 0;          // 0: no limit
+  int64_t eval_every_steps = 0;   // 0: once per epoch
+  int64_t max_eval_examples = 0;  // 0: all
+  std::string precision = "fp32";
+
+  int threads = 0;         // intra-op threads; 0: all cores
+  std::string output_dir;  // model.safetensors, config.json, result.json go here
+  std::string spec_json;   // the job spec as JSON, copied into result.json
+};
+
+struct ProgressReport {
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  int64_t epoch = 0;  // 1-based
+  double loss = 0;    // mean per-example training loss since the previous report
+  double learning_rate = 0;
+  double samples_per_second = 0;
+  double tokens_per_second = 0;
+  double eta_seconds = 0;
+  int64_t samples_seen = 0;
+  int64_t tokens_seen = 0;
+  double grad_norm = 0;
+  double step_seconds = 0;                // mean optimizer-step time since the previous report
+  std::vector<double> step_durations;     // each optimizer step's time since the previous report
+};
+
+struct EvalReport {
+  std::string split;  // "validation" or "test"
+  int64_t step = 0;
+  double loss = 0;
+  double accuracy = 0;
+  int64_t examples = 0;
+};
+
+// Called from the training thread. StopRequested() is polled between micro-batches, so a cancel
+// takes effect within one micro-batch.
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  virtual void OnProgress(const ProgressReport& report) {}
+  virtual void OnEvaluation(const EvalReport& report) {}
+  virtual void OnLog(const std::string& level, const std::string& message) {}
+  virtual bool StopRequested() { return false; }
+};
+
+struct TrainOutcome {
+  enum class Status { kSucceeded, kFailed, kCancelled };
+  Status status = Status::kFailed;
+  std::string error;                     // for kFailed: what went wrong, with context
+  std::vector<EvalReport> final_evals;   // last validation and test evaluation
+  int64_t steps = 0;
+};
+
+// Trains one job. Never throws: data errors, LibTorch errors and bad options become kFailed with
+// a message naming the file/line or the step.
+TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer);
+
+}  // namespace ft::train

@@ -1,0 +1,47 @@
+#include "train/train_step.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/utils.h>
+
+namespace ft::train {
+
+WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
+                              const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
+                              const std::function<bool()>& stop_requested) {
+  namespace F = torch::nn::functional;
+  WindowResult result;
+  for (const MicroBatch& batch : micro_batches) {
+    if (stop_requested && stop_requested()) {
+      result.stopped = true;
+      return result;
+    }
+    const torch::Tensor logits = model->forward(batch.input_ids, batch.attention_mask);
+    const torch::Tensor loss_sum =
+        F::cross_entropy(logits, batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+    (loss_sum / static_cast<double>(loss_divisor)).backward();
+    const torch::Tensor detached = loss_sum.detach();
+    result.loss_sum = result.loss_sum.defined() ? result.loss_sum + detached : detached;
+  }
+  if (!result.loss_sum.defined()) result.loss_sum = torch::zeros({});
+  return result;
+}
+
+torch::Tensor GlobalGradNorm(const std::vector<torch::Tensor>& parameters) {
+  std::vector<torch::Tensor> norms;
+  for (const torch::Tensor& parameter : parameters) {
+    if (parameter.grad().defined()) norms.push_back(parameter.grad().norm());
+  }
+  if (norms.empty()) return torch::zeros({});
+  return torch::stack(norms).norm();
+}
+
+void ClipGradients(const std::vector<torch::Tensor>& parameters, double max_norm,
+                   const torch::Tensor& norm) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor scale = (max_norm / (norm + 1e-6)).clamp_max(1.0);
+  for (const torch::Tensor& parameter : parameters) {
+    if (parameter.grad().defined()) parameter.grad().mul_(scale);
+  }
+}
+
+}  // namespace ft::train

@@ -1,0 +1,39 @@
+// One optimizer step's gradient work, fenced so that tests exercise exactly what the trainer runs:
+// accumulate the gradient of a window of micro-batches, measure and clip its global norm.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "models/bloom_model.h"
+#include "train/micro_batch.h"
+
+namespace ft::train {
+
+struct WindowResult {
+  torch::Tensor loss_sum;  // 0-d, on the device: summed per-example loss of the window
+  bool stopped = false;    // stop_requested() said yes before every micro-batch was done
+};
+
+// Forward and backward of each micro-batch; gradients are ADDED to the parameters' .grad (the
+// caller zeroes them first). Each micro-batch contributes sum(per-example cross-entropy) /
+// loss_divisor. With loss_divisor = number of examples in the whole window, the accumulated
+// gradient equals the gradient of the mean loss of one batch holding all the window's examples,
+// whatever the micro-batch sizes (including a shorter last window or micro-batch).
+// stop_requested (optional) is polled before each micro-batch. The loss stays on the device: no
+// host synchronization per micro-batch.
+WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
+                              const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
+                              const std::function<bool()>& stop_requested = nullptr);
+
+// L2 norm over all gradients together (0-d tensor on the device).
+torch::Tensor GlobalGradNorm(const std::vector<torch::Tensor>& parameters);
+
+// Scales all gradients by min(1, max_norm / (norm + 1e-6)) without a host synchronization.
+void ClipGradients(const std::vector<torch::Tensor>& parameters, double max_norm,
+                   const torch::Tensor& norm);
+
+}  // namespace ft::train
