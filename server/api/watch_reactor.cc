@@ -37,12 +37,6 @@ WatchReactor* WatchReactor::Start(store::JobStore* store, sched::EventHub* hub,
     reactor->FinishOnce(grpc::Status::OK);
     return reactor;
   }
-  // A job that has already ended has no more events: the stream ends after its last one, even
-  // for a watcher that asks only for what comes after it.
-  if (sched::IsFinal(job->state())) {
-    absl::MutexLock lock(&reactor->mu_);
-    if (reactor->last_sent_ >= job->last_event_seq()) reactor->saw_final_ = true;
-  }
   // Subscribe before the first read, so that no event stored in between is missed.
   hub->Subscribe(reactor->job_id_, reactor->waker_);
   reactor->Pump();
