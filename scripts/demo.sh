@@ -30,7 +30,9 @@ echo "ftd is up (pid $FTD_PID): API 127.0.0.1:$PORT, metrics http://127.0.0.1:$M
 test_args=()
 [[ -n "$TEST" && -f "$TEST" ]] && test_args=(--test "$TEST")
 export FT_SERVER="127.0.0.1:$PORT"
-build/bin/ftctl submit --model "${MODEL:-scratch:bloom-small}" --train "$TRAIN" "${test_args[@]}" \
-  --micro-batch-size "${MICRO_BATCH:-16}" --accumulation-steps "${ACCUMULATION:-2}" \
-  --epochs "${EPOCHS:-3}" --lr "${LR:-0.001}" --max-seq-length "${MAX_SEQ_LENGTH:-64}" \
-  --log-every-steps 10 --seed 1 --name "demo" --watch
+# Effective batch 16 as 8 examples x 2 accumulated micro-batches: the gradient of a batch of 16 in
+# the memory of a batch of 8.
+build/bin/ftctl submit --model "${MODEL:-scratch:bloom-tiny}" --train "$TRAIN" "${test_args[@]}" \
+  --micro-batch-size "${MICRO_BATCH:-8}" --accumulation-steps "${ACCUMULATION:-2}" \
+  --epochs "${EPOCHS:-4}" --lr "${LR:-0.001}" --max-seq-length "${MAX_SEQ_LENGTH:-128}" \
+  --log-every-steps "${LOG_EVERY:-50}" --seed "${SEED:-1}" --name "demo" --watch

@@ -9,9 +9,9 @@ namespace {
 
 TEST(AccumulationServiceTest, MicroBatch2x4EqualsBatch8x1WithSgd) {
   TempDir dir;
-  const std::string csv = dir.path() + "/toy.csv";
+  const std::string csv = dir.Path("toy.csv");
   WriteToyCsv(csv, 120, 5);
-  FtdProcess ftd(FtdProcessOptions{dir.path() + "/home"});
+  FtdProcess ftd(FtdProcessOptions{dir.Path("home")});
   ftd.Start();
 
   auto run = [&](uint32_t micro, uint32_t accumulation, double lr) {

@@ -10,7 +10,7 @@ namespace {
 class CancelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    csv_ = dir_.path() + "/toy.csv";
+    csv_ = dir_.Path("toy.csv");
     WriteToyCsv(csv_, 400, 2);
     ftd_.Start();
   }
@@ -34,7 +34,7 @@ class CancelTest : public ::testing::Test {
   }
   TempDir dir_;
   std::string csv_;
-  FtdProcess ftd_{FtdProcessOptions{dir_.path() + "/home"}};
+  FtdProcess ftd_{FtdProcessOptions{dir_.Path("home")}};
 };
 
 TEST_F(CancelTest, RunningJobStopsWithinFiveSeconds) {

@@ -14,13 +14,13 @@ using ft::v1::JobEvent;
 class JobLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    csv_ = dir_.path() + "/toy.csv";
+    csv_ = dir_.Path("toy.csv");
     WriteToyCsv(csv_, 96, 1);
     ftd_.Start();
   }
   TempDir dir_;
   std::string csv_;
-  FtdProcess ftd_{FtdProcessOptions{dir_.path() + "/home"}};
+  FtdProcess ftd_{FtdProcessOptions{dir_.Path("home")}};
 };
 
 // Checks the log's invariants: seqs 1..N without gaps, starts QUEUED, ends with `final_state`.

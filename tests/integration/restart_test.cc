@@ -33,9 +33,9 @@ std::map<std::string, std::vector<std::string>> EventLogs(FtdProcess& ftd,
 
 TEST(RestartTest, KillNineLosesNoJobAndNoEvent) {
   TempDir dir;
-  const std::string csv = dir.path() + "/toy.csv";
+  const std::string csv = dir.Path("toy.csv");
   WriteToyCsv(csv, 400, 3);
-  const std::string home = dir.path() + "/home";
+  const std::string home = dir.Path("home");
   std::vector<std::string> ids;
   std::map<std::string, std::vector<std::string>> before;
   {
@@ -96,7 +96,7 @@ TEST(RestartTest, KillNineLosesNoJobAndNoEvent) {
 
 TEST(RestartTest, SigtermShutsDownPromptlyAndWorkersExit) {
   TempDir dir;
-  FtdProcess ftd(FtdProcessOptions{dir.path() + "/home"});
+  FtdProcess ftd(FtdProcessOptions{dir.Path("home")});
   ftd.Start();
   const std::vector<pid_t> workers = ftd.ChildPids();
   ASSERT_EQ(workers.size(), 1u);

@@ -19,12 +19,12 @@ struct BadSpec {
 
 TEST(SubmitValidationTest, RefusesBadSpecsWithPreciseErrors) {
   TempDir dir;
-  const std::string csv = dir.path() + "/toy.csv";
+  const std::string csv = dir.Path("toy.csv");
   WriteToyCsv(csv, 40, 4);
-  std::ofstream(dir.path() + "/other_columns.csv") << "review,sentiment\nfine,1\n";
-  std::ofstream(dir.path() + "/broken.csv") << "text,label\n\"unterminated,1\n";
-  std::filesystem::create_directories(dir.path() + "/folder.csv");
-  FtdProcess ftd(FtdProcessOptions{dir.path() + "/home", 0});
+  std::ofstream(dir.Path("other_columns.csv")) << "review,sentiment\nfine,1\n";
+  std::ofstream(dir.Path("broken.csv")) << "text,label\n\"unterminated,1\n";
+  std::filesystem::create_directories(dir.Path("folder.csv"));
+  FtdProcess ftd(FtdProcessOptions{dir.Path("home"), 0});
   ftd.Start();
 
   const std::vector<BadSpec> cases = {
@@ -69,7 +69,7 @@ TEST(SubmitValidationTest, RefusesBadSpecsWithPreciseErrors) {
   };
   for (const BadSpec& bad : cases) {
     ft::v1::JobSpec spec = TinySpec(csv, 2);
-    bad.mutate(spec, dir.path());
+    bad.mutate(spec, dir.path().string());
     ft::v1::SubmitJobResponse response;
     const grpc::Status status = Submit(ftd, spec, "", &response);
     EXPECT_EQ(status.error_code(), bad.code) << bad.name << ": " << status.error_message();
@@ -88,9 +88,9 @@ TEST(SubmitValidationTest, RefusesBadSpecsWithPreciseErrors) {
 TEST(SubmitValidationTest, MalformedRowFailsTheJobWithFileAndLine) {
   // The header is fine (so SubmitJob accepts it); row 3 is broken: the job fails and says where.
   TempDir dir;
-  const std::string csv = dir.path() + "/bad_row.csv";
+  const std::string csv = dir.Path("bad_row.csv");
   std::ofstream(csv) << "text,label\n\"good one\",1\n\"broken,0\n";
-  FtdProcess ftd(FtdProcessOptions{dir.path() + "/home"});
+  FtdProcess ftd(FtdProcessOptions{dir.Path("home")});
   ftd.Start();
   ft::v1::SubmitJobResponse response;
   ASSERT_TRUE(Submit(ftd, TinySpec(csv, 2), "", &response).ok());

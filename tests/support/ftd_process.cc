@@ -18,19 +18,6 @@
 namespace ft::testing {
 namespace fs = std::filesystem;
 
-TempDir::TempDir() {
-  std::random_device random;
-  path_ = (fs::temp_directory_path() /
-           ("ft-test-" + std::to_string(getpid()) + "-" + std::to_string(random())))
-              .string();
-  fs::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code error;
-  if (std::getenv("FT_KEEP_TEST_DIRS") == nullptr) fs::remove_all(path_, error);
-}
-
 std::string BinaryPath(const std::string& name) {
   const char* dir = std::getenv("FT_BIN_DIR");
   return std::string(dir ? dir : "bin") + "/" + name;

@@ -10,19 +10,9 @@
 #include <vector>
 
 #include "ft/v1/finetune_service.grpc.pb.h"
+#include "temp_dir.h"
 
 namespace ft::testing {
-
-// A fresh, empty folder under the system temp dir, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct FtdProcessOptions {
   std::string home;  // required
