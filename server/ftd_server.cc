@@ -111,8 +111,11 @@ void FtdServer::Shutdown() {
   if (stopping_.exchange(true)) return;
   spdlog::info("ftd shutting down");
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  spdlog::debug("gRPC server stopped");
   if (pool_) pool_->Stop();
+  spdlog::debug("workers stopped");
   if (housekeeping_.joinable()) housekeeping_.join();
+  spdlog::info("ftd stopped");
 }
 
 FtdServer::~FtdServer() { Shutdown(); }

@@ -81,6 +81,12 @@ absl::Status WorkerPool::SpawnLocked(Worker& worker) {
     // Child: die with ftd, even if it is killed with SIGKILL.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1);
+    // ftd blocks SIGTERM/SIGINT (it takes them with sigwait) and ignores SIGPIPE; a blocked mask
+    // and ignored signals survive exec, so give the worker the defaults back.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     execv(argv[0], argv.data());
