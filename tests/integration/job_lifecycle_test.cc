@@ -135,6 +135,34 @@ TEST_F(JobLifecycleTest, ConcurrentWatchersEachGetEveryEventInOrder) {
   }
 }
 
+TEST_F(JobLifecycleTest, StalledWatcherDelaysNobodyAndLaterGetsEverything) {
+  ft::v1::SubmitJobResponse submitted;
+  ASSERT_TRUE(Submit(ftd_, TinySpec(csv_, 12), "", &submitted).ok());
+  const std::string id = submitted.job().id();
+
+  // The stalled watcher reads one event, then nothing until the job has ended.
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(90));
+  ft::v1::WatchJobRequest request;
+  request.set_job_id(id);
+  auto stalled = ftd_.stub().WatchJob(&context, request);
+  JobEvent first;
+  ASSERT_TRUE(stalled->Read(&first));
+
+  // Meanwhile training and another watcher run to the end.
+  const std::vector<JobEvent> live = WatchAll(ftd_, id);
+  ExpectWellFormedLog(live, ft::v1::SUCCEEDED);
+
+  std::vector<JobEvent> late = {first};
+  JobEvent event;
+  while (stalled->Read(&event)) late.push_back(event);
+  EXPECT_TRUE(stalled->Finish().ok());
+  ASSERT_EQ(late.size(), live.size());
+  for (size_t i = 0; i < live.size(); ++i) {
+    EXPECT_EQ(late[i].SerializeAsString(), live[i].SerializeAsString()) << "event " << i + 1;
+  }
+}
+
 TEST_F(JobLifecycleTest, UnknownJobIsNotFound) {
   grpc::Status status;
   WatchAll(ftd_, "job-999", 0, std::chrono::seconds(5), &status);
