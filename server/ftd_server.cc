@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "spdlog/spdlog.h"
@@ -33,8 +33,8 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   try {
     ftd->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_listen);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("--metrics-listen: cannot listen on ", options.metrics_listen, ": ", e.what()));
+    return absl::UnavailableError(absl::StrCat("--metrics-listen: cannot listen on ",
+                                               options.metrics_listen, ": ", e.what()));
   }
   ftd->exposer_->RegisterCollectable(ftd->registry_);
   const auto ports = ftd->exposer_->GetListeningPorts();
@@ -54,10 +54,9 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   manager_options.heartbeat_interval = options.heartbeat_interval;
   manager_options.lease_timeout = options.lease_timeout;
   manager_options.max_queued_jobs = options.max_queued_jobs;
-  FT_ASSIGN_OR_RETURN(ftd->manager_,
-                      sched::JobManager::Create(manager_options, ftd->store_.get(), &ftd->hub_,
-                                                &ftd->clock_, ftd->metrics_.get(),
-                                                ftd->pool_.get()));
+  FT_ASSIGN_OR_RETURN(ftd->manager_, sched::JobManager::Create(
+                                         manager_options, ftd->store_.get(), &ftd->hub_,
+                                         &ftd->clock_, ftd->metrics_.get(), ftd->pool_.get()));
   FT_RETURN_IF_ERROR(ftd->manager_->RecoverAfterRestart());
   FT_ASSIGN_OR_RETURN(auto counts, ftd->store_->CountByState());
   ftd->metrics_->SetJobCounts(counts);

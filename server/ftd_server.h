@@ -24,7 +24,7 @@
 namespace ft {
 
 struct FtdOptions {
-  std::string listen = "127.0.0.1:50051";        // gRPC API (port 0: pick a free one)
+  std::string listen = "127.0.0.1:50051";         // gRPC API (port 0: pick a free one)
   std::string metrics_listen = "127.0.0.1:9464";  // Prometheus /metrics (port 0: pick one)
   std::string home;                               // ftd.db, jobs/, workers/ live here
   std::string worker_binary;                      // ftworker

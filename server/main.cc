@@ -42,9 +42,10 @@ int main(int argc, char** argv) {
   double lease_timeout_seconds = 15;
   std::string port_file;
 
-  CLI::App app{"ftd: the finetuning job daemon. Stores, queues and runs finetuning jobs on local "
-               "ftworker processes; serves the ft.v1.FinetuneService gRPC API and Prometheus "
-               "metrics."};
+  CLI::App app{
+      "ftd: the finetuning job daemon. Stores, queues and runs finetuning jobs on local "
+      "ftworker processes; serves the ft.v1.FinetuneService gRPC API and Prometheus "
+      "metrics."};
   app.add_option("--listen", options.listen, "gRPC API address HOST:PORT (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--metrics-listen", options.metrics_listen,

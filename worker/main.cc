@@ -20,8 +20,9 @@ int main(int argc, char** argv) {
   ft::LoggingOptions logging;
   logging.name = "ftworker";
 
-  CLI::App app{"ftworker: trains finetuning jobs. Daemon mode leases jobs from ftd "
-               "(--server); standalone mode trains one spec file (--spec, --out)."};
+  CLI::App app{
+      "ftworker: trains finetuning jobs. Daemon mode leases jobs from ftd "
+      "(--server); standalone mode trains one spec file (--spec, --out)."};
   app.add_option("--server", options.server, "ftd address HOST:PORT (daemon mode)");
   app.add_option("--worker-id", options.worker_id, "unique worker name")->capture_default_str();
   app.add_option("--threads", options.threads, "intra-op threads (0: all cores)")

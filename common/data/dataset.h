@@ -36,7 +36,8 @@ class DataError : public std::runtime_error {
 // Where to read and which columns hold text and label.
 struct DatasetSource {
   std::string path;
-  std::optional<Format> format;  // nullopt: inferred (folder -> aclimdb, .tsv, .jsonl/.json, else csv)
+  std::optional<Format>
+      format;  // nullopt: inferred (folder -> aclimdb, .tsv, .jsonl/.json, else csv)
   std::string text_column = "text";
   std::string label_column = "label";
 };
@@ -73,6 +74,7 @@ class LabelMap {
   const std::vector<std::string>& names() const { return names_; }  // id -> name
   // Throws DataError(file, line, label column) for a label the training split did not have.
   int64_t IdOf(const RawExample& example, const std::string& file) const;
+
  private:
   std::vector<std::string> names_;
   std::map<std::string, int64_t> ids_;

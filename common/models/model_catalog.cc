@@ -36,7 +36,8 @@ std::vector<ScratchModel> BuildCatalog() {
   ScratchModel full;
   full.name = "bloom-560m";
   full.family = "bloom";
-  full.description = "BLOOM-560m configuration, 24 layers, hidden 1024, 16 heads (~560M parameters)";
+  full.description =
+      "BLOOM-560m configuration, 24 layers, hidden 1024, 16 heads (~560M parameters)";
   full.bloom = BloomConfig{};
   models.push_back(full);
 

@@ -32,8 +32,7 @@ class Problems {
   std::vector<std::string> messages_;
 };
 
-void CheckRange(Problems& problems, const char* field, uint64_t value, uint64_t min,
-                uint64_t max) {
+void CheckRange(Problems& problems, const char* field, uint64_t value, uint64_t min, uint64_t max) {
   if (value < min || value > max) {
     problems.Invalid(absl::StrCat("spec.", field, ": must be ", min, "..", max, ", got ", value));
   }
@@ -50,11 +49,11 @@ void CheckReal(Problems& problems, const char* field, double value, double min, 
 
 void CheckModel(Problems& problems, const std::string& model) {
   if (model.empty()) {
-    problems.Invalid(absl::StrCat("spec.model: required (one of ", models::ScratchModelNames(),
-                                  ")"));
+    problems.Invalid(
+        absl::StrCat("spec.model: required (one of ", models::ScratchModelNames(), ")"));
   } else if (!models::FindScratchModel(model)) {
-    problems.Invalid(absl::StrCat("spec.model: unknown model '", model,
-                                  "'; this version trains ", models::ScratchModelNames()));
+    problems.Invalid(absl::StrCat("spec.model: unknown model '", model, "'; this version trains ",
+                                  models::ScratchModelNames()));
   }
 }
 
@@ -79,8 +78,8 @@ void CheckDatasetFile(Problems& problems, const char* field, const ft::v1::Datas
       bool found = false;
       for (const std::string& name : header.columns) found = found || name == *column;
       if (!found) {
-        problems.Invalid(absl::StrCat(where, ": no column '", *column, "' (columns: ",
-                                      absl::StrJoin(header.columns, ", "), ")"));
+        problems.Invalid(absl::StrCat(where, ": no column '", *column,
+                                      "' (columns: ", absl::StrJoin(header.columns, ", "), ")"));
       }
     }
   } catch (const data::DataError& e) {
@@ -114,8 +113,7 @@ absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
   Problems problems;
   CheckModel(problems, spec.model());
   CheckRange(problems, "micro_batch_size", spec.micro_batch_size(), 1, kMaxMicroBatchSize);
-  CheckRange(problems, "accumulation_steps", spec.accumulation_steps(), 1,
-             kMaxAccumulationSteps);
+  CheckRange(problems, "accumulation_steps", spec.accumulation_steps(), 1, kMaxAccumulationSteps);
   CheckRange(problems, "epochs", spec.epochs(), 1, kMaxEpochs);
   CheckRange(problems, "max_seq_length", spec.max_seq_length(), 1, kMaxSeqLength);
   CheckRange(problems, "log_every_steps", spec.log_every_steps(), 1, kMaxLogEverySteps);

@@ -14,8 +14,8 @@ absl::Status SetUpLogging(const LoggingOptions& options) {
     return absl::InvalidArgumentError("--log-level: unknown level '" + options.level +
                                       "' (expected trace, debug, info, warn, error or off)");
   }
-  auto logger = std::make_shared<spdlog::logger>(
-      options.name, std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>(options.name,
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (options.json) {
     logger->set_pattern(
         R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","process":"%n","pid":%P,"msg":"%v"})");

@@ -8,10 +8,10 @@
 #define FT_STATUS_CONCAT_(a, b) FT_STATUS_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function when `expr` is not OK.
-#define FT_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    const ::absl::Status ft_status_ = (expr);     \
-    if (!ft_status_.ok()) return ft_status_;      \
+#define FT_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    const ::absl::Status ft_status_ = (expr); \
+    if (!ft_status_.ok()) return ft_status_;  \
   } while (false)
 
 // `FT_ASSIGN_OR_RETURN(auto x, MakeX());` declares x from an OK StatusOr, else returns its status.

@@ -44,8 +44,7 @@ WatchReactor* WatchReactor::Start(store::JobStore* store, sched::EventHub* hub,
 }
 
 WatchReactor::WatchReactor(store::JobStore* store, sched::EventHub* hub,
-                           metrics::ServerMetrics* metrics, std::string job_id,
-                           uint64_t after_seq)
+                           metrics::ServerMetrics* metrics, std::string job_id, uint64_t after_seq)
     : store_(store),
       hub_(hub),
       metrics_(metrics),

@@ -38,17 +38,17 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::ReportEvents(
     std::vector<ft::v1::JobEvent> events(request->events().begin(), request->events().end());
     std::vector<double> step_seconds(request->step_seconds().begin(),
                                      request->step_seconds().end());
-    absl::StatusOr<bool> cancel = manager_->Report(request->lease_id(), request->job_id(),
-                                                   std::move(events), step_seconds);
+    absl::StatusOr<bool> cancel =
+        manager_->Report(request->lease_id(), request->job_id(), std::move(events), step_seconds);
     if (!cancel.ok()) return cancel.status();
     response->set_cancel_requested(*cancel);
     return absl::OkStatus();
   });
 }
 
-grpc::ServerUnaryReactor* WorkerServiceImpl::CompleteJob(
-    grpc::CallbackServerContext* context, const ft::v1::CompleteJobRequest* request,
-    ft::v1::CompleteJobResponse* response) {
+grpc::ServerUnaryReactor* WorkerServiceImpl::CompleteJob(grpc::CallbackServerContext* context,
+                                                         const ft::v1::CompleteJobRequest* request,
+                                                         ft::v1::CompleteJobResponse* response) {
   return FinishUnary(context, metrics_, "CompleteJob", [&]() -> absl::Status {
     return manager_->Complete(request->lease_id(), request->job_id(), request->final_state(),
                               request->error());

@@ -150,8 +150,7 @@ ServerMetrics::JobSeries& ServerMetrics::SeriesLocked(const std::string& job_id)
   return series_.emplace(job_id, std::move(series)).first->second;
 }
 
-void ServerMetrics::OnJobEvents(const ft::v1::Job& job,
-                                const std::vector<ft::v1::JobEvent>& events,
+void ServerMetrics::OnJobEvents(const ft::v1::Job& job, const std::vector<ft::v1::JobEvent>& events,
                                 const std::vector<double>& step_seconds) {
   absl::MutexLock lock(&mu_);
   for (double seconds : step_seconds) step_duration_.Observe(seconds);

@@ -14,9 +14,9 @@ void EventHub::Unsubscribe(const std::string& job_id, const EventListener* liste
   auto it = listeners_.find(job_id);
   if (it == listeners_.end()) return;
   auto& list = it->second;
-  list.erase(std::remove_if(list.begin(), list.end(),
-                            [&](const auto& l) { return l.get() == listener; }),
-             list.end());
+  list.erase(
+      std::remove_if(list.begin(), list.end(), [&](const auto& l) { return l.get() == listener; }),
+      list.end());
   if (list.empty()) listeners_.erase(it);
 }
 

@@ -49,7 +49,8 @@ class EventHub {
  private:
   const size_t cache_per_job_;
   absl::Mutex mu_;
-  std::map<std::string, std::vector<std::shared_ptr<EventListener>>> listeners_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::shared_ptr<EventListener>>> listeners_
+      ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::deque<ft::v1::JobEvent>> cache_ ABSL_GUARDED_BY(mu_);
 };
 

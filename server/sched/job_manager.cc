@@ -76,26 +76,26 @@ absl::StatusOr<Job> JobManager::Transition(const std::string& job_id,
                                            const std::function<void(Job&)>& extra) {
   JobState previous = ft::v1::JOB_STATE_UNSPECIFIED;
   std::vector<JobEvent> events;
-  FT_ASSIGN_OR_RETURN(
-      Job job, store_->UpdateJob(
-                   job_id,
-                   [&](Job& job, std::vector<JobEvent>& new_events) -> absl::Status {
-                     previous = job.state();
-                     if (std::find(from.begin(), from.end(), previous) == from.end()) {
-                       return absl::FailedPreconditionError(
-                           absl::StrCat("job ", job_id, " is ", JobState_Name(previous)));
-                     }
-                     job.set_state(to);
-                     if (extra) extra(job);
-                     if (IsFinal(to)) *job.mutable_end_time() = ToProtoTime(clock_->Now());
-                     JobEvent event = NewEvent(job.attempt());
-                     event.mutable_state_change()->set_from(previous);
-                     event.mutable_state_change()->set_to(to);
-                     event.mutable_state_change()->set_reason(reason);
-                     new_events.push_back(std::move(event));
-                     return absl::OkStatus();
-                   },
-                   &events));
+  FT_ASSIGN_OR_RETURN(Job job,
+                      store_->UpdateJob(
+                          job_id,
+                          [&](Job& job, std::vector<JobEvent>& new_events) -> absl::Status {
+                            previous = job.state();
+                            if (std::find(from.begin(), from.end(), previous) == from.end()) {
+                              return absl::FailedPreconditionError(
+                                  absl::StrCat("job ", job_id, " is ", JobState_Name(previous)));
+                            }
+                            job.set_state(to);
+                            if (extra) extra(job);
+                            if (IsFinal(to)) *job.mutable_end_time() = ToProtoTime(clock_->Now());
+                            JobEvent event = NewEvent(job.attempt());
+                            event.mutable_state_change()->set_from(previous);
+                            event.mutable_state_change()->set_to(to);
+                            event.mutable_state_change()->set_reason(reason);
+                            new_events.push_back(std::move(event));
+                            return absl::OkStatus();
+                          },
+                          &events));
   spdlog::info("{} {} -> {}: {}", job_id, JobState_Name(previous), JobState_Name(to), reason);
   AfterChange(job, events, previous, {});
   return job;
@@ -166,11 +166,10 @@ absl::StatusOr<store::CreateJobResult> JobManager::Submit(ft::v1::JobSpec spec,
 
 absl::StatusOr<Job> JobManager::Get(const std::string& job_id) { return store_->GetJob(job_id); }
 
-absl::StatusOr<store::JobPage> JobManager::List(const std::vector<JobState>& states,
-                                                int page_size, const std::string& page_token) {
+absl::StatusOr<store::JobPage> JobManager::List(const std::vector<JobState>& states, int page_size,
+                                                const std::string& page_token) {
   if (page_size < 0 || page_size > 1000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size: must be 0..1000, got ", page_size));
+    return absl::InvalidArgumentError(absl::StrCat("page_size: must be 0..1000, got ", page_size));
   }
   return store_->ListJobs(states, page_size == 0 ? 100 : page_size, page_token);
 }
@@ -186,9 +185,8 @@ absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id, const std::str
         absl::StrCat("job ", job_id, " has already ended (", JobState_Name(job.state()), ")"));
   }
   if (job.state() == ft::v1::CANCELLING) return job;
-  absl::StatusOr<Job> result =
-      Transition(job_id, {ft::v1::QUEUED}, ft::v1::CANCELLED, why,
-                 [&](Job& j) { j.set_error(why); });
+  absl::StatusOr<Job> result = Transition(job_id, {ft::v1::QUEUED}, ft::v1::CANCELLED, why,
+                                          [&](Job& j) { j.set_error(why); });
   if (result.ok() || !absl::IsFailedPrecondition(result.status())) return result;
   // Not queued any more: a worker holds it.
   result = Transition(job_id, {ft::v1::RUNNING}, ft::v1::CANCELLING, why,
@@ -215,19 +213,19 @@ absl::StatusOr<std::optional<Lease>> JobManager::Acquire(const std::string& work
   FT_ASSIGN_OR_RETURN(std::vector<Job> queued, store_->JobsInStates({ft::v1::QUEUED}, 1));
   if (queued.empty()) return std::optional<Lease>();
   const std::string& job_id = queued.front().id();
-  FT_ASSIGN_OR_RETURN(
-      Job job, Transition(job_id, {ft::v1::QUEUED}, ft::v1::RUNNING,
-                          absl::StrCat("attempt ", queued.front().attempt(), " started on worker ",
-                                       worker_id),
-                          [&](Job& j) {
-                            j.set_worker_id(worker_id);
-                            j.clear_error();
-                            *j.mutable_start_time() = ToProtoTime(clock_->Now());
-                          }));
+  FT_ASSIGN_OR_RETURN(Job job, Transition(job_id, {ft::v1::QUEUED}, ft::v1::RUNNING,
+                                          absl::StrCat("attempt ", queued.front().attempt(),
+                                                       " started on worker ", worker_id),
+                                          [&](Job& j) {
+                                            j.set_worker_id(worker_id);
+                                            j.clear_error();
+                                            *j.mutable_start_time() = ToProtoTime(clock_->Now());
+                                          }));
   Lease lease;
   lease.job = job;
   absl::MutexLock lock(&mu_);
-  lease.lease_id = absl::StrFormat("lease-%d-%016x", next_lease_++, absl::Uniform<uint64_t>(absl::BitGen()));
+  lease.lease_id =
+      absl::StrFormat("lease-%d-%016x", next_lease_++, absl::Uniform<uint64_t>(absl::BitGen()));
   leases_[lease.lease_id] = LeaseState{job.id(), worker_id, clock_->Now(), std::nullopt, false};
   return std::optional<Lease>(std::move(lease));
 }
@@ -237,8 +235,8 @@ absl::StatusOr<JobManager::LeaseState> JobManager::FindLease(const std::string& 
   absl::MutexLock lock(&mu_);
   auto it = leases_.find(lease_id);
   if (it == leases_.end() || it->second.job_id != job_id) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "lease ", lease_id, " for ", job_id, " is unknown or expired; abandon the job"));
+    return absl::FailedPreconditionError(absl::StrCat("lease ", lease_id, " for ", job_id,
+                                                      " is unknown or expired; abandon the job"));
   }
   it->second.last_heartbeat = clock_->Now();
   return it->second;
@@ -249,8 +247,7 @@ void JobManager::DropLease(const std::string& lease_id) {
   leases_.erase(lease_id);
 }
 
-absl::StatusOr<bool> JobManager::Heartbeat(const std::string& lease_id,
-                                           const std::string& job_id) {
+absl::StatusOr<bool> JobManager::Heartbeat(const std::string& lease_id, const std::string& job_id) {
   FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
   return lease.cancel_requested_at.has_value();
 }
@@ -261,48 +258,47 @@ absl::StatusOr<bool> JobManager::Report(const std::string& lease_id, const std::
   FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
   std::vector<JobEvent> stored;
   FT_ASSIGN_OR_RETURN(
-      Job job,
-      store_->UpdateJob(
-          job_id,
-          [&](Job& job, std::vector<JobEvent>& new_events) -> absl::Status {
-            if (job.state() != ft::v1::RUNNING && job.state() != ft::v1::CANCELLING) {
-              return absl::FailedPreconditionError(
-                  absl::StrCat("job ", job_id, " is ", JobState_Name(job.state())));
-            }
-            for (JobEvent& event : events) {
-              if (event.kind_case() == JobEvent::kStateChange ||
-                  event.kind_case() == JobEvent::KIND_NOT_SET) {
-                return absl::InvalidArgumentError(
-                    "events: workers report progress, evaluations and log lines only");
-              }
-              JobEvent e = NewEvent(job.attempt());
-              if (event.has_time()) *e.mutable_time() = event.time();
-              switch (event.kind_case()) {
-                case JobEvent::kProgress:
-                  *e.mutable_progress() = event.progress();
-                  *job.mutable_progress() = event.progress();
-                  break;
-                case JobEvent::kEvaluation: {
-                  *e.mutable_evaluation() = event.evaluation();
-                  bool replaced = false;
-                  for (auto& evaluation : *job.mutable_evaluations()) {
-                    if (evaluation.split() == event.evaluation().split()) {
-                      evaluation = event.evaluation();
-                      replaced = true;
-                    }
-                  }
-                  if (!replaced) *job.add_evaluations() = event.evaluation();
-                  break;
-                }
-                default:
-                  *e.mutable_log() = event.log();
-                  break;
-              }
-              new_events.push_back(std::move(e));
-            }
-            return absl::OkStatus();
-          },
-          &stored));
+      Job job, store_->UpdateJob(
+                   job_id,
+                   [&](Job& job, std::vector<JobEvent>& new_events) -> absl::Status {
+                     if (job.state() != ft::v1::RUNNING && job.state() != ft::v1::CANCELLING) {
+                       return absl::FailedPreconditionError(
+                           absl::StrCat("job ", job_id, " is ", JobState_Name(job.state())));
+                     }
+                     for (JobEvent& event : events) {
+                       if (event.kind_case() == JobEvent::kStateChange ||
+                           event.kind_case() == JobEvent::KIND_NOT_SET) {
+                         return absl::InvalidArgumentError(
+                             "events: workers report progress, evaluations and log lines only");
+                       }
+                       JobEvent e = NewEvent(job.attempt());
+                       if (event.has_time()) *e.mutable_time() = event.time();
+                       switch (event.kind_case()) {
+                         case JobEvent::kProgress:
+                           *e.mutable_progress() = event.progress();
+                           *job.mutable_progress() = event.progress();
+                           break;
+                         case JobEvent::kEvaluation: {
+                           *e.mutable_evaluation() = event.evaluation();
+                           bool replaced = false;
+                           for (auto& evaluation : *job.mutable_evaluations()) {
+                             if (evaluation.split() == event.evaluation().split()) {
+                               evaluation = event.evaluation();
+                               replaced = true;
+                             }
+                           }
+                           if (!replaced) *job.add_evaluations() = event.evaluation();
+                           break;
+                         }
+                         default:
+                           *e.mutable_log() = event.log();
+                           break;
+                       }
+                       new_events.push_back(std::move(e));
+                     }
+                     return absl::OkStatus();
+                   },
+                   &stored));
   AfterChange(job, stored, std::nullopt, step_seconds);
   return lease.cancel_requested_at.has_value();
 }
@@ -326,11 +322,11 @@ absl::Status JobManager::Complete(const std::string& lease_id, const std::string
     default:
       reason = absl::StrCat("training failed: ", error);
   }
-  absl::StatusOr<Job> job = Transition(job_id, {ft::v1::RUNNING, ft::v1::CANCELLING}, final_state,
-                                       reason, [&](Job& j) {
-                                         if (final_state == ft::v1::FAILED) j.set_error(error);
-                                         if (final_state == ft::v1::SUCCEEDED) j.clear_error();
-                                       });
+  absl::StatusOr<Job> job =
+      Transition(job_id, {ft::v1::RUNNING, ft::v1::CANCELLING}, final_state, reason, [&](Job& j) {
+        if (final_state == ft::v1::FAILED) j.set_error(error);
+        if (final_state == ft::v1::SUCCEEDED) j.clear_error();
+      });
   return job.status();
 }
 

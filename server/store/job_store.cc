@@ -65,8 +65,11 @@ absl::StatusOr<std::optional<ft::v1::Job>> JobStore::LoadLocked(const std::strin
 }
 
 absl::Status JobStore::SaveLocked(const ft::v1::Job& job) {
-  FT_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("UPDATE jobs SET state = ?, job = ? WHERE id = ?"));
-  stmt.Bind(1, static_cast<int64_t>(job.state())).BindBlob(2, job.SerializeAsString()).Bind(3, job.id());
+  FT_ASSIGN_OR_RETURN(Statement stmt,
+                      db_->Prepare("UPDATE jobs SET state = ?, job = ? WHERE id = ?"));
+  stmt.Bind(1, static_cast<int64_t>(job.state()))
+      .BindBlob(2, job.SerializeAsString())
+      .Bind(3, job.id());
   return stmt.Run();
 }
 
@@ -77,7 +80,9 @@ absl::Status JobStore::AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::
     job.set_last_event_seq(event.seq());
     FT_ASSIGN_OR_RETURN(Statement stmt,
                         db_->Prepare("INSERT INTO events (job_id, seq, event) VALUES (?, ?, ?)"));
-    stmt.Bind(1, job.id()).Bind(2, static_cast<int64_t>(event.seq())).BindBlob(3, event.SerializeAsString());
+    stmt.Bind(1, job.id())
+        .Bind(2, static_cast<int64_t>(event.seq()))
+        .BindBlob(3, event.SerializeAsString());
     FT_RETURN_IF_ERROR(stmt.Run());
   }
   return absl::OkStatus();
@@ -89,7 +94,8 @@ absl::StatusOr<CreateJobResult> JobStore::CreateJob(const std::string& request_i
   CreateJobResult result;
   FT_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
     if (!request_id.empty()) {
-      FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> existing, LoadLocked("request_id", request_id));
+      FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> existing,
+                          LoadLocked("request_id", request_id));
       if (existing) {
         result.job = std::move(*existing);
         result.created = false;
@@ -161,10 +167,9 @@ absl::StatusOr<JobPage> JobStore::ListJobs(const std::vector<ft::v1::JobState>& 
         absl::StrCat("page_token: '", page_token, "' is not a token from a previous page"));
   }
   absl::MutexLock lock(&mu_);
-  FT_ASSIGN_OR_RETURN(Statement stmt,
-                      db_->Prepare(absl::StrCat("SELECT seq, job FROM jobs WHERE seq < ? AND ",
-                                                StatesClause(states),
-                                                " ORDER BY seq DESC LIMIT ?")));
+  FT_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(absl::StrCat(
+                                          "SELECT seq, job FROM jobs WHERE seq < ? AND ",
+                                          StatesClause(states), " ORDER BY seq DESC LIMIT ?")));
   stmt.Bind(1, before).Bind(2, static_cast<int64_t>(page_size) + 1);
   JobPage page;
   int64_t last_seq = 0;
@@ -205,7 +210,9 @@ absl::StatusOr<std::vector<ft::v1::JobEvent>> JobStore::ReadEvents(const std::st
   FT_ASSIGN_OR_RETURN(Statement stmt,
                       db_->Prepare("SELECT event FROM events WHERE job_id = ? AND seq > ? "
                                    "ORDER BY seq ASC LIMIT ?"));
-  stmt.Bind(1, job_id).Bind(2, static_cast<int64_t>(after_seq)).Bind(3, static_cast<int64_t>(limit));
+  stmt.Bind(1, job_id)
+      .Bind(2, static_cast<int64_t>(after_seq))
+      .Bind(3, static_cast<int64_t>(limit));
   std::vector<ft::v1::JobEvent> events;
   while (true) {
     FT_ASSIGN_OR_RETURN(bool row, stmt.Step());

@@ -42,8 +42,7 @@ class JobStore {
 
   // Creates a job with a fresh id ("job-N") and lets `init` fill it. When `request_id` is not
   // empty and a job already carries it, returns that job unchanged (created = false).
-  absl::StatusOr<CreateJobResult> CreateJob(const std::string& request_id,
-                                            const JobMutation& init);
+  absl::StatusOr<CreateJobResult> CreateJob(const std::string& request_id, const JobMutation& init);
 
   // Reads, mutates and writes back one job atomically. NOT_FOUND for an unknown id.
   absl::StatusOr<ft::v1::Job> UpdateJob(const std::string& job_id, const JobMutation& mutate,
@@ -56,8 +55,8 @@ class JobStore {
                                    const std::string& page_token);
 
   // Jobs in one of `states`, oldest first (queue order).
-  absl::StatusOr<std::vector<ft::v1::Job>> JobsInStates(
-      const std::vector<ft::v1::JobState>& states, int limit);
+  absl::StatusOr<std::vector<ft::v1::Job>> JobsInStates(const std::vector<ft::v1::JobState>& states,
+                                                        int limit);
 
   // Events with seq > after_seq, in order, at most `limit`.
   absl::StatusOr<std::vector<ft::v1::JobEvent>> ReadEvents(const std::string& job_id,

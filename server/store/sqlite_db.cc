@@ -70,9 +70,9 @@ std::string Statement::ColumnBlob(int column) const {
 absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
     const std::string& path, const std::vector<std::string>& migrations) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     absl::Status status = SqliteError(raw, rc, absl::StrCat("open database ", path));
     sqlite3_close(raw);
@@ -82,8 +82,8 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
   sqlite3_busy_timeout(raw, 10000);
   // WAL lets readers proceed during writes; synchronous=FULL makes a commit durable against
   // power loss too, so an acknowledged job is never lost.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
     absl::Status status = db->Exec(pragma);
     if (!status.ok()) return status;
   }

@@ -33,9 +33,9 @@ absl::Status WorkerPool::Start(sched::JobManager* manager, const std::string& se
   manager_ = manager;
   server_address_ = server_address;
   if (options_.count > 0 && access(options_.binary.c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--worker-binary: ", options_.binary, " is not an executable file (", strerror(errno),
-        "); build ftworker or pass --local-workers 0"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("--worker-binary: ", options_.binary, " is not an executable file (",
+                     strerror(errno), "); build ftworker or pass --local-workers 0"));
   }
   std::error_code error;
   std::filesystem::create_directories(options_.log_dir, error);
@@ -53,8 +53,8 @@ absl::Status WorkerPool::Start(sched::JobManager* manager, const std::string& se
 
 absl::Status WorkerPool::SpawnLocked(Worker& worker) {
   const std::string log_path = absl::StrCat(options_.log_dir, "/", worker.id, ".log");
-  std::vector<std::string> args = {options_.binary, "--server", server_address_,
-                                   "--worker-id", worker.id};
+  std::vector<std::string> args = {options_.binary, "--server", server_address_, "--worker-id",
+                                   worker.id};
   if (options_.threads > 0) {
     args.push_back("--threads");
     args.push_back(absl::StrCat(options_.threads));

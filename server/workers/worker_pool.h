@@ -21,10 +21,10 @@
 namespace ft::workers {
 
 struct WorkerPoolOptions {
-  std::string binary;          // path to ftworker
-  int count = 1;               // 0: no local workers (remote ones may connect)
-  std::string log_dir;         // <log_dir>/<worker id>.log gets each worker's stdout and stderr
-  int threads = 0;             // --threads for each worker; 0: the worker's default
+  std::string binary;   // path to ftworker
+  int count = 1;        // 0: no local workers (remote ones may connect)
+  std::string log_dir;  // <log_dir>/<worker id>.log gets each worker's stdout and stderr
+  int threads = 0;      // --threads for each worker; 0: the worker's default
   std::vector<std::string> extra_args;
 };
 

@@ -49,8 +49,9 @@ TEST_F(CancelTest, RunningJobStopsWithinFiveSeconds) {
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(Cancel(running, &job).ok());
   EXPECT_EQ(job.state(), ft::v1::CANCELLING);
-  job = WaitFor(ftd_, running, [](const ft::v1::Job& j) { return j.state() == ft::v1::CANCELLED; },
-                std::chrono::seconds(10));
+  job = WaitFor(
+      ftd_, running, [](const ft::v1::Job& j) { return j.state() == ft::v1::CANCELLED; },
+      std::chrono::seconds(10));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_EQ(job.error(), "test says stop");
 
@@ -67,15 +68,15 @@ TEST_F(CancelTest, KilledWorkerFailsItsJobWithTheSignalAndTheDaemonGoesOn) {
   const std::vector<pid_t> workers = ftd_.ChildPids();
   ASSERT_EQ(workers.size(), 1u);
   kill(workers[0], SIGKILL);
-  const ft::v1::Job job = WaitFor(
-      ftd_, id, [](const ft::v1::Job& j) { return j.state() == ft::v1::FAILED; });
+  const ft::v1::Job job =
+      WaitFor(ftd_, id, [](const ft::v1::Job& j) { return j.state() == ft::v1::FAILED; });
   EXPECT_NE(job.error().find("signal 9"), std::string::npos) << job.error();
   EXPECT_NE(job.error().find("local-0"), std::string::npos) << job.error();
 
   // The worker is restarted and the next job runs to the end.
   const std::string next = SubmitOk(TinySpec(csv_, 2));
-  const ft::v1::Job done = WaitFor(
-      ftd_, next, [](const ft::v1::Job& j) { return j.state() == ft::v1::SUCCEEDED; });
+  const ft::v1::Job done =
+      WaitFor(ftd_, next, [](const ft::v1::Job& j) { return j.state() == ft::v1::SUCCEEDED; });
   EXPECT_EQ(done.state(), ft::v1::SUCCEEDED);
 }
 

@@ -69,8 +69,8 @@ TEST_F(JobLifecycleTest, SubmitWatchSucceedsWithOrderedEventsAndOutputs) {
       EXPECT_LE(event.evaluation().accuracy(), 1);
     }
   }
-  EXPECT_EQ(states, (std::vector<ft::v1::JobState>{ft::v1::QUEUED, ft::v1::RUNNING,
-                                                    ft::v1::SUCCEEDED}));
+  EXPECT_EQ(states,
+            (std::vector<ft::v1::JobState>{ft::v1::QUEUED, ft::v1::RUNNING, ft::v1::SUCCEEDED}));
   EXPECT_EQ(progress, 6);  // log_every_steps = 1
   EXPECT_EQ(last_step, 6u);
   EXPECT_GE(validation, 2);  // every 3 steps
@@ -171,8 +171,7 @@ TEST_F(JobLifecycleTest, UnknownJobIsNotFound) {
   ft::v1::GetJobRequest request;
   request.set_job_id("job-999");
   ft::v1::Job job;
-  EXPECT_EQ(ftd_.stub().GetJob(&context, request, &job).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ftd_.stub().GetJob(&context, request, &job).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace

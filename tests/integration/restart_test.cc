@@ -43,6 +43,11 @@ TEST(RestartTest, KillNineLosesNoJobAndNoEvent) {
   {
     FtdProcess ftd(FtdProcessOptions{home});
     ftd.Start();
+    // A finished job, then one running at the kill and three queued behind it.
+    ft::v1::SubmitJobResponse finished;
+    ASSERT_TRUE(Submit(ftd, TinySpec(csv, 2), "done", &finished).ok());
+    WaitFor(ftd, finished.job().id(),
+            [](const ft::v1::Job& j) { return j.state() == ft::v1::SUCCEEDED; });
     for (int i = 0; i < 4; ++i) {
       ft::v1::JobSpec spec = TinySpec(csv, i == 0 ? 0 : 3);
       if (i == 0) spec.set_epochs(200);  // still running at the kill
@@ -51,6 +56,7 @@ TEST(RestartTest, KillNineLosesNoJobAndNoEvent) {
       ids.push_back(response.job().id());
     }
     WaitFor(ftd, ids[0], [](const ft::v1::Job& j) { return j.progress().step() >= 2; });
+    ids.push_back(finished.job().id());
     before = EventLogs(ftd, ids);
     ftd.Kill(SIGKILL);
   }
@@ -92,9 +98,10 @@ TEST(RestartTest, KillNineLosesNoJobAndNoEvent) {
   ft::v1::CancelJobRequest cancel;
   cancel.set_job_id(ids[0]);
   ASSERT_TRUE(ftd.stub().CancelJob(&cancel_context, cancel, &job).ok());
-  for (size_t i = 1; i < ids.size(); ++i) {
-    const ft::v1::Job done = WaitFor(
-        ftd, ids[i], [](const ft::v1::Job& j) { return j.state() == ft::v1::SUCCEEDED; });
+  EXPECT_EQ(GetJob(ftd, ids.back()).state(), ft::v1::SUCCEEDED);  // the finished one stays so
+  for (size_t i = 1; i + 1 < ids.size(); ++i) {
+    const ft::v1::Job done =
+        WaitFor(ftd, ids[i], [](const ft::v1::Job& j) { return j.state() == ft::v1::SUCCEEDED; });
     EXPECT_EQ(done.state(), ft::v1::SUCCEEDED) << done.error();
   }
 }

@@ -39,13 +39,20 @@ void FtdProcess::Start() {
   const std::string port_file = options_.home + "/ports";
   fs::remove(port_file);
   std::vector<std::string> args = {BinaryPath("ftd"),
-                                   "--listen", "127.0.0.1:0",
-                                   "--metrics-listen", "127.0.0.1:0",
-                                   "--home", options_.home,
-                                   "--port-file", port_file,
-                                   "--local-workers", std::to_string(options_.local_workers),
-                                   "--worker-threads", "1",
-                                   "--log-level", "debug"};
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--metrics-listen",
+                                   "127.0.0.1:0",
+                                   "--home",
+                                   options_.home,
+                                   "--port-file",
+                                   port_file,
+                                   "--local-workers",
+                                   std::to_string(options_.local_workers),
+                                   "--worker-threads",
+                                   "1",
+                                   "--log-level",
+                                   "debug"};
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
@@ -125,8 +132,8 @@ void WriteToyCsv(const std::string& path, int rows, uint64_t seed) {
     const int label = i % 2;
     std::string text;
     for (int w = 0; w < 6; ++w) {
-      const char* word = (w % 3 == 1) ? (label ? kGood[random() % 6] : kBad[random() % 6])
-                                      : kFiller[random() % 7];
+      const char* word =
+          (w % 3 == 1) ? (label ? kGood[random() % 6] : kBad[random() % 6]) : kFiller[random() % 7];
       text += (w ? " " : "") + std::string(word);
     }
     out << '"' << text << "\"," << label << "\n";

@@ -24,8 +24,8 @@ class PrintingObserver : public train::TrainObserver {
   void OnProgress(const train::ProgressReport& r) override {
     std::cout << absl::StrFormat(
                      "step %d/%d epoch %d loss %.4f lr %.2e %.1f samples/s %.0f tokens/s eta %.0fs",
-                     r.step, r.total_steps, r.epoch, r.loss, r.learning_rate,
-                     r.samples_per_second, r.tokens_per_second, r.eta_seconds)
+                     r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.samples_per_second,
+                     r.tokens_per_second, r.eta_seconds)
               << std::endl;
   }
   void OnEvaluation(const train::EvalReport& r) override {
@@ -50,8 +50,7 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   std::stringstream text;
   text << in.rdbuf();
   ft::v1::JobSpec spec;
-  if (auto status = google::protobuf::util::JsonStringToMessage(text.str(), &spec);
-      !status.ok()) {
+  if (auto status = google::protobuf::util::JsonStringToMessage(text.str(), &spec); !status.ok()) {
     std::cerr << "ftworker: " << spec_path << ": not a JobSpec: " << status.ToString() << "\n";
     return 2;
   }

@@ -86,9 +86,8 @@ void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
   LeaseReporter reporter(stub_.get(), lease.lease_id(), job.id(),
                          std::chrono::milliseconds(lease.heartbeat_interval_ms()),
                          std::chrono::milliseconds(lease.lease_timeout_ms()), shutdown_);
-  const train::TrainOutcome outcome =
-      train::RunTrainingJob(ToTrainOptions(job.spec(), job.output_dir(), options_.threads),
-                            &reporter);
+  const train::TrainOutcome outcome = train::RunTrainingJob(
+      ToTrainOptions(job.spec(), job.output_dir(), options_.threads), &reporter);
   reporter.Flush();
   switch (reporter.stop_reason()) {
     case LeaseReporter::Stop::kLeaseLost:

@@ -12,7 +12,7 @@ struct WorkerLoopOptions {
   std::string server;     // ftd's address
   std::string worker_id;  // unique per worker
   std::string device = "cpu";
-  int threads = 0;        // intra-op threads; 0: all cores
+  int threads = 0;         // intra-op threads; 0: all cores
   int idle_poll_ms = 250;  // how often an idle worker asks for work
 };
 

@@ -53,8 +53,8 @@ struct ProgressReport {
   int64_t samples_seen = 0;
   int64_t tokens_seen = 0;
   double grad_norm = 0;
-  double step_seconds = 0;                // mean optimizer-step time since the previous report
-  std::vector<double> step_durations;     // each optimizer step's time since the previous report
+  double step_seconds = 0;             // mean optimizer-step time since the previous report
+  std::vector<double> step_durations;  // each optimizer step's time since the previous report
 };
 
 struct EvalReport {
@@ -79,8 +79,8 @@ class TrainObserver {
 struct TrainOutcome {
   enum class Status { kSucceeded, kFailed, kCancelled };
   Status status = Status::kFailed;
-  std::string error;                     // for kFailed: what went wrong, with context
-  std::vector<EvalReport> final_evals;   // last validation and test evaluation
+  std::string error;                    // for kFailed: what went wrong, with context
+  std::vector<EvalReport> final_evals;  // last validation and test evaluation
   int64_t steps = 0;
 };
 

@@ -45,8 +45,8 @@ class ApiTest : public ::testing::Test {
         sched::JobManager::Create(options, store_.get(), &hub_, &clock_, metrics_.get(), nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
-    finetune_ = std::make_unique<FinetuneServiceImpl>(manager_.get(), store_.get(), &hub_,
-                                                      metrics_.get());
+    finetune_ =
+        std::make_unique<FinetuneServiceImpl>(manager_.get(), store_.get(), &hub_, metrics_.get());
     worker_ = std::make_unique<WorkerServiceImpl>(manager_.get(), metrics_.get());
     grpc::ServerBuilder builder;
     int port = 0;
@@ -83,10 +83,9 @@ class ApiTest : public ::testing::Test {
     ft::v1::Job job = SubmitDirect();
     auto lease = manager_->Acquire("w1");
     EXPECT_TRUE(lease.ok() && lease->has_value());
-    EXPECT_TRUE(manager_
-                    ->Report((*lease)->lease_id, job.id(),
-                             {ft::testing::ProgressEvent(1, 0.5, 8)}, {})
-                    .ok());
+    EXPECT_TRUE(
+        manager_->Report((*lease)->lease_id, job.id(), {ft::testing::ProgressEvent(1, 0.5, 8)}, {})
+            .ok());
     EXPECT_TRUE(manager_->Complete((*lease)->lease_id, job.id(), ft::v1::SUCCEEDED, "").ok());
     return *manager_->Get(job.id());
   }

@@ -1,4 +1,6 @@
 // EventHub: wake-ups and the per-job cache of recent events.
+#include "sched/event_hub.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,7 +9,6 @@
 #include <thread>
 #include <vector>
 
-#include "sched/event_hub.h"
 #include "server_test_util.h"
 
 namespace ft::sched {
@@ -64,8 +65,8 @@ TEST(EventHubTest, PublishWakesTheJobsListenersOnly) {
   EXPECT_EQ(a2->wakeups.load(), 2);
 
   hub.Unsubscribe("job-a", a2.get());
-  hub.Unsubscribe("job-a", a2.get());   // twice is harmless
-  hub.Unsubscribe("job-x", b.get());    // unknown job too
+  hub.Unsubscribe("job-a", a2.get());  // twice is harmless
+  hub.Unsubscribe("job-x", b.get());   // unknown job too
   EXPECT_EQ(hub.listener_count("job-a"), 0u);
   hub.Publish("job-a", Seqs("job-a", 4, 4));
   EXPECT_EQ(a2->wakeups.load(), 2);

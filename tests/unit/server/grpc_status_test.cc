@@ -1,10 +1,11 @@
 // ToGrpcStatus and GrpcCodeName: the one conversion from absl::Status to grpc::Status.
+#include "api/grpc_status.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "absl/strings/match.h"
-#include "api/grpc_status.h"
 
 namespace ft::api {
 namespace {
@@ -26,8 +27,7 @@ TEST(GrpcStatusTest, KeepsEveryCodeAndShortMessages) {
   EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("x")).error_code(), grpc::NOT_FOUND);
   EXPECT_EQ(ToGrpcStatus(absl::FailedPreconditionError("x")).error_code(),
             grpc::FAILED_PRECONDITION);
-  EXPECT_EQ(ToGrpcStatus(absl::ResourceExhaustedError("x")).error_code(),
-            grpc::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(ToGrpcStatus(absl::ResourceExhaustedError("x")).error_code(), grpc::RESOURCE_EXHAUSTED);
 }
 
 TEST(GrpcStatusTest, TruncatesMessagesOver4KiB) {

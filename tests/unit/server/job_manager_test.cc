@@ -1,15 +1,17 @@
 // JobManager: the state machine, queue and leases, on a real store in a temp dir, a real
 // EventHub and a FakeClock. No worker processes.
+#include "sched/job_manager.h"
+
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
-#include <thread>
 #include <filesystem>
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -17,7 +19,6 @@
 #include "absl/synchronization/mutex.h"
 #include "sched/clock.h"
 #include "sched/event_hub.h"
-#include "sched/job_manager.h"
 #include "server_test_util.h"
 #include "store/job_store.h"
 
@@ -246,15 +247,14 @@ TEST_F(JobManagerTest, InvalidSpecsAreRejectedNamingTheFieldAndNothingIsStored) 
       {"model scratch:nope", [](JobSpec& s) { s.set_model("scratch:nope"); }, "spec.model"},
       {"model gpt2", [](JobSpec& s) { s.set_model("gpt2"); }, "spec.model"},
       {"model empty", [](JobSpec& s) { s.clear_model(); }, "spec.model"},
-      {"missing text column",
-       [&](JobSpec& s) { s.mutable_dataset()->set_train(headerless); }, "'text'"},
+      {"missing text column", [&](JobSpec& s) { s.mutable_dataset()->set_train(headerless); },
+       "'text'"},
       {"missing label column",
        [](JobSpec& s) { s.mutable_dataset()->set_label_column("sentiment"); }, "'sentiment'"},
       {"unknown format", [](JobSpec& s) { s.mutable_dataset()->set_format("parquet"); },
        "spec.dataset.format"},
       {"precision", [](JobSpec& s) { s.set_precision("fp8"); }, "spec.precision"},
-      {"train empty", [](JobSpec& s) { s.mutable_dataset()->clear_train(); },
-       "spec.dataset.train"},
+      {"train empty", [](JobSpec& s) { s.mutable_dataset()->clear_train(); }, "spec.dataset.train"},
   };
   for (const InvalidCase& c : cases) {
     JobSpec spec = Spec();
@@ -394,7 +394,7 @@ TEST_F(JobManagerTest, ReportAppendsEventsAndUpdatesTheJob) {
   Lease lease = Acquire();
   std::vector<JobEvent> batch;
   JobEvent p1 = ft::testing::ProgressEvent(1, 2.0, 8);
-  p1.set_seq(999);             // a worker's seq and job id are ignored
+  p1.set_seq(999);  // a worker's seq and job id are ignored
   p1.set_job_id("job-other");
   batch.push_back(p1);
   batch.push_back(ft::testing::EvaluationEvent("validation", 1, 1.5, 0.25));
@@ -492,20 +492,18 @@ TEST_F(JobManagerTest, CompleteSucceeded) {
 TEST_F(JobManagerTest, CompleteFailedKeepsTheError) {
   Job job = Submit();
   Lease lease = Acquire();
-  FT_ASSERT_OK(manager_->Complete(lease.lease_id, job.id(), ft::v1::FAILED,
-                                  "CUDA out of memory"));
+  FT_ASSERT_OK(manager_->Complete(lease.lease_id, job.id(), ft::v1::FAILED, "CUDA out of memory"));
   Job stored = Get(job.id());
   EXPECT_EQ(stored.state(), ft::v1::FAILED);
   EXPECT_EQ(stored.error(), "CUDA out of memory");
-  EXPECT_TRUE(absl::StrContains(LastEvent(job.id()).state_change().reason(),
-                                "CUDA out of memory"));
+  EXPECT_TRUE(absl::StrContains(LastEvent(job.id()).state_change().reason(), "CUDA out of memory"));
 }
 
 TEST_F(JobManagerTest, CompleteCancelledAndInvalidFinalStates) {
   Job job = Submit();
   Lease lease = Acquire();
-  for (JobState bad : {ft::v1::JOB_STATE_UNSPECIFIED, ft::v1::QUEUED, ft::v1::RUNNING,
-                       ft::v1::CANCELLING}) {
+  for (JobState bad :
+       {ft::v1::JOB_STATE_UNSPECIFIED, ft::v1::QUEUED, ft::v1::RUNNING, ft::v1::CANCELLING}) {
     FT_EXPECT_CODE(manager_->Complete(lease.lease_id, job.id(), bad, ""),
                    absl::StatusCode::kInvalidArgument);
   }
@@ -755,8 +753,7 @@ TEST_F(JobManagerTest, FinalJobGetsEventsJsonl) {
                             ft::testing::EvaluationEvent("validation", 1, 0.4, 0.9)},
                            {})
                   .ok());
-  const std::string path =
-      (std::filesystem::path(job.output_dir()) / "events.jsonl").string();
+  const std::string path = (std::filesystem::path(job.output_dir()) / "events.jsonl").string();
   EXPECT_FALSE(std::filesystem::exists(path)) << "written only once the job has ended";
   FT_ASSERT_OK(manager_->Complete(lease.lease_id, job.id(), ft::v1::SUCCEEDED, ""));
 

@@ -65,7 +65,8 @@ class MetricsTest : public ::testing::Test {
   static bool HasLabels(const ClientMetric& metric, const Labels& labels) {
     for (const auto& [name, value] : labels) {
       bool found = false;
-      for (const auto& label : metric.label) found = found || (label.name == name && label.value == value);
+      for (const auto& label : metric.label)
+        found = found || (label.name == name && label.value == value);
       if (!found) return false;
     }
     return true;
@@ -134,8 +135,9 @@ TEST_F(MetricsTest, NamesFollowConventions) {
   // Give every family a series: prometheus-cpp does not export families without one.
   Job job = Submit();
   sched::Lease lease = Acquire();
-  Report(lease, {ft::testing::ProgressEvent(1, 1.0, 8, 80),
-                 ft::testing::EvaluationEvent("validation", 1, 1.0, 0.5)},
+  Report(lease,
+         {ft::testing::ProgressEvent(1, 1.0, 8, 80),
+          ft::testing::EvaluationEvent("validation", 1, 1.0, 0.5)},
          {0.1});
   metrics_->OnRpc("GetJob", "OK", 0.001);
   metrics_->SetWorkers(1);
@@ -160,10 +162,9 @@ TEST_F(MetricsTest, NamesFollowConventions) {
   for (const char* expected :
        {"ft_jobs", "ft_queue_depth", "ft_jobs_submitted_total", "ft_jobs_finished_total",
         "ft_job_training_loss", "ft_job_learning_rate", "ft_job_samples_per_second",
-        "ft_job_optimizer_step", "ft_job_samples_processed_total",
-        "ft_job_tokens_processed_total", "ft_job_accuracy_ratio", "ft_job_evaluation_loss",
-        "ft_optimizer_step_duration_seconds", "ft_rpc_requests_total", "ft_rpc_duration_seconds",
-        "ft_workers_alive"}) {
+        "ft_job_optimizer_step", "ft_job_samples_processed_total", "ft_job_tokens_processed_total",
+        "ft_job_accuracy_ratio", "ft_job_evaluation_loss", "ft_optimizer_step_duration_seconds",
+        "ft_rpc_requests_total", "ft_rpc_duration_seconds", "ft_workers_alive"}) {
     EXPECT_EQ(names.count(expected), 1u) << expected;
   }
 
@@ -390,7 +391,8 @@ TEST_F(MetricsTest, StepHistogramObservesStepSeconds) {
   EXPECT_EQ(h->histogram.sample_count, 4u);
   EXPECT_NEAR(h->histogram.sample_sum, 7.62, 1e-9);
   std::map<double, uint64_t> cumulative;
-  for (const auto& bucket : h->histogram.bucket) cumulative[bucket.upper_bound] = bucket.cumulative_count;
+  for (const auto& bucket : h->histogram.bucket)
+    cumulative[bucket.upper_bound] = bucket.cumulative_count;
   EXPECT_EQ(cumulative[0.01], 0u);
   EXPECT_EQ(cumulative[0.025], 1u);
   EXPECT_EQ(cumulative[0.25], 1u);
@@ -415,8 +417,8 @@ TEST_F(MetricsTest, RpcRequestsAreCountedByMethodAndCode) {
   metrics_->OnRpc("SubmitJob", "INVALID_ARGUMENT", 0.001);
   metrics_->OnRpc("WatchJob", "OK", -1);  // streams: counted, not timed
   EXPECT_EQ(Value("ft_rpc_requests_total", {{"method", "SubmitJob"}, {"code", "OK"}}), 2);
-  EXPECT_EQ(Value("ft_rpc_requests_total",
-                  {{"method", "SubmitJob"}, {"code", "INVALID_ARGUMENT"}}), 1);
+  EXPECT_EQ(Value("ft_rpc_requests_total", {{"method", "SubmitJob"}, {"code", "INVALID_ARGUMENT"}}),
+            1);
   EXPECT_EQ(Value("ft_rpc_requests_total", {{"method", "WatchJob"}, {"code", "OK"}}), 1);
   EXPECT_FALSE(Exists("ft_rpc_requests_total", {{"method", "GetJob"}}));
 

@@ -22,7 +22,6 @@
 
 namespace ft::testing {
 
-
 inline std::string ReadFileOrEmpty(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;

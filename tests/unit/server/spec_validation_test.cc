@@ -1,5 +1,7 @@
 // spec::WithDefaults and spec::ValidateSpec: defaults, every bound at and just past its limit,
 // dataset paths and formats, and messages that name every problem.
+#include "spec/spec_validation.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,7 +15,6 @@
 #include "server_test_util.h"
 #include "spec/spec_defaults.h"
 #include "spec/spec_limits.h"
-#include "spec/spec_validation.h"
 
 namespace ft::spec {
 namespace {
@@ -116,7 +117,9 @@ TEST(SpecDefaultsTest, IsIdempotent) {
 
 // --- Bounds ---
 
-TEST_F(SpecTest, ValidSpecPasses) { EXPECT_TRUE(ValidateSpec(Valid()).ok()) << ValidateSpec(Valid()); }
+TEST_F(SpecTest, ValidSpecPasses) {
+  EXPECT_TRUE(ValidateSpec(Valid()).ok()) << ValidateSpec(Valid());
+}
 
 struct UintBound {
   const char* field;
@@ -132,8 +135,7 @@ TEST_F(SpecTest, IntegerBoundsAtAndPastTheirLimits) {
       {"accumulation_steps", [](JobSpec& s, uint64_t v) { s.set_accumulation_steps(v); }, 1,
        kMaxAccumulationSteps},
       {"epochs", [](JobSpec& s, uint64_t v) { s.set_epochs(v); }, 1, kMaxEpochs},
-      {"max_seq_length", [](JobSpec& s, uint64_t v) { s.set_max_seq_length(v); }, 1,
-       kMaxSeqLength},
+      {"max_seq_length", [](JobSpec& s, uint64_t v) { s.set_max_seq_length(v); }, 1, kMaxSeqLength},
       {"log_every_steps", [](JobSpec& s, uint64_t v) { s.set_log_every_steps(v); }, 1,
        kMaxLogEverySteps},
       {"warmup_steps", [](JobSpec& s, uint64_t v) { s.set_warmup_steps(v); }, 0, kMaxWarmupSteps},
@@ -171,13 +173,16 @@ TEST_F(SpecTest, RealBoundsAtAndPastTheirLimits) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   const std::vector<RealBound> bounds = {
-      {"learning_rate", [](JobSpec& s, double v) { s.set_learning_rate(v); },
+      {"learning_rate",
+       [](JobSpec& s, double v) { s.set_learning_rate(v); },
        {1e-300, 1e-3, kMaxLearningRate},
        {0.0, -1e-9, std::nextafter(kMaxLearningRate, 100.0), nan, inf, -inf}},
-      {"weight_decay", [](JobSpec& s, double v) { s.set_weight_decay(v); },
+      {"weight_decay",
+       [](JobSpec& s, double v) { s.set_weight_decay(v); },
        {0.0, 0.5, 1.0},
        {-1e-9, std::nextafter(1.0, 2.0), nan, inf}},
-      {"max_grad_norm", [](JobSpec& s, double v) { s.set_max_grad_norm(v); },
+      {"max_grad_norm",
+       [](JobSpec& s, double v) { s.set_max_grad_norm(v); },
        {0.0, 1.0, 1e6},
        {-1.0, 1e6 + 1, nan, inf}},
       {"dataset.validation_fraction",
@@ -347,7 +352,8 @@ TEST_F(SpecTest, AclImdbFolderIsAccepted) {
   const absl::Status relative = ValidateSpec(WithDefaults(spec, dir_.path().string()));
   EXPECT_TRUE(relative.ok()) << relative;
   // A file is not an aclimdb folder.
-  const absl::Status file = Validate([&](JobSpec& s) { s.mutable_dataset()->set_format("aclimdb"); });
+  const absl::Status file =
+      Validate([&](JobSpec& s) { s.mutable_dataset()->set_format("aclimdb"); });
   EXPECT_EQ(file.code(), absl::StatusCode::kInvalidArgument) << file;
   // Label folders without .txt files are not enough.
   dir_.Write("empty_imdb/pos/readme.md", "x");
@@ -366,8 +372,8 @@ TEST_F(SpecTest, MultipleProblemsInOneMessage) {
     s.set_learning_rate(-1);
   });
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  for (const char* field : {"spec.micro_batch_size", "spec.epochs", "spec.optimizer",
-                            "spec.learning_rate"}) {
+  for (const char* field :
+       {"spec.micro_batch_size", "spec.epochs", "spec.optimizer", "spec.learning_rate"}) {
     EXPECT_TRUE(absl::StrContains(status.message(), field)) << field << ": " << status;
   }
   std::vector<std::string> parts = absl::StrSplit(status.message(), "; ");
@@ -384,9 +390,9 @@ TEST_F(SpecTest, FirstProblemDecidesTheCode) {
   EXPECT_TRUE(absl::StrContains(status.message(), "spec.epochs")) << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "spec.dataset.train")) << status;
   // Only the missing file: NOT_FOUND.
-  EXPECT_EQ(Validate([&](JobSpec& s) { s.mutable_dataset()->set_train(dir_.Path("nope.csv")); })
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      Validate([&](JobSpec& s) { s.mutable_dataset()->set_train(dir_.Path("nope.csv")); }).code(),
+      absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ JobMutation SetState(JobState state, const std::string& message = "changed") {
 
 JobMutation AppendLogs(int count, const std::string& prefix) {
   return [count, prefix](Job&, std::vector<JobEvent>& events) -> absl::Status {
-    for (int i = 0; i < count; ++i) events.push_back(ft::testing::LogEvent(absl::StrCat(prefix, i)));
+    for (int i = 0; i < count; ++i)
+      events.push_back(ft::testing::LogEvent(absl::StrCat(prefix, i)));
     return absl::OkStatus();
   };
 }
@@ -78,8 +79,8 @@ class JobStoreTest : public ::testing::Test {
       job.set_state(ft::v1::QUEUED);
       job.set_attempt(1);
       job.mutable_spec()->set_display_name(name);
-      events.push_back(ft::testing::StateChangeEvent(ft::v1::JOB_STATE_UNSPECIFIED,
-                                                     ft::v1::QUEUED, "submitted"));
+      events.push_back(ft::testing::StateChangeEvent(ft::v1::JOB_STATE_UNSPECIFIED, ft::v1::QUEUED,
+                                                     "submitted"));
       return absl::OkStatus();
     });
     EXPECT_TRUE(result.ok()) << result.status();
@@ -320,9 +321,8 @@ TEST_F(JobStoreTest, CreateWithSameRequestIdIsIdempotent) {
 TEST_F(JobStoreTest, IdempotentReturnsTheJobAsItIsNow) {
   Job first = Create("req-1");
   ASSERT_TRUE(store_->UpdateJob(first.id(), SetState(ft::v1::RUNNING)).ok());
-  auto again = store_->CreateJob("req-1", [](Job&, std::vector<JobEvent>&) {
-    return absl::OkStatus();
-  });
+  auto again =
+      store_->CreateJob("req-1", [](Job&, std::vector<JobEvent>&) { return absl::OkStatus(); });
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->job.id(), first.id());
@@ -419,15 +419,18 @@ TEST_F(JobStoreTest, JobsInStatesIsOldestFirstAndCountByState) {
 TEST_F(JobStoreTest, PersistsAcrossReopen) {
   Job a = Create("req-a", "alpha");
   Job b = Create();
-  ASSERT_TRUE(store_->UpdateJob(a.id(), [](Job& j, std::vector<JobEvent>& events) {
-                      j.set_state(ft::v1::RUNNING);
-                      j.set_worker_id("w1");
-                      *j.mutable_progress() = ft::testing::ProgressEvent(3, 0.5, 12).progress();
-                      events.push_back(ft::testing::ProgressEvent(3, 0.5, 12));
-                      events.push_back(ft::testing::EvaluationEvent("validation", 3, 0.4, 0.8));
-                      return absl::OkStatus();
-                    })
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->UpdateJob(a.id(),
+                      [](Job& j, std::vector<JobEvent>& events) {
+                        j.set_state(ft::v1::RUNNING);
+                        j.set_worker_id("w1");
+                        *j.mutable_progress() = ft::testing::ProgressEvent(3, 0.5, 12).progress();
+                        events.push_back(ft::testing::ProgressEvent(3, 0.5, 12));
+                        events.push_back(ft::testing::EvaluationEvent("validation", 3, 0.4, 0.8));
+                        return absl::OkStatus();
+                      })
+          .ok());
   std::map<std::string, Job> jobs_before;
   std::map<std::string, std::vector<JobEvent>> events_before;
   for (const std::string& id : {a.id(), b.id()}) {
@@ -452,9 +455,8 @@ TEST_F(JobStoreTest, PersistsAcrossReopen) {
     }
   }
   // Idempotency and numbering survive the reopen.
-  auto again = store_->CreateJob("req-a", [](Job&, std::vector<JobEvent>&) {
-    return absl::OkStatus();
-  });
+  auto again =
+      store_->CreateJob("req-a", [](Job&, std::vector<JobEvent>&) { return absl::OkStatus(); });
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->job.id(), a.id());
@@ -578,8 +580,9 @@ TEST(SqliteMigrationTest, AppliesOnlyMissingMigrationsInOrder) {
   }
   {
     // Re-running migration 0 would fail (table a exists), so only migration 1 may run.
-    auto db = SqliteDb::Open(path, {"CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);",
-                                    "CREATE TABLE b (y INTEGER); INSERT INTO b SELECT x + 1 FROM a;"});
+    auto db =
+        SqliteDb::Open(path, {"CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);",
+                              "CREATE TABLE b (y INTEGER); INSERT INTO b SELECT x + 1 FROM a;"});
     ASSERT_TRUE(db.ok()) << db.status();
     auto version = (*db)->SchemaVersion();
     ASSERT_TRUE(version.ok());
@@ -610,10 +613,10 @@ TEST(SqliteDbTest, TransactionRollsBackOnError) {
   SqliteDb& d = **db;
   FT_EXPECT_OK(d.InTransaction([&] { return d.Exec("INSERT INTO t VALUES (1)"); }));
   FT_EXPECT_CODE(d.InTransaction([&]() -> absl::Status {
-                   absl::Status status = d.Exec("INSERT INTO t VALUES (2)");
-                   if (!status.ok()) return status;
-                   return absl::AbortedError("undo");
-                 }),
+    absl::Status status = d.Exec("INSERT INTO t VALUES (2)");
+    if (!status.ok()) return status;
+    return absl::AbortedError("undo");
+  }),
                  absl::StatusCode::kAborted);
   auto stmt = d.Prepare("SELECT COUNT(*), SUM(x) FROM t");
   ASSERT_TRUE(stmt.ok());

@@ -1,5 +1,7 @@
 // WorkerPool with small shell scripts standing in for ftworker, and a real JobManager hearing
 // about their exits. Real processes: every wait polls with a deadline of at most 10 s.
+#include "workers/worker_pool.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,7 +17,6 @@
 #include "sched/job_manager.h"
 #include "server_test_util.h"
 #include "store/job_store.h"
-#include "workers/worker_pool.h"
 
 namespace ft::workers {
 namespace {
@@ -200,9 +201,10 @@ TEST_F(WorkerPoolTest, KillWorkerKillsALiveWorker) {
 }
 
 TEST_F(WorkerPoolTest, StopTerminatesWorkers) {
-  const std::string script = Script("ftworker.sh", "trap 'echo got-term; exit 0' TERM\n"
-                                                   "echo ready\n"
-                                                   "while :; do sleep 0.05; done");
+  const std::string script = Script("ftworker.sh",
+                                    "trap 'echo got-term; exit 0' TERM\n"
+                                    "echo ready\n"
+                                    "while :; do sleep 0.05; done");
   pool_ = std::make_unique<WorkerPool>(Options(script, 2));
   FT_ASSERT_OK(pool_->Start(manager_.get(), "127.0.0.1:1"));
   ASSERT_TRUE(WaitFor([&] {
@@ -235,20 +237,20 @@ TEST_F(WorkerPoolTest, RestartedWorkerAlsoGetsAGracefulStop) {
   // The first run crashes; the watcher thread starts the second, which must still receive
   // SIGTERM (and time to stop) from Stop, like the first-generation workers.
   const std::string marker = dir_.Path("crashed-once");
-  const std::string script = Script(
-      "ftworker.sh", "if [ ! -e '" + marker + "' ]; then touch '" + marker +
-                         "'; echo crashing; exit 1; fi\n"
-                         "trap 'echo got-term; exit 0' TERM\n"
-                         "echo second-run\n"
-                         "while :; do sleep 0.05; done");
+  const std::string script =
+      Script("ftworker.sh", "if [ ! -e '" + marker + "' ]; then touch '" + marker +
+                                "'; echo crashing; exit 1; fi\n"
+                                "trap 'echo got-term; exit 0' TERM\n"
+                                "echo second-run\n"
+                                "while :; do sleep 0.05; done");
   pool_ = std::make_unique<WorkerPool>(Options(script));
   FT_ASSERT_OK(pool_->Start(manager_.get(), "127.0.0.1:1"));
   ASSERT_TRUE(WaitFor([&] { return absl::StrContains(Log(), "second-run"); })) << Log();
   EXPECT_EQ(pool_->alive(), 1);
   pool_->Stop(absl::Seconds(5));
   EXPECT_EQ(pool_->alive(), 0);
-  EXPECT_TRUE(WaitFor([&] { return absl::StrContains(Log(), "got-term"); },
-                      std::chrono::milliseconds(500)))
+  EXPECT_TRUE(
+      WaitFor([&] { return absl::StrContains(Log(), "got-term"); }, std::chrono::milliseconds(500)))
       << "the restarted worker was killed without a graceful stop:\n"
       << Log();
 }

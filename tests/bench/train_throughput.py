@@ -1,0 +1,458 @@
+#!/usr/bin/python3
+"""Training throughput: ftworker against the plain PyTorch loop a user would otherwise write.
+
+Usage (from the repository root, with Debian's /usr/bin/python3 and its PyTorch 1.13, the same
+LibTorch that ftworker links):
+
+    /usr/bin/python3 tests/bench/train_throughput.py --ftworker build/bin/ftworker
+
+For each thread count (1, 2) and each batching (micro-batch 16 x accumulation 1, micro-batch 4 x
+accumulation 4) it runs, one after the other, each in a fresh process with OMP_WAIT_POLICY=PASSIVE:
+
+  * ours: `ftworker --spec SPEC --out DIR --threads N` (scratch:bloom-tiny on TREC train,
+    max_seq_length 128, AdamW lr 1e-3, --steps optimizer steps);
+  * the baseline: this script's --baseline mode, a plain PyTorch training loop in Python:
+    the same BLOOM-tiny architecture as an nn.Module (below), the same byte tokenization, the
+    same micro-batches in the same order (ftworker's shuffle re-implemented in bench_common.py;
+    checked through the token count ftworker reports), the same dynamic right padding, the same
+    loss scaling for accumulation, torch.optim.AdamW(lr=1e-3, weight_decay=0),
+    torch.set_num_threads(N).
+
+Fairness: both sides time each optimizer step from before collating its micro-batches to after
+optimizer.step(), and both exclude the first --warmup steps (ftworker reports every --warmup
+steps, so its first progress interval is exactly the warm-up; later intervals give
+time = samples / (samples/s)). Process start, data loading, model construction, evaluation and
+writing the model are outside the timed steps on both sides (the process wall time is shown
+separately). ftworker additionally computes the global gradient norm every step (for its
+progress reports); the baseline does not.
+
+The GFLOP/s figures are ESTIMATES: 6 x (matmul parameters, i.e. Linear weights, not the
+embedding table) x (tokens computed, padding included) + attention (QK^T and PV,
+4 * seq^2 * hidden per sequence and layer forward, x3 for forward + backward), divided by the
+timed seconds, against the ~200 GFLOP/s fp32 peak assumed for this 2-core machine.
+
+Before measuring it waits (up to --max-wait seconds) for the 1-minute load average to drop
+below --max-load, and prints the load it measured under.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_common as bc  # noqa: E402  (no torch import)
+
+# The independent PyTorch BLOOM forward used by the unit tests (for ALiBi slopes and the
+# safetensors reader; its forward is a float64 functional reference, not a trainable module).
+sys.path.insert(0, os.path.join(bc.REPO_ROOT, "tests", "unit", "worker"))
+
+PEAK_GFLOPS = 200.0
+MODEL = "scratch:bloom-tiny"
+TINY = dict(vocab_size=260, hidden_size=128, n_layer=2, n_head=4)
+PROGRESS = re.compile(r"^step (\d+)/(\d+) epoch \d+ loss ([0-9.eE+-]+|nan|inf) lr \S+ "
+                      r"([0-9.]+) samples/s ([0-9.]+) tokens/s")
+
+
+# ---------------------------------------------------------------------------------------------
+# The baseline: a plain PyTorch BLOOM sequence classifier and training loop
+
+
+def build_model_classes():
+    import torch
+    from torch import nn
+    import bloom_reference
+
+    class Attention(nn.Module):
+        def __init__(self, hidden, heads):
+            super().__init__()
+            self.heads, self.head_dim = heads, hidden // heads
+            self.query_key_value = nn.Linear(hidden, 3 * hidden)
+            self.dense = nn.Linear(hidden, hidden)
+
+        def forward(self, x, alibi, masked):
+            batch, seq, hidden = x.shape
+            # Hugging Face's fused layout: [..., head, (q|k|v), head_dim].
+            fused = self.query_key_value(x).view(batch, seq, self.heads, 3, self.head_dim)
+            q, k, v = (fused[..., i, :].transpose(1, 2) for i in range(3))
+            scores = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(self.head_dim)) + alibi
+            scores = scores.masked_fill(masked, torch.finfo(scores.dtype).min)
+            context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, seq, hidden)
+            return self.dense(context)
+
+    class Mlp(nn.Module):
+        def __init__(self, hidden):
+            super().__init__()
+            self.dense_h_to_4h = nn.Linear(hidden, 4 * hidden)
+            self.dense_4h_to_h = nn.Linear(4 * hidden, hidden)
+
+        def forward(self, x):
+            x = self.dense_h_to_4h(x)
+            x = x * 0.5 * (1.0 + torch.tanh(0.79788456 * x * (1.0 + 0.044715 * x * x)))
+            return self.dense_4h_to_h(x)
+
+    class Block(nn.Module):
+        def __init__(self, hidden, heads):
+            super().__init__()
+            self.input_layernorm = nn.LayerNorm(hidden, eps=1e-5)
+            self.self_attention = Attention(hidden, heads)
+            self.post_attention_layernorm = nn.LayerNorm(hidden, eps=1e-5)
+            self.mlp = Mlp(hidden)
+
+        def forward(self, x, alibi, masked):
+            x = self.self_attention(self.input_layernorm(x), alibi, masked) + x
+            return self.mlp(self.post_attention_layernorm(x)) + x
+
+    class Transformer(nn.Module):
+        def __init__(self, vocab_size, hidden_size, n_layer, n_head):
+            super().__init__()
+            self.n_head = n_head
+            self.word_embeddings = nn.Embedding(vocab_size, hidden_size)
+            self.word_embeddings_layernorm = nn.LayerNorm(hidden_size, eps=1e-5)
+            self.h = nn.ModuleList(Block(hidden_size, n_head) for _ in range(n_layer))
+            self.ln_f = nn.LayerNorm(hidden_size, eps=1e-5)
+            self.register_buffer(
+                "slopes", bloom_reference.alibi_slopes(n_head).float(), persistent=False)
+
+        def forward(self, ids, mask):
+            batch, seq = ids.shape
+            x = self.word_embeddings_layernorm(self.word_embeddings(ids))
+            positions = ((mask.cumsum(-1) - 1) * mask).float()
+            alibi = self.slopes.view(1, -1, 1, 1) * positions.view(batch, 1, 1, seq)
+            causal = torch.ones(seq, seq, dtype=torch.bool).triu(1)
+            masked = causal.view(1, 1, seq, seq) | (mask == 0).view(batch, 1, 1, seq)
+            for block in self.h:
+                x = block(x, alibi, masked)
+            return self.ln_f(x)
+
+    class BloomForSequenceClassification(nn.Module):
+        def __init__(self, num_labels, vocab_size, hidden_size, n_layer, n_head):
+            super().__init__()
+            self.transformer = Transformer(vocab_size, hidden_size, n_layer, n_head)
+            self.score = nn.Linear(hidden_size, num_labels, bias=False)
+            for module in self.modules():  # BLOOM's initialization
+                if isinstance(module, (nn.Linear, nn.Embedding)):
+                    nn.init.normal_(module.weight, 0.0, 0.02)
+                    if getattr(module, "bias", None) is not None:
+                        nn.init.zeros_(module.bias)
+                elif isinstance(module, nn.LayerNorm):
+                    nn.init.ones_(module.weight)
+                    nn.init.zeros_(module.bias)
+
+        def forward(self, ids, mask):
+            x = self.transformer(ids, mask)
+            last = mask.sum(-1) - 1  # right padding: the last real token
+            return self.score(x[torch.arange(x.shape[0]), last])
+
+    return BloomForSequenceClassification
+
+
+def collate(examples, indices):
+    """Right padding with <pad> (3) to the longest of the micro-batch, like a DataLoader
+    collate_fn built on pad_sequence."""
+    import torch
+    from torch.nn.utils.rnn import pad_sequence
+    ids = pad_sequence([examples[0][i] for i in indices], batch_first=True, padding_value=3)
+    lengths = torch.tensor([len(examples[0][i]) for i in indices])
+    mask = (torch.arange(ids.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)).long()
+    labels = torch.tensor([examples[1][i] for i in indices])
+    return ids, mask, labels
+
+
+def run_baseline(config):
+    """The plain PyTorch training loop; prints one JSON line with per-step times."""
+    import torch
+    import torch.nn.functional as F
+
+    start = time.perf_counter()
+    torch.set_num_threads(config["threads"])
+    texts, labels = bc.read_csv_examples(config["train"])
+    label_list, _, num_labels = bc.label_ids(labels)
+    ids = [torch.tensor(bc.byte_tokenize(t, config["max_seq_length"])) for t in texts]
+    examples = (ids, label_list)
+    windows = bc.training_windows(len(texts), config["seed"], config["micro_batch_size"],
+                                  config["accumulation_steps"], config["steps"])
+
+    torch.manual_seed(config["seed"])
+    model = build_model_classes()(num_labels, **TINY)
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config["learning_rate"],
+                                  betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    step_seconds, losses, tokens = [], [], 0
+    for window in windows:
+        t0 = time.perf_counter()
+        optimizer.zero_grad()
+        window_size = sum(len(micro) for micro in window)
+        loss_sum = 0.0
+        for micro in window:
+            batch_ids, batch_mask, batch_labels = collate(examples, micro)
+            logits = model(batch_ids, batch_mask)
+            loss = F.cross_entropy(logits, batch_labels, reduction="sum")
+            (loss / window_size).backward()
+            loss_sum += loss.detach()
+            tokens += int(batch_mask.sum())
+        optimizer.step()
+        step_seconds.append(time.perf_counter() - t0)
+        losses.append(float(loss_sum) / window_size)
+    print(json.dumps({"step_seconds": step_seconds, "losses": losses, "tokens": tokens,
+                      "threads": torch.get_num_threads(),
+                      "process_seconds": time.perf_counter() - start}))
+
+
+# ---------------------------------------------------------------------------------------------
+# ours: ftworker
+
+
+def run_ours(ftworker, config, workdir, env):
+    spec = {
+        "model": MODEL,
+        # validation: TREC's test file, so that train is the whole train file (no split) and
+        # the baseline can use exactly the same examples.
+        "dataset": {"train": config["train"], "validation": config["validation"]},
+        "micro_batch_size": config["micro_batch_size"],
+        "accumulation_steps": config["accumulation_steps"],
+        "epochs": 1000,
+        "max_steps": config["steps"],
+        "learning_rate": config["learning_rate"],
+        "max_seq_length": config["max_seq_length"],
+        "log_every_steps": config["warmup"],
+        "max_eval_examples": config["eval_examples"],
+        "seed": config["seed"],
+    }
+    spec_path = os.path.join(workdir, "spec.json")
+    out_dir = os.path.join(workdir, "out")
+    with open(spec_path, "w") as f:
+        json.dump(spec, f)
+    start = time.perf_counter()
+    process = subprocess.run(
+        [ftworker, "--spec", spec_path, "--out", out_dir, "--threads", str(config["threads"]),
+         "--log-level", "warn"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - start
+    if process.returncode != 0:
+        sys.exit("ftworker failed (exit %d):\n%s" % (process.returncode, process.stdout))
+    reports = []
+    for line in process.stdout.splitlines():
+        match = PROGRESS.match(line.strip())
+        if match:
+            reports.append((int(match.group(1)), float(match.group(3)), float(match.group(4)),
+                            float(match.group(5))))
+    with open(os.path.join(out_dir, "result.json")) as f:
+        result = json.load(f)
+    return reports, result, out_dir, wall
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurement
+
+
+def matmul_parameters(hidden, n_layer):
+    # Per block: query_key_value 3h^2, dense h^2, h->4h 4h^2, 4h->h 4h^2 (weights only).
+    return n_layer * 12 * hidden * hidden
+
+
+def window_flops(window, lengths):
+    """Estimated training FLOPs of one optimizer step (see the module docstring)."""
+    hidden, n_layer = TINY["hidden_size"], TINY["n_layer"]
+    flops = 0
+    for micro in window:
+        seq = max(lengths[i] for i in micro)
+        rows = len(micro)
+        flops += 6 * matmul_parameters(hidden, n_layer) * rows * seq
+        flops += 3 * n_layer * 4 * rows * seq * seq * hidden
+    return flops
+
+
+def ours_steady(reports, windows, warmup):
+    """(seconds, samples) of ftworker's steps warmup+1.. from its progress intervals."""
+    seconds, samples, previous = 0.0, 0, 0
+    for step, _, samples_per_second, _ in reports:
+        interval = sum(len(m) for w in windows[previous:step] for m in w)
+        if previous >= warmup:
+            seconds += interval / samples_per_second
+            samples += interval
+        previous = step
+    return seconds, samples
+
+
+def cross_check_model(out_dir, result, config):
+    """Loads ftworker's trained weights into the baseline module and recomputes its reported
+    validation loss: the baseline trains the same architecture, not merely a similar one."""
+    import torch
+    import torch.nn.functional as F
+    import bloom_reference
+    texts, labels = bc.read_csv_examples(config["train"])
+    val_texts, val_labels = bc.read_csv_examples(config["validation"])
+    _, val_ids, num_labels = bc.label_ids(labels, val_labels)
+    count = min(len(val_texts), config["eval_examples"])
+    model = build_model_classes()(num_labels, **TINY)
+    params = bloom_reference.load_safetensors(os.path.join(out_dir, "model.safetensors"))
+    model.load_state_dict({k: v.float() for k, v in params.items()}, strict=True)
+    model.eval()
+    examples = ([torch.tensor(bc.byte_tokenize(t, config["max_seq_length"]))
+                 for t in val_texts[:count]], val_ids[:count])
+    with torch.no_grad():
+        ids, mask, target = collate(examples, list(range(count)))
+        logits = model(ids, mask)
+        loss = F.cross_entropy(logits, target, reduction="mean").item()
+        # and the float64 functional reference of the unit tests on the same batch
+        reference = bloom_reference.bloom_logits(params, ids, mask, TINY["n_head"],
+                                                 TINY["n_layer"])
+    reported = result["metrics"]["validation"]["loss"]
+    difference = abs(loss - reported)
+    reference_difference = (logits.double() - reference).abs().max().item()
+    ok = difference < 1e-4 and reference_difference < 1e-4
+    print("cross-check: ftworker's trained weights in the baseline module: validation loss "
+          "%.6f vs ftworker's %.6f (|diff| %.1e); baseline logits vs float64 reference "
+          "|diff| %.1e: %s" % (loss, reported, difference, reference_difference,
+                                "OK" if ok else "MISMATCH"))
+    return ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ftworker", default=bc.DEFAULT_FTWORKER)
+    parser.add_argument("--train", default=os.path.join(bc.SHARED_DATA, "trec", "train.csv"))
+    parser.add_argument("--validation", default=os.path.join(bc.SHARED_DATA, "trec", "test.csv"))
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--batching", default="16x1,4x4",
+                        help="comma-separated MICROxACCUMULATION settings")
+    parser.add_argument("--steps", type=int, default=120, help="optimizer steps per run")
+    parser.add_argument("--warmup", type=int, default=10,
+                        help="first steps excluded from the timing (both sides)")
+    parser.add_argument("--max-load", type=float, default=1.0)
+    parser.add_argument("--max-wait", type=float, default=600.0)
+    parser.add_argument("--baseline", help=argparse.SUPPRESS)  # internal: the PyTorch run
+    args = parser.parse_args()
+
+    if args.baseline:
+        return run_baseline(json.loads(args.baseline))
+
+    ftworker = bc.check_ftworker(args.ftworker)
+    if args.steps <= args.warmup:
+        sys.exit("--steps must exceed --warmup")
+    base = dict(train=bc.check_data(args.train), validation=bc.check_data(args.validation),
+                steps=args.steps, warmup=args.warmup, learning_rate=1e-3, max_seq_length=128,
+                seed=1, eval_examples=32)
+    env = bc.ftworker_env()
+    threads_list = [int(t) for t in args.threads.split(",")]
+    batchings = [tuple(int(v) for v in b.split("x")) for b in args.batching.split(",")]
+
+    texts, _ = bc.read_csv_examples(base["train"])
+    lengths = [len(bc.byte_tokenize(t, base["max_seq_length"])) for t in texts]
+
+    print("# train_throughput: %s, %s, %d steps per run (first %d excluded), "
+          "max_seq_length %d, OMP_WAIT_POLICY=PASSIVE" %
+          (MODEL, os.path.relpath(base["train"], bc.REPO_ROOT), args.steps, args.warmup,
+           base["max_seq_length"]))
+    print("# %s, %d CPUs" % (time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.cpu_count()))
+    load_before = bc.wait_until_quiet(args.max_load, args.max_wait)
+
+    rows, problems, checked = [], [], False
+    begin = time.perf_counter()
+    for threads in threads_list:
+        for micro, accumulation in batchings:
+            config = dict(base, threads=threads, micro_batch_size=micro,
+                          accumulation_steps=accumulation)
+            windows = bc.training_windows(len(texts), config["seed"], micro, accumulation,
+                                          args.steps)
+            steady = windows[args.warmup:]
+            steady_samples = sum(len(m) for w in steady for m in w)
+            steady_flops = sum(window_flops(w, lengths) for w in steady)
+            real_tokens = sum(lengths[i] for w in windows for m in w for i in m)
+            padded_tokens = sum(len(m) * max(lengths[i] for i in m) for w in windows for m in w)
+
+            with tempfile.TemporaryDirectory(prefix="ftd-bench-") as workdir:
+                reports, result, out_dir, ours_wall = run_ours(ftworker, config, workdir, env)
+                if not checked:
+                    checked = True
+                    if not cross_check_model(out_dir, result, config):
+                        problems.append("the baseline module does not reproduce ftworker's model")
+            ours_seconds, ours_samples = ours_steady(reports, windows, args.warmup)
+            if result["tokens_seen"] != real_tokens or ours_samples != steady_samples:
+                problems.append("%dx%d threads %d: ftworker saw %d tokens, the baseline's plan "
+                                "%d: not the same batches" % (micro, accumulation, threads,
+                                                              result["tokens_seen"], real_tokens))
+
+            start = time.perf_counter()
+            baseline = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--baseline", json.dumps(config)],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            base_wall = time.perf_counter() - start
+            if baseline.returncode != 0:
+                sys.exit("baseline failed (exit %d):\n%s" % (baseline.returncode,
+                                                             baseline.stderr))
+            measured = json.loads(baseline.stdout.strip().splitlines()[-1])
+            if measured["tokens"] != real_tokens:
+                problems.append("baseline token count %d != %d" % (measured["tokens"],
+                                                                   real_tokens))
+            base_seconds = sum(measured["step_seconds"][args.warmup:])
+            base_all = sum(measured["step_seconds"])
+
+            row = dict(threads=threads, micro=micro, accumulation=accumulation,
+                       base_sps=steady_samples / base_seconds,
+                       ours_sps=ours_samples / ours_seconds,
+                       base_gflops=steady_flops / base_seconds / 1e9,
+                       ours_gflops=steady_flops / ours_seconds / 1e9,
+                       base_all_sps=result["samples_seen"] / base_all,
+                       ours_all_sps=result["timing"]["train_samples_per_second"],
+                       base_wall=base_wall, ours_wall=ours_wall,
+                       base_loss=sum(measured["losses"][-args.warmup:]) / args.warmup,
+                       ours_loss=reports[-1][1],
+                       padding=1 - real_tokens / padded_tokens)
+            row["ratio"] = row["ours_sps"] / row["base_sps"]
+            rows.append(row)
+            print("threads %d, %2dx%d: PyTorch %6.1f samples/s, ftworker %6.1f samples/s, "
+                  "ratio %.2f  (load %.2f)" % (threads, micro, accumulation, row["base_sps"],
+                                               row["ours_sps"], row["ratio"],
+                                               os.getloadavg()[0]), flush=True)
+    elapsed = time.perf_counter() - begin
+    load_after = os.getloadavg()
+
+    print()
+    print("Steady state (steps %d..%d of each run; same micro-batches on both sides):" %
+          (args.warmup + 1, args.steps))
+    print()
+    print("| threads | micro x accum | PyTorch samples/s | ftworker samples/s | ours/PyTorch "
+          "| PyTorch GFLOP/s (est.) | ftworker GFLOP/s (est.) | ftworker %% of ~%.0f peak (est.) |"
+          % PEAK_GFLOPS)
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %d | %d x %d | %.1f | %.1f | **%.2f** | %.1f | %.1f | %.1f %% |" %
+              (r["threads"], r["micro"], r["accumulation"], r["base_sps"], r["ours_sps"],
+               r["ratio"], r["base_gflops"], r["ours_gflops"],
+               100 * r["ours_gflops"] / PEAK_GFLOPS))
+    print()
+    print("All steps including warm-up, process wall time (start to exit: imports, data, model, "
+          "evaluation of %d examples, model files for ftworker), mean loss of the last %d steps:"
+          % (base["eval_examples"], args.warmup))
+    print()
+    print("| threads | micro x accum | PyTorch samples/s (all steps) | ftworker samples/s "
+          "(all steps) | PyTorch process s | ftworker process s | PyTorch loss | ftworker loss |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %d | %d x %d | %.1f | %.1f | %.1f | %.1f | %.3f | %.3f |" %
+              (r["threads"], r["micro"], r["accumulation"], r["base_all_sps"], r["ours_all_sps"],
+               r["base_wall"], r["ours_wall"], r["base_loss"], r["ours_loss"]))
+    print()
+    print("padding: %s of the computed tokens are padding; GFLOP/s are estimates (6 x %d matmul "
+          "parameters x computed tokens + attention), peak ~%.0f GFLOP/s fp32 assumed" %
+          (", ".join("%dx%d %.0f %%" % (r["micro"], r["accumulation"], 100 * r["padding"])
+                     for r in rows[:len(batchings)]),
+           matmul_parameters(TINY["hidden_size"], TINY["n_layer"]), PEAK_GFLOPS))
+    print("load average before %.2f, after %.2f %.2f %.2f; benchmark took %.0f s" %
+          ((load_before[0],) + load_after + (elapsed,)))
+    if problems:
+        for problem in problems:
+            print("ERROR: " + problem)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
