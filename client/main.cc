@@ -132,7 +132,13 @@ void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
                 "clip the global gradient norm to G (default 0: no clipping)", "G")
       ->group(optim);
   AddSpecOption(submit, "--warmup-steps", f.warmup_steps,
-                "linear warmup steps, then linear decay to 0 (default 0)", "N")
+                "linear warmup steps, then linear decay to 0 (default 0: constant rate)", "N")
+      ->group(optim);
+  AddSpecOption(submit, "--precision", f.precision,
+                "fp32 (default) or bf16: bfloat16 autocast for the forward pass, float32 "
+                "weights, gradients and optimizer",
+                "P")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
       ->group(optim);
 
   const std::string report = "Reporting and evaluation";

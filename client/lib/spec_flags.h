@@ -41,6 +41,7 @@ struct SpecFlags {
   std::optional<double> weight_decay;
   std::optional<double> max_grad_norm;
   std::optional<uint32_t> warmup_steps;
+  std::optional<std::string> precision;
   std::optional<std::string> display_name;
 };
 

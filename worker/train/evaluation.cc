@@ -7,6 +7,7 @@
 #include <numeric>
 #include <vector>
 
+#include "train/autocast_scope.h"
 #include "train/micro_batch.h"
 
 namespace ft::train {
@@ -53,7 +54,11 @@ std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model
         order.begin() + static_cast<std::ptrdiff_t>(begin),
         order.begin() + static_cast<std::ptrdiff_t>(std::min(count, begin + batch_size)));
     const MicroBatch batch = CollateMicroBatch(split, indices, device);
-    const torch::Tensor logits = model->forward(batch.input_ids, batch.attention_mask);
+    torch::Tensor logits;
+    {
+      AutocastScope autocast(options.bf16_autocast, device);
+      logits = model->forward(batch.input_ids, batch.attention_mask).to(torch::kFloat32);
+    }
     loss_sum +=
         F::cross_entropy(logits, batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
     correct += (logits.argmax(-1) == batch.labels).sum();

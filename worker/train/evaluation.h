@@ -17,6 +17,7 @@ namespace ft::train {
 struct EvaluationOptions {
   int64_t batch_size = 32;
   int64_t max_examples = 0;  // 0: all; otherwise the first max_examples of the split
+  bool bf16_autocast = false;  // forward under bfloat16 autocast (precision "bf16")
 };
 
 // Mean per-example cross-entropy and accuracy over the (first max_examples) examples of `split`.

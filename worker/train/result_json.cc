@@ -51,6 +51,8 @@ Json OptionsJson(const TrainOptions& options) {
   json["eval_every_steps"] = options.eval_every_steps;
   json["max_eval_examples"] = options.max_eval_examples;
   json["precision"] = options.precision;
+  json["checkpoint_every_steps"] = options.checkpoint_every_steps;
+  json["checkpoint_every_seconds"] = options.checkpoint_every_seconds;
   json["threads"] = options.threads;
   json["output_dir"] = options.output_dir;
   return json;
@@ -86,6 +88,8 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
   result["epochs_started"] = summary.epochs_started;
   result["samples_seen"] = summary.samples_seen;
   result["tokens_seen"] = summary.tokens_seen;
+  result["resumed_from_step"] = summary.resumed_from_step;  // 0: this run started from scratch
+  result["checkpoints_written"] = summary.checkpoints_written;  // by this run
   result["examples"] = {{"train", data.train.size()},
                         {"validation", data.validation.size()},
                         {"test", data.test.size()}};

@@ -36,6 +36,12 @@ struct TrainOptions {
   int64_t max_eval_examples = 0;  // 0: all
   std::string precision = "fp32";
 
+  // Checkpoints in <output_dir>/checkpoints, for an exact resume of a re-run job (see
+  // train/trainer.h). 0: every 100 optimizer steps; N > 0: every N steps; either way also at the
+  // end of each epoch (which includes the last step). Negative: none.
+  int64_t checkpoint_every_steps = 0;
+  double checkpoint_every_seconds = 0;  // > 0: also when this long has passed since the last one
+
   int threads = 0;         // intra-op threads; 0: all cores
   std::string output_dir;  // model.safetensors, config.json, result.json go here
   std::string spec_json;   // the job spec as JSON, copied into result.json

@@ -3,11 +3,13 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
+#include "train/autocast_scope.h"
+
 namespace ft::train {
 
 WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
-                              const std::function<bool()>& stop_requested) {
+                              const std::function<bool()>& stop_requested, bool bf16_autocast) {
   namespace F = torch::nn::functional;
   WindowResult result;
   for (const MicroBatch& batch : micro_batches) {
@@ -15,9 +17,13 @@ WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
       result.stopped = true;
       return result;
     }
-    const torch::Tensor logits = model->forward(batch.input_ids, batch.attention_mask);
-    const torch::Tensor loss_sum =
-        F::cross_entropy(logits, batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+    torch::Tensor logits;
+    {
+      AutocastScope autocast(bf16_autocast, batch.input_ids.device());
+      logits = model->forward(batch.input_ids, batch.attention_mask);
+    }
+    const torch::Tensor loss_sum = F::cross_entropy(
+        logits.to(torch::kFloat32), batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
     (loss_sum / static_cast<double>(loss_divisor)).backward();
     const torch::Tensor detached = loss_sum.detach();
     result.loss_sum = result.loss_sum.defined() ? result.loss_sum + detached : detached;

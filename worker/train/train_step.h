@@ -25,9 +25,11 @@ struct WindowResult {
 // whatever the micro-batch sizes (including a shorter last window or micro-batch).
 // stop_requested (optional) is polled before each micro-batch. The loss stays on the device: no
 // host synchronization per micro-batch.
+// bf16_autocast runs each forward under bfloat16 autocast (the loss is taken in float32).
 WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
-                              const std::function<bool()>& stop_requested = nullptr);
+                              const std::function<bool()>& stop_requested = nullptr,
+                              bool bf16_autocast = false);
 
 // L2 norm over all gradients together (0-d tensor on the device).
 torch::Tensor GlobalGradNorm(const std::vector<torch::Tensor>& parameters);

@@ -1,18 +1,29 @@
 #include "train/trainer.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
+#include <torch/serialize/archive.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <mutex>
+#include <numeric>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "io/durable_folder.h"
 #include "models/bloom_model.h"
+#include "train/checkpoint_header.h"
+#include "train/checkpoint_store.h"
 #include "train/evaluation.h"
 #include "train/example_sampler.h"
 #include "train/lr_schedule.h"
@@ -27,8 +38,53 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// checkpoint_every_steps 0: a checkpoint costs about as much as writing the model three times
+// (parameters and AdamW's two moments), so every 100 steps keeps it a small share of the time.
+constexpr int64_t kDefaultCheckpointEverySteps = 100;
+
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+ResumeFaultsForTesting& ResumeFaults() {
+  static ResumeFaultsForTesting faults;
+  return faults;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The default CPU generator's state (a byte tensor); the same API in LibTorch 1.13 and 2.x.
+// Nothing in the BLOOM classifier draws random numbers while training today (no dropout), but a
+// resume must not depend on that staying so.
+torch::Tensor CpuRngState() {
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
+
+void SetCpuRngState(const torch::Tensor& state) {
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+}
+
+// ProgressMeter keeps its counters to itself; a resumed run rebuilds them by replaying the closed
+// intervals as one step, then the open interval's steps.
+void ReplayProgress(const CheckpointHeader& header, ProgressMeter& meter) {
+  const double open_seconds = std::accumulate(header.interval_step_seconds.begin(),
+                                              header.interval_step_seconds.end(), 0.0);
+  meter.RecordStep(header.train_seconds - open_seconds,
+                   header.samples_seen - header.interval_samples,
+                   header.tokens_seen - header.interval_tokens);
+  meter.TakeReport(0, 0, 0, 0, 0);  // closes that interval
+  for (std::size_t i = 0; i < header.interval_step_seconds.size(); ++i) {
+    meter.RecordStep(header.interval_step_seconds[i], i == 0 ? header.interval_samples : 0,
+                     i == 0 ? header.interval_tokens : 0);
+  }
 }
 
 // Biases and LayerNorm parameters get no weight decay, as in Hugging Face's Trainer.
@@ -79,10 +135,25 @@ class TrainingLoop {
 
  private:
   bool StopRequested() { return observer_.StopRequested(); }
+  // Seeds the generator, then builds the model, optimizer, schedule and meter from scratch.
+  void BuildFreshState();
   // Returns false when cancelled.
   bool TrainOneStep(const Window& window, int64_t epoch);
   bool EvaluateSplit(const TokenizedSplit& split);
   void Cancel() { summary_.outcome.status = TrainOutcome::Status::kCancelled; }
+
+  // Restores the newest complete checkpoint, if any; false when there is none or it cannot be
+  // read (then with a warning, and the fresh state rebuilt). Throws for one that was written for
+  // other options or in another format version: starting over would silently discard work.
+  bool Resume();
+  void RestoreTensors(const std::string& state_path);
+  void RestoreCounters(const CheckpointHeader& header);
+  bool CheckpointsEnabled() const { return options_.checkpoint_every_steps >= 0; }
+  bool CheckpointDue() const;
+  // A failed write is logged and training goes on: the checkpoint is a safety net.
+  void WriteCheckpoint();
+  void WriteCheckpointFiles(const std::string& folder);
+  CheckpointHeader MakeHeader() const;
 
   const TrainOptions& options_;
   const models::BloomConfig& config_;
@@ -100,6 +171,20 @@ class TrainingLoop {
   torch::Tensor interval_loss_;  // summed per-example loss since the last report, on the device
   int64_t step_ = 0;
   int64_t last_validation_step_ = -1;
+
+  // Where the loop stands, for checkpoints: windows_done_ windows of epoch_ are trained.
+  int64_t epoch_ = 1;
+  int64_t windows_done_ = 0;
+  // The open progress interval, mirrored from the meter (which does not expose it).
+  std::vector<double> interval_step_seconds_;
+  int64_t interval_samples_ = 0;
+  int64_t interval_tokens_ = 0;
+
+  Fingerprint fingerprint_;
+  CheckpointStore store_{options_.output_dir};
+  int64_t last_checkpoint_step_ = -1;
+  Clock::time_point last_checkpoint_time_ = Clock::now();
+  int64_t checkpoints_total_ = 0;  // by every attempt, from the checkpoint resumed from
 };
 
 void TrainingLoop::Run() {
@@ -110,8 +195,48 @@ void TrainingLoop::Run() {
   device_ = ChooseDevice();
   summary_.device = device_.str();
   summary_.total_steps = TotalSteps(options_, data_.train.size());
+  fingerprint_ = ResumeFingerprint(options_, data_);
 
   phase_ = "building the model";
+  BuildFreshState();
+  Resume();
+  last_checkpoint_time_ = Clock::now();
+
+  const int64_t first_epoch = epoch_;
+  const int64_t first_window = windows_done_;
+  for (int64_t epoch = first_epoch; epoch <= options_.epochs && step_ < summary_.total_steps;
+       ++epoch) {
+    summary_.epochs_started = epoch;
+    const std::vector<Window> windows =
+        PlanWindows(EpochOrder(data_.train.size(), options_.seed, epoch), options_.micro_batch_size,
+                    options_.accumulation_steps);
+    const auto window_count = static_cast<int64_t>(windows.size());
+    epoch_ = epoch;
+    windows_done_ = epoch == first_epoch ? first_window : 0;
+    while (windows_done_ < window_count && step_ < summary_.total_steps) {
+      if (!TrainOneStep(windows[static_cast<std::size_t>(windows_done_)], epoch)) return Cancel();
+      ++windows_done_;
+      if (options_.eval_every_steps > 0 && step_ % options_.eval_every_steps == 0 &&
+          !EvaluateSplit(data_.validation)) {
+        return Cancel();
+      }
+      // The epoch's last step is checkpointed below, after the epoch's evaluation.
+      const bool ends_epoch = windows_done_ == window_count || step_ == summary_.total_steps;
+      if (!ends_epoch && CheckpointDue()) WriteCheckpoint();
+    }
+    if (options_.eval_every_steps == 0 && !EvaluateSplit(data_.validation)) return Cancel();
+    if (CheckpointsEnabled() && last_checkpoint_step_ != step_) WriteCheckpoint();
+  }
+  // The final numbers: validation after the last step (unless just done), then test.
+  if (!EvaluateSplit(data_.validation) || !EvaluateSplit(data_.test)) return Cancel();
+
+  phase_ = "writing the model to " + options_.output_dir;
+  WriteModelFolder(model_, data_.label_names, options_.max_seq_length, options_.output_dir);
+  summary_.outcome.status = TrainOutcome::Status::kSucceeded;
+  summary_.outcome.steps = step_;
+}
+
+void TrainingLoop::BuildFreshState() {
   torch::manual_seed(options_.seed);
   model_ = models::BloomForSequenceClassification(config_,
                                                   static_cast<int64_t>(data_.label_names.size()));
@@ -123,29 +248,6 @@ void TrainingLoop::Run() {
                                                summary_.total_steps);
   meter_ = std::make_unique<ProgressMeter>(summary_.total_steps);
   interval_loss_ = torch::zeros({}, torch::TensorOptions().device(device_));
-
-  for (int64_t epoch = 1; epoch <= options_.epochs && step_ < summary_.total_steps; ++epoch) {
-    summary_.epochs_started = epoch;
-    const std::vector<Window> windows =
-        PlanWindows(EpochOrder(data_.train.size(), options_.seed, epoch), options_.micro_batch_size,
-                    options_.accumulation_steps);
-    for (const Window& window : windows) {
-      if (step_ >= summary_.total_steps) break;
-      if (!TrainOneStep(window, epoch)) return Cancel();
-      if (options_.eval_every_steps > 0 && step_ % options_.eval_every_steps == 0 &&
-          !EvaluateSplit(data_.validation)) {
-        return Cancel();
-      }
-    }
-    if (options_.eval_every_steps == 0 && !EvaluateSplit(data_.validation)) return Cancel();
-  }
-  // The final numbers: validation after the last step (unless just done), then test.
-  if (!EvaluateSplit(data_.validation) || !EvaluateSplit(data_.test)) return Cancel();
-
-  phase_ = "writing the model to " + options_.output_dir;
-  WriteModelFolder(model_, data_.label_names, options_.max_seq_length, options_.output_dir);
-  summary_.outcome.status = TrainOutcome::Status::kSucceeded;
-  summary_.outcome.steps = step_;
 }
 
 bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
@@ -164,7 +266,7 @@ bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
   }
   const WindowResult result =
       AccumulateWindow(model_, micro_batches, static_cast<int64_t>(window.size()),
-                       [this] { return StopRequested(); });
+                       [this] { return StopRequested(); }, options_.precision == "bf16");
   if (result.stopped) return false;
 
   const torch::Tensor grad_norm = GlobalGradNorm(parameters_);
@@ -173,7 +275,11 @@ bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
   compat::SynchronizeDevice(device_);  // so that step times mean something on a GPU
   ++step_;
   interval_loss_ += result.loss_sum;
-  meter_->RecordStep(SecondsSince(start), static_cast<int64_t>(window.size()), tokens);
+  const double seconds = SecondsSince(start);
+  meter_->RecordStep(seconds, static_cast<int64_t>(window.size()), tokens);
+  interval_step_seconds_.push_back(seconds);
+  interval_samples_ += static_cast<int64_t>(window.size());
+  interval_tokens_ += tokens;
   summary_.samples_seen = meter_->samples_seen();
   summary_.tokens_seen = meter_->tokens_seen();
   summary_.train_seconds = meter_->total_step_seconds();
@@ -184,6 +290,9 @@ bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
     observer_.OnProgress(meter_->TakeReport(step_, epoch, interval_loss_.item<double>(),
                                             learning_rate, grad_norm.item<double>()));
     interval_loss_.zero_();
+    interval_step_seconds_.clear();
+    interval_samples_ = 0;
+    interval_tokens_ = 0;
   }
   return true;
 }
@@ -197,6 +306,7 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
   EvaluationOptions eval_options;
   eval_options.batch_size = std::max<int64_t>(options_.micro_batch_size, 32);
   eval_options.max_examples = options_.max_eval_examples;
+  eval_options.bf16_autocast = options_.precision == "bf16";
   const std::optional<EvalReport> report =
       Evaluate(model_, split, eval_options, device_, step_, [this] { return StopRequested(); });
   summary_.eval_seconds += SecondsSince(start);
@@ -212,7 +322,187 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
   return true;
 }
 
+bool TrainingLoop::Resume() {
+  std::vector<std::string> warnings;
+  const std::optional<std::string> found = store_.FindNewestComplete(warnings);
+  for (const std::string& warning : warnings) {
+    observer_.OnLog("warning", warning + (found ? "" : "; starting from scratch"));
+  }
+  if (!found) return false;
+  const std::string previous_phase = phase_;
+  phase_ = "resuming from " + *found;
+  const auto discard = [&](const std::string& why) {
+    observer_.OnLog("warning",
+                    "ignoring the checkpoint in " + *found + ": " + why + "; starting from scratch");
+    phase_ = previous_phase;
+    BuildFreshState();  // a failed restore may have overwritten part of it
+    return false;
+  };
+
+  CheckpointHeader header;
+  try {
+    header = ParseCheckpointHeader(ReadFile(*found + "/" + CheckpointStore::kHeaderFile));
+  } catch (const std::exception& error) {
+    return discard(error.what());
+  }
+  if (header.format_version != kCheckpointFormatVersion) {
+    throw std::runtime_error("the checkpoint has format version " +
+                             std::to_string(header.format_version) + ", this ftworker reads " +
+                             std::to_string(kCheckpointFormatVersion) + "; remove " +
+                             store_.folder() + " to start over");
+  }
+  const std::string mismatch = FingerprintMismatch(header.fingerprint, fingerprint_);
+  if (!mismatch.empty()) {
+    throw std::runtime_error("the checkpoint was written for other options: " + mismatch +
+                             "; remove " + store_.folder() + " to start over");
+  }
+  try {
+    RestoreTensors(*found + "/" + CheckpointStore::kStateFile);
+  } catch (const c10::Error& error) {
+    return discard(compat::ErrorMessage(error));
+  } catch (const std::exception& error) {
+    return discard(error.what());
+  }
+  RestoreCounters(header);
+  if (header.threads != summary_.threads || header.device != summary_.device) {
+    observer_.OnLog("warning", "the checkpoint was written on " + header.device + " with " +
+                                   std::to_string(header.threads) + " threads, this run uses " +
+                                   summary_.device + " with " + std::to_string(summary_.threads) +
+                                   ": the result may differ in the last bits from an "
+                                   "uninterrupted run");
+  }
+  observer_.OnLog("info", "resumed from checkpoint at step " + std::to_string(step_) +
+                              " (epoch " + std::to_string(epoch_) + ")");
+  phase_ = previous_phase;
+  return true;
+}
+
+void TrainingLoop::RestoreTensors(const std::string& state_path) {
+  torch::serialize::InputArchive archive;
+  archive.load_from(state_path, device_);
+  torch::serialize::InputArchive model_archive;
+  archive.read("model", model_archive);
+  model_->load(model_archive);
+  if (!ResumeFaults().skip_optimizer_state) {
+    torch::serialize::InputArchive optimizer_archive;
+    archive.read("optimizer", optimizer_archive);
+    optimizer_->load(optimizer_archive);
+  }
+  torch::Tensor rng_state;
+  archive.read("cpu_rng_state", rng_state, /*is_buffer=*/true);
+  torch::Tensor interval_loss;
+  archive.read("interval_loss", interval_loss, /*is_buffer=*/true);
+  SetCpuRngState(rng_state.to(torch::kCPU));
+  interval_loss_.copy_(interval_loss);
+}
+
+void TrainingLoop::RestoreCounters(const CheckpointHeader& header) {
+  step_ = header.step;
+  epoch_ = header.epoch;
+  windows_done_ = std::max<int64_t>(0, header.window_index + ResumeFaults().window_index_offset);
+  ReplayProgress(header, *meter_);
+  interval_step_seconds_ = header.interval_step_seconds;
+  interval_samples_ = header.interval_samples;
+  interval_tokens_ = header.interval_tokens;
+  last_validation_step_ = header.last_validation_step;
+  summary_.outcome.final_evals = header.evaluations;
+  summary_.outcome.steps = step_;
+  summary_.samples_seen = meter_->samples_seen();
+  summary_.tokens_seen = meter_->tokens_seen();
+  summary_.train_seconds = meter_->total_step_seconds();
+  summary_.eval_seconds = header.eval_seconds;
+  summary_.resumed_from_step = step_;
+  checkpoints_total_ = header.checkpoints_written;
+  last_checkpoint_step_ = step_;
+}
+
+bool TrainingLoop::CheckpointDue() const {
+  if (!CheckpointsEnabled()) return false;
+  const int64_t every = options_.checkpoint_every_steps > 0 ? options_.checkpoint_every_steps
+                                                            : kDefaultCheckpointEverySteps;
+  return step_ % every == 0 ||
+         (options_.checkpoint_every_seconds > 0 &&
+          SecondsSince(last_checkpoint_time_) >= options_.checkpoint_every_seconds);
+}
+
+void TrainingLoop::WriteCheckpoint() {
+  const std::string previous_phase = phase_;
+  phase_ = "writing the checkpoint at step " + std::to_string(step_);
+  const Clock::time_point start = Clock::now();
+  try {
+    const std::string folder = store_.BeginWrite(step_);
+    WriteCheckpointFiles(folder);
+    const uint64_t bytes = store_.Commit(folder, step_);
+    ++checkpoints_total_;
+    ++summary_.checkpoints_written;
+    last_checkpoint_step_ = step_;
+    char message[128];
+    std::snprintf(message, sizeof(message), "checkpoint at step %lld (%.1f MB, %.0f ms)",
+                  static_cast<long long>(step_), static_cast<double>(bytes) / 1e6,
+                  SecondsSince(start) * 1e3);
+    observer_.OnLog("info", message);
+  } catch (const c10::Error& error) {
+    observer_.OnLog("warning", phase_ + " failed: " + compat::ErrorMessage(error));
+  } catch (const std::exception& error) {
+    observer_.OnLog("warning", phase_ + " failed: " + error.what());
+  }
+  // Also after a failure, so that a full disk is not retried at every step.
+  last_checkpoint_time_ = Clock::now();
+  phase_ = previous_phase;
+}
+
+void TrainingLoop::WriteCheckpointFiles(const std::string& folder) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive;
+  model_->save(model_archive);
+  archive.write("model", model_archive);
+  torch::serialize::OutputArchive optimizer_archive;
+  optimizer_->save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("cpu_rng_state", CpuRngState(), /*is_buffer=*/true);
+  archive.write("interval_loss", interval_loss_.detach().clone(), /*is_buffer=*/true);
+  io::DurableFileWriter state(folder + "/" + CheckpointStore::kStateFile);
+  archive.save_to([&state](const void* data, std::size_t size) {
+    state.Write(data, size);
+    return size;
+  });
+  state.Close();
+  // The header counts the checkpoint it describes.
+  CheckpointHeader header = MakeHeader();
+  ++header.checkpoints_written;
+  io::WriteFileDurably(folder + "/" + CheckpointStore::kHeaderFile, CheckpointHeaderJson(header));
+}
+
+CheckpointHeader TrainingLoop::MakeHeader() const {
+  CheckpointHeader header;
+  header.step = step_;
+  header.epoch = epoch_;
+  header.window_index = windows_done_;
+  header.total_steps = summary_.total_steps;
+  header.model = options_.model;
+  header.micro_batch_size = options_.micro_batch_size;
+  header.accumulation_steps = options_.accumulation_steps;
+  header.seed = options_.seed;
+  header.fingerprint = fingerprint_;
+  header.samples_seen = meter_->samples_seen();
+  header.tokens_seen = meter_->tokens_seen();
+  header.train_seconds = meter_->total_step_seconds();
+  header.eval_seconds = summary_.eval_seconds;
+  header.interval_samples = interval_samples_;
+  header.interval_tokens = interval_tokens_;
+  header.interval_step_seconds = interval_step_seconds_;
+  header.last_validation_step = last_validation_step_;
+  header.evaluations = summary_.outcome.final_evals;
+  header.checkpoints_written = checkpoints_total_;
+  header.threads = summary_.threads;
+  header.device = summary_.device;
+  header.libtorch_version = compat::LibTorchVersion();
+  return header;
+}
+
 }  // namespace
+
+void SetResumeFaultsForTesting(const ResumeFaultsForTesting& faults) { ResumeFaults() = faults; }
 
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
   int64_t total = options.epochs * StepsPerEpoch(train_examples, options.micro_batch_size,

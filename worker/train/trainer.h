@@ -21,6 +21,8 @@ struct TrainingSummary {
   double eval_seconds = 0;
   std::string device;  // "cpu", "cuda:0"
   int threads = 0;
+  int64_t resumed_from_step = 0;    // 0: started from scratch
+  int64_t checkpoints_written = 0;  // by this run (not counting earlier attempts)
 };
 
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.
@@ -30,7 +32,22 @@ int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples);
 // seed always gives the same initial weights) and writes the model folder to
 // options.output_dir on success. Options must already be valid. A LibTorch error becomes
 // std::runtime_error naming the phase ("step 12 of 40 (epoch 2)", "evaluating validation ...").
+//
+// Checkpoints: at optimizer-step boundaries (options.checkpoint_every_steps, at the end of each
+// epoch, and options.checkpoint_every_seconds) into <output_dir>/checkpoints (checkpoint_store.h).
+// When that folder already holds a complete checkpoint the run resumes from it and ends with the
+// same parameters, bit for bit, as an uninterrupted run (same device and thread count). One
+// written for other options throws, naming the differing field; a broken one is skipped with a
+// warning through observer.OnLog.
 TrainingSummary Train(const TrainOptions& options, const models::BloomConfig& config,
                       const JobData& data, TrainObserver& observer);
+
+// Test-only: damage the next resumes on purpose, to show that the tests comparing a resumed run
+// with an uninterrupted one can fail. Not thread-safe; reset with a default-constructed value.
+struct ResumeFaultsForTesting {
+  int64_t window_index_offset = 0;    // added to the checkpoint's position in its epoch
+  bool skip_optimizer_state = false;  // keep the fresh optimizer instead of the saved one
+};
+void SetResumeFaultsForTesting(const ResumeFaultsForTesting& faults);
 
 }  // namespace ft::train

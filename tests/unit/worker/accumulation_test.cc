@@ -57,9 +57,10 @@ std::vector<MicroBatch> Collate(const std::vector<std::vector<std::size_t>>& gro
 }
 
 Gradients GradientsOf(BloomForSequenceClassification& model,
-                      const std::vector<std::vector<std::size_t>>& groups, int64_t divisor) {
+                      const std::vector<std::vector<std::size_t>>& groups, int64_t divisor,
+                      bool bf16_autocast = false) {
   model->zero_grad();
-  train::AccumulateWindow(model, Collate(groups), divisor);
+  train::AccumulateWindow(model, Collate(groups), divisor, nullptr, bf16_autocast);
   Gradients gradients;
   for (const auto& item : model->named_parameters()) {
     gradients.emplace_back(item.key(), item.value().grad().clone());
@@ -116,6 +117,26 @@ TEST_P(AccumulationExactnessTest, ShortLastWindowGivesTheGradientOfItsExamples) 
   const Gradients single = GradientsOf(model, kOneBatchOfSeven, 7);
   std::string worst_name;
   EXPECT_LE(WorstRelativeDifference(accumulated, single, &worst_name), tolerance()) << worst_name;
+}
+
+// bf16 autocast: the accumulated window still gives the batch's gradient, within bfloat16's
+// precision (2e-2 of the largest |gradient| of each tensor), and it really ran in bfloat16 (the
+// gradients differ from float32's).
+TEST(AccumulationTest, Bf16AutocastWindowGivesTheBatchGradientWithinBf16Precision) {
+  auto model = Model();
+  const Gradients accumulated = GradientsOf(model, kFourMicroBatchesOfTwo, 8, true);
+  const Gradients single = GradientsOf(model, kOneBatchOfEight, 8, true);
+  const Gradients fp32 = GradientsOf(model, kOneBatchOfEight, 8, false);
+  std::string worst_name;
+  EXPECT_LE(WorstRelativeDifference(accumulated, single, &worst_name), 2e-2) << worst_name;
+  EXPECT_LE(WorstRelativeDifference(single, fp32, &worst_name), 5e-2) << worst_name;
+  EXPECT_GT(WorstRelativeDifference(single, fp32, &worst_name), 1e-5);
+  for (const auto& [name, gradient] : accumulated) {
+    EXPECT_EQ(gradient.scalar_type(), torch::kFloat32) << name;  // weights stay float32
+  }
+  // A mis-scaled bf16 window is still caught.
+  const Gradients wrong = GradientsOf(model, kFourMicroBatchesOfTwo, 2, true);
+  EXPECT_GT(WorstRelativeDifference(wrong, single, &worst_name), 0.5);
 }
 
 // A loss divided by the micro-batch size instead of the window size: the comparison must fail.

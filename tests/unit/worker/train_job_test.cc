@@ -222,7 +222,7 @@ TEST_F(TrainJobTest, InvalidOptionsFailWithAClearMessage) {
             std::string::npos);
   EXPECT_NE(error_for([](TrainOptions& o) { o.optimizer = "adam"; }).find("unknown optimizer"),
             std::string::npos);
-  EXPECT_NE(error_for([](TrainOptions& o) { o.precision = "bf16"; }).find("precision"),
+  EXPECT_NE(error_for([](TrainOptions& o) { o.precision = "fp8"; }).find("precision"),
             std::string::npos);
   EXPECT_NE(error_for([](TrainOptions& o) { o.micro_batch_size = 0; }).find("micro_batch_size"),
             std::string::npos);
@@ -253,6 +253,24 @@ TEST_F(TrainJobTest, SgdWithWarmupAndClippingRunsAcrossEpochs) {
   EXPECT_EQ(observer.progress.back().epoch, 2);
   EXPECT_DOUBLE_EQ(observer.progress.front().learning_rate, 1e-3);  // step 2: warmup done
   EXPECT_LT(observer.progress.back().learning_rate, 1e-3);
+}
+
+TEST_F(TrainJobTest, Bf16TrainsCloseToFp32AndRecordsItsPrecision) {
+  TrainOptions fp32 = Options("fp32");
+  TrainOptions bf16 = Options("bf16");
+  bf16.precision = "bf16";
+  RecordingObserver fp32_observer, bf16_observer;
+  ASSERT_EQ(train::RunTrainingJob(fp32, &fp32_observer).status, TrainOutcome::Status::kSucceeded);
+  const TrainOutcome outcome = train::RunTrainingJob(bf16, &bf16_observer);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  // Same examples, same order: the losses agree to bfloat16's precision, but are not identical.
+  ASSERT_EQ(bf16_observer.progress.size(), fp32_observer.progress.size());
+  for (std::size_t i = 0; i < fp32_observer.progress.size(); ++i) {
+    EXPECT_NEAR(bf16_observer.progress[i].loss, fp32_observer.progress[i].loss,
+                2e-2 * fp32_observer.progress[i].loss);
+  }
+  EXPECT_NE(bf16_observer.progress.back().loss, fp32_observer.progress.back().loss);
+  EXPECT_NE(ReadAll(dir_ / "bf16" / "result.json").find("\"bf16\""), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,364 @@
+// Checkpoints and exact resume through RunTrainingJob: a run stopped after some step and run
+// again on the same output folder ends with the same model.safetensors bytes as an uninterrupted
+// run; checkpoints written for other options are refused, broken ones skipped.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "train/checkpoint_header.h"
+#include "train/checkpoint_store.h"
+#include "train/train_job.h"
+#include "train/trainer.h"
+
+namespace ft {
+namespace {
+
+namespace fs = std::filesystem;
+using train::TrainOptions;
+using train::TrainOutcome;
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void WriteFile(const fs::path& path, const std::string& contents) {
+  std::ofstream(path, std::ios::binary) << contents;
+}
+
+// "pos" texts talk about good things, "neg" texts about bad ones: learnable from bytes.
+std::string SentimentCsv(int rows, uint64_t seed) {
+  std::mt19937_64 generator(seed);
+  const char* good[] = {"great", "lovely", "good", "superb"};
+  const char* bad[] = {"awful", "boring", "bad", "poor"};
+  std::string csv = "text,label\n";
+  for (int i = 0; i < rows; ++i) {
+    const bool positive = generator() % 2 == 0;
+    csv += std::string("\"a ") + (positive ? good : bad)[generator() % 4] + " film, " +
+           std::to_string(generator() % 1000) + "\"," + (positive ? "pos" : "neg") + "\n";
+  }
+  return csv;
+}
+
+// Records what a run reports; StopRequested() turns true once a progress report at or after
+// `stop_after_step` was seen (the trainer polls it before each micro-batch).
+class Observer : public train::TrainObserver {
+ public:
+  explicit Observer(int64_t stop_after_step = 0) : stop_after_step_(stop_after_step) {}
+  void OnProgress(const train::ProgressReport& report) override { progress.push_back(report); }
+  void OnLog(const std::string& level, const std::string& message) override {
+    levels.push_back(level);
+  }
+  bool StopRequested() override {
+    return stop_after_step_ > 0 && !progress.empty() && progress.back().step >= stop_after_step_;
+  }
+  bool Warned() const { return std::count(levels.begin(), levels.end(), "warning") > 0; }
+
+  std::vector<train::ProgressReport> progress;
+  std::vector<std::string> levels;
+
+ private:
+  int64_t stop_after_step_;
+};
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');  // parameterized tests: "Name/case"
+    dir_ = fs::temp_directory_path() / ("ft_checkpoint_test_" + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    WriteFile(dir_ / "train.csv", SentimentCsv(60, 1));
+  }
+  void TearDown() override {
+    train::SetResumeFaultsForTesting({});
+    fs::remove_all(dir_);
+  }
+
+  // 50 training examples in windows of 4 x 3 = 12: 12, 12, 12, 12 and a short last window of 2,
+  // so 5 optimizer steps per epoch and 10 in all; reports every 3 steps, so that a checkpoint
+  // falls inside an open report interval.
+  TrainOptions Options(const std::string& output, const std::string& optimizer) const {
+    TrainOptions options;
+    options.model = "scratch:bloom-tiny";
+    options.train_path = (dir_ / "train.csv").string();
+    options.validation_fraction = 1.0 / 6;  // 10 of 60
+    options.micro_batch_size = 4;
+    options.accumulation_steps = 3;
+    options.epochs = 2;
+    options.optimizer = optimizer;
+    options.learning_rate = optimizer == "sgd" ? 0.05 : 1e-3;
+    options.warmup_steps = 3;
+    options.max_grad_norm = 1.0;
+    options.log_every_steps = 3;
+    options.max_eval_examples = 5;
+    options.max_seq_length = 32;
+    options.checkpoint_every_steps = 2;
+    options.threads = 1;
+    options.seed = 11;
+    options.output_dir = (dir_ / output).string();
+    return options;
+  }
+
+  static TrainOutcome Run(const TrainOptions& options, Observer& observer) {
+    return train::RunTrainingJob(options, &observer);
+  }
+
+  // Runs until the observer stops it; expects a cancelled run that left one checkpoint.
+  void RunInterrupted(const TrainOptions& options, int64_t stop_after_step,
+                      int64_t expected_checkpoint_step) {
+    Observer observer(stop_after_step);
+    const TrainOutcome outcome = Run(options, observer);
+    ASSERT_EQ(outcome.status, TrainOutcome::Status::kCancelled) << outcome.error;
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(fs::path(options.output_dir) / "checkpoints")) {
+      names.push_back(entry.path().filename().string());
+    }
+    char expected[32];
+    std::snprintf(expected, sizeof(expected), "step-%08lld",
+                  static_cast<long long>(expected_checkpoint_step));
+    ASSERT_EQ(names, std::vector<std::string>{expected});
+    EXPECT_FALSE(fs::exists(fs::path(options.output_dir) / "model.safetensors"));
+  }
+
+  fs::path Checkpoint(const TrainOptions& options, int64_t step) const {
+    char name[32];
+    std::snprintf(name, sizeof(name), "step-%08lld", static_cast<long long>(step));
+    return fs::path(options.output_dir) / "checkpoints" / name;
+  }
+
+  static nlohmann::json Result(const TrainOptions& options) {
+    return nlohmann::json::parse(ReadAll(fs::path(options.output_dir) / "result.json"));
+  }
+
+  static std::string Model(const TrainOptions& options) {
+    return ReadAll(fs::path(options.output_dir) / "model.safetensors");
+  }
+
+  fs::path dir_;
+};
+
+struct ResumeCase {
+  std::string optimizer;
+  int64_t checkpoint_every_steps;
+  int64_t stop_after_step;
+  int64_t resumed_from_step;
+};
+
+class ResumeTest : public CheckpointTest, public ::testing::WithParamInterface<ResumeCase> {};
+
+TEST_P(ResumeTest, ResumedRunEndsBitIdenticalToUninterruptedOne) {
+  const ResumeCase& c = GetParam();
+  TrainOptions whole = Options("whole", c.optimizer);
+  TrainOptions parts = Options("parts", c.optimizer);
+  whole.checkpoint_every_steps = parts.checkpoint_every_steps = c.checkpoint_every_steps;
+
+  Observer uninterrupted;
+  const TrainOutcome expected = Run(whole, uninterrupted);
+  ASSERT_EQ(expected.status, TrainOutcome::Status::kSucceeded) << expected.error;
+  ASSERT_EQ(expected.steps, 10);
+
+  RunInterrupted(parts, c.stop_after_step, c.resumed_from_step);
+  Observer resumed;
+  const TrainOutcome outcome = Run(parts, resumed);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  EXPECT_EQ(outcome.steps, 10);
+  EXPECT_EQ(Model(parts), Model(whole)) << "the resumed parameters differ";
+
+  // Step numbers continue, and reports whose interval began before the interruption carry the
+  // same loss and counters as the uninterrupted run's.
+  ASSERT_FALSE(resumed.progress.empty());
+  EXPECT_GT(resumed.progress.front().step, c.resumed_from_step);
+  for (const train::ProgressReport& report : resumed.progress) {
+    const auto same = std::find_if(
+        uninterrupted.progress.begin(), uninterrupted.progress.end(),
+        [&](const train::ProgressReport& other) { return other.step == report.step; });
+    ASSERT_NE(same, uninterrupted.progress.end()) << "step " << report.step;
+    EXPECT_EQ(report.loss, same->loss) << "step " << report.step;
+    EXPECT_EQ(report.learning_rate, same->learning_rate) << "step " << report.step;
+    EXPECT_EQ(report.samples_seen, same->samples_seen) << "step " << report.step;
+    EXPECT_EQ(report.tokens_seen, same->tokens_seen) << "step " << report.step;
+    EXPECT_EQ(report.epoch, same->epoch) << "step " << report.step;
+  }
+  EXPECT_EQ(resumed.progress.back().step_durations.size(),
+            uninterrupted.progress.back().step_durations.size());
+
+  const nlohmann::json result = Result(parts);
+  EXPECT_EQ(result["resumed_from_step"], c.resumed_from_step);
+  EXPECT_GE(result["checkpoints_written"].get<int64_t>(), 1);
+  EXPECT_EQ(result["samples_seen"], Result(whole)["samples_seen"]);
+  EXPECT_EQ(result["metrics"], Result(whole)["metrics"]);
+  EXPECT_EQ(Result(whole)["resumed_from_step"], 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Checkpoints, ResumeTest,
+    ::testing::Values(
+        // Mid-epoch: step 3 (the second window of epoch 1) is redone after the resume.
+        ResumeCase{"adamw", 2, 3, 2}, ResumeCase{"sgd", 2, 3, 2},
+        // At an epoch's end: the checkpoint's position is past the epoch's last window.
+        ResumeCase{"adamw", 5, 6, 5}),
+    [](const ::testing::TestParamInfo<ResumeCase>& info) {
+      return info.param.optimizer + "_stopped_after_" + std::to_string(info.param.stop_after_step);
+    });
+
+// The comparison above can fail: a resume that restores the wrong position in the epoch, or no
+// optimizer state, ends with different parameters.
+TEST_F(CheckpointTest, ResumingWrongGivesDifferentBytes) {
+  TrainOptions whole = Options("whole", "adamw");
+  Observer observer;
+  ASSERT_EQ(Run(whole, observer).status, TrainOutcome::Status::kSucceeded);
+  TrainOptions interrupted = Options("interrupted", "adamw");
+  RunInterrupted(interrupted, 3, 2);
+
+  const auto resume_with = [&](const std::string& output, train::ResumeFaultsForTesting faults) {
+    TrainOptions options = Options(output, "adamw");
+    fs::create_directories(options.output_dir);
+    fs::copy(fs::path(interrupted.output_dir) / "checkpoints",
+             fs::path(options.output_dir) / "checkpoints", fs::copy_options::recursive);
+    train::SetResumeFaultsForTesting(faults);
+    Observer resumed;
+    const TrainOutcome outcome = Run(options, resumed);
+    train::SetResumeFaultsForTesting({});
+    EXPECT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+    EXPECT_EQ(Result(options)["resumed_from_step"], 2);
+    return Model(options);
+  };
+  const std::string correct = resume_with("correct", {});
+  train::ResumeFaultsForTesting wrong_window;
+  wrong_window.window_index_offset = -1;
+  train::ResumeFaultsForTesting no_optimizer;
+  no_optimizer.skip_optimizer_state = true;
+  EXPECT_EQ(correct, Model(whole));
+  EXPECT_NE(resume_with("wrong_window", wrong_window), Model(whole));
+  EXPECT_NE(resume_with("no_optimizer", no_optimizer), Model(whole));
+}
+
+TEST_F(CheckpointTest, OtherOptionsFailNamingTheField) {
+  TrainOptions options = Options("out", "adamw");
+  RunInterrupted(options, 3, 2);
+  options.learning_rate = 2e-3;
+  Observer observer;
+  const TrainOutcome outcome = Run(options, observer);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kFailed);
+  EXPECT_NE(outcome.error.find("learning_rate"), std::string::npos) << outcome.error;
+  EXPECT_TRUE(observer.progress.empty());
+  EXPECT_TRUE(fs::exists(Checkpoint(options, 2))) << "the checkpoint must be kept";
+}
+
+TEST_F(CheckpointTest, OtherFormatVersionFailsSayingSo) {
+  TrainOptions options = Options("out", "adamw");
+  RunInterrupted(options, 3, 2);
+  // A complete checkpoint of a future format: header and marker agree on the sizes.
+  const fs::path folder = Checkpoint(options, 2);
+  nlohmann::json header = nlohmann::json::parse(ReadAll(folder / "header.json"));
+  header["format_version"] = 99;
+  WriteFile(folder / "header.json", header.dump());
+  nlohmann::json marker = nlohmann::json::parse(ReadAll(folder / "COMPLETE"));
+  marker["files"]["header.json"] = fs::file_size(folder / "header.json");
+  WriteFile(folder / "COMPLETE", marker.dump());
+  Observer observer;
+  const TrainOutcome outcome = Run(options, observer);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kFailed);
+  EXPECT_NE(outcome.error.find("format version 99"), std::string::npos) << outcome.error;
+}
+
+// A checkpoint without its COMPLETE marker, or with a truncated file, is skipped with a warning:
+// the run starts from scratch and ends as an uninterrupted one.
+TEST_F(CheckpointTest, BrokenCheckpointIsIgnored) {
+  TrainOptions whole = Options("whole", "adamw");
+  Observer observer;
+  ASSERT_EQ(Run(whole, observer).status, TrainOutcome::Status::kSucceeded);
+
+  const auto damage = [](const fs::path& folder) { fs::remove(folder / "COMPLETE"); };
+  const auto truncate = [](const fs::path& folder) {
+    fs::resize_file(folder / "state.pt", fs::file_size(folder / "state.pt") / 2);
+  };
+  int run = 0;
+  for (const auto& breaker : {std::function<void(const fs::path&)>(damage),
+                              std::function<void(const fs::path&)>(truncate)}) {
+    SCOPED_TRACE(run == 0 ? "no COMPLETE marker" : "truncated state.pt");
+    TrainOptions options = Options("broken" + std::to_string(run++), "adamw");
+    RunInterrupted(options, 3, 2);
+    breaker(Checkpoint(options, 2));
+    Observer restarted;
+    const TrainOutcome outcome = Run(options, restarted);
+    ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+    EXPECT_TRUE(restarted.Warned());
+    ASSERT_FALSE(restarted.progress.empty());
+    EXPECT_EQ(restarted.progress.front().step, 3);  // the first report of a fresh run
+    EXPECT_EQ(Result(options)["resumed_from_step"], 0);
+    EXPECT_EQ(Model(options), Model(whole));
+    // The broken folder is gone once a newer checkpoint is in place.
+    EXPECT_FALSE(fs::exists(Checkpoint(options, 2)));
+    EXPECT_TRUE(fs::exists(Checkpoint(options, 10)));
+  }
+}
+
+// A completed run keeps its last checkpoint; running it again only redoes the final evaluation
+// and rewrites the same model.
+TEST_F(CheckpointTest, FinishedRunResumesAtItsEnd) {
+  TrainOptions options = Options("out", "sgd");
+  Observer first;
+  ASSERT_EQ(Run(options, first).status, TrainOutcome::Status::kSucceeded);
+  const std::string model = Model(options);
+  EXPECT_EQ(Result(options)["checkpoints_written"], 6);  // steps 2, 4, 5, 6, 8, 10
+  Observer again;
+  const TrainOutcome outcome = Run(options, again);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  EXPECT_EQ(outcome.steps, 10);
+  EXPECT_TRUE(again.progress.empty());
+  EXPECT_EQ(Result(options)["resumed_from_step"], 10);
+  EXPECT_EQ(Result(options)["checkpoints_written"], 0);
+  EXPECT_EQ(Model(options), model);
+}
+
+TEST_F(CheckpointTest, NegativeCadenceWritesNoCheckpoints) {
+  TrainOptions options = Options("out", "sgd");
+  options.checkpoint_every_steps = -1;
+  Observer observer;
+  ASSERT_EQ(Run(options, observer).status, TrainOutcome::Status::kSucceeded);
+  EXPECT_FALSE(fs::exists(fs::path(options.output_dir) / "checkpoints" / "step-00000010"));
+  EXPECT_EQ(Result(options)["checkpoints_written"], 0);
+}
+
+TEST(CheckpointHeaderTest, RoundTripsAndNamesTheFirstDifference) {
+  train::CheckpointHeader header;
+  header.step = 7;
+  header.epoch = 2;
+  header.window_index = 3;
+  header.fingerprint = {{"learning_rate", "0.001"}, {"optimizer", "\"adamw\""}};
+  header.interval_step_seconds = {0.25, 0.5};
+  header.evaluations.push_back({"validation", 5, 0.69, 0.5, 10});
+  const train::CheckpointHeader parsed =
+      train::ParseCheckpointHeader(train::CheckpointHeaderJson(header));
+  EXPECT_EQ(parsed.step, 7);
+  EXPECT_EQ(parsed.window_index, 3);
+  EXPECT_EQ(parsed.fingerprint, header.fingerprint);
+  EXPECT_EQ(parsed.interval_step_seconds, header.interval_step_seconds);
+  ASSERT_EQ(parsed.evaluations.size(), 1u);
+  EXPECT_EQ(parsed.evaluations[0].loss, 0.69);
+
+  train::Fingerprint other = header.fingerprint;
+  other[0].second = "0.002";
+  EXPECT_EQ(train::FingerprintMismatch(header.fingerprint, header.fingerprint), "");
+  EXPECT_EQ(train::FingerprintMismatch(header.fingerprint, other),
+            "learning_rate is 0.002 but the checkpoint was written with 0.001");
+  EXPECT_THROW(train::ParseCheckpointHeader("{\"step\": 1}"), std::runtime_error);
+  EXPECT_THROW(train::ParseCheckpointHeader("not json"), std::runtime_error);
+  EXPECT_EQ(train::ParseCheckpointHeader("{\"format_version\": 2}").format_version, 2);
+}
+
+}  // namespace
+}  // namespace ft
