@@ -140,6 +140,11 @@ void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
                 "P")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->group(optim);
+  AddSpecOption(submit, "--checkpoint-every-steps", f.checkpoint_every_steps,
+                "checkpoint every N optimizer steps (default 0: every 100) and at each epoch "
+                "end; a re-queued job resumes from the newest one",
+                "N")
+      ->group(optim);
 
   const std::string report = "Reporting and evaluation";
   AddSpecOption(submit, "--log-every-steps", f.log_every_steps,

@@ -42,6 +42,7 @@ struct SpecFlags {
   std::optional<double> max_grad_norm;
   std::optional<uint32_t> warmup_steps;
   std::optional<std::string> precision;
+  std::optional<uint32_t> checkpoint_every_steps;
   std::optional<std::string> display_name;
 };
 

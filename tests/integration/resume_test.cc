@@ -29,28 +29,29 @@ TEST(ResumeTest, KilledJobResumesFromItsCheckpointBitIdentical) {
   const std::string csv = dir.Path("toy.csv");
   // 52 rows, a quarter held out: 39 training examples in windows of 4 x 2 = 8, so 5 optimizer
   // steps per epoch (the last window has 7) and a checkpoint at the end of each epoch (the
-  // default cadence: JobSpec has no checkpoint field). 12 epochs: 60 steps.
+  // default cadence: JobSpec has no checkpoint field). 20 epochs: 100 steps of ~20 ms, so that
+  // the job still runs when the poll below sees step 20.
   WriteToyCsv(csv, 52, 9);
-  ft::v1::JobSpec spec = TinySpec(csv, 60);
-  spec.set_epochs(12);
-  const std::string home = dir.Path("home");
+  ft::v1::JobSpec spec = TinySpec(csv, 100);
+  spec.set_epochs(20);
+  FtdProcessOptions options;
+  options.home = dir.Path("home");
 
   std::string id;
   {
-    FtdProcess ftd(FtdProcessOptions{home});
+    FtdProcess ftd(options);
     ftd.Start();
     ft::v1::SubmitJobResponse response;
     ASSERT_TRUE(Submit(ftd, spec, "killed", &response).ok());
     id = response.job().id();
-    const ft::v1::Job job = WaitFor(ftd, id, [](const ft::v1::Job& j) {
-      return j.progress().step() >= 20 || Finished(j);
-    });
+    const ft::v1::Job job = WaitFor(
+        ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 20 || Finished(j); });
     ASSERT_EQ(job.state(), ft::v1::RUNNING) << "the job must still run at the kill";
-    ASSERT_LT(job.progress().step(), 60u);
+    ASSERT_LT(job.progress().step(), 100u);
     ftd.Kill(SIGKILL);  // its worker dies with it
   }
 
-  FtdProcess ftd(FtdProcessOptions{home});
+  FtdProcess ftd(options);
   ftd.Start();
   const ft::v1::Job resumed = WaitFor(ftd, id, Finished);
   ASSERT_EQ(resumed.state(), ft::v1::SUCCEEDED) << resumed.error();
@@ -70,7 +71,7 @@ TEST(ResumeTest, KilledJobResumesFromItsCheckpointBitIdentical) {
   EXPECT_GT(first_step, 1u) << "attempt 2 started over";
   const auto result = nlohmann::json::parse(ReadAll(resumed.output_dir() + "/result.json"));
   EXPECT_GE(result["resumed_from_step"].get<int64_t>(), 5);
-  EXPECT_EQ(result["steps"], 60);
+  EXPECT_EQ(result["steps"], 100);
 
   // The same spec without interruption, in the same daemon, into its own output folder.
   ft::v1::SubmitJobResponse response;

@@ -30,6 +30,7 @@ train::TrainOptions ToTrainOptions(const ft::v1::JobSpec& spec, const std::strin
   options.eval_every_steps = spec.eval_every_steps();
   options.max_eval_examples = spec.max_eval_examples();
   options.precision = spec.precision();
+  options.checkpoint_every_steps = spec.checkpoint_every_steps();
   options.threads = threads;
   options.output_dir = output_dir;
   google::protobuf::util::JsonPrintOptions json;

@@ -120,8 +120,7 @@ CheckpointHeader ParseCheckpointHeader(const std::string& text) {
     header.eval_seconds = progress.at("eval_seconds").get<double>();
     header.interval_samples = progress.at("interval_samples").get<int64_t>();
     header.interval_tokens = progress.at("interval_tokens").get<int64_t>();
-    header.interval_step_seconds =
-        progress.at("interval_step_seconds").get<std::vector<double>>();
+    header.interval_step_seconds = progress.at("interval_step_seconds").get<std::vector<double>>();
     header.last_validation_step = progress.at("last_validation_step").get<int64_t>();
     for (const Json& report : json.at("evaluations")) {
       header.evaluations.push_back(EvalFromJson(report));
@@ -170,16 +169,18 @@ Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) 
 
 std::string FingerprintMismatch(const Fingerprint& checkpoint, const Fingerprint& current) {
   for (const auto& [field, value] : current) {
-    const auto saved = std::find_if(checkpoint.begin(), checkpoint.end(),
-                                    [&field = field](const auto& item) { return item.first == field; });
+    const auto saved =
+        std::find_if(checkpoint.begin(), checkpoint.end(),
+                     [&field = field](const auto& item) { return item.first == field; });
     if (saved == checkpoint.end()) return field + " is not recorded in the checkpoint";
     if (saved->second != value) {
       return field + " is " + value + " but the checkpoint was written with " + saved->second;
     }
   }
   for (const auto& [field, value] : checkpoint) {
-    const auto known = std::find_if(current.begin(), current.end(),
-                                    [&field = field](const auto& item) { return item.first == field; });
+    const auto known =
+        std::find_if(current.begin(), current.end(),
+                     [&field = field](const auto& item) { return item.first == field; });
     if (known == current.end()) return "the checkpoint records an unknown field " + field;
   }
   return "";

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -104,9 +105,8 @@ uint64_t CheckpointStore::Commit(const std::string& partial_folder, int64_t step
     files[entry.path().filename().string()] = size;
     bytes += size;
   }
-  const nlohmann::ordered_json marker = {{"format_version", kCheckpointFormatVersion},
-                                         {"step", step},
-                                         {"files", files}};
+  const nlohmann::ordered_json marker = {
+      {"format_version", kCheckpointFormatVersion}, {"step", step}, {"files", files}};
   io::WriteFileDurably((fs::path(partial_folder) / kCompleteFile).string(), marker.dump(2) + "\n");
 
   const fs::path final_folder = fs::path(folder_) / (kStepPrefix + PaddedStep(step));

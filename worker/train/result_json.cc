@@ -88,7 +88,7 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
   result["epochs_started"] = summary.epochs_started;
   result["samples_seen"] = summary.samples_seen;
   result["tokens_seen"] = summary.tokens_seen;
-  result["resumed_from_step"] = summary.resumed_from_step;  // 0: this run started from scratch
+  result["resumed_from_step"] = summary.resumed_from_step;      // 0: this run started from scratch
   result["checkpoints_written"] = summary.checkpoints_written;  // by this run
   result["examples"] = {{"train", data.train.size()},
                         {"validation", data.validation.size()},

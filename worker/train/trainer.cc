@@ -264,9 +264,9 @@ bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
     micro_batches.push_back(CollateMicroBatch(data_.train, indices, device_));
     tokens += micro_batches.back().tokens;
   }
-  const WindowResult result =
-      AccumulateWindow(model_, micro_batches, static_cast<int64_t>(window.size()),
-                       [this] { return StopRequested(); }, options_.precision == "bf16");
+  const WindowResult result = AccumulateWindow(
+      model_, micro_batches, static_cast<int64_t>(window.size()),
+      [this] { return StopRequested(); }, options_.precision == "bf16");
   if (result.stopped) return false;
 
   const torch::Tensor grad_norm = GlobalGradNorm(parameters_);
@@ -332,8 +332,8 @@ bool TrainingLoop::Resume() {
   const std::string previous_phase = phase_;
   phase_ = "resuming from " + *found;
   const auto discard = [&](const std::string& why) {
-    observer_.OnLog("warning",
-                    "ignoring the checkpoint in " + *found + ": " + why + "; starting from scratch");
+    observer_.OnLog(
+        "warning", "ignoring the checkpoint in " + *found + ": " + why + "; starting from scratch");
     phase_ = previous_phase;
     BuildFreshState();  // a failed restore may have overwritten part of it
     return false;
@@ -371,8 +371,8 @@ bool TrainingLoop::Resume() {
                                    ": the result may differ in the last bits from an "
                                    "uninterrupted run");
   }
-  observer_.OnLog("info", "resumed from checkpoint at step " + std::to_string(step_) +
-                              " (epoch " + std::to_string(epoch_) + ")");
+  observer_.OnLog("info", "resumed from checkpoint at step " + std::to_string(step_) + " (epoch " +
+                              std::to_string(epoch_) + ")");
   phase_ = previous_phase;
   return true;
 }
@@ -411,6 +411,7 @@ void TrainingLoop::RestoreCounters(const CheckpointHeader& header) {
   summary_.tokens_seen = meter_->tokens_seen();
   summary_.train_seconds = meter_->total_step_seconds();
   summary_.eval_seconds = header.eval_seconds;
+  summary_.epochs_started = header.epoch;  // also when no step is left to train
   summary_.resumed_from_step = step_;
   checkpoints_total_ = header.checkpoints_written;
   last_checkpoint_step_ = step_;
