@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "csv_fixture.h"
+
 namespace ft {
 namespace {
 
@@ -20,28 +22,9 @@ namespace fs = std::filesystem;
 using train::TrainOptions;
 using train::TrainOutcome;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteFile(const fs::path& path, const std::string& contents) {
-  std::ofstream(path, std::ios::binary) << contents;
-}
-
-// "pos" texts talk about good things, "neg" texts about bad ones: learnable from bytes.
-std::string SentimentCsv(int rows, uint64_t seed) {
-  std::mt19937_64 generator(seed);
-  const char* good[] = {"great", "lovely", "good", "superb"};
-  const char* bad[] = {"awful", "boring", "bad", "poor"};
-  std::string csv = "text,label\n";
-  for (int i = 0; i < rows; ++i) {
-    const bool positive = generator() % 2 == 0;
-    csv += std::string("\"a ") + (positive ? good : bad)[generator() % 4] + " film, " +
-           std::to_string(generator() % 1000) + "\"," + (positive ? "pos" : "neg") + "\n";
-  }
-  return csv;
-}
+using testing::ReadAll;
+using testing::SentimentCsv;
+using testing::WriteFile;
 
 class RecordingObserver : public train::TrainObserver {
  public:
