@@ -44,6 +44,40 @@ def wait_until_quiet(max_load, max_wait_s, poll_s=30.0, out=sys.stdout):
         time.sleep(poll_s)
 
 
+def cpu_busy_fraction(seconds=1.0):
+    """Share of all CPUs' time that was busy during the next `seconds` (from /proc/stat).
+
+    Sampled while the benchmark itself runs nothing, so it measures everybody else. Unlike the
+    load average it does not remember the benchmark's own previous runs.
+    """
+    def sample():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+        return sum(values[:8]), idle
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    total = total1 - total0
+    return (total - (idle1 - idle0)) / total if total > 0 else 0.0
+
+
+def wait_for_idle_cpus(max_busy, deadline, poll_s=10.0, out=sys.stdout):
+    """Before each measurement: waits until others use less than max_busy of the CPUs (or the
+    monotonic deadline passes); returns the busy share measured last."""
+    while True:
+        busy = cpu_busy_fraction()
+        if busy < max_busy or time.monotonic() >= deadline:
+            if busy >= max_busy:
+                print("  others keep %.0f %% of the CPUs busy; measuring anyway" % (100 * busy),
+                      file=out, flush=True)
+            return busy
+        print("  others keep %.0f %% of the CPUs busy; waiting %.0f s" % (100 * busy, poll_s),
+              file=out, flush=True)
+        time.sleep(poll_s)
+
+
 def ftworker_env():
     """Environment for ftworker and the baseline: OMP_WAIT_POLICY=PASSIVE.
 

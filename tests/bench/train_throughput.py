@@ -31,14 +31,25 @@ embedding table) x (tokens computed, padding included) + attention (QK^T and PV,
 4 * seq^2 * hidden per sequence and layer forward, x3 for forward + backward), divided by the
 timed seconds, against the ~200 GFLOP/s fp32 peak assumed for this 2-core machine.
 
+Each setting runs --repeats times per side (default 2, alternating which side goes first) and
+the best run of each side is reported; all runs are printed as they finish.
+
+Threads: --threads / torch.set_num_threads set ATen's OpenMP pool only. Debian's PyTorch and
+ftworker both use OpenBLAS's pthread build for matrix products, which runs its own pool of one
+thread per core unless OPENBLAS_NUM_THREADS is set; so by default "1 thread" keeps both cores
+busy on both sides. --openblas-threads match sets OPENBLAS_NUM_THREADS to the thread count.
+--glibc-tunables passes GLIBC_TUNABLES to both sides (to try malloc settings; see README.md).
+
 Before measuring it waits (up to --max-wait seconds) for the 1-minute load average to drop
-below --max-load, and prints the load it measured under.
+below --max-load, and before each run while other processes keep more than --max-busy of the
+CPUs busy (sampled from /proc/stat); it prints what it measured under.
 """
 import argparse
 import json
 import math
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -205,7 +216,27 @@ def run_baseline(config):
 
 
 # ---------------------------------------------------------------------------------------------
-# ours: ftworker
+# Running the two sides
+
+
+def run_timed(command, env):
+    """Runs a command to completion; returns (CompletedProcess, wall seconds, usage) where
+    usage is {"cpu": user + system CPU seconds, "system": system CPU seconds, "minflt": minor
+    page faults}.
+
+    They come from RUSAGE_CHILDREN before and after: those add up over the children waited
+    for, so the difference is this child's.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    process = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    usage = {"system": after.ru_stime - before.ru_stime,
+             "minflt": after.ru_minflt - before.ru_minflt}
+    usage["cpu"] = after.ru_utime - before.ru_utime + usage["system"]
+    return process, wall, usage
 
 
 def run_ours(ftworker, config, workdir, env):
@@ -228,14 +259,12 @@ def run_ours(ftworker, config, workdir, env):
     out_dir = os.path.join(workdir, "out")
     with open(spec_path, "w") as f:
         json.dump(spec, f)
-    start = time.perf_counter()
-    process = subprocess.run(
+    process, wall, cpu = run_timed(
         [ftworker, "--spec", spec_path, "--out", out_dir, "--threads", str(config["threads"]),
-         "--log-level", "warn"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    wall = time.perf_counter() - start
+         "--log-level", "warn"], env)
     if process.returncode != 0:
-        sys.exit("ftworker failed (exit %d):\n%s" % (process.returncode, process.stdout))
+        sys.exit("ftworker failed (exit %d):\n%s%s" % (process.returncode, process.stdout,
+                                                       process.stderr))
     reports = []
     for line in process.stdout.splitlines():
         match = PROGRESS.match(line.strip())
@@ -244,7 +273,15 @@ def run_ours(ftworker, config, workdir, env):
                             float(match.group(5))))
     with open(os.path.join(out_dir, "result.json")) as f:
         result = json.load(f)
-    return reports, result, out_dir, wall
+    return reports, result, out_dir, wall, cpu
+
+
+def run_pytorch(config, env):
+    process, wall, cpu = run_timed(
+        [sys.executable, os.path.abspath(__file__), "--baseline", json.dumps(config)], env)
+    if process.returncode != 0:
+        sys.exit("baseline failed (exit %d):\n%s" % (process.returncode, process.stderr))
+    return json.loads(process.stdout.strip().splitlines()[-1]), wall, cpu
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,7 +347,7 @@ def cross_check_model(out_dir, result, config):
     print("cross-check: ftworker's trained weights in the baseline module: validation loss "
           "%.6f vs ftworker's %.6f (|diff| %.1e); baseline logits vs float64 reference "
           "|diff| %.1e: %s" % (loss, reported, difference, reference_difference,
-                                "OK" if ok else "MISMATCH"))
+                                "OK" if ok else "MISMATCH"), flush=True)
     return ok
 
 
@@ -322,11 +359,26 @@ def main():
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--batching", default="16x1,4x4",
                         help="comma-separated MICROxACCUMULATION settings")
-    parser.add_argument("--steps", type=int, default=120, help="optimizer steps per run")
+    parser.add_argument("--steps", type=int, default=110, help="optimizer steps per run")
     parser.add_argument("--warmup", type=int, default=10,
                         help="first steps excluded from the timing (both sides)")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="runs of each side per setting, alternating which goes first; the "
+                             "best (least disturbed) run of each side is reported")
+    parser.add_argument("--openblas-threads", choices=("default", "match"), default="default",
+                        help="default: leave OPENBLAS_NUM_THREADS unset (Debian's OpenBLAS then "
+                             "runs its own pool of one thread per core, whatever --threads / "
+                             "torch.set_num_threads say); match: set it to the thread count")
+    parser.add_argument("--glibc-tunables", default="",
+                        help="GLIBC_TUNABLES for both sides, e.g. glibc.malloc.trim_threshold="
+                             "134217728:glibc.malloc.mmap_threshold=33554432 (default: none)")
     parser.add_argument("--max-load", type=float, default=1.0)
-    parser.add_argument("--max-wait", type=float, default=600.0)
+    parser.add_argument("--max-busy", type=float, default=0.25,
+                        help="before each run, wait while other processes keep more than this "
+                             "share of the CPUs busy (sampled over 1 s)")
+    parser.add_argument("--max-wait", type=float, default=600.0,
+                        help="seconds to wait for a quiet machine at the start, and again in "
+                             "all for the checks before each run")
     parser.add_argument("--baseline", help=argparse.SUPPRESS)  # internal: the PyTorch run
     args = parser.parse_args()
 
@@ -334,12 +386,11 @@ def main():
         return run_baseline(json.loads(args.baseline))
 
     ftworker = bc.check_ftworker(args.ftworker)
-    if args.steps <= args.warmup:
-        sys.exit("--steps must exceed --warmup")
+    if args.warmup < 1 or args.repeats < 1 or args.steps <= args.warmup:
+        sys.exit("need --warmup >= 1, --repeats >= 1 and --steps > --warmup")
     base = dict(train=bc.check_data(args.train), validation=bc.check_data(args.validation),
                 steps=args.steps, warmup=args.warmup, learning_rate=1e-3, max_seq_length=128,
                 seed=1, eval_examples=32)
-    env = bc.ftworker_env()
     threads_list = [int(t) for t in args.threads.split(",")]
     batchings = [tuple(int(v) for v in b.split("x")) for b in args.batching.split(",")]
 
@@ -347,15 +398,30 @@ def main():
     lengths = [len(bc.byte_tokenize(t, base["max_seq_length"])) for t in texts]
 
     print("# train_throughput: %s, %s, %d steps per run (first %d excluded), "
-          "max_seq_length %d, OMP_WAIT_POLICY=PASSIVE" %
+          "max_seq_length %d, OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS %s, best of %d "
+          "runs per side" %
           (MODEL, os.path.relpath(base["train"], bc.REPO_ROOT), args.steps, args.warmup,
-           base["max_seq_length"]))
-    print("# %s, %d CPUs" % (time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.cpu_count()))
+           base["max_seq_length"],
+           "= threads" if args.openblas_threads == "match" else "unset", args.repeats))
+    print("# %s, %d CPUs, %s%s" % (time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.cpu_count(),
+                                   ftworker,
+                                   ", GLIBC_TUNABLES=" + args.glibc_tunables
+                                   if args.glibc_tunables else ""), flush=True)
     load_before = bc.wait_until_quiet(args.max_load, args.max_wait)
+    deadline = time.monotonic() + args.max_wait  # for the waits before each run
 
     rows, problems, checked = [], [], False
     begin = time.perf_counter()
     for threads in threads_list:
+        env = bc.ftworker_env()
+        if args.openblas_threads == "match":
+            env["OPENBLAS_NUM_THREADS"] = str(threads)
+        else:
+            env.pop("OPENBLAS_NUM_THREADS", None)
+        if args.glibc_tunables:
+            env["GLIBC_TUNABLES"] = args.glibc_tunables
+        else:
+            env.pop("GLIBC_TUNABLES", None)
         for micro, accumulation in batchings:
             config = dict(base, threads=threads, micro_batch_size=micro,
                           accumulation_steps=accumulation)
@@ -363,60 +429,80 @@ def main():
                                           args.steps)
             steady = windows[args.warmup:]
             steady_samples = sum(len(m) for w in steady for m in w)
+            all_samples = sum(len(m) for w in windows for m in w)
             steady_flops = sum(window_flops(w, lengths) for w in steady)
             real_tokens = sum(lengths[i] for w in windows for m in w for i in m)
             padded_tokens = sum(len(m) * max(lengths[i] for i in m) for w in windows for m in w)
 
-            with tempfile.TemporaryDirectory(prefix="ftd-bench-") as workdir:
-                reports, result, out_dir, ours_wall = run_ours(ftworker, config, workdir, env)
-                if not checked:
-                    checked = True
-                    if not cross_check_model(out_dir, result, config):
-                        problems.append("the baseline module does not reproduce ftworker's model")
-            ours_seconds, ours_samples = ours_steady(reports, windows, args.warmup)
-            if result["tokens_seen"] != real_tokens or ours_samples != steady_samples:
-                problems.append("%dx%d threads %d: ftworker saw %d tokens, the baseline's plan "
+            ours_runs, base_runs, busy = [], [], []
+            last_interval_begin = (args.steps - 1) // args.warmup * args.warmup
+            for repeat in range(args.repeats):
+                for side in (("ours", "pytorch") if repeat % 2 == 0 else ("pytorch", "ours")):
+                    busy.append(bc.wait_for_idle_cpus(args.max_busy, deadline))
+                    if side == "ours":
+                        with tempfile.TemporaryDirectory(prefix="ftd-bench-") as workdir:
+                            reports, result, out_dir, wall, usage = run_ours(ftworker, config,
+                                                                             workdir, env)
+                            if not checked:
+                                checked = True
+                                if not cross_check_model(out_dir, result, config):
+                                    problems.append("the baseline module does not reproduce "
+                                                    "ftworker's model")
+                        seconds, samples = ours_steady(reports, windows, args.warmup)
+                        if result["tokens_seen"] != real_tokens or samples != steady_samples:
+                            problems.append(
+                                "%dx%d threads %d: ftworker saw %d tokens, the baseline's plan "
                                 "%d: not the same batches" % (micro, accumulation, threads,
-                                                              result["tokens_seen"], real_tokens))
-
-            start = time.perf_counter()
-            baseline = subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--baseline", json.dumps(config)],
-                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            base_wall = time.perf_counter() - start
-            if baseline.returncode != 0:
-                sys.exit("baseline failed (exit %d):\n%s" % (baseline.returncode,
-                                                             baseline.stderr))
-            measured = json.loads(baseline.stdout.strip().splitlines()[-1])
-            if measured["tokens"] != real_tokens:
-                problems.append("baseline token count %d != %d" % (measured["tokens"],
-                                                                   real_tokens))
-            base_seconds = sum(measured["step_seconds"][args.warmup:])
-            base_all = sum(measured["step_seconds"])
-
+                                                              result["tokens_seen"],
+                                                              real_tokens))
+                        ours_runs.append(dict(seconds=seconds,
+                                              all_seconds=result["timing"]["train_seconds"],
+                                              wall=wall, usage=usage, loss=reports[-1][1]))
+                    else:
+                        measured, wall, usage = run_pytorch(config, env)
+                        if measured["tokens"] != real_tokens:
+                            problems.append("baseline token count %d != %d" %
+                                            (measured["tokens"], real_tokens))
+                        # loss over the steps of ftworker's last progress interval
+                        last = measured["losses"][last_interval_begin:]
+                        base_runs.append(dict(
+                            seconds=sum(measured["step_seconds"][args.warmup:]),
+                            all_seconds=sum(measured["step_seconds"]), wall=wall, usage=usage,
+                            loss=sum(last) / len(last)))
+            ours = min(ours_runs, key=lambda r: r["seconds"])
+            pytorch = min(base_runs, key=lambda r: r["seconds"])
             row = dict(threads=threads, micro=micro, accumulation=accumulation,
-                       base_sps=steady_samples / base_seconds,
-                       ours_sps=ours_samples / ours_seconds,
-                       base_gflops=steady_flops / base_seconds / 1e9,
-                       ours_gflops=steady_flops / ours_seconds / 1e9,
-                       base_all_sps=result["samples_seen"] / base_all,
-                       ours_all_sps=result["timing"]["train_samples_per_second"],
-                       base_wall=base_wall, ours_wall=ours_wall,
-                       base_loss=sum(measured["losses"][-args.warmup:]) / args.warmup,
-                       ours_loss=reports[-1][1],
+                       base_sps=steady_samples / pytorch["seconds"],
+                       ours_sps=steady_samples / ours["seconds"],
+                       base_runs=[steady_samples / r["seconds"] for r in base_runs],
+                       ours_runs=[steady_samples / r["seconds"] for r in ours_runs],
+                       base_gflops=steady_flops / pytorch["seconds"] / 1e9,
+                       ours_gflops=steady_flops / ours["seconds"] / 1e9,
+                       base_all_sps=all_samples / pytorch["all_seconds"],
+                       ours_all_sps=all_samples / ours["all_seconds"],
+                       base_wall=pytorch["wall"], ours_wall=ours["wall"],
+                       base_cores=pytorch["usage"]["cpu"] / pytorch["wall"],
+                       ours_cores=ours["usage"]["cpu"] / ours["wall"],
+                       base_sys=pytorch["usage"]["system"], ours_sys=ours["usage"]["system"],
+                       base_faults=pytorch["usage"]["minflt"],
+                       ours_faults=ours["usage"]["minflt"],
+                       base_loss=pytorch["loss"], ours_loss=ours["loss"],
                        padding=1 - real_tokens / padded_tokens)
             row["ratio"] = row["ours_sps"] / row["base_sps"]
             rows.append(row)
-            print("threads %d, %2dx%d: PyTorch %6.1f samples/s, ftworker %6.1f samples/s, "
-                  "ratio %.2f  (load %.2f)" % (threads, micro, accumulation, row["base_sps"],
-                                               row["ours_sps"], row["ratio"],
-                                               os.getloadavg()[0]), flush=True)
+            row["busy"] = max(busy)
+            print("threads %d, %2dx%d: PyTorch %s samples/s, ftworker %s samples/s, best ratio "
+                  "%.2f  (others' CPU use before the runs: at most %.0f %%)" %
+                  (threads, micro, accumulation,
+                   " / ".join("%.1f" % v for v in row["base_runs"]),
+                   " / ".join("%.1f" % v for v in row["ours_runs"]),
+                   row["ratio"], 100 * row["busy"]), flush=True)
     elapsed = time.perf_counter() - begin
     load_after = os.getloadavg()
 
     print()
-    print("Steady state (steps %d..%d of each run; same micro-batches on both sides):" %
-          (args.warmup + 1, args.steps))
+    print("Steady state (steps %d..%d of each run; same micro-batches on both sides; best of "
+          "%d runs per side):" % (args.warmup + 1, args.steps, args.repeats))
     print()
     print("| threads | micro x accum | PyTorch samples/s | ftworker samples/s | ours/PyTorch "
           "| PyTorch GFLOP/s (est.) | ftworker GFLOP/s (est.) | ftworker %% of ~%.0f peak (est.) |"
@@ -428,25 +514,35 @@ def main():
                r["ratio"], r["base_gflops"], r["ours_gflops"],
                100 * r["ours_gflops"] / PEAK_GFLOPS))
     print()
-    print("All steps including warm-up, process wall time (start to exit: imports, data, model, "
-          "evaluation of %d examples, model files for ftworker), mean loss of the last %d steps:"
-          % (base["eval_examples"], args.warmup))
+    print("Same runs: all steps including warm-up; process wall time (start to exit: imports, "
+          "data, model, evaluation of %d examples, and for ftworker checkpoints and model "
+          "files); CPU cores kept busy (user+system CPU time / wall time); system CPU seconds "
+          "and minor page faults of the whole process; mean loss of the "
+          "last progress interval (steps %d..%d):" % (base["eval_examples"],
+                                                     (args.steps - 1) // args.warmup * args.warmup
+                                                     + 1, args.steps))
     print()
     print("| threads | micro x accum | PyTorch samples/s (all steps) | ftworker samples/s "
-          "(all steps) | PyTorch process s | ftworker process s | PyTorch loss | ftworker loss |")
-    print("|---|---|---|---|---|---|---|---|")
+          "(all steps) | PyTorch process s | ftworker process s | PyTorch cores busy "
+          "| ftworker cores busy | PyTorch system s | ftworker system s | PyTorch minor faults "
+          "| ftworker minor faults | PyTorch loss | ftworker loss |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %d | %d x %d | %.1f | %.1f | %.1f | %.1f | %.3f | %.3f |" %
+        print("| %d | %d x %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %dk | %dk "
+              "| %.3f | %.3f |" %
               (r["threads"], r["micro"], r["accumulation"], r["base_all_sps"], r["ours_all_sps"],
-               r["base_wall"], r["ours_wall"], r["base_loss"], r["ours_loss"]))
+               r["base_wall"], r["ours_wall"], r["base_cores"], r["ours_cores"], r["base_sys"],
+               r["ours_sys"], r["base_faults"] // 1000, r["ours_faults"] // 1000,
+               r["base_loss"], r["ours_loss"]))
     print()
     print("padding: %s of the computed tokens are padding; GFLOP/s are estimates (6 x %d matmul "
           "parameters x computed tokens + attention), peak ~%.0f GFLOP/s fp32 assumed" %
           (", ".join("%dx%d %.0f %%" % (r["micro"], r["accumulation"], 100 * r["padding"])
                      for r in rows[:len(batchings)]),
            matmul_parameters(TINY["hidden_size"], TINY["n_layer"]), PEAK_GFLOPS))
-    print("load average before %.2f, after %.2f %.2f %.2f; benchmark took %.0f s" %
-          ((load_before[0],) + load_after + (elapsed,)))
+    print("load average before %.2f, after %.2f %.2f %.2f (these runs included); others' CPU "
+          "use sampled before each run: at most %.0f %%; benchmark took %.0f s" %
+          ((load_before[0],) + load_after + (100 * max(r["busy"] for r in rows), elapsed)))
     if problems:
         for problem in problems:
             print("ERROR: " + problem)
