@@ -7,6 +7,8 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -118,6 +120,16 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(
                                                adamw_options(options.weight_decay));
 }
 
+// LibTorch's thread count does not reach the BLAS library, which keeps its own pool of one thread
+// per core: a "1-thread" worker kept ~1.9 cores busy (tests/bench/README.md). OpenBLAS is found
+// at run time, so other BLAS builds simply keep their own setting.
+void SetBlasThreads(int threads) {
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set(threads);
+  }
+}
+
 torch::Device ChooseDevice() {
   return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
 }
@@ -192,6 +204,7 @@ void TrainingLoop::Run() {
                          ? options_.threads
                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(summary_.threads);
+  SetBlasThreads(summary_.threads);
   device_ = ChooseDevice();
   summary_.device = device_.str();
   summary_.total_steps = TotalSteps(options_, data_.train.size());
