@@ -135,10 +135,18 @@ void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
                 "linear warmup steps, then linear decay to 0 (default 0: constant rate)", "N")
       ->group(optim);
   AddSpecOption(submit, "--precision", f.precision,
-                "fp32 (default) or bf16: bfloat16 autocast for the forward pass, float32 "
-                "weights, gradients and optimizer",
+                "fp32 (default), bf16 (bfloat16 autocast for the forward pass; float32 "
+                "weights, gradients and optimizer) or fp16 (float16 autocast with dynamic loss "
+                "scaling; CUDA only)",
                 "P")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}))
+      ->group(optim);
+  submit
+      ->add_flag_function(
+          "--activation-checkpointing",
+          [&f](int64_t) { f.activation_checkpointing = true; },
+          "recompute each block's activations in the backward pass: less memory, about one "
+          "more forward per step")
       ->group(optim);
   AddSpecOption(submit, "--checkpoint-every-steps", f.checkpoint_every_steps,
                 "checkpoint every N optimizer steps (default 0: every 100) and at each epoch "

@@ -87,6 +87,8 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ApplyIfSet(flags.precision, [&](const std::string& v) { spec.set_precision(v); });
   ApplyIfSet(flags.checkpoint_every_steps,
              [&](uint32_t v) { spec.set_checkpoint_every_steps(v); });
+  ApplyIfSet(flags.activation_checkpointing,
+             [&](bool v) { spec.set_activation_checkpointing(v); });
   ApplyIfSet(flags.display_name, [&](const std::string& v) { spec.set_display_name(v); });
 
   // A value given explicitly (even 0) is sent as is, for ftd to judge; only unset fields default.

@@ -43,6 +43,7 @@ struct SpecFlags {
   std::optional<uint32_t> warmup_steps;
   std::optional<std::string> precision;
   std::optional<uint32_t> checkpoint_every_steps;
+  std::optional<bool> activation_checkpointing;
   std::optional<std::string> display_name;
 };
 

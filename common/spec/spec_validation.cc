@@ -126,9 +126,9 @@ absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
     problems.Invalid(absl::StrCat("spec.optimizer: unknown optimizer '", spec.optimizer(),
                                   "' (expected adamw or sgd)"));
   }
-  if (spec.precision() != "fp32" && spec.precision() != "bf16") {
+  if (spec.precision() != "fp32" && spec.precision() != "bf16" && spec.precision() != "fp16") {
     problems.Invalid(absl::StrCat("spec.precision: '", spec.precision(),
-                                  "' is not supported (expected fp32 or bf16)"));
+                                  "' is not supported (expected fp32, bf16 or fp16)"));
   }
   if (spec.display_name().size() > 200) {
     problems.Invalid("spec.display_name: at most 200 bytes");

@@ -13,6 +13,9 @@ padded to max_seq_length 512 and activations dominate) for the same 64 examples 
     1 x 32  micro-batch 1, 32 micro-batches accumulated per step, 2 steps (effective batch 32)
     32 x 1  micro-batch 32, no accumulation, 2 steps (effective batch 32)
 
+and 1 x 32 and 32 x 1 again with activation checkpointing (each block's activations recomputed in
+the backward pass instead of kept),
+
 and reads each ftworker process's peak resident set size (ru_maxrss of that child, from
 os.wait4, the same figure as `/usr/bin/time -v`'s "Maximum resident set size"). Evaluation is
 limited to 1 example so that it does not set the peak.
@@ -34,7 +37,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_common as bc  # noqa: E402
 
-CONFIGS = [("1x1", 1, 1), ("1x32", 1, 32), ("32x1", 32, 1)]
+# (name, micro-batch, accumulation steps, activation checkpointing)
+CONFIGS = [("1x1", 1, 1, False), ("1x32", 1, 32, False), ("32x1", 32, 1, False),
+           ("1x32 ckpt", 1, 32, True), ("32x1 ckpt", 32, 1, True)]
 ACCUMULATION_TOLERANCE = 0.10  # 1x32 may exceed 1x1 by at most this fraction
 LARGE_BATCH_FACTOR = 2.0       # 32x1 must be at least this many times 1x1
 
@@ -88,7 +93,7 @@ def main():
           ((time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.cpu_count()) + os.getloadavg()))
 
     rows, errors = [], []
-    for name, micro, accumulation in CONFIGS:
+    for name, micro, accumulation, checkpointing in CONFIGS:
         steps = args.examples // (micro * accumulation)
         spec = {
             "model": args.model,
@@ -102,6 +107,7 @@ def main():
             "log_every_steps": steps,
             "max_eval_examples": 1,
             "seed": 1,
+            "activation_checkpointing": checkpointing,
         }
         with tempfile.TemporaryDirectory(prefix="ftd-bench-") as workdir:
             rss_kib, wall, result = run_ftworker(ftworker, spec, args.threads, workdir, env)
@@ -109,6 +115,7 @@ def main():
             errors.append("%s: %d samples in %d steps, expected %d in %d" %
                           (name, result["samples_seen"], result["steps"], args.examples, steps))
         rows.append(dict(name=name, micro=micro, accumulation=accumulation, steps=steps,
+                         checkpointing=checkpointing,
                          rss_mib=rss_kib / 1024.0, wall=wall, tokens=result["tokens_seen"],
                          train_seconds=result["timing"]["train_seconds"]))
         print("%-5s peak RSS %7.1f MiB  (%d steps, %d tokens, %.1f s)" %
@@ -116,13 +123,14 @@ def main():
 
     reference = rows[0]["rss_mib"]
     print()
-    print("| config | micro x accumulation | effective batch | steps | peak RSS MiB "
-          "| ratio to 1x1 | train s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| config | micro x accumulation | activation checkpointing | effective batch | steps "
+          "| peak RSS MiB | ratio to 1x1 | train s |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %d x %d | %d | %d | %.1f | %.2f | %.1f |" %
-              (r["name"], r["micro"], r["accumulation"], r["micro"] * r["accumulation"],
-               r["steps"], r["rss_mib"], r["rss_mib"] / reference, r["train_seconds"]))
+        print("| %s | %d x %d | %s | %d | %d | %.1f | %.2f | %.1f |" %
+              (r["name"], r["micro"], r["accumulation"], "yes" if r["checkpointing"] else "no",
+               r["micro"] * r["accumulation"], r["steps"], r["rss_mib"], r["rss_mib"] / reference,
+               r["train_seconds"]))
     print()
 
     by_name = {r["name"]: r for r in rows}

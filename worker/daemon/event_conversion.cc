@@ -28,6 +28,8 @@ ft::v1::JobEvent ProgressEvent(const train::ProgressReport& report) {
   p->set_samples_seen(report.samples_seen);
   p->set_tokens_seen(report.tokens_seen);
   p->set_grad_norm(report.grad_norm);
+  p->set_skipped_steps(static_cast<uint64_t>(report.skipped_steps));
+  p->set_loss_scale(report.loss_scale);
   p->set_step_seconds(report.step_seconds);
   return event;
 }

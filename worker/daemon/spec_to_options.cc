@@ -31,6 +31,7 @@ train::TrainOptions ToTrainOptions(const ft::v1::JobSpec& spec, const std::strin
   options.max_eval_examples = spec.max_eval_examples();
   options.precision = spec.precision();
   options.checkpoint_every_steps = spec.checkpoint_every_steps();
+  options.activation_checkpointing = spec.activation_checkpointing();
   options.threads = threads;
   options.output_dir = output_dir;
   google::protobuf::util::JsonPrintOptions json;

@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "models/activation_checkpoint.h"
 #include "models/alibi.h"
 
 namespace ft::models {
@@ -126,8 +127,11 @@ torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
   // True where a query may not look: at a later position or at a padding key.
   const torch::Tensor masked = causal.view({1, 1, seq, seq}) | (mask == 0).view({batch, 1, 1, seq});
 
+  const bool checkpoint = activation_checkpointing_ && torch::GradMode::is_enabled();
   for (const auto& block : *h_) {
-    hidden = block->as<BloomBlockImpl>()->forward(hidden, alibi, masked);
+    BloomBlockImpl& layer = *block->as<BloomBlockImpl>();
+    hidden = checkpoint ? CheckpointedBlockForward(layer, hidden, alibi, masked)
+                        : layer.forward(hidden, alibi, masked);
   }
   return ln_f_(hidden);
 }

@@ -73,7 +73,12 @@ class BloomTransformerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         const PaddingMaskUse& mask_use = {});
 
+  // On: while gradients are recorded, each block keeps only its input and recomputes its
+  // activations in the backward pass (see activation_checkpoint.h). Off by default.
+  void set_activation_checkpointing(bool on) { activation_checkpointing_ = on; }
+
  private:
+  bool activation_checkpointing_ = false;
   BloomConfig config_;
   torch::nn::Embedding word_embeddings_{nullptr};
   torch::nn::LayerNorm word_embeddings_layernorm_{nullptr};
@@ -96,6 +101,7 @@ class BloomForSequenceClassificationImpl : public torch::nn::Module {
 
   const BloomConfig& config() const { return config_; }
   int64_t num_labels() const { return num_labels_; }
+  void set_activation_checkpointing(bool on) { transformer_->set_activation_checkpointing(on); }
 
  private:
   // Hugging Face's _init_weights: normal(0, initializer_range) for Linear and Embedding weights,

@@ -1,5 +1,6 @@
-// bf16 autocast for a scope: matrix products run in bfloat16 while parameters, gradients and the
-// optimizer stay in float32. Include only from Torch translation units.
+// Autocast for a scope: matrix products run in bfloat16 (CPU or CUDA) or float16 (CUDA only) while
+// parameters, gradients and the optimizer stay in float32. Include only from Torch translation
+// units.
 #pragma once
 
 #include <ATen/autocast_mode.h>
@@ -10,15 +11,16 @@ namespace ft::train {
 class AutocastScope {
  public:
   // Does nothing unless `enabled`.
-  AutocastScope(bool enabled, const c10::Device& device) : enabled_(enabled), cuda_(device.is_cuda()) {
+  AutocastScope(bool enabled, const c10::Device& device, c10::ScalarType dtype = at::kBFloat16)
+      : enabled_(enabled), cuda_(device.is_cuda()) {
     if (!enabled_) return;
     if (cuda_) {
       was_enabled_ = at::autocast::is_enabled();
-      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_autocast_gpu_dtype(dtype);
       at::autocast::set_enabled(true);
     } else {
       was_enabled_ = at::autocast::is_cpu_enabled();
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_autocast_cpu_dtype(dtype);
       at::autocast::set_cpu_enabled(true);
     }
     at::autocast::increment_nesting();

@@ -14,9 +14,9 @@ std::string FirstProblem(const TrainOptions& options) {
   if (options.optimizer != "adamw" && options.optimizer != "sgd") {
     return "unknown optimizer " + Quoted(options.optimizer) + " (expected \"adamw\" or \"sgd\")";
   }
-  if (options.precision != "fp32" && options.precision != "bf16") {
-    return "precision " + Quoted(options.precision) + " is not supported (expected \"fp32\" or " +
-           "\"bf16\")";
+  if (options.precision != "fp32" && options.precision != "bf16" && options.precision != "fp16") {
+    return "precision " + Quoted(options.precision) +
+           " is not supported (expected \"fp32\", \"bf16\" or \"fp16\")";
   }
   if (!options.format.empty() && !data::ParseFormat(options.format)) {
     return "unknown format " + Quoted(options.format) +

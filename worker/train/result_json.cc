@@ -51,6 +51,7 @@ Json OptionsJson(const TrainOptions& options) {
   json["eval_every_steps"] = options.eval_every_steps;
   json["max_eval_examples"] = options.max_eval_examples;
   json["precision"] = options.precision;
+  json["activation_checkpointing"] = options.activation_checkpointing;
   json["checkpoint_every_steps"] = options.checkpoint_every_steps;
   json["checkpoint_every_seconds"] = options.checkpoint_every_seconds;
   json["threads"] = options.threads;
@@ -90,6 +91,10 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
   result["tokens_seen"] = summary.tokens_seen;
   result["resumed_from_step"] = summary.resumed_from_step;      // 0: this run started from scratch
   result["checkpoints_written"] = summary.checkpoints_written;  // by this run
+  if (summary.loss_scale > 0) {  // fp16
+    result["skipped_steps"] = summary.skipped_steps;
+    result["final_loss_scale"] = summary.loss_scale;
+  }
   result["examples"] = {{"train", data.train.size()},
                         {"validation", data.validation.size()},
                         {"test", data.test.size()}};

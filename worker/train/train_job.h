@@ -34,7 +34,8 @@ struct TrainOptions {
   int64_t max_steps = 0;          // 0: no limit
   int64_t eval_every_steps = 0;   // 0: once per epoch
   int64_t max_eval_examples = 0;  // 0: all
-  std::string precision = "fp32";
+  std::string precision = "fp32";  // "fp32", "bf16" or "fp16" (CUDA only, dynamic loss scaling)
+  bool activation_checkpointing = false;  // recompute block activations in backward
 
   // Checkpoints in <output_dir>/checkpoints, for an exact resume of a re-run job (see
   // train/trainer.h). 0: every 100 optimizer steps; N > 0: every N steps; either way also at the
@@ -61,6 +62,8 @@ struct ProgressReport {
   double grad_norm = 0;
   double step_seconds = 0;             // mean optimizer-step time since the previous report
   std::vector<double> step_durations;  // each optimizer step's time since the previous report
+  int64_t skipped_steps = 0;  // fp16: optimizer steps skipped for inf/NaN gradients, so far
+  double loss_scale = 0;      // fp16: the current loss scale (0 when not scaling)
 };
 
 struct EvalReport {

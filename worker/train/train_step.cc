@@ -9,7 +9,8 @@ namespace ft::train {
 
 WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
-                              const std::function<bool()>& stop_requested, bool bf16_autocast) {
+                              const std::function<bool()>& stop_requested,
+                              const StepPrecision& precision) {
   namespace F = torch::nn::functional;
   WindowResult result;
   for (const MicroBatch& batch : micro_batches) {
@@ -19,12 +20,15 @@ WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
     }
     torch::Tensor logits;
     {
-      AutocastScope autocast(bf16_autocast, batch.input_ids.device());
+      AutocastScope autocast(precision.autocast, batch.input_ids.device(),
+                             precision.autocast_dtype);
       logits = model->forward(batch.input_ids, batch.attention_mask);
     }
     const torch::Tensor loss_sum = F::cross_entropy(
         logits.to(torch::kFloat32), batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
-    (loss_sum / static_cast<double>(loss_divisor)).backward();
+    torch::Tensor scaled = loss_sum / static_cast<double>(loss_divisor);
+    if (precision.loss_scale != 1.0) scaled = scaled * precision.loss_scale;
+    scaled.backward();
     const torch::Tensor detached = loss_sum.detach();
     result.loss_sum = result.loss_sum.defined() ? result.loss_sum + detached : detached;
   }

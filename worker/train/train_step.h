@@ -13,6 +13,15 @@
 
 namespace ft::train {
 
+// How a window's forward and backward run.
+struct StepPrecision {
+  bool autocast = false;  // forward under autocast to autocast_dtype (the loss is taken in float32)
+  c10::ScalarType autocast_dtype = torch::kBFloat16;
+  // Every micro-batch's loss is multiplied by it before backward (fp16 loss scaling, see
+  // loss_scaler.h); the gradients then hold loss_scale times the true gradient.
+  double loss_scale = 1.0;
+};
+
 struct WindowResult {
   torch::Tensor loss_sum;  // 0-d, on the device: summed per-example loss of the window
   bool stopped = false;    // stop_requested() said yes before every micro-batch was done
@@ -25,11 +34,10 @@ struct WindowResult {
 // whatever the micro-batch sizes (including a shorter last window or micro-batch).
 // stop_requested (optional) is polled before each micro-batch. The loss stays on the device: no
 // host synchronization per micro-batch.
-// bf16_autocast runs each forward under bfloat16 autocast (the loss is taken in float32).
 WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
                               const std::function<bool()>& stop_requested = nullptr,
-                              bool bf16_autocast = false);
+                              const StepPrecision& precision = {});
 
 // L2 norm over all gradients together (0-d tensor on the device).
 torch::Tensor GlobalGradNorm(const std::vector<torch::Tensor>& parameters);

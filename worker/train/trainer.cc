@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -28,6 +29,7 @@
 #include "train/checkpoint_store.h"
 #include "train/evaluation.h"
 #include "train/example_sampler.h"
+#include "train/loss_scaler.h"
 #include "train/lr_schedule.h"
 #include "train/micro_batch.h"
 #include "train/model_export.h"
@@ -51,6 +53,24 @@ double SecondsSince(Clock::time_point start) {
 ResumeFaultsForTesting& ResumeFaults() {
   static ResumeFaultsForTesting faults;
   return faults;
+}
+
+LossScalingForTesting& LossScalingTesting() {
+  static LossScalingForTesting testing;
+  return testing;
+}
+
+bool UsesLossScaling(const TrainOptions& options) {
+  return options.precision == "fp16" || LossScalingTesting().force;
+}
+
+// The forward's precision and the loss scale of the coming window.
+StepPrecision WindowPrecision(const TrainOptions& options, const DynamicLossScaler* scaler) {
+  StepPrecision precision;
+  precision.autocast = options.precision == "bf16" || options.precision == "fp16";
+  precision.autocast_dtype = options.precision == "fp16" ? torch::kFloat16 : torch::kBFloat16;
+  if (scaler) precision.loss_scale = scaler->scale();
+  return precision;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -152,6 +172,9 @@ class TrainingLoop {
   // Returns false when cancelled.
   bool TrainOneStep(const Window& window, int64_t epoch);
   bool EvaluateSplit(const TokenizedSplit& split);
+  // fp16: unscales the window's gradients and updates the scale; false when the step must be
+  // skipped (then counted and logged).
+  bool UnscaleForStep();
   void Cancel() { summary_.outcome.status = TrainOutcome::Status::kCancelled; }
 
   // Restores the newest complete checkpoint, if any; false when there is none or it cannot be
@@ -180,6 +203,7 @@ class TrainingLoop {
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<LinearSchedule> schedule_;
   std::unique_ptr<ProgressMeter> meter_;
+  std::unique_ptr<DynamicLossScaler> scaler_;  // fp16 only
   torch::Tensor interval_loss_;  // summed per-example loss since the last report, on the device
   int64_t step_ = 0;
   int64_t last_validation_step_ = -1;
@@ -207,6 +231,11 @@ void TrainingLoop::Run() {
   SetBlasThreads(summary_.threads);
   device_ = ChooseDevice();
   summary_.device = device_.str();
+  if (options_.precision == "fp16" && !device_.is_cuda()) {
+    throw std::runtime_error(
+        "precision fp16 needs a CUDA GPU and this worker has none (LibTorch has no float16 "
+        "autocast on the CPU); use bf16 or fp32");
+  }
   summary_.total_steps = TotalSteps(options_, data_.train.size());
   fingerprint_ = ResumeFingerprint(options_, data_);
 
@@ -255,11 +284,23 @@ void TrainingLoop::BuildFreshState() {
                                                   static_cast<int64_t>(data_.label_names.size()));
   model_->to(device_);
   model_->train();
+  model_->set_activation_checkpointing(options_.activation_checkpointing);
   parameters_ = model_->parameters();
   optimizer_ = MakeOptimizer(options_, model_);
   schedule_ = std::make_unique<LinearSchedule>(options_.learning_rate, options_.warmup_steps,
                                                summary_.total_steps);
   meter_ = std::make_unique<ProgressMeter>(summary_.total_steps);
+  scaler_.reset();
+  summary_.skipped_steps = 0;
+  if (UsesLossScaling(options_)) {
+    LossScalerOptions scaler_options;
+    if (LossScalingTesting().force) {
+      scaler_options.initial_scale = LossScalingTesting().initial_scale;
+      scaler_options.growth_interval = LossScalingTesting().growth_interval;
+    }
+    scaler_ = std::make_unique<DynamicLossScaler>(scaler_options);
+    summary_.loss_scale = scaler_->scale();
+  }
   interval_loss_ = torch::zeros({}, torch::TensorOptions().device(device_));
 }
 
@@ -279,12 +320,16 @@ bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
   }
   const WindowResult result = AccumulateWindow(
       model_, micro_batches, static_cast<int64_t>(window.size()),
-      [this] { return StopRequested(); }, options_.precision == "bf16");
+      [this] { return StopRequested(); }, WindowPrecision(options_, scaler_.get()));
   if (result.stopped) return false;
 
+  // Unscaled once, before the norm and clipping; a step with inf/NaN gradients is skipped.
+  const bool apply_step = !scaler_ || UnscaleForStep();
   const torch::Tensor grad_norm = GlobalGradNorm(parameters_);
-  if (options_.max_grad_norm > 0) ClipGradients(parameters_, options_.max_grad_norm, grad_norm);
-  optimizer_->step();
+  if (apply_step) {
+    if (options_.max_grad_norm > 0) ClipGradients(parameters_, options_.max_grad_norm, grad_norm);
+    optimizer_->step();
+  }
   compat::SynchronizeDevice(device_);  // so that step times mean something on a GPU
   ++step_;
   interval_loss_ += result.loss_sum;
@@ -300,14 +345,38 @@ bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
 
   if (step_ % options_.log_every_steps == 0 || step_ == summary_.total_steps) {
     // The only host reads of the loop: once per report.
-    observer_.OnProgress(meter_->TakeReport(step_, epoch, interval_loss_.item<double>(),
-                                            learning_rate, grad_norm.item<double>()));
+    ProgressReport report = meter_->TakeReport(step_, epoch, interval_loss_.item<double>(),
+                                               learning_rate, grad_norm.item<double>());
+    report.skipped_steps = summary_.skipped_steps;
+    report.loss_scale = summary_.loss_scale;
+    observer_.OnProgress(report);
     interval_loss_.zero_();
     interval_step_seconds_.clear();
     interval_samples_ = 0;
     interval_tokens_ = 0;
   }
   return true;
+}
+
+bool TrainingLoop::UnscaleForStep() {
+  const std::vector<int64_t>& injected = LossScalingTesting().non_finite_steps;
+  if (std::find(injected.begin(), injected.end(), step_ + 1) != injected.end()) {
+    torch::NoGradGuard no_grad;
+    parameters_.front().grad().view(-1)[0].fill_(std::numeric_limits<float>::infinity());
+  }
+  const double scale = scaler_->scale();
+  const bool finite = scaler_->UnscaleAndCheckFinite(parameters_);
+  scaler_->Update(finite);
+  summary_.loss_scale = scaler_->scale();
+  if (!finite) {
+    ++summary_.skipped_steps;
+    char message[160];
+    std::snprintf(message, sizeof(message),
+                  "step %lld skipped: inf/NaN gradients at loss scale %g; the scale is now %g",
+                  static_cast<long long>(step_ + 1), scale, scaler_->scale());
+    observer_.OnLog("warning", message);
+  }
+  return finite;
 }
 
 bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
@@ -407,6 +476,15 @@ void TrainingLoop::RestoreTensors(const std::string& state_path) {
   archive.read("interval_loss", interval_loss, /*is_buffer=*/true);
   SetCpuRngState(rng_state.to(torch::kCPU));
   interval_loss_.copy_(interval_loss);
+  if (scaler_) {
+    torch::Tensor scaler_state;
+    archive.read("loss_scaler", scaler_state, /*is_buffer=*/true);
+    scaler_->LoadStateTensor(scaler_state);
+    torch::Tensor skipped;
+    archive.read("skipped_steps", skipped, /*is_buffer=*/true);
+    summary_.skipped_steps = skipped.item<int64_t>();
+    summary_.loss_scale = scaler_->scale();
+  }
 }
 
 void TrainingLoop::RestoreCounters(const CheckpointHeader& header) {
@@ -475,6 +553,10 @@ void TrainingLoop::WriteCheckpointFiles(const std::string& folder) {
   archive.write("optimizer", optimizer_archive);
   archive.write("cpu_rng_state", CpuRngState(), /*is_buffer=*/true);
   archive.write("interval_loss", interval_loss_.detach().clone(), /*is_buffer=*/true);
+  if (scaler_) {
+    archive.write("loss_scaler", scaler_->StateTensor(), /*is_buffer=*/true);
+    archive.write("skipped_steps", torch::tensor(summary_.skipped_steps), /*is_buffer=*/true);
+  }
   io::DurableFileWriter state(folder + "/" + CheckpointStore::kStateFile);
   archive.save_to([&state](const void* data, std::size_t size) {
     state.Write(data, size);
@@ -517,6 +599,10 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
 }  // namespace
 
 void SetResumeFaultsForTesting(const ResumeFaultsForTesting& faults) { ResumeFaults() = faults; }
+
+void SetLossScalingForTesting(const LossScalingForTesting& testing) {
+  LossScalingTesting() = testing;
+}
 
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
   int64_t total = options.epochs * StepsPerEpoch(train_examples, options.micro_batch_size,

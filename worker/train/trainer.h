@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/model_catalog.h"
 #include "train/job_data.h"
@@ -23,6 +24,10 @@ struct TrainingSummary {
   int threads = 0;
   int64_t resumed_from_step = 0;    // 0: started from scratch
   int64_t checkpoints_written = 0;  // by this run (not counting earlier attempts)
+  // fp16 loss scaling (0 and 0 when off): optimizer steps skipped for inf/NaN gradients, by every
+  // attempt, and the loss scale at the end.
+  int64_t skipped_steps = 0;
+  double loss_scale = 0;
 };
 
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.
@@ -49,5 +54,15 @@ struct ResumeFaultsForTesting {
   bool skip_optimizer_state = false;  // keep the fresh optimizer instead of the saved one
 };
 void SetResumeFaultsForTesting(const ResumeFaultsForTesting& faults);
+
+// Test-only: fp16 needs CUDA, so CI exercises the loss-scaling path on the CPU in float32 (where
+// multiplying by a power of two and back is exact) and injects non-finite gradients.
+struct LossScalingForTesting {
+  bool force = false;  // scale losses whatever the precision and device
+  double initial_scale = 65536.0;
+  int64_t growth_interval = 2000;
+  std::vector<int64_t> non_finite_steps;  // 1-based optimizer steps whose gradient gets an inf
+};
+void SetLossScalingForTesting(const LossScalingForTesting& testing);
 
 }  // namespace ft::train

@@ -219,7 +219,7 @@ TEST_F(SpecTest, NamesAndChoices) {
   const std::vector<std::pair<std::function<void(JobSpec&)>, std::string>> bad = {
       {[](JobSpec& s) { s.set_optimizer("AdamW"); }, "spec.optimizer"},
       {[](JobSpec& s) { s.set_optimizer(""); }, "spec.optimizer"},
-      {[](JobSpec& s) { s.set_precision("fp16"); }, "spec.precision"},
+      {[](JobSpec& s) { s.set_precision("fp8"); }, "spec.precision"},
       {[](JobSpec& s) { s.set_model("scratch:nope"); }, "scratch:nope"},
       {[](JobSpec& s) { s.set_model("gpt2"); }, "spec.model"},
       {[](JobSpec& s) { s.set_model("bloom-tiny"); }, "spec.model"},

@@ -60,7 +60,7 @@ Gradients GradientsOf(BloomForSequenceClassification& model,
                       const std::vector<std::vector<std::size_t>>& groups, int64_t divisor,
                       bool bf16_autocast = false) {
   model->zero_grad();
-  train::AccumulateWindow(model, Collate(groups), divisor, nullptr, bf16_autocast);
+  train::AccumulateWindow(model, Collate(groups), divisor, nullptr, train::StepPrecision{bf16_autocast});
   Gradients gradients;
   for (const auto& item : model->named_parameters()) {
     gradients.emplace_back(item.key(), item.value().grad().clone());

@@ -1,0 +1,105 @@
+#include "models/activation_checkpoint.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/autograd.h>
+
+#include <cstdint>
+
+#include "models/bloom_model.h"
+
+namespace ft::models {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Sets the autocast state the forward ran under for the recomputation, and restores the
+// backward's own (autocast is normally off during backward) when the scope ends.
+class RecordedAutocast {
+ public:
+  struct State {
+    bool cpu_enabled = false;
+    at::ScalarType cpu_dtype = at::kBFloat16;
+    bool gpu_enabled = false;
+    at::ScalarType gpu_dtype = at::kHalf;
+  };
+  static State Current() {
+    return {at::autocast::is_cpu_enabled(), at::autocast::get_autocast_cpu_dtype(),
+            at::autocast::is_enabled(), at::autocast::get_autocast_gpu_dtype()};
+  }
+  explicit RecordedAutocast(const State& state) : saved_(Current()) { Apply(state); }
+  ~RecordedAutocast() {
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    Apply(saved_);
+  }
+  RecordedAutocast(const RecordedAutocast&) = delete;
+  RecordedAutocast& operator=(const RecordedAutocast&) = delete;
+
+ private:
+  static void Apply(const State& state) {
+    at::autocast::set_cpu_enabled(state.cpu_enabled);
+    at::autocast::set_autocast_cpu_dtype(state.cpu_dtype);
+    at::autocast::set_enabled(state.gpu_enabled);
+    at::autocast::set_autocast_gpu_dtype(state.gpu_dtype);
+  }
+  State saved_;
+  // Nesting is counted so that the cast-weight cache of this scope is dropped at its end.
+  const int64_t nesting_ = at::autocast::increment_nesting();
+};
+
+class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
+ public:
+  // Runs with gradient recording off (Function::apply does that): nothing of the block's
+  // intermediate tensors is kept.
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& hidden,
+                               const torch::Tensor& alibi, const torch::Tensor& masked,
+                               int64_t block_address) {
+    const RecordedAutocast::State autocast = RecordedAutocast::Current();
+    ctx->saved_data["block"] = block_address;
+    ctx->saved_data["cpu_autocast"] = autocast.cpu_enabled;
+    ctx->saved_data["cpu_dtype"] = static_cast<int64_t>(autocast.cpu_dtype);
+    ctx->saved_data["gpu_autocast"] = autocast.gpu_enabled;
+    ctx->saved_data["gpu_dtype"] = static_cast<int64_t>(autocast.gpu_dtype);
+    ctx->save_for_backward({hidden, alibi, masked});
+    return Block(block_address).forward(hidden, alibi, masked);
+  }
+
+  // Recomputes the block with gradients on and back-propagates through it: the block's
+  // parameters receive their gradients directly (as in an ordinary backward), the input's is
+  // returned. One gradient per forward argument, undefined for those that need none.
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const variable_list saved = ctx->get_saved_variables();
+    const torch::Tensor input = saved[0].detach().requires_grad_(saved[0].requires_grad());
+    RecordedAutocast::State autocast;
+    autocast.cpu_enabled = ctx->saved_data["cpu_autocast"].toBool();
+    autocast.cpu_dtype = static_cast<at::ScalarType>(ctx->saved_data["cpu_dtype"].toInt());
+    autocast.gpu_enabled = ctx->saved_data["gpu_autocast"].toBool();
+    autocast.gpu_dtype = static_cast<at::ScalarType>(ctx->saved_data["gpu_dtype"].toInt());
+    torch::Tensor output;
+    {
+      torch::AutoGradMode enable_grad(true);
+      RecordedAutocast recorded(autocast);
+      output = Block(ctx->saved_data["block"].toInt()).forward(input, saved[1], saved[2]);
+    }
+    torch::autograd::backward({output}, {grad_outputs[0]});
+    return {input.requires_grad() ? input.grad() : torch::Tensor(), torch::Tensor(),
+            torch::Tensor(), torch::Tensor()};
+  }
+
+ private:
+  // Autograd's saved data holds IValues, which cannot hold a module reference: the block travels
+  // as its address. The model outlives every backward pass through it.
+  static BloomBlockImpl& Block(int64_t address) {
+    return *reinterpret_cast<BloomBlockImpl*>(static_cast<intptr_t>(address));
+  }
+};
+
+}  // namespace
+
+torch::Tensor CheckpointedBlockForward(BloomBlockImpl& block, const torch::Tensor& hidden,
+                                       const torch::Tensor& alibi, const torch::Tensor& masked) {
+  return CheckpointedBlock::apply(hidden, alibi, masked,
+                                  static_cast<int64_t>(reinterpret_cast<intptr_t>(&block)));
+}
+
+}  // namespace ft::models
