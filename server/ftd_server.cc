@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   manager_options.heartbeat_interval = options.heartbeat_interval;
   manager_options.lease_timeout = options.lease_timeout;
   manager_options.max_queued_jobs = options.max_queued_jobs;
+  manager_options.max_attempts = options.max_job_attempts;
   FT_ASSIGN_OR_RETURN(ftd->manager_, sched::JobManager::Create(
                                          manager_options, ftd->store_.get(), &ftd->hub_,
                                          &ftd->clock_, ftd->metrics_.get(), ftd->pool_.get()));

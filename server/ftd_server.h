@@ -34,6 +34,7 @@ struct FtdOptions {
   absl::Duration heartbeat_interval = absl::Seconds(1);
   absl::Duration lease_timeout = absl::Seconds(15);
   int max_queued_jobs = 10000;
+  uint32_t max_job_attempts = 3;  // see JobManagerOptions::max_attempts
 };
 
 class FtdServer {

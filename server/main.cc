@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
                  "re-queue a job whose worker sent no heartbeat for this long")
       ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
+  app.add_option("--max-job-attempts", options.max_job_attempts,
+                 "run a job at most this many times when its worker dies or goes silent (each "
+                 "new attempt resumes from the job's newest checkpoint); then it fails")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app.add_option("--max-queued-jobs", options.max_queued_jobs, "refuse submissions beyond this")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();

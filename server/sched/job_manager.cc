@@ -226,7 +226,8 @@ absl::StatusOr<std::optional<Lease>> JobManager::Acquire(const std::string& work
   absl::MutexLock lock(&mu_);
   lease.lease_id =
       absl::StrFormat("lease-%d-%016x", next_lease_++, absl::Uniform<uint64_t>(absl::BitGen()));
-  leases_[lease.lease_id] = LeaseState{job.id(), worker_id, clock_->Now(), std::nullopt, false};
+  leases_[lease.lease_id] =
+      LeaseState{job.id(), worker_id, job.attempt(), clock_->Now(), std::nullopt, false};
   return std::optional<Lease>(std::move(lease));
 }
 
@@ -330,19 +331,21 @@ absl::Status JobManager::Complete(const std::string& lease_id, const std::string
   return job.status();
 }
 
-void JobManager::EndLostLease(const LeaseState& lease, const std::string& reason, bool requeue) {
+void JobManager::EndLostLease(const LeaseState& lease, const std::string& reason) {
   absl::StatusOr<Job> result =
       Transition(lease.job_id, {ft::v1::CANCELLING}, ft::v1::CANCELLED, reason);
   if (result.ok()) return;
-  if (requeue) {
+  if (lease.attempt < options_.max_attempts) {
     result = Transition(lease.job_id, {ft::v1::RUNNING}, ft::v1::QUEUED,
                         absl::StrCat(reason, "; re-queued"), [](Job& j) {
                           j.set_attempt(j.attempt() + 1);
                           j.clear_worker_id();
                         });
   } else {
-    result = Transition(lease.job_id, {ft::v1::RUNNING}, ft::v1::FAILED, reason,
-                        [&](Job& j) { j.set_error(reason); });
+    const std::string why =
+        absl::StrCat(reason, "; gave up after ", lease.attempt, " attempts (--max-job-attempts)");
+    result = Transition(lease.job_id, {ft::v1::RUNNING}, ft::v1::FAILED, why,
+                        [&](Job& j) { j.set_error(why); });
   }
   if (!result.ok() && !absl::IsFailedPrecondition(result.status())) {
     spdlog::error("{}: could not end lost lease: {}", lease.job_id, result.status().ToString());
@@ -363,7 +366,7 @@ void JobManager::OnWorkerExited(const std::string& worker_id, const std::string&
     }
   }
   for (const LeaseState& lease : lost) {
-    EndLostLease(lease, absl::StrCat("worker ", worker_id, " ", description), /*requeue=*/false);
+    EndLostLease(lease, absl::StrCat("worker ", worker_id, " ", description));
   }
 }
 
@@ -391,8 +394,7 @@ void JobManager::Tick() {
   for (const LeaseState& lease : expired) {
     EndLostLease(lease,
                  absl::StrCat("lease of worker ", lease.worker_id, " expired (no heartbeat for ",
-                              absl::FormatDuration(now - lease.last_heartbeat), ")"),
-                 /*requeue=*/true);
+                              absl::FormatDuration(now - lease.last_heartbeat), ")"));
   }
   for (const std::string& worker_id : to_kill) {
     if (killer_ != nullptr && killer_->KillWorker(worker_id)) {

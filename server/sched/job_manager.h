@@ -4,7 +4,8 @@
 //   QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED
 //   QUEUED -> CANCELLED                      (cancel before a worker took it)
 //   RUNNING -> CANCELLING -> CANCELLED        (the worker stops, or is killed after a grace period)
-//   RUNNING -> QUEUED, attempt + 1            (lease lost: ftd restarted, worker silent)
+//   RUNNING -> QUEUED, attempt + 1            (lease lost: ftd restarted, worker died or went
+//                                             silent; FAILED once max_attempts have run)
 //
 // Every transition and every report is an event in the job's log, stored before it is published.
 #pragma once
@@ -35,6 +36,9 @@ struct JobManagerOptions {
   absl::Duration lease_timeout = absl::Seconds(15);
   absl::Duration cancel_grace = absl::Seconds(4);  // then the worker is killed
   int max_queued_jobs = 10000;
+  // A job whose worker dies or stops answering is re-queued (and resumes from its newest
+  // checkpoint) until it has run this many attempts; then it fails with the last reason.
+  uint32_t max_attempts = 3;
 };
 
 struct Lease {
@@ -93,6 +97,7 @@ class JobManager {
   struct LeaseState {
     std::string job_id;
     std::string worker_id;
+    uint32_t attempt = 1;
     absl::Time last_heartbeat;
     std::optional<absl::Time> cancel_requested_at;
     bool kill_sent = false;
@@ -113,8 +118,9 @@ class JobManager {
   ft::v1::JobEvent NewEvent(uint32_t attempt);
   absl::StatusOr<LeaseState> FindLease(const std::string& lease_id, const std::string& job_id);
   void DropLease(const std::string& lease_id);
-  // Ends the job of a lost lease: CANCELLING -> CANCELLED, RUNNING -> `otherwise`.
-  void EndLostLease(const LeaseState& lease, const std::string& reason, bool requeue);
+  // Ends the job of a lost lease: CANCELLING -> CANCELLED; RUNNING -> QUEUED (attempt + 1) while
+  // the attempt budget lasts, else FAILED.
+  void EndLostLease(const LeaseState& lease, const std::string& reason);
   void WriteEventLog(const ft::v1::Job& job);
 
   const JobManagerOptions options_;

@@ -1,4 +1,5 @@
-// CancelJob on a queued and on a running job; a worker crash fails its job with the signal.
+// CancelJob on a queued and on a running job; a worker crash fails its job with the signal once
+// the job's attempts are used up (here: one).
 #include <signal.h>
 
 #include "ftd_process.h"
@@ -34,7 +35,15 @@ class CancelTest : public ::testing::Test {
   }
   TempDir dir_;
   std::string csv_;
-  FtdProcess ftd_{FtdProcessOptions{dir_.Path("home")}};
+  FtdProcess ftd_{SingleAttempt(dir_.Path("home"))};
+
+ private:
+  static FtdProcessOptions SingleAttempt(const std::string& home) {
+    FtdProcessOptions options;
+    options.home = home;
+    options.extra_args = {"--max-job-attempts", "1"};
+    return options;
+  }
 };
 
 TEST_F(CancelTest, RunningJobStopsWithinFiveSeconds) {
@@ -72,6 +81,7 @@ TEST_F(CancelTest, KilledWorkerFailsItsJobWithTheSignalAndTheDaemonGoesOn) {
       WaitFor(ftd_, id, [](const ft::v1::Job& j) { return j.state() == ft::v1::FAILED; });
   EXPECT_NE(job.error().find("signal 9"), std::string::npos) << job.error();
   EXPECT_NE(job.error().find("local-0"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().find("gave up after 1 attempts"), std::string::npos) << job.error();
 
   // The worker is restarted and the next job runs to the end.
   const std::string next = SubmitOk(TinySpec(csv_, 2));

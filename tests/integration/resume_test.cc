@@ -1,6 +1,7 @@
-// kill -9 of ftd while a job trains: after a restart on the same home the job runs again as
-// attempt 2 in the same output folder, resumes from its last checkpoint instead of step 1, and
-// ends with the same model.safetensors bytes as the same spec run without interruption.
+// kill -9 of ftd, or of the job's worker, while a job trains: the job runs again as attempt 2 in
+// the same output folder (after ftd's restart on the same home, or on the restarted worker),
+// resumes from its last checkpoint instead of step 1, and ends with the same model.safetensors
+// bytes as the same spec run without interruption.
 #include <signal.h>
 
 #include <fstream>
@@ -24,35 +25,34 @@ bool Finished(const ft::v1::Job& job) {
          job.state() == ft::v1::CANCELLED;
 }
 
-TEST(ResumeTest, KilledJobResumesFromItsCheckpointBitIdentical) {
-  TempDir dir;
+// 52 rows, a quarter held out: 39 training examples in windows of 4 x 2 = 8, so 5 optimizer steps
+// per epoch (the last window has 7) and a checkpoint at the end of each epoch. 20 epochs: 100
+// steps of ~20 ms, so that the job still runs when the poll below sees step 20.
+ft::v1::JobSpec LongSpec(TempDir& dir) {
   const std::string csv = dir.Path("toy.csv");
-  // 52 rows, a quarter held out: 39 training examples in windows of 4 x 2 = 8, so 5 optimizer
-  // steps per epoch (the last window has 7) and a checkpoint at the end of each epoch (the
-  // default cadence: JobSpec has no checkpoint field). 20 epochs: 100 steps of ~20 ms, so that
-  // the job still runs when the poll below sees step 20.
   WriteToyCsv(csv, 52, 9);
   ft::v1::JobSpec spec = TinySpec(csv, 100);
   spec.set_epochs(20);
-  FtdProcessOptions options;
-  options.home = dir.Path("home");
+  spec.set_checkpoint_every_steps(5);
+  return spec;
+}
 
-  std::string id;
-  {
-    FtdProcess ftd(options);
-    ftd.Start();
-    ft::v1::SubmitJobResponse response;
-    ASSERT_TRUE(Submit(ftd, spec, "killed", &response).ok());
-    id = response.job().id();
-    const ft::v1::Job job = WaitFor(
-        ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 20 || Finished(j); });
-    ASSERT_EQ(job.state(), ft::v1::RUNNING) << "the job must still run at the kill";
-    ASSERT_LT(job.progress().step(), 100u);
-    ftd.Kill(SIGKILL);  // its worker dies with it
-  }
+// Submits `spec` and waits until it has trained 20 steps and still runs; returns its id.
+std::string SubmitAndWaitForStep20(FtdProcess& ftd, const ft::v1::JobSpec& spec) {
+  ft::v1::SubmitJobResponse response;
+  EXPECT_TRUE(Submit(ftd, spec, "killed", &response).ok());
+  const std::string id = response.job().id();
+  const ft::v1::Job job = WaitFor(
+      ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 20 || Finished(j); });
+  EXPECT_EQ(job.state(), ft::v1::RUNNING) << "the job must still run at the kill";
+  EXPECT_LT(job.progress().step(), 100u);
+  return id;
+}
 
-  FtdProcess ftd(options);
-  ftd.Start();
+// The interrupted job `id` ends as attempt 2, resumed from a checkpoint, with the parameters of
+// the same spec run without interruption (in the same daemon, into its own output folder).
+void ExpectResumedBitIdentical(FtdProcess& ftd, const std::string& id,
+                               const ft::v1::JobSpec& spec) {
   const ft::v1::Job resumed = WaitFor(ftd, id, Finished);
   ASSERT_EQ(resumed.state(), ft::v1::SUCCEEDED) << resumed.error();
   EXPECT_EQ(resumed.attempt(), 2u);
@@ -73,7 +73,6 @@ TEST(ResumeTest, KilledJobResumesFromItsCheckpointBitIdentical) {
   EXPECT_GE(result["resumed_from_step"].get<int64_t>(), 5);
   EXPECT_EQ(result["steps"], 100);
 
-  // The same spec without interruption, in the same daemon, into its own output folder.
   ft::v1::SubmitJobResponse response;
   ASSERT_TRUE(Submit(ftd, spec, "whole", &response).ok());
   const ft::v1::Job whole = WaitFor(ftd, response.job().id(), Finished);
@@ -83,6 +82,43 @@ TEST(ResumeTest, KilledJobResumesFromItsCheckpointBitIdentical) {
   ASSERT_FALSE(expected.empty());
   EXPECT_TRUE(ReadAll(resumed.output_dir() + "/model.safetensors") == expected)
       << "the resumed job's parameters differ from the uninterrupted job's";
+}
+
+TEST(ResumeTest, JobOfKilledDaemonResumesFromItsCheckpointBitIdentical) {
+  TempDir dir;
+  const ft::v1::JobSpec spec = LongSpec(dir);
+  FtdProcessOptions options;
+  options.home = dir.Path("home");
+  std::string id;
+  {
+    FtdProcess ftd(options);
+    ftd.Start();
+    id = SubmitAndWaitForStep20(ftd, spec);
+    ftd.Kill(SIGKILL);  // its worker dies with it
+  }
+  FtdProcess ftd(options);
+  ftd.Start();
+  ExpectResumedBitIdentical(ftd, id, spec);
+}
+
+TEST(ResumeTest, JobOfKilledWorkerResumesFromItsCheckpointBitIdentical) {
+  TempDir dir;
+  const ft::v1::JobSpec spec = LongSpec(dir);
+  FtdProcessOptions options;
+  options.home = dir.Path("home");
+  FtdProcess ftd(options);
+  ftd.Start();
+  const std::string id = SubmitAndWaitForStep20(ftd, spec);
+  const std::vector<pid_t> workers = ftd.ChildPids();
+  ASSERT_EQ(workers.size(), 1u);
+  kill(workers[0], SIGKILL);  // ftd re-queues the job and restarts the worker
+  ExpectResumedBitIdentical(ftd, id, spec);
+  bool requeued = false;
+  for (const ft::v1::JobEvent& event : WatchAll(ftd, id)) {
+    requeued = requeued || (event.has_state_change() && event.state_change().to() == ft::v1::QUEUED &&
+                            event.state_change().reason().find("signal 9") != std::string::npos);
+  }
+  EXPECT_TRUE(requeued) << "no QUEUED event naming the worker's signal";
 }
 
 }  // namespace

@@ -679,16 +679,19 @@ TEST_F(JobManagerTest, NoKillWithoutCancel) {
   EXPECT_TRUE(killer_.killed().empty());
 }
 
-TEST_F(JobManagerTest, WorkerExitFailsItsRunningJob) {
+TEST_F(JobManagerTest, WorkerExitRequeuesItsRunningJobUntilAttemptsRunOut) {
+  ASSERT_EQ(options_.max_attempts, 3u);
   Job job = Submit();
   Job other = Submit();
   Lease lease = Acquire("local-0");
   Lease other_lease = Acquire("local-1");
   manager_->OnWorkerExited("local-0", "exited with code 3; last output:\nboom");
   Job stored = Get(job.id());
-  EXPECT_EQ(stored.state(), ft::v1::FAILED);
-  EXPECT_TRUE(absl::StrContains(stored.error(), "exited with code 3")) << stored.error();
-  EXPECT_TRUE(absl::StrContains(stored.error(), "boom")) << stored.error();
+  EXPECT_EQ(stored.state(), ft::v1::QUEUED);
+  EXPECT_EQ(stored.attempt(), 2u);
+  const JobEvent requeued = LastEvent(job.id());
+  EXPECT_TRUE(absl::StrContains(requeued.state_change().reason(), "exited with code 3"));
+  EXPECT_TRUE(absl::StrContains(requeued.state_change().reason(), "boom"));
   EXPECT_EQ(Get(other.id()).state(), ft::v1::RUNNING);
   FT_EXPECT_CODE(manager_->Heartbeat(lease.lease_id, job.id()),
                  absl::StatusCode::kFailedPrecondition);
@@ -697,6 +700,19 @@ TEST_F(JobManagerTest, WorkerExitFailsItsRunningJob) {
   // An exit of a worker without a job changes nothing.
   manager_->OnWorkerExited("local-9", "exited with code 1");
   EXPECT_EQ(Get(other.id()).state(), ft::v1::RUNNING);
+
+  // Attempts 2 and 3 die too: the job fails, saying why and that it gave up.
+  EXPECT_EQ(Acquire("local-0").job.attempt(), 2u);
+  manager_->OnWorkerExited("local-0", "was killed by signal 9 (Killed)");
+  EXPECT_EQ(Get(job.id()).state(), ft::v1::QUEUED);
+  EXPECT_EQ(Acquire("local-0").job.attempt(), 3u);
+  manager_->OnWorkerExited("local-0", "was killed by signal 9 (Killed)");
+  stored = Get(job.id());
+  EXPECT_EQ(stored.state(), ft::v1::FAILED);
+  EXPECT_EQ(stored.attempt(), 3u);
+  EXPECT_TRUE(absl::StrContains(stored.error(), "signal 9")) << stored.error();
+  EXPECT_TRUE(absl::StrContains(stored.error(), "gave up after 3 attempts")) << stored.error();
+  ExpectContiguous(job.id());
 }
 
 // --- Restart recovery ---
