@@ -63,7 +63,10 @@ CLI::Option* AddSpecOption(CLI::App* app, const std::string& name, std::optional
 void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
   namespace limits = ft::spec;
   const std::string data = "Dataset";
-  AddSpecOption(submit, "--model", f.model, "model to finetune, e.g. scratch:bloom-tiny", "NAME");
+  AddSpecOption(submit, "--model", f.model,
+                "model to finetune: scratch:bloom-tiny, or a local Hugging Face BLOOM folder "
+                "(config.json + model.safetensors)",
+                "NAME|DIR");
   AddSpecOption(submit, "--train", f.train,
                 "training examples: a CSV, TSV or JSONL file, or an aclImdb-style folder", "PATH")
       ->group(data);

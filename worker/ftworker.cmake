@@ -3,6 +3,7 @@
 add_library(ft_worker_daemon STATIC
   daemon/spec_to_options.cc
   daemon/event_conversion.cc
+  daemon/event_log_file.cc
   daemon/lease_reporter.cc
   daemon/worker_loop.cc
   daemon/standalone.cc

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "models/model_folder.h"
 
 namespace ft::client {
 namespace {
@@ -112,6 +113,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   data.set_train(AbsolutePath(data.train(), cwd));
   data.set_validation(AbsolutePath(data.validation(), cwd));
   data.set_test(AbsolutePath(data.test(), cwd));
+  if (!models::IsScratchModelName(spec.model())) spec.set_model(AbsolutePath(spec.model(), cwd));
   return spec;
 }
 

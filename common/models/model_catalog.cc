@@ -5,9 +5,7 @@ namespace {
 
 constexpr std::string_view kScratchPrefix = "scratch:";
 
-// The byte-level tokenizer uses ids 0..3 for <unk>, <s>, </s>, <pad> (BLOOM's own special ids)
-// and 4..259 for the 256 byte values.
-constexpr int64_t kByteVocabSize = 260;
+constexpr int64_t kByteVocabSize = kByteTokenizerVocabSize;
 
 std::vector<ScratchModel> BuildCatalog() {
   std::vector<ScratchModel> models;

@@ -10,6 +10,10 @@
 
 namespace ft::models {
 
+// The byte-level tokenizer (worker/tokenize) uses ids 0..3 for <unk>, <s>, </s>, <pad> (BLOOM's
+// own special ids) and 4..259 for the 256 byte values: a model needs at least this vocabulary.
+inline constexpr int64_t kByteTokenizerVocabSize = 260;
+
 // The fields of a Hugging Face BloomConfig that shape the network.
 struct BloomConfig {
   int64_t vocab_size = 250880;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "models/model_folder.h"
 #include "spec/spec_limits.h"
 
 namespace ft::spec {
@@ -29,6 +30,7 @@ ft::v1::JobSpec WithDefaults(ft::v1::JobSpec spec, const std::string& base_dir) 
   if (dataset->validation().empty() && dataset->validation_fraction() == 0) {
     dataset->set_validation_fraction(kDefaultValidationFraction);
   }
+  if (!models::IsScratchModelName(spec.model())) spec.set_model(Absolute(spec.model(), base_dir));
   dataset->set_train(Absolute(dataset->train(), base_dir));
   dataset->set_validation(Absolute(dataset->validation(), base_dir));
   dataset->set_test(Absolute(dataset->test(), base_dir));

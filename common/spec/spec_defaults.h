@@ -7,8 +7,9 @@
 
 namespace ft::spec {
 
-// Fills fields left at zero/empty with their documented defaults and makes dataset paths absolute
-// (relative to `base_dir`, normally ftd's working directory). Does not validate.
+// Fills fields left at zero/empty with their documented defaults and makes dataset paths and a
+// model folder (a `model` that is not scratch:NAME) absolute, relative to `base_dir` (normally
+// ftd's working directory). Does not validate.
 ft::v1::JobSpec WithDefaults(ft::v1::JobSpec spec, const std::string& base_dir);
 
 }  // namespace ft::spec

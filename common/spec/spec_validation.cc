@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "data/dataset.h"
 #include "models/model_catalog.h"
+#include "models/model_folder.h"
 #include "spec/spec_limits.h"
 
 namespace ft::spec {
@@ -51,9 +52,16 @@ void CheckModel(Problems& problems, const std::string& model) {
   if (model.empty()) {
     problems.Invalid(
         absl::StrCat("spec.model: required (one of ", models::ScratchModelNames(), ")"));
+  } else if (!models::IsScratchModelName(model)) {
+    try {
+      models::ReadModelFolderConfig(model);  // a local Hugging Face folder
+    } catch (const models::ModelFolderError& e) {
+      problems.Add(e.not_found() ? absl::StatusCode::kNotFound : absl::StatusCode::kInvalidArgument,
+                   absl::StrCat("spec.model: ", e.what()));
+    }
   } else if (!models::FindScratchModel(model)) {
     problems.Invalid(absl::StrCat("spec.model: unknown model '", model, "'; this version trains ",
-                                  models::ScratchModelNames()));
+                                  models::ScratchModelNames(), " or a local model folder"));
   }
 }
 

@@ -9,8 +9,10 @@ namespace ft::spec {
 
 // `spec` must have its defaults applied (WithDefaults). Returns OK, or:
 //  INVALID_ARGUMENT  a field out of bounds, an unknown model/optimizer/format, a path that is not a
-//                    regular file (or folder for aclimdb), a missing column;
-//  NOT_FOUND         a dataset file that does not exist.
+//                    regular file (or folder for aclimdb), a missing column, a model folder
+//                    whose config.json is not a usable BloomConfig;
+//  NOT_FOUND         a dataset file, a model folder, or its config.json or model.safetensors that
+//                    does not exist.
 // The message names every offending field ("spec.micro_batch_size: must be 1..4096, got 0").
 absl::Status ValidateSpec(const ft::v1::JobSpec& spec);
 

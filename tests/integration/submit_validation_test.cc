@@ -31,6 +31,8 @@ TEST(SubmitValidationTest, RefusesBadSpecsWithPreciseErrors) {
       {"no model", [](auto& s, auto&) { s.clear_model(); }, grpc::INVALID_ARGUMENT, "spec.model"},
       {"unknown model", [](auto& s, auto&) { s.set_model("scratch:nope"); }, grpc::INVALID_ARGUMENT,
        "scratch:bloom-tiny"},
+      {"missing model folder", [](auto& s, auto& d) { s.set_model(d + "/no-model"); },
+       grpc::NOT_FOUND, "spec.model"},
       {"micro batch 0", [](auto& s, auto&) { s.set_micro_batch_size(0); }, grpc::INVALID_ARGUMENT,
        "spec.micro_batch_size"},
       {"micro batch huge", [](auto& s, auto&) { s.set_micro_batch_size(1u << 31); },

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "absl/strings/str_format.h"
+#include "daemon/event_conversion.h"
+#include "daemon/event_log_file.h"
 #include "daemon/spec_to_options.h"
 #include "ft/v1/job.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -19,9 +21,12 @@ namespace {
 
 std::atomic<bool> interrupted{false};
 
+// Prints each report and appends it to <out>/events.jsonl.
 class PrintingObserver : public train::TrainObserver {
  public:
+  explicit PrintingObserver(const std::string& out_dir) : events_(out_dir) {}
   void OnProgress(const train::ProgressReport& r) override {
+    events_.Append(ProgressEvent(r));
     std::cout << absl::StrFormat(
                      "step %d/%d epoch %d loss %.4f lr %.2e %.1f samples/s %.0f tokens/s eta %.0fs",
                      r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.samples_per_second,
@@ -29,14 +34,19 @@ class PrintingObserver : public train::TrainObserver {
               << std::endl;
   }
   void OnEvaluation(const train::EvalReport& r) override {
+    events_.Append(EvaluationEvent(r));
     std::cout << absl::StrFormat("eval %s at step %d: accuracy %.2f%% loss %.4f (%d examples)",
                                  r.split, r.step, 100 * r.accuracy, r.loss, r.examples)
               << std::endl;
   }
   void OnLog(const std::string& level, const std::string& message) override {
+    events_.Append(LogEvent(level, message));
     std::cout << level << ": " << message << std::endl;
   }
   bool StopRequested() override { return interrupted.load(); }
+
+ private:
+  EventLogFile events_;
 };
 
 }  // namespace
@@ -64,7 +74,7 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   }
   std::signal(SIGINT, [](int) { interrupted.store(true); });
   std::signal(SIGTERM, [](int) { interrupted.store(true); });
-  PrintingObserver observer;
+  PrintingObserver observer(out_dir);
   const train::TrainOutcome outcome = train::RunTrainingJob(
       ToTrainOptions(spec, std::filesystem::absolute(out_dir).string(), threads), &observer);
   switch (outcome.status) {

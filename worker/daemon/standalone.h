@@ -1,4 +1,5 @@
-// `ftworker --spec job.json --out DIR`: train one job without a daemon, printing progress.
+// `ftworker --spec job.json --out DIR`: train one job without a daemon, printing progress and
+// writing its events to DIR/events.jsonl (event_log_file.h).
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
 #include "train/options_check.h"
 
 #include "data/dataset.h"
+#include "models/model_folder.h"
 
 namespace ft::train {
 namespace {
@@ -45,6 +46,16 @@ std::string FirstProblem(const TrainOptions& options) {
 }  // namespace
 
 std::optional<models::BloomConfig> CheckOptions(const TrainOptions& options, std::string& error) {
+  if (!models::IsScratchModelName(options.model)) {
+    try {
+      models::BloomConfig config = models::ReadModelFolderConfig(options.model);
+      error = FirstProblem(options);
+      if (error.empty()) return config;
+    } catch (const models::ModelFolderError& folder_error) {
+      error = std::string("model: ") + folder_error.what();
+    }
+    return std::nullopt;
+  }
   const std::optional<models::ScratchModel> model = models::FindScratchModel(options.model);
   if (!model) {
     error = "unknown model " + Quoted(options.model) +

@@ -25,6 +25,7 @@
 
 #include "io/durable_folder.h"
 #include "models/bloom_model.h"
+#include "models/model_loader.h"
 #include "train/checkpoint_header.h"
 #include "train/checkpoint_store.h"
 #include "train/evaluation.h"
@@ -280,8 +281,9 @@ void TrainingLoop::Run() {
 
 void TrainingLoop::BuildFreshState() {
   torch::manual_seed(options_.seed);
-  model_ = models::BloomForSequenceClassification(config_,
-                                                  static_cast<int64_t>(data_.label_names.size()));
+  model_ = models::BuildClassifier(
+      options_.model, config_, static_cast<int64_t>(data_.label_names.size()),
+      [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); });
   model_->to(device_);
   model_->train();
   model_->set_activation_checkpointing(options_.activation_checkpointing);

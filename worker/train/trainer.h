@@ -34,7 +34,8 @@ struct TrainingSummary {
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples);
 
 // Trains a freshly initialized BLOOM classifier (torch::manual_seed(options.seed) first, so a
-// seed always gives the same initial weights) and writes the model folder to
+// seed always gives the same initial weights), or the checkpoint of a model folder
+// (models/model_loader.h), and writes the model folder to
 // options.output_dir on success. Options must already be valid. A LibTorch error becomes
 // std::runtime_error naming the phase ("step 12 of 40 (epoch 2)", "evaluating validation ...").
 //

@@ -18,6 +18,18 @@ SpecFlags MinimalFlags() {
   return flags;
 }
 
+TEST(BuildJobSpecTest, ModelFolderIsMadeAbsolute) {
+  SpecFlags f = MinimalFlags();
+  f.model = "models/bloom";
+  absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/home/me");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->model(), "/home/me/models/bloom");
+  f.model = "scratch:bloom-small";
+  spec = BuildJobSpec({}, f, "/home/me");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->model(), "scratch:bloom-small");
+}
+
 TEST(BuildJobSpecTest, MapsEveryFlag) {
   SpecFlags f = MinimalFlags();
   f.validation = "/abs/val.csv";

@@ -245,7 +245,7 @@ TEST_F(JobManagerTest, InvalidSpecsAreRejectedNamingTheFieldAndNothingIsStored) 
       {"learning_rate -inf", [&](JobSpec& s) { s.set_learning_rate(-inf); }, "learning_rate"},
       {"optimizer", [](JobSpec& s) { s.set_optimizer("lion"); }, "spec.optimizer"},
       {"model scratch:nope", [](JobSpec& s) { s.set_model("scratch:nope"); }, "spec.model"},
-      {"model gpt2", [](JobSpec& s) { s.set_model("gpt2"); }, "spec.model"},
+      {"model is a file", [&](JobSpec& s) { s.set_model(headerless); }, "not a folder"},
       {"model empty", [](JobSpec& s) { s.clear_model(); }, "spec.model"},
       {"missing text column", [&](JobSpec& s) { s.mutable_dataset()->set_train(headerless); },
        "'text'"},

@@ -221,8 +221,6 @@ TEST_F(SpecTest, NamesAndChoices) {
       {[](JobSpec& s) { s.set_optimizer(""); }, "spec.optimizer"},
       {[](JobSpec& s) { s.set_precision("fp8"); }, "spec.precision"},
       {[](JobSpec& s) { s.set_model("scratch:nope"); }, "scratch:nope"},
-      {[](JobSpec& s) { s.set_model("gpt2"); }, "spec.model"},
-      {[](JobSpec& s) { s.set_model("bloom-tiny"); }, "spec.model"},
       {[](JobSpec& s) { s.set_model("scratch:"); }, "spec.model"},
       {[](JobSpec& s) { s.set_model(""); }, "spec.model: required"},
       {[](JobSpec& s) { s.set_display_name(std::string(201, 'x')); }, "spec.display_name"},
@@ -234,8 +232,72 @@ TEST_F(SpecTest, NamesAndChoices) {
   }
   EXPECT_TRUE(Validate([](JobSpec& s) { s.set_display_name(std::string(200, 'x')); }).ok());
   // The unknown-model message lists what is available.
-  const absl::Status status = Validate([](JobSpec& s) { s.set_model("gpt2"); });
+  const absl::Status status = Validate([](JobSpec& s) { s.set_model("scratch:gpt2"); });
   EXPECT_TRUE(absl::StrContains(status.message(), "scratch:bloom-tiny")) << status;
+}
+
+// --- Model folders ---
+
+constexpr char kConfigJson[] =
+    R"({"model_type": "bloom", "vocab_size": 260, "hidden_size": 64, "n_layer": 2, "n_head": 4})";
+
+TEST_F(SpecTest, ModelFolderWithConfigIsAccepted) {
+  dir_.Write("bloom/config.json", kConfigJson);
+  dir_.Write("bloom/model.safetensors", "");  // read by the worker, not by validation
+  EXPECT_TRUE(Validate([&](JobSpec& s) { s.set_model(dir_.Path("bloom")); }).ok());
+  // Relative to the base folder, like dataset paths.
+  JobSpec spec = ft::testing::ValidSpec(csv_);
+  spec.set_model("bloom");
+  spec = WithDefaults(spec, dir_.path().string());
+  EXPECT_EQ(spec.model(), dir_.Path("bloom"));
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+  spec.set_model("scratch:bloom-tiny");
+  EXPECT_EQ(WithDefaults(spec, "/elsewhere").model(), "scratch:bloom-tiny");
+}
+
+TEST_F(SpecTest, MissingModelFolderPartsAreNotFound) {
+  dir_.Write("no_config/model.safetensors", "");
+  dir_.Write("no_weights/config.json", kConfigJson);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {dir_.Path("absent"), "no such folder"},
+      {"gpt2", "no such folder"},  // a Hub name is not downloaded
+      {dir_.Path("no_config"), "config.json: no such file"},
+      {dir_.Path("no_weights"), "model.safetensors: no such file"},
+  };
+  for (const auto& [model, expected] : cases) {
+    const absl::Status status = Validate([&](JobSpec& s) { s.set_model(model); });
+    EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << model << ": " << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), "spec.model: ")) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), model)) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), expected)) << status;
+  }
+}
+
+TEST_F(SpecTest, BadModelFolderConfigIsInvalid) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{not json", "not valid JSON"},
+      {R"({"model_type": "llama", "vocab_size": 260, "hidden_size": 64, "n_layer": 2,
+           "n_head": 4})",
+       "'llama'"},
+      {R"({"model_type": "bloom", "vocab_size": 100, "hidden_size": 64, "n_layer": 2,
+           "n_head": 4})",
+       "vocab_size 100"},
+  };
+  int index = 0;
+  for (const auto& [config, expected] : cases) {
+    const std::string folder = "model" + std::to_string(index++);
+    dir_.Write(folder + "/config.json", config);
+    dir_.Write(folder + "/model.safetensors", "");
+    const absl::Status status = Validate([&](JobSpec& s) { s.set_model(dir_.Path(folder)); });
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), "spec.model: ")) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), "config.json")) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), expected)) << status;
+  }
+  // A file where the folder belongs.
+  const absl::Status status = Validate([&](JobSpec& s) { s.set_model(csv_); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "not a folder")) << status;
 }
 
 // --- Dataset ---

@@ -75,8 +75,10 @@ def bloom_logits(p, ids, mask, n_head, n_layer, use_alibi=True, qkv_layout="hf")
                    "transformer.word_embeddings_layernorm")
     hidden = x.shape[-1]
     head_dim = hidden // n_head
-    positions = ((mask.cumsum(-1) - 1) * mask).double()
-    alibi = alibi_slopes(n_head)[None, :, None, None] * positions[:, None, None, :]
+    # In the hidden states' dtype: float64 here, float32 for accumulation_reference.py.
+    positions = ((mask.cumsum(-1) - 1) * mask).to(x.dtype)
+    slopes = alibi_slopes(n_head).to(x.dtype)
+    alibi = slopes[None, :, None, None] * positions[:, None, None, :]
     if not use_alibi:
         alibi = torch.zeros_like(alibi)
     blocked = (torch.ones(seq, seq).triu(1).bool()[None, None]
@@ -92,7 +94,7 @@ def bloom_logits(p, ids, mask, n_head, n_layer, use_alibi=True, qkv_layout="hf")
             fused = fused.view(batch, seq, 3, n_head, head_dim)
             q, k, v = (fused[:, :, i].transpose(1, 2) for i in range(3))
         scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + alibi
-        scores = scores.masked_fill(blocked, torch.finfo(torch.float64).min)
+        scores = scores.masked_fill(blocked, torch.finfo(scores.dtype).min)
         context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, seq, hidden)
         x = linear(context, prefix + "self_attention.dense") + x
         inner = gelu(linear(layer_norm(x, prefix + "post_attention_layernorm"),

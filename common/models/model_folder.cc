@@ -1,0 +1,165 @@
+#include "models/model_folder.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+namespace ft::models {
+namespace {
+
+using Json = nlohmann::json;
+
+// Bounds against a config that would ask for absurd allocations (BLOOM-176B: hidden 14336,
+// 70 layers, 112 heads, vocabulary 250880).
+constexpr int64_t kMaxHiddenSize = 1 << 16;
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxVocabSize = 1 << 24;
+
+constexpr std::string_view kScratchPrefix = "scratch:";
+
+std::string Quoted(const std::string& text) { return "'" + text + "'"; }
+
+class ConfigReader {
+ public:
+  ConfigReader(const Json& json, const std::string& file) : json_(json), file_(file) {}
+
+  [[noreturn]] void Fail(const std::string& message) const {
+    throw ModelFolderError(/*not_found=*/false, file_ + ": " + message);
+  }
+
+  // The integer under the first of `names` present, nullopt when none is; refuses two spellings
+  // with different values.
+  std::optional<int64_t> Integer(std::initializer_list<const char*> names) const {
+    std::optional<int64_t> value;
+    const char* found = nullptr;
+    for (const char* name : names) {
+      const auto it = json_.find(name);
+      if (it == json_.end() || it->is_null()) continue;
+      if (!it->is_number_integer())
+        Fail(std::string(name) + ": expected an integer, got " + it->dump());
+      const int64_t here = it->get<int64_t>();
+      if (value && *value != here) {
+        Fail(std::string(found) + " (" + std::to_string(*value) + ") and " + name + " (" +
+             std::to_string(here) + ") disagree");
+      }
+      if (!value) found = name;
+      value = here;
+    }
+    return value;
+  }
+
+  int64_t Required(std::initializer_list<const char*> names, int64_t min, int64_t max) const {
+    const std::optional<int64_t> value = Integer(names);
+    const std::string name = *names.begin();
+    if (!value) Fail(name + ": missing (a BloomConfig needs it)");
+    if (*value < min || *value > max) {
+      Fail(name + ": must be " + std::to_string(min) + ".." + std::to_string(max) + ", got " +
+           std::to_string(*value));
+    }
+    return *value;
+  }
+
+  double Real(const char* name, double fallback, double min, double max) const {
+    const auto it = json_.find(name);
+    if (it == json_.end() || it->is_null()) return fallback;
+    if (!it->is_number()) Fail(std::string(name) + ": expected a number, got " + it->dump());
+    const double value = it->get<double>();
+    if (!(value > min && value <= max)) {
+      Fail(std::string(name) + ": must be in (" + std::to_string(min) + ", " + std::to_string(max) +
+           "], got " + it->dump());
+    }
+    return value;
+  }
+
+ private:
+  const Json& json_;
+  const std::string& file_;
+};
+
+std::string ReadText(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ModelFolderError(false, path.string() + ": cannot read");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+bool IsScratchModelName(std::string_view model) {
+  return model.substr(0, kScratchPrefix.size()) == kScratchPrefix;
+}
+
+BloomConfig ParseBloomConfigJson(const std::string& text, const std::string& file) {
+  Json json;
+  try {
+    json = Json::parse(text);
+  } catch (const Json::parse_error& error) {
+    throw ModelFolderError(false, file + ": not valid JSON: " + error.what());
+  }
+  const ConfigReader reader(json, file);
+  if (!json.is_object()) reader.Fail("expected a JSON object");
+  const auto type = json.find("model_type");
+  if (type == json.end() || !type->is_string()) {
+    reader.Fail("model_type: missing; only BLOOM checkpoints (\"model_type\": \"bloom\") load");
+  }
+  if (type->get<std::string>() != "bloom") {
+    reader.Fail("model_type: " + Quoted(type->get<std::string>()) +
+                " is not supported; only \"bloom\" is implemented");
+  }
+  const auto post_layernorm = json.find("apply_residual_connection_post_layernorm");
+  if (post_layernorm != json.end() && post_layernorm->is_boolean() && post_layernorm->get<bool>()) {
+    reader.Fail("apply_residual_connection_post_layernorm: true is not implemented (only false)");
+  }
+
+  BloomConfig config;
+  // Hugging Face's BloomConfig takes n_embed over hidden_size when both are given; refuse a
+  // config where they disagree instead of guessing.
+  config.hidden_size = reader.Required({"n_embed", "hidden_size"}, 1, kMaxHiddenSize);
+  config.n_layer = reader.Required({"n_layer", "num_hidden_layers"}, 1, kMaxLayers);
+  config.n_head = reader.Required({"n_head", "num_attention_heads"}, 1, config.hidden_size);
+  config.vocab_size = reader.Required({"vocab_size"}, 1, kMaxVocabSize);
+  if (config.hidden_size % config.n_head != 0) {
+    reader.Fail("hidden_size " + std::to_string(config.hidden_size) +
+                " is not divisible by n_head " + std::to_string(config.n_head));
+  }
+  if (config.vocab_size < kByteTokenizerVocabSize) {
+    reader.Fail("vocab_size " + std::to_string(config.vocab_size) + " is smaller than the " +
+                std::to_string(kByteTokenizerVocabSize) +
+                " ids of the byte-level tokenizer (the only tokenizer implemented yet)");
+  }
+  config.layer_norm_epsilon = reader.Real("layer_norm_epsilon", config.layer_norm_epsilon, 0, 1);
+  config.initializer_range = reader.Real("initializer_range", config.initializer_range, 0, 10);
+  for (auto [name, field] : {std::pair{"pad_token_id", &config.pad_token_id},
+                             std::pair{"bos_token_id", &config.bos_token_id},
+                             std::pair{"eos_token_id", &config.eos_token_id}}) {
+    if (const std::optional<int64_t> id = reader.Integer({name})) *field = *id;
+  }
+  return config;
+}
+
+BloomConfig ReadModelFolderConfig(const std::string& folder) {
+  namespace fs = std::filesystem;
+  const std::string hint =
+      "; spec.model is scratch:NAME (" + ScratchModelNames() +
+      ") or a local Hugging Face folder with config.json and model.safetensors (Hub names are not "
+      "downloaded)";
+  std::error_code error;
+  const fs::file_status status = fs::status(folder, error);
+  if (!fs::exists(status)) throw ModelFolderError(true, folder + ": no such folder" + hint);
+  if (!fs::is_directory(status)) throw ModelFolderError(false, folder + ": not a folder" + hint);
+  const fs::path config_path = fs::path(folder) / kModelConfigFile;
+  if (!fs::exists(config_path, error)) {
+    throw ModelFolderError(true, config_path.string() + ": no such file" + hint);
+  }
+  BloomConfig config = ParseBloomConfigJson(ReadText(config_path), config_path.string());
+  const fs::path weights = fs::path(folder) / kModelWeightsFile;
+  if (!fs::is_regular_file(weights, error)) {
+    throw ModelFolderError(true, weights.string() +
+                                     ": no such file (sharded checkpoints and pytorch_model.bin "
+                                     "are not supported yet)");
+  }
+  return config;
+}
+
+}  // namespace ft::models

@@ -1,0 +1,43 @@
+// A local Hugging Face model folder as `spec.model`: config.json (a BloomConfig) beside
+// model.safetensors. Standard library only: ftd checks the folder when a job is submitted, the
+// worker reads the configuration before it builds the model.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "models/model_catalog.h"
+
+namespace ft::models {
+
+inline constexpr std::string_view kModelConfigFile = "config.json";
+inline constexpr std::string_view kModelWeightsFile = "model.safetensors";
+
+// Why a folder cannot serve as a model. not_found(): the folder or one of its two files does not
+// exist (a NOT_FOUND for the API); otherwise the contents are wrong (INVALID_ARGUMENT).
+class ModelFolderError : public std::runtime_error {
+ public:
+  ModelFolderError(bool not_found, const std::string& message)
+      : std::runtime_error(message), not_found_(not_found) {}
+  bool not_found() const { return not_found_; }
+
+ private:
+  bool not_found_;
+};
+
+// True for "scratch:..." names, which name a built-in architecture rather than a folder.
+bool IsScratchModelName(std::string_view model);
+
+// Reads <folder>/config.json as Hugging Face's BloomConfig does (hidden_size or n_embed, n_layer
+// or num_hidden_layers, n_head or num_attention_heads, vocab_size, layer_norm_epsilon, ...) and
+// checks that <folder>/model.safetensors exists. Refuses, naming the file and the field: a
+// model_type other than "bloom", missing or out-of-range sizes, hidden_size not divisible by
+// n_head, apply_residual_connection_post_layernorm (not implemented), and a vocab_size below the
+// kByteTokenizerVocabSize ids that our byte-level tokenizer emits.
+BloomConfig ReadModelFolderConfig(const std::string& folder);
+
+// The same checks on the text of a config.json; `file` names it in errors.
+BloomConfig ParseBloomConfigJson(const std::string& text, const std::string& file);
+
+}  // namespace ft::models
