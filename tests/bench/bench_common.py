@@ -127,6 +127,28 @@ def add_quiet_arguments(parser, max_load=1.0, max_busy=0.25, max_wait=600.0):
                              "all for the checks before each run (default %(default)s)")
 
 
+def add_job_arguments(parser):
+    """--ftworker, --threads and --extra-spec, for the benchmarks that run whole jobs."""
+    parser.add_argument("--ftworker", default=DEFAULT_FTWORKER)
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads on both sides (ftworker --threads, torch.set_num_threads, "
+                             "OPENBLAS_NUM_THREADS; default %(default)s)")
+    parser.add_argument("--extra-spec", default="",
+                        help="a JSON object merged into ftworker's JobSpec, e.g. "
+                             "'{\"group_by_length\": true}'; baselines are unchanged")
+
+
+def parse_batching(text, flag):
+    """"8x4" -> (8, 4)."""
+    try:
+        micro, accumulation = (int(v) for v in text.split("x"))
+    except ValueError:
+        sys.exit("%s: %r is not MICROxACCUMULATION (such as 16x1)" % (flag, text))
+    if micro < 1 or accumulation < 1:
+        sys.exit("%s: %r: both must be at least 1" % (flag, text))
+    return micro, accumulation
+
+
 def print_header(title, out=sys.stdout):
     """The benchmark's name and settings, the machine, the load and the exact command."""
     cpu = platform.processor() or "unknown CPU"
@@ -215,14 +237,15 @@ def parse_extra_spec(text):
     return extra
 
 
-def run_ftworker(ftworker, spec, threads, workdir, env):
+def run_ftworker(ftworker, spec, threads, workdir, env, extra_args=()):
     """One standalone ftworker job: (ChildRun, result.json as a dict, output folder)."""
     spec_path = os.path.join(workdir, "spec.json")
     out_dir = os.path.join(workdir, "out")
     with open(spec_path, "w") as f:
         json.dump(spec, f, indent=1)
     run = check_child(run_child([ftworker, "--spec", spec_path, "--out", out_dir, "--threads",
-                                 str(threads), "--log-level", "warn"], env, workdir), "ftworker")
+                                 str(threads), "--log-level", "warn"] + list(extra_args), env,
+                                workdir), "ftworker")
     with open(os.path.join(out_dir, "result.json")) as f:
         result = json.load(f)
     return run, result, out_dir

@@ -228,7 +228,7 @@ def main():
                 steps=args.steps, warmup=args.warmup, learning_rate=1e-3, max_seq_length=128,
                 seed=1, eval_examples=32)
     threads_list = [int(t) for t in args.threads.split(",")]
-    batchings = [tuple(int(v) for v in b.split("x")) for b in args.batching.split(",")]
+    batchings = [bc.parse_batching(b, "--batching") for b in args.batching.split(",")]
 
     texts, _ = bc.read_csv_examples(base["train"])
     lengths = [len(bc.byte_tokenize(t, base["max_seq_length"])) for t in texts]
