@@ -5,10 +5,18 @@
 - ftworker's data order (EpochOrder: mt19937_64 seeded through SplitMix64's finalizer, then a
   Fisher-Yates shuffle) and windows (PlanWindows), re-implemented so that a Python baseline
   can train on exactly the same micro-batches as ftworker,
-- the byte tokenizer (id = 4 + byte, head kept) and a CSV reader (Python's csv module).
+- the byte tokenizer (id = 4 + byte, head kept), CSV reading and writing (Python's csv module),
+- the scratch models' shapes (common/models/model_catalog.cc),
+- running a child process with its own wall time, CPU time and peak memory, and ftworker's
+  progress lines.
 """
 import csv
+import json
 import os
+import platform
+import re
+import shlex
+import subprocess
 import sys
 import time
 
@@ -17,6 +25,19 @@ SHARED_DATA = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "data"))
 DEFAULT_FTWORKER = os.path.join(REPO_ROOT, "build", "bin", "ftworker")
 
 MASK64 = (1 << 64) - 1
+
+# common/models/model_catalog.cc: the byte vocabulary is 260 ids; bloom-560m keeps BLOOM's own.
+MODEL_CONFIGS = {
+    "scratch:bloom-tiny": dict(vocab_size=260, hidden_size=128, n_layer=2, n_head=4),
+    "scratch:bloom-small": dict(vocab_size=260, hidden_size=256, n_layer=4, n_head=8),
+    "scratch:bloom-560m": dict(vocab_size=250880, hidden_size=1024, n_layer=24, n_head=16),
+}
+
+
+def model_config(name):
+    if name not in MODEL_CONFIGS:
+        sys.exit("unknown model %s (known: %s)" % (name, ", ".join(MODEL_CONFIGS)))
+    return MODEL_CONFIGS[name]
 
 # ---------------------------------------------------------------------------------------------
 # The machine
@@ -68,8 +89,8 @@ def wait_for_idle_cpus(max_busy, deadline, poll_s=10.0, out=sys.stdout):
     monotonic deadline passes); returns the busy share measured last."""
     while True:
         busy = cpu_busy_fraction()
-        if busy < max_busy or time.monotonic() >= deadline:
-            if busy >= max_busy:
+        if busy < max_busy or max_busy >= 1 or time.monotonic() >= deadline:
+            if busy >= max_busy and max_busy < 1:
                 print("  others keep %.0f %% of the CPUs busy; measuring anyway" % (100 * busy),
                       file=out, flush=True)
             return busy
@@ -88,6 +109,181 @@ def ftworker_env():
     env = dict(os.environ)
     env["OMP_WAIT_POLICY"] = "PASSIVE"
     env.pop("OMP_NUM_THREADS", None)  # the thread count is set explicitly on both sides
+    return env
+
+
+def add_quiet_arguments(parser, max_load=1.0, max_busy=0.25, max_wait=600.0):
+    """--max-load / --max-busy / --max-wait; a smoke run on a busy machine passes e.g.
+    --max-load 100 --max-busy 1 to skip the waits."""
+    parser.add_argument("--max-load", type=float, default=max_load,
+                        help="wait (up to --max-wait) for the 1-minute load average to fall "
+                             "below this before starting (default %(default)s; 100 skips it)")
+    parser.add_argument("--max-busy", type=float, default=max_busy,
+                        help="before each run, wait while other processes keep more than this "
+                             "share of the CPUs busy, sampled over 1 s (default %(default)s; "
+                             "1 skips it)")
+    parser.add_argument("--max-wait", type=float, default=max_wait,
+                        help="seconds to wait for a quiet machine at the start, and again in "
+                             "all for the checks before each run (default %(default)s)")
+
+
+def add_job_arguments(parser):
+    """--ftworker, --threads and --extra-spec, for the benchmarks that run whole jobs."""
+    parser.add_argument("--ftworker", default=DEFAULT_FTWORKER)
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads on both sides (ftworker --threads, torch.set_num_threads, "
+                             "OPENBLAS_NUM_THREADS; default %(default)s)")
+    parser.add_argument("--extra-spec", default="",
+                        help="a JSON object merged into ftworker's JobSpec, e.g. "
+                             "'{\"group_by_length\": true}'; baselines are unchanged")
+
+
+def parse_batching(text, flag):
+    """"8x4" -> (8, 4)."""
+    try:
+        micro, accumulation = (int(v) for v in text.split("x"))
+    except ValueError:
+        sys.exit("%s: %r is not MICROxACCUMULATION (such as 16x1)" % (flag, text))
+    if micro < 1 or accumulation < 1:
+        sys.exit("%s: %r: both must be at least 1" % (flag, text))
+    return micro, accumulation
+
+
+def print_header(title, out=sys.stdout):
+    """The benchmark's name and settings, the machine, the load and the exact command."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as f:
+            memory = "%.1f GiB" % (int(f.readline().split()[1]) / 2 ** 20)
+    except (OSError, ValueError, IndexError):
+        memory = "? GiB"
+    print("# " + title, file=out)
+    print("# %s, %s, %d CPUs (%s), %s memory, load average %.2f %.2f %.2f" %
+          ((time.strftime("%Y-%m-%d %H:%M:%S %Z"), platform.node(), os.cpu_count(), cpu, memory)
+           + os.getloadavg()), file=out)
+    print("# command: " + shlex.join([sys.executable] + sys.argv), file=out, flush=True)
+
+
+class ChildRun:
+    """A finished child process: returncode, wall seconds, user and system CPU seconds, peak
+    resident set size (MiB), minor page faults, stdout and stderr text."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    @property
+    def cores_busy(self):
+        return (self.user + self.system) / self.wall if self.wall > 0 else 0.0
+
+
+def run_child(command, env, workdir):
+    """Runs `command` to completion with stdout and stderr in files under `workdir`.
+
+    The wall time runs from just before the fork to the child's exit, i.e. the whole process
+    (start-up included). The rusage is this child's own, from os.wait4 (the same figures as
+    `/usr/bin/time -v`).
+    """
+    out_path = os.path.join(workdir, "child.stdout")
+    err_path = os.path.join(workdir, "child.stderr")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    with open(out_path) as f:
+        stdout = f.read()
+    with open(err_path) as f:
+        stderr = f.read()
+    return ChildRun(returncode=process.returncode, wall=wall, user=usage.ru_utime,
+                    system=usage.ru_stime, rss_mib=usage.ru_maxrss / 1024.0,
+                    minflt=usage.ru_minflt, stdout=stdout, stderr=stderr)
+
+
+def check_child(run, what):
+    if run.returncode != 0:
+        sys.exit("%s failed (exit %d):\n%s%s" % (what, run.returncode, run.stdout[-4000:],
+                                                run.stderr[-4000:]))
+    return run
+
+
+def merge_spec(spec, extra):
+    """`extra` (a JSON object, e.g. from --extra-spec) merged into the JobSpec `spec`; nested
+    objects (dataset) are merged key by key."""
+    merged = dict(spec)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_spec(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_extra_spec(text):
+    try:
+        extra = json.loads(text) if text else {}
+    except json.JSONDecodeError as error:
+        sys.exit("--extra-spec: not JSON: %s" % error)
+    if not isinstance(extra, dict):
+        sys.exit("--extra-spec: expected a JSON object such as '{\"group_by_length\": true}'")
+    return extra
+
+
+def run_ftworker(ftworker, spec, threads, workdir, env, extra_args=()):
+    """One standalone ftworker job: (ChildRun, result.json as a dict, output folder)."""
+    spec_path = os.path.join(workdir, "spec.json")
+    out_dir = os.path.join(workdir, "out")
+    with open(spec_path, "w") as f:
+        json.dump(spec, f, indent=1)
+    run = check_child(run_child([ftworker, "--spec", spec_path, "--out", out_dir, "--threads",
+                                 str(threads), "--log-level", "warn"] + list(extra_args), env,
+                                workdir), "ftworker")
+    with open(os.path.join(out_dir, "result.json")) as f:
+        result = json.load(f)
+    return run, result, out_dir
+
+
+PROGRESS = re.compile(r"^step (\d+)/(\d+) epoch \d+ loss ([0-9.eE+-]+|nan|inf) lr \S+ "
+                      r"([0-9.]+) samples/s ([0-9.]+) tokens/s")
+
+
+def progress_reports(stdout):
+    """ftworker's progress lines: [(step, loss, samples/s, tokens/s)]."""
+    reports = []
+    for line in stdout.splitlines():
+        match = PROGRESS.match(line.strip())
+        if match:
+            reports.append((int(match.group(1)), float(match.group(3)), float(match.group(4)),
+                            float(match.group(5))))
+    return reports
+
+
+def steady_seconds(reports, window_samples, warmup):
+    """(seconds, samples) of ftworker's steps warmup+1.. from its progress intervals when it
+    reported every `warmup` steps; window_samples[i] is the example count of step i+1."""
+    seconds, samples, previous = 0.0, 0, 0
+    for step, _, samples_per_second, _ in reports:
+        interval = sum(window_samples[previous:step])
+        if previous >= warmup:
+            seconds += interval / samples_per_second
+            samples += interval
+        previous = step
+    return seconds, samples
+
+
+def baseline_env(threads):
+    """ftworker_env() with OPENBLAS_NUM_THREADS = threads: ftworker sets OpenBLAS's pool to its
+    --threads itself; a Python process gets the same only through this variable."""
+    env = ftworker_env()
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
     return env
 
 
@@ -197,6 +393,28 @@ def read_csv_examples(path, text_column="text", label_column="label"):
         for row in csv.DictReader(f):
             texts.append(row[text_column])
             labels.append(row[label_column])
+    return texts, labels
+
+
+def write_csv_examples(path, texts, labels):
+    """A `text,label` CSV (RFC 4180 quoting) that ftworker and read_csv_examples both read."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(texts, labels))
+    return path
+
+
+def read_glue_tsv(path):
+    """(texts, labels) of a GLUE TSV (header `sentence<TAB>label`, no quoting)."""
+    texts, labels = [], []
+    with open(path, encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        text_at, label_at = header.index("sentence"), header.index("label")
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            texts.append(fields[text_at])
+            labels.append(fields[label_at])
     return texts, labels
 
 

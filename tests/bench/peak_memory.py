@@ -26,9 +26,7 @@ alive at a time), 32 x 1 far above (here: at least twice). A missed expectation 
 (ftworker failing, wrong example counts) exit non-zero.
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,31 +40,6 @@ CONFIGS = [("1x1", 1, 1, False), ("1x32", 1, 32, False), ("32x1", 32, 1, False),
            ("1x32 ckpt", 1, 32, True), ("32x1 ckpt", 32, 1, True)]
 ACCUMULATION_TOLERANCE = 0.10  # 1x32 may exceed 1x1 by at most this fraction
 LARGE_BATCH_FACTOR = 2.0       # 32x1 must be at least this many times 1x1
-
-
-def run_ftworker(ftworker, spec, threads, workdir, env):
-    """Runs one standalone job; returns (peak RSS in KiB, wall seconds, result.json)."""
-    spec_path = os.path.join(workdir, "spec.json")
-    out_dir = os.path.join(workdir, "out")
-    with open(spec_path, "w") as f:
-        json.dump(spec, f)
-    log_path = os.path.join(workdir, "ftworker.log")
-    start = time.perf_counter()
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [ftworker, "--spec", spec_path, "--out", out_dir, "--threads", str(threads),
-             "--log-level", "warn"], env=env, stdout=log, stderr=subprocess.STDOUT)
-        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over all
-        # children waited for so far).
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - start
-    if process.returncode != 0:
-        with open(log_path) as log:
-            sys.exit("ftworker failed (exit %d):\n%s" % (process.returncode, log.read()))
-    with open(os.path.join(out_dir, "result.json")) as f:
-        result = json.load(f)
-    return usage.ru_maxrss, wall, result
 
 
 def main():
@@ -110,7 +83,8 @@ def main():
             "activation_checkpointing": checkpointing,
         }
         with tempfile.TemporaryDirectory(prefix="ftd-bench-") as workdir:
-            rss_kib, wall, result = run_ftworker(ftworker, spec, args.threads, workdir, env)
+            run, result, _ = bc.run_ftworker(ftworker, spec, args.threads, workdir, env)
+        rss_kib, wall = run.rss_mib * 1024.0, run.wall
         if result["samples_seen"] != args.examples or result["steps"] != steps:
             errors.append("%s: %d samples in %d steps, expected %d in %d" %
                           (name, result["samples_seen"], result["steps"], args.examples, steps))

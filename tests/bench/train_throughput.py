@@ -46,11 +46,7 @@ CPUs busy (sampled from /proc/stat); it prints what it measured under.
 """
 import argparse
 import json
-import math
 import os
-import re
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,151 +61,41 @@ sys.path.insert(0, os.path.join(bc.REPO_ROOT, "tests", "unit", "worker"))
 
 PEAK_GFLOPS = 200.0
 MODEL = "scratch:bloom-tiny"
-TINY = dict(vocab_size=260, hidden_size=128, n_layer=2, n_head=4)
-PROGRESS = re.compile(r"^step (\d+)/(\d+) epoch \d+ loss ([0-9.eE+-]+|nan|inf) lr \S+ "
-                      r"([0-9.]+) samples/s ([0-9.]+) tokens/s")
+TINY = bc.model_config(MODEL)
 
 
 # ---------------------------------------------------------------------------------------------
-# The baseline: a plain PyTorch BLOOM sequence classifier and training loop
-
-
-def build_model_classes():
-    import torch
-    from torch import nn
-    import bloom_reference
-
-    class Attention(nn.Module):
-        def __init__(self, hidden, heads):
-            super().__init__()
-            self.heads, self.head_dim = heads, hidden // heads
-            self.query_key_value = nn.Linear(hidden, 3 * hidden)
-            self.dense = nn.Linear(hidden, hidden)
-
-        def forward(self, x, alibi, masked):
-            batch, seq, hidden = x.shape
-            # Hugging Face's fused layout: [..., head, (q|k|v), head_dim].
-            fused = self.query_key_value(x).view(batch, seq, self.heads, 3, self.head_dim)
-            q, k, v = (fused[..., i, :].transpose(1, 2) for i in range(3))
-            scores = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(self.head_dim)) + alibi
-            scores = scores.masked_fill(masked, torch.finfo(scores.dtype).min)
-            context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(batch, seq, hidden)
-            return self.dense(context)
-
-    class Mlp(nn.Module):
-        def __init__(self, hidden):
-            super().__init__()
-            self.dense_h_to_4h = nn.Linear(hidden, 4 * hidden)
-            self.dense_4h_to_h = nn.Linear(4 * hidden, hidden)
-
-        def forward(self, x):
-            x = self.dense_h_to_4h(x)
-            x = x * 0.5 * (1.0 + torch.tanh(0.79788456 * x * (1.0 + 0.044715 * x * x)))
-            return self.dense_4h_to_h(x)
-
-    class Block(nn.Module):
-        def __init__(self, hidden, heads):
-            super().__init__()
-            self.input_layernorm = nn.LayerNorm(hidden, eps=1e-5)
-            self.self_attention = Attention(hidden, heads)
-            self.post_attention_layernorm = nn.LayerNorm(hidden, eps=1e-5)
-            self.mlp = Mlp(hidden)
-
-        def forward(self, x, alibi, masked):
-            x = self.self_attention(self.input_layernorm(x), alibi, masked) + x
-            return self.mlp(self.post_attention_layernorm(x)) + x
-
-    class Transformer(nn.Module):
-        def __init__(self, vocab_size, hidden_size, n_layer, n_head):
-            super().__init__()
-            self.n_head = n_head
-            self.word_embeddings = nn.Embedding(vocab_size, hidden_size)
-            self.word_embeddings_layernorm = nn.LayerNorm(hidden_size, eps=1e-5)
-            self.h = nn.ModuleList(Block(hidden_size, n_head) for _ in range(n_layer))
-            self.ln_f = nn.LayerNorm(hidden_size, eps=1e-5)
-            self.register_buffer(
-                "slopes", bloom_reference.alibi_slopes(n_head).float(), persistent=False)
-
-        def forward(self, ids, mask):
-            batch, seq = ids.shape
-            x = self.word_embeddings_layernorm(self.word_embeddings(ids))
-            positions = ((mask.cumsum(-1) - 1) * mask).float()
-            alibi = self.slopes.view(1, -1, 1, 1) * positions.view(batch, 1, 1, seq)
-            causal = torch.ones(seq, seq, dtype=torch.bool).triu(1)
-            masked = causal.view(1, 1, seq, seq) | (mask == 0).view(batch, 1, 1, seq)
-            for block in self.h:
-                x = block(x, alibi, masked)
-            return self.ln_f(x)
-
-    class BloomForSequenceClassification(nn.Module):
-        def __init__(self, num_labels, vocab_size, hidden_size, n_layer, n_head):
-            super().__init__()
-            self.transformer = Transformer(vocab_size, hidden_size, n_layer, n_head)
-            self.score = nn.Linear(hidden_size, num_labels, bias=False)
-            for module in self.modules():  # BLOOM's initialization
-                if isinstance(module, (nn.Linear, nn.Embedding)):
-                    nn.init.normal_(module.weight, 0.0, 0.02)
-                    if getattr(module, "bias", None) is not None:
-                        nn.init.zeros_(module.bias)
-                elif isinstance(module, nn.LayerNorm):
-                    nn.init.ones_(module.weight)
-                    nn.init.zeros_(module.bias)
-
-        def forward(self, ids, mask):
-            x = self.transformer(ids, mask)
-            last = mask.sum(-1) - 1  # right padding: the last real token
-            return self.score(x[torch.arange(x.shape[0]), last])
-
-    return BloomForSequenceClassification
-
-
-def collate(examples, indices):
-    """Right padding with <pad> (3) to the longest of the micro-batch, like a DataLoader
-    collate_fn built on pad_sequence."""
-    import torch
-    from torch.nn.utils.rnn import pad_sequence
-    ids = pad_sequence([examples[0][i] for i in indices], batch_first=True, padding_value=3)
-    lengths = torch.tensor([len(examples[0][i]) for i in indices])
-    mask = (torch.arange(ids.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)).long()
-    labels = torch.tensor([examples[1][i] for i in indices])
-    return ids, mask, labels
+# The baseline: a plain PyTorch training loop (the model is bloom_torch.py's nn.Module)
 
 
 def run_baseline(config):
     """The plain PyTorch training loop; prints one JSON line with per-step times."""
-    import torch
-    import torch.nn.functional as F
-
     start = time.perf_counter()
+    import torch
+    import bloom_torch
+
     torch.set_num_threads(config["threads"])
     texts, labels = bc.read_csv_examples(config["train"])
     label_list, _, num_labels = bc.label_ids(labels)
     ids = [torch.tensor(bc.byte_tokenize(t, config["max_seq_length"])) for t in texts]
-    examples = (ids, label_list)
     windows = bc.training_windows(len(texts), config["seed"], config["micro_batch_size"],
                                   config["accumulation_steps"], config["steps"])
 
-    torch.manual_seed(config["seed"])
-    model = build_model_classes()(num_labels, **TINY)
+    model = bloom_torch.build_model(MODEL, num_labels, config["seed"])
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config["learning_rate"],
-                                  betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    optimizer = bloom_torch.make_adamw(model, config["learning_rate"])
     step_seconds, losses, tokens = [], [], 0
     for window in windows:
         t0 = time.perf_counter()
         optimizer.zero_grad()
         window_size = sum(len(micro) for micro in window)
-        loss_sum = 0.0
-        for micro in window:
-            batch_ids, batch_mask, batch_labels = collate(examples, micro)
-            logits = model(batch_ids, batch_mask)
-            loss = F.cross_entropy(logits, batch_labels, reduction="sum")
-            (loss / window_size).backward()
-            loss_sum += loss.detach()
-            tokens += int(batch_mask.sum())
+        batches = (bloom_torch.pad_batch([ids[i] for i in micro], [label_list[i] for i in micro])
+                   for micro in window)
+        loss_sum, window_tokens = bloom_torch.window_loss_backward(model, batches, window_size)
         optimizer.step()
         step_seconds.append(time.perf_counter() - t0)
         losses.append(float(loss_sum) / window_size)
+        tokens += window_tokens
     print(json.dumps({"step_seconds": step_seconds, "losses": losses, "tokens": tokens,
                       "threads": torch.get_num_threads(),
                       "process_seconds": time.perf_counter() - start}))
@@ -219,24 +105,8 @@ def run_baseline(config):
 # Running the two sides
 
 
-def run_timed(command, env):
-    """Runs a command to completion; returns (CompletedProcess, wall seconds, usage) where
-    usage is {"cpu": user + system CPU seconds, "system": system CPU seconds, "minflt": minor
-    page faults}.
-
-    They come from RUSAGE_CHILDREN before and after: those add up over the children waited
-    for, so the difference is this child's.
-    """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    process = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    usage = {"system": after.ru_stime - before.ru_stime,
-             "minflt": after.ru_minflt - before.ru_minflt}
-    usage["cpu"] = after.ru_utime - before.ru_utime + usage["system"]
-    return process, wall, usage
+def usage_of(run):
+    return {"cpu": run.user + run.system, "system": run.system, "minflt": run.minflt}
 
 
 def run_ours(ftworker, config, workdir, env):
@@ -255,33 +125,16 @@ def run_ours(ftworker, config, workdir, env):
         "max_eval_examples": config["eval_examples"],
         "seed": config["seed"],
     }
-    spec_path = os.path.join(workdir, "spec.json")
-    out_dir = os.path.join(workdir, "out")
-    with open(spec_path, "w") as f:
-        json.dump(spec, f)
-    process, wall, cpu = run_timed(
-        [ftworker, "--spec", spec_path, "--out", out_dir, "--threads", str(config["threads"]),
-         "--log-level", "warn"], env)
-    if process.returncode != 0:
-        sys.exit("ftworker failed (exit %d):\n%s%s" % (process.returncode, process.stdout,
-                                                       process.stderr))
-    reports = []
-    for line in process.stdout.splitlines():
-        match = PROGRESS.match(line.strip())
-        if match:
-            reports.append((int(match.group(1)), float(match.group(3)), float(match.group(4)),
-                            float(match.group(5))))
-    with open(os.path.join(out_dir, "result.json")) as f:
-        result = json.load(f)
-    return reports, result, out_dir, wall, cpu
+    run, result, out_dir = bc.run_ftworker(ftworker, spec, config["threads"], workdir, env)
+    return bc.progress_reports(run.stdout), result, out_dir, run.wall, usage_of(run)
 
 
 def run_pytorch(config, env):
-    process, wall, cpu = run_timed(
-        [sys.executable, os.path.abspath(__file__), "--baseline", json.dumps(config)], env)
-    if process.returncode != 0:
-        sys.exit("baseline failed (exit %d):\n%s" % (process.returncode, process.stderr))
-    return json.loads(process.stdout.strip().splitlines()[-1]), wall, cpu
+    with tempfile.TemporaryDirectory(prefix="ftd-bench-") as workdir:
+        run = bc.check_child(bc.run_child(
+            [sys.executable, os.path.abspath(__file__), "--baseline", json.dumps(config)], env,
+            workdir), "baseline")
+    return json.loads(run.stdout.strip().splitlines()[-1]), run.wall, usage_of(run)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,36 +158,25 @@ def window_flops(window, lengths):
     return flops
 
 
-def ours_steady(reports, windows, warmup):
-    """(seconds, samples) of ftworker's steps warmup+1.. from its progress intervals."""
-    seconds, samples, previous = 0.0, 0, 0
-    for step, _, samples_per_second, _ in reports:
-        interval = sum(len(m) for w in windows[previous:step] for m in w)
-        if previous >= warmup:
-            seconds += interval / samples_per_second
-            samples += interval
-        previous = step
-    return seconds, samples
-
-
 def cross_check_model(out_dir, result, config):
     """Loads ftworker's trained weights into the baseline module and recomputes its reported
     validation loss: the baseline trains the same architecture, not merely a similar one."""
     import torch
     import torch.nn.functional as F
     import bloom_reference
+    import bloom_torch
     texts, labels = bc.read_csv_examples(config["train"])
     val_texts, val_labels = bc.read_csv_examples(config["validation"])
     _, val_ids, num_labels = bc.label_ids(labels, val_labels)
     count = min(len(val_texts), config["eval_examples"])
-    model = build_model_classes()(num_labels, **TINY)
+    model = bloom_torch.BloomForSequenceClassification(num_labels, **TINY)
     params = bloom_reference.load_safetensors(os.path.join(out_dir, "model.safetensors"))
     model.load_state_dict({k: v.float() for k, v in params.items()}, strict=True)
     model.eval()
     examples = ([torch.tensor(bc.byte_tokenize(t, config["max_seq_length"]))
                  for t in val_texts[:count]], val_ids[:count])
     with torch.no_grad():
-        ids, mask, target = collate(examples, list(range(count)))
+        ids, mask, target = bloom_torch.pad_batch(examples[0], examples[1])
         logits = model(ids, mask)
         loss = F.cross_entropy(logits, target, reduction="mean").item()
         # and the float64 functional reference of the unit tests on the same batch
@@ -372,13 +214,7 @@ def main():
     parser.add_argument("--glibc-tunables", default="",
                         help="GLIBC_TUNABLES for both sides, e.g. glibc.malloc.trim_threshold="
                              "134217728:glibc.malloc.mmap_threshold=33554432 (default: none)")
-    parser.add_argument("--max-load", type=float, default=1.0)
-    parser.add_argument("--max-busy", type=float, default=0.25,
-                        help="before each run, wait while other processes keep more than this "
-                             "share of the CPUs busy (sampled over 1 s)")
-    parser.add_argument("--max-wait", type=float, default=600.0,
-                        help="seconds to wait for a quiet machine at the start, and again in "
-                             "all for the checks before each run")
+    bc.add_quiet_arguments(parser)
     parser.add_argument("--baseline", help=argparse.SUPPRESS)  # internal: the PyTorch run
     args = parser.parse_args()
 
@@ -392,7 +228,7 @@ def main():
                 steps=args.steps, warmup=args.warmup, learning_rate=1e-3, max_seq_length=128,
                 seed=1, eval_examples=32)
     threads_list = [int(t) for t in args.threads.split(",")]
-    batchings = [tuple(int(v) for v in b.split("x")) for b in args.batching.split(",")]
+    batchings = [bc.parse_batching(b, "--batching") for b in args.batching.split(",")]
 
     texts, _ = bc.read_csv_examples(base["train"])
     lengths = [len(bc.byte_tokenize(t, base["max_seq_length"])) for t in texts]
@@ -448,7 +284,8 @@ def main():
                                 if not cross_check_model(out_dir, result, config):
                                     problems.append("the baseline module does not reproduce "
                                                     "ftworker's model")
-                        seconds, samples = ours_steady(reports, windows, args.warmup)
+                        seconds, samples = bc.steady_seconds(
+                            reports, [sum(len(m) for m in w) for w in windows], args.warmup)
                         if result["tokens_seen"] != real_tokens or samples != steady_samples:
                             problems.append(
                                 "%dx%d threads %d: ftworker saw %d tokens, the baseline's plan "
