@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "CLI/CLI.hpp"
 #include "daemon/standalone.h"
@@ -12,6 +14,17 @@
 
 namespace {
 std::atomic<bool> shutdown_requested{false};
+
+// $FT_HOME/cache/tokens, else ~/.ftd/cache/tokens (ftd passes its own home's).
+std::string DefaultTokenCacheDir() {
+  if (const char* home = std::getenv("FT_HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/cache/tokens";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return std::string(home) + "/.ftd/cache/tokens";
+  }
+  return "";
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -23,6 +36,7 @@ int main(int argc, char** argv) {
 
   ft::worker::WorkerLoopOptions options;
   options.worker_id = "worker-" + std::to_string(getpid());
+  options.token_cache_dir = DefaultTokenCacheDir();
   std::string spec_path;
   std::string out_dir;
   ft::LoggingOptions logging;
@@ -35,6 +49,14 @@ int main(int argc, char** argv) {
   app.add_option("--worker-id", options.worker_id, "unique worker name")->capture_default_str();
   app.add_option("--threads", options.threads, "intra-op threads (0: all cores)")
       ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  app.add_option("--cache-dir", options.token_cache_dir,
+                 "token cache: tokenized datasets, shared by jobs and workers (\"\": none)")
+      ->capture_default_str();
+  app.add_option("--memory-budget-mb", options.memory_budget_mb,
+                 "memory for one micro-batch's forward and backward pass, for jobs with "
+                 "auto_micro_batch (0: 50% of MemAvailable on CPU, 90% of free GPU memory)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--spec", spec_path, "standalone: a JobSpec as JSON (ft.v1.JobSpec mapping)");
   app.add_option("--out", out_dir, "standalone: output folder");
@@ -52,7 +74,8 @@ int main(int argc, char** argv) {
       std::cerr << "ftworker: --out is required with --spec\n";
       return 2;
     }
-    return ft::worker::RunStandalone(spec_path, out_dir, options.threads);
+    return ft::worker::RunStandalone(spec_path, out_dir, options.threads, options.token_cache_dir,
+                                     options.memory_budget_mb);
   }
   if (options.server.empty()) {
     std::cerr << "ftworker: give --server HOST:PORT (daemon mode) or --spec FILE --out DIR\n";

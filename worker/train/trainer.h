@@ -7,6 +7,7 @@
 
 #include "models/model_catalog.h"
 #include "train/job_data.h"
+#include "train/pipeline_report.h"
 #include "train/train_job.h"
 
 namespace ft::train {
@@ -23,6 +24,7 @@ struct TrainingSummary {
   int threads = 0;
   int64_t resumed_from_step = 0;    // 0: started from scratch
   int64_t checkpoints_written = 0;  // by this run (not counting earlier attempts)
+  PipelineReport pipeline;  // the trainer fills padding, prefetch and out-of-memory figures
 };
 
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.
