@@ -3,28 +3,18 @@
 
 #include <atomic>
 #include <csignal>
-#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "daemon/standalone.h"
 #include "daemon/worker_loop.h"
+#include "util/ft_home.h"
 #include "util/logging.h"
 
 namespace {
 std::atomic<bool> shutdown_requested{false};
-
-// $FT_HOME/cache/tokens, else ~/.ftd/cache/tokens (ftd passes its own home's).
-std::string DefaultTokenCacheDir() {
-  if (const char* home = std::getenv("FT_HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/cache/tokens";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.ftd/cache/tokens";
-  }
-  return "";
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -36,7 +26,8 @@ int main(int argc, char** argv) {
 
   ft::worker::WorkerLoopOptions options;
   options.worker_id = "worker-" + std::to_string(getpid());
-  options.token_cache_dir = DefaultTokenCacheDir();
+  // $FT_HOME/cache/tokens, else ~/.ftd/cache/tokens; ftd passes its own home's.
+  options.token_cache_dir = ft::DefaultFtHome() + "/cache/tokens";
   std::string spec_path;
   std::string out_dir;
   ft::LoggingOptions logging;
@@ -64,6 +55,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--log-json", logging.json, "log one JSON object per line");
   CLI11_PARSE(app, argc, argv);
+  if (!options.token_cache_dir.empty()) {
+    options.token_cache_dir = std::filesystem::absolute(options.token_cache_dir).string();
+  }
 
   if (absl::Status status = ft::SetUpLogging(logging); !status.ok()) {
     std::cerr << "ftworker: " << status.message() << "\n";

@@ -181,9 +181,10 @@ MicroBatchChoice ChooseMicroBatch(const TrainOptions& options, const models::Blo
   }
   choice.automatic = true;
   choice.effective_batch_size = options.effective_batch_size;
-  choice.limit = options.micro_batch_size > 0
-                     ? std::min(options.micro_batch_size, options.effective_batch_size)
-                     : options.effective_batch_size;
+  // Without a limit of its own, no larger than the largest micro_batch_size a spec may give.
+  constexpr int64_t kLargestMicroBatch = 4096;
+  choice.limit = std::min(options.micro_batch_size > 0 ? options.micro_batch_size : kLargestMicroBatch,
+                          options.effective_batch_size);
   choice.longest_sequence = LongestTrainingSequence(data.train);
 
   if (const std::optional<int64_t> saved = CheckpointMicroBatch(options.output_dir);

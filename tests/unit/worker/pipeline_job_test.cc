@@ -3,18 +3,15 @@
 // result.json records of them.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "csv_fixture.h"
+#include "safetensors_reader.h"
 #include "train/train_job.h"
 
 namespace ft {
@@ -40,41 +37,10 @@ std::string VaryingLengthCsv(int rows, uint64_t seed) {
   return csv;
 }
 
-std::map<std::string, std::vector<float>> ReadSafetensors(const fs::path& path) {
-  const std::string bytes = ReadAll(path);
-  uint64_t header_size = 0;
-  for (int i = 7; i >= 0; --i) {
-    header_size = (header_size << 8) | static_cast<unsigned char>(bytes.at(static_cast<std::size_t>(i)));
-  }
-  const auto header = nlohmann::json::parse(bytes.substr(8, header_size));
-  std::map<std::string, std::vector<float>> tensors;
-  for (const auto& [name, entry] : header.items()) {
-    if (name == "__metadata__") continue;
-    const auto begin = entry["data_offsets"][0].get<uint64_t>();
-    const auto end = entry["data_offsets"][1].get<uint64_t>();
-    std::vector<float> values((end - begin) / 4);
-    std::memcpy(values.data(), bytes.data() + 8 + header_size + begin, end - begin);
-    tensors[name] = values;
-  }
-  return tensors;
-}
-
 // max over tensors of max|a - b| / max|b|.
 double WorstRelativeDifference(const fs::path& a, const fs::path& b) {
-  const auto left = ReadSafetensors(a);
-  const auto right = ReadSafetensors(b);
-  double worst = 0;
-  for (const auto& [name, values] : right) {
-    const std::vector<float>& other = left.at(name);
-    double scale = 0;
-    double difference = 0;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      scale = std::max(scale, std::fabs(static_cast<double>(values[i])));
-      difference = std::max(difference, std::fabs(static_cast<double>(other[i]) - values[i]));
-    }
-    if (scale > 0) worst = std::max(worst, difference / scale);
-  }
-  return worst;
+  return testing::MaxRelativeDifference(testing::ReadSafetensors(a.string()),
+                                        testing::ReadSafetensors(b.string()));
 }
 
 class PipelineJobTest : public ::testing::Test {
