@@ -1,6 +1,7 @@
 #include "train/job_data.h"
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -92,6 +93,15 @@ struct CacheEntry {
 
 std::vector<CacheEntry> CacheEntries(const TrainOptions& options) {
   using Json = nlohmann::ordered_json;
+  // Each file is hashed once, though train appears in several keys.
+  std::map<std::string, Json> identities;
+  const auto identity = [&identities](const std::string& path) {
+    auto found = identities.find(path);
+    if (found == identities.end()) {
+      found = identities.emplace(path, Json::parse(FileIdentity(path))).first;
+    }
+    return found->second;
+  };
   Json common;
   common["tokenizer"] = kTokenizerId;
   common["max_seq_length"] = options.max_seq_length;
@@ -99,14 +109,14 @@ std::vector<CacheEntry> CacheEntries(const TrainOptions& options) {
   common["text_column"] = options.text_column;
   common["label_column"] = options.label_column;
   // The training file decides the label map of every split.
-  common["labels_from"] = Json::parse(FileIdentity(options.train_path));
+  common["labels_from"] = identity(options.train_path);
   const bool seeded = options.validation_path.empty();
 
   const auto key = [&](const std::string& split, const std::string* own_file) {
     Json json = common;
     json["split"] = split;
     if (own_file != nullptr) {
-      json["file"] = Json::parse(FileIdentity(*own_file));
+      json["file"] = identity(*own_file);
     } else {
       json["validation_fraction"] = options.validation_fraction;
       json["split_seed"] = options.seed;
