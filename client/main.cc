@@ -118,6 +118,23 @@ void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
       ->group(batch);
   AddSpecOption(submit, "--seed", f.seed, "seed for data order, split and initial weights", "S")
       ->group(batch);
+  AddSpecOption(submit, "--effective-batch-size", f.effective_batch_size,
+                absl::StrCat("examples per optimizer step, 1..", limits::kMaxEffectiveBatchSize,
+                             ", instead of --accumulation-steps (= effective / micro-batch, which "
+                             "must divide it)"),
+                "B")
+      ->group(batch);
+  submit
+      ->add_flag_function(
+          "--auto-micro-batch", [&f](int64_t count) { f.auto_micro_batch = count > 0; },
+          "the worker picks the largest micro-batch (up to --micro-batch-size if given) whose "
+          "pass on the longest sequence fits its memory budget; needs --effective-batch-size")
+      ->group(batch);
+  submit
+      ->add_flag_function(
+          "--group-by-length", [&f](int64_t count) { f.group_by_length = count > 0; },
+          "windows of similar-length examples in random order: less padding, same exactness")
+      ->group(batch);
 
   const std::string optim = "Optimizer";
   AddSpecOption(submit, "--lr", f.learning_rate,

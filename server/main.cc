@@ -10,17 +10,10 @@
 #include "CLI/CLI.hpp"
 #include "ftd_server.h"
 #include "spdlog/spdlog.h"
+#include "util/ft_home.h"
 #include "util/logging.h"
 
 namespace {
-
-std::string DefaultHome() {
-  if (const char* home = std::getenv("FT_HOME"); home != nullptr && *home != '\0') return home;
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return std::string(home) + "/.ftd";
-  }
-  return "/var/lib/ftd";
-}
 
 // ftworker beside this executable.
 std::string DefaultWorkerBinary() {
@@ -34,7 +27,7 @@ std::string DefaultWorkerBinary() {
 
 int main(int argc, char** argv) {
   ft::FtdOptions options;
-  options.home = DefaultHome();
+  options.home = ft::DefaultFtHome();
   options.worker_binary = DefaultWorkerBinary();
   ft::LoggingOptions logging;
   logging.name = "ftd";

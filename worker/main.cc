@@ -3,11 +3,14 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
+#include <string>
 
 #include "CLI/CLI.hpp"
 #include "daemon/standalone.h"
 #include "daemon/worker_loop.h"
+#include "util/ft_home.h"
 #include "util/logging.h"
 
 namespace {
@@ -23,6 +26,8 @@ int main(int argc, char** argv) {
 
   ft::worker::WorkerLoopOptions options;
   options.worker_id = "worker-" + std::to_string(getpid());
+  // $FT_HOME/cache/tokens, else ~/.ftd/cache/tokens; ftd passes its own home's.
+  options.token_cache_dir = ft::DefaultFtHome() + "/cache/tokens";
   std::string spec_path;
   std::string out_dir;
   ft::LoggingOptions logging;
@@ -36,12 +41,23 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "intra-op threads (0: all cores)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
+  app.add_option("--cache-dir", options.token_cache_dir,
+                 "token cache: tokenized datasets, shared by jobs and workers (\"\": none)")
+      ->capture_default_str();
+  app.add_option("--memory-budget-mb", options.memory_budget_mb,
+                 "memory for one micro-batch's forward and backward pass, for jobs with "
+                 "auto_micro_batch (0: 50% of MemAvailable on CPU, 90% of free GPU memory)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--spec", spec_path, "standalone: a JobSpec as JSON (ft.v1.JobSpec mapping)");
   app.add_option("--out", out_dir, "standalone: output folder");
   app.add_option("--log-level", logging.level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--log-json", logging.json, "log one JSON object per line");
   CLI11_PARSE(app, argc, argv);
+  if (!options.token_cache_dir.empty()) {
+    options.token_cache_dir = std::filesystem::absolute(options.token_cache_dir).string();
+  }
 
   if (absl::Status status = ft::SetUpLogging(logging); !status.ok()) {
     std::cerr << "ftworker: " << status.message() << "\n";
@@ -52,7 +68,8 @@ int main(int argc, char** argv) {
       std::cerr << "ftworker: --out is required with --spec\n";
       return 2;
     }
-    return ft::worker::RunStandalone(spec_path, out_dir, options.threads);
+    return ft::worker::RunStandalone(spec_path, out_dir, options.threads, options.token_cache_dir,
+                                     options.memory_budget_mb);
   }
   if (options.server.empty()) {
     std::cerr << "ftworker: give --server HOST:PORT (daemon mode) or --spec FILE --out DIR\n";

@@ -1,5 +1,7 @@
 #include "lib/job_format.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -41,6 +43,28 @@ class Summary {
  private:
   std::string text_;
 };
+
+// "micro-batch 8 x accumulation 4 = effective batch 32"; with auto_micro_batch the worker picks
+// the micro-batch (up to the limit given) and derives the accumulation.
+std::string BatchLine(const ft::v1::JobSpec& spec) {
+  const uint64_t effective =
+      spec.effective_batch_size() != 0
+          ? spec.effective_batch_size()
+          : static_cast<uint64_t>(spec.micro_batch_size()) * spec.accumulation_steps();
+  std::string line;
+  if (spec.auto_micro_batch()) {
+    line = absl::StrFormat("effective batch %d, micro-batch picked by the worker", effective);
+    if (spec.micro_batch_size() > 0) absl::StrAppend(&line, " (at most ", spec.micro_batch_size(), ")");
+  } else {
+    const uint64_t accumulation = spec.accumulation_steps() != 0
+                                      ? spec.accumulation_steps()
+                                      : effective / std::max<uint64_t>(1, spec.micro_batch_size());
+    line = absl::StrFormat("micro-batch %d x accumulation %d = effective batch %d",
+                           spec.micro_batch_size(), accumulation, effective);
+  }
+  if (spec.group_by_length()) absl::StrAppend(&line, ", grouped by length");
+  return line;
+}
 
 std::string DatasetLine(const ft::v1::DatasetSpec& d) {
   std::string line = absl::StrCat("train ", d.train());
@@ -114,10 +138,7 @@ std::string FormatJobSummary(const ft::v1::Job& job, absl::Time now, absl::TimeZ
     s.More(absl::StrFormat("validation: %g%% of train, held out (seeded split)", 100 * fraction));
   }
   s.More(data.test().empty() ? "test: none" : absl::StrCat("test ", data.test()));
-  s.Add("Batch", absl::StrFormat(
-                     "micro-batch %d x accumulation %d = effective batch %d",
-                     spec.micro_batch_size(), spec.accumulation_steps(),
-                     static_cast<uint64_t>(spec.micro_batch_size()) * spec.accumulation_steps()));
+  s.Add("Batch", BatchLine(spec));
   s.Add("Training", TrainingLine(spec));
   if (job.has_progress()) {
     const auto& p = job.progress();

@@ -91,12 +91,19 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ApplyIfSet(flags.activation_checkpointing,
              [&](bool v) { spec.set_activation_checkpointing(v); });
   ApplyIfSet(flags.display_name, [&](const std::string& v) { spec.set_display_name(v); });
+  ApplyIfSet(flags.effective_batch_size, [&](uint32_t v) { spec.set_effective_batch_size(v); });
+  ApplyIfSet(flags.auto_micro_batch, [&](bool v) { spec.set_auto_micro_batch(v); });
+  ApplyIfSet(flags.group_by_length, [&](bool v) { spec.set_group_by_length(v); });
 
   // A value given explicitly (even 0) is sent as is, for ftd to judge; only unset fields default.
-  if (!flags.micro_batch_size && spec.micro_batch_size() == 0) {
+  // With an effective batch, accumulation is derived from it; with auto_micro_batch and an
+  // effective batch the micro-batch size is only an optional limit.
+  const bool effective = spec.effective_batch_size() != 0;
+  if (!flags.micro_batch_size && spec.micro_batch_size() == 0 &&
+      !(effective && spec.auto_micro_batch())) {
     spec.set_micro_batch_size(kDefaultMicroBatchSize);
   }
-  if (!flags.accumulation_steps && spec.accumulation_steps() == 0) {
+  if (!flags.accumulation_steps && spec.accumulation_steps() == 0 && !effective) {
     spec.set_accumulation_steps(kDefaultAccumulationSteps);
   }
   if (!flags.epochs && spec.epochs() == 0) spec.set_epochs(kDefaultEpochs);

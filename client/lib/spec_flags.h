@@ -45,6 +45,9 @@ struct SpecFlags {
   std::optional<uint32_t> checkpoint_every_steps;
   std::optional<bool> activation_checkpointing;
   std::optional<std::string> display_name;
+  std::optional<uint32_t> effective_batch_size;
+  std::optional<bool> auto_micro_batch;
+  std::optional<bool> group_by_length;
 };
 
 // Parses a JobSpec in the protobuf JSON mapping (either field-name style). Unknown fields are an

@@ -7,6 +7,7 @@ namespace ft::spec {
 
 inline constexpr uint32_t kMaxMicroBatchSize = 4096;
 inline constexpr uint32_t kMaxAccumulationSteps = 65536;
+inline constexpr uint32_t kMaxEffectiveBatchSize = 1u << 20;
 inline constexpr uint32_t kMaxEpochs = 1000;
 inline constexpr uint32_t kMaxSeqLength = 8192;
 inline constexpr double kMaxLearningRate = 10.0;

@@ -10,6 +10,7 @@
 #include "data/dataset.h"
 #include "models/model_catalog.h"
 #include "models/model_folder.h"
+#include "spec/batch_geometry.h"
 #include "spec/spec_limits.h"
 
 namespace ft::spec {
@@ -120,8 +121,9 @@ void CheckDataset(Problems& problems, const ft::v1::DatasetSpec& dataset) {
 absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
   Problems problems;
   CheckModel(problems, spec.model());
-  CheckRange(problems, "micro_batch_size", spec.micro_batch_size(), 1, kMaxMicroBatchSize);
-  CheckRange(problems, "accumulation_steps", spec.accumulation_steps(), 1, kMaxAccumulationSteps);
+  if (auto geometry = ResolveBatchGeometry(spec); !geometry.ok()) {
+    problems.Invalid(std::string(geometry.status().message()));
+  }
   CheckRange(problems, "epochs", spec.epochs(), 1, kMaxEpochs);
   CheckRange(problems, "max_seq_length", spec.max_seq_length(), 1, kMaxSeqLength);
   CheckRange(problems, "log_every_steps", spec.log_every_steps(), 1, kMaxLogEverySteps);

@@ -59,6 +59,10 @@ absl::Status WorkerPool::SpawnLocked(Worker& worker) {
     args.push_back("--threads");
     args.push_back(absl::StrCat(options_.threads));
   }
+  if (!options_.cache_dir.empty()) {
+    args.push_back("--cache-dir");
+    args.push_back(options_.cache_dir);
+  }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());

@@ -25,6 +25,7 @@ struct WorkerPoolOptions {
   int count = 1;        // 0: no local workers (remote ones may connect)
   std::string log_dir;  // <log_dir>/<worker id>.log gets each worker's stdout and stderr
   int threads = 0;      // --threads for each worker; 0: the worker's default
+  std::string cache_dir;  // --cache-dir for each worker (the token cache); "": the worker's default
   std::vector<std::string> extra_args;
 };
 

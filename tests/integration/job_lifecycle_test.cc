@@ -84,6 +84,12 @@ TEST_F(JobLifecycleTest, SubmitWatchSucceedsWithOrderedEventsAndOutputs) {
   for (const char* file : {"model.safetensors", "config.json", "result.json", "events.jsonl"}) {
     EXPECT_TRUE(std::filesystem::exists(job.output_dir() + "/" + file)) << file;
   }
+  // ftd gives its workers <home>/cache/tokens: the job's splits were stored there.
+  int cached_splits = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.Path("home/cache/tokens"))) {
+    cached_splits += entry.path().extension() == ".tokens";
+  }
+  EXPECT_GE(cached_splits, 2);
 
   // A watcher that arrives late, after a given seq, gets exactly the rest and then the end.
   const std::vector<JobEvent> tail = WatchAll(ftd_, id, 3);

@@ -1,6 +1,7 @@
 #include "daemon/spec_to_options.h"
 
 #include "google/protobuf/util/json_util.h"
+#include "spec/batch_geometry.h"
 
 namespace ft::worker {
 
@@ -17,6 +18,14 @@ train::TrainOptions ToTrainOptions(const ft::v1::JobSpec& spec, const std::strin
   options.validation_fraction = spec.dataset().validation_fraction();
   options.micro_batch_size = spec.micro_batch_size();
   options.accumulation_steps = spec.accumulation_steps();
+  // Validated before; a spec that fails here is refused again by the training core's own check.
+  if (const auto geometry = spec::ResolveBatchGeometry(spec); geometry.ok()) {
+    options.micro_batch_size = geometry->micro_batch_size;
+    options.accumulation_steps = geometry->accumulation_steps;
+    options.effective_batch_size = static_cast<int64_t>(geometry->effective_batch_size);
+    options.auto_micro_batch = geometry->auto_micro_batch;
+  }
+  options.group_by_length = spec.group_by_length();
   options.epochs = spec.epochs();
   options.learning_rate = spec.learning_rate();
   options.optimizer = spec.optimizer();

@@ -51,7 +51,8 @@ class PrintingObserver : public train::TrainObserver {
 
 }  // namespace
 
-int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads) {
+int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads,
+                  const std::string& token_cache_dir, double memory_budget_mb) {
   std::ifstream in(spec_path);
   if (!in) {
     std::cerr << "ftworker: --spec: cannot read " << spec_path << "\n";
@@ -75,8 +76,11 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   std::signal(SIGINT, [](int) { interrupted.store(true); });
   std::signal(SIGTERM, [](int) { interrupted.store(true); });
   PrintingObserver observer(out_dir);
-  const train::TrainOutcome outcome = train::RunTrainingJob(
-      ToTrainOptions(spec, std::filesystem::absolute(out_dir).string(), threads), &observer);
+  train::TrainOptions options =
+      ToTrainOptions(spec, std::filesystem::absolute(out_dir).string(), threads);
+  options.token_cache_dir = token_cache_dir;
+  options.memory_budget_mb = memory_budget_mb;
+  const train::TrainOutcome outcome = train::RunTrainingJob(options, &observer);
   switch (outcome.status) {
     case train::TrainOutcome::Status::kSucceeded:
       std::cout << "succeeded; model and result.json in " << out_dir << std::endl;

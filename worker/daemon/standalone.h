@@ -7,6 +7,8 @@
 namespace ft::worker {
 
 // Returns the process exit code: 0 succeeded, 1 failed, 2 bad spec, 4 cancelled.
-int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads);
+// token_cache_dir "": no token cache; memory_budget_mb 0: auto_micro_batch's default budget.
+int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads,
+                  const std::string& token_cache_dir = "", double memory_budget_mb = 0);
 
 }  // namespace ft::worker

@@ -86,8 +86,10 @@ void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
   LeaseReporter reporter(stub_.get(), lease.lease_id(), job.id(),
                          std::chrono::milliseconds(lease.heartbeat_interval_ms()),
                          std::chrono::milliseconds(lease.lease_timeout_ms()), shutdown_);
-  const train::TrainOutcome outcome = train::RunTrainingJob(
-      ToTrainOptions(job.spec(), job.output_dir(), options_.threads), &reporter);
+  train::TrainOptions train_options = ToTrainOptions(job.spec(), job.output_dir(), options_.threads);
+  train_options.token_cache_dir = options_.token_cache_dir;
+  train_options.memory_budget_mb = options_.memory_budget_mb;
+  const train::TrainOutcome outcome = train::RunTrainingJob(train_options, &reporter);
   reporter.Flush();
   switch (reporter.stop_reason()) {
     case LeaseReporter::Stop::kLeaseLost:

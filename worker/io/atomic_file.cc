@@ -7,8 +7,8 @@
 
 namespace ft::io {
 
-AtomicFileWriter::AtomicFileWriter(std::string path)
-    : path_(std::move(path)), temp_path_(path_ + ".tmp") {
+AtomicFileWriter::AtomicFileWriter(std::string path, const std::string& temp_suffix)
+    : path_(std::move(path)), temp_path_(path_ + temp_suffix) {
   out_.open(temp_path_, std::ios::binary | std::ios::trunc);
   if (!out_) {
     throw std::runtime_error("cannot open " + temp_path_ + " for writing: " + std::strerror(errno));

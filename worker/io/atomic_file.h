@@ -1,5 +1,6 @@
 // Writing a file so that readers see either the old content or the complete new one: the bytes go
-// to "<path>.tmp" and are renamed over `path` only once everything was written.
+// to "<path>.tmp" (or "<path><temp_suffix>") and are renamed over `path` only once everything was
+// written.
 #pragma once
 
 #include <fstream>
@@ -10,8 +11,10 @@ namespace ft::io {
 
 class AtomicFileWriter {
  public:
-  // Opens "<path>.tmp" for writing. Throws std::runtime_error when it cannot.
-  explicit AtomicFileWriter(std::string path);
+  // Opens "<path><temp_suffix>" for writing. Throws std::runtime_error when it cannot. Writers
+  // that may race for the same path (two processes filling one cache entry) give each a unique
+  // suffix, so that their bytes never mix; the last rename wins.
+  explicit AtomicFileWriter(std::string path, const std::string& temp_suffix = ".tmp");
   // Removes the temporary file unless Commit() succeeded.
   ~AtomicFileWriter();
   AtomicFileWriter(const AtomicFileWriter&) = delete;

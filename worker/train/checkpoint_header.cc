@@ -141,7 +141,7 @@ CheckpointHeader ParseCheckpointHeader(const std::string& text) {
 
 Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) {
   const auto text = [](const Json& value) { return value.dump(); };
-  return {
+  Fingerprint fingerprint = {
       {"model", text(options.model)},
       {"train_path", text(options.train_path)},
       {"validation_path", text(options.validation_path)},
@@ -165,6 +165,9 @@ Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) 
       {"train_examples", text(data.train.size())},
       {"train_data_hash", text(TrainDataHash(data.train))},
   };
+  // Only when on, so that checkpoints written before the option existed still match.
+  if (options.group_by_length) fingerprint.emplace_back("group_by_length", text(true));
+  return fingerprint;
 }
 
 std::string FingerprintMismatch(const Fingerprint& checkpoint, const Fingerprint& current) {

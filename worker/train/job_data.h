@@ -1,5 +1,7 @@
 // The job's examples, read with ft_core's readers and tokenized once: train, validation (its own
-// file or a seeded split of train) and optional test. Standard library only.
+// file or a seeded split of train) and optional test. With a token cache folder (token_cache.h)
+// each split is tokenized once per data file and settings, and later jobs map it from disk.
+// Standard library only.
 #pragma once
 
 #include <cstddef>
@@ -7,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "train/token_table.h"
 #include "train/train_job.h"
 
 namespace ft::train {
@@ -14,11 +17,21 @@ namespace ft::train {
 struct TokenizedSplit {
   std::string name;    // "train", "validation", "test"
   std::string source;  // the file it came from
-  std::vector<std::vector<int64_t>> input_ids;
+  TokenTable input_ids;  // input_ids[i]: example i's ids (a TokenSpan)
   std::vector<int64_t> labels;
 
   std::size_t size() const { return labels.size(); }
   bool empty() const { return labels.empty(); }
+};
+
+// What the token cache did for one LoadJobData call.
+struct TokenCacheReport {
+  std::string dir;  // "" when the cache is off
+  int64_t hits = 0;     // splits mapped from the cache
+  int64_t misses = 0;   // splits tokenized
+  int64_t written = 0;  // splits stored for the next job
+  std::vector<std::string> warnings;  // damaged entries ignored, failed writes
+  double seconds = 0;                 // reading + tokenizing (or mapping) all splits
 };
 
 struct JobData {
@@ -26,10 +39,15 @@ struct JobData {
   TokenizedSplit train;
   TokenizedSplit validation;  // may be empty (validation_fraction 0)
   TokenizedSplit test;        // empty without test_path
+  TokenCacheReport token_cache;
 };
 
 // Reads and tokenizes every split with the byte tokenizer (max_seq_length tokens at most; an empty
-// text becomes a single <unk> so that every example has a position to classify from).
+// text becomes a single <unk> so that every example has a position to classify from). With
+// options.token_cache_dir set, every split needed is first looked up in the token cache, keyed by
+// the identity (path, size, mtime, content hash) of its file and of the training file (the label
+// map), the tokenizer, max_seq_length, columns, format and, for a seeded split, the fraction and
+// seed; when all are there no data file is parsed, else the splits are read, tokenized and stored.
 // The label map comes from the training file (for a seeded split: the whole file before the
 // split, so a rare class that lands only in validation is still known). Throws
 // ft::data::DataError naming file and line for bad data, including a label in validation or test

@@ -23,4 +23,7 @@ struct MicroBatch {
 MicroBatch CollateMicroBatch(const TokenizedSplit& split, const std::vector<std::size_t>& indices,
                              const torch::Device& device);
 
+// The batch's tensors on `device` (no copy when they are there already).
+MicroBatch ToDevice(MicroBatch batch, const torch::Device& device);
+
 }  // namespace ft::train

@@ -23,8 +23,23 @@ std::string FirstProblem(const TrainOptions& options) {
     return "unknown format " + Quoted(options.format) +
            " (expected \"\", \"csv\", \"tsv\", \"jsonl\" or \"aclimdb\")";
   }
-  if (options.micro_batch_size < 1) return "micro_batch_size must be at least 1";
-  if (options.accumulation_steps < 1) return "accumulation_steps must be at least 1";
+  if (options.auto_micro_batch) {
+    if (options.effective_batch_size < 1) {
+      return "auto_micro_batch needs effective_batch_size (at least 1)";
+    }
+    if (options.micro_batch_size < 0) return "micro_batch_size must not be negative";
+    if (options.memory_budget_mb < 0) return "memory_budget_mb must not be negative";
+  } else {
+    if (options.micro_batch_size < 1) return "micro_batch_size must be at least 1";
+    if (options.accumulation_steps < 1) return "accumulation_steps must be at least 1";
+    if (options.effective_batch_size != 0 &&
+        options.effective_batch_size != options.micro_batch_size * options.accumulation_steps) {
+      return "effective_batch_size " + std::to_string(options.effective_batch_size) +
+             " is not micro_batch_size x accumulation_steps (" +
+             std::to_string(options.micro_batch_size) + " x " +
+             std::to_string(options.accumulation_steps) + ")";
+    }
+  }
   if (options.epochs < 1) return "epochs must be at least 1";
   if (!(options.learning_rate > 0)) return "learning_rate must be positive";
   if (options.weight_decay < 0) return "weight_decay must not be negative";

@@ -38,6 +38,10 @@ Json OptionsJson(const TrainOptions& options) {
   json["micro_batch_size"] = options.micro_batch_size;
   json["accumulation_steps"] = options.accumulation_steps;
   json["effective_batch_size"] = options.micro_batch_size * options.accumulation_steps;
+  json["group_by_length"] = options.group_by_length;
+  json["auto_micro_batch"] = options.auto_micro_batch;
+  json["memory_budget_mb"] = options.memory_budget_mb;
+  json["token_cache_dir"] = options.token_cache_dir;
   json["epochs"] = options.epochs;
   json["learning_rate"] = options.learning_rate;
   json["optimizer"] = options.optimizer;
@@ -121,6 +125,7 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
   result["versions"] = {
       {"ft", FT_VERSION}, {"libtorch", TORCH_VERSION}, {"compiler", CompilerVersion()}};
   result["runtime"] = {{"device", summary.device}, {"threads", summary.threads}};
+  result["pipeline"] = Json::parse(PipelineReportJson(summary.pipeline));
   const double samples_per_second =
       summary.train_seconds > 0 ? static_cast<double>(summary.samples_seen) / summary.train_seconds
                                 : 0.0;

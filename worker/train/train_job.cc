@@ -3,11 +3,13 @@
 #include "train/train_job.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
 #include "data/dataset.h"
 #include "io/atomic_file.h"
+#include "train/auto_micro_batch.h"
 #include "train/job_data.h"
 #include "train/options_check.h"
 #include "train/result_json.h"
@@ -32,6 +34,18 @@ std::string DescribeData(const JobData& data) {
          std::to_string(MajorityClassAccuracy(data, data.validation));
 }
 
+std::string DescribeTokenCache(const TokenCacheReport& cache) {
+  char seconds[32];
+  std::snprintf(seconds, sizeof(seconds), "%.2f s", cache.seconds);
+  if (cache.dir.empty()) return std::string("data read and tokenized in ") + seconds + " (no token cache)";
+  if (cache.hits > 0) {
+    return "token cache: " + std::to_string(cache.hits) + " split(s) mapped from " + cache.dir +
+           " in " + seconds;
+  }
+  return "token cache: " + std::to_string(cache.misses) + " split(s) tokenized in " + seconds +
+         ", " + std::to_string(cache.written) + " stored in " + cache.dir;
+}
+
 }  // namespace
 
 TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer) {
@@ -47,17 +61,29 @@ TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer
   try {
     const JobData data = LoadJobData(options);
     watcher.OnLog("info", DescribeData(data));
+    for (const std::string& warning : data.token_cache.warnings) watcher.OnLog("warning", warning);
+    watcher.OnLog("info", DescribeTokenCache(data.token_cache));
+
+    TrainOptions resolved = options;
+    phase = options.auto_micro_batch ? "choosing the micro-batch" : "training";
+    const MicroBatchChoice choice = ChooseMicroBatch(options, *config, data);
+    resolved.micro_batch_size = choice.micro_batch_size;
+    resolved.accumulation_steps = choice.accumulation_steps;
+    resolved.effective_batch_size = choice.effective_batch_size;
+    watcher.OnLog("info", choice.Describe());
 
     phase = "training";
     std::filesystem::create_directories(options.output_dir);
-    TrainingSummary summary = Train(options, *config, data, watcher);
+    TrainingSummary summary = Train(resolved, *config, data, watcher);
     if (summary.outcome.status != TrainOutcome::Status::kSucceeded) return summary.outcome;
+    summary.pipeline.token_cache = data.token_cache;
+    summary.pipeline.micro_batch = choice;
 
     phase = "writing result.json";
     const double total_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     io::WriteFileAtomically((std::filesystem::path(options.output_dir) / "result.json").string(),
-                            ResultJson(options, data, summary, total_seconds));
+                            ResultJson(resolved, data, summary, total_seconds));
     return summary.outcome;
   } catch (const data::DataError& data_error) {
     return Failed("data error: " + std::string(data_error.what()));

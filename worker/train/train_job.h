@@ -43,6 +43,16 @@ struct TrainOptions {
   int64_t checkpoint_every_steps = 0;
   double checkpoint_every_seconds = 0;  // > 0: also when this long has passed since the last one
 
+  // Data pipeline and memory (README "Data pipeline"). effective_batch_size: examples per
+  // optimizer step; 0 means micro_batch_size x accumulation_steps, otherwise it must equal that
+  // product, except with auto_micro_batch: then micro_batch_size is only an upper limit (0: none)
+  // and the worker picks it (auto_micro_batch.h) and derives accumulation_steps.
+  bool group_by_length = false;  // length-grouped windows (epoch_plan.h)
+  int64_t effective_batch_size = 0;
+  bool auto_micro_batch = false;
+  double memory_budget_mb = 0;  // for auto_micro_batch; 0: 50 % of MemAvailable (CPU)
+  std::string token_cache_dir;  // "": tokenize every time (token_cache.h)
+
   int threads = 0;         // intra-op threads; 0: all cores
   std::string output_dir;  // model.safetensors, config.json, result.json go here
   std::string spec_json;   // the job spec as JSON, copied into result.json

@@ -26,8 +26,10 @@
 #include "io/durable_folder.h"
 #include "models/bloom_model.h"
 #include "models/model_loader.h"
+#include "train/batch_prefetcher.h"
 #include "train/checkpoint_header.h"
 #include "train/checkpoint_store.h"
+#include "train/epoch_plan.h"
 #include "train/evaluation.h"
 #include "train/example_sampler.h"
 #include "train/loss_scaler.h"
@@ -170,8 +172,11 @@ class TrainingLoop {
   bool StopRequested() { return observer_.StopRequested(); }
   // Seeds the generator, then builds the model, optimizer, schedule and meter from scratch.
   void BuildFreshState();
-  // Returns false when cancelled.
-  bool TrainOneStep(const Window& window, int64_t epoch);
+  // Returns false when cancelled. `prepared` holds the window's micro-batches, collated ahead.
+  bool TrainOneStep(const Window& window, PreparedWindow prepared, int64_t epoch);
+  // The window's gradient; on CUDA out-of-memory, retried with half the micro-batch.
+  WindowResult AccumulateWithRetry(const Window& window, std::vector<MicroBatch>& micro_batches,
+                                   int64_t& tokens);
   bool EvaluateSplit(const TokenizedSplit& split);
   // fp16: unscales the window's gradients and updates the scale; false when the step must be
   // skipped (then counted and logged).
@@ -208,6 +213,8 @@ class TrainingLoop {
   torch::Tensor interval_loss_;  // summed per-example loss since the last report, on the device
   int64_t step_ = 0;
   int64_t last_validation_step_ = -1;
+  std::vector<std::size_t> train_lengths_;
+  int64_t micro_batch_size_ = 0;  // options_'s, halved after a CUDA out-of-memory error
 
   // Where the loop stands, for checkpoints: windows_done_ windows of epoch_ are trained.
   int64_t epoch_ = 1;
@@ -239,6 +246,10 @@ void TrainingLoop::Run() {
   }
   summary_.total_steps = TotalSteps(options_, data_.train.size());
   fingerprint_ = ResumeFingerprint(options_, data_);
+  train_lengths_ = data_.train.input_ids.Lengths();
+  micro_batch_size_ = options_.micro_batch_size;
+  summary_.pipeline.group_by_length = options_.group_by_length;
+  summary_.pipeline.prefetch_depth = static_cast<int>(kPrefetchDepth);
 
   phase_ = "building the model";
   BuildFreshState();
@@ -250,14 +261,21 @@ void TrainingLoop::Run() {
   for (int64_t epoch = first_epoch; epoch <= options_.epochs && step_ < summary_.total_steps;
        ++epoch) {
     summary_.epochs_started = epoch;
-    const std::vector<Window> windows =
-        PlanWindows(EpochOrder(data_.train.size(), options_.seed, epoch), options_.micro_batch_size,
-                    options_.accumulation_steps);
+    const int64_t window_size = options_.micro_batch_size * options_.accumulation_steps;
+    const std::vector<Window> windows = PlanEpoch(
+        train_lengths_,
+        {micro_batch_size_, window_size / micro_batch_size_, options_.seed, options_.group_by_length},
+        epoch);
     const auto window_count = static_cast<int64_t>(windows.size());
     epoch_ = epoch;
     windows_done_ = epoch == first_epoch ? first_window : 0;
+    BatchPrefetcher prefetcher(data_.train, windows, static_cast<std::size_t>(windows_done_),
+                               kPrefetchDepth, device_.is_cuda());
     while (windows_done_ < window_count && step_ < summary_.total_steps) {
-      if (!TrainOneStep(windows[static_cast<std::size_t>(windows_done_)], epoch)) return Cancel();
+      if (!TrainOneStep(windows[static_cast<std::size_t>(windows_done_)], prefetcher.Next(),
+                        epoch)) {
+        return Cancel();
+      }
       ++windows_done_;
       if (options_.eval_every_steps > 0 && step_ % options_.eval_every_steps == 0 &&
           !EvaluateSplit(data_.validation)) {
@@ -267,6 +285,7 @@ void TrainingLoop::Run() {
       const bool ends_epoch = windows_done_ == window_count || step_ == summary_.total_steps;
       if (!ends_epoch && CheckpointDue()) WriteCheckpoint();
     }
+    summary_.pipeline.prefetch_wait_seconds += prefetcher.wait_seconds();
     if (options_.eval_every_steps == 0 && !EvaluateSplit(data_.validation)) return Cancel();
     if (CheckpointsEnabled() && last_checkpoint_step_ != step_) WriteCheckpoint();
   }
@@ -306,7 +325,7 @@ void TrainingLoop::BuildFreshState() {
   interval_loss_ = torch::zeros({}, torch::TensorOptions().device(device_));
 }
 
-bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
+bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, int64_t epoch) {
   phase_ = "training step " + std::to_string(step_ + 1) + " of " +
            std::to_string(summary_.total_steps) + " (epoch " + std::to_string(epoch) + ")";
   const Clock::time_point start = Clock::now();
@@ -314,15 +333,19 @@ bool TrainingLoop::TrainOneStep(const Window& window, int64_t epoch) {
   compat::SetLearningRate(*optimizer_, learning_rate);
   optimizer_->zero_grad();
 
-  std::vector<MicroBatch> micro_batches;
-  int64_t tokens = 0;
-  for (const auto& indices : window.micro_batches) {
-    micro_batches.push_back(CollateMicroBatch(data_.train, indices, device_));
-    tokens += micro_batches.back().tokens;
+  if (static_cast<int64_t>(window.micro_batches.front().size()) > micro_batch_size_) {
+    // Planned before an out-of-memory retry lowered the micro-batch: cut it again.
+    prepared = PrepareWindow(data_.train, RecutWindow(window, micro_batch_size_), prepared.index,
+                             false);
   }
-  const WindowResult result = AccumulateWindow(
-      model_, micro_batches, static_cast<int64_t>(window.size()),
-      [this] { return StopRequested(); }, WindowPrecision(options_, scaler_.get()));
+  std::vector<MicroBatch> micro_batches;
+  for (MicroBatch& batch : prepared.micro_batches) {
+    micro_batches.push_back(ToDevice(std::move(batch), device_));
+  }
+  int64_t tokens = prepared.tokens;
+  summary_.pipeline.tokens += prepared.tokens;
+  summary_.pipeline.padded_slots += prepared.padded_slots;
+  const WindowResult result = AccumulateWithRetry(window, micro_batches, tokens);
   if (result.stopped) return false;
 
   // Unscaled once, before the norm and clipping; a step with inf/NaN gradients is skipped.
@@ -379,6 +402,40 @@ bool TrainingLoop::UnscaleForStep() {
     observer_.OnLog("warning", message);
   }
   return finite;
+}
+
+WindowResult TrainingLoop::AccumulateWithRetry(const Window& window,
+                                               std::vector<MicroBatch>& micro_batches,
+                                               int64_t& tokens) {
+  const auto window_size = static_cast<int64_t>(window.size());
+  while (true) {
+    try {
+      return AccumulateWindow(
+          model_, micro_batches, window_size, [this] { return StopRequested(); },
+          WindowPrecision(options_, scaler_.get()));
+    } catch (const c10::OutOfMemoryError& error) {
+      if (!device_.is_cuda() || micro_batch_size_ == 1) throw;
+      // Start the window over with half the micro-batch (a divisor of the effective batch):
+      // the same examples, so the same gradient. Later windows keep the smaller size.
+      optimizer_->zero_grad();
+      micro_batches.clear();
+      const int64_t before = micro_batch_size_;
+      const int64_t effective = options_.micro_batch_size * options_.accumulation_steps;
+      micro_batch_size_ = LargestDivisorAtMost(effective, micro_batch_size_ / 2);
+      ++summary_.pipeline.out_of_memory_retries;
+      observer_.OnLog("warning", "CUDA out of memory in step " + std::to_string(step_ + 1) +
+                                     " with micro-batch " + std::to_string(before) +
+                                     "; retrying it with micro-batch " +
+                                     std::to_string(micro_batch_size_) + " x accumulation " +
+                                     std::to_string(effective / micro_batch_size_));
+      PreparedWindow prepared =
+          PrepareWindow(data_.train, RecutWindow(window, micro_batch_size_), 0, false);
+      tokens = prepared.tokens;
+      for (MicroBatch& batch : prepared.micro_batches) {
+        micro_batches.push_back(ToDevice(std::move(batch), device_));
+      }
+    }
+  }
 }
 
 bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {

@@ -8,6 +8,7 @@
 
 #include "models/model_catalog.h"
 #include "train/job_data.h"
+#include "train/pipeline_report.h"
 #include "train/train_job.h"
 
 namespace ft::train {
@@ -28,6 +29,7 @@ struct TrainingSummary {
   // attempt, and the loss scale at the end.
   int64_t skipped_steps = 0;
   double loss_scale = 0;
+  PipelineReport pipeline;  // the trainer fills padding, prefetch and out-of-memory figures
 };
 
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.

@@ -95,6 +95,28 @@ TEST(BuildJobSpecTest, FillsFtctlDefaultsAndLeavesTheRestToFtd) {
   EXPECT_EQ(spec->dataset().text_column(), "");
 }
 
+// With an effective batch ftctl leaves accumulation_steps at 0 for ftd to derive, and with
+// auto_micro_batch also the micro-batch size (then only a limit).
+TEST(BuildJobSpecTest, EffectiveBatchAndAutoMicroBatchKeepTheirFieldsUnset) {
+  SpecFlags f = MinimalFlags();
+  f.effective_batch_size = 32;
+  f.group_by_length = true;
+  absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->effective_batch_size(), 32u);
+  EXPECT_EQ(spec->micro_batch_size(), kDefaultMicroBatchSize);
+  EXPECT_EQ(spec->accumulation_steps(), 0u);
+  EXPECT_TRUE(spec->group_by_length());
+  EXPECT_FALSE(spec->auto_micro_batch());
+
+  f.auto_micro_batch = true;
+  spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->auto_micro_batch());
+  EXPECT_EQ(spec->micro_batch_size(), 0u);
+  EXPECT_EQ(spec->accumulation_steps(), 0u);
+}
+
 TEST(BuildJobSpecTest, ExplicitZeroIsSentForFtdToReject) {
   SpecFlags f = MinimalFlags();
   f.micro_batch_size = 0;

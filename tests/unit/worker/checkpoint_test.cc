@@ -135,6 +135,7 @@ struct ResumeCase {
   int64_t stop_after_step;
   int64_t resumed_from_step;
   std::string precision = "fp32";
+  bool group_by_length = false;
 };
 
 class ResumeTest : public CheckpointTest, public ::testing::WithParamInterface<ResumeCase> {};
@@ -145,6 +146,7 @@ TEST_P(ResumeTest, ResumedRunEndsBitIdenticalToUninterruptedOne) {
   TrainOptions parts = Options("parts", c.optimizer);
   whole.checkpoint_every_steps = parts.checkpoint_every_steps = c.checkpoint_every_steps;
   whole.precision = parts.precision = c.precision;
+  whole.group_by_length = parts.group_by_length = c.group_by_length;
 
   Observer uninterrupted;
   const TrainOutcome expected = Run(whole, uninterrupted);
@@ -192,9 +194,12 @@ INSTANTIATE_TEST_SUITE_P(
         // At an epoch's end: the checkpoint's position is past the epoch's last window.
         ResumeCase{"adamw", 5, 6, 5},
         // bf16 autocast is as deterministic on the CPU.
-        ResumeCase{"adamw", 2, 3, 2, "bf16"}),
+        ResumeCase{"adamw", 2, 3, 2, "bf16"},
+        // Length-grouped windows (and the batches prepared ahead) resume at the same window.
+        ResumeCase{"adamw", 2, 3, 2, "fp32", true}),
     [](const ::testing::TestParamInfo<ResumeCase>& info) {
-      return info.param.optimizer + "_" + info.param.precision + "_stopped_after_" +
+      return info.param.optimizer + "_" + info.param.precision +
+             (info.param.group_by_length ? "_grouped" : "") + "_stopped_after_" +
              std::to_string(info.param.stop_after_step);
     });
 
@@ -228,6 +233,36 @@ TEST_F(CheckpointTest, ResumingWrongGivesDifferentBytes) {
   EXPECT_EQ(correct, Model(whole));
   EXPECT_NE(resume_with("wrong_window", wrong_window), Model(whole));
   EXPECT_NE(resume_with("no_optimizer", no_optimizer), Model(whole));
+}
+
+// auto_micro_batch probes memory, which may answer differently the second time (another machine,
+// another budget): a resumed job keeps the checkpoint's micro-batch, so it still ends bit-identical.
+TEST_F(CheckpointTest, AutoMicroBatchResumesWithTheCheckpointsChoice) {
+  const auto automatic = [this](const std::string& output, double budget_mb) {
+    TrainOptions options = Options(output, "adamw");
+    options.auto_micro_batch = true;
+    options.effective_batch_size = 12;
+    options.micro_batch_size = 4;  // the limit: probes 1, 2, 4
+    options.accumulation_steps = 0;
+    options.memory_budget_mb = budget_mb;
+    return options;
+  };
+  const TrainOptions whole = automatic("whole", 1e6);
+  Observer uninterrupted;
+  ASSERT_EQ(Run(whole, uninterrupted).status, TrainOutcome::Status::kSucceeded);
+  ASSERT_EQ(Result(whole)["pipeline"]["micro_batch"]["micro_batch_size"], 4);
+
+  ASSERT_NO_FATAL_FAILURE(RunInterrupted(automatic("parts", 1e6), 3, 2));
+  // Resumed with a budget that alone would give micro-batch 1.
+  const TrainOptions parts = automatic("parts", 0.01);
+  Observer resumed;
+  const TrainOutcome outcome = Run(parts, resumed);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  const nlohmann::json choice = Result(parts)["pipeline"]["micro_batch"];
+  EXPECT_EQ(choice["micro_batch_size"], 4);
+  EXPECT_EQ(choice["accumulation_steps"], 3);
+  EXPECT_TRUE(choice["probes"].empty());
+  EXPECT_EQ(Model(parts), Model(whole));
 }
 
 TEST_F(CheckpointTest, OtherOptionsFailNamingTheField) {
