@@ -87,6 +87,13 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ApplyIfSet(flags.precision, [&](const std::string& v) { spec.set_precision(v); });
   ApplyIfSet(flags.checkpoint_every_steps,
              [&](uint32_t v) { spec.set_checkpoint_every_steps(v); });
+  ApplyIfSet(flags.lr_scheduler, [&](const std::string& v) { spec.set_lr_scheduler(v); });
+  ApplyIfSet(flags.label_smoothing, [&](double v) { spec.set_label_smoothing(v); });
+  ApplyIfSet(flags.early_stopping_patience,
+             [&](uint32_t v) { spec.set_early_stopping_patience(v); });
+  ApplyIfSet(flags.early_stopping_metric,
+             [&](const std::string& v) { spec.set_early_stopping_metric(v); });
+  ApplyIfSet(flags.keep_best_model, [&](bool v) { spec.set_keep_best_model(v); });
   ApplyIfSet(flags.display_name, [&](const std::string& v) { spec.set_display_name(v); });
 
   // A value given explicitly (even 0) is sent as is, for ftd to judge; only unset fields default.

@@ -43,6 +43,11 @@ struct SpecFlags {
   std::optional<uint32_t> warmup_steps;
   std::optional<std::string> precision;
   std::optional<uint32_t> checkpoint_every_steps;
+  std::optional<std::string> lr_scheduler;
+  std::optional<double> label_smoothing;
+  std::optional<uint32_t> early_stopping_patience;
+  std::optional<std::string> early_stopping_metric;
+  std::optional<bool> keep_best_model;
   std::optional<std::string> display_name;
 };
 

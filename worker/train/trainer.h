@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/model_catalog.h"
+#include "train/early_stopping.h"
 #include "train/job_data.h"
 #include "train/train_job.h"
 
@@ -23,6 +24,9 @@ struct TrainingSummary {
   int threads = 0;
   int64_t resumed_from_step = 0;    // 0: started from scratch
   int64_t checkpoints_written = 0;  // by this run (not counting earlier attempts)
+  // Best validation evaluation and early stopping (stopped_at_step >= 0: stopped early).
+  ValidationTrackerState validation_tracking;
+  int64_t exported_step = 0;  // the step whose weights were tested and exported
 };
 
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.
@@ -47,6 +51,7 @@ TrainingSummary Train(const TrainOptions& options, const models::BloomConfig& co
 struct ResumeFaultsForTesting {
   int64_t window_index_offset = 0;    // added to the checkpoint's position in its epoch
   bool skip_optimizer_state = false;  // keep the fresh optimizer instead of the saved one
+  bool skip_validation_tracking = false;  // forget the early-stopping state and best weights
 };
 void SetResumeFaultsForTesting(const ResumeFaultsForTesting& faults);
 
