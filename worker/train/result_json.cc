@@ -112,10 +112,10 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
   result["stopped_at_step"] =
       stopped_early ? Json(summary.validation_tracking.stopped_at_step) : Json(nullptr);
   // The step whose weights model.safetensors holds and the test metrics describe: the best
-  // validation evaluation's with keep_best_model, else the last step.
+  // validation evaluation's with keep_best_model (which may be the last step), else the last.
   result["exported_step"] = summary.exported_step;
   result["exported_weights"] =
-      options.keep_best_model && summary.exported_step != summary.outcome.steps ? "best" : "last";
+      options.keep_best_model && summary.validation_tracking.best_step >= 0 ? "best" : "last";
   result["validation_tracking"] = ValidationTrackingJson(options, summary);
   result["examples"] = {{"train", data.train.size()},
                         {"validation", data.validation.size()},

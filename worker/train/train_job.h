@@ -27,7 +27,7 @@ struct TrainOptions {
   std::string optimizer = "adamw";  // "adamw" or "sgd"
   double weight_decay = 0.01;       // AdamW only
   double max_grad_norm = 0.0;       // 0: no clipping
-  int64_t warmup_steps = 0;         // linear warmup, then linear decay to 0 at the last step
+  int64_t warmup_steps = 0;         // linear warmup, then lr_scheduler (lr_schedule.h)
   int64_t max_seq_length = 256;
   uint64_t seed = 0;
   int64_t log_every_steps = 10;
