@@ -152,7 +152,18 @@ void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
                 "clip the global gradient norm to G (default 0: no clipping)", "G")
       ->group(optim);
   AddSpecOption(submit, "--warmup-steps", f.warmup_steps,
-                "linear warmup steps, then linear decay to 0 (default 0: constant rate)", "N")
+                "linear warmup steps, then the --lr-scheduler (default 0: no warmup)", "N")
+      ->group(optim);
+  AddSpecOption(submit, "--lr-scheduler", f.lr_scheduler,
+                "after the warmup: linear (default, decays to 0 at the last step), cosine "
+                "(half a cosine down to 0) or constant",
+                "NAME")
+      ->check(CLI::IsMember({"linear", "cosine", "constant"}))
+      ->group(optim);
+  AddSpecOption(submit, "--label-smoothing", f.label_smoothing,
+                "label smoothing of the training loss, 0..<1 (default 0), as PyTorch's "
+                "CrossEntropyLoss(label_smoothing=)",
+                "S")
       ->group(optim);
   AddSpecOption(submit, "--precision", f.precision,
                 "fp32 (default), bf16 (bfloat16 autocast for the forward pass; float32 "
@@ -185,6 +196,25 @@ void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
       ->group(report);
   AddSpecOption(submit, "--max-eval-examples", f.max_eval_examples,
                 "evaluate on at most N examples per split (default: all)", "N")
+      ->group(report);
+  AddSpecOption(submit, "--early-stopping-patience", f.early_stopping_patience,
+                absl::StrCat("stop when the validation metric has not improved for N consecutive "
+                             "evaluations, 0..",
+                             limits::kMaxEarlyStoppingPatience, " (default 0: never)"),
+                "N")
+      ->group(report);
+  AddSpecOption(submit, "--early-stopping-metric", f.early_stopping_metric,
+                "validation metric for early stopping and --keep-best-model: accuracy (default), "
+                "loss or macro_f1",
+                "METRIC")
+      ->check(CLI::IsMember({"accuracy", "loss", "macro_f1"}))
+      ->group(report);
+  submit
+      ->add_flag_function(
+          "--keep-best-model,!--no-keep-best-model",
+          [&f](int64_t count) { f.keep_best_model = count > 0; },
+          "export the weights of the best validation evaluation instead of the last; test "
+          "metrics are then those of the best weights")
       ->group(report);
   AddSpecOption(submit, "--name", f.display_name, "free text shown by ftctl", "TEXT")
       ->group(report);

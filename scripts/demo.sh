@@ -34,5 +34,6 @@ export FT_SERVER="127.0.0.1:$PORT"
 # the memory of a batch of 8.
 build/bin/ftctl submit --model "${MODEL:-scratch:bloom-tiny}" --train "$TRAIN" "${test_args[@]}" \
   --micro-batch-size "${MICRO_BATCH:-8}" --accumulation-steps "${ACCUMULATION:-2}" \
-  --epochs "${EPOCHS:-4}" --lr "${LR:-0.001}" --max-seq-length "${MAX_SEQ_LENGTH:-128}" \
+  --epochs "${EPOCHS:-4}" --lr "${LR:-0.001}" --lr-scheduler "${LR_SCHEDULER:-constant}" \
+  --max-seq-length "${MAX_SEQ_LENGTH:-128}" \
   --log-every-steps "${LOG_EVERY:-50}" --seed "${SEED:-1}" --name "demo" --watch

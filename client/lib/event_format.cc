@@ -22,8 +22,11 @@ std::string FormatProgress(const ft::v1::TrainingProgress& p) {
 }
 
 std::string FormatEvaluation(const ft::v1::Evaluation& e) {
-  return absl::StrFormat("%s: accuracy %.2f%% loss %.4f (%d examples)", e.split(),
-                         100.0 * e.accuracy(), e.loss(), e.examples());
+  std::string line = absl::StrFormat("%s: accuracy %.2f%%", e.split(), 100.0 * e.accuracy());
+  // Evaluations of older workers have no per-class metrics, hence no macro-F1.
+  if (e.classes_size() > 0) absl::StrAppendFormat(&line, " macro-F1 %.4f", e.macro_f1());
+  absl::StrAppendFormat(&line, " loss %.4f (%d examples)", e.loss(), e.examples());
+  return line;
 }
 
 std::string FormatStateChange(const ft::v1::StateChange& change) {

@@ -6,8 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "lib/class_metrics_format.h"
 #include "lib/event_format.h"
 #include "lib/text_util.h"
 #include "util/time_util.h"
@@ -38,6 +40,12 @@ class Summary {
     absl::StrAppendFormat(&text_, "%-12s %s\n", key, value);
   }
   void More(const std::string& value) { Add("", value); }
+  // Each line of a multi-line text (a table) as its own indented line.
+  void MoreLines(const std::string& text) {
+    for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+      More(std::string(line));
+    }
+  }
   std::string text() && { return std::move(text_); }
 
  private:
@@ -83,6 +91,17 @@ std::string TrainingLine(const ft::v1::JobSpec& s) {
   if (s.warmup_steps() > 0) absl::StrAppend(&line, ", warmup ", s.warmup_steps(), " steps");
   if (s.weight_decay() > 0) absl::StrAppendFormat(&line, ", weight decay %g", s.weight_decay());
   if (s.max_grad_norm() > 0) absl::StrAppendFormat(&line, ", clip grad norm %g", s.max_grad_norm());
+  if (!s.lr_scheduler().empty()) absl::StrAppend(&line, ", ", s.lr_scheduler(), " schedule");
+  if (s.label_smoothing() > 0) {
+    absl::StrAppendFormat(&line, ", label smoothing %g", s.label_smoothing());
+  }
+  if (s.early_stopping_patience() > 0) {
+    absl::StrAppend(&line, ", early stopping on validation ", s.early_stopping_metric(),
+                    " (patience ", s.early_stopping_patience(), ")");
+  }
+  if (s.keep_best_model()) {
+    absl::StrAppend(&line, ", keeps the best model by validation ", s.early_stopping_metric());
+  }
   return line;
 }
 
@@ -171,6 +190,16 @@ std::string FormatJobSummary(const ft::v1::Job& job, absl::Time now, absl::TimeZ
       first = false;
     }
   }
+  for (const auto& e : job.evaluations()) {
+    const std::string classes = FormatClassTable(e);
+    if (classes.empty()) continue;
+    s.Add("Per class", absl::StrCat(e.split(), " at step ", e.step()));
+    s.MoreLines(classes);
+    const std::string confusion = FormatConfusionMatrix(e);
+    if (confusion.empty()) continue;
+    s.Add("Confusion", absl::StrCat(e.split(), " (rows: true label, columns: predicted)"));
+    s.MoreLines(confusion);
+  }
   if (!job.error().empty()) s.Add("Error", job.error());
   if (!job.output_dir().empty()) s.Add("Output", job.output_dir());
   if (!job.request_id().empty()) s.Add("Request id", job.request_id());
@@ -192,8 +221,10 @@ std::string FormatFinalSummary(const ft::v1::Job& job) {
   for (const char* split : {"validation", "test"}) {
     const ft::v1::Evaluation* e = LatestEvaluation(job, split);
     if (e == nullptr) continue;
-    absl::StrAppendFormat(&text, "%s accuracy %s (loss %.4f, %d examples, step %d)\n", split,
-                          Percent(e->accuracy()), e->loss(), e->examples(), e->step());
+    absl::StrAppend(&text, split, " accuracy ", Percent(e->accuracy()));
+    if (e->classes_size() > 0) absl::StrAppendFormat(&text, " macro-F1 %.4f", e->macro_f1());
+    absl::StrAppendFormat(&text, " (loss %.4f, %d examples, step %d)\n", e->loss(), e->examples(),
+                          e->step());
   }
   if (job.state() == ft::v1::SUCCEEDED && !job.output_dir().empty()) {
     absl::StrAppend(&text, "output: ", job.output_dir(), "\n");

@@ -90,6 +90,13 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
              [&](uint32_t v) { spec.set_checkpoint_every_steps(v); });
   ApplyIfSet(flags.activation_checkpointing,
              [&](bool v) { spec.set_activation_checkpointing(v); });
+  ApplyIfSet(flags.lr_scheduler, [&](const std::string& v) { spec.set_lr_scheduler(v); });
+  ApplyIfSet(flags.label_smoothing, [&](double v) { spec.set_label_smoothing(v); });
+  ApplyIfSet(flags.early_stopping_patience,
+             [&](uint32_t v) { spec.set_early_stopping_patience(v); });
+  ApplyIfSet(flags.early_stopping_metric,
+             [&](const std::string& v) { spec.set_early_stopping_metric(v); });
+  ApplyIfSet(flags.keep_best_model, [&](bool v) { spec.set_keep_best_model(v); });
   ApplyIfSet(flags.display_name, [&](const std::string& v) { spec.set_display_name(v); });
   ApplyIfSet(flags.effective_batch_size, [&](uint32_t v) { spec.set_effective_batch_size(v); });
   ApplyIfSet(flags.auto_micro_batch, [&](bool v) { spec.set_auto_micro_batch(v); });

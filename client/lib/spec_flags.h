@@ -44,6 +44,11 @@ struct SpecFlags {
   std::optional<std::string> precision;
   std::optional<uint32_t> checkpoint_every_steps;
   std::optional<bool> activation_checkpointing;
+  std::optional<std::string> lr_scheduler;
+  std::optional<double> label_smoothing;
+  std::optional<uint32_t> early_stopping_patience;
+  std::optional<std::string> early_stopping_metric;
+  std::optional<bool> keep_best_model;
   std::optional<std::string> display_name;
   std::optional<uint32_t> effective_batch_size;
   std::optional<bool> auto_micro_batch;

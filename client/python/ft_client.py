@@ -46,7 +46,10 @@ def describe(event):
             p.step, p.total_steps, p.loss, p.samples_per_second)
     if kind == "evaluation":
         e = event.evaluation
-        return "eval {}: accuracy {:.2%} loss {:.4f}".format(e.split, e.accuracy, e.loss)
+        line = "eval {}: accuracy {:.2%}".format(e.split, e.accuracy)
+        if e.classes:  # per-class metrics (workers of this version)
+            line += " macro-F1 {:.4f}".format(e.macro_f1)
+        return line + " loss {:.4f}".format(e.loss)
     return "{}: {}".format(event.log.level, event.log.message)
 
 

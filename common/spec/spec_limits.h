@@ -13,11 +13,15 @@ inline constexpr uint32_t kMaxSeqLength = 8192;
 inline constexpr double kMaxLearningRate = 10.0;
 inline constexpr uint32_t kMaxLogEverySteps = 1000000;
 inline constexpr uint32_t kMaxWarmupSteps = 10000000;
+inline constexpr uint32_t kMaxEarlyStoppingPatience = 1000000;
 
 // Defaults for fields left at zero / empty.
 inline constexpr double kDefaultScratchLearningRate = 1e-3;
 inline constexpr uint32_t kDefaultMaxSeqLength = 256;
 inline constexpr uint32_t kDefaultLogEverySteps = 10;
 inline constexpr double kDefaultValidationFraction = 0.1;
+inline constexpr const char* kDefaultLrScheduler = "linear";
+// Only when early_stopping_patience > 0 or keep_best_model (otherwise the field stays empty).
+inline constexpr const char* kDefaultEarlyStoppingMetric = "accuracy";
 
 }  // namespace ft::spec

@@ -116,6 +116,34 @@ void CheckDataset(Problems& problems, const ft::v1::DatasetSpec& dataset) {
   if (!dataset.test().empty()) CheckDatasetFile(problems, "test", dataset, dataset.test());
 }
 
+// lr_scheduler, label_smoothing and early stopping.
+void CheckTrainingKnobs(Problems& problems, const ft::v1::JobSpec& spec) {
+  const std::string& scheduler = spec.lr_scheduler();
+  // Empty (a spec stored before the field existed) means the default, linear.
+  if (!scheduler.empty() && scheduler != "linear" && scheduler != "cosine" &&
+      scheduler != "constant") {
+    problems.Invalid(absl::StrCat("spec.lr_scheduler: unknown schedule '", scheduler,
+                                  "' (expected linear, cosine or constant)"));
+  }
+  const double smoothing = spec.label_smoothing();
+  if (!std::isfinite(smoothing) || smoothing < 0 || smoothing >= 1) {
+    problems.Invalid(
+        absl::StrCat("spec.label_smoothing: must be a finite number in [0, 1), got ", smoothing));
+  }
+  CheckRange(problems, "early_stopping_patience", spec.early_stopping_patience(), 0,
+             kMaxEarlyStoppingPatience);
+  const std::string& metric = spec.early_stopping_metric();
+  const bool used = spec.early_stopping_patience() > 0 || spec.keep_best_model();
+  if (!metric.empty() && metric != "accuracy" && metric != "loss" && metric != "macro_f1") {
+    problems.Invalid(absl::StrCat("spec.early_stopping_metric: unknown metric '", metric,
+                                  "' (expected accuracy, loss or macro_f1)"));
+  } else if (!metric.empty() && !used) {
+    problems.Invalid(absl::StrCat("spec.early_stopping_metric: '", metric,
+                                  "' is set but unused: set early_stopping_patience > 0 or "
+                                  "keep_best_model"));
+  }
+}
+
 }  // namespace
 
 absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
@@ -140,6 +168,7 @@ absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
     problems.Invalid(absl::StrCat("spec.precision: '", spec.precision(),
                                   "' is not supported (expected fp32, bf16 or fp16)"));
   }
+  CheckTrainingKnobs(problems, spec);
   if (spec.display_name().size() > 200) {
     problems.Invalid("spec.display_name: at most 200 bytes");
   }

@@ -78,6 +78,10 @@ ServerMetrics::ServerMetrics(prometheus::Registry& registry, sched::Clock* clock
                          .Name("ft_job_evaluation_loss")
                          .Help("Latest evaluation loss by split")
                          .Register(registry)),
+      job_macro_f1_(BuildGauge()
+                        .Name("ft_job_macro_f1")
+                        .Help("Latest evaluation macro-F1 (0..1, mean per-class F1) by split")
+                        .Register(registry)),
       step_duration_(BuildHistogram()
                          .Name("ft_optimizer_step_duration_seconds")
                          .Help("Wall time of one optimizer step (all its micro-batches)")
@@ -190,6 +194,11 @@ void ServerMetrics::OnJobEvents(const ft::v1::Job& job, const std::vector<ft::v1
       auto& loss = series.eval_loss[e.split()];
       if (loss == nullptr) loss = &job_eval_loss_.Add(labels);
       loss->Set(e.loss());
+      if (e.classes_size() > 0) {  // evaluations from workers that compute per-class metrics
+        auto& macro_f1 = series.macro_f1[e.split()];
+        if (macro_f1 == nullptr) macro_f1 = &job_macro_f1_.Add(labels);
+        macro_f1->Set(e.macro_f1());
+      }
     }
   }
 }
@@ -216,6 +225,7 @@ void ServerMetrics::RemoveSeriesLocked(const std::string& job_id, JobSeries& ser
   job_tokens_.Remove(series.tokens);
   for (auto& [split, gauge] : series.accuracy) job_accuracy_.Remove(gauge);
   for (auto& [split, gauge] : series.eval_loss) job_eval_loss_.Remove(gauge);
+  for (auto& [split, gauge] : series.macro_f1) job_macro_f1_.Remove(gauge);
 }
 
 void ServerMetrics::RemoveExpiredJobSeries() {

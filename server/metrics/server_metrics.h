@@ -51,6 +51,7 @@ class ServerMetrics : public sched::JobObserver {
     prometheus::Counter* tokens = nullptr;
     std::map<std::string, prometheus::Gauge*> accuracy;   // by split
     std::map<std::string, prometheus::Gauge*> eval_loss;  // by split
+    std::map<std::string, prometheus::Gauge*> macro_f1;   // by split
     uint64_t last_samples = 0;
     uint64_t last_tokens = 0;
     uint32_t attempt = 0;
@@ -75,6 +76,7 @@ class ServerMetrics : public sched::JobObserver {
   prometheus::Family<prometheus::Counter>& job_tokens_;
   prometheus::Family<prometheus::Gauge>& job_accuracy_;
   prometheus::Family<prometheus::Gauge>& job_eval_loss_;
+  prometheus::Family<prometheus::Gauge>& job_macro_f1_;
   prometheus::Histogram& step_duration_;
   prometheus::Family<prometheus::Counter>& rpcs_;
   prometheus::Family<prometheus::Histogram>& rpc_duration_;

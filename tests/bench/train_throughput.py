@@ -120,6 +120,7 @@ def run_ours(ftworker, config, workdir, env):
         "epochs": 1000,
         "max_steps": config["steps"],
         "learning_rate": config["learning_rate"],
+        "lr_scheduler": "constant",  # as the baseline's plain AdamW
         "max_seq_length": config["max_seq_length"],
         "log_every_steps": config["warmup"],
         "max_eval_examples": config["eval_examples"],

@@ -104,7 +104,9 @@ class EndToEndTest(unittest.TestCase):
                             "--micro-batch-size", "8", "--accumulation-steps", "2",
                             "--epochs", "1", "--max-steps", "12", "--max-seq-length", "96",
                             "--log-every-steps", "3", "--eval-every-steps", "6",
-                            "--max-eval-examples", "200", "--watch")
+                            "--max-eval-examples", "200", "--lr-scheduler", "cosine",
+                            "--label-smoothing", "0.05", "--early-stopping-patience", "5",
+                            "--keep-best-model", "--watch")
         job_id = result.stdout.splitlines()[0].strip()
         self.assertTrue(job_id.startswith("job-"), result.stdout)
         self.assertIn("SUCCEEDED", result.stdout)
@@ -112,6 +114,19 @@ class EndToEndTest(unittest.TestCase):
         job = json.loads(self.ftctl("get", job_id, "-o", "json").stdout)
         self.assertEqual(job["state"], "SUCCEEDED")
         self.assertEqual(job["spec"]["micro_batch_size"], 8)
+        self.assertEqual(job["spec"]["lr_scheduler"], "cosine")
+        self.assertEqual(job["spec"]["early_stopping_metric"], "accuracy")
+        self.assertTrue(job["spec"]["keep_best_model"])
+        # Per-class metrics reach the stored job, the watch lines and `ftctl get`.
+        self.assertIn("macro-F1", result.stdout)
+        validation = [e for e in job["evaluations"] if e["split"] == "validation"][0]
+        self.assertEqual(len(validation["classes"]), 2)
+        self.assertEqual(len(validation["confusion"]), 4)
+        self.assertEqual(sum(int(c) for c in validation["confusion"]),
+                         int(validation["examples"]))
+        shown = self.ftctl("get", job_id).stdout
+        self.assertIn("Per class", shown)
+        self.assertIn("Confusion", shown)
         listed = self.ftctl("list").stdout
         self.assertIn(job_id, listed)
         # An invalid submit exits non-zero with the field named, and costs nothing else.
@@ -150,6 +165,7 @@ class EndToEndTest(unittest.TestCase):
                        'ft_rpc_requests_total{code="OK",method="SubmitJob"}',
                        'ft_job_training_loss{job_id="job-1"}',
                        'ft_job_accuracy_ratio{job_id="job-1",split="validation"}',
+                       'ft_job_macro_f1{job_id="job-1",split="validation"}',
                        'ft_optimizer_step_duration_seconds_bucket', 'ft_queue_depth']:
             self.assertIn(needle, text)
 

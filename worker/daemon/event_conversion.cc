@@ -42,6 +42,17 @@ ft::v1::JobEvent EvaluationEvent(const train::EvalReport& report) {
   e->set_loss(report.loss);
   e->set_accuracy(report.accuracy);
   e->set_examples(report.examples);
+  for (const train::ClassMetrics& c : report.classes) {
+    ft::v1::ClassMetrics* out = e->add_classes();
+    out->set_label(c.label);
+    out->set_precision(c.precision);
+    out->set_recall(c.recall);
+    out->set_f1(c.f1);
+    out->set_support(static_cast<uint64_t>(c.support));
+    out->set_predicted(static_cast<uint64_t>(c.predicted));
+  }
+  e->set_macro_f1(report.macro_f1);
+  for (int64_t count : report.confusion) e->add_confusion(static_cast<uint64_t>(count));
   return event;
 }
 

@@ -41,6 +41,14 @@ train::TrainOptions ToTrainOptions(const ft::v1::JobSpec& spec, const std::strin
   options.precision = spec.precision();
   options.checkpoint_every_steps = spec.checkpoint_every_steps();
   options.activation_checkpointing = spec.activation_checkpointing();
+  // Empty (a spec stored before these fields existed): TrainOptions' defaults.
+  if (!spec.lr_scheduler().empty()) options.lr_scheduler = spec.lr_scheduler();
+  options.label_smoothing = spec.label_smoothing();
+  options.early_stopping_patience = spec.early_stopping_patience();
+  if (!spec.early_stopping_metric().empty()) {
+    options.early_stopping_metric = spec.early_stopping_metric();
+  }
+  options.keep_best_model = spec.keep_best_model();
   options.threads = threads;
   options.output_dir = output_dir;
   google::protobuf::util::JsonPrintOptions json;

@@ -35,8 +35,9 @@ class PrintingObserver : public train::TrainObserver {
   }
   void OnEvaluation(const train::EvalReport& r) override {
     events_.Append(EvaluationEvent(r));
-    std::cout << absl::StrFormat("eval %s at step %d: accuracy %.2f%% loss %.4f (%d examples)",
-                                 r.split, r.step, 100 * r.accuracy, r.loss, r.examples)
+    std::cout << absl::StrFormat(
+                     "eval %s at step %d: accuracy %.2f%% macro-F1 %.4f loss %.4f (%d examples)",
+                     r.split, r.step, 100 * r.accuracy, r.macro_f1, r.loss, r.examples)
               << std::endl;
   }
   void OnLog(const std::string& level, const std::string& message) override {

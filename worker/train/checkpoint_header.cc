@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "train/eval_report_json.h"
+
 namespace ft::train {
 namespace {
 
@@ -40,24 +42,6 @@ std::string TrainDataHash(const TokenizedSplit& split) {
   return hash.Hex();
 }
 
-Json EvalJson(const EvalReport& report) {
-  return Json{{"split", report.split},
-              {"step", report.step},
-              {"loss", report.loss},
-              {"accuracy", report.accuracy},
-              {"examples", report.examples}};
-}
-
-EvalReport EvalFromJson(const Json& json) {
-  EvalReport report;
-  report.split = json.at("split").get<std::string>();
-  report.step = json.at("step").get<int64_t>();
-  report.loss = json.at("loss").get<double>();
-  report.accuracy = json.at("accuracy").get<double>();
-  report.examples = json.at("examples").get<int64_t>();
-  return report;
-}
-
 }  // namespace
 
 std::string CheckpointHeaderJson(const CheckpointHeader& header) {
@@ -83,8 +67,14 @@ std::string CheckpointHeaderJson(const CheckpointHeader& header) {
                       {"interval_step_seconds", header.interval_step_seconds},
                       {"last_validation_step", header.last_validation_step}};
   Json evaluations = Json::array();
-  for (const EvalReport& report : header.evaluations) evaluations.push_back(EvalJson(report));
+  for (const EvalReport& report : header.evaluations) evaluations.push_back(EvalReportJson(report));
   json["evaluations"] = evaluations;
+  const ValidationTrackerState& tracking = header.validation_tracking;
+  json["validation_tracking"] = {{"best_step", tracking.best_step},
+                                 {"best_value", tracking.best_value},
+                                 {"best_evaluation", EvalReportJson(tracking.best_report)},
+                                 {"bad_evaluations", tracking.bad_evaluations},
+                                 {"stopped_at_step", tracking.stopped_at_step}};
   json["checkpoints_written"] = header.checkpoints_written;
   json["runtime"] = {{"threads", header.threads},
                      {"device", header.device},
@@ -123,7 +113,16 @@ CheckpointHeader ParseCheckpointHeader(const std::string& text) {
     header.interval_step_seconds = progress.at("interval_step_seconds").get<std::vector<double>>();
     header.last_validation_step = progress.at("last_validation_step").get<int64_t>();
     for (const Json& report : json.at("evaluations")) {
-      header.evaluations.push_back(EvalFromJson(report));
+      header.evaluations.push_back(EvalReportFromJson(report));
+    }
+    if (json.contains("validation_tracking")) {  // absent in checkpoints of earlier builds
+      const Json& tracking = json.at("validation_tracking");
+      ValidationTrackerState& state = header.validation_tracking;
+      state.best_step = tracking.at("best_step").get<int64_t>();
+      state.best_value = tracking.at("best_value").get<double>();
+      state.best_report = EvalReportFromJson(tracking.at("best_evaluation"));
+      state.bad_evaluations = tracking.at("bad_evaluations").get<int64_t>();
+      state.stopped_at_step = tracking.at("stopped_at_step").get<int64_t>();
     }
     header.checkpoints_written = json.at("checkpoints_written").get<int64_t>();
     const Json& runtime = json.at("runtime");
@@ -161,12 +160,23 @@ Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) 
       {"seed", text(options.seed)},
       {"max_steps", text(options.max_steps)},
       {"precision", text(options.precision)},
+      {"lr_scheduler", text(options.lr_scheduler)},
+      {"label_smoothing", text(options.label_smoothing)},
+      {"early_stopping_patience", text(options.early_stopping_patience)},
+      {"early_stopping_metric", text(options.early_stopping_metric)},
+      {"keep_best_model", text(options.keep_best_model)},
       {"labels", text(data.label_names)},
       {"train_examples", text(data.train.size())},
       {"train_data_hash", text(TrainDataHash(data.train))},
   };
   // Only when on, so that checkpoints written before the option existed still match.
   if (options.group_by_length) fingerprint.emplace_back("group_by_length", text(true));
+  // Which validation evaluations exist decides when early stopping stops and which weights are
+  // the best, so then the evaluation cadence must match too.
+  if (options.early_stopping_patience > 0 || options.keep_best_model) {
+    fingerprint.emplace_back("eval_every_steps", text(options.eval_every_steps));
+    fingerprint.emplace_back("max_eval_examples", text(options.max_eval_examples));
+  }
   return fingerprint;
 }
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "train/early_stopping.h"
 #include "train/job_data.h"
 #include "train/train_job.h"
 
@@ -48,6 +49,9 @@ struct CheckpointHeader {
   std::vector<double> interval_step_seconds;
   int64_t last_validation_step = -1;
   std::vector<EvalReport> evaluations;  // the latest one per split
+  // Early stopping and the best evaluation so far; the best weights (keep_best_model) are in
+  // state.pt.
+  ValidationTrackerState validation_tracking;
 
   int64_t checkpoints_written = 0;  // by every attempt so far, this one included
   int threads = 0;                  // bit-identity after a resume needs the same count

@@ -1,6 +1,5 @@
 #include "train/evaluation.h"
 
-#include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -8,7 +7,9 @@
 #include <vector>
 
 #include "train/autocast_scope.h"
+#include "train/class_metrics.h"
 #include "train/micro_batch.h"
+#include "train/train_step.h"
 
 namespace ft::train {
 namespace {
@@ -31,7 +32,6 @@ std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model
                                    const TokenizedSplit& split, const EvaluationOptions& options,
                                    const torch::Device& device, int64_t step,
                                    const std::function<bool()>& stop_requested) {
-  namespace F = torch::nn::functional;
   std::size_t count = split.size();
   if (options.max_examples > 0) {
     count = std::min(count, static_cast<std::size_t>(options.max_examples));
@@ -45,8 +45,14 @@ std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model
   torch::NoGradGuard no_grad;
   EvalModeScope eval_mode(model);
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
-  torch::Tensor correct =
-      torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  std::vector<std::string> label_names = options.label_names;
+  if (label_names.empty()) {
+    for (int64_t c = 0; c < model->num_labels(); ++c) label_names.push_back(std::to_string(c));
+  }
+  const auto classes = static_cast<int64_t>(label_names.size());
+  // Entry [true * classes + predicted], as in FillClassMetrics.
+  torch::Tensor confusion =
+      torch::zeros({classes * classes}, torch::TensorOptions().dtype(torch::kInt64).device(device));
   const std::size_t batch_size = static_cast<std::size_t>(std::max<int64_t>(1, options.batch_size));
   for (std::size_t begin = 0; begin < count; begin += batch_size) {
     if (stop_requested && stop_requested()) return std::nullopt;
@@ -59,19 +65,20 @@ std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model
       AutocastScope autocast(options.bf16_autocast, device);
       logits = model->forward(batch.input_ids, batch.attention_mask).to(torch::kFloat32);
     }
-    loss_sum +=
-        F::cross_entropy(logits, batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
-    correct += (logits.argmax(-1) == batch.labels).sum();
+    loss_sum += SummedCrossEntropy(logits, batch.labels);  // no label smoothing
+    confusion += torch::bincount(batch.labels * classes + logits.argmax(-1), /*weights=*/{},
+                                 classes * classes);
   }
 
   EvalReport report;
   report.split = split.name;
   report.step = step;
   report.examples = static_cast<int64_t>(count);
-  if (count > 0) {
-    report.loss = loss_sum.item<double>() / static_cast<double>(count);
-    report.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(count);
-  }
+  const torch::Tensor host_confusion = confusion.to(torch::kCPU).contiguous();
+  const int64_t* counts = host_confusion.data_ptr<int64_t>();
+  FillClassMetrics(std::vector<int64_t>(counts, counts + host_confusion.numel()), label_names,
+                   report);
+  if (count > 0) report.loss = loss_sum.item<double>() / static_cast<double>(count);
   return report;
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/bloom_model.h"
 #include "train/job_data.h"
@@ -18,11 +19,16 @@ struct EvaluationOptions {
   int64_t batch_size = 32;
   int64_t max_examples = 0;  // 0: all; otherwise the first max_examples of the split
   bool bf16_autocast = false;  // forward under bfloat16 autocast (precision "bf16")
+  // Class id -> name: the model's classes, for the per-class metrics and the confusion matrix.
+  // Empty: as many as the model has outputs, named by their ids.
+  std::vector<std::string> label_names = {};
 };
 
-// Mean per-example cross-entropy and accuracy over the (first max_examples) examples of `split`.
-// Examples are batched in length order so that dynamic padding wastes little. Returns nullopt
-// when stop_requested (polled between batches) says yes. Restores train mode afterwards.
+// Mean per-example cross-entropy, accuracy, per-class precision/recall/F1, macro-F1 and the
+// confusion matrix (class_metrics.h) over the (first max_examples) examples of `split`.
+// Examples are batched in length order so that dynamic padding wastes little; the confusion
+// matrix is accumulated on the device and read once at the end. Returns nullopt when
+// stop_requested (polled between batches) says yes. Restores train mode afterwards.
 std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model,
                                    const TokenizedSplit& split, const EvaluationOptions& options,
                                    const torch::Device& device, int64_t step,

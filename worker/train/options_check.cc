@@ -2,6 +2,8 @@
 
 #include "data/dataset.h"
 #include "models/model_folder.h"
+#include "train/early_stopping.h"
+#include "train/lr_schedule.h"
 
 namespace ft::train {
 namespace {
@@ -51,6 +53,20 @@ std::string FirstProblem(const TrainOptions& options) {
   if (options.eval_every_steps < 0) return "eval_every_steps must not be negative";
   if (options.max_eval_examples < 0) return "max_eval_examples must not be negative (0: all)";
   if (options.threads < 0) return "threads must not be negative (0: all cores)";
+  if (!ParseScheduleKind(options.lr_scheduler)) {
+    return "unknown lr_scheduler " + Quoted(options.lr_scheduler) +
+           " (expected \"linear\", \"cosine\" or \"constant\")";
+  }
+  if (!(options.label_smoothing >= 0 && options.label_smoothing < 1)) {
+    return "label_smoothing must be in [0, 1)";
+  }
+  if (options.early_stopping_patience < 0) {
+    return "early_stopping_patience must not be negative (0: off)";
+  }
+  if (!ParseStoppingMetric(options.early_stopping_metric)) {
+    return "unknown early_stopping_metric " + Quoted(options.early_stopping_metric) +
+           " (expected \"accuracy\", \"loss\" or \"macro_f1\")";
+  }
   if (options.validation_path.empty() &&
       !(options.validation_fraction >= 0 && options.validation_fraction < 1)) {
     return "validation_fraction must be in [0, 1)";

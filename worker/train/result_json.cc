@@ -6,6 +6,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "train/eval_report_json.h"
+
 namespace ft::train {
 namespace {
 
@@ -56,6 +58,11 @@ Json OptionsJson(const TrainOptions& options) {
   json["max_eval_examples"] = options.max_eval_examples;
   json["precision"] = options.precision;
   json["activation_checkpointing"] = options.activation_checkpointing;
+  json["lr_scheduler"] = options.lr_scheduler;
+  json["label_smoothing"] = options.label_smoothing;
+  json["early_stopping_patience"] = options.early_stopping_patience;
+  json["early_stopping_metric"] = options.early_stopping_metric;
+  json["keep_best_model"] = options.keep_best_model;
   json["checkpoint_every_steps"] = options.checkpoint_every_steps;
   json["checkpoint_every_seconds"] = options.checkpoint_every_seconds;
   json["threads"] = options.threads;
@@ -63,11 +70,21 @@ Json OptionsJson(const TrainOptions& options) {
   return json;
 }
 
-Json EvalJson(const EvalReport& report) {
-  return Json{{"loss", report.loss},
-              {"accuracy", report.accuracy},
-              {"examples", report.examples},
-              {"step", report.step}};
+// Early stopping and the best validation evaluation: what decided the exported weights.
+Json ValidationTrackingJson(const TrainOptions& options, const TrainingSummary& summary) {
+  const ValidationTrackerState& tracking = summary.validation_tracking;
+  Json json;
+  json["metric"] = options.early_stopping_metric;
+  json["patience"] = options.early_stopping_patience;
+  if (tracking.best_step >= 0) {
+    json["best_step"] = tracking.best_step;
+    json["best_value"] = tracking.best_value;
+  } else {
+    json["best_step"] = nullptr;
+    json["best_value"] = nullptr;
+  }
+  json["bad_evaluations_at_end"] = tracking.bad_evaluations;
+  return json;
 }
 
 }  // namespace
@@ -99,6 +116,16 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
     result["skipped_steps"] = summary.skipped_steps;
     result["final_loss_scale"] = summary.loss_scale;
   }
+  const bool stopped_early = summary.validation_tracking.stopped_at_step >= 0;
+  result["stopped_early"] = stopped_early;
+  result["stopped_at_step"] =
+      stopped_early ? Json(summary.validation_tracking.stopped_at_step) : Json(nullptr);
+  // The step whose weights model.safetensors holds and the test metrics describe: the best
+  // validation evaluation's with keep_best_model (which may be the last step), else the last.
+  result["exported_step"] = summary.exported_step;
+  result["exported_weights"] =
+      options.keep_best_model && summary.validation_tracking.best_step >= 0 ? "best" : "last";
+  result["validation_tracking"] = ValidationTrackingJson(options, summary);
   result["examples"] = {{"train", data.train.size()},
                         {"validation", data.validation.size()},
                         {"test", data.test.size()}};
@@ -106,12 +133,16 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
 
   Json metrics = Json::object();
   for (const EvalReport& report : summary.outcome.final_evals) {
-    Json split = EvalJson(report);
+    Json split = EvalReportJson(report);
     split["majority_class_accuracy"] =
         MajorityClassAccuracy(data, report.split == "test" ? data.test : data.validation);
     metrics[report.split] = split;
   }
   result["metrics"] = metrics;
+  result["confusion_layout"] =
+      "metrics.<split>.confusion[t][p] counts examples of true label t predicted as p, in the "
+      "order "
+      "of labels";
 
   result["options"] = OptionsJson(options);
   if (!options.spec_json.empty()) {

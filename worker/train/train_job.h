@@ -27,7 +27,7 @@ struct TrainOptions {
   std::string optimizer = "adamw";  // "adamw" or "sgd"
   double weight_decay = 0.01;       // AdamW only
   double max_grad_norm = 0.0;       // 0: no clipping
-  int64_t warmup_steps = 0;         // linear warmup, then linear decay to 0 at the last step
+  int64_t warmup_steps = 0;         // linear warmup, then lr_scheduler (lr_schedule.h)
   int64_t max_seq_length = 256;
   uint64_t seed = 0;
   int64_t log_every_steps = 10;
@@ -36,6 +36,12 @@ struct TrainOptions {
   int64_t max_eval_examples = 0;  // 0: all
   std::string precision = "fp32";  // "fp32", "bf16" or "fp16" (CUDA only, dynamic loss scaling)
   bool activation_checkpointing = false;  // recompute block activations in backward
+  std::string lr_scheduler = "linear";  // "linear", "cosine" or "constant" (see lr_schedule.h)
+  double label_smoothing = 0.0;         // 0..<1, training loss only
+  // Early stopping and best-model export (see early_stopping.h). Patience 0: never stop early.
+  int64_t early_stopping_patience = 0;
+  std::string early_stopping_metric = "accuracy";  // "accuracy", "loss" or "macro_f1"
+  bool keep_best_model = false;
 
   // Checkpoints in <output_dir>/checkpoints, for an exact resume of a re-run job (see
   // train/trainer.h). 0: every 100 optimizer steps; N > 0: every N steps; either way also at the
@@ -76,12 +82,25 @@ struct ProgressReport {
   double loss_scale = 0;      // fp16: the current loss scale (0 when not scaling)
 };
 
+// One class's scores (see class_metrics.h for the conventions on empty denominators).
+struct ClassMetrics {
+  std::string label;
+  double precision = 0;
+  double recall = 0;
+  double f1 = 0;
+  int64_t support = 0;    // examples of the class
+  int64_t predicted = 0;  // examples predicted as the class
+};
+
 struct EvalReport {
   std::string split;  // "validation" or "test"
   int64_t step = 0;
   double loss = 0;
   double accuracy = 0;
   int64_t examples = 0;
+  std::vector<ClassMetrics> classes = {};  // per label id
+  double macro_f1 = 0;
+  std::vector<int64_t> confusion = {};  // row-major classes x classes: [true * n + predicted]
 };
 
 // Called from the training thread. StopRequested() is polled between micro-batches, so a cancel

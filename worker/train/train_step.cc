@@ -7,11 +7,18 @@
 
 namespace ft::train {
 
+torch::Tensor SummedCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                 double label_smoothing) {
+  namespace F = torch::nn::functional;
+  return F::cross_entropy(
+      logits.to(torch::kFloat32), labels,
+      F::CrossEntropyFuncOptions().reduction(torch::kSum).label_smoothing(label_smoothing));
+}
+
 WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
                               const std::function<bool()>& stop_requested,
-                              const StepPrecision& precision) {
-  namespace F = torch::nn::functional;
+                              const StepPrecision& precision, double label_smoothing) {
   WindowResult result;
   for (const MicroBatch& batch : micro_batches) {
     if (stop_requested && stop_requested()) {
@@ -24,8 +31,7 @@ WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
                              precision.autocast_dtype);
       logits = model->forward(batch.input_ids, batch.attention_mask);
     }
-    const torch::Tensor loss_sum = F::cross_entropy(
-        logits.to(torch::kFloat32), batch.labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+    const torch::Tensor loss_sum = SummedCrossEntropy(logits, batch.labels, label_smoothing);
     torch::Tensor scaled = loss_sum / static_cast<double>(loss_divisor);
     if (precision.loss_scale != 1.0) scaled = scaled * precision.loss_scale;
     scaled.backward();

@@ -27,6 +27,12 @@ struct WindowResult {
   bool stopped = false;    // stop_requested() said yes before every micro-batch was done
 };
 
+// Sum over the batch of each example's cross-entropy, computed in float32, with label smoothing
+// as torch.nn.CrossEntropyLoss(label_smoothing=) defines it: (1 - s) * CE(true class) +
+// s * mean over all classes of -log p(class). label_smoothing 0 is the plain cross-entropy.
+torch::Tensor SummedCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                 double label_smoothing = 0.0);
+
 // Forward and backward of each micro-batch; gradients are ADDED to the parameters' .grad (the
 // caller zeroes them first). Each micro-batch contributes sum(per-example cross-entropy) /
 // loss_divisor. With loss_divisor = number of examples in the whole window, the accumulated
@@ -34,10 +40,11 @@ struct WindowResult {
 // whatever the micro-batch sizes (including a shorter last window or micro-batch).
 // stop_requested (optional) is polled before each micro-batch. The loss stays on the device: no
 // host synchronization per micro-batch.
+// label_smoothing goes to SummedCrossEntropy; loss_sum is then the smoothed loss.
 WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
                               const std::function<bool()>& stop_requested = nullptr,
-                              const StepPrecision& precision = {});
+                              const StepPrecision& precision = {}, double label_smoothing = 0.0);
 
 // L2 norm over all gradients together (0-d tensor on the device).
 torch::Tensor GlobalGradNorm(const std::vector<torch::Tensor>& parameters);

@@ -1,13 +1,12 @@
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <dlfcn.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 #include <torch/serialize/archive.h>
 #include <torch/types.h>
 #include <torch/utils.h>
-
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +29,7 @@
 #include "train/checkpoint_header.h"
 #include "train/checkpoint_store.h"
 #include "train/epoch_plan.h"
+#include "train/early_stopping.h"
 #include "train/evaluation.h"
 #include "train/example_sampler.h"
 #include "train/loss_scaler.h"
@@ -39,6 +39,7 @@
 #include "train/progress_meter.h"
 #include "train/torch_compat.h"
 #include "train/train_step.h"
+#include "train/weights_snapshot.h"
 
 namespace ft::train {
 namespace {
@@ -181,13 +182,20 @@ class TrainingLoop {
   // fp16: unscales the window's gradients and updates the scale; false when the step must be
   // skipped (then counted and logged).
   bool UnscaleForStep();
+  // Early stopping and keep_best_model bookkeeping after a validation evaluation.
+  void TrackValidation(const EvalReport& report);
+  // Training ends at total_steps or when early stopping said so.
+  bool TrainingDone() const { return step_ >= summary_.total_steps || tracker_.stopped(); }
+  // keep_best_model: puts the best evaluation's weights back before the test and the export.
+  void RestoreBestWeights();
   void Cancel() { summary_.outcome.status = TrainOutcome::Status::kCancelled; }
 
   // Restores the newest complete checkpoint, if any; false when there is none or it cannot be
   // read (then with a warning, and the fresh state rebuilt). Throws for one that was written for
   // other options or in another format version: starting over would silently discard work.
   bool Resume();
-  void RestoreTensors(const std::string& state_path);
+  // has_best_weights: state.pt holds the best evaluation's weights (keep_best_model).
+  void RestoreTensors(const std::string& state_path, bool has_best_weights);
   void RestoreCounters(const CheckpointHeader& header);
   bool CheckpointsEnabled() const { return options_.checkpoint_every_steps >= 0; }
   bool CheckpointDue() const;
@@ -207,7 +215,7 @@ class TrainingLoop {
   models::BloomForSequenceClassification model_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<torch::Tensor> parameters_;
-  std::unique_ptr<LinearSchedule> schedule_;
+  std::unique_ptr<LearningRateSchedule> schedule_;
   std::unique_ptr<ProgressMeter> meter_;
   std::unique_ptr<DynamicLossScaler> scaler_;  // fp16 only
   torch::Tensor interval_loss_;  // summed per-example loss since the last report, on the device
@@ -215,6 +223,11 @@ class TrainingLoop {
   int64_t last_validation_step_ = -1;
   std::vector<std::size_t> train_lengths_;
   int64_t micro_batch_size_ = 0;  // options_'s, halved after a CUDA out-of-memory error
+  ValidationTracker tracker_{
+      ParseStoppingMetric(options_.early_stopping_metric).value_or(StoppingMetric::kAccuracy),
+      options_.early_stopping_patience};
+  WeightsSnapshot best_weights_;  // keep_best_model: the weights of tracker_'s best evaluation
+  int64_t weights_step_ = -1;     // >= 0: the model holds the weights of this (earlier) step
 
   // Where the loop stands, for checkpoints: windows_done_ windows of epoch_ are trained.
   int64_t epoch_ = 1;
@@ -258,8 +271,7 @@ void TrainingLoop::Run() {
 
   const int64_t first_epoch = epoch_;
   const int64_t first_window = windows_done_;
-  for (int64_t epoch = first_epoch; epoch <= options_.epochs && step_ < summary_.total_steps;
-       ++epoch) {
+  for (int64_t epoch = first_epoch; epoch <= options_.epochs && !TrainingDone(); ++epoch) {
     summary_.epochs_started = epoch;
     const int64_t window_size = options_.micro_batch_size * options_.accumulation_steps;
     const std::vector<Window> windows = PlanEpoch(
@@ -271,7 +283,7 @@ void TrainingLoop::Run() {
     windows_done_ = epoch == first_epoch ? first_window : 0;
     BatchPrefetcher prefetcher(data_.train, windows, static_cast<std::size_t>(windows_done_),
                                kPrefetchDepth, device_.is_cuda());
-    while (windows_done_ < window_count && step_ < summary_.total_steps) {
+    while (windows_done_ < window_count && !TrainingDone()) {
       if (!TrainOneStep(windows[static_cast<std::size_t>(windows_done_)], prefetcher.Next(),
                         epoch)) {
         return Cancel();
@@ -282,7 +294,7 @@ void TrainingLoop::Run() {
         return Cancel();
       }
       // The epoch's last step is checkpointed below, after the epoch's evaluation.
-      const bool ends_epoch = windows_done_ == window_count || step_ == summary_.total_steps;
+      const bool ends_epoch = windows_done_ == window_count || TrainingDone();
       if (!ends_epoch && CheckpointDue()) WriteCheckpoint();
     }
     summary_.pipeline.prefetch_wait_seconds += prefetcher.wait_seconds();
@@ -290,7 +302,11 @@ void TrainingLoop::Run() {
     if (CheckpointsEnabled() && last_checkpoint_step_ != step_) WriteCheckpoint();
   }
   // The final numbers: validation after the last step (unless just done), then test.
-  if (!EvaluateSplit(data_.validation) || !EvaluateSplit(data_.test)) return Cancel();
+  if (!EvaluateSplit(data_.validation)) return Cancel();
+  if (options_.keep_best_model) RestoreBestWeights();
+  if (!EvaluateSplit(data_.test)) return Cancel();
+  summary_.validation_tracking = tracker_.state();
+  summary_.exported_step = weights_step_ >= 0 ? weights_step_ : step_;
 
   phase_ = "writing the model to " + options_.output_dir;
   WriteModelFolder(model_, data_.label_names, options_.max_seq_length, options_.output_dir);
@@ -308,8 +324,11 @@ void TrainingLoop::BuildFreshState() {
   model_->set_activation_checkpointing(options_.activation_checkpointing);
   parameters_ = model_->parameters();
   optimizer_ = MakeOptimizer(options_, model_);
-  schedule_ = std::make_unique<LinearSchedule>(options_.learning_rate, options_.warmup_steps,
-                                               summary_.total_steps);
+  schedule_ = std::make_unique<LearningRateSchedule>(
+      ParseScheduleKind(options_.lr_scheduler).value_or(ScheduleKind::kLinear),
+      options_.learning_rate, options_.warmup_steps, summary_.total_steps);
+  tracker_.Restore({});
+  best_weights_ = WeightsSnapshot();
   meter_ = std::make_unique<ProgressMeter>(summary_.total_steps);
   scaler_.reset();
   summary_.skipped_steps = 0;
@@ -412,7 +431,7 @@ WindowResult TrainingLoop::AccumulateWithRetry(const Window& window,
     try {
       return AccumulateWindow(
           model_, micro_batches, window_size, [this] { return StopRequested(); },
-          WindowPrecision(options_, scaler_.get()));
+          WindowPrecision(options_, scaler_.get()), options_.label_smoothing);
     } catch (const c10::OutOfMemoryError& error) {
       if (!device_.is_cuda() || micro_batch_size_ == 1) throw;
       // Start the window over with half the micro-batch (a divisor of the effective batch):
@@ -448,8 +467,10 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
   eval_options.batch_size = std::max<int64_t>(options_.micro_batch_size, 32);
   eval_options.max_examples = options_.max_eval_examples;
   eval_options.bf16_autocast = options_.precision == "bf16";
+  eval_options.label_names = data_.label_names;
   const std::optional<EvalReport> report =
-      Evaluate(model_, split, eval_options, device_, step_, [this] { return StopRequested(); });
+      Evaluate(model_, split, eval_options, device_, weights_step_ >= 0 ? weights_step_ : step_,
+               [this] { return StopRequested(); });
   summary_.eval_seconds += SecondsSince(start);
   if (!report) return false;
   if (is_validation) last_validation_step_ = step_;
@@ -460,7 +481,43 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
                finals.end());
   finals.push_back(*report);
   observer_.OnEvaluation(*report);
+  if (is_validation) TrackValidation(*report);
   return true;
+}
+
+void TrainingLoop::TrackValidation(const EvalReport& report) {
+  const bool was_stopped = tracker_.stopped();
+  const bool training_left = step_ < summary_.total_steps;
+  if (tracker_.Observe(report, training_left) && options_.keep_best_model) {
+    best_weights_.Take(model_);
+  }
+  if (tracker_.stopped() && !was_stopped) {
+    observer_.OnLog("info", "early stopping at step " + std::to_string(step_) + " of " +
+                                std::to_string(summary_.total_steps) + ": " +
+                                tracker_.StopReason());
+  }
+}
+
+void TrainingLoop::RestoreBestWeights() {
+  const ValidationTrackerState& best = tracker_.state();
+  if (best.best_step < 0 || best_weights_.empty()) {
+    observer_.OnLog("warning",
+                    "keep_best_model: there was no validation evaluation; exporting the weights "
+                    "of the last step");
+    return;
+  }
+  if (best.best_step == step_) return;  // the last weights are the best ones
+  best_weights_.CopyInto(model_);
+  weights_step_ = best.best_step;
+  // The validation numbers that describe the exported model are the best evaluation's.
+  std::vector<EvalReport>& finals = summary_.outcome.final_evals;
+  for (EvalReport& report : finals) {
+    if (report.split == best.best_report.split) report = best.best_report;
+  }
+  observer_.OnLog(
+      "info", "keep_best_model: exporting the weights of step " + std::to_string(best.best_step) +
+                  " (the best validation " + options_.early_stopping_metric + ", " +
+                  std::to_string(best.best_value) + ") instead of step " + std::to_string(step_));
 }
 
 bool TrainingLoop::Resume() {
@@ -498,7 +555,9 @@ bool TrainingLoop::Resume() {
                              "; remove " + store_.folder() + " to start over");
   }
   try {
-    RestoreTensors(*found + "/" + CheckpointStore::kStateFile);
+    RestoreTensors(
+        *found + "/" + CheckpointStore::kStateFile,
+        header.validation_tracking.best_step >= 0 && !ResumeFaults().skip_validation_tracking);
   } catch (const c10::Error& error) {
     return discard(compat::ErrorMessage(error));
   } catch (const std::exception& error) {
@@ -518,7 +577,7 @@ bool TrainingLoop::Resume() {
   return true;
 }
 
-void TrainingLoop::RestoreTensors(const std::string& state_path) {
+void TrainingLoop::RestoreTensors(const std::string& state_path, bool has_best_weights) {
   torch::serialize::InputArchive archive;
   archive.load_from(state_path, device_);
   torch::serialize::InputArchive model_archive;
@@ -544,6 +603,11 @@ void TrainingLoop::RestoreTensors(const std::string& state_path) {
     summary_.skipped_steps = skipped.item<int64_t>();
     summary_.loss_scale = scaler_->scale();
   }
+  if (options_.keep_best_model && has_best_weights) {
+    torch::serialize::InputArchive best_archive;
+    archive.read("best_model", best_archive);
+    best_weights_.Load(best_archive, model_);
+  }
 }
 
 void TrainingLoop::RestoreCounters(const CheckpointHeader& header) {
@@ -555,6 +619,7 @@ void TrainingLoop::RestoreCounters(const CheckpointHeader& header) {
   interval_samples_ = header.interval_samples;
   interval_tokens_ = header.interval_tokens;
   last_validation_step_ = header.last_validation_step;
+  if (!ResumeFaults().skip_validation_tracking) tracker_.Restore(header.validation_tracking);
   summary_.outcome.final_evals = header.evaluations;
   summary_.outcome.steps = step_;
   summary_.samples_seen = meter_->samples_seen();
@@ -616,6 +681,11 @@ void TrainingLoop::WriteCheckpointFiles(const std::string& folder) {
     archive.write("loss_scaler", scaler_->StateTensor(), /*is_buffer=*/true);
     archive.write("skipped_steps", torch::tensor(summary_.skipped_steps), /*is_buffer=*/true);
   }
+  if (!best_weights_.empty()) {
+    torch::serialize::OutputArchive best_archive;
+    best_weights_.Save(best_archive);
+    archive.write("best_model", best_archive);
+  }
   io::DurableFileWriter state(folder + "/" + CheckpointStore::kStateFile);
   archive.save_to([&state](const void* data, std::size_t size) {
     state.Write(data, size);
@@ -648,6 +718,7 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
   header.interval_step_seconds = interval_step_seconds_;
   header.last_validation_step = last_validation_step_;
   header.evaluations = summary_.outcome.final_evals;
+  header.validation_tracking = tracker_.state();
   header.checkpoints_written = checkpoints_total_;
   header.threads = summary_.threads;
   header.device = summary_.device;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/model_catalog.h"
+#include "train/early_stopping.h"
 #include "train/job_data.h"
 #include "train/pipeline_report.h"
 #include "train/train_job.h"
@@ -30,6 +31,9 @@ struct TrainingSummary {
   int64_t skipped_steps = 0;
   double loss_scale = 0;
   PipelineReport pipeline;  // the trainer fills padding, prefetch and out-of-memory figures
+  // Best validation evaluation and early stopping (stopped_at_step >= 0: stopped early).
+  ValidationTrackerState validation_tracking;
+  int64_t exported_step = 0;  // the step whose weights were tested and exported
 };
 
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.
@@ -55,6 +59,7 @@ TrainingSummary Train(const TrainOptions& options, const models::BloomConfig& co
 struct ResumeFaultsForTesting {
   int64_t window_index_offset = 0;    // added to the checkpoint's position in its epoch
   bool skip_optimizer_state = false;  // keep the fresh optimizer instead of the saved one
+  bool skip_validation_tracking = false;  // forget the early-stopping state and best weights
 };
 void SetResumeFaultsForTesting(const ResumeFaultsForTesting& faults);
 

@@ -49,6 +49,21 @@ TEST(EventFormatTest, EvaluationLine) {
             "[job-3 #13] eval validation: accuracy 81.20% loss 0.4211 (500 examples)");
 }
 
+TEST(EventFormatTest, EvaluationLineShowsMacroF1WhenThereArePerClassMetrics) {
+  ft::v1::JobEvent event = Event(14);
+  ft::v1::Evaluation* e = event.mutable_evaluation();
+  e->set_split("validation");
+  e->set_accuracy(0.87);
+  e->set_macro_f1(0.46524);
+  e->set_loss(0.4);
+  e->set_examples(557);
+  e->add_classes()->set_label("ham");
+  e->add_classes()->set_label("spam");
+  EXPECT_EQ(FormatEventLine(event),
+            "[job-3 #14] eval validation: accuracy 87.00% macro-F1 0.4652 loss 0.4000 "
+            "(557 examples)");
+}
+
 TEST(EventFormatTest, StateChangeLines) {
   ft::v1::JobEvent event = Event(2);
   ft::v1::StateChange* change = event.mutable_state_change();

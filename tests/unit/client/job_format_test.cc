@@ -81,6 +81,59 @@ TEST(JobSummaryTest, ShowsEffectiveBatchProgressAndEvaluations) {
   EXPECT_THAT(text, Not(HasSubstr("Error")));
 }
 
+// ft::v1::Evaluation of SMS spam with per-class metrics: 430 ham and 8 spam right.
+ft::v1::Evaluation SpamEvaluation() {
+  ft::v1::Evaluation e;
+  e.set_split("test");
+  e.set_step(40);
+  e.set_accuracy(0.976);
+  e.set_loss(0.09);
+  e.set_examples(500);
+  e.set_macro_f1(0.5951);
+  ft::v1::ClassMetrics* ham = e.add_classes();
+  ham->set_label("ham");
+  ham->set_precision(0.9663);
+  ham->set_recall(0.9908);
+  ham->set_f1(0.9784);
+  ham->set_support(434);
+  ham->set_predicted(445);
+  ft::v1::ClassMetrics* spam = e.add_classes();
+  spam->set_label("spam");
+  spam->set_precision(0.1);
+  spam->set_recall(0.0152);
+  spam->set_f1(0.0263);
+  spam->set_support(66);
+  spam->set_predicted(55);
+  for (uint64_t count : {430, 4, 15, 51}) e.add_confusion(count);
+  return e;
+}
+
+TEST(JobSummaryTest, ShowsPerClassTableAndConfusionMatrix) {
+  ft::v1::Job job = RunningJob();
+  *job.add_evaluations() = SpamEvaluation();
+  job.mutable_spec()->set_lr_scheduler("cosine");
+  job.mutable_spec()->set_label_smoothing(0.1);
+  job.mutable_spec()->set_early_stopping_patience(3);
+  job.mutable_spec()->set_early_stopping_metric("macro_f1");
+  job.mutable_spec()->set_keep_best_model(true);
+  const std::string text = FormatJobSummary(job, kNow, absl::UTCTimeZone());
+  EXPECT_THAT(text, HasSubstr("test: accuracy 97.60% macro-F1 0.5951 loss 0.0900 (500 examples) "
+                              "at step 40\n"));
+  EXPECT_THAT(text, HasSubstr("Per class    test at step 40\n"
+                              "             LABEL  PRECISION  RECALL  F1      SUPPORT  PREDICTED\n"
+                              "             ham    0.9663     0.9908  0.9784  434      445\n"
+                              "             spam   0.1000     0.0152  0.0263  66       55\n"));
+  EXPECT_THAT(text, HasSubstr("Confusion    test (rows: true label, columns: predicted)\n"
+                              "             TRUE \\ PREDICTED  ham  spam\n"
+                              "             ham               430  4\n"
+                              "             spam              15   51\n"));
+  // The validation evaluation has no per-class metrics (an older worker): no table for it.
+  EXPECT_THAT(text, Not(HasSubstr("Per class    validation")));
+  EXPECT_THAT(text, HasSubstr(", cosine schedule, label smoothing 0.1, early stopping on "
+                              "validation macro_f1 (patience 3), keeps the best model by "
+                              "validation macro_f1"));
+}
+
 TEST(JobSummaryTest, ShowsTheError) {
   ft::v1::Job job = RunningJob();
   job.set_state(ft::v1::FAILED);
@@ -120,6 +173,13 @@ TEST(FinalSummaryTest, StateErrorAndAccuracies) {
   failed.set_attempt(2);
   failed.set_error("worker lost");
   EXPECT_EQ(FormatFinalSummary(failed), "job-5 FAILED (attempt 2)\nerror: worker lost\n");
+
+  ft::v1::Evaluation later_test = SpamEvaluation();
+  later_test.set_step(300);
+  *job.add_evaluations() = later_test;
+  EXPECT_THAT(FormatFinalSummary(job),
+              HasSubstr("test accuracy 97.60% macro-F1 0.5951 (loss 0.0900, 500 examples, "
+                        "step 300)\n"));
 }
 
 TEST(JobJsonTest, ProtoFieldNamesAndRoundTrip) {

@@ -80,6 +80,35 @@ TEST(BuildJobSpecTest, MapsEveryFlag) {
   EXPECT_EQ(spec->display_name(), "baseline");
 }
 
+TEST(BuildJobSpecTest, MapsTheTrainingKnobFlags) {
+  SpecFlags f = MinimalFlags();
+  f.lr_scheduler = "cosine";
+  f.label_smoothing = 0.1;
+  f.early_stopping_patience = 3;
+  f.early_stopping_metric = "macro_f1";
+  f.keep_best_model = true;
+  absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->lr_scheduler(), "cosine");
+  EXPECT_DOUBLE_EQ(spec->label_smoothing(), 0.1);
+  EXPECT_EQ(spec->early_stopping_patience(), 3u);
+  EXPECT_EQ(spec->early_stopping_metric(), "macro_f1");
+  EXPECT_TRUE(spec->keep_best_model());
+
+  // Unset flags leave them to ftd's defaults; a flag overrides the -f file, also to false.
+  absl::StatusOr<ft::v1::JobSpec> plain = BuildJobSpec({}, MinimalFlags(), "/w");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->lr_scheduler(), "");
+  EXPECT_EQ(plain->early_stopping_metric(), "");
+  EXPECT_FALSE(plain->keep_best_model());
+  SpecFlags off = MinimalFlags();
+  off.keep_best_model = false;
+  absl::StatusOr<ft::v1::JobSpec> from_file = BuildJobSpec(*spec, off, "/w");
+  ASSERT_TRUE(from_file.ok());
+  EXPECT_FALSE(from_file->keep_best_model());
+  EXPECT_EQ(from_file->lr_scheduler(), "cosine");
+}
+
 TEST(BuildJobSpecTest, FillsFtctlDefaultsAndLeavesTheRestToFtd) {
   absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, MinimalFlags(), "/w");
   ASSERT_TRUE(spec.ok()) << spec.status();

@@ -437,6 +437,25 @@ TEST_F(JobManagerTest, ReportAppendsEventsAndUpdatesTheJob) {
   EXPECT_EQ(observer_.steps, (std::vector<double>{0.1, 0.2}));
 }
 
+// Per-class metrics and the confusion matrix ride in the stored job's latest evaluation.
+TEST_F(JobManagerTest, StoredEvaluationKeepsPerClassMetricsAndConfusion) {
+  Job job = Submit();
+  Lease lease = Acquire();
+  JobEvent event = ft::testing::EvaluationEvent("validation", 3, 0.4, 0.8);
+  ft::v1::Evaluation* e = event.mutable_evaluation();
+  ft::v1::ClassMetrics* spam = e->add_classes();
+  spam->set_label("spam");
+  spam->set_recall(0.25);
+  e->add_classes()->set_label("ham");
+  e->set_macro_f1(0.55);
+  for (uint64_t count : {1, 3, 0, 6}) e->add_confusion(count);
+  ASSERT_TRUE(manager_->Report(lease.lease_id, job.id(), {event}, {}).ok());
+  const Job stored = Get(job.id());
+  ASSERT_EQ(stored.evaluations_size(), 1);
+  EXPECT_EQ(stored.evaluations(0).SerializeAsString(), e->SerializeAsString());
+  EXPECT_EQ(LastEvent(job.id()).evaluation().confusion_size(), 4);
+}
+
 TEST_F(JobManagerTest, ReportKeepsTheWorkersEventTime) {
   Job job = Submit();
   Lease lease = Acquire();

@@ -436,5 +436,39 @@ TEST_F(MetricsTest, WorkersGauge) {
   EXPECT_EQ(Value("ft_workers_alive"), 0);
 }
 
+// ft_job_macro_f1{job_id, split} follows the latest evaluation carrying per-class metrics, and
+// goes with the job's other series after the grace period.
+TEST_F(MetricsTest, MacroF1BySplitUntilTheJobsSeriesExpire) {
+  Job job = Submit();
+  sched::Lease lease = Acquire();
+  const Labels validation = {{"job_id", job.id()}, {"split", "validation"}};
+  const Labels test = {{"job_id", job.id()}, {"split", "test"}};
+  // An evaluation without per-class metrics (from an older worker) makes no macro-F1 series.
+  Report(lease, {ft::testing::EvaluationEvent("validation", 2, 0.5, 0.87)});
+  EXPECT_FALSE(Exists("ft_job_macro_f1", validation));
+
+  const auto with_f1 = [](const std::string& split, uint64_t step, double macro_f1) {
+    JobEvent event = ft::testing::EvaluationEvent(split, step, 0.4, 0.87);
+    ft::v1::Evaluation* e = event.mutable_evaluation();
+    for (const char* label : {"ham", "spam"}) e->add_classes()->set_label(label);
+    e->set_macro_f1(macro_f1);
+    return event;
+  };
+  Report(lease, {with_f1("validation", 4, 0.465)});
+  EXPECT_DOUBLE_EQ(Value("ft_job_macro_f1", validation), 0.465);
+  Report(lease, {with_f1("validation", 6, 0.72), with_f1("test", 6, 0.7)});
+  EXPECT_DOUBLE_EQ(Value("ft_job_macro_f1", validation), 0.72);
+  EXPECT_DOUBLE_EQ(Value("ft_job_macro_f1", test), 0.7);
+  EXPECT_DOUBLE_EQ(Value("ft_job_accuracy_ratio", test), 0.87);
+
+  ASSERT_TRUE(manager_->Complete(lease.lease_id, job.id(), ft::v1::SUCCEEDED, "").ok());
+  metrics_->RemoveExpiredJobSeries();
+  EXPECT_TRUE(Exists("ft_job_macro_f1", test));
+  clock_.Advance(kGrace + absl::Seconds(1));
+  metrics_->RemoveExpiredJobSeries();
+  EXPECT_FALSE(Exists("ft_job_macro_f1", validation));
+  EXPECT_FALSE(Exists("ft_job_macro_f1", test));
+}
+
 }  // namespace
 }  // namespace ft::metrics

@@ -305,14 +305,24 @@ TEST(EvaluationTest, BatchSizeDoesNotChangeTheResultAndTrainModeIsRestored) {
   torch::NoGradGuard no_grad;
   double loss = 0;
   int correct = 0;
+  const int64_t classes = model->num_labels();
+  std::vector<int64_t> confusion(static_cast<std::size_t>(classes * classes), 0);
   for (std::size_t i = 0; i < 10; ++i) {
     const MicroBatch one = train::CollateMicroBatch(Examples(), {i}, torch::kCPU);
     const auto logits = model->forward(one.input_ids, one.attention_mask);
     loss += F::cross_entropy(logits, one.labels).item<double>();
-    correct += logits.argmax(-1).item<int64_t>() == one.labels[0].item<int64_t>();
+    const int64_t predicted = logits.argmax(-1).item<int64_t>();
+    const int64_t truth = one.labels[0].item<int64_t>();
+    correct += predicted == truth;
+    ++confusion[static_cast<std::size_t>(truth * classes + predicted)];
   }
   EXPECT_NEAR(b->loss, loss / 10, 1e-5);
   EXPECT_DOUBLE_EQ(b->accuracy, correct / 10.0);
+  // The confusion matrix accumulated on the device: rows true label, columns predicted.
+  EXPECT_EQ(a->confusion, confusion);
+  EXPECT_EQ(b->confusion, confusion);
+  ASSERT_EQ(b->classes.size(), static_cast<std::size_t>(classes));
+  EXPECT_EQ(b->classes[0].label, "0");  // no label names given: the class ids
 }
 
 TEST(EvaluationTest, StopsWhenAsked) {

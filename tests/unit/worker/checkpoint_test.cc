@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "csv_fixture.h"
+#include "recording_observer.h"
 #include "train/checkpoint_header.h"
 #include "train/checkpoint_store.h"
 #include "train/train_job.h"
@@ -28,30 +29,10 @@ namespace fs = std::filesystem;
 using train::TrainOptions;
 using train::TrainOutcome;
 
+using Observer = testing::RecordingObserver;
 using testing::ReadAll;
 using testing::SentimentCsv;
 using testing::WriteFile;
-
-// Records what a run reports; StopRequested() turns true once a progress report at or after
-// `stop_after_step` was seen (the trainer polls it before each micro-batch).
-class Observer : public train::TrainObserver {
- public:
-  explicit Observer(int64_t stop_after_step = 0) : stop_after_step_(stop_after_step) {}
-  void OnProgress(const train::ProgressReport& report) override { progress.push_back(report); }
-  void OnLog(const std::string& level, const std::string& message) override {
-    levels.push_back(level);
-  }
-  bool StopRequested() override {
-    return stop_after_step_ > 0 && !progress.empty() && progress.back().step >= stop_after_step_;
-  }
-  bool Warned() const { return std::count(levels.begin(), levels.end(), "warning") > 0; }
-
-  std::vector<train::ProgressReport> progress;
-  std::vector<std::string> levels;
-
- private:
-  int64_t stop_after_step_;
-};
 
 class CheckpointTest : public ::testing::Test {
  protected:

@@ -94,7 +94,9 @@ TEST_F(TrainJobTest, TrainsAndWritesTheModelFolder) {
   EXPECT_GT(observer.progress[0].samples_per_second, 0);
   EXPECT_GT(observer.progress[0].tokens_per_second, 0);
   EXPECT_GT(observer.progress[0].grad_norm, 0);
-  EXPECT_DOUBLE_EQ(observer.progress[0].learning_rate, 1e-3);
+  // The default linear schedule without warmup decays from the first step: step 2 (1 done
+  // before it) of 6 runs at 5/6 of the peak.
+  EXPECT_DOUBLE_EQ(observer.progress[0].learning_rate, 1e-3 * 5 / 6);
 
   // Validation at steps 3 and 6, then test.
   ASSERT_EQ(observer.evaluations.size(), 3u);
@@ -104,6 +106,22 @@ TEST_F(TrainJobTest, TrainsAndWritesTheModelFolder) {
   EXPECT_EQ(observer.evaluations[1].step, 6);
   EXPECT_EQ(observer.evaluations[2].split, "test");
   EXPECT_EQ(observer.evaluations[2].examples, 20);
+  // Per-class metrics, named by label, and a confusion matrix whose rows sum to each class's
+  // support and whose diagonal gives the accuracy.
+  for (const train::EvalReport& e : observer.evaluations) {
+    ASSERT_EQ(e.classes.size(), 2u);
+    EXPECT_EQ(e.classes[0].label, "neg");
+    EXPECT_EQ(e.classes[1].label, "pos");
+    ASSERT_EQ(e.confusion.size(), 4u);
+    EXPECT_EQ(e.confusion[0] + e.confusion[1], e.classes[0].support);
+    EXPECT_EQ(e.confusion[2] + e.confusion[3], e.classes[1].support);
+    EXPECT_EQ(e.confusion[0] + e.confusion[2], e.classes[0].predicted);
+    EXPECT_EQ(e.classes[0].support + e.classes[1].support, e.examples);
+    EXPECT_DOUBLE_EQ(e.accuracy, static_cast<double>(e.confusion[0] + e.confusion[3]) /
+                                     static_cast<double>(e.examples));
+    EXPECT_GE(e.macro_f1, 0.0);
+    EXPECT_LE(e.macro_f1, 1.0);
+  }
   ASSERT_EQ(outcome.final_evals.size(), 2u);
   EXPECT_FALSE(observer.logs.empty());
 
@@ -143,6 +161,13 @@ TEST_F(TrainJobTest, TrainsAndWritesTheModelFolder) {
   EXPECT_EQ(result["examples"]["train"], 48);
   EXPECT_EQ(result["metrics"]["test"]["examples"], 20);
   EXPECT_TRUE(result["metrics"]["validation"].contains("accuracy"));
+  EXPECT_EQ(result["metrics"]["test"]["classes"][1]["label"], "pos");
+  EXPECT_EQ(result["metrics"]["test"]["confusion"].size(), 2u);
+  EXPECT_EQ(result["metrics"]["test"]["macro_f1"], observer.evaluations[2].macro_f1);
+  EXPECT_EQ(result["stopped_early"], false);
+  EXPECT_EQ(result["exported_step"], 6);
+  EXPECT_EQ(result["exported_weights"], "last");
+  EXPECT_EQ(result["options"]["lr_scheduler"], "linear");
   EXPECT_EQ(result["options"]["seed"], 7);
   EXPECT_EQ(result["spec"]["seed"], 7);
   EXPECT_TRUE(result["versions"].contains("libtorch"));
@@ -208,6 +233,18 @@ TEST_F(TrainJobTest, InvalidOptionsFailWithAClearMessage) {
   EXPECT_NE(error_for([](TrainOptions& o) { o.precision = "fp8"; }).find("precision"),
             std::string::npos);
   EXPECT_NE(error_for([](TrainOptions& o) { o.micro_batch_size = 0; }).find("micro_batch_size"),
+            std::string::npos);
+  EXPECT_NE(error_for([](TrainOptions& o) { o.lr_scheduler = "step"; }).find("lr_scheduler"),
+            std::string::npos);
+  EXPECT_NE(error_for([](TrainOptions& o) { o.label_smoothing = 1; }).find("label_smoothing"),
+            std::string::npos);
+  EXPECT_NE(error_for([](TrainOptions& o) {
+              o.early_stopping_patience = -1;
+            }).find("early_stopping_patience"),
+            std::string::npos);
+  EXPECT_NE(error_for([](TrainOptions& o) {
+              o.early_stopping_metric = "f1";
+            }).find("early_stopping_metric"),
             std::string::npos);
   EXPECT_NE(error_for([this](TrainOptions& o) {
               o.train_path = (dir_ / "nope.csv").string();

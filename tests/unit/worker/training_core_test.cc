@@ -1,5 +1,5 @@
-// Tests of the training core's parts that need no LibTorch: tokenizer, sampler, LR schedule,
-// progress meter, safetensors writer, ALiBi slopes.
+// Tests of the training core's parts that need no LibTorch: tokenizer, sampler, progress meter,
+// safetensors writer, ALiBi slopes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,7 +18,6 @@
 #include "models/alibi.h"
 #include "tokenize/byte_tokenizer.h"
 #include "train/example_sampler.h"
-#include "train/lr_schedule.h"
 #include "train/progress_meter.h"
 
 namespace ft {
@@ -120,21 +119,6 @@ TEST(PlanWindowsTest, CutsAShortLastWindowIntoMicroBatches) {
   EXPECT_EQ(train::StepsPerEpoch(23, 2, 4), 3);
   EXPECT_EQ(train::StepsPerEpoch(24, 2, 4), 3);
   EXPECT_EQ(train::StepsPerEpoch(25, 2, 4), 4);
-}
-
-TEST(LinearScheduleTest, ConstantWithoutWarmup) {
-  const train::LinearSchedule schedule(1e-3, 0, 10);
-  for (int64_t step = 0; step < 10; ++step) EXPECT_EQ(schedule.LearningRate(step), 1e-3);
-}
-
-TEST(LinearScheduleTest, WarmsUpThenDecaysToZero) {
-  const train::LinearSchedule schedule(1.0, 4, 10);
-  EXPECT_DOUBLE_EQ(schedule.LearningRate(0), 0.25);
-  EXPECT_DOUBLE_EQ(schedule.LearningRate(3), 1.0);
-  EXPECT_DOUBLE_EQ(schedule.LearningRate(4), 1.0);
-  EXPECT_DOUBLE_EQ(schedule.LearningRate(7), 0.5);
-  EXPECT_DOUBLE_EQ(schedule.LearningRate(9), 1.0 / 6.0);
-  EXPECT_DOUBLE_EQ(schedule.LearningRate(10), 0.0);
 }
 
 TEST(ProgressMeterTest, AveragesOverTheInterval) {

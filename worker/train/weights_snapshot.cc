@@ -1,0 +1,53 @@
+#include "train/weights_snapshot.h"
+
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace ft::train {
+namespace {
+
+// An archive key for a parameter name: letters, digits and '_' only, as TorchScript attributes.
+std::string ArchiveKey(std::string name) {
+  std::replace(name.begin(), name.end(), '.', '_');
+  return name;
+}
+
+}  // namespace
+
+void WeightsSnapshot::Take(models::BloomForSequenceClassification& model) {
+  torch::NoGradGuard no_grad;
+  tensors_.clear();
+  for (const auto& item : model->named_parameters()) {
+    tensors_.emplace_back(item.key(), item.value().detach().to(torch::kCPU, /*non_blocking=*/false,
+                                                               /*copy=*/true));
+  }
+}
+
+void WeightsSnapshot::CopyInto(models::BloomForSequenceClassification& model) const {
+  torch::NoGradGuard no_grad;
+  auto parameters = model->named_parameters();
+  for (const auto& [name, tensor] : tensors_) {
+    torch::Tensor* target = parameters.find(name);
+    if (target == nullptr) throw std::runtime_error("the model has no parameter " + name);
+    target->copy_(tensor);
+  }
+}
+
+void WeightsSnapshot::Save(torch::serialize::OutputArchive& archive) const {
+  for (const auto& [name, tensor] : tensors_)
+    archive.write(ArchiveKey(name), tensor, /*is_buffer=*/true);
+}
+
+void WeightsSnapshot::Load(torch::serialize::InputArchive& archive,
+                           models::BloomForSequenceClassification& model) {
+  tensors_.clear();
+  for (const auto& item : model->named_parameters()) {
+    torch::Tensor tensor;
+    archive.read(ArchiveKey(item.key()), tensor, /*is_buffer=*/true);
+    tensors_.emplace_back(item.key(), tensor.to(torch::kCPU));
+  }
+}
+
+}  // namespace ft::train
