@@ -15,6 +15,7 @@
 #include "lib/cancel_token.h"
 #include "lib/ftctl_commands.h"
 #include "lib/ftd_calls.h"
+#include "lib/plot_command.h"
 #include "lib/rpc_errors.h"
 #include "lib/text_util.h"
 #include "spec/spec_limits.h"
@@ -340,6 +341,34 @@ int main(int argc, char** argv) {
       "Exit codes: 0 the job SUCCEEDED, 1 FAILED, 4 CANCELLED, 130 Ctrl-C (the job goes on);\n"
       "2 and 3 as for the other verbs (unknown job, ftd unreachable).\n"));
 
+  // plot
+  ft::client::PlotArgs plot_args;
+  std::string plot_x = "step";
+  CLI::App* plot = app.add_subcommand(
+      "plot",
+      "Draw jobs' training loss and validation accuracy into one SVG file: two panels, one "
+      "line per job, the final validation/test accuracy in the legend. Jobs are read from ftd "
+      "(a running one as far as it got); --from-events reads the events.jsonl that ftd leaves "
+      "in a finished job's folder, without ftd.");
+  plot->add_option("ID", plot_args.job_ids, "job ids")->type_name("ID");
+  plot->add_option("--from-events", plot_args.event_files,
+                   "a job's events.jsonl (repeatable); result.json beside it names the batch shape")
+      ->type_name("FILE.jsonl");
+  plot->add_option("--out", plot_args.out, "the SVG file to write (\"-\": stdout)")
+      ->type_name("FILE.svg")
+      ->required();
+  plot->add_option("--x", plot_x,
+                   "x axis: step (optimizer steps) or examples (training examples seen, to "
+                   "compare jobs with different batch sizes)")
+      ->check(CLI::IsMember({"step", "examples"}))
+      ->type_name("AXIS")
+      ->capture_default_str();
+  plot->add_option("--title", plot_args.title, "the chart's title")->type_name("TEXT");
+  plot->footer(
+      "\nExamples:\n  ftctl plot job-3 --out job-3.svg\n"
+      "  ftctl plot job-4 job-5 --x examples --title \"1 x 1 vs 1 x 16\" --out compare.svg\n"
+      "  ftctl plot --from-events ~/.ftd/jobs/job-3/events.jsonl --out job-3.svg");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -350,6 +379,8 @@ int main(int argc, char** argv) {
   ft::client::Console console;
   console.live = StdoutIsLiveTerminal();
   console.terminal_width = TerminalWidth;
+  console.glyphs = ft::client::ChooseSparkGlyphs(console.live, std::getenv("LC_ALL"),
+                                                 std::getenv("LC_CTYPE"), std::getenv("LANG"));
 
   // Before gRPC starts its threads, so that they inherit the blocked signals.
   ft::client::CancelToken token;
@@ -381,5 +412,9 @@ int main(int argc, char** argv) {
     return ft::client::RunGet(ftd, get_args, console);
   }
   if (cancel->parsed()) return ft::client::RunCancel(ftd, cancel_args, console);
+  if (plot->parsed()) {
+    plot_args.x = plot_x == "examples" ? ft::client::PlotX::kExamples : ft::client::PlotX::kStep;
+    return ft::client::RunPlot(ftd, plot_args, console);
+  }
   return ft::client::RunWatch(ftd, watch_args, console, &token);
 }

@@ -81,7 +81,7 @@ int RunCancel(const FtdConnection& ftd, const CancelArgs& args, const Console& c
 int RunWatch(const FtdConnection& ftd, const WatchArgs& args, const Console& console,
              CancelToken* token) {
   std::unique_ptr<WatchDisplay> display =
-      console.live ? MakeLiveDisplay(*console.out, console.terminal_width)
+      console.live ? MakeLiveDisplay(*console.out, console.terminal_width, console.glyphs)
                    : MakePlainDisplay(*console.out);
   // Fails fast on an unknown job or an unreachable ftd; the stream only retries once it worked.
   absl::StatusOr<ft::v1::Job> before = GetJob(ftd, args.job_id);

@@ -11,6 +11,7 @@
 #include "ft/v1/job.pb.h"
 #include "lib/cancel_token.h"
 #include "lib/ftd_calls.h"
+#include "lib/sparkline.h"
 #include "lib/spec_flags.h"
 
 namespace ft::client {
@@ -20,6 +21,7 @@ struct Console {
   std::ostream* out = &std::cout;
   std::ostream* err = &std::cerr;
   bool live = false;  // stdout is a terminal: `watch` draws a progress line redrawn in place
+  SparkGlyphs glyphs = SparkGlyphs::kAscii;  // for the loss sparkline on that line
   std::function<int()> terminal_width = [] { return 80; };
 };
 

@@ -26,13 +26,14 @@ class PlainDisplay final : public WatchDisplay {
 
 class LiveDisplay final : public WatchDisplay {
  public:
-  LiveDisplay(std::ostream& out, std::function<int()> terminal_width)
-      : out_(out), terminal_width_(std::move(terminal_width)) {}
+  LiveDisplay(std::ostream& out, std::function<int()> terminal_width, SparkGlyphs glyphs)
+      : out_(out), terminal_width_(std::move(terminal_width)), glyphs_(glyphs) {}
 
   void OnEvent(const ft::v1::JobEvent& event) override {
     switch (event.kind_case()) {
       case ft::v1::JobEvent::kProgress:
         progress_ = event.progress();
+        loss_history_.Add(event.progress().loss());
         Redraw();
         return;
       case ft::v1::JobEvent::kEvaluation:
@@ -56,6 +57,7 @@ class LiveDisplay final : public WatchDisplay {
 
  private:
   static constexpr const char* kClearLine = "\r\033[K";
+  static constexpr size_t kTrendLength = 30;  // progress reports in the loss sparkline
 
   void PrintAbove(std::ostream& stream, const std::string& line) {
     if (bar_shown_) out_ << kClearLine << std::flush;
@@ -65,13 +67,17 @@ class LiveDisplay final : public WatchDisplay {
   }
 
   void Redraw() {
-    out_ << kClearLine << RenderProgressBar(*progress_, val_accuracy_, terminal_width_())
+    out_ << kClearLine
+         << RenderProgressBar(*progress_, val_accuracy_, terminal_width_(), loss_history_.values(),
+                              glyphs_)
          << std::flush;
     bar_shown_ = true;
   }
 
   std::ostream& out_;
   const std::function<int()> terminal_width_;
+  const SparkGlyphs glyphs_;
+  SparkHistory loss_history_{kTrendLength};
   std::optional<ft::v1::TrainingProgress> progress_;
   std::optional<double> val_accuracy_;
   bool bar_shown_ = false;
@@ -84,8 +90,9 @@ std::unique_ptr<WatchDisplay> MakePlainDisplay(std::ostream& out) {
 }
 
 std::unique_ptr<WatchDisplay> MakeLiveDisplay(std::ostream& out,
-                                              std::function<int()> terminal_width) {
-  return std::make_unique<LiveDisplay>(out, std::move(terminal_width));
+                                              std::function<int()> terminal_width,
+                                              SparkGlyphs glyphs) {
+  return std::make_unique<LiveDisplay>(out, std::move(terminal_width), glyphs);
 }
 
 }  // namespace ft::client

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ft/v1/event.pb.h"
+#include "lib/sparkline.h"
 
 namespace ft::client {
 
@@ -26,7 +27,10 @@ std::unique_ptr<WatchDisplay> MakePlainDisplay(std::ostream& out);
 
 // A progress bar redrawn with '\r' on each progress event; state changes, evaluations and logs as
 // lines above it. `terminal_width` is asked at each redraw, so that a resized terminal is honoured.
+// The line holds a sparkline of the training loss over the last 30 progress reports, drawn with
+// `glyphs`.
 std::unique_ptr<WatchDisplay> MakeLiveDisplay(std::ostream& out,
-                                              std::function<int()> terminal_width);
+                                              std::function<int()> terminal_width,
+                                              SparkGlyphs glyphs = SparkGlyphs::kAscii);
 
 }  // namespace ft::client

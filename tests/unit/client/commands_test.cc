@@ -1,4 +1,6 @@
 // ftctl's verbs against an in-process fake FinetuneService.
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -10,7 +12,9 @@
 #include "gtest/gtest.h"
 #include "lib/ftctl_commands.h"
 #include "lib/job_follower.h"
+#include "lib/plot_command.h"
 #include "lib/rpc_errors.h"
+#include "temp_dir.h"
 
 namespace ft::client {
 namespace {
@@ -468,6 +472,60 @@ TEST_F(CommandsTest, GetTableAndJson) {
   EXPECT_EQ(RunGet(ftd_, {"job-1", OutputFormat::kJson}, console_), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("\"state\": \"QUEUED\""));
   EXPECT_EQ(RunGet(ftd_, {"job-7", OutputFormat::kJson}, console_), kExitBadRequest);
+}
+
+// --- plot ---
+
+TEST_F(CommandsTest, PlotOfARunningJobDrawsWhatItHasSoFarWithoutWaiting) {
+  service_.AddJob(ft::v1::RUNNING);
+  std::vector<ft::v1::JobEvent> events = Life(ft::v1::SUCCEEDED);
+  events.pop_back();  // still running
+  service_.SetEvents(events);
+  service_.SetBlockWatch(true);  // the stream would stay open, following the job live
+  ft::testing::TempDir dir;
+  PlotArgs args;
+  args.job_ids = {"job-1"};
+  args.out = dir.Path("job-1.svg");
+  EXPECT_EQ(RunPlot(ftd_, args, console_), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "wrote " + args.out + ": 1 job, 3 points\n");
+  std::ifstream in(args.out);
+  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(svg, HasSubstr("<polyline class=\"series\""));
+  EXPECT_THAT(svg, HasSubstr("job-1 (RUNNING)"));
+  EXPECT_FALSE(std::filesystem::exists(args.out + ".tmp"));
+}
+
+TEST_F(CommandsTest, PlotNamesAnUnknownJob) {
+  service_.AddJob(ft::v1::SUCCEEDED);
+  service_.SetEvents(Life(ft::v1::SUCCEEDED));
+  ft::testing::TempDir dir;
+  PlotArgs args;
+  args.job_ids = {"job-1", "job-9"};
+  args.out = dir.Path("x.svg");
+  EXPECT_EQ(RunPlot(ftd_, args, console_), kExitBadRequest);
+  EXPECT_EQ(err_.str(), "ftctl: plot job-9: NOT_FOUND: no job\n");
+  EXPECT_FALSE(std::filesystem::exists(args.out)) << "nothing written";
+}
+
+TEST_F(CommandsTest, PlotUsageAndWriteErrors) {
+  PlotArgs args;
+  args.out = "x.svg";
+  EXPECT_EQ(RunPlot(ftd_, args, console_), kExitBadRequest);
+  EXPECT_THAT(err_.str(), HasSubstr("name at least one job id or --from-events FILE"));
+
+  service_.AddJob(ft::v1::SUCCEEDED);
+  service_.SetEvents(Life(ft::v1::SUCCEEDED));
+  args.job_ids = {"job-1"};
+  args.out = "/nonexistent-folder/x.svg";
+  EXPECT_EQ(RunPlot(ftd_, args, console_), kExitFailure);
+  EXPECT_THAT(err_.str(), HasSubstr("cannot write /nonexistent-folder/x.svg"));
+
+  ft::testing::TempDir dir;
+  args.job_ids.clear();
+  args.event_files = {dir.Write("bad.jsonl", "{]\n")};
+  args.out = dir.Path("y.svg");
+  EXPECT_EQ(RunPlot(ftd_, args, console_), kExitBadRequest);
+  EXPECT_THAT(err_.str(), HasSubstr("bad.jsonl:1: not a job event"));
 }
 
 }  // namespace

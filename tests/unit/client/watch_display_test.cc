@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "lib/sparkline.h"
 
 namespace ft::client {
 namespace {
@@ -94,6 +95,43 @@ TEST(LiveDisplayTest, CloseWithoutBarPrintsNothing) {
   display->OnEvent(StateEvent(1, ft::v1::JOB_STATE_UNSPECIFIED, ft::v1::QUEUED));
   display->Close();
   EXPECT_EQ(out.str(), "[job-1 #1] state QUEUED\n");
+}
+
+TEST(LiveDisplayTest, LineShowsASparklineOfTheLast30Losses) {
+  std::ostringstream out;
+  std::unique_ptr<WatchDisplay> display = MakeLiveDisplay(
+      out, [] { return 200; }, SparkGlyphs::kUnicode);
+  ft::v1::JobEvent event = ProgressEvent(3, 1);
+  display->OnEvent(event);
+  EXPECT_EQ(out.str().find("\u2584"), std::string::npos) << "one report is no trend: " << out.str();
+  std::vector<double> losses = {0.5};
+  for (int i = 2; i <= 40; ++i) {
+    const double loss = 1.0 / i + (i % 3 == 0 ? 0.05 : 0.0);
+    losses.push_back(loss);
+    event.set_seq(event.seq() + 1);
+    event.mutable_progress()->set_step(i);
+    event.mutable_progress()->set_loss(loss);
+    display->OnEvent(event);
+  }
+  display->Close();
+  const std::string got = out.str();
+  const std::string last_line = got.substr(got.rfind("\r\033[K"));
+  const std::vector<double> last30(losses.end() - 30, losses.end());
+  const std::string trend = RenderSparkline(last30, SparkGlyphs::kUnicode).text;
+  EXPECT_NE(last_line.find("loss 0.0250 " + trend + " "), std::string::npos) << last_line;
+}
+
+TEST(LiveDisplayTest, AsciiSparklineByDefault) {
+  std::ostringstream out;
+  std::unique_ptr<WatchDisplay> display = MakeLiveDisplay(out, [] { return 200; });
+  ft::v1::JobEvent event = ProgressEvent(3, 1);
+  display->OnEvent(event);
+  event.set_seq(4);
+  event.mutable_progress()->set_loss(0.25);
+  display->OnEvent(event);
+  display->Close();
+  EXPECT_NE(out.str().find("loss 0.2500 #_ "), std::string::npos) << out.str();
+  for (unsigned char c : out.str()) EXPECT_LT(c, 0x80) << "ASCII only";
 }
 
 }  // namespace

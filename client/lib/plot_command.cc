@@ -1,0 +1,91 @@
+#include "lib/plot_command.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "lib/chart_svg.h"
+#include "lib/event_log_fetch.h"
+#include "lib/event_log_file.h"
+#include "lib/rpc_errors.h"
+
+namespace ft::client {
+namespace {
+
+int Fail(const Console& console, const absl::Status& status) {
+  *console.err << ErrorLine(status) << std::endl;
+  return ExitCodeForStatus(status.code());
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string temporary = absl::StrCat(path, ".tmp");
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      return absl::InternalError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+    }
+    out << text;
+    out.close();
+    if (!out) {
+      return absl::InternalError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    return absl::InternalError(absl::StrCat("cannot write ", path, ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunPlot(const FtdConnection& ftd, const PlotArgs& args, const Console& console) {
+  if (args.job_ids.empty() && args.event_files.empty()) {
+    return Fail(console,
+                absl::InvalidArgumentError("plot: name at least one job id or --from-events FILE"));
+  }
+  if (args.out.empty()) {
+    return Fail(console, absl::InvalidArgumentError("plot: --out FILE.svg is required"));
+  }
+  std::vector<JobLog> logs;
+  for (const std::string& job_id : args.job_ids) {
+    absl::StatusOr<JobLog> log = FetchJobLog(ftd, job_id);
+    if (!log.ok()) {
+      // ftd's message may not name the job; several may be asked for.
+      return Fail(console, absl::Status(log.status().code(), absl::StrCat("plot ", job_id, ": ",
+                                                                          log.status().message())));
+    }
+    logs.push_back(std::move(*log));
+  }
+  for (const std::string& file : args.event_files) {
+    absl::StatusOr<JobLog> log = ReadEventLogFile(file);
+    if (!log.ok()) return Fail(console, log.status());
+    logs.push_back(std::move(*log));
+  }
+
+  TrainingChartOptions options;
+  options.x = args.x;
+  options.title = args.title;
+  const Chart chart = BuildTrainingChart(logs, options);
+  const std::string svg = RenderChartSvg(chart);
+  for (const std::string& note : chart.notes) *console.err << "ftctl: " << note << std::endl;
+
+  const std::string summary = absl::StrCat(logs.size(), logs.size() == 1 ? " job, " : " jobs, ",
+                                           ChartPointCount(chart), " points");
+  if (args.out == "-") {
+    *console.out << svg << std::flush;
+    *console.err << "ftctl: wrote the SVG to stdout: " << summary << std::endl;
+    return kExitOk;
+  }
+  if (absl::Status written = WriteFileAtomically(args.out, svg); !written.ok()) {
+    return Fail(console, written);
+  }
+  *console.out << "wrote " << args.out << ": " << summary << std::endl;
+  return kExitOk;
+}
+
+}  // namespace ft::client
