@@ -68,6 +68,7 @@ class WorkerPoolTest : public ::testing::Test {
     sched::JobManagerOptions options;
     options.home = dir_.Path("home");
     options.base_dir = dir_.path().string();
+    options.max_attempts = 1;  // a crash fails the job at once (re-queueing: job_manager_test)
     auto manager =
         sched::JobManager::Create(options, store_.get(), &hub_, &clock_, nullptr, nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();

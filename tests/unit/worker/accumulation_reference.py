@@ -238,7 +238,9 @@ def run_ftworker(binary, workdir, name, model, train_csv, val_csv, optimizer, lr
             "micro_batch_size": MICRO, "accumulation_steps": ACCUMULATION, "epochs": STEPS,
             "learning_rate": lr, "optimizer": optimizer, "weight_decay": WEIGHT_DECAY,
             "max_seq_length": MAX_SEQ, "seed": seed, "log_every_steps": 1,
-            "precision": precision}
+            "precision": precision,
+            # The reference loop keeps the learning rate constant.
+            "lr_scheduler": "constant"}
     spec_path = os.path.join(workdir, name + ".json")
     with open(spec_path, "w") as f:
         json.dump(spec, f)

@@ -157,6 +157,7 @@ TEST_F(PipelineJobTest, GroupedWindowsStayExactAndPadLess) {
     TrainOptions options = Options(name);
     options.optimizer = "sgd";
     options.learning_rate = 0.05;
+    options.lr_scheduler = "constant";
     options.micro_batch_size = micro;
     options.accumulation_steps = accumulation;
     options.group_by_length = grouped;
