@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# On the GPU host: builds the training core against python3's LibTorch and runs gpu_check
-# (BLOOM-560m shape, 2,048 tokens: micro-batch 16 does not fit an 80 GB GPU).
+# On the GPU host: builds the training core against python3's LibTorch (2.x, CUDA) and runs
+# gpu_check on BLOOM-560m's shape with the carried IMDB reviews. Output: $OUT/{configure,build,run}.log
 set -u
 cd "$(dirname "$0")"
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,memory.free --format=csv,noheader
-TORCH_DIR=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')
 PREFIX=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 python3 -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())'
-if ! grep -q "set_autocast_gpu_dtype" "$TORCH_DIR/include/ATen/autocast_mode.h"; then
-  echo "autocast: this LibTorch has only the device-type API; using tests/gpu/autocast_scope_torch2.h"
-  cp autocast_scope_torch2.h ../../worker/train/autocast_scope.h
-fi
+GENERATOR=$(command -v ninja >/dev/null && echo Ninja || echo "Unix Makefiles")
 start=$(date +%s)
-cmake -S . -B /tmp/ft-gpu-build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+cmake -S . -B /tmp/ft-gpu-build -G "$GENERATOR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_PREFIX_PATH="$PREFIX;$PWD/../../build-gpu/deps" > "$OUT/configure.log" 2>&1 ||
   { tail -40 "$OUT/configure.log"; exit 2; }
 cmake --build /tmp/ft-gpu-build -j 16 --target gpu_check > "$OUT/build.log" 2>&1 ||
   { grep -m 20 -B2 -A6 "error" "$OUT/build.log" | head -80; exit 3; }
 echo "built in $(( $(date +%s) - start )) s"
-/tmp/ft-gpu-build/bin/gpu_check /tmp/ft-gpu-check "${MODEL:-scratch:bloom-560m}" "${SEQ:-2048}" 2>&1 |
-  tee "$OUT/run.log" | cut -c1-1500
+c++ --version | head -1; ldd /tmp/ft-gpu-build/gpu_check | grep -i "stdc\|libgcc"
+python3 -c 'import torch,glob,os;print(glob.glob(os.path.dirname(torch.__file__)+"/lib/libstdc*"))'
+rm -rf /tmp/ft-gpu-check
+BINARY=$(ls /tmp/ft-gpu-build/bin/gpu_check /tmp/ft-gpu-build/gpu_check 2>/dev/null | head -1)
+DATA="$PWD/../../build-gpu/data/imdb_small_2000.csv"
+: > "$OUT/run.log"
+# One process per memory configuration: the GPU memory a process holds after its job is the job's
+# peak (the caching allocator keeps it).
+for section in memory:1x1 memory:1x32 memory:32x1 memory:1x32-ckpt memory:32x1-ckpt precision long; do
+  timeout "${SECTION_SECONDS:-100}" "$BINARY" /tmp/ft-gpu-check "$DATA" "${MODEL:-scratch:bloom-560m}" \
+    "$section" >> "$OUT/run.log" 2>&1
+  echo "$section: exit $?"
+done
+grep "^####\|^|\|FAILED\|warning" "$OUT/run.log" | head -60
+tail -25 "$OUT/run.log"
+# Crash addresses (no debugger on the GPU host): function and line of each executable frame.
+grep -o "gpu_check(+0x[0-9a-f]*)" "$OUT/run.log" | grep -o "0x[0-9a-f]*" |
+  xargs -r addr2line -f -C -e "$BINARY" 2>/dev/null | head -40
+grep "^CRASHAT" "$OUT/run.log" | while read -r _ offset file; do
+  echo "$file $offset:"; addr2line -f -C -e "$file" "$offset" 2>/dev/null
+done

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "models/bloom_model.h"
+#include "train/autocast_state.h"
 
 namespace ft::models {
 namespace {
@@ -13,19 +14,16 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Sets the autocast state the forward ran under for the recomputation, and restores the
-// backward's own (autocast is normally off during backward) when the scope ends.
+// Sets the autocast state the forward ran under (CPU and CUDA) for the recomputation, and restores
+// the backward's own (autocast is normally off during backward) when the scope ends.
 class RecordedAutocast {
  public:
   struct State {
-    bool cpu_enabled = false;
-    at::ScalarType cpu_dtype = at::kBFloat16;
-    bool gpu_enabled = false;
-    at::ScalarType gpu_dtype = at::kHalf;
+    train::AutocastState cpu;
+    train::AutocastState cuda;
   };
   static State Current() {
-    return {at::autocast::is_cpu_enabled(), at::autocast::get_autocast_cpu_dtype(),
-            at::autocast::is_enabled(), at::autocast::get_autocast_gpu_dtype()};
+    return {train::GetAutocast(c10::DeviceType::CPU), train::GetAutocast(c10::DeviceType::CUDA)};
   }
   explicit RecordedAutocast(const State& state) : saved_(Current()) { Apply(state); }
   ~RecordedAutocast() {
@@ -37,10 +35,8 @@ class RecordedAutocast {
 
  private:
   static void Apply(const State& state) {
-    at::autocast::set_cpu_enabled(state.cpu_enabled);
-    at::autocast::set_autocast_cpu_dtype(state.cpu_dtype);
-    at::autocast::set_enabled(state.gpu_enabled);
-    at::autocast::set_autocast_gpu_dtype(state.gpu_dtype);
+    train::SetAutocast(c10::DeviceType::CPU, state.cpu);
+    train::SetAutocast(c10::DeviceType::CUDA, state.cuda);
   }
   State saved_;
   // Nesting is counted so that the cast-weight cache of this scope is dropped at its end.
@@ -56,10 +52,10 @@ class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
                                int64_t block_address) {
     const RecordedAutocast::State autocast = RecordedAutocast::Current();
     ctx->saved_data["block"] = block_address;
-    ctx->saved_data["cpu_autocast"] = autocast.cpu_enabled;
-    ctx->saved_data["cpu_dtype"] = static_cast<int64_t>(autocast.cpu_dtype);
-    ctx->saved_data["gpu_autocast"] = autocast.gpu_enabled;
-    ctx->saved_data["gpu_dtype"] = static_cast<int64_t>(autocast.gpu_dtype);
+    ctx->saved_data["cpu_autocast"] = autocast.cpu.enabled;
+    ctx->saved_data["cpu_dtype"] = static_cast<int64_t>(autocast.cpu.dtype);
+    ctx->saved_data["gpu_autocast"] = autocast.cuda.enabled;
+    ctx->saved_data["gpu_dtype"] = static_cast<int64_t>(autocast.cuda.dtype);
     ctx->save_for_backward({hidden, alibi, masked});
     return Block(block_address).forward(hidden, alibi, masked);
   }
@@ -71,10 +67,10 @@ class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     const variable_list saved = ctx->get_saved_variables();
     const torch::Tensor input = saved[0].detach().requires_grad_(saved[0].requires_grad());
     RecordedAutocast::State autocast;
-    autocast.cpu_enabled = ctx->saved_data["cpu_autocast"].toBool();
-    autocast.cpu_dtype = static_cast<at::ScalarType>(ctx->saved_data["cpu_dtype"].toInt());
-    autocast.gpu_enabled = ctx->saved_data["gpu_autocast"].toBool();
-    autocast.gpu_dtype = static_cast<at::ScalarType>(ctx->saved_data["gpu_dtype"].toInt());
+    autocast.cpu.enabled = ctx->saved_data["cpu_autocast"].toBool();
+    autocast.cpu.dtype = static_cast<at::ScalarType>(ctx->saved_data["cpu_dtype"].toInt());
+    autocast.cuda.enabled = ctx->saved_data["gpu_autocast"].toBool();
+    autocast.cuda.dtype = static_cast<at::ScalarType>(ctx->saved_data["gpu_dtype"].toInt());
     torch::Tensor output;
     {
       torch::AutoGradMode enable_grad(true);

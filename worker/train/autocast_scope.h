@@ -6,42 +6,33 @@
 #include <ATen/autocast_mode.h>
 #include <c10/core/Device.h>
 
+#include "train/autocast_state.h"
+
 namespace ft::train {
 
 class AutocastScope {
  public:
   // Does nothing unless `enabled`.
   AutocastScope(bool enabled, const c10::Device& device, c10::ScalarType dtype = at::kBFloat16)
-      : enabled_(enabled), cuda_(device.is_cuda()) {
+      : enabled_(enabled), type_(device.type()) {
     if (!enabled_) return;
-    if (cuda_) {
-      was_enabled_ = at::autocast::is_enabled();
-      at::autocast::set_autocast_gpu_dtype(dtype);
-      at::autocast::set_enabled(true);
-    } else {
-      was_enabled_ = at::autocast::is_cpu_enabled();
-      at::autocast::set_autocast_cpu_dtype(dtype);
-      at::autocast::set_cpu_enabled(true);
-    }
+    previous_ = GetAutocast(type_);
+    SetAutocast(type_, {true, dtype});
     at::autocast::increment_nesting();
   }
   ~AutocastScope() {
     if (!enabled_) return;
     // The cast weights are cached for the scope; drop them when the outermost scope ends.
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    if (cuda_) {
-      at::autocast::set_enabled(was_enabled_);
-    } else {
-      at::autocast::set_cpu_enabled(was_enabled_);
-    }
+    SetAutocast(type_, previous_);
   }
   AutocastScope(const AutocastScope&) = delete;
   AutocastScope& operator=(const AutocastScope&) = delete;
 
  private:
   const bool enabled_;
-  const bool cuda_;
-  bool was_enabled_ = false;
+  const c10::DeviceType type_;
+  AutocastState previous_;
 };
 
 }  // namespace ft::train
