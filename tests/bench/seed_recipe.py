@@ -241,6 +241,7 @@ def main():
             "micro_batch_size": micro,
             "accumulation_steps": accumulation,
             "epochs": 1,
+            "lr_scheduler": "constant",  # as the baseline
             "learning_rate": args.learning_rate,
             "max_seq_length": args.max_seq_length,
             "seed": SEED,

@@ -278,6 +278,7 @@ def main():
                 "micro_batch_size": args.micro_batch,
                 "accumulation_steps": args.accumulation,
                 "epochs": 1,
+                "lr_scheduler": "constant",  # as the baseline
                 "learning_rate": learning_rate,
                 "max_seq_length": args.max_seq_length,
                 "seed": SEED,
