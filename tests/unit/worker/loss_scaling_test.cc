@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "csv_fixture.h"
+#include "recording_observer.h"
 #include "train/train_job.h"
 #include "train/trainer.h"
 
@@ -24,22 +25,7 @@ using testing::ReadAll;
 using train::TrainOptions;
 using train::TrainOutcome;
 
-class Recorder : public train::TrainObserver {
- public:
-  explicit Recorder(int64_t stop_after_step = 0) : stop_after_step_(stop_after_step) {}
-  void OnProgress(const train::ProgressReport& report) override { progress.push_back(report); }
-  void OnLog(const std::string& level, const std::string& message) override {
-    if (level == "warning") warnings.push_back(message);
-  }
-  bool StopRequested() override {
-    return stop_after_step_ > 0 && !progress.empty() && progress.back().step >= stop_after_step_;
-  }
-  std::vector<train::ProgressReport> progress;
-  std::vector<std::string> warnings;
-
- private:
-  int64_t stop_after_step_;
-};
+using Recorder = testing::RecordingObserver;
 
 class LossScalingTest : public ::testing::Test {
  protected:

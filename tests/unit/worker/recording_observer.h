@@ -20,6 +20,7 @@ class RecordingObserver : public train::TrainObserver {
   void OnEvaluation(const train::EvalReport& report) override { evaluations.push_back(report); }
   void OnLog(const std::string& level, const std::string& message) override {
     levels.push_back(level);
+    if (level == "warning") warnings.push_back(message);
   }
   bool StopRequested() override {
     return stop_after_step_ > 0 && !progress.empty() && progress.back().step >= stop_after_step_;
@@ -36,6 +37,7 @@ class RecordingObserver : public train::TrainObserver {
   std::vector<train::ProgressReport> progress;
   std::vector<train::EvalReport> evaluations;
   std::vector<std::string> levels;
+  std::vector<std::string> warnings;  // the messages of the "warning" lines
 
  private:
   int64_t stop_after_step_;
