@@ -4,14 +4,12 @@
 // the out-of-memory retry with its exactness. Not part of CTest: run by tests/gpu/run.sh.
 #include <ATen/ATen.h>
 #include <dlfcn.h>
-
 #include <execinfo.h>
 #include <signal.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -21,7 +19,6 @@
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -201,64 +198,61 @@ int main(int argc, char** argv) {
   for (const auto& [name, mib] : table) std::printf("#### memory %s %.0f MiB\n", name.c_str(), mib);
   if (section.rfind("memory:", 0) == 0) return failures;
 
-  if (section == "long") goto long_sequences;
-  {
-  // 2. Precision: fp32, bf16 and fp16 (dynamic loss scaling) on the same 12 steps.
-  std::cout << "#### precision: 8 x 2, 12 steps" << std::endl;
-  std::vector<RunResult> precision_runs;
-  for (const std::string precision : {"fp32", "bf16", "fp16"}) {
-    precision_runs.push_back(Run(dir, "precision-" + precision, base, [&](TrainOptions& o) {
-      o.micro_batch_size = 8;
-      o.accumulation_steps = 2;
-      o.max_steps = 12;
-      o.precision = precision;
-    }));
-    failures += precision_runs.back().ok ? 0 : 1;
+  if (section == "all" || section == "precision") {
+    // 2. Precision: fp32, bf16 and fp16 (dynamic loss scaling) on the same 12 steps.
+    std::cout << "#### precision: 8 x 2, 12 steps" << std::endl;
+    std::vector<RunResult> precision_runs;
+    for (const std::string precision : {"fp32", "bf16", "fp16"}) {
+      precision_runs.push_back(Run(dir, "precision-" + precision, base, [&](TrainOptions& o) {
+        o.micro_batch_size = 8;
+        o.accumulation_steps = 2;
+        o.max_steps = 12;
+        o.precision = precision;
+      }));
+      failures += precision_runs.back().ok ? 0 : 1;
+    }
+    if (precision_runs[0].ok && precision_runs[1].ok && precision_runs[2].ok) {
+      std::printf("#### losses vs fp32: bf16 max relative difference %.3g, fp16 %.3g\n",
+                  MaxRelativeDifference(precision_runs[1].losses, precision_runs[0].losses),
+                  MaxRelativeDifference(precision_runs[2].losses, precision_runs[0].losses));
+      std::printf("#### train seconds fp32 %.2f bf16 %.2f fp16 %.2f\n",
+                  precision_runs[0].result["timing"]["train_seconds"].get<double>(),
+                  precision_runs[1].result["timing"]["train_seconds"].get<double>(),
+                  precision_runs[2].result["timing"]["train_seconds"].get<double>());
+    }
   }
-  if (precision_runs[0].ok && precision_runs[1].ok && precision_runs[2].ok) {
-    std::printf("#### losses vs fp32: bf16 max relative difference %.3g, fp16 %.3g\n",
-                MaxRelativeDifference(precision_runs[1].losses, precision_runs[0].losses),
-                MaxRelativeDifference(precision_runs[2].losses, precision_runs[0].losses));
-    std::printf("#### train seconds fp32 %.2f bf16 %.2f fp16 %.2f\n",
-                precision_runs[0].result["timing"]["train_seconds"].get<double>(),
-                precision_runs[1].result["timing"]["train_seconds"].get<double>(),
-                precision_runs[2].result["timing"]["train_seconds"].get<double>());
-  }
-
-  }
-  if (section == "precision") return failures;
-long_sequences:
-  {
-  // 3. auto_micro_batch from free GPU memory, and the out-of-memory retry: micro-batch 64 at
-  // 2,048 tokens does not fit; the retried steps must give the losses of 4 x 16.
-  TrainOptions long_base = base;
-  long_base.max_seq_length = 2048;
-  long_base.optimizer = "sgd";
-  long_base.learning_rate = 0.01;
-  long_base.group_by_length = true;
-  long_base.max_steps = 2;
-  const RunResult automatic = Run(dir, "auto", long_base, [](TrainOptions& o) {
-    o.auto_micro_batch = true;
-    o.micro_batch_size = 0;
-    o.accumulation_steps = 0;
-    o.effective_batch_size = 64;
-  });
-  failures += automatic.ok ? 0 : 1;
-  const RunResult retried = Run(dir, "micro64x1", long_base, [](TrainOptions& o) {
-    o.micro_batch_size = 64;
-    o.accumulation_steps = 1;
-  });
-  const RunResult fitting = Run(dir, "micro4x16", long_base, [](TrainOptions& o) {
-    o.micro_batch_size = 4;
-    o.accumulation_steps = 16;
-  });
-  failures += (retried.ok ? 0 : 1) + (fitting.ok ? 0 : 1);
-  if (retried.ok && fitting.ok) {
-    std::printf("#### out-of-memory retries %s; training losses 64x1 (retried) vs 4x16: max "
-                "relative difference %.3g\n",
-                retried.result["pipeline"]["out_of_memory_retries"].dump().c_str(),
-                MaxRelativeDifference(retried.losses, fitting.losses));
-  }
+  if (section == "all" || section == "long") {
+    // 3. auto_micro_batch from free GPU memory, and the out-of-memory retry: micro-batch 64 at
+    // 2,048 tokens does not fit; the retried steps must give the losses of 4 x 16.
+    TrainOptions long_base = base;
+    long_base.max_seq_length = 2048;
+    long_base.optimizer = "sgd";
+    long_base.learning_rate = 0.01;
+    long_base.group_by_length = true;
+    long_base.max_steps = 2;
+    const RunResult automatic = Run(dir, "auto", long_base, [](TrainOptions& o) {
+      o.auto_micro_batch = true;
+      o.micro_batch_size = 0;
+      o.accumulation_steps = 0;
+      o.effective_batch_size = 64;
+    });
+    failures += automatic.ok ? 0 : 1;
+    const RunResult retried = Run(dir, "micro64x1", long_base, [](TrainOptions& o) {
+      o.micro_batch_size = 64;
+      o.accumulation_steps = 1;
+    });
+    const RunResult fitting = Run(dir, "micro4x16", long_base, [](TrainOptions& o) {
+      o.micro_batch_size = 4;
+      o.accumulation_steps = 16;
+    });
+    failures += (retried.ok ? 0 : 1) + (fitting.ok ? 0 : 1);
+    if (retried.ok && fitting.ok) {
+      std::printf(
+          "#### out-of-memory retries %s; training losses 64x1 (retried) vs 4x16: max "
+          "relative difference %.3g\n",
+          retried.result["pipeline"]["out_of_memory_retries"].dump().c_str(),
+          MaxRelativeDifference(retried.losses, fitting.losses));
+    }
   }
   std::cout << "#### failures " << failures << std::endl;
   return failures;
