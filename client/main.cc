@@ -13,6 +13,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "lib/cancel_token.h"
+#include "lib/client_config.h"
 #include "lib/ftctl_commands.h"
 #include "lib/ftd_calls.h"
 #include "lib/plot_command.h"
@@ -32,13 +33,6 @@ constexpr const char* kExitCodes =
     "  3    ftd unreachable (UNAVAILABLE, DEADLINE_EXCEEDED)\n"
     "  4    the watched job was CANCELLED\n"
     "  130  interrupted with Ctrl-C while watching (the job goes on)\n";
-
-std::string DefaultServer() {
-  if (const char* server = std::getenv("FT_SERVER"); server != nullptr && *server != '\0') {
-    return server;
-  }
-  return "127.0.0.1:50051";
-}
 
 int TerminalWidth() {
   winsize size{};
@@ -235,7 +229,7 @@ OutputFormat ToFormat(const std::string& output) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server = DefaultServer();
+  ft::client::ConfigFlags config_flags;
   double timeout_seconds = 10;
 
   CLI::App app{"ftctl: submit, list, inspect, cancel and watch finetuning jobs on ftd."};
@@ -246,11 +240,17 @@ int main(int argc, char** argv) {
                    "sms_spam.csv --micro-batch-size 16 --accumulation-steps 2 "
                    "--epochs 3 --watch\n\n",
                    kExitCodes));
-  app.add_option("--server", server,
-                 "ftd address HOST:PORT (default: $FT_SERVER, else "
+  app.add_option("--server", config_flags.server,
+                 "ftd address (default: $FTD_SERVER, else `server` in the config file, else "
                  "127.0.0.1:50051)")
-      ->type_name("HOST:PORT")
-      ->capture_default_str();
+      ->type_name("HOST:PORT");
+  app.add_option("--token", config_flags.token,
+                 "bearer token sent to ftd (default: $FTD_TOKEN, else `token` in the config file)")
+      ->type_name("TOKEN");
+  app.add_option("--config", config_flags.config_file,
+                 "config file (default: $FTCTL_CONFIG, else $XDG_CONFIG_HOME/ftctl/config.toml, "
+                 "else ~/.config/ftctl/config.toml)")
+      ->type_name("FILE");
   app.add_option("--timeout", timeout_seconds, "deadline of each call except watch streams")
       ->type_name("SECONDS")
       ->check(CLI::PositiveNumber)
@@ -376,6 +376,14 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : ft::client::kExitBadRequest;
   }
 
+  absl::StatusOr<ft::client::ClientConfig> config =
+      ft::client::ResolveClientConfig(config_flags, ft::client::ProcessEnv());
+  if (!config.ok()) {
+    std::cerr << ft::client::ErrorLine(config.status()) << std::endl;
+    return ft::client::kExitBadRequest;
+  }
+  const std::string& server = config->server;
+
   ft::client::Console console;
   console.live = StdoutIsLiveTerminal();
   console.terminal_width = TerminalWidth;
@@ -393,6 +401,7 @@ int main(int argc, char** argv) {
   ftd.stub = stub.get();
   ftd.channel = channel.get();
   ftd.server = server;
+  ftd.token = config->token;
   ftd.timeout = absl::Seconds(timeout_seconds);
 
   if (submit->parsed()) {
