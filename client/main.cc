@@ -6,33 +6,31 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "lib/cancel_token.h"
 #include "lib/client_config.h"
+#include "lib/completion_script.h"
+#include "lib/event_verbs.h"
 #include "lib/ftctl_commands.h"
 #include "lib/ftd_calls.h"
 #include "lib/plot_command.h"
+#include "lib/retry_command.h"
 #include "lib/rpc_errors.h"
 #include "lib/text_util.h"
+#include "lib/wait_command.h"
 #include "spec/spec_limits.h"
 
 namespace {
 
 using ft::client::OutputFormat;
-
-constexpr const char* kExitCodes =
-    "Exit codes:\n"
-    "  0    success (watch: the job SUCCEEDED)\n"
-    "  1    the watched job FAILED, or an unexpected error\n"
-    "  2    bad usage or request (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION)\n"
-    "  3    ftd unreachable (UNAVAILABLE, DEADLINE_EXCEEDED)\n"
-    "  4    the watched job was CANCELLED\n"
-    "  130  interrupted with Ctrl-C while watching (the job goes on)\n";
 
 int TerminalWidth() {
   winsize size{};
@@ -215,15 +213,79 @@ void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
       ->group(report);
 }
 
-CLI::Option* AddOutputOption(CLI::App* app, std::string& output) {
-  return app->add_option("-o,--output", output, "table or json (protobuf JSON mapping)")
-      ->check(CLI::IsMember({"table", "json"}))
+// -o/--output with the formats `app` offers ("table", "json", "yaml", maybe "ids").
+CLI::Option* AddOutputOption(CLI::App* app, std::string& output,
+                             const std::vector<std::string>& formats) {
+  return app
+      ->add_option("-o,--output", output,
+                   "output format: " + absl::StrJoin(formats, ", ") +
+                       " (json: protobuf's JSON mapping; yaml: the same data)")
+      ->check(CLI::IsMember(formats))
       ->type_name("FORMAT")
       ->capture_default_str();
 }
 
 OutputFormat ToFormat(const std::string& output) {
-  return output == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+  if (output == "json") return OutputFormat::kJson;
+  if (output == "yaml") return OutputFormat::kYaml;
+  if (output == "ids") return OutputFormat::kIds;
+  return OutputFormat::kTable;
+}
+
+// Every verb's flags and positional words, read back from the parser for the completion scripts.
+ft::client::CompletionModel BuildCompletionModel(CLI::App& app) {
+  ft::client::CompletionModel model;
+  const std::vector<std::string> states = {"queued",    "running", "cancelling",
+                                           "succeeded", "failed",  "cancelled"};
+  const std::map<std::string, std::vector<std::string>> choices = {
+      {"-o", {"table", "json", "yaml", "ids"}},
+      {"--output", {"table", "json", "yaml", "ids"}},
+      {"--color", {"auto", "always", "never"}},
+      {"--state", states},
+      {"--format", {"csv", "tsv", "jsonl", "aclimdb"}},
+      {"--optimizer", {"adamw", "sgd"}},
+      {"--lr-scheduler", {"linear", "cosine", "constant"}},
+      {"--precision", {"fp32", "bf16", "fp16"}},
+      {"--early-stopping-metric", {"accuracy", "loss", "macro_f1"}},
+      {"--x", {"step", "examples"}},
+  };
+  const std::set<std::string> files = {"-f",     "--file", "--train", "--validation", "--test",
+                                       "--model", "--config", "--out", "--from-events"};
+  auto add_flags = [&](const CLI::App& owner, std::vector<std::string>* out) {
+    for (const CLI::Option* option : owner.get_options()) {
+      if (option->get_positional()) continue;
+      std::vector<std::string> names;
+      for (const std::string& name : option->get_snames()) names.push_back("-" + name);
+      for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
+      for (const std::string& name : names) {
+        out->push_back(name);
+        if (option->get_expected_max() == 0) continue;  // a flag, no value
+        if (auto it = choices.find(name); it != choices.end()) {
+          model.value_flags[name] = it->second;
+        } else if (files.count(name) > 0) {
+          model.value_flags[name] = {ft::client::kFileValue};
+        } else {
+          model.value_flags[name];
+        }
+      }
+    }
+  };
+  add_flags(app, &model.global_flags);
+  const std::set<std::string> with_ids = {"get",  "cancel", "watch", "logs",
+                                          "events", "wait", "retry", "plot"};
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    ft::client::CompletionVerb verb;
+    verb.name = sub->get_name();
+    verb.help = sub->get_description().substr(0, sub->get_description().find(". "));
+    add_flags(*sub, &verb.flags);
+    verb.takes_job_ids = with_ids.count(verb.name) > 0;
+    for (CLI::App* nested : sub->get_subcommands([](CLI::App*) { return true; })) {
+      verb.words.push_back(nested->get_name());
+    }
+    if (verb.name == "completion") verb.words = {"bash", "zsh"};
+    model.verbs.push_back(std::move(verb));
+  }
+  return model;
 }
 
 }  // namespace
@@ -232,14 +294,22 @@ int main(int argc, char** argv) {
   ft::client::ConfigFlags config_flags;
   double timeout_seconds = 10;
 
-  CLI::App app{"ftctl: submit, list, inspect, cancel and watch finetuning jobs on ftd."};
+  CLI::App app{"ftctl: submit, list, inspect, cancel and follow finetuning jobs on ftd."};
   app.require_subcommand(1);
   app.fallthrough();
-  app.footer(
-      absl::StrCat("\nExample:\n  ftctl submit --model scratch:bloom-tiny --train "
-                   "sms_spam.csv --micro-batch-size 16 --accumulation-steps 2 "
-                   "--epochs 3 --watch\n\n",
-                   kExitCodes));
+  app.footer(absl::StrCat(
+      "\nExamples:\n"
+      "  ftctl submit --model scratch:bloom-tiny --train sms_spam.csv --micro-batch-size 16 "
+      "--epochs 3 --watch\n"
+      "  ftctl list --state running\n"
+      "  ftctl logs job-3 --follow\n"
+      "  ftctl wait job-3 --timeout 600 && ftctl get job-3 -o yaml\n"
+      "  source <(ftctl completion bash)\n\n"
+      "Settings: --server/--token > $FTD_SERVER/$FTD_TOKEN > the config file "
+      "(`ftctl config show` says which).\n"
+      "Colours and progress bars only on a terminal; NO_COLOR or --color never turns colours "
+      "off.\n\n",
+      ft::client::kExitCodeHelp));
   app.add_option("--server", config_flags.server,
                  "ftd address (default: $FTD_SERVER, else `server` in the config file, else "
                  "127.0.0.1:50051)")
@@ -251,10 +321,16 @@ int main(int argc, char** argv) {
                  "config file (default: $FTCTL_CONFIG, else $XDG_CONFIG_HOME/ftctl/config.toml, "
                  "else ~/.config/ftctl/config.toml)")
       ->type_name("FILE");
-  app.add_option("--timeout", timeout_seconds, "deadline of each call except watch streams")
+  app.add_option("--timeout", timeout_seconds,
+                 "deadline of each call to ftd (following a job has none)")
       ->type_name("SECONDS")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--color", config_flags.color,
+                 "colours: auto (on a terminal, unless NO_COLOR is set), always, never "
+                 "(default: `color` in the config file, else auto)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN");
 
   // submit
   ft::client::SubmitArgs submit_args;
@@ -276,12 +352,16 @@ int main(int argc, char** argv) {
       ->type_name("ID");
   submit->add_flag("--watch", submit_args.watch,
                    "follow the job like `ftctl watch` (exit codes too)");
+  std::string submit_output = "table";
+  AddOutputOption(submit, submit_output, {"table", "json", "yaml"})
+      ->description("table: the new id alone; json or yaml: the new job (protobuf JSON mapping)");
   submit->footer(
       "\nExamples:\n"
       "  ftctl submit --model scratch:bloom-tiny --train data/sms_spam.csv "
       "--micro-batch-size 16 \\\n"
       "      --accumulation-steps 4 --epochs 2 --lr 5e-4 --name sms-baseline --watch\n"
-      "  JOB=$(ftctl submit -f job.json --epochs 5)");
+      "  JOB=$(ftctl submit -f job.json --epochs 5)\n"
+      "  ftctl submit -f job.json -o json | jq -r .id");
 
   // list
   ft::client::ListArgs list_args;
@@ -301,8 +381,10 @@ int main(int argc, char** argv) {
   list->add_option("--limit", list_args.limit, "show at most N jobs (0: all)")
       ->type_name("N")
       ->capture_default_str();
-  AddOutputOption(list, list_output);
-  list->footer("\nExamples:\n  ftctl list\n  ftctl list --state running --state queued -o json");
+  AddOutputOption(list, list_output, {"table", "json", "yaml", "ids"});
+  list->footer(
+      "\nExamples:\n  ftctl list\n  ftctl list --state running --state queued -o json\n"
+      "  ftctl list --state failed -o ids | xargs -n1 ftctl retry");
 
   // get
   ft::client::GetArgs get_args;
@@ -310,8 +392,10 @@ int main(int argc, char** argv) {
   CLI::App* get = app.add_subcommand(
       "get", "Show one job: state, spec, effective batch, progress, evaluations, error, output.");
   get->add_option("ID", get_args.job_id, "job id")->required();
-  AddOutputOption(get, get_output);
-  get->footer("\nExamples:\n  ftctl get job-3\n  ftctl get job-3 -o json | jq .progress");
+  AddOutputOption(get, get_output, {"table", "json", "yaml"});
+  get->footer(
+      "\nExamples:\n  ftctl get job-3\n  ftctl get job-3 -o json | jq .progress\n"
+      "  ftctl get job-3 -o yaml");
 
   // cancel
   ft::client::CancelArgs cancel_args;
@@ -338,8 +422,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   watch->footer(absl::StrCat(
       "\nExample:\n  ftctl watch job-3 && echo trained\n\n"
-      "Exit codes: 0 the job SUCCEEDED, 1 FAILED, 4 CANCELLED, 130 Ctrl-C (the job goes on);\n"
-      "2 and 3 as for the other verbs (unknown job, ftd unreachable).\n"));
+      "Exit codes: 0 the job SUCCEEDED, 1 FAILED, 5 CANCELLED, 130 Ctrl-C (the job goes on);\n"
+      "3 unknown job, 4 ftd unreachable (`ftctl --help` lists them all).\n"));
 
   // plot
   ft::client::PlotArgs plot_args;
@@ -369,6 +453,116 @@ int main(int argc, char** argv) {
       "  ftctl plot job-4 job-5 --x examples --title \"1 x 1 vs 1 x 16\" --out compare.svg\n"
       "  ftctl plot --from-events ~/.ftd/jobs/job-3/events.jsonl --out job-3.svg");
 
+  // logs and events
+  ft::client::EventsArgs events_args;
+  std::string events_output = "table";
+  CLI::App* events = app.add_subcommand(
+      "events",
+      "Print a job's events, one per line (state changes, progress, evaluations, logs); with "
+      "--follow, then the new ones live until the job ends, reconnecting after a dropped "
+      "connection without missing or repeating one.");
+  events->add_option("ID", events_args.job_id, "job id")->required();
+  events->add_flag("-f,--follow", events_args.follow, "keep printing new events until the job ends");
+  events
+      ->add_option("--after-seq", events_args.after_seq,
+                   "only events after this sequence number (0: from the start)")
+      ->type_name("N")
+      ->capture_default_str();
+  AddOutputOption(events, events_output, {"table", "json", "yaml"})
+      ->description("table: text lines; json: JSON lines (one JobEvent each); yaml: one "
+                    "document per event");
+  events->footer(
+      "\nExamples:\n  ftctl events job-3\n  ftctl events job-3 --follow -o json | jq -c "
+      "'select(.progress) | .progress.loss'\n");
+
+  ft::client::EventsArgs logs_args;
+  logs_args.logs_only = true;
+  std::string logs_output = "table";
+  CLI::App* logs = app.add_subcommand(
+      "logs",
+      "Print a job's log lines (warnings and errors the worker reported), with --follow until "
+      "the job ends.");
+  logs->add_option("ID", logs_args.job_id, "job id")->required();
+  logs->add_flag("-f,--follow", logs_args.follow, "keep printing new lines until the job ends");
+  AddOutputOption(logs, logs_output, {"table", "json", "yaml"})
+      ->description("table: \"TIME LEVEL: message\"; json: JSON lines; yaml: one document each");
+  logs->footer("\nExamples:\n  ftctl logs job-3\n  ftctl logs job-3 -f | grep -i error\n");
+
+  // wait
+  ft::client::WaitArgs wait_args;
+  double wait_timeout = 0;
+  std::string wait_output = "table";
+  CLI::App* wait = app.add_subcommand(
+      "wait",
+      "Block until a job ends, showing nothing meanwhile, then print its final summary. The "
+      "exit code is the job's outcome (0 SUCCEEDED, 1 FAILED, 5 CANCELLED; 7 after --timeout).");
+  wait->add_option("ID", wait_args.job_id, "job id")->required();
+  wait->add_option("--timeout", wait_timeout,
+                   "give up after this long with exit code 7; the job goes on (0: never)")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber);
+  AddOutputOption(wait, wait_output, {"table", "json", "yaml"});
+  wait->footer(
+      "\nExamples:\n  ftctl wait job-3 && echo trained\n"
+      "  ftctl wait job-3 --timeout 3600 -o json > job-3.json\n"
+      "  for j in $(ftctl list --state running -o ids); do ftctl wait $j; done\n");
+
+  // retry
+  ft::client::RetryArgs retry_args;
+  std::string retry_output = "table";
+  CLI::App* retry = app.add_subcommand(
+      "retry",
+      "Submit a FAILED or CANCELLED job's spec again as a new job and print the new id. A queued, "
+      "running or succeeded job is refused (exit code 6) unless --force.");
+  retry->add_option("ID", retry_args.job_id, "the job to run again")->required();
+  retry->add_flag("--force", retry_args.force,
+                  "resubmit even a job that is queued, running or succeeded");
+  retry->add_flag("--watch", retry_args.watch, "follow the new job like `ftctl watch`");
+  retry
+      ->add_option("--request-id", retry_args.request_id,
+                   "idempotency key (default: a random one)")
+      ->type_name("ID");
+  AddOutputOption(retry, retry_output, {"table", "json", "yaml"});
+  retry->footer(
+      "\nExamples:\n  ftctl retry job-3 --watch\n"
+      "  ftctl list --state failed -o ids | xargs -n1 ftctl retry\n");
+
+  // completion
+  std::string completion_shell;
+  CLI::App* completion = app.add_subcommand(
+      "completion",
+      "Print a shell completion script for bash or zsh: verbs, flags, flag values and job ids "
+      "(asked of ftd as you type).");
+  completion->add_option("SHELL", completion_shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  completion->footer(
+      "\nExamples:\n"
+      "  source <(ftctl completion bash)          # in ~/.bashrc\n"
+      "  ftctl completion bash > ~/.local/share/bash-completion/completions/ftctl\n"
+      "  source <(ftctl completion zsh)           # in ~/.zshrc, after compinit\n");
+
+  // config
+  CLI::App* config_verb = app.add_subcommand(
+      "config",
+      "Show ftctl's settings (server, token, color), where each comes from, and the config "
+      "file's path.");
+  config_verb->require_subcommand(1);
+  bool reveal_token = false;
+  CLI::App* config_show =
+      config_verb->add_subcommand("show", "Print the settings in use, as the config file would "
+                                          "hold them, with their source.");
+  config_show->add_flag("--show-token", reveal_token, "print the token in full");
+  config_verb->footer(absl::StrCat(
+      "\nThe config file (", ft::client::DefaultConfigPath(ft::client::ProcessEnv()),
+      " here) holds `key = value` lines; # starts a comment:\n"
+      "  server = \"ftd.example.org:50051\"\n"
+      "  token = \"s3cret\"\n"
+      "  color = \"auto\"        # auto, always or never\n"
+      "Precedence: flags > environment (FTD_SERVER, FTD_TOKEN; FTCTL_CONFIG names the file) > "
+      "file > defaults.\n\n"
+      "Examples:\n  ftctl config show\n  FTD_SERVER=gpu-box:50051 ftctl config show\n"));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -376,11 +570,24 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : ft::client::kExitBadRequest;
   }
 
+  if (completion->parsed()) {
+    const ft::client::CompletionModel model = BuildCompletionModel(app);
+    std::cout << (completion_shell == "zsh" ? ft::client::ZshCompletionScript(model)
+                                            : ft::client::BashCompletionScript(model));
+    return ft::client::kExitOk;
+  }
+
   absl::StatusOr<ft::client::ClientConfig> config =
       ft::client::ResolveClientConfig(config_flags, ft::client::ProcessEnv());
   if (!config.ok()) {
     std::cerr << ft::client::ErrorLine(config.status()) << std::endl;
-    return ft::client::kExitBadRequest;
+    return ft::client::ExitCodeForStatus(config.status().code()) == ft::client::kExitNotFound
+               ? ft::client::kExitNotFound
+               : ft::client::kExitBadRequest;
+  }
+  if (config_show->parsed()) {
+    std::cout << ft::client::FormatClientConfig(*config, reveal_token);
+    return ft::client::kExitOk;
   }
   const std::string& server = config->server;
 
@@ -389,11 +596,19 @@ int main(int argc, char** argv) {
   console.terminal_width = TerminalWidth;
   console.glyphs = ft::client::ChooseSparkGlyphs(console.live, std::getenv("LC_ALL"),
                                                  std::getenv("LC_CTYPE"), std::getenv("LANG"));
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  console.palette = ft::client::Palette(ft::client::ShouldColor(
+      config->color, isatty(STDOUT_FILENO) == 1, no_color != nullptr && *no_color != '\0',
+      term == nullptr ? "" : term));
 
   // Before gRPC starts its threads, so that they inherit the blocked signals.
   ft::client::CancelToken token;
-  const bool watching = watch->parsed() || (submit->parsed() && submit_args.watch);
-  if (watching) ft::client::CancelOnSignals(&token, console.live);
+  const bool following = watch->parsed() || (submit->parsed() && submit_args.watch) ||
+                         (retry->parsed() && retry_args.watch) || wait->parsed() ||
+                         (events->parsed() && events_args.follow) ||
+                         (logs->parsed() && logs_args.follow);
+  if (following) ft::client::CancelOnSignals(&token, console.live);
 
   std::shared_ptr<grpc::Channel> channel = ft::client::MakeFtdChannel(server);
   std::unique_ptr<ft::v1::FinetuneService::Stub> stub = ft::v1::FinetuneService::NewStub(channel);
@@ -407,6 +622,7 @@ int main(int argc, char** argv) {
   if (submit->parsed()) {
     std::error_code error;
     submit_args.cwd = std::filesystem::current_path(error).string();
+    submit_args.output = ToFormat(submit_output);
     return ft::client::RunSubmit(ftd, submit_args, console, &token);
   }
   if (list->parsed()) {
@@ -424,6 +640,23 @@ int main(int argc, char** argv) {
   if (plot->parsed()) {
     plot_args.x = plot_x == "examples" ? ft::client::PlotX::kExamples : ft::client::PlotX::kStep;
     return ft::client::RunPlot(ftd, plot_args, console);
+  }
+  if (events->parsed()) {
+    events_args.output = ToFormat(events_output);
+    return ft::client::RunEvents(ftd, events_args, console, &token);
+  }
+  if (logs->parsed()) {
+    logs_args.output = ToFormat(logs_output);
+    return ft::client::RunEvents(ftd, logs_args, console, &token);
+  }
+  if (wait->parsed()) {
+    if (wait_timeout > 0) wait_args.timeout = absl::Seconds(wait_timeout);
+    wait_args.output = ToFormat(wait_output);
+    return ft::client::RunWait(ftd, wait_args, console, &token);
+  }
+  if (retry->parsed()) {
+    retry_args.output = ToFormat(retry_output);
+    return ft::client::RunRetry(ftd, retry_args, console, &token);
   }
   return ft::client::RunWatch(ftd, watch_args, console, &token);
 }

@@ -7,16 +7,39 @@
 #include "lib/rpc_errors.h"
 #include "lib/text_util.h"
 #include "lib/watch_display.h"
+#include "lib/yaml_writer.h"
 
 namespace ft::client {
-namespace {
 
 int Fail(const Console& console, const absl::Status& status) {
   *console.err << ErrorLine(status) << std::endl;
   return ExitCodeForStatus(status.code());
 }
 
-}  // namespace
+int PrintJob(const ft::v1::Job& job, OutputFormat format, const std::string& table_text,
+             const Console& console) {
+  switch (format) {
+    case OutputFormat::kJson: {
+      absl::StatusOr<std::string> json = JobToJson(job);
+      if (!json.ok()) return Fail(console, json.status());
+      *console.out << *json << std::endl;
+      return kExitOk;
+    }
+    case OutputFormat::kYaml: {
+      absl::StatusOr<std::string> yaml = MessageToYaml(job);
+      if (!yaml.ok()) return Fail(console, yaml.status());
+      *console.out << *yaml << std::flush;
+      return kExitOk;
+    }
+    case OutputFormat::kIds:
+      *console.out << job.id() << std::endl;
+      return kExitOk;
+    case OutputFormat::kTable:
+      break;
+  }
+  *console.out << table_text << std::flush;
+  return kExitOk;
+}
 
 int RunSubmit(const FtdConnection& ftd, const SubmitArgs& args, const Console& console,
               CancelToken* token) {
@@ -40,20 +63,35 @@ int RunSubmit(const FtdConnection& ftd, const SubmitArgs& args, const Console& c
                  << job.id() << " (" << StateName(job.state()) << "); not submitted again"
                  << std::endl;
   }
-  *console.out << job.id() << std::endl;
-  if (!args.watch) return kExitOk;
+  const int printed = PrintJob(job, args.output, job.id() + "\n", console);
+  if (printed != kExitOk || !args.watch) return printed;
   return RunWatch(ftd, WatchArgs{job.id(), 0}, console, token);
 }
 
 int RunList(const FtdConnection& ftd, const ListArgs& args, const Console& console) {
   absl::StatusOr<std::vector<ft::v1::Job>> jobs = ListJobs(ftd, args.states, args.limit);
   if (!jobs.ok()) return Fail(console, jobs.status());
-  if (args.output == OutputFormat::kJson) {
-    absl::StatusOr<std::string> json = JobsToJson(*jobs);
-    if (!json.ok()) return Fail(console, json.status());
-    *console.out << *json << std::endl;
-  } else {
-    *console.out << FormatJobTable(*jobs, absl::Now()) << std::flush;
+  switch (args.output) {
+    case OutputFormat::kJson:
+    case OutputFormat::kYaml: {
+      absl::StatusOr<std::string> json = JobsToJson(*jobs);
+      if (!json.ok()) return Fail(console, json.status());
+      if (args.output == OutputFormat::kJson) {
+        *console.out << *json << std::endl;
+        break;
+      }
+      absl::StatusOr<std::string> yaml = JsonToYaml(*json);
+      if (!yaml.ok()) return Fail(console, yaml.status());
+      *console.out << *yaml << std::flush;
+      break;
+    }
+    case OutputFormat::kIds:
+      for (const ft::v1::Job& job : *jobs) *console.out << job.id() << "\n";
+      *console.out << std::flush;
+      break;
+    case OutputFormat::kTable:
+      *console.out << FormatJobTable(*jobs, absl::Now(), console.palette) << std::flush;
+      break;
   }
   return kExitOk;
 }
@@ -61,14 +99,10 @@ int RunList(const FtdConnection& ftd, const ListArgs& args, const Console& conso
 int RunGet(const FtdConnection& ftd, const GetArgs& args, const Console& console) {
   absl::StatusOr<ft::v1::Job> job = GetJob(ftd, args.job_id);
   if (!job.ok()) return Fail(console, job.status());
-  if (args.output == OutputFormat::kJson) {
-    absl::StatusOr<std::string> json = JobToJson(*job);
-    if (!json.ok()) return Fail(console, json.status());
-    *console.out << *json << std::endl;
-  } else {
-    *console.out << FormatJobSummary(*job, absl::Now(), absl::LocalTimeZone()) << std::flush;
-  }
-  return kExitOk;
+  if (args.output != OutputFormat::kTable) return PrintJob(*job, args.output, "", console);
+  return PrintJob(*job, args.output,
+                  FormatJobSummary(*job, absl::Now(), absl::LocalTimeZone(), console.palette),
+                  console);
 }
 
 int RunCancel(const FtdConnection& ftd, const CancelArgs& args, const Console& console) {
@@ -81,14 +115,15 @@ int RunCancel(const FtdConnection& ftd, const CancelArgs& args, const Console& c
 int RunWatch(const FtdConnection& ftd, const WatchArgs& args, const Console& console,
              CancelToken* token) {
   std::unique_ptr<WatchDisplay> display =
-      console.live ? MakeLiveDisplay(*console.out, console.terminal_width, console.glyphs)
-                   : MakePlainDisplay(*console.out);
+      console.live
+          ? MakeLiveDisplay(*console.out, console.terminal_width, console.glyphs, console.palette)
+          : MakePlainDisplay(*console.out);
   // Fails fast on an unknown job or an unreachable ftd; the stream only retries once it worked.
   absl::StatusOr<ft::v1::Job> before = GetJob(ftd, args.job_id);
   if (!before.ok()) return Fail(console, before.status());
   if (IsFinalState(before->state()) && args.after_seq >= before->last_event_seq()) {
     // Nothing left to show: the stream would wait for events that never come.
-    *console.out << FormatFinalSummary(*before) << std::flush;
+    *console.out << FormatFinalSummary(*before, console.palette) << std::flush;
     return ExitCodeForFinalState(before->state());
   }
   FollowOptions options;
@@ -110,7 +145,7 @@ int RunWatch(const FtdConnection& ftd, const WatchArgs& args, const Console& con
   // The job's record has the error and the latest evaluation per split.
   absl::StatusOr<ft::v1::Job> job = GetJob(ftd, args.job_id);
   if (job.ok()) {
-    *console.out << FormatFinalSummary(*job) << std::flush;
+    *console.out << FormatFinalSummary(*job, console.palette) << std::flush;
     return ExitCodeForFinalState(*state);
   }
   *console.out << args.job_id << " " << StateName(*state) << std::endl;

@@ -13,6 +13,7 @@
 #include "lib/ftd_calls.h"
 #include "lib/sparkline.h"
 #include "lib/spec_flags.h"
+#include "lib/terminal_style.h"
 
 namespace ft::client {
 
@@ -23,9 +24,12 @@ struct Console {
   bool live = false;  // stdout is a terminal: `watch` draws a progress line redrawn in place
   SparkGlyphs glyphs = SparkGlyphs::kAscii;  // for the loss sparkline on that line
   std::function<int()> terminal_width = [] { return 80; };
+  Palette palette;  // colours: enabled only for a terminal (see terminal_style.h)
 };
 
-enum class OutputFormat { kTable, kJson };
+// -o: table (for people), json (protobuf's JSON mapping), yaml (the same data), ids (one job id a
+// line, for scripts and shell completion).
+enum class OutputFormat { kTable, kJson, kYaml, kIds };
 
 struct SubmitArgs {
   SpecFlags flags;
@@ -33,6 +37,7 @@ struct SubmitArgs {
   std::string request_id;  // empty: a random one
   std::string cwd;         // relative dataset paths are resolved against it
   bool watch = false;      // follow the job after submitting it
+  OutputFormat output = OutputFormat::kTable;  // table and ids: the id alone
 };
 
 struct ListArgs {
@@ -56,7 +61,8 @@ struct WatchArgs {
   uint64_t after_seq = 0;
 };
 
-// Prints the new job's id (alone on its line); with `watch`, then follows it like RunWatch.
+// Prints the new job's id (alone on its line), or with -o json|yaml the new job; with `watch`,
+// then follows it like RunWatch.
 int RunSubmit(const FtdConnection& ftd, const SubmitArgs& args, const Console& console,
               CancelToken* token);
 int RunList(const FtdConnection& ftd, const ListArgs& args, const Console& console);
@@ -64,8 +70,16 @@ int RunGet(const FtdConnection& ftd, const GetArgs& args, const Console& console
 // Prints "<id> <new state>".
 int RunCancel(const FtdConnection& ftd, const CancelArgs& args, const Console& console);
 // Follows the job to its end and prints a final summary. 0 only when it SUCCEEDED; 1 FAILED,
-// 4 CANCELLED, 130 when interrupted (the job goes on).
+// 5 CANCELLED, 130 when interrupted (the job goes on).
 int RunWatch(const FtdConnection& ftd, const WatchArgs& args, const Console& console,
              CancelToken* token);
+
+// Prints one job (get, submit, wait, retry) in `format`: json/yaml as the protobuf JSON mapping,
+// ids as the id alone, table as `table_text`.
+int PrintJob(const ft::v1::Job& job, OutputFormat format, const std::string& table_text,
+             const Console& console);
+
+// Prints "ftctl: <message>" on stderr and returns its exit code.
+int Fail(const Console& console, const absl::Status& status);
 
 }  // namespace ft::client

@@ -25,6 +25,9 @@ absl::StatusOr<ft::v1::JobState> FollowJob(const FtdConnection& ftd, const Follo
     grpc::ClientContext context;
     if (token != nullptr && !token->Track(&context)) return absl::CancelledError("interrupted");
     ftd.AddCredentials(&context);
+    if (options.deadline != absl::InfiniteFuture()) {
+      context.set_deadline(absl::ToChronoTime(options.deadline));
+    }
     ft::v1::WatchJobRequest request;
     request.set_job_id(options.job_id);
     request.set_after_seq(last_seq);
@@ -52,6 +55,7 @@ absl::StatusOr<ft::v1::JobState> FollowJob(const FtdConnection& ftd, const Follo
     if (token != nullptr) token->Track(nullptr);
     if (token != nullptr && token->cancelled()) return absl::CancelledError("interrupted");
     if (final_state) return *final_state;
+    if (absl::Now() >= options.deadline) return absl::DeadlineExceededError("timed out");
 
     // The stream ended before the job did. Only a lost connection is worth another try.
     const bool retryable = status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE ||
@@ -73,9 +77,10 @@ absl::StatusOr<ft::v1::JobState> FollowJob(const FtdConnection& ftd, const Follo
       }
       return ftd.ToStatus(status);
     }
+    const absl::Duration pause = std::min(backoff, options.deadline - now);
     if (token == nullptr) {
-      absl::SleepFor(backoff);
-    } else if (!token->SleepFor(backoff)) {
+      absl::SleepFor(pause);
+    } else if (!token->SleepFor(pause)) {
       return absl::CancelledError("interrupted");
     }
     backoff = std::min(backoff * 2, options.max_backoff);

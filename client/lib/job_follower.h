@@ -21,12 +21,14 @@ struct FollowOptions {
   absl::Duration reconnect_budget = absl::Seconds(30);
   absl::Duration first_backoff = absl::Milliseconds(250);
   absl::Duration max_backoff = absl::Seconds(4);
+  // Stop following at this time (`ftctl wait --timeout`): DEADLINE_EXCEEDED "timed out".
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 // Shows each event on `display` (ftctl's own notes go to `err` through it) and returns the job's
 // final state once a final state change has been seen. The stream has no deadline. Reconnects
 // after UNAVAILABLE (or an unexpected end) with exponential back-off within the budget.
-// CANCELLED when `token` was cancelled (Ctrl-C); otherwise the status of the failed call, e.g.
+// CANCELLED when `token` was cancelled (Ctrl-C); DEADLINE_EXCEEDED once `deadline` passed; otherwise the status of the failed call, e.g.
 // NOT_FOUND for an unknown job.
 absl::StatusOr<ft::v1::JobState> FollowJob(const FtdConnection& ftd, const FollowOptions& options,
                                            WatchDisplay& display, std::ostream& err,

@@ -123,13 +123,14 @@ const ft::v1::Evaluation* LatestEvaluation(const ft::v1::Job& job, const std::st
   return latest;
 }
 
-std::string FormatJobTable(const std::vector<ft::v1::Job>& jobs, absl::Time now) {
+std::string FormatJobTable(const std::vector<ft::v1::Job>& jobs, absl::Time now,
+                           const Palette& palette) {
   std::vector<std::vector<std::string>> rows;
   rows.reserve(jobs.size());
   for (const auto& job : jobs) {
     const ft::v1::Evaluation* val = LatestEvaluation(job, "validation");
     rows.push_back(
-        {job.id(), StateName(job.state()), job.spec().model(), StepOfTotal(job),
+        {job.id(), palette.State(job.state()), job.spec().model(), StepOfTotal(job),
          job.has_progress() ? absl::StrFormat("%.4f", job.progress().loss()) : "-",
          val != nullptr ? Percent(val->accuracy()) : "-",
          HasTime(job.create_time()) ? FormatAge(now - FromProtoTime(job.create_time())) : "-"});
@@ -137,13 +138,14 @@ std::string FormatJobTable(const std::vector<ft::v1::Job>& jobs, absl::Time now)
   return RenderTable({"ID", "STATE", "MODEL", "STEP/TOTAL", "LOSS", "VAL ACC", "AGE"}, rows);
 }
 
-std::string FormatJobSummary(const ft::v1::Job& job, absl::Time now, absl::TimeZone zone) {
+std::string FormatJobSummary(const ft::v1::Job& job, absl::Time now, absl::TimeZone zone,
+                             const Palette& palette) {
   const ft::v1::JobSpec& spec = job.spec();
   Summary s;
   s.Add("Job", spec.display_name().empty()
                    ? job.id()
                    : absl::StrCat(job.id(), " (", spec.display_name(), ")"));
-  std::string state = StateName(job.state());
+  std::string state = palette.State(job.state());
   if (job.attempt() > 0) absl::StrAppend(&state, ", attempt ", job.attempt());
   if (!job.worker_id().empty()) absl::StrAppend(&state, ", worker ", job.worker_id());
   s.Add("State", state);
@@ -209,15 +211,17 @@ std::string FormatJobSummary(const ft::v1::Job& job, absl::Time now, absl::TimeZ
   return std::move(s).text();
 }
 
-std::string FormatFinalSummary(const ft::v1::Job& job) {
-  std::string text = absl::StrCat(job.id(), " ", StateName(job.state()));
+std::string FormatFinalSummary(const ft::v1::Job& job, const Palette& palette) {
+  std::string text = absl::StrCat(job.id(), " ", palette.State(job.state()));
   if (HasTime(job.start_time()) && HasTime(job.end_time())) {
     const absl::Duration took = FromProtoTime(job.end_time()) - FromProtoTime(job.start_time());
     absl::StrAppend(&text, " after ", FormatDuration(absl::ToDoubleSeconds(took)));
   }
   if (job.attempt() > 1) absl::StrAppend(&text, " (attempt ", job.attempt(), ")");
   text += '\n';
-  if (!job.error().empty()) absl::StrAppend(&text, "error: ", job.error(), "\n");
+  if (!job.error().empty()) {
+    absl::StrAppend(&text, palette.Paint(Color::kRed, "error:"), " ", job.error(), "\n");
+  }
   for (const char* split : {"validation", "test"}) {
     const ft::v1::Evaluation* e = LatestEvaluation(job, split);
     if (e == nullptr) continue;

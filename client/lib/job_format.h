@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ft/v1/job.pb.h"
+#include "lib/terminal_style.h"
 
 namespace ft::client {
 
@@ -15,13 +16,16 @@ namespace ft::client {
 const ft::v1::Evaluation* LatestEvaluation(const ft::v1::Job& job, const std::string& split);
 
 // Columns ID, STATE, MODEL, STEP/TOTAL, LOSS, VAL ACC, AGE; rows in the given order.
-std::string FormatJobTable(const std::vector<ft::v1::Job>& jobs, absl::Time now);
+// States are coloured by `palette` (no colour by default).
+std::string FormatJobTable(const std::vector<ft::v1::Job>& jobs, absl::Time now,
+                           const Palette& palette = Palette());
 
 // Several "Key   value" lines describing everything a person wants to know about the job.
-std::string FormatJobSummary(const ft::v1::Job& job, absl::Time now, absl::TimeZone zone);
+std::string FormatJobSummary(const ft::v1::Job& job, absl::Time now, absl::TimeZone zone,
+                             const Palette& palette = Palette());
 
 // What `ftctl watch` prints at the end: final state, error, final validation/test accuracy.
-std::string FormatFinalSummary(const ft::v1::Job& job);
+std::string FormatFinalSummary(const ft::v1::Job& job, const Palette& palette = Palette());
 
 // The job in protobuf JSON (proto field names, every field), indented.
 absl::StatusOr<std::string> JobToJson(const ft::v1::Job& job);

@@ -14,11 +14,6 @@
 namespace ft::client {
 namespace {
 
-int Fail(const Console& console, const absl::Status& status) {
-  *console.err << ErrorLine(status) << std::endl;
-  return ExitCodeForStatus(status.code());
-}
-
 absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
   const std::string temporary = absl::StrCat(path, ".tmp");
   {

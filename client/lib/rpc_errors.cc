@@ -6,17 +6,38 @@
 
 namespace ft::client {
 
+const char* const kExitCodeHelp =
+    "Exit codes (every verb):\n"
+    "  0    success (watch, wait, submit --watch: the job SUCCEEDED)\n"
+    "  1    the job FAILED, or an unexpected error\n"
+    "  2    bad usage, bad config file, or a request ftd refused as invalid\n"
+    "  3    no such job\n"
+    "  4    ftd unreachable (or the call's deadline passed)\n"
+    "  5    the job was CANCELLED\n"
+    "  6    not possible in the job's state (cancel an ended job, retry a running one)\n"
+    "  7    wait --timeout ran out before the job ended (the job goes on)\n"
+    "  8    not authorised (missing or wrong token)\n"
+    "  130  interrupted with Ctrl-C while following a job (the job goes on)\n";
+
 int ExitCodeForStatus(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kOk:
       return kExitOk;
     case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
       return kExitBadRequest;
+    case absl::StatusCode::kNotFound:
+      return kExitNotFound;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
       return kExitUnavailable;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
+      return kExitRefused;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return kExitUnauthorized;
     default:
       return kExitFailure;
   }

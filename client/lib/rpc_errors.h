@@ -10,19 +10,27 @@
 
 namespace ft::client {
 
-// ftctl's exit codes (documented in `ftctl --help`).
+// ftctl's exit codes, the same for every verb (documented in `ftctl --help` and the README).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;      // the job FAILED, or any other error
-inline constexpr int kExitBadRequest = 2;   // usage error, INVALID_ARGUMENT, NOT_FOUND, ...
-inline constexpr int kExitUnavailable = 3;  // ftd unreachable, UNAVAILABLE, DEADLINE_EXCEEDED
-inline constexpr int kExitCancelled = 4;    // the watched job was CANCELLED
-inline constexpr int kExitInterrupted = 130;
+inline constexpr int kExitFailure = 1;       // the job FAILED, or an unexpected error
+inline constexpr int kExitBadRequest = 2;    // usage error, bad config, INVALID_ARGUMENT
+inline constexpr int kExitNotFound = 3;      // no such job (NOT_FOUND)
+inline constexpr int kExitUnavailable = 4;   // ftd unreachable, UNAVAILABLE, DEADLINE_EXCEEDED
+inline constexpr int kExitCancelled = 5;     // the job was CANCELLED
+inline constexpr int kExitRefused = 6;       // not in this state: FAILED_PRECONDITION, ...
+inline constexpr int kExitTimeout = 7;       // `wait --timeout` ran out; the job goes on
+inline constexpr int kExitUnauthorized = 8;  // UNAUTHENTICATED, PERMISSION_DENIED
+inline constexpr int kExitInterrupted = 130;  // Ctrl-C while following a job; the job goes on
 
-// 2 for INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION; 3 for UNAVAILABLE, DEADLINE_EXCEEDED;
-// 0 for OK; 1 otherwise.
+// The table printed by `ftctl --help` (one "  CODE  meaning" line each).
+extern const char* const kExitCodeHelp;
+
+// 0 OK; 2 INVALID_ARGUMENT, OUT_OF_RANGE; 3 NOT_FOUND; 4 UNAVAILABLE, DEADLINE_EXCEEDED;
+// 6 FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED; 8 UNAUTHENTICATED, PERMISSION_DENIED;
+// 1 otherwise.
 int ExitCodeForStatus(absl::StatusCode code);
 
-// 0 for SUCCEEDED, 1 for FAILED, 4 for CANCELLED; 1 for a state that is not final.
+// 0 SUCCEEDED, 1 FAILED, 5 CANCELLED; 1 for a state that is not final.
 int ExitCodeForFinalState(ft::v1::JobState state);
 
 // Converts a failed call into the absl::Status ftctl reports: same code, and a message ready to

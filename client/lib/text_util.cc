@@ -43,12 +43,27 @@ std::optional<ft::v1::JobState> ParseState(absl::string_view name) {
   return state;
 }
 
+size_t VisibleWidth(absl::string_view text) {
+  size_t width = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == 0x1b && i + 1 < text.size() && text[i + 1] == '[') {
+      // CSI ... final byte in 0x40..0x7e.
+      i += 2;
+      while (i < text.size() && !(text[i] >= 0x40 && text[i] <= 0x7e)) ++i;
+      continue;
+    }
+    if ((byte & 0xC0) != 0x80) ++width;  // not a UTF-8 continuation byte
+  }
+  return width;
+}
+
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(header.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
+      widths[i] = std::max(widths[i], VisibleWidth(row[i]));
     }
   };
   measure(header);
@@ -58,7 +73,7 @@ std::string RenderTable(const std::vector<std::string>& header,
     std::string line;
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line.append(widths[i] - VisibleWidth(row[i]) + 2, ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line;

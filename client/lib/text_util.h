@@ -26,8 +26,12 @@ bool IsFinalState(ft::v1::JobState state);
 // Parses a state name in any case ("running", "RUNNING"); nullopt when unknown or UNSPECIFIED.
 std::optional<ft::v1::JobState> ParseState(absl::string_view name);
 
+// The number of terminal columns `text` takes: SGR escape sequences ("\033[32m") take none, and
+// a UTF-8 character takes one.
+size_t VisibleWidth(absl::string_view text);
+
 // Left-aligned columns separated by two spaces, one line per row (header first), no trailing
-// spaces.
+// spaces. Cells may hold colour escapes: widths are measured as VisibleWidth.
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows);
 

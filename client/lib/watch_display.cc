@@ -4,6 +4,7 @@
 
 #include "lib/event_format.h"
 #include "lib/progress_bar.h"
+#include "lib/text_util.h"
 
 namespace ft::client {
 namespace {
@@ -26,8 +27,9 @@ class PlainDisplay final : public WatchDisplay {
 
 class LiveDisplay final : public WatchDisplay {
  public:
-  LiveDisplay(std::ostream& out, std::function<int()> terminal_width, SparkGlyphs glyphs)
-      : out_(out), terminal_width_(std::move(terminal_width)), glyphs_(glyphs) {}
+  LiveDisplay(std::ostream& out, std::function<int()> terminal_width, SparkGlyphs glyphs,
+              Palette palette)
+      : out_(out), terminal_width_(std::move(terminal_width)), glyphs_(glyphs), palette_(palette) {}
 
   void OnEvent(const ft::v1::JobEvent& event) override {
     switch (event.kind_case()) {
@@ -41,6 +43,9 @@ class LiveDisplay final : public WatchDisplay {
           val_accuracy_ = event.evaluation().accuracy();
         }
         break;
+      case ft::v1::JobEvent::kStateChange:
+        PrintAbove(out_, ColorFinalState(FormatEventLine(event), event.state_change().to()));
+        return;
       default:
         break;
     }
@@ -66,10 +71,27 @@ class LiveDisplay final : public WatchDisplay {
     if (progress_) Redraw();
   }
 
+  // The last mention of the new state's name, painted.
+  std::string ColorFinalState(std::string line, ft::v1::JobState state) const {
+    const std::string name = StateName(state);
+    const size_t at = line.rfind(name);
+    if (!palette_.enabled() || at == std::string::npos) return line;
+    return line.replace(at, name.size(), palette_.State(state));
+  }
+
+  // The bar ("[=====>   ]") painted green; the rest as it is.
+  std::string ColorBar(std::string line) const {
+    const size_t open = line.find(" [");
+    const size_t close = open == std::string::npos ? open : line.find(']', open);
+    if (!palette_.enabled() || close == std::string::npos) return line;
+    return line.replace(open + 1, close - open,
+                        palette_.Paint(Color::kGreen, line.substr(open + 1, close - open)));
+  }
+
   void Redraw() {
     out_ << kClearLine
-         << RenderProgressBar(*progress_, val_accuracy_, terminal_width_(), loss_history_.values(),
-                              glyphs_)
+         << ColorBar(RenderProgressBar(*progress_, val_accuracy_, terminal_width_(),
+                                       loss_history_.values(), glyphs_))
          << std::flush;
     bar_shown_ = true;
   }
@@ -77,6 +99,7 @@ class LiveDisplay final : public WatchDisplay {
   std::ostream& out_;
   const std::function<int()> terminal_width_;
   const SparkGlyphs glyphs_;
+  const Palette palette_;
   SparkHistory loss_history_{kTrendLength};
   std::optional<ft::v1::TrainingProgress> progress_;
   std::optional<double> val_accuracy_;
@@ -91,8 +114,8 @@ std::unique_ptr<WatchDisplay> MakePlainDisplay(std::ostream& out) {
 
 std::unique_ptr<WatchDisplay> MakeLiveDisplay(std::ostream& out,
                                               std::function<int()> terminal_width,
-                                              SparkGlyphs glyphs) {
-  return std::make_unique<LiveDisplay>(out, std::move(terminal_width), glyphs);
+                                              SparkGlyphs glyphs, Palette palette) {
+  return std::make_unique<LiveDisplay>(out, std::move(terminal_width), glyphs, palette);
 }
 
 }  // namespace ft::client

@@ -9,6 +9,7 @@
 
 #include "ft/v1/event.pb.h"
 #include "lib/sparkline.h"
+#include "lib/terminal_style.h"
 
 namespace ft::client {
 
@@ -28,9 +29,10 @@ std::unique_ptr<WatchDisplay> MakePlainDisplay(std::ostream& out);
 // A progress bar redrawn with '\r' on each progress event; state changes, evaluations and logs as
 // lines above it. `terminal_width` is asked at each redraw, so that a resized terminal is honoured.
 // The line holds a sparkline of the training loss over the last 30 progress reports, drawn with
-// `glyphs`.
+// `glyphs`. With an enabled `palette`, the bar is green and new states are coloured.
 std::unique_ptr<WatchDisplay> MakeLiveDisplay(std::ostream& out,
                                               std::function<int()> terminal_width,
-                                              SparkGlyphs glyphs = SparkGlyphs::kAscii);
+                                              SparkGlyphs glyphs = SparkGlyphs::kAscii,
+                                              Palette palette = Palette());
 
 }  // namespace ft::client

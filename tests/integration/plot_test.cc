@@ -112,7 +112,7 @@ TEST_F(PlotTest, FromTheEventsFileWithoutFtd) {
 TEST_F(PlotTest, UnknownJobIsNamedAndNothingIsWritten) {
   const std::string out = dir_.Path("none.svg");
   const CommandResult run = Ftctl({"--server", ftd_.address(), "plot", "job-404", "--out", out});
-  EXPECT_EQ(run.exit_status, 2) << run.output;
+  EXPECT_EQ(run.exit_status, 3) << run.output;
   EXPECT_THAT(run.output, HasSubstr("ftctl: plot job-404: NOT_FOUND: no job with id 'job-404'"));
   EXPECT_FALSE(std::filesystem::exists(out));
 }
