@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -249,8 +249,8 @@ ft::client::CompletionModel BuildCompletionModel(CLI::App& app) {
       {"--early-stopping-metric", {"accuracy", "loss", "macro_f1"}},
       {"--x", {"step", "examples"}},
   };
-  const std::set<std::string> files = {"-f",     "--file", "--train", "--validation", "--test",
-                                       "--model", "--config", "--out", "--from-events"};
+  const std::set<std::string> files = {"-f",      "--file",   "--train", "--validation", "--test",
+                                       "--model", "--config", "--out",   "--from-events"};
   auto add_flags = [&](const CLI::App& owner, std::vector<std::string>* out) {
     for (const CLI::Option* option : owner.get_options()) {
       if (option->get_positional()) continue;
@@ -271,8 +271,8 @@ ft::client::CompletionModel BuildCompletionModel(CLI::App& app) {
     }
   };
   add_flags(app, &model.global_flags);
-  const std::set<std::string> with_ids = {"get",  "cancel", "watch", "logs",
-                                          "events", "wait", "retry", "plot"};
+  const std::set<std::string> with_ids = {"get",    "cancel", "watch", "logs",
+                                          "events", "wait",   "retry", "plot"};
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     ft::client::CompletionVerb verb;
     verb.name = sub->get_name();
@@ -462,15 +462,17 @@ int main(int argc, char** argv) {
       "--follow, then the new ones live until the job ends, reconnecting after a dropped "
       "connection without missing or repeating one.");
   events->add_option("ID", events_args.job_id, "job id")->required();
-  events->add_flag("-f,--follow", events_args.follow, "keep printing new events until the job ends");
+  events->add_flag("-f,--follow", events_args.follow,
+                   "keep printing new events until the job ends");
   events
       ->add_option("--after-seq", events_args.after_seq,
                    "only events after this sequence number (0: from the start)")
       ->type_name("N")
       ->capture_default_str();
   AddOutputOption(events, events_output, {"table", "json", "yaml"})
-      ->description("table: text lines; json: JSON lines (one JobEvent each); yaml: one "
-                    "document per event");
+      ->description(
+          "table: text lines; json: JSON lines (one JobEvent each); yaml: one "
+          "document per event");
   events->footer(
       "\nExamples:\n  ftctl events job-3\n  ftctl events job-3 --follow -o json | jq -c "
       "'select(.progress) | .progress.loss'\n");
@@ -519,8 +521,7 @@ int main(int argc, char** argv) {
                   "resubmit even a job that is queued, running or succeeded");
   retry->add_flag("--watch", retry_args.watch, "follow the new job like `ftctl watch`");
   retry
-      ->add_option("--request-id", retry_args.request_id,
-                   "idempotency key (default: a random one)")
+      ->add_option("--request-id", retry_args.request_id, "idempotency key (default: a random one)")
       ->type_name("ID");
   AddOutputOption(retry, retry_output, {"table", "json", "yaml"});
   retry->footer(
@@ -550,8 +551,9 @@ int main(int argc, char** argv) {
   config_verb->require_subcommand(1);
   bool reveal_token = false;
   CLI::App* config_show =
-      config_verb->add_subcommand("show", "Print the settings in use, as the config file would "
-                                          "hold them, with their source.");
+      config_verb->add_subcommand("show",
+                                  "Print the settings in use, as the config file would "
+                                  "hold them, with their source.");
   config_show->add_flag("--show-token", reveal_token, "print the token in full");
   config_verb->footer(absl::StrCat(
       "\nThe config file (", ft::client::DefaultConfigPath(ft::client::ProcessEnv()),
@@ -581,9 +583,7 @@ int main(int argc, char** argv) {
       ft::client::ResolveClientConfig(config_flags, ft::client::ProcessEnv());
   if (!config.ok()) {
     std::cerr << ft::client::ErrorLine(config.status()) << std::endl;
-    return ft::client::ExitCodeForStatus(config.status().code()) == ft::client::kExitNotFound
-               ? ft::client::kExitNotFound
-               : ft::client::kExitBadRequest;
+    return ft::client::kExitBadRequest;
   }
   if (config_show->parsed()) {
     std::cout << ft::client::FormatClientConfig(*config, reveal_token);

@@ -1,10 +1,10 @@
 #include "lib/client_config.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
-#include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -91,8 +91,8 @@ absl::Status ApplyConfigText(absl::string_view text, const std::string& path,
       config->color = *value;
       config->color_source = source;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": unknown key '", key, "' (known: server, token, color)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": unknown key '", key, "' (known: server, token, color)"));
     }
   }
   return absl::OkStatus();
@@ -163,13 +163,11 @@ std::string FormatClientConfig(const ClientConfig& config, bool reveal_token) {
     token = token.size() <= 4 ? "****" : absl::StrCat(token.substr(0, 2), "****");
   }
   return absl::StrCat(
-      "server = \"", config.server, "\"  # ", config.server_source, "\n",
-      "token = \"", token, "\"  # ", config.token.empty() ? "not set" : config.token_source,
-      "\n", "color = \"", config.color, "\"  # ", config.color_source, "\n",
-      "# config file: ", config.config_file.empty() ? "(none: neither XDG_CONFIG_HOME nor HOME)"
-                                                     : config.config_file,
-      config.config_file.empty() ? "" : (config.config_file_found ? "" : " (not present)"),
-      "\n");
+      "server = \"", config.server, "\"  # ", config.server_source, "\n", "token = \"", token,
+      "\"  # ", config.token.empty() ? "not set" : config.token_source, "\n", "color = \"",
+      config.color, "\"  # ", config.color_source, "\n", "# config file: ",
+      config.config_file.empty() ? "(none: neither XDG_CONFIG_HOME nor HOME)" : config.config_file,
+      config.config_file.empty() ? "" : (config.config_file_found ? "" : " (not present)"), "\n");
 }
 
 }  // namespace ft::client

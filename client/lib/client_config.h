@@ -64,8 +64,7 @@ std::string DefaultConfigPath(const EnvLookup& env);
 absl::StatusOr<ClientConfig> ResolveClientConfig(const ConfigFlags& flags, const EnvLookup& env);
 
 // Parses the file's text into `config` (only the keys present), sources "file PATH:LINE".
-absl::Status ApplyConfigText(absl::string_view text, const std::string& path,
-                             ClientConfig* config);
+absl::Status ApplyConfigText(absl::string_view text, const std::string& path, ClientConfig* config);
 
 // `ftctl config show`: one "key = value  # source" line per key; the token is masked unless
 // `reveal`.

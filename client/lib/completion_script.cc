@@ -36,7 +36,9 @@ std::string BashCompletionScript(const CompletionModel& model) {
                   "  local i\n"
                   "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
                   "    case \"${COMP_WORDS[i]}\" in\n"
-                  "      ", kConnectionFlags, ") conn+=(\"${COMP_WORDS[i]}\" \"${COMP_WORDS[i+1]}\");;\n"
+                  "      ",
+                  kConnectionFlags,
+                  ") conn+=(\"${COMP_WORDS[i]}\" \"${COMP_WORDS[i+1]}\");;\n"
                   "    esac\n"
                   "  done\n"
                   "  \"${COMP_WORDS[0]}\" \"${conn[@]}\" --timeout 2 list -o ids --limit 200 "
@@ -49,7 +51,9 @@ std::string BashCompletionScript(const CompletionModel& model) {
                   "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
                   "    word=\"${COMP_WORDS[i]}\"\n"
                   "    case \"$word\" in\n"
-                  "      ", ValueFlagPattern(model), ") ((i++));;\n"
+                  "      ",
+                  ValueFlagPattern(model),
+                  ") ((i++));;\n"
                   "      -*) ;;\n"
                   "      *) verb=\"$word\"; break;;\n"
                   "    esac\n"
@@ -67,7 +71,8 @@ std::string BashCompletionScript(const CompletionModel& model) {
   }
   absl::StrAppend(&s,
                   "  esac\n"
-                  "  local flags=", Quote(absl::StrJoin(model.global_flags, " ")),
+                  "  local flags=",
+                  Quote(absl::StrJoin(model.global_flags, " ")),
                   " words=\"\" ids=0\n"
                   "  case \"$verb\" in\n"
                   "    \"\")\n"
@@ -110,7 +115,9 @@ std::string ZshCompletionScript(const CompletionModel& model) {
                   "  local i\n"
                   "  for ((i = 2; i < CURRENT; i++)); do\n"
                   "    case ${words[i]} in\n"
-                  "      ", kConnectionFlags, ") conn+=(${words[i]} ${words[i+1]});;\n"
+                  "      ",
+                  kConnectionFlags,
+                  ") conn+=(${words[i]} ${words[i+1]});;\n"
                   "    esac\n"
                   "  done\n"
                   "  ids=(${(f)\"$(${words[1]} $conn --timeout 2 list -o ids --limit 200 "
@@ -121,7 +128,9 @@ std::string ZshCompletionScript(const CompletionModel& model) {
                   "  local cur=${words[CURRENT]} prev=${words[CURRENT-1]} verb= i\n"
                   "  for ((i = 2; i < CURRENT; i++)); do\n"
                   "    case ${words[i]} in\n"
-                  "      ", ValueFlagPattern(model), ") ((i++));;\n"
+                  "      ",
+                  ValueFlagPattern(model),
+                  ") ((i++));;\n"
                   "      -*) ;;\n"
                   "      *) verb=${words[i]}; break;;\n"
                   "    esac\n"
@@ -141,9 +150,9 @@ std::string ZshCompletionScript(const CompletionModel& model) {
                   absl::StrJoin(model.global_flags, " "), ")\n  verbs=(\n");
   for (const CompletionVerb& verb : model.verbs) {
     // _describe splits "name:description" at the first unescaped colon.
-    absl::StrAppend(&s, "    ",
-                    Quote(absl::StrCat(verb.name, ":", absl::StrReplaceAll(verb.help, {{":", "\\:"}}))),
-                    "\n");
+    absl::StrAppend(
+        &s, "    ",
+        Quote(absl::StrCat(verb.name, ":", absl::StrReplaceAll(verb.help, {{":", "\\:"}}))), "\n");
   }
   absl::StrAppend(&s,
                   "  )\n"

@@ -14,10 +14,10 @@ inline constexpr const char* kFileValue = "<file>";
 
 struct CompletionVerb {
   std::string name;
-  std::string help;                 // one line, for zsh's descriptions
-  std::vector<std::string> flags;   // "-o", "--output", "--watch", ...
-  std::vector<std::string> words;   // fixed positional words ("bash", "zsh"; "show")
-  bool takes_job_ids = false;       // positional job ids
+  std::string help;                // one line, for zsh's descriptions
+  std::vector<std::string> flags;  // "-o", "--output", "--watch", ...
+  std::vector<std::string> words;  // fixed positional words ("bash", "zsh"; "show")
+  bool takes_job_ids = false;      // positional job ids
 };
 
 struct CompletionModel {

@@ -48,8 +48,8 @@ class EventPrinter final : public WatchDisplay {
 std::string FormatLogLine(const ft::v1::JobEvent& event, const Palette& palette) {
   std::string line;
   if (event.has_time() && (event.time().seconds() != 0 || event.time().nanos() != 0)) {
-    const absl::Time time = absl::FromUnixSeconds(event.time().seconds()) +
-                            absl::Nanoseconds(event.time().nanos());
+    const absl::Time time =
+        absl::FromUnixSeconds(event.time().seconds()) + absl::Nanoseconds(event.time().nanos());
     line = absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone()), " ");
   }
   const std::string level = event.log().level().empty() ? "info" : event.log().level();
@@ -88,7 +88,8 @@ absl::StatusOr<std::string> RenderEvent(const ft::v1::JobEvent& event, OutputFor
   if (event.has_state_change() && palette.enabled()) {
     const std::string name = StateName(event.state_change().to());
     const size_t at = line.rfind(name);
-    if (at != std::string::npos) line.replace(at, name.size(), palette.State(event.state_change().to()));
+    if (at != std::string::npos)
+      line.replace(at, name.size(), palette.State(event.state_change().to()));
   }
   return line + "\n";
 }

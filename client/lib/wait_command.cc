@@ -18,8 +18,7 @@ class QuietDisplay final : public WatchDisplay {
 };
 
 int PrintFinal(const ft::v1::Job& job, const WaitArgs& args, const Console& console) {
-  const int printed =
-      PrintJob(job, args.output, FormatFinalSummary(job, console.palette), console);
+  const int printed = PrintJob(job, args.output, FormatFinalSummary(job, console.palette), console);
   return printed != kExitOk ? printed : ExitCodeForFinalState(job.state());
 }
 
@@ -27,9 +26,8 @@ int PrintFinal(const ft::v1::Job& job, const WaitArgs& args, const Console& cons
 
 int RunWait(const FtdConnection& ftd, const WaitArgs& args, const Console& console,
             CancelToken* token) {
-  const absl::Time deadline = args.timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : absl::Now() + args.timeout;
+  const absl::Time deadline = args.timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
+                                                                       : absl::Now() + args.timeout;
   absl::StatusOr<ft::v1::Job> before = GetJob(ftd, args.job_id);
   if (!before.ok()) return Fail(console, before.status());
   if (IsFinalState(before->state())) return PrintFinal(*before, args, console);

@@ -15,19 +15,18 @@ using Json = nlohmann::ordered_json;
 
 // Words that YAML 1.1 readers (PyYAML among them) turn into booleans or null.
 bool IsReservedWord(const std::string& key) {
-  static const char* const kWords[] = {"y",   "n",     "yes", "no", "on",  "off",
-                                       "true", "false", "null", "~"};
+  static const char* const kWords[] = {"y",   "n",    "yes",   "no",   "on",
+                                       "off", "true", "false", "null", "~"};
   const std::string lower = absl::AsciiStrToLower(key);
   return std::any_of(std::begin(kWords), std::end(kWords),
                      [&](const char* word) { return lower == word; });
 }
 
 std::string Key(const std::string& key) {
-  const bool plain = !key.empty() && (std::isalpha(static_cast<unsigned char>(key[0])) ||
-                                      key[0] == '_') &&
-                     std::all_of(key.begin(), key.end(), [](char c) {
-                       return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                     });
+  const bool plain =
+      !key.empty() && (std::isalpha(static_cast<unsigned char>(key[0])) || key[0] == '_') &&
+      std::all_of(key.begin(), key.end(),
+                  [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
   return plain && !IsReservedWord(key) ? key : Json(key).dump();
 }
 

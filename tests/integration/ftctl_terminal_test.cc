@@ -1,7 +1,7 @@
 // ftctl walked through as a person would, against the real ftd and ftworker: in a real terminal
-// (a tmux pane, captured with its colour attributes) the watch draws a coloured progress bar; piped,
-// the same verb prints plain lines with no escape at all. Then the verbs a new user reaches for
-// next (get -o yaml, events, logs, wait, retry, exit codes) and the bash completion of job ids.
+// (a tmux pane, captured with its colour attributes) the watch draws a coloured progress bar;
+// piped, the same verb prints plain lines with no escape at all. Then the verbs a new user reaches
+// for next (get -o yaml, events, logs, wait, retry, exit codes) and the bash completion of job ids.
 // Every wait polls with a deadline; nothing sleeps a fixed time to let things happen.
 #include <chrono>
 #include <filesystem>
@@ -131,9 +131,8 @@ TEST_F(FtctlTerminalTest, InATerminalColoursAndAProgressBarPipedNeither) {
 TEST_F(FtctlTerminalTest, NoColorAndColorFlagsInATerminal) {
   if (!HasTmux()) GTEST_SKIP() << "no tmux";
   // A job to list (any state has a colour).
-  const CommandResult submitted =
-      Shell(Ftctl() + " submit --model scratch:bloom-tiny --train " + Quote(csv_) +
-            " --max-steps 1 --micro-batch-size 4");
+  const CommandResult submitted = Shell(Ftctl() + " submit --model scratch:bloom-tiny --train " +
+                                        Quote(csv_) + " --max-steps 1 --micro-batch-size 4");
   ASSERT_EQ(submitted.exit_status, 0) << submitted.output;
   struct Case {
     std::string env;
@@ -146,15 +145,15 @@ TEST_F(FtctlTerminalTest, NoColorAndColorFlagsInATerminal) {
                                    {"NO_COLOR=1 ", " --color always", true}};
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
-    TmuxPane pane(dir_->Path("list" + std::to_string(i) + ".sock"),
-                  "TERM=xterm-256color " + Ftctl(c.env) + c.flag +
-                      " list; echo EXIT=$?; sleep 300");
+    TmuxPane pane(
+        dir_->Path("list" + std::to_string(i) + ".sock"),
+        "TERM=xterm-256color " + Ftctl(c.env) + c.flag + " list; echo EXIT=$?; sleep 300");
     ASSERT_TRUE(pane.started());
     ASSERT_THAT(pane.WaitFor("EXIT=", std::chrono::seconds(30)), HasSubstr("EXIT=0"));
     const std::string styled = pane.Capture(true);
     const std::regex coloured_state("\x1b\\[[0-9;]*3[1-6]m(QUEUED|RUNNING|SUCCEEDED)");
-    EXPECT_EQ(std::regex_search(styled, coloured_state), c.coloured)
-        << c.env << c.flag << "\n" << styled;
+    EXPECT_EQ(std::regex_search(styled, coloured_state), c.coloured) << c.env << c.flag << "\n"
+                                                                     << styled;
   }
 }
 
@@ -196,11 +195,12 @@ TEST_F(FtctlTerminalTest, ANewUsersWalkThroughTheVerbsAndExitCodes) {
   EXPECT_EQ(cancelled.exit_status, 5) << cancelled.output;
 
   // Bash completion asks this ftd for the job ids.
-  const CommandResult completed = RunCommand(
-      {"bash", "-c",
-       "source <(" + Ftctl() + " completion bash) && COMP_WORDS=(" + Quote(BinaryPath("ftctl")) +
-           " --server " + ftd_->address() + " get job-) && COMP_CWORD=4 && _ftctl && "
-           "printf '%s\\n' \"${COMPREPLY[@]}\""});
+  const CommandResult completed =
+      RunCommand({"bash", "-c",
+                  "source <(" + Ftctl() + " completion bash) && COMP_WORDS=(" +
+                      Quote(BinaryPath("ftctl")) + " --server " + ftd_->address() +
+                      " get job-) && COMP_CWORD=4 && _ftctl && "
+                      "printf '%s\\n' \"${COMPREPLY[@]}\""});
   EXPECT_EQ(completed.exit_status, 0) << completed.output;
   EXPECT_THAT(completed.output, HasSubstr(id + "\n"));
   EXPECT_THAT(completed.output, HasSubstr(new_id));

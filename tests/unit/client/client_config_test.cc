@@ -33,8 +33,7 @@ TEST(ClientConfigTest, DefaultPathFollowsXdgThenHome) {
   EXPECT_EQ(DefaultConfigPath(FakeEnv({{"HOME", "/h"}})), "/h/.config/ftctl/config.toml");
   EXPECT_EQ(DefaultConfigPath(FakeEnv({{"HOME", "/h"}, {"XDG_CONFIG_HOME", "/x"}})),
             "/x/ftctl/config.toml");
-  EXPECT_EQ(DefaultConfigPath(FakeEnv({{"HOME", "/h"}, {"FTCTL_CONFIG", "/c.toml"}})),
-            "/c.toml");
+  EXPECT_EQ(DefaultConfigPath(FakeEnv({{"HOME", "/h"}, {"FTCTL_CONFIG", "/c.toml"}})), "/c.toml");
 }
 
 TEST(ClientConfigTest, FlagsBeatEnvBeatFile) {
@@ -51,8 +50,8 @@ TEST(ClientConfigTest, FlagsBeatEnvBeatFile) {
   EXPECT_TRUE(file_only->config_file_found);
   EXPECT_EQ(file_only->server_source, "file " + xdg + "/ftctl/config.toml:2");
 
-  const EnvLookup env = FakeEnv(
-      {{"XDG_CONFIG_HOME", xdg}, {"FTD_SERVER", "env-host:2"}, {"FTD_TOKEN", "env-token"}});
+  const EnvLookup env =
+      FakeEnv({{"XDG_CONFIG_HOME", xdg}, {"FTD_SERVER", "env-host:2"}, {"FTD_TOKEN", "env-token"}});
   absl::StatusOr<ClientConfig> from_env = ResolveClientConfig({}, env);
   ASSERT_TRUE(from_env.ok());
   EXPECT_EQ(from_env->server, "env-host:2");

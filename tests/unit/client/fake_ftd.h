@@ -186,7 +186,7 @@ class FakeFinetuneService final : public ft::v1::FinetuneService::Service {
 };
 
 inline ft::v1::JobEvent State(uint64_t seq, ft::v1::JobState from, ft::v1::JobState to,
-                       const std::string& reason = "") {
+                              const std::string& reason = "") {
   ft::v1::JobEvent event;
   event.set_job_id("job-1");
   event.set_seq(seq);

@@ -1,7 +1,7 @@
 // ftctl's events, logs, wait and retry verbs and the -o formats, against the in-process fake ftd.
-#include "google/protobuf/util/json_util.h"
 #include "fake_ftd.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "lib/event_verbs.h"
 #include "lib/retry_command.h"
@@ -198,7 +198,8 @@ TEST_F(JobVerbsTest, OutputFormatsOfListGetSubmit) {
   ListArgs yaml;
   yaml.output = OutputFormat::kYaml;
   EXPECT_EQ(RunList(ftd_, yaml, console_), kExitOk);
-  EXPECT_THAT(out_.str(), StartsWith("- id: \"job-2\"\n  spec:\n    model: \"scratch:bloom-tiny\"\n"));
+  EXPECT_THAT(out_.str(),
+              StartsWith("- id: \"job-2\"\n  spec:\n    model: \"scratch:bloom-tiny\"\n"));
   EXPECT_THAT(out_.str(), HasSubstr("\n  state: \"QUEUED\"\n"));
 
   out_.str("");

@@ -75,13 +75,13 @@ TEST(YamlWriterTest, PyYamlReadsBackTheSameDataAsTheJson) {
   const std::string json_file = dir.Write("job.json", *json);
   const std::string yaml_file = dir.Write("job.yaml", *yaml);
   if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
-  const ft::testing::CommandResult check = ft::testing::RunCommand(
-      {"/usr/bin/python3", "-c",
-       "import json, sys, yaml\n"
-       "a = json.load(open(sys.argv[1]))\n"
-       "b = yaml.safe_load(open(sys.argv[2]))\n"
-       "print('same' if a == b else 'differ: %r != %r' % (a, b))\n",
-       json_file, yaml_file});
+  const ft::testing::CommandResult check =
+      ft::testing::RunCommand({"/usr/bin/python3", "-c",
+                               "import json, sys, yaml\n"
+                               "a = json.load(open(sys.argv[1]))\n"
+                               "b = yaml.safe_load(open(sys.argv[2]))\n"
+                               "print('same' if a == b else 'differ: %r != %r' % (a, b))\n",
+                               json_file, yaml_file});
   if (check.output.find("No module named 'yaml'") != std::string::npos) {
     GTEST_SKIP() << "no PyYAML (python3-yaml)";
   }
