@@ -572,6 +572,15 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : ft::client::kExitBadRequest;
   }
 
+  // A watch writes its lines to stdout: JSON or YAML there would be spoilt for a reader.
+  if ((submit->parsed() && submit_args.watch && submit_output != "table") ||
+      (retry->parsed() && retry_args.watch && retry_output != "table")) {
+    std::cerr << "ftctl: --watch prints event lines, not "
+              << (submit->parsed() ? submit_output : retry_output)
+              << "; to get the finished job as data, drop --watch and run `ftctl wait ID -o "
+              << (submit->parsed() ? submit_output : retry_output) << "`" << std::endl;
+    return ft::client::kExitBadRequest;
+  }
   if (completion->parsed()) {
     const ft::client::CompletionModel model = BuildCompletionModel(app);
     std::cout << (completion_shell == "zsh" ? ft::client::ZshCompletionScript(model)

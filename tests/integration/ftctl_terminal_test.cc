@@ -183,6 +183,7 @@ TEST_F(FtctlTerminalTest, ANewUsersWalkThroughTheVerbsAndExitCodes) {
   EXPECT_EQ(refused.exit_status, 6) << refused.output;
   EXPECT_THAT(refused.output, HasSubstr("is SUCCEEDED; retry resubmits only FAILED or CANCELLED"));
   EXPECT_EQ(Shell(Ftctl() + " list -o xml").exit_status, 2);
+  EXPECT_EQ(Shell(Ftctl() + " submit --model m --train t.csv --watch -o json").exit_status, 2);
 
   // The stored spec goes back through ftd's validation as it is; cancelled at once, waited for.
   const CommandResult retried = Shell(Ftctl() + " retry " + id + " --force");
