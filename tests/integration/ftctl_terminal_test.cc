@@ -76,10 +76,11 @@ class FtctlTerminalTest : public ::testing::Test {
     delete dir_;
   }
 
-  // "ftctl --server ADDR" for a shell line; NO_COLOR and FTD_* from the caller's environment
-  // are dropped so that only what the test sets (`env`: "NAME=value ...") counts.
+  // "ftctl --server ADDR" for a shell line; NO_COLOR, FTD_* and any config file of the caller
+  // are left out so that only what the test sets (`env`: "NAME=value ...") counts.
   static std::string Ftctl(const std::string& env = "", bool with_server = true) {
-    return "env -u NO_COLOR -u FTD_SERVER -u FTD_TOKEN -u FT_SERVER -u FTCTL_CONFIG " + env +
+    return "env -u NO_COLOR -u FTD_SERVER -u FTD_TOKEN -u FT_SERVER -u FTCTL_CONFIG " +
+           Quote("XDG_CONFIG_HOME=" + dir_->Path("no-config")) + " " + env +
            Quote(BinaryPath("ftctl")) + (with_server ? " --server " + ftd_->address() : "");
   }
   static std::string SubmitLine(const std::string& name) {
