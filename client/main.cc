@@ -57,9 +57,13 @@ void AddSpecOptions(CLI::App* submit, ft::client::SpecFlags& f) {
   namespace limits = ft::spec;
   const std::string data = "Dataset";
   AddSpecOption(submit, "--model", f.model,
-                "model to finetune: scratch:bloom-tiny, or a local Hugging Face BLOOM folder "
-                "(config.json + model.safetensors)",
-                "NAME|DIR");
+                "model to finetune: scratch:bloom-tiny, a local Hugging Face folder "
+                "(config.json + model.safetensors), or a Hub id org/name[@revision]",
+                "NAME|DIR|ORG/NAME");
+  AddSpecOption(submit, "--dataset", f.dataset_name,
+                "a named dataset instead of --train/--validation/--test: imdb (the seed's split)",
+                "NAME")
+      ->group(data);
   AddSpecOption(submit, "--train", f.train,
                 "training examples: a CSV, TSV or JSONL file, or an aclImdb-style folder", "PATH")
       ->group(data);

@@ -7,6 +7,7 @@ add_library(ft_worker_daemon STATIC
   daemon/lease_reporter.cc
   daemon/worker_loop.cc
   daemon/standalone.cc
+  daemon/remote_inputs.cc
 )
 target_include_directories(ft_worker_daemon PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(ft_worker_daemon PUBLIC ft_training ft_common ft_proto gRPC::grpc++

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "daemon/remote_inputs.h"
 #include "daemon/standalone.h"
 #include "daemon/worker_loop.h"
 #include "util/ft_home.h"
@@ -54,9 +55,15 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", logging.level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--log-json", logging.json, "log one JSON object per line");
+  app.add_option("--datasets-dir", options.datasets_dir,
+                 "named datasets (spec.dataset.name) are cached here (default: beside the token "
+                 "cache, <home>/cache/datasets)");
   CLI11_PARSE(app, argc, argv);
   if (!options.token_cache_dir.empty()) {
     options.token_cache_dir = std::filesystem::absolute(options.token_cache_dir).string();
+  }
+  if (options.datasets_dir.empty()) {
+    options.datasets_dir = ft::worker::DefaultDatasetsDir(options.token_cache_dir);
   }
 
   if (absl::Status status = ft::SetUpLogging(logging); !status.ok()) {

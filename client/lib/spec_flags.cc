@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "fetch/hub_model.h"
 #include "models/model_folder.h"
 
 namespace ft::client {
@@ -64,6 +65,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ft::v1::JobSpec& spec = base;
   ft::v1::DatasetSpec& data = *spec.mutable_dataset();
   ApplyIfSet(flags.model, [&](const std::string& v) { spec.set_model(v); });
+  ApplyIfSet(flags.dataset_name, [&](const std::string& v) { data.set_name(v); });
   ApplyIfSet(flags.train, [&](const std::string& v) { data.set_train(v); });
   ApplyIfSet(flags.validation, [&](const std::string& v) { data.set_validation(v); });
   ApplyIfSet(flags.test, [&](const std::string& v) { data.set_test(v); });
@@ -119,15 +121,21 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
     return absl::InvalidArgumentError(
         "submit: --model is required (or \"model\" in the -f file), e.g. scratch:bloom-tiny");
   }
-  if (data.train().empty()) {
+  if (data.train().empty() && data.name().empty()) {
     return absl::InvalidArgumentError(
-        "submit: --train is required (or \"dataset\": {\"train\": ...} in the -f file)");
+        "submit: --train or --dataset is required (or \"dataset\": {\"train\": ...} in the -f "
+        "file)");
   }
   // ftd may run in another folder: send paths that mean the same thing there.
   data.set_train(AbsolutePath(data.train(), cwd));
   data.set_validation(AbsolutePath(data.validation(), cwd));
   data.set_test(AbsolutePath(data.test(), cwd));
-  if (!models::IsScratchModelName(spec.model())) spec.set_model(AbsolutePath(spec.model(), cwd));
+  // "org/name" is a Hub id unless a local folder of that name exists.
+  const bool hub_id = fetch::ParseHubModelId(spec.model()) &&
+                      !std::filesystem::exists(AbsolutePath(spec.model(), cwd));
+  if (!models::IsScratchModelName(spec.model()) && !hub_id) {
+    spec.set_model(AbsolutePath(spec.model(), cwd));
+  }
   return spec;
 }
 

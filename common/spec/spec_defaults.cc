@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "fetch/hub_model.h"
 #include "models/model_folder.h"
 #include "spec/spec_limits.h"
 
@@ -35,7 +36,12 @@ ft::v1::JobSpec WithDefaults(ft::v1::JobSpec spec, const std::string& base_dir) 
   if (dataset->validation().empty() && dataset->validation_fraction() == 0) {
     dataset->set_validation_fraction(kDefaultValidationFraction);
   }
-  if (!models::IsScratchModelName(spec.model())) spec.set_model(Absolute(spec.model(), base_dir));
+  // "org/name" is a Hub id unless a local folder of that name exists.
+  if (!models::IsScratchModelName(spec.model()) &&
+      !(fetch::ParseHubModelId(spec.model()) &&
+        !std::filesystem::exists(Absolute(spec.model(), base_dir)))) {
+    spec.set_model(Absolute(spec.model(), base_dir));
+  }
   dataset->set_train(Absolute(dataset->train(), base_dir));
   dataset->set_validation(Absolute(dataset->validation(), base_dir));
   dataset->set_test(Absolute(dataset->test(), base_dir));

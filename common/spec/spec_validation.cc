@@ -3,11 +3,14 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "data/dataset.h"
+#include "fetch/hub_model.h"
+#include "fetch/named_dataset.h"
 #include "models/model_catalog.h"
 #include "models/model_folder.h"
 #include "spec/batch_geometry.h"
@@ -53,6 +56,8 @@ void CheckModel(Problems& problems, const std::string& model) {
   if (model.empty()) {
     problems.Invalid(
         absl::StrCat("spec.model: required (one of ", models::ScratchModelNames(), ")"));
+  } else if (fetch::ParseHubModelId(model) && !std::filesystem::exists(model)) {
+    // A Hub id: the worker downloads (or finds in its cache) and checks it.
   } else if (!models::IsScratchModelName(model)) {
     try {
       models::ReadModelFolderConfig(model);  // a local Hugging Face folder
@@ -102,8 +107,25 @@ void CheckDataset(Problems& problems, const ft::v1::DatasetSpec& dataset) {
                                   "' (expected csv, tsv, jsonl or aclimdb, or empty to infer)"));
     return;
   }
+  if (!dataset.name().empty()) {
+    if (!fetch::IsNamedDataset(dataset.name())) {
+      problems.Add(absl::StatusCode::kNotFound,
+                   absl::StrCat("spec.dataset.name: unknown dataset '", dataset.name(),
+                                "' (known: ", absl::StrJoin(fetch::NamedDatasets(), ", "), ")"));
+    }
+    for (const auto& [field, value] : {std::pair{"train", &dataset.train()},
+                                       std::pair{"validation", &dataset.validation()},
+                                       std::pair{"test", &dataset.test()}}) {
+      if (!value->empty()) {
+        problems.Invalid(absl::StrCat("spec.dataset.", field, ": must be empty with "
+                                      "spec.dataset.name (the named dataset has its own splits)"));
+      }
+    }
+    return;
+  }
   if (dataset.train().empty()) {
-    problems.Invalid("spec.dataset.train: required (a CSV, TSV, JSONL file or aclImdb folder)");
+    problems.Invalid("spec.dataset.train: required (a CSV, TSV, JSONL file or aclImdb folder, "
+                     "or spec.dataset.name)");
   } else {
     CheckDatasetFile(problems, "train", dataset, dataset.train());
   }

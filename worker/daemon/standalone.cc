@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "daemon/event_conversion.h"
 #include "daemon/event_log_file.h"
+#include "daemon/remote_inputs.h"
 #include "daemon/spec_to_options.h"
 #include "ft/v1/job.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -81,6 +82,12 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
       ToTrainOptions(spec, std::filesystem::absolute(out_dir).string(), threads);
   options.token_cache_dir = token_cache_dir;
   options.memory_budget_mb = memory_budget_mb;
+  if (std::string error =
+          ResolveRemoteInputs(spec, DefaultDatasetsDir(token_cache_dir), options, &observer);
+      !error.empty()) {
+    std::cerr << "ftworker: failed: " << error << std::endl;
+    return 1;
+  }
   const train::TrainOutcome outcome = train::RunTrainingJob(options, &observer);
   switch (outcome.status) {
     case train::TrainOutcome::Status::kSucceeded:

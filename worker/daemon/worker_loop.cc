@@ -1,5 +1,7 @@
 #include "daemon/worker_loop.h"
 
+#include "daemon/remote_inputs.h"
+
 #include <chrono>
 #include <thread>
 
@@ -89,6 +91,13 @@ void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
   train::TrainOptions train_options = ToTrainOptions(job.spec(), job.output_dir(), options_.threads);
   train_options.token_cache_dir = options_.token_cache_dir;
   train_options.memory_budget_mb = options_.memory_budget_mb;
+  if (std::string error = ResolveRemoteInputs(job.spec(), options_.datasets_dir, train_options,
+                                              &reporter);
+      !error.empty()) {
+    reporter.Flush();
+    Complete(lease, ft::v1::FAILED, error);
+    return;
+  }
   const train::TrainOutcome outcome = train::RunTrainingJob(train_options, &reporter);
   reporter.Flush();
   switch (reporter.stop_reason()) {

@@ -20,14 +20,30 @@ SpecFlags MinimalFlags() {
 
 TEST(BuildJobSpecTest, ModelFolderIsMadeAbsolute) {
   SpecFlags f = MinimalFlags();
-  f.model = "models/bloom";
+  f.model = "./models/bloom";
   absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/home/me");
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->model(), "/home/me/models/bloom");
+  // org/name without such a local folder is a Hugging Face Hub id: sent as is.
+  f.model = "bigscience/bloom-560m";
+  spec = BuildJobSpec({}, f, "/home/me");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->model(), "bigscience/bloom-560m");
   f.model = "scratch:bloom-small";
   spec = BuildJobSpec({}, f, "/home/me");
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->model(), "scratch:bloom-small");
+}
+
+TEST(BuildJobSpecTest, NamedDatasetReplacesTrain) {
+  SpecFlags f = MinimalFlags();
+  f.train.reset();
+  EXPECT_FALSE(BuildJobSpec({}, f, "/home/me").ok());
+  f.dataset_name = "imdb";
+  absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/home/me");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->dataset().name(), "imdb");
+  EXPECT_EQ(spec->dataset().train(), "");
 }
 
 TEST(BuildJobSpecTest, MapsEveryFlag) {

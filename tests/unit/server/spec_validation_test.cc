@@ -300,6 +300,39 @@ TEST_F(SpecTest, BadModelFolderConfigIsInvalid) {
   EXPECT_TRUE(absl::StrContains(status.message(), "not a folder")) << status;
 }
 
+TEST_F(SpecTest, HubModelIdsAreLeftForTheWorker) {
+  for (const char* id : {"bigscience/bloom-560m", "org/name@v1.0"}) {
+    JobSpec spec = ft::testing::ValidSpec(csv_);
+    spec.set_model(id);
+    spec = WithDefaults(spec, dir_.path().string());
+    EXPECT_EQ(spec.model(), id) << "a Hub id is not made a path";
+    EXPECT_TRUE(ValidateSpec(spec).ok()) << id;
+  }
+  // A local folder of that name wins over the Hub.
+  dir_.Write("acme/model/config.json", kConfigJson);
+  dir_.Write("acme/model/model.safetensors", "");
+  JobSpec spec = ft::testing::ValidSpec(csv_);
+  spec.set_model("acme/model");
+  EXPECT_EQ(WithDefaults(spec, dir_.path().string()).model(), dir_.Path("acme/model"));
+}
+
+TEST_F(SpecTest, NamedDatasets) {
+  JobSpec spec = Valid();
+  spec.mutable_dataset()->clear_train();
+  spec.mutable_dataset()->set_name("imdb");
+  EXPECT_TRUE(ValidateSpec(spec).ok()) << ValidateSpec(spec);
+  spec.mutable_dataset()->set_name("imdbb");
+  absl::Status status = ValidateSpec(spec);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "spec.dataset.name: unknown dataset 'imdbb'"))
+      << status;
+  spec.mutable_dataset()->set_name("imdb");
+  spec.mutable_dataset()->set_test(csv_);
+  status = ValidateSpec(spec);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "spec.dataset.test: must be empty")) << status;
+}
+
 // --- Dataset ---
 
 TEST_F(SpecTest, MissingFilesAreNotFound) {

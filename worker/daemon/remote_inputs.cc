@@ -1,0 +1,48 @@
+#include "daemon/remote_inputs.h"
+
+#include <filesystem>
+
+#include "fetch/hub_model.h"
+#include "fetch/named_dataset.h"
+#include "util/ft_home.h"
+
+namespace ft::worker {
+
+std::string ResolveRemoteInputs(const ft::v1::JobSpec& spec, const std::string& datasets_dir,
+                                train::TrainOptions& options, train::TrainObserver* observer) {
+  const auto log = [observer](const std::string& level, const std::string& message) {
+    if (observer != nullptr) observer->OnLog(level, message);
+  };
+  try {
+    if (const auto hub_id = fetch::ParseHubModelId(spec.model());
+        hub_id && !std::filesystem::exists(spec.model())) {
+      options.model = fetch::ResolveHubModel(*hub_id, fetch::HubOptions::FromEnvironment(), log);
+      log("info", "model " + spec.model() + " from " + options.model);
+    }
+    if (!spec.dataset().name().empty()) {
+      const fetch::NamedDatasetSplits splits = fetch::FetchNamedDataset(
+          spec.dataset().name(), fetch::DatasetFetchOptions::FromEnvironment(datasets_dir), log);
+      options.train_path = splits.train;
+      options.validation_path = splits.validation;
+      options.test_path = splits.test;
+      options.format = "csv";
+      log("info", "dataset " + spec.dataset().name() + " from " +
+                      std::filesystem::path(splits.train).parent_path().string());
+    }
+  } catch (const fetch::HubError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("fetching the job's inputs: ") + e.what();
+  }
+  return "";
+}
+
+std::string DefaultDatasetsDir(const std::string& token_cache_dir) {
+  const std::filesystem::path tokens(token_cache_dir);
+  if (!token_cache_dir.empty() && tokens.filename() == "tokens") {
+    return (tokens.parent_path() / "datasets").string();
+  }
+  return DefaultFtHome() + "/cache/datasets";
+}
+
+}  // namespace ft::worker
