@@ -9,6 +9,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libtorch-dev libsqlite3-dev nlohmann-json3-dev libre2-dev libcli11-dev
+  # bearer tokens' SHA-256 (libcrypto); the openssl CLI makes the TLS tests' certificates
+  libssl-dev openssl
   # Debian's LibTorch links the generic libblas.so.3: without an optimized BLAS it runs the slow
   # reference implementation (a Linear forward+backward measured 26x slower).
   libopenblas0-pthread

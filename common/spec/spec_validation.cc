@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "data/dataset.h"
+#include "data/excerpt.h"
 #include "models/model_catalog.h"
 #include "models/model_folder.h"
 #include "spec/batch_geometry.h"
@@ -88,7 +89,7 @@ void CheckDatasetFile(Problems& problems, const char* field, const ft::v1::Datas
       for (const std::string& name : header.columns) found = found || name == *column;
       if (!found) {
         problems.Invalid(absl::StrCat(where, ": no column '", *column,
-                                      "' (columns: ", absl::StrJoin(header.columns, ", "), ")"));
+                                      "' (columns: ", data::ExcerptList(header.columns), ")"));
       }
     }
   } catch (const data::DataError& e) {

@@ -41,8 +41,10 @@ class JobStore {
   static absl::StatusOr<std::unique_ptr<JobStore>> Open(const std::string& path);
 
   // Creates a job with a fresh id ("job-N") and lets `init` fill it. When `request_id` is not
-  // empty and a job already carries it, returns that job unchanged (created = false).
-  absl::StatusOr<CreateJobResult> CreateJob(const std::string& request_id, const JobMutation& init);
+  // empty and a job of the same `owner` already carries it, returns that job unchanged
+  // (created = false). The job's owner field is set to `owner`.
+  absl::StatusOr<CreateJobResult> CreateJob(const std::string& request_id, const JobMutation& init,
+                                            const std::string& owner = "");
 
   // Reads, mutates and writes back one job atomically. NOT_FOUND for an unknown id.
   absl::StatusOr<ft::v1::Job> UpdateJob(const std::string& job_id, const JobMutation& mutate,
@@ -51,8 +53,18 @@ class JobStore {
   absl::StatusOr<ft::v1::Job> GetJob(const std::string& job_id);
 
   // Newest first. `page_token` is opaque (from a previous page); INVALID_ARGUMENT when malformed.
+  // With `owner`, only that owner's jobs.
   absl::StatusOr<JobPage> ListJobs(const std::vector<ft::v1::JobState>& states, int page_size,
-                                   const std::string& page_token);
+                                   const std::string& page_token,
+                                   const std::optional<std::string>& owner = std::nullopt);
+
+  // Jobs of `owner` in `state`.
+  absl::StatusOr<int64_t> CountJobs(ft::v1::JobState state, const std::string& owner);
+
+  // Removes a job and its events after `check` (run in the same transaction) accepts it; returns
+  // the removed job. NOT_FOUND for an unknown id.
+  absl::StatusOr<ft::v1::Job> DeleteJob(
+      const std::string& job_id, const std::function<absl::Status(const ft::v1::Job&)>& check);
 
   // Jobs in one of `states`, oldest first (queue order).
   absl::StatusOr<std::vector<ft::v1::Job>> JobsInStates(const std::vector<ft::v1::JobState>& states,
