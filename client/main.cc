@@ -13,6 +13,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "lib/cancel_token.h"
+#include "lib/client_config.h"
 #include "lib/ftctl_commands.h"
 #include "lib/ftd_calls.h"
 #include "lib/plot_command.h"
@@ -32,13 +33,6 @@ constexpr const char* kExitCodes =
     "  3    ftd unreachable (UNAVAILABLE, DEADLINE_EXCEEDED)\n"
     "  4    the watched job was CANCELLED\n"
     "  130  interrupted with Ctrl-C while watching (the job goes on)\n";
-
-std::string DefaultServer() {
-  if (const char* server = std::getenv("FT_SERVER"); server != nullptr && *server != '\0') {
-    return server;
-  }
-  return "127.0.0.1:50051";
-}
 
 int TerminalWidth() {
   winsize size{};
@@ -235,7 +229,7 @@ OutputFormat ToFormat(const std::string& output) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string server = DefaultServer();
+  ft::client::ConfigFlags config_flags;
   double timeout_seconds = 10;
 
   CLI::App app{"ftctl: submit, list, inspect, cancel and watch finetuning jobs on ftd."};
@@ -246,19 +240,20 @@ int main(int argc, char** argv) {
                    "sms_spam.csv --micro-batch-size 16 --accumulation-steps 2 "
                    "--epochs 3 --watch\n\n",
                    kExitCodes));
-  app.add_option("--server", server,
-                 "ftd address HOST:PORT (default: $FT_SERVER, else "
+  app.add_option("--server", config_flags.server,
+                 "ftd address (default: $FTD_SERVER, else `server` in the config file, else "
                  "127.0.0.1:50051)")
-      ->type_name("HOST:PORT")
-      ->capture_default_str();
-  // Security: minimal until ftctl's config file lands (client config: token, server, CA).
-  ft::net::ChannelSecurity security;
-  if (const char* token = std::getenv("FT_TOKEN"); token != nullptr) security.token = token;
-  if (const char* ca = std::getenv("FT_TLS_CA"); ca != nullptr) security.tls_ca_file = ca;
-  app.add_option("--token", security.token,
-                 "bearer token for ftd (default: $FT_TOKEN; prefer the variable: arguments are "
-                 "visible to other users in ps)")
+      ->type_name("HOST:PORT");
+  app.add_option("--token", config_flags.token,
+                 "bearer token sent to ftd (default: $FTD_TOKEN, else `token` in the config file)")
       ->type_name("TOKEN");
+  app.add_option("--config", config_flags.config_file,
+                 "config file (default: $FTCTL_CONFIG, else $XDG_CONFIG_HOME/ftctl/config.toml, "
+                 "else ~/.config/ftctl/config.toml)")
+      ->type_name("FILE");
+  // TLS (the token comes from the client config above).
+  ft::net::ChannelSecurity security;
+  if (const char* ca = std::getenv("FT_TLS_CA"); ca != nullptr) security.tls_ca_file = ca;
   app.add_option("--tls-ca", security.tls_ca_file,
                  "speak TLS, trusting this PEM CA certificate (default: $FT_TLS_CA)")
       ->type_name("CA.pem");
@@ -396,6 +391,14 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : ft::client::kExitBadRequest;
   }
 
+  absl::StatusOr<ft::client::ClientConfig> config =
+      ft::client::ResolveClientConfig(config_flags, ft::client::ProcessEnv());
+  if (!config.ok()) {
+    std::cerr << ft::client::ErrorLine(config.status()) << std::endl;
+    return ft::client::kExitBadRequest;
+  }
+  const std::string& server = config->server;
+
   ft::client::Console console;
   console.live = StdoutIsLiveTerminal();
   console.terminal_width = TerminalWidth;
@@ -419,6 +422,7 @@ int main(int argc, char** argv) {
   ftd.stub = stub.get();
   ftd.channel = channel.get();
   ftd.server = server;
+  ftd.token = config->token;
   ftd.timeout = absl::Seconds(timeout_seconds);
 
   if (submit->parsed()) {

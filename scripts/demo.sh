@@ -27,7 +27,7 @@ TOKEN_FILE="$HOME_DIR/tokens"
 if [[ ! -s "$TOKEN_FILE" ]]; then
   (umask 077; echo "demo-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') demo admin" >"$TOKEN_FILE")
 fi
-export FT_TOKEN=$(awk '!/^#/ && NF == 3 {print $1; exit}' "$TOKEN_FILE")
+export FTD_TOKEN=$(awk '!/^#/ && NF == 3 {print $1; exit}' "$TOKEN_FILE")
 roots=()
 for path in "$DATA" "$(dirname "$TRAIN")" ${TEST:+"$(dirname "$TEST")"}; do
   [[ -d "$path" ]] && roots+=(--data-root "$path")

@@ -24,6 +24,7 @@ absl::StatusOr<JobLog> FetchJobLog(const FtdConnection& ftd, const std::string& 
 
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + stream_timeout));
+  ftd.AddCredentials(&context);
   ft::v1::WatchJobRequest request;
   request.set_job_id(job_id);
   request.set_after_seq(0);

@@ -11,6 +11,11 @@ namespace ft::client {
 
 void FtdConnection::PrepareUnary(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  AddCredentials(context);
+}
+
+void FtdConnection::AddCredentials(grpc::ClientContext* context) const {
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
 }
 
 absl::Status FtdConnection::ToStatus(const grpc::Status& status) const {

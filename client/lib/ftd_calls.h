@@ -20,10 +20,14 @@ struct FtdConnection {
   // Tells "ftd unreachable" from an UNAVAILABLE that ftd itself sent. Optional.
   grpc::ChannelInterface* channel = nullptr;
   std::string server;                          // HOST:PORT, for messages
+  std::string token;  // bearer token from ClientConfig (client_config.h); empty: none
   absl::Duration timeout = absl::Seconds(10);  // deadline of each unary call
 
-  // Sets the deadline for a unary call.
+  // Sets the deadline for a unary call, and the credentials.
   void PrepareUnary(grpc::ClientContext* context) const;
+  // Adds `authorization: Bearer <token>` when a token is set. Every call's context gets it
+  // (PrepareUnary does; streams call it themselves).
+  void AddCredentials(grpc::ClientContext* context) const;
   // The failed call as ftctl reports it (see FromGrpcStatus).
   absl::Status ToStatus(const grpc::Status& status) const;
 };

@@ -24,6 +24,7 @@ absl::StatusOr<ft::v1::JobState> FollowJob(const FtdConnection& ftd, const Follo
   while (true) {
     grpc::ClientContext context;
     if (token != nullptr && !token->Track(&context)) return absl::CancelledError("interrupted");
+    ftd.AddCredentials(&context);
     ft::v1::WatchJobRequest request;
     request.set_job_id(options.job_id);
     request.set_after_seq(last_seq);

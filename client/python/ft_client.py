@@ -92,8 +92,8 @@ def main():
     parser.add_argument("--micro-batch-size", type=int, default=8)
     parser.add_argument("--accumulation-steps", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0)
-    parser.add_argument("--token", default=os.environ.get("FT_TOKEN", ""),
-                        help="bearer token (default: $FT_TOKEN)")
+    parser.add_argument("--token", default=os.environ.get("FTD_TOKEN", ""),
+                        help="bearer token (default: $FTD_TOKEN)")
     args = parser.parse_args()
 
     spec = job_pb2.JobSpec(

@@ -275,21 +275,21 @@ TEST_F(SecurityTest, UsersSeeOnlyTheirOwnJobsAndAdminsSeeAll) {
   // Alice's own cancel, then DeleteJob through ftctl with her token from $FT_TOKEN.
   const std::string ftctl = BinaryPath("ftctl");
   const std::string server = ftd_->address();
-  CommandResult result = RunCommand({"env", std::string("FT_TOKEN=") + kAlice, ftctl, "--server",
+  CommandResult result = RunCommand({"env", std::string("FTD_TOKEN=") + kAlice, ftctl, "--server",
                                      server, "delete", alice_job});
   EXPECT_EQ(result.exit_status, 2) << result.output;  // still running: FAILED_PRECONDITION
   EXPECT_NE(result.output.find("FAILED_PRECONDITION"), std::string::npos) << result.output;
-  result = RunCommand({"env", std::string("FT_TOKEN=") + kAlice, ftctl, "--server", server,
+  result = RunCommand({"env", std::string("FTD_TOKEN=") + kAlice, ftctl, "--server", server,
                        "cancel", alice_job});
   EXPECT_EQ(result.exit_status, 0) << result.output;
   const ft::v1::Job ended =
       WaitFor(*ftd_, alice_job, [](const ft::v1::Job& j) { return j.state() == ft::v1::CANCELLED; });
   ASSERT_TRUE(fs::exists(ended.output_dir()));
-  result = RunCommand({"env", std::string("FT_TOKEN=") + kBob, ftctl, "--server", server, "delete",
+  result = RunCommand({"env", std::string("FTD_TOKEN=") + kBob, ftctl, "--server", server, "delete",
                        alice_job});
   EXPECT_EQ(result.exit_status, 2) << result.output;  // NOT_FOUND for bob
   EXPECT_TRUE(fs::exists(ended.output_dir()));
-  result = RunCommand({"env", std::string("FT_TOKEN=") + kAlice, ftctl, "--server", server,
+  result = RunCommand({"env", std::string("FTD_TOKEN=") + kAlice, ftctl, "--server", server,
                        "delete", alice_job});
   EXPECT_EQ(result.exit_status, 0) << result.output;
   EXPECT_NE(result.output.find("deleted"), std::string::npos) << result.output;

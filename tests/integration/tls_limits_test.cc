@@ -86,7 +86,7 @@ TEST(TlsTest, TheApiSpeaksTlsOnlyAndLocalWorkersStillTrain) {
   no_token.token.clear();
   EXPECT_EQ(ListWith(*Stub(ftd.address(), no_token)).error_code(), grpc::UNAUTHENTICATED);
   // ftctl over TLS.
-  CommandResult ftctl = RunCommand({"env", std::string("FT_TOKEN=") + kAlice,
+  CommandResult ftctl = RunCommand({"env", std::string("FTD_TOKEN=") + kAlice,
                                     BinaryPath("ftctl"), "--server", ftd.address(), "--tls-ca",
                                     dir.Path("ca.pem"), "get", submitted.job().id()});
   EXPECT_EQ(ftctl.exit_status, 0) << ftctl.output;
