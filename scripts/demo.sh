@@ -21,7 +21,7 @@ if [[ ! -f "$TRAIN" ]]; then
 fi
 
 # Authentication as in production: a token file with one admin token made for this demo (ftctl
-# sends it from $FT_TOKEN). ftd reads datasets only from its --data-root folders.
+# sends it from $FTD_TOKEN). ftd reads datasets only from its --data-root folders.
 mkdir -p "$HOME_DIR"
 TOKEN_FILE="$HOME_DIR/tokens"
 if [[ ! -s "$TOKEN_FILE" ]]; then

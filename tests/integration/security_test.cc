@@ -272,7 +272,7 @@ TEST_F(SecurityTest, UsersSeeOnlyTheirOwnJobsAndAdminsSeeAll) {
     cancel.set_job_id(bob_job);
     ASSERT_TRUE(admin->CancelJob(&cancel_context, cancel, &job).ok());
   }
-  // Alice's own cancel, then DeleteJob through ftctl with her token from $FT_TOKEN.
+  // Alice's own cancel, then DeleteJob through ftctl with her token from $FTD_TOKEN.
   const std::string ftctl = BinaryPath("ftctl");
   const std::string server = ftd_->address();
   CommandResult result = RunCommand({"env", std::string("FTD_TOKEN=") + kAlice, ftctl, "--server",
