@@ -6,12 +6,12 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
-#include "housekeeping/disk_usage.h"
-#include "net/ftd_channel.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "housekeeping/disk_usage.h"
+#include "net/ftd_channel.h"
 #include "spdlog/spdlog.h"
 #include "util/status_macros.h"
 
@@ -74,9 +74,10 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   auth_options.local_worker_secret = worker_secret;
   FT_ASSIGN_OR_RETURN(ftd->auth_, auth::Authenticator::Create(auth_options));
   if (options.insecure_no_auth) {
-    spdlog::warn("--insecure-no-auth: ftd accepts every call on {} without a token; anyone who "
-                 "can reach this address can submit, see and cancel every job",
-                 options.listen);
+    spdlog::warn(
+        "--insecure-no-auth: ftd accepts every call on {} without a token; anyone who "
+        "can reach this address can submit, see and cancel every job",
+        options.listen);
   }
   ftd->watchers_ =
       std::make_unique<api::WatcherLimits>(options.max_watchers, options.max_watchers_per_job);
@@ -179,10 +180,9 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   ftd->server_->GetHealthCheckService()->SetServingStatus("ft.v1.FinetuneService", true);
 
   // Workers start once the API listens, since they connect to it.
-  FT_RETURN_IF_ERROR(ftd->pool_->Start(ftd->manager_.get(),
-                                       worker_socket.empty()
-                                           ? LocalAddressFor(options.listen, ftd->port_)
-                                           : "unix:" + worker_socket));
+  FT_RETURN_IF_ERROR(ftd->pool_->Start(
+      ftd->manager_.get(), worker_socket.empty() ? LocalAddressFor(options.listen, ftd->port_)
+                                                 : "unix:" + worker_socket));
   ftd->housekeeping_ = std::thread([raw = ftd.get()] { raw->HousekeepingLoop(); });
   spdlog::info(
       "ftd listening on {} (API{}, {}) and {} (metrics), home {}, data roots {}, {} local "

@@ -13,9 +13,9 @@
 #include "api/watcher_limits.h"
 #include "api/worker_service.h"
 #include "auth/authenticator.h"
+#include "grpcpp/grpcpp.h"
 #include "housekeeping/retention.h"
 #include "metrics/housekeeping_metrics.h"
-#include "grpcpp/grpcpp.h"
 #include "metrics/server_metrics.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
@@ -53,8 +53,8 @@ struct FtdOptions {
   uint64_t max_dataset_bytes = 10ull << 30;  // per dataset file or folder
   uint32_t max_seq_length = 4096;            // spec.max_seq_length this server accepts
   int max_queued_jobs_per_user = 100;
-  int max_watchers = 1024;         // open WatchJob streams, in total
-  int max_watchers_per_job = 256;  // and per job
+  int max_watchers = 1024;          // open WatchJob streams, in total
+  int max_watchers_per_job = 256;   // and per job
   int max_request_bytes = 4 << 20;  // largest request message
 
   // Housekeeping: retention of ended jobs, applied every retention_interval.

@@ -108,9 +108,11 @@ grpc::ServerUnaryReactor* FinetuneServiceImpl::DeleteJob(grpc::CallbackServerCon
   return FinishUnary(context, metrics_, "DeleteJob", [&]() -> absl::Status {
     FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
     FT_RETURN_IF_ERROR(VisibleJob(request->job_id(), who).status());
-    FT_ASSIGN_OR_RETURN(const uint64_t freed,
-                        manager_->Delete(request->job_id(), "DeleteJob by " +
-                                                                (who.user.empty() ? std::string("anonymous") : who.user)));
+    FT_ASSIGN_OR_RETURN(
+        const uint64_t freed,
+        manager_->Delete(
+            request->job_id(),
+            "DeleteJob by " + (who.user.empty() ? std::string("anonymous") : who.user)));
     response->set_freed_bytes(freed);
     return absl::OkStatus();
   });

@@ -15,7 +15,8 @@ namespace ft::api {
 class WatcherLimits {
  public:
   // 0: no bound.
-  WatcherLimits(int max_total, int max_per_job) : max_total_(max_total), max_per_job_(max_per_job) {}
+  WatcherLimits(int max_total, int max_per_job)
+      : max_total_(max_total), max_per_job_(max_per_job) {}
 
   // Frees its slot when destroyed.
   class Slot {

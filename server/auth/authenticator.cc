@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cctype>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -14,9 +15,9 @@ namespace ft::auth {
 std::string NewWorkerSecret() {
   TokenDigest bytes;
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    // Never fall back to a guessable secret: hash the unpredictable parts we do have.
-    bytes = Sha256(absl::StrCat(reinterpret_cast<uintptr_t>(&bytes), ":", time(nullptr), ":",
-                                clock()));
+    // The kernel's generator (getrandom or /dev/urandom) behind std::random_device.
+    std::random_device random;
+    for (uint8_t& byte : bytes) byte = static_cast<uint8_t>(random());
   }
   return HexDigest(bytes);
 }

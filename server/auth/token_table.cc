@@ -3,10 +3,9 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
-
-#include <cctype>
 
 #include "absl/strings/str_cat.h"
 
@@ -93,8 +92,7 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text, const std::s
     }
     std::optional<Role> role = ParseRole(fields[2]);
     if (!role) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "role must be user, admin or worker"));
+      return absl::InvalidArgumentError(absl::StrCat(where, "role must be user, admin or worker"));
     }
     TokenDigest digest;
     const std::string kSha = "sha256:";

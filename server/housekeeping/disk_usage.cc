@@ -16,8 +16,8 @@ uint64_t DiskUsage(const std::string& path, uint64_t stop_after) {
   if (!fs::is_directory(status)) return 0;
   uint64_t total = 0;
   // Entries that vanish or cannot be read while walking are skipped, not fatal.
-  for (fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied,
-                                           error),
+  for (fs::recursive_directory_iterator
+           it(path, fs::directory_options::skip_permission_denied, error),
        end;
        !error && it != end; it.increment(error)) {
     if (it->is_symlink(error)) continue;

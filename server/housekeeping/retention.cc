@@ -14,9 +14,9 @@ namespace fs = std::filesystem;
 
 absl::StatusOr<RetentionResult> Retention::RunOnce() {
   RetentionResult result;
-  FT_ASSIGN_OR_RETURN(std::vector<ft::v1::Job> ended,
-                      store_->JobsInStates({ft::v1::SUCCEEDED, ft::v1::FAILED, ft::v1::CANCELLED},
-                                           INT32_MAX));
+  FT_ASSIGN_OR_RETURN(
+      std::vector<ft::v1::Job> ended,
+      store_->JobsInStates({ft::v1::SUCCEEDED, ft::v1::FAILED, ft::v1::CANCELLED}, INT32_MAX));
   // Oldest ended first; creation order breaks ties.
   std::stable_sort(ended.begin(), ended.end(), [](const ft::v1::Job& a, const ft::v1::Job& b) {
     return FromProtoTime(a.end_time()) < FromProtoTime(b.end_time());
@@ -77,8 +77,7 @@ absl::StatusOr<RetentionResult> Retention::RunOnce() {
     if (!freed.ok()) {
       // Deleted meanwhile by its owner: not an error.
       if (!absl::IsNotFound(freed.status())) {
-        spdlog::warn("{}: retention could not delete it: {}", job.id(),
-                     freed.status().ToString());
+        spdlog::warn("{}: retention could not delete it: {}", job.id(), freed.status().ToString());
       }
       continue;
     }

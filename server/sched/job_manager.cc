@@ -142,9 +142,10 @@ absl::StatusOr<store::CreateJobResult> JobManager::Submit(ft::v1::JobSpec spec,
   const bool queue_full = counts[ft::v1::QUEUED] >= options_.max_queued_jobs;
   const bool user_queue_full = !owner.empty() && options_.limits.max_queued_jobs_per_user > 0 &&
                                queued_by_owner >= options_.limits.max_queued_jobs_per_user;
+  const store::RequestKey key(owner, request_id);
   FT_ASSIGN_OR_RETURN(
       store::CreateJobResult result,
-      store_->CreateJob(request_id, [&](Job& job, std::vector<JobEvent>& events) -> absl::Status {
+      store_->CreateJob(key, [&](Job& job, std::vector<JobEvent>& events) -> absl::Status {
         if (queue_full) {
           return absl::ResourceExhaustedError(absl::StrCat(
               "the queue is full (", options_.max_queued_jobs, " jobs waiting); retry later"));
@@ -166,7 +167,7 @@ absl::StatusOr<store::CreateJobResult> JobManager::Submit(ft::v1::JobSpec spec,
         event.mutable_state_change()->set_reason("submitted");
         events.push_back(std::move(event));
         return absl::OkStatus();
-      }, owner));
+      }));
   if (result.created) {
     spdlog::info("{} submitted: model {}, train {}, micro-batch {} x {} steps", result.job.id(),
                  spec.model(), spec.dataset().train(), spec.micro_batch_size(),

@@ -65,8 +65,7 @@ class JobManager {
   // Applies defaults, validates, stores and queues. Retried calls with the same request_id return
   // the first job (created = false).
   // `owner` is stored with the job; request ids are unique per owner.
-  absl::StatusOr<store::CreateJobResult> Submit(ft::v1::JobSpec spec,
-                                                const std::string& request_id,
+  absl::StatusOr<store::CreateJobResult> Submit(ft::v1::JobSpec spec, const std::string& request_id,
                                                 const std::string& owner = "");
   absl::StatusOr<ft::v1::Job> Get(const std::string& job_id);
   // With `owner`, only that owner's jobs.

@@ -91,8 +91,7 @@ absl::Status ApplySubmitLimits(const SubmitLimits& limits, ft::v1::JobSpec& spec
   };
   std::string model = spec.model();
   const bool model_is_path = !model.empty() && !models::IsScratchModelName(model);
-  std::string train = dataset->train(), validation = dataset->validation(),
-              test = dataset->test();
+  std::string train = dataset->train(), validation = dataset->validation(), test = dataset->test();
   std::vector<Field> fields = {{"spec.dataset.train", &train, true},
                                {"spec.dataset.validation", &validation, true},
                                {"spec.dataset.test", &test, true}};
@@ -110,10 +109,9 @@ absl::Status ApplySubmitLimits(const SubmitLimits& limits, ft::v1::JobSpec& spec
   // Lengths past the spec's own bound are validation's to refuse (INVALID_ARGUMENT).
   if (limits.max_seq_length > 0 && spec.max_seq_length() > limits.max_seq_length &&
       spec.max_seq_length() <= spec::kMaxSeqLength) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("spec.max_seq_length: ", spec.max_seq_length(),
-                     " is more than this server allows (--max-seq-length-limit ",
-                     limits.max_seq_length, ")"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "spec.max_seq_length: ", spec.max_seq_length(),
+        " is more than this server allows (--max-seq-length-limit ", limits.max_seq_length, ")"));
   }
   return absl::OkStatus();
 }

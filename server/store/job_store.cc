@@ -32,7 +32,7 @@ const std::vector<std::string>& Migrations() {
       )sql",
       // v2: the owner of each job (the user whose token submitted it; '' without auth), for
       // per-user listing and queue limits. request_id is unique per owner: the column holds
-      // "owner:request_id" for owned jobs (see RequestKey).
+      // "owner\nrequest_id" for owned jobs (see KeyColumn).
       R"sql(
         ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
         CREATE INDEX jobs_by_owner ON jobs(owner, state, seq);
@@ -47,9 +47,10 @@ std::string StatesClause(const std::vector<ft::v1::JobState>& states) {
   return absl::StrCat("state IN (", absl::StrJoin(values, ","), ")");
 }
 
-// Jobs without an owner keep the bare request_id, as before owners existed.
-std::string RequestKey(const std::string& owner, const std::string& request_id) {
-  return owner.empty() ? request_id : absl::StrCat(owner, ":", request_id);
+// Jobs without an owner keep the bare request_id, as before owners existed. Owner names come from
+// the token file's lines, so they never hold a line break.
+std::string KeyColumn(const std::string& owner, const std::string& request_id) {
+  return owner.empty() ? request_id : absl::StrCat(owner, "\n", request_id);
 }
 
 absl::StatusOr<ft::v1::Job> ParseJob(const std::string& bytes) {
@@ -100,15 +101,16 @@ absl::Status JobStore::AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::
   return absl::OkStatus();
 }
 
-absl::StatusOr<CreateJobResult> JobStore::CreateJob(const std::string& request_id,
-                                                    const JobMutation& init,
-                                                    const std::string& owner) {
+absl::StatusOr<CreateJobResult> JobStore::CreateJob(const RequestKey& key,
+                                                    const JobMutation& init) {
+  const std::string& request_id = key.request_id;
+  const std::string& owner = key.owner;
   absl::MutexLock lock(&mu_);
   CreateJobResult result;
   FT_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
     if (!request_id.empty()) {
       FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> existing,
-                          LoadLocked("request_id", RequestKey(owner, request_id)));
+                          LoadLocked("request_id", KeyColumn(owner, request_id)));
       if (existing) {
         result.job = std::move(*existing);
         result.created = false;
@@ -122,7 +124,7 @@ absl::StatusOr<CreateJobResult> JobStore::CreateJob(const std::string& request_i
     if (request_id.empty()) {
       insert.BindNull(1);
     } else {
-      insert.Bind(1, RequestKey(owner, request_id));
+      insert.Bind(1, KeyColumn(owner, request_id));
     }
     FT_RETURN_IF_ERROR(insert.Run());
     const int64_t seq = db_->LastInsertRowId();
@@ -184,11 +186,11 @@ absl::StatusOr<JobPage> JobStore::ListJobs(const std::vector<ft::v1::JobState>& 
         absl::StrCat("page_token: '", page_token, "' is not a token from a previous page"));
   }
   absl::MutexLock lock(&mu_);
-  FT_ASSIGN_OR_RETURN(Statement stmt,
-                      db_->Prepare(absl::StrCat("SELECT seq, job FROM jobs WHERE seq < ? AND ",
-                                                StatesClause(states),
-                                                owner ? " AND owner = ?" : " AND ? IS NULL",
-                                                " ORDER BY seq DESC LIMIT ?")));
+  FT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare(absl::StrCat("SELECT seq, job FROM jobs WHERE seq < ? AND ",
+                                StatesClause(states), owner ? " AND owner = ?" : " AND ? IS NULL",
+                                " ORDER BY seq DESC LIMIT ?")));
   stmt.Bind(1, before);
   if (owner) {
     stmt.Bind(2, *owner);

@@ -86,9 +86,9 @@ TEST(TlsTest, TheApiSpeaksTlsOnlyAndLocalWorkersStillTrain) {
   no_token.token.clear();
   EXPECT_EQ(ListWith(*Stub(ftd.address(), no_token)).error_code(), grpc::UNAUTHENTICATED);
   // ftctl over TLS.
-  CommandResult ftctl = RunCommand({"env", std::string("FTD_TOKEN=") + kAlice,
-                                    BinaryPath("ftctl"), "--server", ftd.address(), "--tls-ca",
-                                    dir.Path("ca.pem"), "get", submitted.job().id()});
+  CommandResult ftctl =
+      RunCommand({"env", std::string("FTD_TOKEN=") + kAlice, BinaryPath("ftctl"), "--server",
+                  ftd.address(), "--tls-ca", dir.Path("ca.pem"), "get", submitted.job().id()});
   EXPECT_EQ(ftctl.exit_status, 0) << ftctl.output;
 
   // The local worker reaches ftd through its unix socket and trains the job.
@@ -113,8 +113,8 @@ TEST(TlsTest, AClientCaRequiresClientCertificates) {
   options.home = dir.Path("home");
   options.local_workers = 0;
   options.token_file = dir.Path("tokens");
-  options.extra_args = {"--tls-cert",      dir.Path("server.pem"), "--tls-key",
-                        dir.Path("server.key"), "--tls-client-ca",  dir.Path("ca.pem")};
+  options.extra_args = {"--tls-cert",           dir.Path("server.pem"), "--tls-key",
+                        dir.Path("server.key"), "--tls-client-ca",      dir.Path("ca.pem")};
   FtdProcess ftd(options);
   ftd.Start();
   net::ChannelSecurity tls;
@@ -138,8 +138,8 @@ class LimitsTest : public ::testing::Test {
     options.local_workers = 0;  // jobs stay queued
     options.token_file = dir_.Path("tokens");
     options.client_token = kAlice;
-    options.extra_args = {"--max-queued-jobs-per-user", "2", "--max-watchers",        "2",
-                          "--max-watchers-per-job",     "1", "--max-request-bytes",   "2048",
+    options.extra_args = {"--max-queued-jobs-per-user", "2",      "--max-watchers",         "2",
+                          "--max-watchers-per-job",     "1",      "--max-request-bytes",    "2048",
                           "--max-dataset-bytes",        "100000", "--max-seq-length-limit", "128"};
     ftd_ = std::make_unique<FtdProcess>(options);
     ftd_->Start();
@@ -150,8 +150,7 @@ class LimitsTest : public ::testing::Test {
     ft::v1::SubmitJobRequest request;
     *request.mutable_spec() = spec;
     ft::v1::SubmitJobResponse response;
-    const grpc::Status status =
-        ftd_->StubWithToken(token)->SubmitJob(&context, request, &response);
+    const grpc::Status status = ftd_->StubWithToken(token)->SubmitJob(&context, request, &response);
     if (id != nullptr) *id = response.job().id();
     return status;
   }
@@ -280,8 +279,8 @@ TEST(StartupTest, UnsafeOrUnclearSecuritySettingsAreRefused) {
       {{"--insecure-no-auth", "--tls-cert", dir.Path("x.pem")}, "--tls-key"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {ftd, "--home", dir.Path("home"), "--metrics-listen",
-                                     "127.0.0.1:0", "--local-workers", "0"};
+    std::vector<std::string> argv = {
+        ftd, "--home", dir.Path("home"), "--metrics-listen", "127.0.0.1:0", "--local-workers", "0"};
     if (std::find(c.args.begin(), c.args.end(), "--listen") == c.args.end()) {
       argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
     }

@@ -57,8 +57,7 @@ TEST(TokenTableTest, RefusesMalformedLinesNamingTheLineNotTheToken) {
     absl::StatusOr<TokenTable> table = TokenTable::Parse("# first\n" + c.line + "\n", "tok.txt");
     ASSERT_FALSE(table.ok()) << c.line;
     EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_NE(table.status().message().find("tok.txt:2: "), std::string::npos)
-        << table.status();
+    EXPECT_NE(table.status().message().find("tok.txt:2: "), std::string::npos) << table.status();
     EXPECT_NE(table.status().message().find(c.expected), std::string::npos) << table.status();
     EXPECT_EQ(table.status().message().find(secret), std::string::npos) << table.status();
   }
@@ -107,14 +106,12 @@ TEST_F(AuthenticatorTest, CodesPerHeaderAndApi) {
       {Bearer(kWorker), Api::kWorker, absl::StatusCode::kOk},
       {Bearer(kWorker), Api::kPublic, absl::StatusCode::kPermissionDenied},
       {Bearer("local-secret-abcdef0123456789"), Api::kWorker, absl::StatusCode::kOk},
-      {Bearer("local-secret-abcdef0123456789"), Api::kPublic,
-       absl::StatusCode::kPermissionDenied},
+      {Bearer("local-secret-abcdef0123456789"), Api::kPublic, absl::StatusCode::kPermissionDenied},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Principal> who = auth_->Authenticate(c.header, c.api);
     EXPECT_EQ(who.status().code(), c.code) << "'" << c.header << "': " << who.status();
-    EXPECT_EQ(who.status().message().find("token-0123456789"), std::string::npos)
-        << who.status();
+    EXPECT_EQ(who.status().message().find("token-0123456789"), std::string::npos) << who.status();
   }
   EXPECT_EQ(auth_->Authenticate(Bearer(kRoot), Api::kPublic)->user, "root");
 }

@@ -30,7 +30,8 @@ class HousekeepingTest : public ::testing::Test {
     sched::JobManagerOptions options;
     options.home = dir_.Path("home");
     options.base_dir = dir_.path().string();
-    auto manager = sched::JobManager::Create(options, store_.get(), &hub_, &clock_, nullptr, nullptr);
+    auto manager =
+        sched::JobManager::Create(options, store_.get(), &hub_, &clock_, nullptr, nullptr);
     FT_ASSERT_OK(manager);
     manager_ = std::move(*manager);
   }
@@ -89,8 +90,7 @@ TEST_F(HousekeepingTest, DeleteRemovesRecordEventsAndFolderOfEndedJobsOnly) {
   const Job ended = EndedJob(100);
   auto queued = manager_->Submit(ft::testing::ValidSpec(csv_), "");
   FT_ASSERT_OK(queued);
-  FT_EXPECT_CODE(manager_->Delete(queued->job.id(), "test"),
-                 absl::StatusCode::kFailedPrecondition);
+  FT_EXPECT_CODE(manager_->Delete(queued->job.id(), "test"), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Exists(queued->job));
 
   // The folder holds the model and the events.jsonl written when the job ended.

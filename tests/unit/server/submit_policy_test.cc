@@ -1,12 +1,13 @@
 // Data roots, dataset size and sequence length limits (sched/submit_policy.h), and the watcher
 // bound (api/watcher_limits.h), on real files, folders and symlinks.
+#include "sched/submit_policy.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "api/watcher_limits.h"
-#include "sched/submit_policy.h"
 #include "server_test_util.h"
 
 namespace ft::sched {
