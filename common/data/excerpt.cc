@@ -12,11 +12,12 @@ std::string Excerpt(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
-std::string ExcerptList(const std::vector<std::string>& items, std::size_t max_items) {
+std::string ExcerptList(const std::vector<std::string>& items, std::size_t max_items,
+                        bool quoted) {
   std::string out;
   for (std::size_t i = 0; i < items.size() && i < max_items; ++i) {
     if (!out.empty()) out += ", ";
-    out += '"' + Excerpt(items[i]) + '"';
+    out += quoted ? '"' + Excerpt(items[i]) + '"' : Excerpt(items[i]);
   }
   if (items.size() > max_items) out += ", ... (" + std::to_string(items.size()) + " in all)";
   return out.empty() ? "(none)" : out;

@@ -12,7 +12,9 @@ namespace ft::data {
 // Up to `max_bytes` of `text`, bytes outside printable ASCII shown as '?', "..." when cut.
 std::string Excerpt(std::string_view text, std::size_t max_bytes = 32);
 
-// "a", "b", "c" of excerpts, at most `max_items`, then "... (N in all)".
-std::string ExcerptList(const std::vector<std::string>& items, std::size_t max_items = 8);
+// "a", "b", "c" of excerpts (a, b, c unless `quoted`), at most `max_items`, then
+// "... (N in all)".
+std::string ExcerptList(const std::vector<std::string>& items, std::size_t max_items = 8,
+                        bool quoted = true);
 
 }  // namespace ft::data

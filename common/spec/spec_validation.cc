@@ -89,7 +89,7 @@ void CheckDatasetFile(Problems& problems, const char* field, const ft::v1::Datas
       for (const std::string& name : header.columns) found = found || name == *column;
       if (!found) {
         problems.Invalid(absl::StrCat(where, ": no column '", *column,
-                                      "' (columns: ", data::ExcerptList(header.columns), ")"));
+                                      "' (columns: ", data::ExcerptList(header.columns, 8, /*quoted=*/false), ")"));
       }
     }
   } catch (const data::DataError& e) {
