@@ -79,7 +79,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(std::string_view header, A
   if (header.empty()) {
     return absl::UnauthenticatedError(
         "no bearer token: send the metadata 'authorization: Bearer TOKEN' (ftctl --token, "
-        "$FT_TOKEN)");
+        "$FTD_TOKEN)");
   }
   constexpr std::string_view kBearer = "bearer ";
   bool bearer = header.size() > kBearer.size();

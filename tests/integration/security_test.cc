@@ -6,7 +6,9 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -384,6 +386,58 @@ TEST_F(SecurityTest, PathsOutsideTheDataRootsAreRefusedBeforeAnyFileIsRead) {
   grpc::Status status;
   SubmitAs(kAlice, TinySpec(csv_, 1), &status);
   EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// A remote ftworker (not ftd's child) with a worker token from --token-file trains a job; one
+// with a user's token is refused and leases nothing.
+TEST_F(SecurityTest, RemoteWorkersNeedAWorkerToken) {
+  FtdProcessOptions options = ftd_->options();
+  ftd_.reset();
+  options.local_workers = 0;
+  ftd_ = std::make_unique<FtdProcess>(options);
+  ftd_->Start();
+  grpc::Status status;
+  const std::string job = SubmitAs(kAlice, TinySpec(csv_, 2), &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  auto spawn = [&](const std::string& token, const std::string& name) {
+    std::ofstream(dir_.Path(name + ".token")) << token << "\n";
+    const std::string log = dir_.Path(name + ".log");
+    std::vector<std::string> args = {BinaryPath("ftworker"), "--server",  ftd_->address(),
+                                     "--worker-id",          name,        "--threads",
+                                     "1",                    "--token-file", dir_.Path(name + ".token")};
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    return pid;
+  };
+  const pid_t impostor = spawn(kAlice, "impostor");
+  const auto refused_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (ReadAll(dir_.Path("impostor.log")).find("worker API needs") == std::string::npos &&
+         std::chrono::steady_clock::now() < refused_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(ReadAll(dir_.Path("impostor.log")).find("worker API needs"), std::string::npos)
+      << ReadAll(dir_.Path("impostor.log"));
+  EXPECT_EQ(GetJob(*ftd_, job).state(), ft::v1::QUEUED);
+  kill(impostor, SIGKILL);
+  waitpid(impostor, nullptr, 0);
+
+  const pid_t worker = spawn(kRemoteWorker, "box-1");
+  const ft::v1::Job done =
+      WaitFor(*ftd_, job, [](const ft::v1::Job& j) { return j.state() == ft::v1::SUCCEEDED; });
+  EXPECT_EQ(done.state(), ft::v1::SUCCEEDED) << ReadAll(dir_.Path("box-1.log"));
+  EXPECT_EQ(done.worker_id(), "box-1");
+  kill(worker, SIGKILL);
+  waitpid(worker, nullptr, 0);
 }
 
 }  // namespace
