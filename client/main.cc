@@ -325,6 +325,12 @@ int main(int argc, char** argv) {
                  "config file (default: $FTCTL_CONFIG, else $XDG_CONFIG_HOME/ftctl/config.toml, "
                  "else ~/.config/ftctl/config.toml)")
       ->type_name("FILE");
+  // TLS (the token comes from the client config above).
+  ft::net::ChannelSecurity security;
+  if (const char* ca = std::getenv("FT_TLS_CA"); ca != nullptr) security.tls_ca_file = ca;
+  app.add_option("--tls-ca", security.tls_ca_file,
+                 "speak TLS, trusting this PEM CA certificate (default: $FT_TLS_CA)")
+      ->type_name("CA.pem");
   app.add_option("--timeout", timeout_seconds,
                  "deadline of each call to ftd (following a job has none)")
       ->type_name("SECONDS")
@@ -410,6 +416,15 @@ int main(int argc, char** argv) {
   cancel->add_option("ID", cancel_args.job_id, "job id")->required();
   cancel->add_option("--reason", cancel_args.reason, "why, stored with the job")->type_name("TEXT");
   cancel->footer("\nExample:\n  ftctl cancel job-3 --reason \"wrong dataset\"");
+
+  // delete
+  ft::client::DeleteArgs delete_args;
+  CLI::App* delete_cmd = app.add_subcommand(
+      "delete",
+      "Delete an ended job: its record, events and folder (model, checkpoints, logs). Fails with "
+      "FAILED_PRECONDITION while it is queued or running (cancel it first).");
+  delete_cmd->add_option("ID", delete_args.job_id, "job id")->required();
+  delete_cmd->footer("\nExample:\n  ftctl delete job-3");
 
   // watch
   ft::client::WatchArgs watch_args;
@@ -623,7 +638,13 @@ int main(int argc, char** argv) {
                          (logs->parsed() && logs_args.follow);
   if (following) ft::client::CancelOnSignals(&token, console.live);
 
-  std::shared_ptr<grpc::Channel> channel = ft::client::MakeFtdChannel(server);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> made =
+      ft::client::MakeFtdChannel(server, security);
+  if (!made.ok()) {
+    std::cerr << "ftctl: " << made.status().message() << "\n";
+    return ft::client::kExitBadRequest;
+  }
+  std::shared_ptr<grpc::Channel> channel = *made;
   std::unique_ptr<ft::v1::FinetuneService::Stub> stub = ft::v1::FinetuneService::NewStub(channel);
   ft::client::FtdConnection ftd;
   ftd.stub = stub.get();
@@ -650,6 +671,7 @@ int main(int argc, char** argv) {
     return ft::client::RunGet(ftd, get_args, console);
   }
   if (cancel->parsed()) return ft::client::RunCancel(ftd, cancel_args, console);
+  if (delete_cmd->parsed()) return ft::client::RunDelete(ftd, delete_args, console);
   if (plot->parsed()) {
     plot_args.x = plot_x == "examples" ? ft::client::PlotX::kExamples : ft::client::PlotX::kStep;
     return ft::client::RunPlot(ftd, plot_args, console);

@@ -20,8 +20,21 @@ if [[ ! -f "$TRAIN" ]]; then
   exit 2
 fi
 
+# Authentication as in production: a token file with one admin token made for this demo (ftctl
+# sends it from $FTD_TOKEN). ftd reads datasets only from its --data-root folders.
+mkdir -p "$HOME_DIR"
+TOKEN_FILE="$HOME_DIR/tokens"
+if [[ ! -s "$TOKEN_FILE" ]]; then
+  (umask 077; echo "demo-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') demo admin" >"$TOKEN_FILE")
+fi
+export FTD_TOKEN=$(awk '!/^#/ && NF == 3 {print $1; exit}' "$TOKEN_FILE")
+roots=()
+for path in "$DATA" "$(dirname "$TRAIN")" ${TEST:+"$(dirname "$TEST")"}; do
+  [[ -d "$path" ]] && roots+=(--data-root "$path")
+done
 build/bin/ftd --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
-  --home "$HOME_DIR" --port-file "$HOME_DIR.ports" >"$HOME_DIR.log" 2>&1 &
+  --home "$HOME_DIR" --port-file "$HOME_DIR.ports" --token-file "$TOKEN_FILE" "${roots[@]}" \
+  >"$HOME_DIR.log" 2>&1 &
 FTD_PID=$!
 trap 'kill $FTD_PID 2>/dev/null; wait $FTD_PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [[ -s "$HOME_DIR.ports" ]] && break; sleep 0.1; done

@@ -9,8 +9,9 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libtorch-dev libsqlite3-dev nlohmann-json3-dev libre2-dev libcli11-dev
-  # the Hugging Face Hub and named datasets: HTTP(S), hashes, .tar.gz
-  libcurl4-openssl-dev libssl-dev zlib1g-dev
+  # the Hugging Face Hub and named datasets (HTTP(S), .tar.gz), bearer tokens' SHA-256; the
+  # openssl CLI makes the TLS tests' certificates
+  libcurl4-openssl-dev libssl-dev zlib1g-dev openssl
   # Debian's LibTorch links the generic libblas.so.3: without an optimized BLAS it runs the slow
   # reference implementation (a Linear forward+backward measured 26x slower).
   libopenblas0-pthread

@@ -44,9 +44,11 @@ for file in "$TRAIN" "$TEST"; do
 done
 
 HOME_DIR=$(mktemp -d /tmp/ftd-seed-experiment.XXXXXX)
-# Two workers of one thread each: both runs train at the same time on a 2-core machine.
+# Two workers of one thread each: both runs train at the same time on a 2-core machine. A private
+# daemon on loopback, so without authentication; datasets from the folders of TRAIN and TEST.
 "$BIN/ftd" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --home "$HOME_DIR" \
-  --port-file "$HOME_DIR/ports" --local-workers 2 --worker-threads 1 >"$HOME_DIR/ftd.log" 2>&1 &
+  --port-file "$HOME_DIR/ports" --local-workers 2 --worker-threads 1 --insecure-no-auth \
+  --data-root "$(dirname "$TRAIN")" --data-root "$(dirname "$TEST")" >"$HOME_DIR/ftd.log" 2>&1 &
 FTD_PID=$!
 cleanup() {
   kill "$FTD_PID" 2>/dev/null || true

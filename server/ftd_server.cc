@@ -1,11 +1,17 @@
 #include "ftd_server.h"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "housekeeping/disk_usage.h"
+#include "net/ftd_channel.h"
 #include "spdlog/spdlog.h"
 #include "util/status_macros.h"
 
@@ -18,15 +24,63 @@ std::string LocalAddressFor(const std::string& listen, int port) {
   return absl::StrCat(host, ":", port);
 }
 
+bool IsLoopbackListen(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:")) return true;
+  const size_t colon = listen.rfind(':');
+  const std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  return host == "localhost" || host == "[::1]" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
 absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options) {
   std::unique_ptr<FtdServer> ftd(new FtdServer());
-  ftd->options_ = options;
+  if (options.insecure_no_auth && !options.token_file.empty()) {
+    return absl::InvalidArgumentError("give --token-file or --insecure-no-auth, not both");
+  }
+  if (options.insecure_no_auth && !IsLoopbackListen(options.listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--insecure-no-auth: refusing to serve without authentication on ", options.listen,
+        "; listen on a loopback address (127.0.0.1:PORT) or give --token-file"));
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (!options.tls_client_ca.empty() && options.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
   std::error_code error;
   std::filesystem::create_directories(options.home, error);
   if (error) {
     return absl::FailedPreconditionError(
         absl::StrCat("--home: cannot create ", options.home, ": ", error.message()));
   }
+  options.home = std::filesystem::absolute(options.home).lexically_normal().string();
+  // Job folders hold other people's data and models: owner (and group) only.
+  std::filesystem::create_directories(options.home + "/jobs", error);
+  chmod((options.home + "/jobs").c_str(), 0750);
+  if (options.data_roots.empty()) {
+    options.data_roots.push_back(options.home + "/data");
+    std::filesystem::create_directories(options.data_roots.back(), error);
+  }
+  FT_ASSIGN_OR_RETURN(std::vector<std::string> data_roots,
+                      sched::ResolveDataRoots(options.data_roots));
+  ftd->options_ = options;
+
+  // Local workers prove themselves with a secret made fresh for each start, which they inherit.
+  const std::string worker_secret = auth::NewWorkerSecret();
+  setenv("FT_WORKER_TOKEN", worker_secret.c_str(), /*overwrite=*/1);
+  auth::AuthenticatorOptions auth_options;
+  auth_options.token_file = options.token_file;
+  auth_options.insecure = options.insecure_no_auth;
+  auth_options.local_worker_secret = worker_secret;
+  FT_ASSIGN_OR_RETURN(ftd->auth_, auth::Authenticator::Create(auth_options));
+  if (options.insecure_no_auth) {
+    spdlog::warn(
+        "--insecure-no-auth: ftd accepts every call on {} without a token; anyone who "
+        "can reach this address can submit, see and cancel every job",
+        options.listen);
+  }
+  ftd->watchers_ =
+      std::make_unique<api::WatcherLimits>(options.max_watchers, options.max_watchers_per_job);
   FT_ASSIGN_OR_RETURN(ftd->store_, store::JobStore::Open(options.home + "/ftd.db"));
 
   ftd->registry_ = std::make_shared<prometheus::Registry>();
@@ -41,6 +95,7 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   ftd->metrics_port_ = ports.empty() ? 0 : ports.front();
   ftd->metrics_ = std::make_unique<metrics::ServerMetrics>(*ftd->registry_, &ftd->clock_,
                                                            options.metrics_grace);
+  ftd->housekeeping_metrics_ = std::make_unique<metrics::HousekeepingMetrics>(*ftd->registry_);
 
   workers::WorkerPoolOptions pool_options;
   pool_options.binary = options.worker_binary;
@@ -56,6 +111,10 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   manager_options.lease_timeout = options.lease_timeout;
   manager_options.max_queued_jobs = options.max_queued_jobs;
   manager_options.max_attempts = options.max_job_attempts;
+  manager_options.limits.data_roots = data_roots;
+  manager_options.limits.max_dataset_bytes = options.max_dataset_bytes;
+  manager_options.limits.max_seq_length = options.max_seq_length;
+  manager_options.limits.max_queued_jobs_per_user = options.max_queued_jobs_per_user;
   FT_ASSIGN_OR_RETURN(ftd->manager_, sched::JobManager::Create(
                                          manager_options, ftd->store_.get(), &ftd->hub_,
                                          &ftd->clock_, ftd->metrics_.get(), ftd->pool_.get()));
@@ -63,18 +122,50 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   FT_ASSIGN_OR_RETURN(auto counts, ftd->store_->CountByState());
   ftd->metrics_->SetJobCounts(counts);
 
+  ftd->retention_ = std::make_unique<housekeeping::Retention>(
+      options.retention, options.home, ftd->store_.get(), ftd->manager_.get(), &ftd->clock_);
+
   ftd->finetune_service_ = std::make_unique<api::FinetuneServiceImpl>(
-      ftd->manager_.get(), ftd->store_.get(), &ftd->hub_, ftd->metrics_.get());
-  ftd->worker_service_ =
-      std::make_unique<api::WorkerServiceImpl>(ftd->manager_.get(), ftd->metrics_.get());
+      ftd->manager_.get(), ftd->store_.get(), &ftd->hub_, ftd->metrics_.get(), ftd->auth_.get(),
+      ftd->watchers_.get());
+  ftd->worker_service_ = std::make_unique<api::WorkerServiceImpl>(
+      ftd->manager_.get(), ftd->metrics_.get(), ftd->auth_.get());
+
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  // With TLS, local workers reach ftd on a unix socket in the home folder instead (they could not
+  // check the certificate's name against a loopback address); they still need their token.
+  std::string worker_socket;
+  if (!options.tls_cert.empty()) {
+    grpc::SslServerCredentialsOptions ssl;
+    FT_ASSIGN_OR_RETURN(std::string cert, net::ReadSecretFile(options.tls_cert, "--tls-cert"));
+    FT_ASSIGN_OR_RETURN(std::string key, net::ReadSecretFile(options.tls_key, "--tls-key"));
+    ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+    if (!options.tls_client_ca.empty()) {
+      FT_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                          net::ReadSecretFile(options.tls_client_ca, "--tls-client-ca"));
+      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    credentials = grpc::SslServerCredentials(ssl);
+    worker_socket = options.home + "/worker.sock";
+    if (worker_socket.size() > 100) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--home: ", options.home, " is too long for the local workers' unix socket with TLS"));
+    }
+    std::filesystem::remove(worker_socket, error);
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &ftd->port_);
+  builder.AddListeningPort(options.listen, credentials, &ftd->port_);
+  if (!worker_socket.empty()) {
+    builder.AddListeningPort("unix:" + worker_socket, grpc::InsecureServerCredentials());
+  }
   builder.RegisterService(ftd->finetune_service_.get());
   builder.RegisterService(ftd->worker_service_.get());
-  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  // Larger requests are refused by gRPC with RESOURCE_EXHAUSTED ("Received message larger than
+  // max").
+  builder.SetMaxReceiveMessageSize(options.max_request_bytes);
   // Keepalive: notice dead watchers and workers on idle connections.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
@@ -89,21 +180,47 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   ftd->server_->GetHealthCheckService()->SetServingStatus("ft.v1.FinetuneService", true);
 
   // Workers start once the API listens, since they connect to it.
-  FT_RETURN_IF_ERROR(
-      ftd->pool_->Start(ftd->manager_.get(), LocalAddressFor(options.listen, ftd->port_)));
+  FT_RETURN_IF_ERROR(ftd->pool_->Start(
+      ftd->manager_.get(), worker_socket.empty() ? LocalAddressFor(options.listen, ftd->port_)
+                                                 : "unix:" + worker_socket));
   ftd->housekeeping_ = std::thread([raw = ftd.get()] { raw->HousekeepingLoop(); });
-  spdlog::info("ftd listening on {} (API) and {} (metrics), home {}, {} local worker(s)",
-               LocalAddressFor(options.listen, ftd->port_),
-               LocalAddressFor(options.metrics_listen, ftd->metrics_port_), options.home,
-               options.local_workers);
+  spdlog::info(
+      "ftd listening on {} (API{}, {}) and {} (metrics), home {}, data roots {}, {} local "
+      "worker(s)",
+      LocalAddressFor(options.listen, ftd->port_), worker_socket.empty() ? "" : " over TLS",
+      options.insecure_no_auth ? "no authentication" : "bearer tokens",
+      LocalAddressFor(options.metrics_listen, ftd->metrics_port_), options.home,
+      absl::StrJoin(data_roots, ", "), options.local_workers);
   return ftd;
 }
 
+absl::Status FtdServer::ReloadTokens() { return auth_->Reload(/*force=*/true); }
+
 void FtdServer::HousekeepingLoop() {
+  absl::Time next_token_check = absl::Now();
+  absl::Time next_retention = absl::Now();
   while (!stopping_) {
     manager_->Tick();
     metrics_->RemoveExpiredJobSeries();
     metrics_->SetWorkers(pool_->alive());
+    const absl::Time now = absl::Now();
+    if (now >= next_token_check) {
+      next_token_check = now + absl::Seconds(1);
+      if (absl::Status status = auth_->Reload(/*force=*/false); !status.ok()) {
+        spdlog::error("token file not reloaded, the previous tokens stay in force: {}",
+                      std::string(status.message()));
+      }
+    }
+    if (now >= next_retention) {
+      next_retention = now + options_.retention_interval;
+      absl::StatusOr<housekeeping::RetentionResult> result = retention_->RunOnce();
+      if (!result.ok()) {
+        spdlog::warn("retention pass failed: {}", result.status().ToString());
+      } else {
+        housekeeping_metrics_->OnRetention(result->jobs_deleted, result->checkpoints_removed);
+      }
+      housekeeping_metrics_->SetHomeDiskBytes(housekeeping::DiskUsage(options_.home));
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
 }

@@ -10,8 +10,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "api/finetune_service.h"
+#include "api/watcher_limits.h"
 #include "api/worker_service.h"
+#include "auth/authenticator.h"
 #include "grpcpp/grpcpp.h"
+#include "housekeeping/retention.h"
+#include "metrics/housekeeping_metrics.h"
 #include "metrics/server_metrics.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
@@ -35,6 +39,27 @@ struct FtdOptions {
   absl::Duration lease_timeout = absl::Seconds(15);
   int max_queued_jobs = 10000;
   uint32_t max_job_attempts = 3;  // see JobManagerOptions::max_attempts
+
+  // Security (README "Security"). Either a token file or insecure_no_auth (loopback only).
+  std::string token_file;         // `TOKEN USER ROLE` lines (auth/token_table.h)
+  bool insecure_no_auth = false;  // no authentication; refused on a non-loopback --listen
+  std::string tls_cert;           // PEM certificate chain; with tls_key: the API speaks TLS only
+  std::string tls_key;
+  std::string tls_client_ca;  // PEM CA: clients must present a certificate it signed
+  // Datasets and model folders only from these folders; empty: <home>/data (created).
+  std::vector<std::string> data_roots;
+
+  // Resource limits; 0 turns one off.
+  uint64_t max_dataset_bytes = 10ull << 30;  // per dataset file or folder
+  uint32_t max_seq_length = 4096;            // spec.max_seq_length this server accepts
+  int max_queued_jobs_per_user = 100;
+  int max_watchers = 1024;          // open WatchJob streams, in total
+  int max_watchers_per_job = 256;   // and per job
+  int max_request_bytes = 4 << 20;  // largest request message
+
+  // Housekeeping: retention of ended jobs, applied every retention_interval.
+  housekeeping::RetentionOptions retention;
+  absl::Duration retention_interval = absl::Seconds(60);
 };
 
 class FtdServer {
@@ -46,6 +71,8 @@ class FtdServer {
   int metrics_port() const { return metrics_port_; }
   // Stops accepting calls, stops the workers and the housekeeping thread. Idempotent.
   void Shutdown();
+  // Re-reads the token file now (SIGHUP); a file that does not parse keeps the old tokens.
+  absl::Status ReloadTokens();
 
  private:
   FtdServer() = default;
@@ -58,6 +85,10 @@ class FtdServer {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<metrics::ServerMetrics> metrics_;
+  std::unique_ptr<metrics::HousekeepingMetrics> housekeeping_metrics_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<api::WatcherLimits> watchers_;
+  std::unique_ptr<housekeeping::Retention> retention_;
   std::unique_ptr<workers::WorkerPool> pool_;
   std::unique_ptr<sched::JobManager> manager_;
   std::unique_ptr<api::FinetuneServiceImpl> finetune_service_;
@@ -71,5 +102,8 @@ class FtdServer {
 
 // The worker address for a listen address: a wildcard host becomes loopback.
 std::string LocalAddressFor(const std::string& listen, int port);
+
+// True for a loopback host (127.x.x.x, ::1, localhost) or a unix: socket.
+bool IsLoopbackListen(const std::string& listen);
 
 }  // namespace ft

@@ -1,5 +1,6 @@
 // ftd: the finetuning job daemon.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -34,6 +35,9 @@ int main(int argc, char** argv) {
   double metrics_grace_seconds = 60;
   double lease_timeout_seconds = 15;
   std::string port_file;
+  double retention_max_age_hours = 24 * 30;
+  double retention_interval_seconds = 60;
+  uint64_t retention_disk_budget_mb = 50 * 1024;
 
   CLI::App app{
       "ftd: the finetuning job daemon. Stores, queues and runs finetuning jobs on local "
@@ -79,9 +83,87 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", logging.level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--log-json", logging.json, "log one JSON object per line");
+
+  // Security.
+  app.add_option("--token-file", options.token_file,
+                 "bearer tokens, one 'TOKEN USER ROLE' per line (ROLE: user, admin, worker; "
+                 "TOKEN may be sha256:HEX); re-read when it changes and on SIGHUP")
+      ->group("Security");
+  app.add_flag("--insecure-no-auth", options.insecure_no_auth,
+               "accept every call without a token (only on a loopback --listen)")
+      ->group("Security");
+  app.add_option("--tls-cert", options.tls_cert, "PEM certificate chain: the API speaks TLS")
+      ->group("Security");
+  app.add_option("--tls-key", options.tls_key, "PEM private key of --tls-cert")->group("Security");
+  app.add_option("--tls-client-ca", options.tls_client_ca,
+                 "PEM CA: require client certificates signed by it")
+      ->group("Security");
+  app.add_option("--data-root", options.data_roots,
+                 "folder that datasets and model folders must lie in (repeatable; default: "
+                 "<home>/data)")
+      ->group("Security");
+
+  // Resource limits.
+  app.add_option("--max-dataset-bytes", options.max_dataset_bytes,
+                 "largest dataset file or folder a job may name (0: no limit)")
+      ->capture_default_str()
+      ->group("Limits");
+  app.add_option("--max-seq-length-limit", options.max_seq_length,
+                 "largest spec.max_seq_length accepted (0: the spec's own bound, 8192)")
+      ->check(CLI::Range(0, 8192))
+      ->capture_default_str()
+      ->group("Limits");
+  app.add_option("--max-queued-jobs-per-user", options.max_queued_jobs_per_user,
+                 "queued jobs per user (0: no limit)")
+      ->check(CLI::Range(0, 10000000))
+      ->capture_default_str()
+      ->group("Limits");
+  app.add_option("--max-watchers", options.max_watchers, "open WatchJob streams (0: no limit)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str()
+      ->group("Limits");
+  app.add_option("--max-watchers-per-job", options.max_watchers_per_job,
+                 "open WatchJob streams per job (0: no limit)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str()
+      ->group("Limits");
+  app.add_option("--max-request-bytes", options.max_request_bytes, "largest request message")
+      ->check(CLI::Range(1024, 1 << 30))
+      ->capture_default_str()
+      ->group("Limits");
+
+  // Housekeeping.
+  app.add_option("--retention-max-age-hours", retention_max_age_hours,
+                 "delete ended jobs (record, events, folder) this long after they ended (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group("Housekeeping");
+  app.add_option("--retention-max-jobs", options.retention.max_jobs,
+                 "keep at most this many ended jobs, deleting the oldest (0: no limit)")
+      ->check(CLI::Range(0, 100000000))
+      ->capture_default_str()
+      ->group("Housekeeping");
+  app.add_option("--retention-disk-budget-mb", retention_disk_budget_mb,
+                 "delete the oldest ended jobs while their folders use more (0: no budget)")
+      ->capture_default_str()
+      ->group("Housekeeping");
+  app.add_flag("--keep-checkpoints", options.retention.keep_checkpoints,
+               "keep succeeded jobs' checkpoints/ (default: removed; the model stays)")
+      ->group("Housekeeping");
+  app.add_option("--retention-interval-seconds", retention_interval_seconds,
+                 "how often retention runs and ft_home_disk_bytes is measured")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str()
+      ->group("Housekeeping");
   CLI11_PARSE(app, argc, argv);
   options.metrics_grace = absl::Seconds(metrics_grace_seconds);
   options.lease_timeout = absl::Seconds(lease_timeout_seconds);
+  options.retention.max_age = absl::Hours(retention_max_age_hours);
+  options.retention.disk_budget_bytes = retention_disk_budget_mb << 20;
+  options.retention_interval = absl::Seconds(retention_interval_seconds);
+  // Files and folders ftd and its workers create (job folders, models, logs, the database) are
+  // not readable by other users.
+  umask(027);
 
   if (absl::Status status = ft::SetUpLogging(logging); !status.ok()) {
     std::cerr << "ftd: " << status.message() << "\n";
@@ -98,6 +180,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -112,7 +195,12 @@ int main(int argc, char** argv) {
     std::filesystem::rename(tmp, port_file);
   }
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    if (absl::Status status = (*server)->ReloadTokens(); !status.ok()) {
+      spdlog::error("SIGHUP: token file not reloaded, the previous tokens stay in force: {}",
+                    std::string(status.message()));
+    }
+  }
   spdlog::info("received signal {}", sig);
   (*server)->Shutdown();
   return 0;

@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -58,7 +60,25 @@ int main(int argc, char** argv) {
   app.add_option("--datasets-dir", options.datasets_dir,
                  "named datasets (spec.dataset.name) are cached here (default: beside the token "
                  "cache, <home>/cache/datasets)");
+  std::string token_file;
+  app.add_option("--token-file", token_file,
+                 "file holding this worker's token (role worker); default: $FT_WORKER_TOKEN");
+  app.add_option("--tls-ca", options.security.tls_ca_file, "PEM CA of ftd's TLS certificate");
+  app.add_option("--tls-cert", options.security.tls_cert_file, "PEM client certificate");
+  app.add_option("--tls-key", options.security.tls_key_file, "PEM client key");
+  app.add_option("--tls-server-name", options.security.tls_server_name,
+                 "name to expect in ftd's certificate");
   CLI11_PARSE(app, argc, argv);
+  if (const char* token = std::getenv("FT_WORKER_TOKEN"); token != nullptr) {
+    options.security.token = token;
+  }
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!(in >> options.security.token)) {
+      std::cerr << "ftworker: --token-file: cannot read a token from " << token_file << "\n";
+      return 2;
+    }
+  }
   if (!options.token_cache_dir.empty()) {
     options.token_cache_dir = std::filesystem::absolute(options.token_cache_dir).string();
   }

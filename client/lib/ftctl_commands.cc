@@ -112,6 +112,13 @@ int RunCancel(const FtdConnection& ftd, const CancelArgs& args, const Console& c
   return kExitOk;
 }
 
+int RunDelete(const FtdConnection& ftd, const DeleteArgs& args, const Console& console) {
+  absl::StatusOr<uint64_t> freed = DeleteJob(ftd, args.job_id);
+  if (!freed.ok()) return Fail(console, freed.status());
+  *console.out << args.job_id << " deleted (" << *freed << " bytes freed)" << std::endl;
+  return kExitOk;
+}
+
 int RunWatch(const FtdConnection& ftd, const WatchArgs& args, const Console& console,
              CancelToken* token) {
   std::unique_ptr<WatchDisplay> display =

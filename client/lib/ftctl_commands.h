@@ -56,6 +56,10 @@ struct CancelArgs {
   std::string reason;
 };
 
+struct DeleteArgs {
+  std::string job_id;
+};
+
 struct WatchArgs {
   std::string job_id;
   uint64_t after_seq = 0;
@@ -69,6 +73,8 @@ int RunList(const FtdConnection& ftd, const ListArgs& args, const Console& conso
 int RunGet(const FtdConnection& ftd, const GetArgs& args, const Console& console);
 // Prints "<id> <new state>".
 int RunCancel(const FtdConnection& ftd, const CancelArgs& args, const Console& console);
+// Prints "<id> deleted (<bytes> bytes freed)".
+int RunDelete(const FtdConnection& ftd, const DeleteArgs& args, const Console& console);
 // Follows the job to its end and prints a final summary. 0 only when it SUCCEEDED; 1 FAILED,
 // 5 CANCELLED, 130 when interrupted (the job goes on).
 int RunWatch(const FtdConnection& ftd, const WatchArgs& args, const Console& console,

@@ -23,12 +23,35 @@ absl::Status FtdConnection::ToStatus(const grpc::Status& status) const {
   return FromGrpcStatus(status, server, reached);
 }
 
-std::shared_ptr<grpc::Channel> MakeFtdChannel(const std::string& server) {
+namespace {
+grpc::ChannelArguments FtdChannelArguments() {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+}  // namespace
+
+std::shared_ptr<grpc::Channel> MakeFtdChannel(const std::string& server) {
+  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(),
+                                   FtdChannelArguments());
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeFtdChannel(
+    const std::string& server, const net::ChannelSecurity& security) {
+  return net::MakeChannel(server, security, FtdChannelArguments());
+}
+
+absl::StatusOr<uint64_t> DeleteJob(const FtdConnection& ftd, const std::string& job_id) {
+  grpc::ClientContext context;
+  ftd.PrepareUnary(&context);
+  ft::v1::DeleteJobRequest request;
+  request.set_job_id(job_id);
+  ft::v1::DeleteJobResponse response;
+  const grpc::Status status = ftd.stub->DeleteJob(&context, request, &response);
+  if (!status.ok()) return ftd.ToStatus(status);
+  return response.freed_bytes();
 }
 
 absl::StatusOr<ft::v1::SubmitJobResponse> SubmitJob(const FtdConnection& ftd,

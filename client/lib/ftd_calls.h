@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "ft/v1/finetune_service.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "net/ftd_channel.h"
 
 namespace ft::client {
 
@@ -34,6 +35,9 @@ struct FtdConnection {
 // An insecure channel to `server` that retries a lost connection quickly (at most every 2 s), so
 // that a watch can resume soon after ftd comes back.
 std::shared_ptr<grpc::Channel> MakeFtdChannel(const std::string& server);
+// The same with a bearer token and optional TLS (net/ftd_channel.h); fails on unreadable PEM files.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeFtdChannel(const std::string& server,
+                                                              const net::ChannelSecurity& security);
 
 // SubmitJob, retried once after `retry_delay` on UNAVAILABLE with the same request id, so that a
 // retry never creates a second job.
@@ -45,6 +49,9 @@ absl::StatusOr<ft::v1::Job> GetJob(const FtdConnection& ftd, const std::string& 
 
 absl::StatusOr<ft::v1::Job> CancelJob(const FtdConnection& ftd, const std::string& job_id,
                                       const std::string& reason);
+
+// Removes an ended job (record, events, folder); returns the bytes freed.
+absl::StatusOr<uint64_t> DeleteJob(const FtdConnection& ftd, const std::string& job_id);
 
 // Jobs in the given states (all when empty), newest first, following pages until `limit` jobs
 // (0: all of them).

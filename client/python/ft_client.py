@@ -34,6 +34,37 @@ def watch(stub, job_id, after_seq=0):
     yield from stub.WatchJob(service_pb2.WatchJobRequest(job_id=job_id, after_seq=after_seq))
 
 
+class _Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Adds `authorization: Bearer TOKEN` to every call (ftd's authentication)."""
+
+    def __init__(self, token):
+        self._header = ("authorization", "Bearer " + token)
+
+    def _with_token(self, details):
+        metadata = list(details.metadata or []) + [self._header]
+        return _Details(details.method, details.timeout, metadata, details.credentials,
+                        getattr(details, "wait_for_ready", None),
+                        getattr(details, "compression", None))
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+
+class _Details(grpc.ClientCallDetails):
+    def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression):
+        self.method, self.timeout, self.metadata = method, timeout, metadata
+        self.credentials, self.wait_for_ready, self.compression = (credentials, wait_for_ready,
+                                                                   compression)
+
+
+def with_token(channel, token):
+    """`channel` sending the bearer token on every call (unchanged when token is empty)."""
+    return grpc.intercept_channel(channel, _Bearer(token)) if token else channel
+
+
 def describe(event):
     kind = event.WhichOneof("kind")
     if kind == "state_change":
@@ -61,6 +92,8 @@ def main():
     parser.add_argument("--micro-batch-size", type=int, default=8)
     parser.add_argument("--accumulation-steps", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0)
+    parser.add_argument("--token", default=os.environ.get("FTD_TOKEN", ""),
+                        help="bearer token (default: $FTD_TOKEN)")
     args = parser.parse_args()
 
     spec = job_pb2.JobSpec(
@@ -72,7 +105,7 @@ def main():
         max_steps=args.max_steps,
     )
     with grpc.insecure_channel(args.server) as channel:
-        stub = service_grpc.FinetuneServiceStub(channel)
+        stub = service_grpc.FinetuneServiceStub(with_token(channel, args.token))
         job = submit(stub, spec)
         print("submitted", job.id, flush=True)
         for event in watch(stub, job.id):

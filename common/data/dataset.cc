@@ -12,6 +12,7 @@
 #include <random>
 #include <utility>
 
+#include "data/excerpt.h"
 #include "data/readers.h"
 
 namespace ft::data {
@@ -198,14 +199,7 @@ std::string TrimLabel(std::string_view label) {
   return std::string(label);
 }
 
-std::string QuotedList(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& name : names) {
-    if (!out.empty()) out += ", ";
-    out += '"' + name + '"';
-  }
-  return out.empty() ? "(none)" : out;
-}
+std::string QuotedList(const std::vector<std::string>& names) { return ExcerptList(names); }
 
 }  // namespace internal
 

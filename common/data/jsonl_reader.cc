@@ -40,7 +40,10 @@ Json ParseObject(std::string_view line, const std::string& file, std::size_t lin
   try {
     value = Json::parse(line.begin(), line.end());
   } catch (const Json::parse_error& error) {
-    throw DataError(file, line_number, 0, std::string("invalid JSON: ") + error.what());
+    // nlohmann's message ends with "; last read: '<bytes of the line>'": not for error messages.
+    std::string what = error.what();
+    what = what.substr(0, what.find("; last read"));
+    throw DataError(file, line_number, 0, "invalid JSON: " + what);
   }
   if (!value.is_object()) {
     throw DataError(file, line_number, 0,

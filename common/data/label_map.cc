@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/excerpt.h"
 
 namespace ft::data {
 namespace {
@@ -62,12 +63,12 @@ LabelMap LabelMap::Build(const std::vector<RawExample>& train) {
       const int64_t value = SaturatedValue(example.label);
       if (value < 0) {
         throw DataError("", example.line, 0,
-                        "label \"" + example.label + "\"" + Where(example) +
+                        "label \"" + Excerpt(example.label) + "\"" + Where(example) +
                             " is negative: integer labels must be class ids 0..N-1");
       }
       if (value > kMaxIntegerLabel) {
         throw DataError("", example.line, 0,
-                        "label \"" + example.label + "\"" + Where(example) +
+                        "label \"" + Excerpt(example.label) + "\"" + Where(example) +
                             " is too large: integer labels must be class ids 0.." +
                             std::to_string(kMaxIntegerLabel));
       }
@@ -101,13 +102,13 @@ int64_t LabelMap::IdOf(const RawExample& example, const std::string& file) const
   std::string list;
   for (std::size_t i = 0; i < known.size() && i < kMaxLabelsInMessage; ++i) {
     if (!list.empty()) list += ", ";
-    list += '"' + *known[i] + '"';
+    list += '"' + Excerpt(*known[i]) + '"';
   }
   if (known.size() > kMaxLabelsInMessage) {
     list += ", ... (" + std::to_string(known.size()) + " in all)";
   }
   throw DataError(file, example.line, 0,
-                  "unknown label \"" + example.label +
+                  "unknown label \"" + Excerpt(example.label) +
                       "\" in the label column: the training split has only " + list);
 }
 

@@ -11,6 +11,7 @@
 #include "data/dataset.h"
 #include "fetch/hub_model.h"
 #include "fetch/named_dataset.h"
+#include "data/excerpt.h"
 #include "models/model_catalog.h"
 #include "models/model_folder.h"
 #include "spec/batch_geometry.h"
@@ -93,7 +94,7 @@ void CheckDatasetFile(Problems& problems, const char* field, const ft::v1::Datas
       for (const std::string& name : header.columns) found = found || name == *column;
       if (!found) {
         problems.Invalid(absl::StrCat(where, ": no column '", *column,
-                                      "' (columns: ", absl::StrJoin(header.columns, ", "), ")"));
+                                      "' (columns: ", data::ExcerptList(header.columns, 8, /*quoted=*/false), ")"));
       }
     }
   } catch (const data::DataError& e) {

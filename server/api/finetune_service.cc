@@ -1,15 +1,40 @@
 #include "api/finetune_service.h"
 
+#include "api/call_auth.h"
 #include "api/rpc_recorder.h"
 #include "api/watch_reactor.h"
+#include "util/status_macros.h"
 
 namespace ft::api {
+namespace {
+
+// A WatchJob stream refused before it started.
+class RefusedWatch : public grpc::ServerWriteReactor<ft::v1::JobEvent> {
+ public:
+  RefusedWatch(metrics::ServerMetrics* metrics, const absl::Status& status) {
+    const grpc::Status refused = ToGrpcStatus(status);
+    if (metrics != nullptr) metrics->OnRpc("WatchJob", GrpcCodeName(refused.error_code()), -1);
+    Finish(refused);
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+absl::StatusOr<ft::v1::Job> FinetuneServiceImpl::VisibleJob(const std::string& job_id,
+                                                            const auth::Principal& who) {
+  FT_ASSIGN_OR_RETURN(ft::v1::Job job, manager_->Get(job_id));
+  FT_RETURN_IF_ERROR(CheckJobAccess(job, who));
+  return job;
+}
+
 grpc::ServerUnaryReactor* FinetuneServiceImpl::SubmitJob(grpc::CallbackServerContext* context,
                                                          const ft::v1::SubmitJobRequest* request,
                                                          ft::v1::SubmitJobResponse* response) {
   return FinishUnary(context, metrics_, "SubmitJob", [&]() -> absl::Status {
+    FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
     absl::StatusOr<store::CreateJobResult> result =
-        manager_->Submit(request->spec(), request->request_id());
+        manager_->Submit(request->spec(), request->request_id(), who.user);
     if (!result.ok()) return result.status();
     *response->mutable_job() = std::move(result->job);
     response->set_created(result->created);
@@ -21,7 +46,8 @@ grpc::ServerUnaryReactor* FinetuneServiceImpl::GetJob(grpc::CallbackServerContex
                                                       const ft::v1::GetJobRequest* request,
                                                       ft::v1::Job* response) {
   return FinishUnary(context, metrics_, "GetJob", [&]() -> absl::Status {
-    absl::StatusOr<ft::v1::Job> job = manager_->Get(request->job_id());
+    FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
+    absl::StatusOr<ft::v1::Job> job = VisibleJob(request->job_id(), who);
     if (!job.ok()) return job.status();
     *response = std::move(*job);
     return absl::OkStatus();
@@ -32,11 +58,12 @@ grpc::ServerUnaryReactor* FinetuneServiceImpl::ListJobs(grpc::CallbackServerCont
                                                         const ft::v1::ListJobsRequest* request,
                                                         ft::v1::ListJobsResponse* response) {
   return FinishUnary(context, metrics_, "ListJobs", [&]() -> absl::Status {
+    FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
     std::vector<ft::v1::JobState> states;
     for (int state : request->states()) states.push_back(static_cast<ft::v1::JobState>(state));
     absl::StatusOr<store::JobPage> page = manager_->List(
         states, static_cast<int>(std::min<uint32_t>(request->page_size(), 1'000'000)),
-        request->page_token());
+        request->page_token(), VisibleOwner(who));
     if (!page.ok()) return page.status();
     for (auto& job : page->jobs) *response->add_jobs() = std::move(job);
     response->set_next_page_token(page->next_page_token);
@@ -48,6 +75,8 @@ grpc::ServerUnaryReactor* FinetuneServiceImpl::CancelJob(grpc::CallbackServerCon
                                                          const ft::v1::CancelJobRequest* request,
                                                          ft::v1::Job* response) {
   return FinishUnary(context, metrics_, "CancelJob", [&]() -> absl::Status {
+    FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
+    FT_RETURN_IF_ERROR(VisibleJob(request->job_id(), who).status());
     absl::StatusOr<ft::v1::Job> job = manager_->Cancel(request->job_id(), request->reason());
     if (!job.ok()) return job.status();
     *response = std::move(*job);
@@ -57,7 +86,36 @@ grpc::ServerUnaryReactor* FinetuneServiceImpl::CancelJob(grpc::CallbackServerCon
 
 grpc::ServerWriteReactor<ft::v1::JobEvent>* FinetuneServiceImpl::WatchJob(
     grpc::CallbackServerContext* context, const ft::v1::WatchJobRequest* request) {
-  return WatchReactor::Start(store_, hub_, metrics_, request->job_id(), request->after_seq());
+  absl::StatusOr<auth::Principal> who = AuthenticateCall(context, auth_, auth::Api::kPublic);
+  if (!who.ok()) return new RefusedWatch(metrics_, who.status());
+  if (absl::StatusOr<ft::v1::Job> job = VisibleJob(request->job_id(), *who); !job.ok()) {
+    return new RefusedWatch(metrics_, job.status());
+  }
+  std::unique_ptr<WatcherLimits::Slot> slot;
+  if (watchers_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<WatcherLimits::Slot>> acquired =
+        watchers_->Acquire(request->job_id());
+    if (!acquired.ok()) return new RefusedWatch(metrics_, acquired.status());
+    slot = std::move(*acquired);
+  }
+  return WatchReactor::Start(store_, hub_, metrics_, request->job_id(), request->after_seq(),
+                             std::move(slot));
+}
+
+grpc::ServerUnaryReactor* FinetuneServiceImpl::DeleteJob(grpc::CallbackServerContext* context,
+                                                         const ft::v1::DeleteJobRequest* request,
+                                                         ft::v1::DeleteJobResponse* response) {
+  return FinishUnary(context, metrics_, "DeleteJob", [&]() -> absl::Status {
+    FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
+    FT_RETURN_IF_ERROR(VisibleJob(request->job_id(), who).status());
+    FT_ASSIGN_OR_RETURN(
+        const uint64_t freed,
+        manager_->Delete(
+            request->job_id(),
+            "DeleteJob by " + (who.user.empty() ? std::string("anonymous") : who.user)));
+    response->set_freed_bytes(freed);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace ft::api

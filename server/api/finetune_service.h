@@ -1,6 +1,9 @@
-// gRPC adapter for the public FinetuneService: translates messages and statuses, nothing else.
+// gRPC adapter for the public FinetuneService: translates messages and statuses, authenticates
+// each call and keeps each user to their own jobs (call_auth.h).
 #pragma once
 
+#include "api/watcher_limits.h"
+#include "auth/authenticator.h"
 #include "ft/v1/finetune_service.grpc.pb.h"
 #include "metrics/server_metrics.h"
 #include "sched/event_hub.h"
@@ -12,8 +15,14 @@ namespace ft::api {
 class FinetuneServiceImpl final : public ft::v1::FinetuneService::CallbackService {
  public:
   FinetuneServiceImpl(sched::JobManager* manager, store::JobStore* store, sched::EventHub* hub,
-                      metrics::ServerMetrics* metrics)
-      : manager_(manager), store_(store), hub_(hub), metrics_(metrics) {}
+                      metrics::ServerMetrics* metrics, const auth::Authenticator* auth = nullptr,
+                      WatcherLimits* watchers = nullptr)
+      : manager_(manager),
+        store_(store),
+        hub_(hub),
+        metrics_(metrics),
+        auth_(auth),
+        watchers_(watchers) {}
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context,
                                       const ft::v1::SubmitJobRequest* request,
@@ -29,12 +38,20 @@ class FinetuneServiceImpl final : public ft::v1::FinetuneService::CallbackServic
                                       ft::v1::Job* response) override;
   grpc::ServerWriteReactor<ft::v1::JobEvent>* WatchJob(
       grpc::CallbackServerContext* context, const ft::v1::WatchJobRequest* request) override;
+  grpc::ServerUnaryReactor* DeleteJob(grpc::CallbackServerContext* context,
+                                      const ft::v1::DeleteJobRequest* request,
+                                      ft::v1::DeleteJobResponse* response) override;
 
  private:
+  // The caller's job, or NOT_FOUND when it is unknown or another user's.
+  absl::StatusOr<ft::v1::Job> VisibleJob(const std::string& job_id, const auth::Principal& who);
+
   sched::JobManager* manager_;
   store::JobStore* store_;
   sched::EventHub* hub_;
   metrics::ServerMetrics* metrics_;
+  const auth::Authenticator* auth_;  // null: no authentication (in-process tests)
+  WatcherLimits* watchers_;          // null: no bound
 };
 
 }  // namespace ft::api

@@ -24,8 +24,9 @@ class WatchReactor::Waker : public sched::EventListener {
 
 WatchReactor* WatchReactor::Start(store::JobStore* store, sched::EventHub* hub,
                                   metrics::ServerMetrics* metrics, std::string job_id,
-                                  uint64_t after_seq) {
+                                  uint64_t after_seq, std::unique_ptr<WatcherLimits::Slot> slot) {
   auto* reactor = new WatchReactor(store, hub, metrics, std::move(job_id), after_seq);
+  reactor->slot_ = std::move(slot);
   absl::StatusOr<ft::v1::Job> job = store->GetJob(reactor->job_id_);
   if (!job.ok()) {
     reactor->FinishOnce(ToGrpcStatus(job.status()));

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "api/watcher_limits.h"
 #include "ft/v1/event.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "metrics/server_metrics.h"
@@ -20,9 +21,11 @@ namespace ft::api {
 class WatchReactor : public grpc::ServerWriteReactor<ft::v1::JobEvent> {
  public:
   // Starts the stream; the reactor deletes itself when gRPC is done with it.
+  // `slot` (may be null) is held until the stream is done.
   static WatchReactor* Start(store::JobStore* store, sched::EventHub* hub,
                              metrics::ServerMetrics* metrics, std::string job_id,
-                             uint64_t after_seq);
+                             uint64_t after_seq,
+                             std::unique_ptr<WatcherLimits::Slot> slot = nullptr);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -45,6 +48,7 @@ class WatchReactor : public grpc::ServerWriteReactor<ft::v1::JobEvent> {
   metrics::ServerMetrics* const metrics_;
   const std::string job_id_;
   std::shared_ptr<Waker> waker_;
+  std::unique_ptr<WatcherLimits::Slot> slot_;
 
   absl::Mutex mu_;
   uint64_t last_sent_ ABSL_GUARDED_BY(mu_);

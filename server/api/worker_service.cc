@@ -1,12 +1,15 @@
 #include "api/worker_service.h"
 
+#include "api/call_auth.h"
 #include "api/rpc_recorder.h"
+#include "util/status_macros.h"
 
 namespace ft::api {
 grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireJob(grpc::CallbackServerContext* context,
                                                         const ft::v1::AcquireJobRequest* request,
                                                         ft::v1::AcquireJobResponse* response) {
   return FinishUnary(context, metrics_, "AcquireJob", [&]() -> absl::Status {
+    FT_RETURN_IF_ERROR(AuthenticateCall(context, auth_, auth::Api::kWorker).status());
     absl::StatusOr<std::optional<sched::Lease>> lease = manager_->Acquire(request->worker_id());
     if (!lease.ok()) return lease.status();
     response->set_heartbeat_interval_ms(
@@ -24,6 +27,7 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::Heartbeat(grpc::CallbackServerConte
                                                        const ft::v1::HeartbeatRequest* request,
                                                        ft::v1::HeartbeatResponse* response) {
   return FinishUnary(context, metrics_, "Heartbeat", [&]() -> absl::Status {
+    FT_RETURN_IF_ERROR(AuthenticateCall(context, auth_, auth::Api::kWorker).status());
     absl::StatusOr<bool> cancel = manager_->Heartbeat(request->lease_id(), request->job_id());
     if (!cancel.ok()) return cancel.status();
     response->set_cancel_requested(*cancel);
@@ -35,6 +39,7 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::ReportEvents(
     grpc::CallbackServerContext* context, const ft::v1::ReportEventsRequest* request,
     ft::v1::HeartbeatResponse* response) {
   return FinishUnary(context, metrics_, "ReportEvents", [&]() -> absl::Status {
+    FT_RETURN_IF_ERROR(AuthenticateCall(context, auth_, auth::Api::kWorker).status());
     std::vector<ft::v1::JobEvent> events(request->events().begin(), request->events().end());
     std::vector<double> step_seconds(request->step_seconds().begin(),
                                      request->step_seconds().end());
@@ -50,6 +55,7 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::CompleteJob(grpc::CallbackServerCon
                                                          const ft::v1::CompleteJobRequest* request,
                                                          ft::v1::CompleteJobResponse* response) {
   return FinishUnary(context, metrics_, "CompleteJob", [&]() -> absl::Status {
+    FT_RETURN_IF_ERROR(AuthenticateCall(context, auth_, auth::Api::kWorker).status());
     return manager_->Complete(request->lease_id(), request->job_id(), request->final_state(),
                               request->error());
   });

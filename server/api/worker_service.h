@@ -1,6 +1,7 @@
 // gRPC adapter for the internal WorkerService (leases, heartbeats, event reports).
 #pragma once
 
+#include "auth/authenticator.h"
 #include "ft/v1/worker_service.grpc.pb.h"
 #include "metrics/server_metrics.h"
 #include "sched/job_manager.h"
@@ -9,8 +10,10 @@ namespace ft::api {
 
 class WorkerServiceImpl final : public ft::v1::WorkerService::CallbackService {
  public:
-  WorkerServiceImpl(sched::JobManager* manager, metrics::ServerMetrics* metrics)
-      : manager_(manager), metrics_(metrics) {}
+  // Every call needs a token of role worker (`auth` null: no authentication).
+  WorkerServiceImpl(sched::JobManager* manager, metrics::ServerMetrics* metrics,
+                    const auth::Authenticator* auth = nullptr)
+      : manager_(manager), metrics_(metrics), auth_(auth) {}
 
   grpc::ServerUnaryReactor* AcquireJob(grpc::CallbackServerContext* context,
                                        const ft::v1::AcquireJobRequest* request,
@@ -28,6 +31,7 @@ class WorkerServiceImpl final : public ft::v1::WorkerService::CallbackService {
  private:
   sched::JobManager* manager_;
   metrics::ServerMetrics* metrics_;
+  const auth::Authenticator* auth_;
 };
 
 }  // namespace ft::api

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "housekeeping/disk_usage.h"
 #include "spdlog/spdlog.h"
 #include "spec/spec_defaults.h"
 #include "spec/spec_validation.h"
@@ -125,22 +126,35 @@ absl::Status JobManager::RecoverAfterRestart() {
 }
 
 absl::StatusOr<store::CreateJobResult> JobManager::Submit(ft::v1::JobSpec spec,
-                                                          const std::string& request_id) {
+                                                          const std::string& request_id,
+                                                          const std::string& owner) {
   if (request_id.size() > 256) {
     return absl::InvalidArgumentError("request_id: at most 256 bytes");
   }
   spec = spec::WithDefaults(std::move(spec), options_.base_dir);
+  // Before validation reads any file: paths outside the data roots are never opened.
+  FT_RETURN_IF_ERROR(ApplySubmitLimits(options_.limits, spec));
   FT_RETURN_IF_ERROR(spec::ValidateSpec(spec));
   FT_ASSIGN_OR_RETURN(auto counts, store_->CountByState());
+  FT_ASSIGN_OR_RETURN(const int64_t queued_by_owner, store_->CountJobs(ft::v1::QUEUED, owner));
   // Checked only when a job is about to be created (init runs only then), so that a retry whose
   // first attempt filled the queue still gets its job back.
   const bool queue_full = counts[ft::v1::QUEUED] >= options_.max_queued_jobs;
+  const bool user_queue_full = !owner.empty() && options_.limits.max_queued_jobs_per_user > 0 &&
+                               queued_by_owner >= options_.limits.max_queued_jobs_per_user;
+  const store::RequestKey key(owner, request_id);
   FT_ASSIGN_OR_RETURN(
       store::CreateJobResult result,
-      store_->CreateJob(request_id, [&](Job& job, std::vector<JobEvent>& events) -> absl::Status {
+      store_->CreateJob(key, [&](Job& job, std::vector<JobEvent>& events) -> absl::Status {
         if (queue_full) {
           return absl::ResourceExhaustedError(absl::StrCat(
               "the queue is full (", options_.max_queued_jobs, " jobs waiting); retry later"));
+        }
+        if (user_queue_full) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("--max-queued-jobs-per-user: ", owner, " already has ",
+                           queued_by_owner, " queued jobs (limit ",
+                           options_.limits.max_queued_jobs_per_user, "); retry later"));
         }
         *job.mutable_spec() = spec;
         job.set_state(ft::v1::QUEUED);
@@ -167,11 +181,36 @@ absl::StatusOr<store::CreateJobResult> JobManager::Submit(ft::v1::JobSpec spec,
 absl::StatusOr<Job> JobManager::Get(const std::string& job_id) { return store_->GetJob(job_id); }
 
 absl::StatusOr<store::JobPage> JobManager::List(const std::vector<JobState>& states, int page_size,
-                                                const std::string& page_token) {
+                                                const std::string& page_token,
+                                                const std::optional<std::string>& owner) {
   if (page_size < 0 || page_size > 1000) {
     return absl::InvalidArgumentError(absl::StrCat("page_size: must be 0..1000, got ", page_size));
   }
-  return store_->ListJobs(states, page_size == 0 ? 100 : page_size, page_token);
+  return store_->ListJobs(states, page_size == 0 ? 100 : page_size, page_token, owner);
+}
+
+absl::StatusOr<uint64_t> JobManager::Delete(const std::string& job_id, const std::string& why) {
+  FT_ASSIGN_OR_RETURN(Job job, store_->DeleteJob(job_id, [&](const Job& j) -> absl::Status {
+    if (!IsFinal(j.state())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", job_id, " is ", JobState_Name(j.state()),
+                       "; only ended jobs can be deleted (cancel it first)"));
+    }
+    return absl::OkStatus();
+  }));
+  hub_->Forget(job_id);
+  // Only a folder ftd made itself: never follow a stored path out of <home>/jobs.
+  const std::filesystem::path jobs = std::filesystem::path(options_.home) / "jobs";
+  const std::filesystem::path folder = std::filesystem::path(job.output_dir()).lexically_normal();
+  uint64_t freed = 0;
+  if (folder.parent_path() == jobs.lexically_normal() && folder.filename() == job_id) {
+    freed = housekeeping::DiskUsage(folder.string());
+    std::error_code error;
+    std::filesystem::remove_all(folder, error);
+    if (error) spdlog::warn("{}: cannot remove {}: {}", job_id, folder.string(), error.message());
+  }
+  spdlog::info("{} deleted ({}), {} bytes freed", job_id, why, freed);
+  return freed;
 }
 
 absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id, const std::string& reason) {

@@ -25,6 +25,7 @@
 #include "sched/clock.h"
 #include "sched/event_hub.h"
 #include "sched/job_observer.h"
+#include "sched/submit_policy.h"
 #include "store/job_store.h"
 
 namespace ft::sched {
@@ -39,6 +40,8 @@ struct JobManagerOptions {
   // A job whose worker dies or stops answering is re-queued (and resumes from its newest
   // checkpoint) until it has run this many attempts; then it fails with the last reason.
   uint32_t max_attempts = 3;
+  // Admission limits (submit_policy.h): data roots, dataset size, sequence length, queue per user.
+  SubmitLimits limits;
 };
 
 struct Lease {
@@ -61,11 +64,17 @@ class JobManager {
   // --- Public API ---
   // Applies defaults, validates, stores and queues. Retried calls with the same request_id return
   // the first job (created = false).
-  absl::StatusOr<store::CreateJobResult> Submit(ft::v1::JobSpec spec,
-                                                const std::string& request_id);
+  // `owner` is stored with the job; request ids are unique per owner.
+  absl::StatusOr<store::CreateJobResult> Submit(ft::v1::JobSpec spec, const std::string& request_id,
+                                                const std::string& owner = "");
   absl::StatusOr<ft::v1::Job> Get(const std::string& job_id);
+  // With `owner`, only that owner's jobs.
   absl::StatusOr<store::JobPage> List(const std::vector<ft::v1::JobState>& states, int page_size,
-                                      const std::string& page_token);
+                                      const std::string& page_token,
+                                      const std::optional<std::string>& owner = std::nullopt);
+  // Removes an ended job's record, events and folder (when it lies under <home>/jobs); returns
+  // the bytes of the folder removed. FAILED_PRECONDITION for a job that has not ended.
+  absl::StatusOr<uint64_t> Delete(const std::string& job_id, const std::string& why);
   // QUEUED: CANCELLED at once. RUNNING: CANCELLING until the worker stops. Ended jobs:
   // FAILED_PRECONDITION. A second cancel of a CANCELLING job returns it unchanged.
   absl::StatusOr<ft::v1::Job> Cancel(const std::string& job_id, const std::string& reason);

@@ -30,6 +30,13 @@ const std::vector<std::string>& Migrations() {
           PRIMARY KEY (job_id, seq)
         ) WITHOUT ROWID;
       )sql",
+      // v2: the owner of each job (the user whose token submitted it; '' without auth), for
+      // per-user listing and queue limits. request_id is unique per owner: the column holds
+      // "owner\nrequest_id" for owned jobs (see KeyColumn).
+      R"sql(
+        ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+        CREATE INDEX jobs_by_owner ON jobs(owner, state, seq);
+      )sql",
   };
   return migrations;
 }
@@ -38,6 +45,12 @@ std::string StatesClause(const std::vector<ft::v1::JobState>& states) {
   if (states.empty()) return "1";
   std::vector<int> values(states.begin(), states.end());
   return absl::StrCat("state IN (", absl::StrJoin(values, ","), ")");
+}
+
+// Jobs without an owner keep the bare request_id, as before owners existed. Owner names come from
+// the token file's lines, so they never hold a line break.
+std::string KeyColumn(const std::string& owner, const std::string& request_id) {
+  return owner.empty() ? request_id : absl::StrCat(owner, "\n", request_id);
 }
 
 absl::StatusOr<ft::v1::Job> ParseJob(const std::string& bytes) {
@@ -88,14 +101,16 @@ absl::Status JobStore::AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::
   return absl::OkStatus();
 }
 
-absl::StatusOr<CreateJobResult> JobStore::CreateJob(const std::string& request_id,
+absl::StatusOr<CreateJobResult> JobStore::CreateJob(const RequestKey& key,
                                                     const JobMutation& init) {
+  const std::string& request_id = key.request_id;
+  const std::string& owner = key.owner;
   absl::MutexLock lock(&mu_);
   CreateJobResult result;
   FT_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
     if (!request_id.empty()) {
       FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> existing,
-                          LoadLocked("request_id", request_id));
+                          LoadLocked("request_id", KeyColumn(owner, request_id)));
       if (existing) {
         result.job = std::move(*existing);
         result.created = false;
@@ -109,7 +124,7 @@ absl::StatusOr<CreateJobResult> JobStore::CreateJob(const std::string& request_i
     if (request_id.empty()) {
       insert.BindNull(1);
     } else {
-      insert.Bind(1, request_id);
+      insert.Bind(1, KeyColumn(owner, request_id));
     }
     FT_RETURN_IF_ERROR(insert.Run());
     const int64_t seq = db_->LastInsertRowId();
@@ -118,13 +133,16 @@ absl::StatusOr<CreateJobResult> JobStore::CreateJob(const std::string& request_i
     job.set_request_id(request_id);
     FT_RETURN_IF_ERROR(init(job, result.events));
     job.set_id(absl::StrCat("job-", seq));  // the id is the store's, whatever init did
+    job.set_owner(owner);
     FT_RETURN_IF_ERROR(AppendEventsLocked(job, result.events));
-    FT_ASSIGN_OR_RETURN(Statement update,
-                        db_->Prepare("UPDATE jobs SET id = ?, state = ?, job = ? WHERE seq = ?"));
+    FT_ASSIGN_OR_RETURN(
+        Statement update,
+        db_->Prepare("UPDATE jobs SET id = ?, state = ?, job = ?, owner = ? WHERE seq = ?"));
     update.Bind(1, job.id())
         .Bind(2, static_cast<int64_t>(job.state()))
         .BindBlob(3, job.SerializeAsString())
-        .Bind(4, seq);
+        .Bind(4, owner)
+        .Bind(5, seq);
     FT_RETURN_IF_ERROR(update.Run());
     result.job = std::move(job);
     result.created = true;
@@ -160,17 +178,26 @@ absl::StatusOr<ft::v1::Job> JobStore::GetJob(const std::string& job_id) {
 }
 
 absl::StatusOr<JobPage> JobStore::ListJobs(const std::vector<ft::v1::JobState>& states,
-                                           int page_size, const std::string& page_token) {
+                                           int page_size, const std::string& page_token,
+                                           const std::optional<std::string>& owner) {
   int64_t before = INT64_MAX;
   if (!page_token.empty() && (!absl::SimpleAtoi(page_token, &before) || before <= 0)) {
     return absl::InvalidArgumentError(
         absl::StrCat("page_token: '", page_token, "' is not a token from a previous page"));
   }
   absl::MutexLock lock(&mu_);
-  FT_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(absl::StrCat(
-                                          "SELECT seq, job FROM jobs WHERE seq < ? AND ",
-                                          StatesClause(states), " ORDER BY seq DESC LIMIT ?")));
-  stmt.Bind(1, before).Bind(2, static_cast<int64_t>(page_size) + 1);
+  FT_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare(absl::StrCat("SELECT seq, job FROM jobs WHERE seq < ? AND ",
+                                StatesClause(states), owner ? " AND owner = ?" : " AND ? IS NULL",
+                                " ORDER BY seq DESC LIMIT ?")));
+  stmt.Bind(1, before);
+  if (owner) {
+    stmt.Bind(2, *owner);
+  } else {
+    stmt.BindNull(2);
+  }
+  stmt.Bind(3, static_cast<int64_t>(page_size) + 1);
   JobPage page;
   int64_t last_seq = 0;
   while (true) {
@@ -237,6 +264,34 @@ absl::StatusOr<std::map<ft::v1::JobState, int64_t>> JobStore::CountByState() {
     counts[static_cast<ft::v1::JobState>(stmt.ColumnInt(0))] = stmt.ColumnInt(1);
   }
   return counts;
+}
+
+absl::StatusOr<int64_t> JobStore::CountJobs(ft::v1::JobState state, const std::string& owner) {
+  absl::MutexLock lock(&mu_);
+  FT_ASSIGN_OR_RETURN(Statement stmt,
+                      db_->Prepare("SELECT COUNT(*) FROM jobs WHERE owner = ? AND state = ?"));
+  stmt.Bind(1, owner).Bind(2, static_cast<int64_t>(state));
+  FT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnInt(0) : 0;
+}
+
+absl::StatusOr<ft::v1::Job> JobStore::DeleteJob(
+    const std::string& job_id, const std::function<absl::Status(const ft::v1::Job&)>& check) {
+  absl::MutexLock lock(&mu_);
+  ft::v1::Job job;
+  FT_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
+    FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> loaded, LoadLocked("id", job_id));
+    if (!loaded) return absl::NotFoundError(absl::StrCat("no job with id '", job_id, "'"));
+    job = std::move(*loaded);
+    if (check) FT_RETURN_IF_ERROR(check(job));
+    FT_ASSIGN_OR_RETURN(Statement events, db_->Prepare("DELETE FROM events WHERE job_id = ?"));
+    events.Bind(1, job_id);
+    FT_RETURN_IF_ERROR(events.Run());
+    FT_ASSIGN_OR_RETURN(Statement row, db_->Prepare("DELETE FROM jobs WHERE id = ?"));
+    row.Bind(1, job_id);
+    return row.Run();
+  }));
+  return job;
 }
 
 }  // namespace ft::store

@@ -30,6 +30,16 @@ struct CreateJobResult {
   bool created = false;                  // false: request_id matched an existing job
 };
 
+// The idempotency key of a submission: request ids are unique per owner. A bare request id is
+// an owner-less one (jobs from before owners existed, or from ftd without authentication).
+struct RequestKey {
+  RequestKey(const std::string& id) : request_id(id) {}  // NOLINT(google-explicit-constructor)
+  RequestKey(const char* id) : request_id(id) {}         // NOLINT(google-explicit-constructor)
+  RequestKey(std::string who, std::string id) : owner(std::move(who)), request_id(std::move(id)) {}
+  std::string owner;
+  std::string request_id;
+};
+
 struct JobPage {
   std::vector<ft::v1::Job> jobs;
   std::string next_page_token;
@@ -40,9 +50,10 @@ class JobStore {
   // Opens or creates `path`, migrating older schemas.
   static absl::StatusOr<std::unique_ptr<JobStore>> Open(const std::string& path);
 
-  // Creates a job with a fresh id ("job-N") and lets `init` fill it. When `request_id` is not
-  // empty and a job already carries it, returns that job unchanged (created = false).
-  absl::StatusOr<CreateJobResult> CreateJob(const std::string& request_id, const JobMutation& init);
+  // Creates a job with a fresh id ("job-N") and lets `init` fill it. When the key's request_id is
+  // not empty and a job of the same owner already carries it, returns that job unchanged
+  // (created = false). The job's owner field is set to the key's owner.
+  absl::StatusOr<CreateJobResult> CreateJob(const RequestKey& key, const JobMutation& init);
 
   // Reads, mutates and writes back one job atomically. NOT_FOUND for an unknown id.
   absl::StatusOr<ft::v1::Job> UpdateJob(const std::string& job_id, const JobMutation& mutate,
@@ -51,8 +62,18 @@ class JobStore {
   absl::StatusOr<ft::v1::Job> GetJob(const std::string& job_id);
 
   // Newest first. `page_token` is opaque (from a previous page); INVALID_ARGUMENT when malformed.
+  // With `owner`, only that owner's jobs.
   absl::StatusOr<JobPage> ListJobs(const std::vector<ft::v1::JobState>& states, int page_size,
-                                   const std::string& page_token);
+                                   const std::string& page_token,
+                                   const std::optional<std::string>& owner = std::nullopt);
+
+  // Jobs of `owner` in `state`.
+  absl::StatusOr<int64_t> CountJobs(ft::v1::JobState state, const std::string& owner);
+
+  // Removes a job and its events after `check` (run in the same transaction) accepts it; returns
+  // the removed job. NOT_FOUND for an unknown id.
+  absl::StatusOr<ft::v1::Job> DeleteJob(
+      const std::string& job_id, const std::function<absl::Status(const ft::v1::Job&)>& check);
 
   // Jobs in one of `states`, oldest first (queue order).
   absl::StatusOr<std::vector<ft::v1::Job>> JobsInStates(const std::vector<ft::v1::JobState>& states,

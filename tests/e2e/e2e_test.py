@@ -65,7 +65,9 @@ class EndToEndTest(unittest.TestCase):
         cls.ftd = subprocess.Popen(
             [os.path.join(BIN, "ftd"), "--listen", "127.0.0.1:0", "--metrics-listen",
              "127.0.0.1:0", "--home", cls.home, "--port-file", port_file,
-             "--worker-threads", "1", "--metrics-grace-seconds", "300"],
+             "--worker-threads", "1", "--metrics-grace-seconds", "300",
+             "--insecure-no-auth", "--data-root", cls.tmp]
+            + (["--data-root", DATA] if os.path.isdir(DATA) else []),
             stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
 
         def read_ports():

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "grpcpp/grpcpp.h"
+#include "net/ftd_channel.h"
 #include "gtest/gtest.h"
 
 namespace ft::testing {
@@ -53,6 +54,21 @@ void FtdProcess::Start() {
                                    "1",
                                    "--log-level",
                                    "debug"};
+  if (options_.token_file.empty()) {
+    args.push_back("--insecure-no-auth");
+  } else {
+    args.push_back("--token-file");
+    args.push_back(options_.token_file);
+  }
+  std::vector<std::string> roots = options_.data_roots;
+  if (roots.empty()) {
+    roots.push_back(fs::absolute(options_.home).parent_path().string());
+    if (!SharedDataDir().empty()) roots.push_back(SharedDataDir());
+  }
+  for (const std::string& root : roots) {
+    args.push_back("--data-root");
+    args.push_back(root);
+  }
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
@@ -82,8 +98,14 @@ void FtdProcess::Start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_GT(port_, 0) << "ftd did not start in 20 s; log:\n" << Log();
-  stub_ = ft::v1::FinetuneService::NewStub(
-      grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
+  stub_ = StubWithToken(options_.client_token);
+}
+
+std::unique_ptr<ft::v1::FinetuneService::Stub> FtdProcess::StubWithToken(
+    const std::string& token) const {
+  net::ChannelSecurity security;
+  security.token = token;
+  return ft::v1::FinetuneService::NewStub(*net::MakeChannel(address(), security));
 }
 
 void FtdProcess::Kill(int sig) {

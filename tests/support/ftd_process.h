@@ -18,6 +18,11 @@ struct FtdProcessOptions {
   std::string home;  // required
   int local_workers = 1;
   std::vector<std::string> extra_args;
+  // Empty: ftd runs with --insecure-no-auth. Else --token-file, and stub() sends client_token.
+  std::string token_file;
+  std::string client_token;
+  // Empty: the folder that holds `home` (tests keep their data beside it) and ../shared/data.
+  std::vector<std::string> data_roots;
 };
 
 class FtdProcess {
@@ -37,6 +42,9 @@ class FtdProcess {
   int metrics_port() const { return metrics_port_; }
   std::string address() const;
   ft::v1::FinetuneService::Stub& stub() { return *stub_; }
+  // A stub that sends `token` (empty: no authorization header).
+  std::unique_ptr<ft::v1::FinetuneService::Stub> StubWithToken(const std::string& token) const;
+  const FtdProcessOptions& options() const { return options_; }
   // ftd's own log (stdout+stderr), for failure messages.
   std::string Log() const;
   // Pids of ftd's direct children (the local workers).

@@ -19,8 +19,14 @@ WorkerLoop::WorkerLoop(WorkerLoopOptions options, const std::atomic<bool>* shutd
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
-  stub_ = ft::v1::WorkerService::NewStub(
-      grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      net::MakeChannel(options_.server, options_.security, args);
+  if (!channel.ok()) {
+    // An unreadable TLS file: calls on a plaintext channel fail visibly against a TLS server.
+    spdlog::error("{}", channel.status().ToString());
+    channel = grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
+  }
+  stub_ = ft::v1::WorkerService::NewStub(*channel);
 }
 
 int WorkerLoop::Run() {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ft/v1/worker_service.grpc.pb.h"
+#include "net/ftd_channel.h"
 
 namespace ft::worker {
 
@@ -17,6 +18,8 @@ struct WorkerLoopOptions {
   std::string token_cache_dir;  // tokenized splits, shared by jobs; "": none (token_cache.h)
   double memory_budget_mb = 0;  // auto_micro_batch's budget; 0: half of MemAvailable
   int idle_poll_ms = 250;  // how often an idle worker asks for work
+  // Worker token (role worker; ftd's local workers get $FT_WORKER_TOKEN) and TLS settings.
+  net::ChannelSecurity security;
 };
 
 class WorkerLoop {
