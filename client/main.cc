@@ -276,7 +276,8 @@ ft::client::CompletionModel BuildCompletionModel(CLI::App& app) {
   };
   add_flags(app, &model.global_flags);
   const std::set<std::string> with_ids = {"get",    "cancel", "watch", "logs",
-                                          "events", "wait",   "retry", "plot"};
+                                          "events", "wait",   "retry", "plot",
+                                          "delete"};
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     ft::client::CompletionVerb verb;
     verb.name = sub->get_name();

@@ -279,7 +279,7 @@ TEST_F(SecurityTest, UsersSeeOnlyTheirOwnJobsAndAdminsSeeAll) {
   const std::string server = ftd_->address();
   CommandResult result = RunCommand(
       {"env", std::string("FTD_TOKEN=") + kAlice, ftctl, "--server", server, "delete", alice_job});
-  EXPECT_EQ(result.exit_status, 2) << result.output;  // still running: FAILED_PRECONDITION
+  EXPECT_EQ(result.exit_status, 6) << result.output;  // still running: FAILED_PRECONDITION
   EXPECT_NE(result.output.find("FAILED_PRECONDITION"), std::string::npos) << result.output;
   result = RunCommand(
       {"env", std::string("FTD_TOKEN=") + kAlice, ftctl, "--server", server, "cancel", alice_job});
@@ -289,7 +289,7 @@ TEST_F(SecurityTest, UsersSeeOnlyTheirOwnJobsAndAdminsSeeAll) {
   ASSERT_TRUE(fs::exists(ended.output_dir()));
   result = RunCommand(
       {"env", std::string("FTD_TOKEN=") + kBob, ftctl, "--server", server, "delete", alice_job});
-  EXPECT_EQ(result.exit_status, 2) << result.output;  // NOT_FOUND for bob
+  EXPECT_EQ(result.exit_status, 3) << result.output;  // NOT_FOUND for bob
   EXPECT_TRUE(fs::exists(ended.output_dir()));
   result = RunCommand(
       {"env", std::string("FTD_TOKEN=") + kAlice, ftctl, "--server", server, "delete", alice_job});
