@@ -1,0 +1,135 @@
+// Our ids equal those of Hugging Face's JavaScript tokenizers (@huggingface/tokenizers from npm,
+// run offline by node on the same tokenizer.json) on 10,000+ real texts of ../shared/data:
+// every SMS (control characters), SST-2 dev, TREC test, and the heads of rt-polarity, AG News
+// (HTML entities) and IMDB test (<br /> tags); for GPT-2, all-MiniLM-L6-v2 and (the first 2,000)
+// the tokenizer.json of our byte-level fallback.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "tokenize/byte_tokenizer_json.h"
+#include "tokenize/tokenizer.h"
+
+namespace ft::tokenize {
+namespace {
+
+std::filesystem::path SharedData() {
+  const char* root = std::getenv("FT_SHARED_DATA");
+  return root == nullptr ? std::filesystem::path() : std::filesystem::path(root);
+}
+
+std::vector<std::string> Texts(const std::string& relative, const std::string& column,
+                               std::size_t limit) {
+  data::DatasetSource source;
+  source.path = (SharedData() / relative).string();
+  source.text_column = column;
+  source.label_column = "label";
+  std::vector<std::string> texts;
+  for (data::RawExample& example : data::ReadExamples(source)) {
+    if (texts.size() == limit) break;
+    texts.push_back(std::move(example.text));
+  }
+  return texts;
+}
+
+class JsParityTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!std::filesystem::is_directory(SharedData() / "tokenizers")) return;
+    struct File {
+      const char* path;
+      const char* column;
+      std::size_t limit;
+    };
+    const File files[] = {{"sms_spam/sms_spam.csv", "text", 100000},
+                          {"sst2/dev.tsv", "sentence", 100000},
+                          {"trec/test.csv", "text", 100000},
+                          {"rt-polarity/rt-polarity.csv", "text", 2000},
+                          {"ag_news/train_subset.csv", "text", 1500},
+                          {"imdb/test.csv", "text", 300}};
+    texts_ = new std::vector<std::string>();
+    for (const File& file : files) {
+      for (std::string& text : Texts(file.path, file.column, file.limit)) {
+        texts_->push_back(std::move(text));
+      }
+    }
+    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                     ("ft_js_parity_" + std::to_string(::getpid())));
+    std::filesystem::create_directories(*dir_);
+    std::ofstream all(*dir_ / "texts.jsonl");
+    std::ofstream head(*dir_ / "head.jsonl");
+    for (std::size_t i = 0; i < texts_->size(); ++i) {
+      const std::string line = nlohmann::json((*texts_)[i]).dump() + "\n";
+      all << line;
+      if (i < kHead) head << line;
+    }
+  }
+  static void TearDownTestSuite() {
+    if (dir_ != nullptr) std::filesystem::remove_all(*dir_);
+    delete dir_;
+    delete texts_;
+  }
+
+  static constexpr std::size_t kHead = 2000;
+
+  // Runs the JavaScript tokenizer on all texts (or the first kHead) and compares every text's
+  // ids with ours.
+  static void Check(const std::string& tokenizer_path, bool head_only = false) {
+    if (texts_ == nullptr) GTEST_SKIP() << "../shared/data absent";
+    ASSERT_GE(texts_->size(), 10000u);
+    const std::size_t count = head_only ? kHead : texts_->size();
+    const std::string ids_path = (*dir_ / "js_ids.jsonl").string();
+    const std::string command = std::string("'") + FT_NODE + "' '" + FT_JS_ENCODE_SCRIPT + "' '" +
+                                FT_JS_TOKENIZERS + "' '" + tokenizer_path + "' '" +
+                                (*dir_ / (head_only ? "head.jsonl" : "texts.jsonl")).string() + "' '" + ids_path + "'";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    const auto tokenizer = Tokenizer::FromFile(tokenizer_path);
+    std::ifstream in(ids_path);
+    std::size_t i = 0;
+    std::size_t differing = 0;
+    for (std::string line; std::getline(in, line); ++i) {
+      ASSERT_LT(i, count);
+      const std::vector<int64_t> js = nlohmann::json::parse(line).get<std::vector<int64_t>>();
+      const std::vector<int64_t> ours = tokenizer->Encode((*texts_)[i]);
+      if (ours != js && ++differing <= 3) {
+        ADD_FAILURE() << tokenizer_path << ": text " << i << " differs: "
+                      << nlohmann::json((*texts_)[i]).dump().substr(0, 300)
+                      << "\n ours: " << nlohmann::json(ours).dump().substr(0, 300)
+                      << "\n js:   " << line.substr(0, 300);
+      }
+    }
+    EXPECT_EQ(i, count);
+    EXPECT_EQ(differing, 0u) << "of " << count << " texts";
+    std::printf("%s: %zu texts, %zu differ\n", tokenizer_path.c_str(), i, differing);
+  }
+
+  static std::vector<std::string>* texts_;
+  static std::filesystem::path* dir_;
+};
+
+std::vector<std::string>* JsParityTest::texts_ = nullptr;
+std::filesystem::path* JsParityTest::dir_ = nullptr;
+
+TEST_F(JsParityTest, Gpt2) { Check((SharedData() / "tokenizers/gpt2/tokenizer.json").string()); }
+
+TEST_F(JsParityTest, AllMiniLmL6V2) {
+  Check((SharedData() / "tokenizers/all-MiniLM-L6-v2/tokenizer.json").string());
+}
+
+TEST_F(JsParityTest, ByteLevelFallback) {
+  if (dir_ == nullptr) GTEST_SKIP() << "../shared/data absent";
+  const std::string path = (*dir_ / "byte_tokenizer.json").string();
+  std::ofstream(path) << ByteTokenizerJson();
+  Check(path, /*head_only=*/true);  // one token per byte: the first 2,000 texts suffice
+}
+
+}  // namespace
+}  // namespace ft::tokenize
