@@ -21,12 +21,39 @@ Pattern Pattern::Literal(std::string text) {
   return pattern;
 }
 
+namespace {
+
+// Oniguruma's \s (and Rust's char::is_whitespace) is the White_Space property; ICU's is only
+// [\t\n\f\r\p{Z}] (no \x0B, no U+0085). Spelled out, inside classes too.
+std::string WithOnigurumaSpaces(const std::string& regex) {
+  std::string out;
+  out.reserve(regex.size() + 16);
+  for (std::size_t i = 0; i < regex.size(); ++i) {
+    if (regex[i] != '\\' || i + 1 == regex.size()) {
+      out.push_back(regex[i]);
+      continue;
+    }
+    const char next = regex[++i];
+    if (next == 's') {
+      out += "\\p{White_Space}";
+    } else if (next == 'S') {
+      out += "\\P{White_Space}";
+    } else {
+      out.push_back('\\');
+      out.push_back(next);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Pattern Pattern::Regex(const std::string& regex, const JsonView& where) {
   Pattern pattern;
   UParseError parse_error{};
   UErrorCode status = U_ZERO_ERROR;
   std::unique_ptr<icu::RegexPattern> compiled(icu::RegexPattern::compile(
-      icu::UnicodeString::fromUTF8(regex), 0, parse_error, status));
+      icu::UnicodeString::fromUTF8(WithOnigurumaSpaces(regex)), 0, parse_error, status));
   if (U_FAILURE(status)) {
     where.Fail("is not a regular expression we can compile (" + std::string(u_errorName(status)) +
                " at offset " + std::to_string(parse_error.offset) + ")");

@@ -61,6 +61,25 @@ class JsParityTest : public ::testing::Test {
         texts_->push_back(std::move(text));
       }
     }
+    // Edge cases: Unicode spaces and controls, combining marks, emoji with joiners, CJK, full
+    // width, math letters, ligatures, BOM, added tokens in the text, long runs. (Not Greek
+    // capital sigma at a word's end: JavaScript lowercases it to final sigma, the Rust library
+    // per character to plain sigma, as we do; tokenizer_test checks that.)
+    for (const char* text :
+         {"a\x0b" "b", "a\xC2\x85" "b c\xC2\xA0" "d", "x\xE2\x80\xA8y", "caf\xC3\xA9 cafe\xCC\x81",
+          "emoji \xF0\x9F\x98\x80\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD family "
+          "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",
+          "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x80\x82\xE4\xB8\xAD\xE6\x96\x87\xEF\xBC\x8C",
+          "tab\there\r\nnew", "<|endoftext|>hello<|endoftext|> <|endoftext|>",
+          "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", "   leading and trailing   ", "", " ", "\n\n\n",
+          "it's I'M we'LL 'tis", "numbers 123456789 \xD9\xA1\xD9\xA2 \xC2\xBD \xC2\xB2",
+          "zero\xE2\x80\x8Bwidth\xE2\x80\x8Djoiner", "\xEF\xBB\xBF" "BOM",
+          "control\x01\x1f\x7f chars", "\xEF\xBF\xBD replacement", "\xEF\xAC\x81 ligature \xE2\x85\xAB",
+          "\xC3\x9F stra\xC3\x9F" "e \xE1\xBA\x9E", "\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C",
+          "\xCC\x80 lone combining", "\xF0\x9D\x94\x98\xF0\x9D\x94\xAB \xF0\x9D\x9F\x99",
+          "hello [CLS] [SEP] [MASK] [UNK] [PAD]", "a--b__c..d e-mail: foo@bar.com http://x.y/z?q=1&r=2"}) {
+      texts_->push_back(text);
+    }
     dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
                                      ("ft_js_parity_" + std::to_string(::getpid())));
     std::filesystem::create_directories(*dir_);

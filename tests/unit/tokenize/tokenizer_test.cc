@@ -73,6 +73,10 @@ TEST(PreTokenizerTest, SplitBehaviors) {
   EXPECT_EQ(PreTokenize(Split(R"({"String": "-"})", "Contiguous"), "a--b-"),
             (Strings{"a", "--", "b", "-"}));
   EXPECT_EQ(PreTokenize(Split(space, "Removed", true), "a  b c"), (Strings{"  ", " "}));
+  // \s is Unicode's White_Space, as in Oniguruma: \x0B and U+0085 too.
+  EXPECT_EQ(PreTokenize(Split(space, "Removed"), "a\x0B" "b\xC2\x85" "c"), (Strings{"a", "b", "c"}));
+  EXPECT_EQ(PreTokenize(Split(R"({"Regex": "[^\\s]+"})", "Removed", true), "a\x0B" "b"),
+            (Strings{"a", "b"}));
   // Look-ahead, as in GPT-2's and Llama-3's patterns.
   EXPECT_EQ(PreTokenize(Split(R"({"Regex": "\\s+(?!\\S)|\\s+"})", "Isolated"), "a  b"),
             (Strings{"a", " ", " ", "b"}));
@@ -114,6 +118,8 @@ TEST(NormalizerTest, Components) {
                          "strip_accents": null, "lowercase": true})",
                       "H\xC3\xA9llo\x07\x0b\tW\xC2\xA0\xE6\x97\xA5!"),
             "hello w  \xE6\x97\xA5 !");
+  // Per character, as Rust's char::to_lowercase: a final capital sigma becomes plain sigma (not
+  // JavaScript's final sigma), dotted capital I becomes i + combining dot.
   EXPECT_EQ(Normalize(R"({"type": "Lowercase"})", "\xC4\xB0I\xCE\xA3"), "i\xCC\x87i\xCF\x83");
   EXPECT_EQ(Normalize(R"({"type": "NFKC"})", "\xEF\xAC\x81"), "fi");
   EXPECT_EQ(Normalize(R"({"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "StripAccents"}]})",
