@@ -42,6 +42,7 @@ std::unique_ptr<Tokenizer> Tokenizer::FromJsonText(const std::string& text,
 void Tokenizer::EncodeText(std::string_view text, bool at_start, std::vector<int64_t>& ids) const {
   std::string normalized(text);
   if (normalizer_) normalizer_->Normalize(normalized);
+  if (normalized.empty()) return;  // nothing for the pre-tokenizer (no prefix space either)
   std::vector<Segment> segments;
   if (has_normalized_tokens_) {
     added_.Split(normalized, at_start, /*normalized_set=*/true, segments);
