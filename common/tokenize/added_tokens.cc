@@ -105,11 +105,10 @@ void AddedTokens::Split(std::string_view text, bool at_start, bool normalized_se
     if (token.lstrip) begin = std::max(WhitespaceRunStart(text, begin), emitted);
     if (token.rstrip) end = WhitespaceRunEnd(text, end);
     if (begin > emitted) {
-      out.push_back({std::string(text.substr(emitted, begin - emitted)), -1,
-                     at_start && emitted == 0});
+      out.push_back(
+          {std::string(text.substr(emitted, begin - emitted)), -1, at_start && emitted == 0});
     }
-    out.push_back({std::string(text.substr(begin, end - begin)), token.id,
-                   at_start && begin == 0});
+    out.push_back({std::string(text.substr(begin, end - begin)), token.id, at_start && begin == 0});
     emitted = end;
     pos = std::max(pos, end);
   }

@@ -67,7 +67,10 @@ class BpeModel : public Model {
       const auto joined_id = vocab_.Find(joined);
       if (!left_id || !right_id || !joined_id) {
         merge.Fail("merges \"" + left + "\" and \"" + right + "\", but \"" +
-                   (!left_id ? left : !right_id ? right : joined) + "\" is not in the vocabulary");
+                   (!left_id    ? left
+                    : !right_id ? right
+                                : joined) +
+                   "\" is not in the vocabulary");
       }
       merges_.emplace(PairKey(*left_id, *right_id),
                       Merge{static_cast<int32_t>(i), static_cast<int32_t>(*joined_id)});

@@ -30,8 +30,8 @@ std::size_t JsonView::Size() const {
 }
 
 std::string JsonView::String() const {
-  if (!json_->is_string()) Fail(json_->is_null() ? "is missing (a string is expected)"
-                                                 : "must be a string");
+  if (!json_->is_string())
+    Fail(json_->is_null() ? "is missing (a string is expected)" : "must be a string");
   return json_->get<std::string>();
 }
 
@@ -46,21 +46,21 @@ bool JsonView::Bool(bool fallback) const {
 }
 
 int64_t JsonView::Int() const {
-  if (!json_->is_number_integer()) Fail(json_->is_null() ? "is missing (an integer is expected)"
-                                                         : "must be an integer");
+  if (!json_->is_number_integer())
+    Fail(json_->is_null() ? "is missing (an integer is expected)" : "must be an integer");
   return json_->get<int64_t>();
 }
 
 int64_t JsonView::Int(int64_t fallback) const { return json_->is_null() ? fallback : Int(); }
 
 void JsonView::ExpectArray() const {
-  if (!json_->is_array()) Fail(json_->is_null() ? "is missing (an array is expected)"
-                                                : "must be an array");
+  if (!json_->is_array())
+    Fail(json_->is_null() ? "is missing (an array is expected)" : "must be an array");
 }
 
 void JsonView::ExpectObject() const {
-  if (!json_->is_object()) Fail(json_->is_null() ? "is missing (an object is expected)"
-                                                 : "must be an object");
+  if (!json_->is_object())
+    Fail(json_->is_null() ? "is missing (an object is expected)" : "must be an object");
 }
 
 void JsonView::Fail(const std::string& what) const {

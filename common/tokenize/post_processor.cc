@@ -64,8 +64,8 @@ std::unique_ptr<PostProcessor> TemplateFromJson(const JsonView& node) {
     std::size_t pos = 0;
     while (pos < text.size()) {
       const std::size_t space = text.find(' ', pos);
-      std::string piece = text.substr(pos, space == std::string::npos ? std::string::npos
-                                                                      : space - pos);
+      std::string piece =
+          text.substr(pos, space == std::string::npos ? std::string::npos : space - pos);
       pos = space == std::string::npos ? text.size() : space + 1;
       if (piece.empty()) continue;
       const std::size_t colon = piece.rfind(':');

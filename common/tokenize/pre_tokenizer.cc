@@ -21,7 +21,8 @@ Behavior BehaviorFromJson(const JsonView& node, Behavior fallback) {
   if (name == "MergedWithPrevious") return Behavior::kMergedWithPrevious;
   if (name == "MergedWithNext") return Behavior::kMergedWithNext;
   if (name == "Contiguous") return Behavior::kContiguous;
-  node.Fail("\"" + name + "\" is not a split behavior (Removed, Isolated, MergedWithPrevious, "
+  node.Fail("\"" + name +
+            "\" is not a split behavior (Removed, Isolated, MergedWithPrevious, "
             "MergedWithNext, Contiguous)");
 }
 
@@ -92,8 +93,8 @@ void SplitPiece(const Piece& piece, const std::vector<ByteRange>& matches, Behav
   }
   for (const auto& [span, removed] : parts) {
     if (removed || span.end == span.begin) continue;
-    out.push_back({piece.text.substr(span.begin, span.end - span.begin),
-                   piece.at_start && span.begin == 0});
+    out.push_back(
+        {piece.text.substr(span.begin, span.end - span.begin), piece.at_start && span.begin == 0});
   }
 }
 
@@ -209,8 +210,7 @@ class MetaspacePreTokenizer : public PreTokenizer {
   enum class Prepend { kAlways, kFirst, kNever };
 
   explicit MetaspacePreTokenizer(const JsonView& node)
-      : replacement_(node["replacement"].String("\xE2\x96\x81")),
-        split_(node["split"].Bool(true)) {
+      : replacement_(node["replacement"].String("\xE2\x96\x81")), split_(node["split"].Bool(true)) {
     if (replacement_.empty()) node["replacement"].Fail("must be one character");
     if (node.Has("prepend_scheme")) {
       const std::string scheme = node["prepend_scheme"].String();
@@ -239,8 +239,8 @@ class MetaspacePreTokenizer : public PreTokenizer {
         }
       }
       const bool starts = replaced.text.compare(0, replacement_.size(), replacement_) == 0;
-      if (!starts && (prepend_ == Prepend::kAlways || (prepend_ == Prepend::kFirst &&
-                                                        piece.at_start))) {
+      if (!starts &&
+          (prepend_ == Prepend::kAlways || (prepend_ == Prepend::kFirst && piece.at_start))) {
         replaced.text.insert(0, replacement_);
       }
       if (!split_) {
@@ -280,9 +280,9 @@ std::unique_ptr<PreTokenizer> PreTokenizerFromJson(const JsonView& node) {
         IsBertPunct, BehaviorFromJson(node["behavior"], Behavior::kIsolated));
   }
   if (type == "Digits") {
-    return std::make_unique<CharSplitPreTokenizer>(
-        IsNumeric,
-        node["individual_digits"].Bool(false) ? Behavior::kIsolated : Behavior::kContiguous);
+    return std::make_unique<CharSplitPreTokenizer>(IsNumeric, node["individual_digits"].Bool(false)
+                                                                  ? Behavior::kIsolated
+                                                                  : Behavior::kContiguous);
   }
   if (type == "BertPreTokenizer") {
     auto sequence = std::make_unique<SequencePreTokenizer>();

@@ -79,7 +79,8 @@ std::vector<int64_t> Tokenizer::Encode(std::string_view text, int64_t max_length
     EncodeText(text, /*at_start=*/true, ids);
   }
   if (max_length > 0) {
-    const int64_t room = std::max<int64_t>(0, max_length - static_cast<int64_t>(SpecialTokenCount()));
+    const int64_t room =
+        std::max<int64_t>(0, max_length - static_cast<int64_t>(SpecialTokenCount()));
     if (static_cast<int64_t>(ids.size()) > room) ids.resize(static_cast<std::size_t>(room));
   }
   if (post_processor_) post_processor_->Process(ids);

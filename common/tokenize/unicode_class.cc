@@ -47,10 +47,18 @@ const icu::Normalizer2& NormalizerFor(NormalForm form) {
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = nullptr;
   switch (form) {
-    case NormalForm::kNfc: normalizer = icu::Normalizer2::getNFCInstance(status); break;
-    case NormalForm::kNfd: normalizer = icu::Normalizer2::getNFDInstance(status); break;
-    case NormalForm::kNfkc: normalizer = icu::Normalizer2::getNFKCInstance(status); break;
-    case NormalForm::kNfkd: normalizer = icu::Normalizer2::getNFKDInstance(status); break;
+    case NormalForm::kNfc:
+      normalizer = icu::Normalizer2::getNFCInstance(status);
+      break;
+    case NormalForm::kNfd:
+      normalizer = icu::Normalizer2::getNFDInstance(status);
+      break;
+    case NormalForm::kNfkc:
+      normalizer = icu::Normalizer2::getNFKCInstance(status);
+      break;
+    case NormalForm::kNfkd:
+      normalizer = icu::Normalizer2::getNFKDInstance(status);
+      break;
   }
   if (U_FAILURE(status) || normalizer == nullptr) {
     throw std::runtime_error(std::string("ICU normalizer unavailable: ") + u_errorName(status));

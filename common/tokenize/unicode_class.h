@@ -9,15 +9,15 @@
 namespace ft::tokenize {
 
 enum CharClass : unsigned {
-  kLetter = 1u << 0,       // general category L*
-  kNumber = 1u << 1,       // N* (Rust's char::is_numeric, Oniguruma's \p{N})
-  kWhiteSpace = 1u << 2,   // White_Space (Rust's char::is_whitespace, Oniguruma's \s)
-  kAlphabetic = 1u << 3,   // Alphabetic
-  kPunctuation = 1u << 4,  // P*
-  kOther = 1u << 5,        // C* (Cc, Cf, Cs, Co, Cn)
+  kLetter = 1u << 0,          // general category L*
+  kNumber = 1u << 1,          // N* (Rust's char::is_numeric, Oniguruma's \p{N})
+  kWhiteSpace = 1u << 2,      // White_Space (Rust's char::is_whitespace, Oniguruma's \s)
+  kAlphabetic = 1u << 3,      // Alphabetic
+  kPunctuation = 1u << 4,     // P*
+  kOther = 1u << 5,           // C* (Cc, Cf, Cs, Co, Cn)
   kMarkNonspacing = 1u << 6,  // Mn
   kMark = 1u << 7,            // M* (Mn, Mc, Me)
-  kWord = 1u << 8,  // \w of Rust's regex crate: Alphabetic, M*, Nd, Pc, Join_Control
+  kWord = 1u << 8,            // \w of Rust's regex crate: Alphabetic, M*, Nd, Pc, Join_Control
 };
 
 // The CharClass bits of `c`.

@@ -50,15 +50,19 @@ int main(int argc, char** argv) {
       const std::clock_t cpu_start = std::clock();
       for (std::size_t i = 0; i < texts.size(); ++i) ids[i] = tokenizer->Encode(texts[i]);
       best_cpu = std::min(best_cpu, static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC);
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                          start).count());
+      best = std::min(
+          best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       all = std::move(ids);
     }
     std::ofstream out(argv[3]);
     for (const auto& ids : all) out << nlohmann::json(ids).dump() << "\n";
     if (!out) throw std::runtime_error(std::string(argv[3]) + ": write failed");
-    std::cout << nlohmann::json{{"texts", texts.size()}, {"bytes", bytes}, {"seconds", best}, {"cpu_seconds", best_cpu},
-                                {"load_seconds", load_seconds}}.dump()
+    std::cout << nlohmann::json{{"texts", texts.size()},
+                                {"bytes", bytes},
+                                {"seconds", best},
+                                {"cpu_seconds", best_cpu},
+                                {"load_seconds", load_seconds}}
+                     .dump()
               << "\n";
   } catch (const std::exception& error) {
     std::cerr << error.what() << "\n";

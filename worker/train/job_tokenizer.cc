@@ -31,7 +31,8 @@ int64_t FolderVocabSize(const std::string& tokenizer_file) {
   std::ifstream in(config);
   if (!in) return -1;
   const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json.contains("vocab_size") || !json["vocab_size"].is_number_integer()) {
+  if (!json.is_object() || !json.contains("vocab_size") ||
+      !json["vocab_size"].is_number_integer()) {
     return -1;
   }
   return json["vocab_size"].get<int64_t>();
@@ -59,9 +60,9 @@ void JobTokenizer::Load() {
   std::shared_ptr<const tokenize::Tokenizer> tokenizer = tokenize::Tokenizer::FromFile(file_);
   const int64_t vocab_size = FolderVocabSize(file_);
   if (vocab_size >= 0 && tokenizer->VocabSize() > vocab_size) {
-    throw std::runtime_error(file_ + ": its ids go up to " +
-                             std::to_string(tokenizer->VocabSize() - 1) + ", beyond the vocab_size " +
-                             std::to_string(vocab_size) + " of the model's config.json");
+    throw std::runtime_error(
+        file_ + ": its ids go up to " + std::to_string(tokenizer->VocabSize() - 1) +
+        ", beyond the vocab_size " + std::to_string(vocab_size) + " of the model's config.json");
   }
   empty_id_ = 0;
   for (const tokenize::AddedToken& token : tokenizer->added_tokens()) {

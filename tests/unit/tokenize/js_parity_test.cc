@@ -50,12 +50,10 @@ class JsParityTest : public ::testing::Test {
       const char* column;
       std::size_t limit;
     };
-    const File files[] = {{"sms_spam/sms_spam.csv", "text", 100000},
-                          {"sst2/dev.tsv", "sentence", 100000},
-                          {"trec/test.csv", "text", 100000},
-                          {"rt-polarity/rt-polarity.csv", "text", 2000},
-                          {"ag_news/train_subset.csv", "text", 1500},
-                          {"imdb/test.csv", "text", 300}};
+    const File files[] = {
+        {"sms_spam/sms_spam.csv", "text", 100000},  {"sst2/dev.tsv", "sentence", 100000},
+        {"trec/test.csv", "text", 100000},          {"rt-polarity/rt-polarity.csv", "text", 2000},
+        {"ag_news/train_subset.csv", "text", 1500}, {"imdb/test.csv", "text", 300}};
     texts_ = new std::vector<std::string>();
     for (const File& file : files) {
       for (std::string& text : Texts(file.path, file.column, file.limit)) {
@@ -67,18 +65,38 @@ class JsParityTest : public ::testing::Test {
     // capital sigma at a word's end: JavaScript lowercases it to final sigma, the Rust library
     // per character to plain sigma, as we do; tokenizer_test checks that.)
     for (const char* text :
-         {"a\x0b" "b", "a\xC2\x85" "b c\xC2\xA0" "d", "x\xE2\x80\xA8y", "caf\xC3\xA9 cafe\xCC\x81",
+         {"a\x0b"
+          "b",
+          "a\xC2\x85"
+          "b c\xC2\xA0"
+          "d",
+          "x\xE2\x80\xA8y",
+          "caf\xC3\xA9 cafe\xCC\x81",
           "emoji \xF0\x9F\x98\x80\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD family "
           "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",
           "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x80\x82\xE4\xB8\xAD\xE6\x96\x87\xEF\xBC\x8C",
-          "tab\there\r\nnew", "<|endoftext|>hello<|endoftext|> <|endoftext|>",
-          "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", "   leading and trailing   ", "", " ", "\n\n\n",
-          "it's I'M we'LL 'tis", "numbers 123456789 \xD9\xA1\xD9\xA2 \xC2\xBD \xC2\xB2",
-          "zero\xE2\x80\x8Bwidth\xE2\x80\x8Djoiner", "\xEF\xBB\xBF" "BOM",
-          "control\x01\x1f\x7f chars", "\xEF\xBF\xBD replacement", "\xEF\xAC\x81 ligature \xE2\x85\xAB",
-          "\xC3\x9F stra\xC3\x9F" "e \xE1\xBA\x9E", "\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C",
-          "\xCC\x80 lone combining", "\xF0\x9D\x94\x98\xF0\x9D\x94\xAB \xF0\x9D\x9F\x99",
-          "hello [CLS] [SEP] [MASK] [UNK] [PAD]", "a--b__c..d e-mail: foo@bar.com http://x.y/z?q=1&r=2"}) {
+          "tab\there\r\nnew",
+          "<|endoftext|>hello<|endoftext|> <|endoftext|>",
+          "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+          "   leading and trailing   ",
+          "",
+          " ",
+          "\n\n\n",
+          "it's I'M we'LL 'tis",
+          "numbers 123456789 \xD9\xA1\xD9\xA2 \xC2\xBD \xC2\xB2",
+          "zero\xE2\x80\x8Bwidth\xE2\x80\x8Djoiner",
+          "\xEF\xBB\xBF"
+          "BOM",
+          "control\x01\x1f\x7f chars",
+          "\xEF\xBF\xBD replacement",
+          "\xEF\xAC\x81 ligature \xE2\x85\xAB",
+          "\xC3\x9F stra\xC3\x9F"
+          "e \xE1\xBA\x9E",
+          "\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C",
+          "\xCC\x80 lone combining",
+          "\xF0\x9D\x94\x98\xF0\x9D\x94\xAB \xF0\x9D\x9F\x99",
+          "hello [CLS] [SEP] [MASK] [UNK] [PAD]",
+          "a--b__c..d e-mail: foo@bar.com http://x.y/z?q=1&r=2"}) {
       texts_->push_back(text);
     }
     dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
@@ -110,7 +128,8 @@ class JsParityTest : public ::testing::Test {
     const std::string ids_path = (*dir_ / "js_ids.jsonl").string();
     const std::string command = std::string("'") + FT_NODE + "' '" + FT_JS_ENCODE_SCRIPT + "' '" +
                                 FT_JS_TOKENIZERS + "' '" + tokenizer_path + "' '" +
-                                (*dir_ / (sample_only ? "sample.jsonl" : "texts.jsonl")).string() + "' '" + ids_path + "'";
+                                (*dir_ / (sample_only ? "sample.jsonl" : "texts.jsonl")).string() +
+                                "' '" + ids_path + "'";
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     const auto tokenizer = Tokenizer::FromFile(tokenizer_path);
     std::ifstream in(ids_path);
@@ -122,8 +141,8 @@ class JsParityTest : public ::testing::Test {
       const std::string& text = (*texts_)[i * stride];
       const std::vector<int64_t> ours = tokenizer->Encode(text);
       if (ours != js && ++differing <= 3) {
-        ADD_FAILURE() << tokenizer_path << ": text " << i << " differs: "
-                      << nlohmann::json(text).dump().substr(0, 300)
+        ADD_FAILURE() << tokenizer_path << ": text " << i
+                      << " differs: " << nlohmann::json(text).dump().substr(0, 300)
                       << "\n ours: " << nlohmann::json(ours).dump().substr(0, 300)
                       << "\n js:   " << line.substr(0, 300);
       }
@@ -160,21 +179,26 @@ TEST_F(JsParityTest, Llama3Qwen2BloomStylePipelines) {
   if (dir_ == nullptr) GTEST_SKIP() << "../shared/data absent";
   std::ifstream in(SharedData() / "tokenizers/gpt2/tokenizer.json");
   const nlohmann::json gpt2 = nlohmann::json::parse(in);
-  const nlohmann::json byte_level = {
-      {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}};
+  const nlohmann::json byte_level = {{"type", "ByteLevel"},
+                                     {"add_prefix_space", false},
+                                     {"trim_offsets", true},
+                                     {"use_regex", false}};
   const auto split_then_bytes = [&](const std::string& regex) {
-    return nlohmann::json{
-        {"type", "Sequence"},
-        {"pretokenizers",
-         {{{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"},
-           {"invert", false}},
-          byte_level}}};
+    return nlohmann::json{{"type", "Sequence"},
+                          {"pretokenizers",
+                           {{{"type", "Split"},
+                             {"pattern", {{"Regex", regex}}},
+                             {"behavior", "Isolated"},
+                             {"invert", false}},
+                            byte_level}}};
   };
   const std::string llama3 =
       R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
   const std::string qwen2 =
       R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-  const std::string bloom = " ?[^(\\s|[.,!?\xE2\x80\xA6\xE3\x80\x82\xEF\xBC\x8C\xE3\x80\x81\xE0\xA5\xA4\xDB\x94\xD8\x8C])]+";
+  const std::string bloom =
+      " ?[^(\\s|[.,!?\xE2\x80\xA6\xE3\x80\x82\xEF\xBC\x8C\xE3\x80\x81\xE0\xA5\xA4\xDB\x94\xD8\x8C])"
+      "]+";
 
   nlohmann::json llama = gpt2;
   llama["pre_tokenizer"] = split_then_bytes(llama3);
@@ -182,14 +206,17 @@ TEST_F(JsParityTest, Llama3Qwen2BloomStylePipelines) {
   llama["post_processor"] = {
       {"type", "Sequence"},
       {"processors",
-       {{{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false},
+       {{{"type", "ByteLevel"},
+         {"add_prefix_space", true},
+         {"trim_offsets", false},
          {"use_regex", true}},
         {{"type", "TemplateProcessing"},
          {"single",
           {{{"SpecialToken", {{"id", "<|endoftext|>"}, {"type_id", 0}}}},
            {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
-         {"pair", {{{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
-                   {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
+         {"pair",
+          {{{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+           {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
          {"special_tokens",
           {{"<|endoftext|>",
             {{"id", "<|endoftext|>"}, {"ids", {50256}}, {"tokens", {"<|endoftext|>"}}}}}}}}}};
@@ -199,7 +226,8 @@ TEST_F(JsParityTest, Llama3Qwen2BloomStylePipelines) {
   nlohmann::json bloom_like = gpt2;
   bloom_like["pre_tokenizer"] = split_then_bytes(bloom);
   for (const auto& [name, json] : {std::pair<std::string, nlohmann::json>{"llama3", llama},
-                                   {"qwen2", qwen}, {"bloom", bloom_like}}) {
+                                   {"qwen2", qwen},
+                                   {"bloom", bloom_like}}) {
     const std::string path = (*dir_ / (name + ".json")).string();
     std::ofstream(path) << json.dump();
     Check(path, /*sample_only=*/true);

@@ -51,7 +51,8 @@ void CheckAgainstRust(const std::string& name) {
   if (!std::filesystem::exists(tokenizer_path)) GTEST_SKIP() << tokenizer_path << " absent";
   const auto tokenizer = Tokenizer::FromFile(tokenizer_path.string());
   const std::vector<std::string> texts = GzipLines(FixtureDir() + "/texts.jsonl.gz");
-  const std::vector<std::string> expected = GzipLines(FixtureDir() + "/" + name + ".rust-ids.jsonl.gz");
+  const std::vector<std::string> expected =
+      GzipLines(FixtureDir() + "/" + name + ".rust-ids.jsonl.gz");
   ASSERT_EQ(texts.size(), 9390u);
   ASSERT_EQ(expected.size(), texts.size());
   std::size_t differing = 0;
@@ -59,7 +60,8 @@ void CheckAgainstRust(const std::string& name) {
   double seconds = 0;
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const std::string text = nlohmann::json::parse(texts[i]).at("text").get<std::string>();
-    const std::vector<int64_t> want = nlohmann::json::parse(expected[i]).get<std::vector<int64_t>>();
+    const std::vector<int64_t> want =
+        nlohmann::json::parse(expected[i]).get<std::vector<int64_t>>();
     const auto start = std::chrono::steady_clock::now();
     const std::vector<int64_t> got = tokenizer->Encode(text);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

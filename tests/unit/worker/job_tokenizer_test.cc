@@ -1,6 +1,8 @@
 // The job's tokenizer choice (job_tokenizer.h), its token-cache identity, LoadJobData with a model
 // folder's tokenizer.json, and the tokenizer files of the output folder (tokenizer_export.h).
 // Uses ../shared/data/tokenizers (skipped when absent); no LibTorch headers.
+#include "train/job_tokenizer.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -13,7 +15,6 @@
 #include "tokenize/byte_tokenizer.h"
 #include "tokenize/tokenizer.h"
 #include "train/job_data.h"
-#include "train/job_tokenizer.h"
 #include "train/tokenizer_export.h"
 
 namespace ft::train {
@@ -41,8 +42,8 @@ fs::path MiniLmFolder(const TempDir& dir, int vocab_size) {
   return folder;
 }
 
-#define SKIP_WITHOUT_SHARED_TOKENIZERS()                      \
-  if (SharedTokenizer("all-MiniLM-L6-v2").empty())            \
+#define SKIP_WITHOUT_SHARED_TOKENIZERS()           \
+  if (SharedTokenizer("all-MiniLM-L6-v2").empty()) \
   GTEST_SKIP() << "../shared/data/tokenizers absent"
 
 TEST(JobTokenizerTest, ChoosesTheFoldersTokenizerJson) {
@@ -147,7 +148,8 @@ TEST(TokenizerExportTest, ByteLevelFolderIsSelfContained) {
   const auto tokenizer = tokenize::Tokenizer::FromFile(dir.Path("out/tokenizer.json"));
   const std::string text = "A review<br />with &amp; \x07 bytes \xE2\x80\x94 <s>";
   EXPECT_EQ(tokenizer->Encode(text, 20), tokenize::ByteTokenizer().Encode(text, 20));
-  const nlohmann::json config = nlohmann::json::parse(ReadAll(dir.path() / "out/tokenizer_config.json"));
+  const nlohmann::json config =
+      nlohmann::json::parse(ReadAll(dir.path() / "out/tokenizer_config.json"));
   EXPECT_EQ(config["tokenizer_class"], "PreTrainedTokenizerFast");
   EXPECT_EQ(config["model_max_length"], 128);
   EXPECT_EQ(config["pad_token"], "<pad>");
@@ -159,7 +161,8 @@ TEST(TokenizerExportTest, CopiesTheFoldersTokenizer) {
   const fs::path folder = MiniLmFolder(dir, 30522);
   WriteTokenizerFiles(folder.string(), 128, dir.Path("out"));
   EXPECT_EQ(ReadAll(dir.path() / "out/tokenizer.json"), ReadAll(folder / "tokenizer.json"));
-  const nlohmann::json config = nlohmann::json::parse(ReadAll(dir.path() / "out/tokenizer_config.json"));
+  const nlohmann::json config =
+      nlohmann::json::parse(ReadAll(dir.path() / "out/tokenizer_config.json"));
   EXPECT_EQ(config["tokenizer_class"], "PreTrainedTokenizerFast");
   const fs::path gpt2 = SharedTokenizer("gpt2").parent_path();
   WriteTokenizerFiles(gpt2.string(), 128, dir.Path("gpt2"));
