@@ -20,7 +20,7 @@ FROM debian:${DEBIAN_RELEASE} AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libtorch1.13 libopenblas0-pthread libgrpc++1.51 libprotobuf32 libspdlog1.10 \
-      libprometheus-cpp-pull1.0 libprometheus-cpp-core1.0 libsqlite3-0 \
+      libprometheus-cpp-pull1.0 libprometheus-cpp-core1.0 libsqlite3-0 libicu72 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/ftd --create-home ftd
 COPY --from=build /build/bin/ftd /build/bin/ftworker /build/bin/ftctl /usr/local/bin/

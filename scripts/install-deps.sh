@@ -12,6 +12,8 @@ PACKAGES=(
   # the Hugging Face Hub and named datasets (HTTP(S), .tar.gz), bearer tokens' SHA-256; the
   # openssl CLI makes the TLS tests' certificates
   libcurl4-openssl-dev libssl-dev zlib1g-dev openssl
+  # the tokenizer (common/tokenize): Unicode data and regexes
+  libicu-dev
   # Debian's LibTorch links the generic libblas.so.3: without an optimized BLAS it runs the slow
   # reference implementation (a Linear forward+backward measured 26x slower).
   libopenblas0-pthread
@@ -30,4 +32,18 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Hugging Face's JavaScript tokenizers, the reference of tokenizer_js_parity_test and of the
+# tokenizer benchmark, into a project-local folder (git-ignored; nothing downloads at build or
+# test time). Needs node and npm (Debian's nodejs and npm, or any node >= 18 already present).
+HF_TOKENIZERS_JS_VERSION=0.2.0
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ "$(node -p "require('$ROOT/build-deps/node_modules/@huggingface/tokenizers/package.json').version" 2>/dev/null)" != "$HF_TOKENIZERS_JS_VERSION" ]]; then
+  npm install --prefix "$ROOT/build-deps" --no-audit --no-fund --no-save \
+    "@huggingface/tokenizers@$HF_TOKENIZERS_JS_VERSION"
 fi

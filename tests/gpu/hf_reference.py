@@ -9,7 +9,7 @@ references that ftd's parity tests compare against, computed by Hugging Face's o
   export/          logits transformers computes for a model folder that ftworker wrote.
 
 Everything is computed on the CPU in float32 (no TF32), eager attention, dropout off.
-usage: hf_reference.py IN_DIR OUT_DIR
+usage: hf_reference.py IN_DIR OUT_DIR [--exports-only]
 """
 import json
 import os
@@ -134,23 +134,43 @@ def tokenizer_reference(in_dir, out_dir):
             tokenizers.__version__, name, len(texts), sum(len(e.ids) for e in encodings)))
 
 
-def export_reference(in_dir, out_dir):
-    folder = os.path.join(in_dir, "export")
+def export_logits(folder, seed=5):
+    """transformers' logits on a model folder ftworker wrote, for a padded batch of ids."""
     model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager")
     model.eval()
-    generator = torch.Generator().manual_seed(5)
+    generator = torch.Generator().manual_seed(seed)
     ids, mask, _ = batch(model.config.pad_token_id, generator)
     ids = ids.clamp(max=model.config.vocab_size - 1)
     ids[mask == 0] = model.config.pad_token_id
     with torch.no_grad():
         logits = model(input_ids=ids, attention_mask=mask).logits
-    os.makedirs(os.path.join(out_dir, "export"), exist_ok=True)
-    with open(os.path.join(out_dir, "export", "expected.json"), "w") as f:
-        json.dump({"class": type(model).__name__, "transformers": transformers.__version__,
-                   "input_ids": ids.tolist(), "attention_mask": mask.tolist(),
-                   "logits": logits.tolist()}, f, indent=1)
-    print("export: %s loaded by transformers %s, logits %s" % (
-        type(model).__name__, transformers.__version__, tuple(logits.shape)))
+    return {"class": type(model).__name__, "transformers": transformers.__version__,
+            "input_ids": ids.tolist(), "attention_mask": mask.tolist(),
+            "logits": logits.tolist()}
+
+
+def export_reference(in_dir, out_dir):
+    """export/ (one folder) and exports/NAME/ (one per family), when present in IN_DIR."""
+    folders = []
+    if os.path.isdir(os.path.join(in_dir, "export")):
+        folders.append(("export", os.path.join(in_dir, "export")))
+    exports = os.path.join(in_dir, "exports")
+    if os.path.isdir(exports):
+        folders += [(os.path.join("exports", n), os.path.join(exports, n))
+                    for n in sorted(os.listdir(exports))]
+    for name, folder in folders:
+        try:
+            expected = export_logits(folder)
+        except Exception:
+            print("FAILED export", name)
+            traceback.print_exc()
+            continue
+        os.makedirs(os.path.join(out_dir, name), exist_ok=True)
+        with open(os.path.join(out_dir, name, "expected.json"), "w") as f:
+            json.dump(expected, f, indent=1)
+        print("export %s: %s loaded by transformers %s, logits %s" % (
+            name, expected["class"], transformers.__version__,
+            tuple(torch.tensor(expected["logits"]).shape)))
 
 
 def main():
@@ -159,6 +179,9 @@ def main():
     torch.set_num_threads(4)
     print("transformers", transformers.__version__, "torch", torch.__version__)
     failures = 0
+    if "--exports-only" in sys.argv:
+        export_reference(in_dir, out_dir)
+        return 0
     for seed, (name, config) in enumerate(family_configs().items()):
         try:
             model_reference(name, config, out_dir, 100 + seed)

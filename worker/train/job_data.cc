@@ -8,16 +8,12 @@
 #include <utility>
 
 #include "data/dataset.h"
-#include "tokenize/byte_tokenizer.h"
 #include "train/file_identity.h"
+#include "train/job_tokenizer.h"
 #include "train/token_cache.h"
 
 namespace ft::train {
 namespace {
-
-// Names the tokenizer and the rules of Tokenize() below in cache keys: change it whenever either
-// would produce other ids for the same text.
-constexpr char kTokenizerId[] = "ft-bytes-v1 (byte+4, head truncation, empty text -> <unk>)";
 
 data::DatasetSource SourceFor(const TrainOptions& options, const std::string& path) {
   data::DatasetSource source;
@@ -36,23 +32,22 @@ data::DatasetSource SourceFor(const TrainOptions& options, const std::string& pa
 
 TokenizedSplit Tokenize(std::string name, const std::string& file,
                         const std::vector<data::RawExample>& examples,
-                        const data::LabelMap& label_map, int64_t max_seq_length) {
-  const tokenize::ByteTokenizer tokenizer;
+                        const data::LabelMap& label_map, int64_t max_seq_length,
+                        const JobTokenizer& tokenizer) {
   TokenizedSplit split;
   split.name = std::move(name);
   split.source = file;
   split.input_ids.reserve(examples.size());
   split.labels.reserve(examples.size());
   for (const data::RawExample& example : examples) {
-    std::vector<int64_t> ids = tokenizer.Encode(example.text, max_seq_length);
-    if (ids.empty()) ids.push_back(tokenize::ByteTokenizer::kUnkId);
-    split.input_ids.push_back(ids);
+    split.input_ids.push_back(tokenizer.Encode(example.text, max_seq_length));
     split.labels.push_back(label_map.IdOf(example, file));
   }
   return split;
 }
 
-JobData ReadAndTokenize(const TrainOptions& options) {
+JobData ReadAndTokenize(const TrainOptions& options, JobTokenizer& tokenizer) {
+  tokenizer.Load();
   std::vector<data::RawExample> train = data::ReadExamples(SourceFor(options, options.train_path));
   const data::LabelMap label_map = data::LabelMap::Build(train);
 
@@ -74,13 +69,15 @@ JobData ReadAndTokenize(const TrainOptions& options) {
 
   JobData job;
   job.label_names = label_map.names();
-  job.train = Tokenize("train", options.train_path, train, label_map, options.max_seq_length);
-  job.validation =
-      Tokenize("validation", validation_file, validation, label_map, options.max_seq_length);
+  job.train =
+      Tokenize("train", options.train_path, train, label_map, options.max_seq_length, tokenizer);
+  job.validation = Tokenize("validation", validation_file, validation, label_map,
+                            options.max_seq_length, tokenizer);
   if (!options.test_path.empty()) {
     const std::vector<data::RawExample> test =
         data::ReadExamples(SourceFor(options, options.test_path));
-    job.test = Tokenize("test", options.test_path, test, label_map, options.max_seq_length);
+    job.test =
+        Tokenize("test", options.test_path, test, label_map, options.max_seq_length, tokenizer);
   }
   return job;
 }
@@ -91,7 +88,7 @@ struct CacheEntry {
   std::string key;
 };
 
-std::vector<CacheEntry> CacheEntries(const TrainOptions& options) {
+std::vector<CacheEntry> CacheEntries(const TrainOptions& options, const JobTokenizer& tokenizer) {
   using Json = nlohmann::ordered_json;
   // Each file is hashed once, though train appears in several keys.
   std::map<std::string, Json> identities;
@@ -103,7 +100,7 @@ std::vector<CacheEntry> CacheEntries(const TrainOptions& options) {
     return found->second;
   };
   Json common;
-  common["tokenizer"] = kTokenizerId;
+  common["tokenizer"] = tokenizer.CacheId();
   common["max_seq_length"] = options.max_seq_length;
   common["format"] = options.format;
   common["text_column"] = options.text_column;
@@ -169,10 +166,11 @@ JobData LoadJobData(const TrainOptions& options) {
   const TokenCache cache(options.token_cache_dir);
   TokenCacheReport report;
   report.dir = cache.dir();
+  JobTokenizer tokenizer = JobTokenizer::ForModel(options.model);
   std::vector<CacheEntry> entries;
   if (cache.enabled()) {
     try {
-      entries = CacheEntries(options);
+      entries = CacheEntries(options, tokenizer);
     } catch (const std::exception& error) {
       // Unreadable files fail below, with the reader's message.
       report.warnings.push_back(std::string("token cache: not used: ") + error.what());
@@ -183,7 +181,7 @@ JobData LoadJobData(const TrainOptions& options) {
   if (job) {
     report.hits = static_cast<int64_t>(entries.size());
   } else {
-    job = ReadAndTokenize(options);
+    job = ReadAndTokenize(options, tokenizer);
     report.misses = static_cast<int64_t>(entries.empty() ? 0 : entries.size());
     for (const CacheEntry& entry : entries) {
       if (cache.Store(entry.key, (*job).*(entry.split), job->label_names, report.warnings)) {

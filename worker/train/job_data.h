@@ -42,8 +42,9 @@ struct JobData {
   TokenCacheReport token_cache;
 };
 
-// Reads and tokenizes every split with the byte tokenizer (max_seq_length tokens at most; an empty
-// text becomes a single <unk> so that every example has a position to classify from). With
+// Reads and tokenizes every split with the job's tokenizer (job_tokenizer.h: the model folder's
+// tokenizer.json, else the byte tokenizer; max_seq_length tokens at most, special tokens kept; an
+// empty result becomes a single <unk> so that every example has a position to classify from). With
 // options.token_cache_dir set, every split needed is first looked up in the token cache, keyed by
 // the identity (path, size, mtime, content hash) of its file and of the training file (the label
 // map), the tokenizer, max_seq_length, columns, format and, for a seeded split, the fraction and

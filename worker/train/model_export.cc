@@ -7,7 +7,6 @@
 #include "io/atomic_file.h"
 #include "io/safetensors_writer.h"
 #include "models/bloom_hf_config.h"
-#include "tokenize/byte_tokenizer.h"
 
 namespace ft::train {
 
@@ -35,8 +34,6 @@ void WriteModelFolder(models::BloomForSequenceClassification& model,
   io::WriteFileAtomically(
       (dir / "config.json").string(),
       models::BloomSequenceClassificationConfigJson(model->config(), label_names));
-  io::WriteFileAtomically((dir / "tokenizer_config.json").string(),
-                          tokenize::ByteTokenizer().ConfigJson(max_seq_length));
 }
 
 }  // namespace ft::train

@@ -1,5 +1,6 @@
 // Writes the trained model as a Hugging Face-style folder: model.safetensors (HF parameter
-// names, float32), config.json (BloomForSequenceClassification) and tokenizer_config.json.
+// names, float32) and config.json (BloomForSequenceClassification); the tokenizer files come from
+// tokenizer_export.h.
 #pragma once
 
 #include <cstdint>

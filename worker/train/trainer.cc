@@ -37,6 +37,7 @@
 #include "train/micro_batch.h"
 #include "train/model_export.h"
 #include "train/progress_meter.h"
+#include "train/tokenizer_export.h"
 #include "train/torch_compat.h"
 #include "train/train_step.h"
 #include "train/weights_snapshot.h"
@@ -310,6 +311,7 @@ void TrainingLoop::Run() {
 
   phase_ = "writing the model to " + options_.output_dir;
   WriteModelFolder(model_, data_.label_names, options_.max_seq_length, options_.output_dir);
+  WriteTokenizerFiles(options_.model, options_.max_seq_length, options_.output_dir);
   summary_.outcome.status = TrainOutcome::Status::kSucceeded;
   summary_.outcome.steps = step_;
 }
