@@ -15,6 +15,7 @@
 #include "lib/cancel_token.h"
 #include "lib/ftctl_commands.h"
 #include "lib/ftd_calls.h"
+#include "lib/health_command.h"
 #include "lib/plot_command.h"
 #include "lib/rpc_errors.h"
 #include "lib/text_util.h"
@@ -369,6 +370,20 @@ int main(int argc, char** argv) {
       "  ftctl plot job-4 job-5 --x examples --title \"1 x 1 vs 1 x 16\" --out compare.svg\n"
       "  ftctl plot --from-events ~/.ftd/jobs/job-3/events.jsonl --out job-3.svg");
 
+  // health
+  ft::client::HealthArgs health_args;
+  CLI::App* health = app.add_subcommand(
+      "health",
+      "Ask ftd's grpc.health.v1 service whether it serves: SERVING once its job store answers "
+      "and a worker is connected, else NOT_SERVING. Prints the status.");
+  health->add_option("--service", health_args.service,
+                     "a service name, e.g. ft.v1.FinetuneService (default: the whole server)")
+      ->type_name("NAME");
+  health->add_flag("--watch", health_args.watch, "print each status change until interrupted");
+  health->footer(
+      "\nExample:\n  ftctl --server 127.0.0.1:50051 health && echo ready\n\n"
+      "Exit codes: 0 SERVING, 1 NOT_SERVING (or UNKNOWN), 2 unknown service, 3 ftd unreachable.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -412,6 +427,9 @@ int main(int argc, char** argv) {
     return ft::client::RunGet(ftd, get_args, console);
   }
   if (cancel->parsed()) return ft::client::RunCancel(ftd, cancel_args, console);
+  if (health->parsed()) {
+    return ft::client::RunHealth(channel, server, health_args, ftd.timeout, std::cout, std::cerr);
+  }
   if (plot->parsed()) {
     plot_args.x = plot_x == "examples" ? ft::client::PlotX::kExamples : ft::client::PlotX::kStep;
     return ft::client::RunPlot(ftd, plot_args, console);

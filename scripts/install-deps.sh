@@ -14,6 +14,8 @@ PACKAGES=(
   libopenblas0-pthread
   # tests: the PyTorch reference, a second gRPC client, a real Prometheus server
   python3-torch python3-grpcio prometheus
+  # tests of deploy/: YAML parsing, and the compose tool validating deploy/compose.yaml
+  python3-yaml docker-compose
 )
 
 missing=()

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "health/readiness.h"
+#include "util/grpc_limits.h"
 #include "spdlog/spdlog.h"
 #include "util/status_macros.h"
 
@@ -74,19 +76,15 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &ftd->port_);
   builder.RegisterService(ftd->finetune_service_.get());
   builder.RegisterService(ftd->worker_service_.get());
-  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
-  // Keepalive: notice dead watchers and workers on idle connections.
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  rpc::ApplyServerLimits(builder);
   ftd->server_ = builder.BuildAndStart();
   if (ftd->server_ == nullptr || ftd->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("--listen: cannot listen on ", options.listen, " (address in use?)"));
   }
-  ftd->server_->GetHealthCheckService()->SetServingStatus(true);
-  ftd->server_->GetHealthCheckService()->SetServingStatus("ft.v1.FinetuneService", true);
+  // NOT_SERVING until the housekeeping loop has seen the store answer and a worker connect.
+  ftd->server_->GetHealthCheckService()->SetServingStatus("ft.v1.FinetuneService", false);
+  ftd->server_->GetHealthCheckService()->SetServingStatus(false);
 
   // Workers start once the API listens, since they connect to it.
   FT_RETURN_IF_ERROR(
@@ -100,10 +98,40 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
 }
 
 void FtdServer::HousekeepingLoop() {
+  bool serving = false;
+  absl::Status store_status;
+  absl::Time last_slow_check = absl::InfinitePast();
+  metrics::DaemonSnapshot snapshot;
   while (!stopping_) {
     manager_->Tick();
     metrics_->RemoveExpiredJobSeries();
-    metrics_->SetWorkers(pool_->alive());
+    const absl::Time now = clock_.Now();
+    if (now - last_slow_check >= absl::Seconds(2)) {  // a store query and a statvfs
+      last_slow_check = now;
+      store_status = store_->CountByState().status();
+      std::error_code error;
+      const std::filesystem::space_info space = std::filesystem::space(options_.home, error);
+      if (!error) {
+        snapshot.home_filesystem_avail_bytes = space.available;
+        snapshot.home_filesystem_size_bytes = space.capacity;
+      }
+    }
+    snapshot.local_workers_alive = pool_->alive();
+    snapshot.workers_connected = manager_->workers().Connected(now, options_.lease_timeout);
+    snapshot.lease_heartbeat_ages = manager_->LeaseHeartbeatAges();
+    const health::Readiness readiness =
+        health::Evaluate({store_status, snapshot.workers_connected});
+    snapshot.serving = readiness.serving;
+    metrics_->SetDaemon(snapshot);
+    if (readiness.serving != serving && !stopping_) {
+      serving = readiness.serving;
+      server_->GetHealthCheckService()->SetServingStatus(serving);
+      if (serving) {
+        spdlog::info("health: SERVING");
+      } else {
+        spdlog::warn("health: NOT_SERVING ({})", readiness.reason);
+      }
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
 }

@@ -6,6 +6,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "lib/rpc_errors.h"
+#include "util/grpc_limits.h"
 
 namespace ft::client {
 
@@ -23,6 +24,7 @@ std::shared_ptr<grpc::Channel> MakeFtdChannel(const std::string& server) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  rpc::ApplyClientLimits(args);
   return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
 }
 
