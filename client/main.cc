@@ -21,6 +21,7 @@
 #include "lib/event_verbs.h"
 #include "lib/ftctl_commands.h"
 #include "lib/ftd_calls.h"
+#include "lib/health_command.h"
 #include "lib/plot_command.h"
 #include "lib/retry_command.h"
 #include "lib/rpc_errors.h"
@@ -584,6 +585,19 @@ int main(int argc, char** argv) {
       "Precedence: flags > environment (FTD_SERVER, FTD_TOKEN; FTCTL_CONFIG names the file) > "
       "file > defaults.\n\n"
       "Examples:\n  ftctl config show\n  FTD_SERVER=gpu-box:50051 ftctl config show\n"));
+  // health
+  ft::client::HealthArgs health_args;
+  CLI::App* health = app.add_subcommand(
+      "health",
+      "Ask ftd's grpc.health.v1 service whether it serves: SERVING once its job store answers "
+      "and a worker is connected, else NOT_SERVING. Prints the status.");
+  health->add_option("--service", health_args.service,
+                     "a service name, e.g. ft.v1.FinetuneService (default: the whole server)")
+      ->type_name("NAME");
+  health->add_flag("--watch", health_args.watch, "print each status change until interrupted");
+  health->footer(
+      "\nExample:\n  ftctl --server 127.0.0.1:50051 health && echo ready\n\n"
+      "Exit codes: 0 SERVING, 1 NOT_SERVING (or UNKNOWN), 3 unknown service, 4 ftd unreachable.");
 
   try {
     app.parse(argc, argv);
@@ -673,6 +687,9 @@ int main(int argc, char** argv) {
   }
   if (cancel->parsed()) return ft::client::RunCancel(ftd, cancel_args, console);
   if (delete_cmd->parsed()) return ft::client::RunDelete(ftd, delete_args, console);
+  if (health->parsed()) {
+    return ft::client::RunHealth(channel, server, health_args, ftd.timeout, std::cout, std::cerr);
+  }
   if (plot->parsed()) {
     plot_args.x = plot_x == "examples" ? ft::client::PlotX::kExamples : ft::client::PlotX::kStep;
     return ft::client::RunPlot(ftd, plot_args, console);

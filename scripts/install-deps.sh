@@ -19,8 +19,9 @@ PACKAGES=(
   libopenblas0-pthread
   # tests: the PyTorch reference, a second gRPC client, a real Prometheus server
   python3-torch python3-grpcio prometheus
-  # ftctl's tests: a real terminal (tmux), zsh for its completion, PyYAML to read `-o yaml` back
-  tmux zsh python3-yaml
+  # ftctl's tests: a real terminal (tmux), zsh for its completion, PyYAML to read `-o yaml` back;
+  # tests of deploy/: the compose tool validating deploy/compose.yaml
+  tmux zsh python3-yaml docker-compose
 )
 
 missing=()

@@ -12,6 +12,8 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "housekeeping/disk_usage.h"
 #include "net/ftd_channel.h"
+#include "health/readiness.h"
+#include "util/grpc_limits.h"
 #include "spdlog/spdlog.h"
 #include "util/status_macros.h"
 
@@ -163,21 +165,18 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   }
   builder.RegisterService(ftd->finetune_service_.get());
   builder.RegisterService(ftd->worker_service_.get());
+  rpc::ApplyServerLimits(builder);
   // Larger requests are refused by gRPC with RESOURCE_EXHAUSTED ("Received message larger than
-  // max").
+  // max"); this server's own bound, over the shared default.
   builder.SetMaxReceiveMessageSize(options.max_request_bytes);
-  // Keepalive: notice dead watchers and workers on idle connections.
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   ftd->server_ = builder.BuildAndStart();
   if (ftd->server_ == nullptr || ftd->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("--listen: cannot listen on ", options.listen, " (address in use?)"));
   }
-  ftd->server_->GetHealthCheckService()->SetServingStatus(true);
-  ftd->server_->GetHealthCheckService()->SetServingStatus("ft.v1.FinetuneService", true);
+  // NOT_SERVING until the housekeeping loop has seen the store answer and a worker connect.
+  ftd->server_->GetHealthCheckService()->SetServingStatus("ft.v1.FinetuneService", false);
+  ftd->server_->GetHealthCheckService()->SetServingStatus(false);
 
   // Workers start once the API listens, since they connect to it.
   FT_RETURN_IF_ERROR(ftd->pool_->Start(
@@ -197,22 +196,25 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
 absl::Status FtdServer::ReloadTokens() { return auth_->Reload(/*force=*/true); }
 
 void FtdServer::HousekeepingLoop() {
+  bool serving = false;
+  absl::Status store_status;
+  absl::Time last_slow_check = absl::InfinitePast();
+  metrics::DaemonSnapshot snapshot;
   absl::Time next_token_check = absl::Now();
   absl::Time next_retention = absl::Now();
   while (!stopping_) {
     manager_->Tick();
     metrics_->RemoveExpiredJobSeries();
-    metrics_->SetWorkers(pool_->alive());
-    const absl::Time now = absl::Now();
-    if (now >= next_token_check) {
-      next_token_check = now + absl::Seconds(1);
+    const absl::Time now = clock_.Now();
+    if (absl::Now() >= next_token_check) {
+      next_token_check = absl::Now() + absl::Seconds(1);
       if (absl::Status status = auth_->Reload(/*force=*/false); !status.ok()) {
         spdlog::error("token file not reloaded, the previous tokens stay in force: {}",
                       std::string(status.message()));
       }
     }
-    if (now >= next_retention) {
-      next_retention = now + options_.retention_interval;
+    if (absl::Now() >= next_retention) {
+      next_retention = absl::Now() + options_.retention_interval;
       absl::StatusOr<housekeeping::RetentionResult> result = retention_->RunOnce();
       if (!result.ok()) {
         spdlog::warn("retention pass failed: {}", result.status().ToString());
@@ -220,6 +222,32 @@ void FtdServer::HousekeepingLoop() {
         housekeeping_metrics_->OnRetention(result->jobs_deleted, result->checkpoints_removed);
       }
       housekeeping_metrics_->SetHomeDiskBytes(housekeeping::DiskUsage(options_.home));
+    }
+    if (now - last_slow_check >= absl::Seconds(2)) {  // a store query and a statvfs
+      last_slow_check = now;
+      store_status = store_->CountByState().status();
+      std::error_code error;
+      const std::filesystem::space_info space = std::filesystem::space(options_.home, error);
+      if (!error) {
+        snapshot.home_filesystem_avail_bytes = space.available;
+        snapshot.home_filesystem_size_bytes = space.capacity;
+      }
+    }
+    snapshot.local_workers_alive = pool_->alive();
+    snapshot.workers_connected = manager_->workers().Connected(now, options_.lease_timeout);
+    snapshot.lease_heartbeat_ages = manager_->LeaseHeartbeatAges();
+    const health::Readiness readiness =
+        health::Evaluate({store_status, snapshot.workers_connected});
+    snapshot.serving = readiness.serving;
+    metrics_->SetDaemon(snapshot);
+    if (readiness.serving != serving && !stopping_) {
+      serving = readiness.serving;
+      server_->GetHealthCheckService()->SetServingStatus(serving);
+      if (serving) {
+        spdlog::info("health: SERVING");
+      } else {
+        spdlog::warn("health: NOT_SERVING ({})", readiness.reason);
+      }
     }
     absl::SleepFor(absl::Milliseconds(200));
   }

@@ -53,6 +53,12 @@ std::string FormatEventLine(const ft::v1::JobEvent& event) {
       absl::StrAppend(&line, "log ", event.log().level().empty() ? "info" : event.log().level(),
                       ": ", event.log().message());
       break;
+    case ft::v1::JobEvent::kCheckpointSaved:
+      absl::StrAppendFormat(&line, "checkpoint at step %d (%.1f MB, %.2f s)",
+                            event.checkpoint_saved().step(),
+                            static_cast<double>(event.checkpoint_saved().bytes()) / 1e6,
+                            event.checkpoint_saved().seconds());
+      break;
     default:
       absl::StrAppend(&line, "(unknown event)");
       break;

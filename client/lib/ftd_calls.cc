@@ -6,6 +6,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "lib/rpc_errors.h"
+#include "util/grpc_limits.h"
 
 namespace ft::client {
 
@@ -29,6 +30,7 @@ grpc::ChannelArguments FtdChannelArguments() {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  rpc::ApplyClientLimits(args);
   return args;
 }
 }  // namespace

@@ -248,6 +248,7 @@ absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id, const std::str
 
 absl::StatusOr<std::optional<Lease>> JobManager::Acquire(const std::string& worker_id) {
   if (worker_id.empty()) return absl::InvalidArgumentError("worker_id: required");
+  workers_.Seen(worker_id, clock_->Now());
   absl::MutexLock acquire_lock(&acquire_mu_);
   FT_ASSIGN_OR_RETURN(std::vector<Job> queued, store_->JobsInStates({ft::v1::QUEUED}, 1));
   if (queued.empty()) return std::optional<Lease>();
@@ -279,6 +280,7 @@ absl::StatusOr<JobManager::LeaseState> JobManager::FindLease(const std::string& 
                                                       " is unknown or expired; abandon the job"));
   }
   it->second.last_heartbeat = clock_->Now();
+  workers_.Seen(it->second.worker_id, it->second.last_heartbeat);
   return it->second;
 }
 
@@ -330,6 +332,9 @@ absl::StatusOr<bool> JobManager::Report(const std::string& lease_id, const std::
                            if (!replaced) *job.add_evaluations() = event.evaluation();
                            break;
                          }
+                         case JobEvent::kCheckpointSaved:
+                           *e.mutable_checkpoint_saved() = event.checkpoint_saved();
+                           break;
                          default:
                            *e.mutable_log() = event.log();
                            break;
@@ -446,6 +451,16 @@ void JobManager::Tick() {
 int JobManager::active_leases() {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(leases_.size());
+}
+
+std::map<std::string, double> JobManager::LeaseHeartbeatAges() {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, double> ages;
+  for (const auto& [lease_id, lease] : leases_) {
+    ages[lease.job_id] = absl::ToDoubleSeconds(now - lease.last_heartbeat);
+  }
+  return ages;
 }
 
 void JobManager::WriteEventLog(const Job& job) {

@@ -26,6 +26,7 @@
 #include "sched/event_hub.h"
 #include "sched/job_observer.h"
 #include "sched/submit_policy.h"
+#include "sched/worker_registry.h"
 #include "store/job_store.h"
 
 namespace ft::sched {
@@ -101,6 +102,10 @@ class JobManager {
   absl::Duration heartbeat_interval() const { return options_.heartbeat_interval; }
   absl::Duration lease_timeout() const { return options_.lease_timeout; }
   int active_leases();
+  // Seconds since each running job's worker last heartbeated or reported, by job id.
+  std::map<std::string, double> LeaseHeartbeatAges();
+  // Workers heard from: AcquireJob polls and lease heartbeats.
+  WorkerRegistry& workers() { return workers_; }
 
  private:
   struct LeaseState {
@@ -145,6 +150,7 @@ class JobManager {
   absl::Mutex mu_;
   std::map<std::string, LeaseState> leases_ ABSL_GUARDED_BY(mu_);
   uint64_t next_lease_ ABSL_GUARDED_BY(mu_) = 1;
+  WorkerRegistry workers_;
 };
 
 bool IsFinal(ft::v1::JobState state);

@@ -31,6 +31,17 @@ ft::v1::JobEvent ProgressEvent(const train::ProgressReport& report) {
   p->set_skipped_steps(static_cast<uint64_t>(report.skipped_steps));
   p->set_loss_scale(report.loss_scale);
   p->set_step_seconds(report.step_seconds);
+  p->set_device_memory_bytes(report.device_memory_bytes);
+  p->set_device_memory_peak_bytes(report.device_memory_peak_bytes);
+  return event;
+}
+
+ft::v1::JobEvent CheckpointSavedEvent(const train::CheckpointReport& report) {
+  ft::v1::JobEvent event = Stamped();
+  ft::v1::CheckpointSaved* c = event.mutable_checkpoint_saved();
+  c->set_step(static_cast<uint64_t>(report.step));
+  c->set_bytes(report.bytes);
+  c->set_seconds(report.seconds);
   return event;
 }
 

@@ -8,6 +8,7 @@ namespace ft::worker {
 
 ft::v1::JobEvent ProgressEvent(const train::ProgressReport& report);
 ft::v1::JobEvent EvaluationEvent(const train::EvalReport& report);
+ft::v1::JobEvent CheckpointSavedEvent(const train::CheckpointReport& report);
 ft::v1::JobEvent LogEvent(const std::string& level, const std::string& message);
 
 }  // namespace ft::worker

@@ -42,6 +42,10 @@ void LeaseReporter::OnLog(const std::string& level, const std::string& message) 
   Enqueue(LogEvent(level, message), {});
 }
 
+void LeaseReporter::OnCheckpoint(const train::CheckpointReport& report) {
+  Enqueue(CheckpointSavedEvent(report), {});
+}
+
 bool LeaseReporter::StopRequested() {
   if (shutdown_ != nullptr && shutdown_->load()) {
     Stop expected = Stop::kNone;

@@ -31,6 +31,7 @@ class LeaseReporter : public train::TrainObserver {
   void OnProgress(const train::ProgressReport& report) override;
   void OnEvaluation(const train::EvalReport& report) override;
   void OnLog(const std::string& level, const std::string& message) override;
+  void OnCheckpoint(const train::CheckpointReport& report) override;
   bool StopRequested() override;
 
   // Sends what is queued and stops the background thread. True when everything was delivered.

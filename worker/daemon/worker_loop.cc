@@ -10,15 +10,14 @@
 #include "grpcpp/grpcpp.h"
 #include "spdlog/spdlog.h"
 #include "spec/spec_validation.h"
+#include "util/grpc_limits.h"
 
 namespace ft::worker {
 
 WorkerLoop::WorkerLoop(WorkerLoopOptions options, const std::atomic<bool>* shutdown)
     : options_(std::move(options)), shutdown_(shutdown) {
   grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  rpc::ApplyClientLimits(args);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       net::MakeChannel(options_.server, options_.security, args);
   if (!channel.ok()) {

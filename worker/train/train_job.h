@@ -80,6 +80,15 @@ struct ProgressReport {
   std::vector<double> step_durations;  // each optimizer step's time since the previous report
   int64_t skipped_steps = 0;  // fp16: optimizer steps skipped for inf/NaN gradients, so far
   double loss_scale = 0;      // fp16: the current loss scale (0 when not scaling)
+  uint64_t device_memory_bytes = 0;       // see device_memory.h; 0: unknown
+  uint64_t device_memory_peak_bytes = 0;
+};
+
+// A committed checkpoint (checkpoint_store.h).
+struct CheckpointReport {
+  int64_t step = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;  // writing and committing it
 };
 
 // One class's scores (see class_metrics.h for the conventions on empty denominators).
@@ -111,6 +120,7 @@ class TrainObserver {
   virtual void OnProgress(const ProgressReport& report) {}
   virtual void OnEvaluation(const EvalReport& report) {}
   virtual void OnLog(const std::string& level, const std::string& message) {}
+  virtual void OnCheckpoint(const CheckpointReport& report) {}
   virtual bool StopRequested() { return false; }
 };
 

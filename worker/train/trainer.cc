@@ -28,6 +28,7 @@
 #include "train/batch_prefetcher.h"
 #include "train/checkpoint_header.h"
 #include "train/checkpoint_store.h"
+#include "train/device_memory.h"
 #include "train/epoch_plan.h"
 #include "train/early_stopping.h"
 #include "train/evaluation.h"
@@ -243,6 +244,7 @@ class TrainingLoop {
   int64_t last_checkpoint_step_ = -1;
   Clock::time_point last_checkpoint_time_ = Clock::now();
   int64_t checkpoints_total_ = 0;  // by every attempt, from the checkpoint resumed from
+  std::unique_ptr<DeviceMemoryMeter> memory_meter_;  // for progress reports
 };
 
 void TrainingLoop::Run() {
@@ -253,6 +255,7 @@ void TrainingLoop::Run() {
   SetBlasThreads(summary_.threads);
   device_ = ChooseDevice();
   summary_.device = device_.str();
+  memory_meter_ = std::make_unique<DeviceMemoryMeter>(device_.is_cuda());
   if (options_.precision == "fp16" && !device_.is_cuda()) {
     throw std::runtime_error(
         "precision fp16 needs a CUDA GPU and this worker has none (LibTorch has no float16 "
@@ -395,6 +398,9 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
                                                learning_rate, grad_norm.item<double>());
     report.skipped_steps = summary_.skipped_steps;
     report.loss_scale = summary_.loss_scale;
+    const DeviceMemory memory = memory_meter_->Read();
+    report.device_memory_bytes = memory.in_use_bytes;
+    report.device_memory_peak_bytes = memory.peak_bytes;
     observer_.OnProgress(report);
     interval_loss_.zero_();
     interval_step_seconds_.clear();
@@ -659,6 +665,7 @@ void TrainingLoop::WriteCheckpoint() {
                   static_cast<long long>(step_), static_cast<double>(bytes) / 1e6,
                   SecondsSince(start) * 1e3);
     observer_.OnLog("info", message);
+    observer_.OnCheckpoint({step_, bytes, SecondsSince(start)});
   } catch (const c10::Error& error) {
     observer_.OnLog("warning", phase_ + " failed: " + compat::ErrorMessage(error));
   } catch (const std::exception& error) {

@@ -21,6 +21,7 @@
 #include "sched/job_manager.h"
 #include "server_test_util.h"
 #include "store/job_store.h"
+#include "util/time_util.h"
 
 namespace ft::metrics {
 namespace {
@@ -139,8 +140,11 @@ TEST_F(MetricsTest, NamesFollowConventions) {
          {ft::testing::ProgressEvent(1, 1.0, 8, 80),
           ft::testing::EvaluationEvent("validation", 1, 1.0, 0.5)},
          {0.1});
+  ft::v1::JobEvent checkpoint;
+  checkpoint.mutable_checkpoint_saved()->set_bytes(10);
+  Report(lease, {checkpoint});
   metrics_->OnRpc("GetJob", "OK", 0.001);
-  metrics_->SetWorkers(1);
+  metrics_->SetDaemon({1, 1, {{job.id(), 0.5}}, true, 100, 1000});
   const std::vector<MetricFamily> families = Collect();
   std::set<std::string> names;
   for (const MetricFamily& family : families) {
@@ -164,7 +168,15 @@ TEST_F(MetricsTest, NamesFollowConventions) {
         "ft_job_training_loss", "ft_job_learning_rate", "ft_job_samples_per_second",
         "ft_job_optimizer_step", "ft_job_samples_processed_total", "ft_job_tokens_processed_total",
         "ft_job_accuracy_ratio", "ft_job_evaluation_loss", "ft_optimizer_step_duration_seconds",
-        "ft_rpc_requests_total", "ft_rpc_duration_seconds", "ft_workers_alive"}) {
+        "ft_rpc_requests_total", "ft_rpc_duration_seconds", "ft_workers_alive",
+        "ft_job_queue_wait_seconds", "ft_job_duration_seconds", "ft_job_running",
+        "ft_job_last_progress_timestamp_seconds", "ft_job_grad_norm", "ft_job_tokens_per_second",
+        "ft_job_loss_scale", "ft_job_device_memory_bytes", "ft_job_device_memory_peak_bytes",
+        "ft_job_optimizer_steps_total", "ft_job_skipped_steps_total",
+        "ft_job_lease_heartbeat_age_seconds", "ft_job_checkpoint_size_bytes",
+        "ft_checkpoint_save_duration_seconds", "ft_checkpoint_written_bytes_total",
+        "ft_workers_connected", "ft_serving", "ft_home_filesystem_avail_bytes",
+        "ft_home_filesystem_size_bytes"}) {
     EXPECT_EQ(names.count(expected), 1u) << expected;
   }
 
@@ -181,7 +193,8 @@ TEST_F(MetricsTest, NamesFollowConventions) {
       EXPECT_TRUE(absl::EndsWith(parts[2], "_total")) << line;
     }
   }
-  EXPECT_EQ(counters, 5);  // submitted, finished, samples, tokens, rpc requests
+  // submitted, finished, samples, tokens, steps, skipped steps, checkpoint bytes, rpc requests
+  EXPECT_EQ(counters, 8);
 }
 
 TEST_F(MetricsTest, AllStatesStartAtZero) {
@@ -434,6 +447,179 @@ TEST_F(MetricsTest, WorkersGauge) {
   EXPECT_EQ(Value("ft_workers_alive"), 3);
   metrics_->SetWorkers(0);
   EXPECT_EQ(Value("ft_workers_alive"), 0);
+}
+
+TEST_F(MetricsTest, DaemonSnapshotSetsWorkerHealthAndDiskGauges) {
+  Job job = Submit();
+  sched::Lease lease = Acquire();
+  DaemonSnapshot snapshot;
+  snapshot.local_workers_alive = 2;
+  snapshot.workers_connected = 3;
+  snapshot.lease_heartbeat_ages = {{job.id(), 4.5}};
+  snapshot.serving = true;
+  snapshot.home_filesystem_avail_bytes = 123;
+  snapshot.home_filesystem_size_bytes = 1000;
+  metrics_->SetDaemon(snapshot);
+  EXPECT_EQ(Value("ft_workers_alive"), 2);
+  EXPECT_EQ(Value("ft_workers_connected"), 3);
+  EXPECT_EQ(Value("ft_serving"), 1);
+  EXPECT_EQ(Value("ft_home_filesystem_avail_bytes"), 123);
+  EXPECT_EQ(Value("ft_home_filesystem_size_bytes"), 1000);
+  EXPECT_EQ(Value("ft_job_lease_heartbeat_age_seconds", {{"job_id", job.id()}}), 4.5);
+
+  // Without a lease (the job ended) the heartbeat age goes at once; unknown disk keeps the last.
+  ASSERT_TRUE(manager_->Complete(lease.lease_id, job.id(), ft::v1::SUCCEEDED, "").ok());
+  snapshot = DaemonSnapshot();
+  metrics_->SetDaemon(snapshot);
+  EXPECT_FALSE(Exists("ft_job_lease_heartbeat_age_seconds", {{"job_id", job.id()}}));
+  EXPECT_EQ(Value("ft_serving"), 0);
+  EXPECT_EQ(Value("ft_workers_connected"), 0);
+  EXPECT_EQ(Value("ft_home_filesystem_avail_bytes"), 123);
+}
+
+// Queue wait is observed when a worker takes the job (each attempt); the run time of the final
+// attempt when it ends, by final state; a job cancelled in the queue has no run time.
+TEST_F(MetricsTest, QueueWaitAndJobDurationHistograms) {
+  Job a = Submit();
+  Job b = Submit();
+  clock_.Advance(absl::Seconds(7));
+  sched::Lease la = Acquire();
+  std::optional<ClientMetric> wait = Series("ft_job_queue_wait_seconds");
+  ASSERT_TRUE(wait.has_value());
+  EXPECT_EQ(wait->histogram.sample_count, 1u);
+  EXPECT_DOUBLE_EQ(wait->histogram.sample_sum, 7);
+  ASSERT_TRUE(manager_->Cancel(b.id(), "").ok());  // never ran
+
+  clock_.Advance(absl::Seconds(16));  // the lease expires: re-queued, attempt 2
+  manager_->Tick();
+  clock_.Advance(absl::Seconds(3));
+  sched::Lease second = Acquire("w2");
+  wait = Series("ft_job_queue_wait_seconds");
+  EXPECT_EQ(wait->histogram.sample_count, 2u);
+  EXPECT_DOUBLE_EQ(wait->histogram.sample_sum, 10);
+
+  clock_.Advance(absl::Seconds(42));
+  ASSERT_TRUE(manager_->Complete(second.lease_id, a.id(), ft::v1::SUCCEEDED, "").ok());
+  std::optional<ClientMetric> ok = Series("ft_job_duration_seconds", {{"state", "succeeded"}});
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->histogram.sample_count, 1u);
+  EXPECT_DOUBLE_EQ(ok->histogram.sample_sum, 42);
+  EXPECT_EQ(Series("ft_job_duration_seconds", {{"state", "cancelled"}})->histogram.sample_count,
+            0u);
+}
+
+// Every field of a progress report and a checkpoint lands in its series; the running flag and the
+// last-progress time follow the job (the stall alert reads both).
+TEST_F(MetricsTest, ProgressCheckpointAndRunningSeries) {
+  Job job = Submit();
+  const Labels id = {{"job_id", job.id()}};
+  sched::Lease lease = Acquire();
+  const double started = absl::ToDoubleSeconds(clock_.Now() - absl::UnixEpoch());
+  EXPECT_EQ(Value("ft_job_running", id), 1);
+  EXPECT_EQ(Value("ft_job_last_progress_timestamp_seconds", id), started);
+
+  clock_.Advance(absl::Seconds(30));
+  JobEvent progress = ft::testing::ProgressEvent(4, 0.5, 32, 400);
+  ft::v1::TrainingProgress* p = progress.mutable_progress();
+  p->set_grad_norm(2.5);
+  p->set_tokens_per_second(900);
+  p->set_skipped_steps(1);
+  p->set_loss_scale(32768);
+  p->set_device_memory_bytes(5'000'000);
+  p->set_device_memory_peak_bytes(7'000'000);
+  JobEvent checkpoint;
+  checkpoint.mutable_checkpoint_saved()->set_step(4);
+  checkpoint.mutable_checkpoint_saved()->set_bytes(1'234'567);
+  checkpoint.mutable_checkpoint_saved()->set_seconds(0.3);
+  Report(lease, {progress, checkpoint});
+  EXPECT_EQ(Value("ft_job_last_progress_timestamp_seconds", id), started + 30);
+  EXPECT_EQ(Value("ft_job_grad_norm", id), 2.5);
+  EXPECT_EQ(Value("ft_job_tokens_per_second", id), 900);
+  EXPECT_EQ(Value("ft_job_loss_scale", id), 32768);
+  EXPECT_EQ(Value("ft_job_device_memory_bytes", id), 5e6);
+  EXPECT_EQ(Value("ft_job_device_memory_peak_bytes", id), 7e6);
+  EXPECT_EQ(Value("ft_job_optimizer_steps_total", id), 4);
+  EXPECT_EQ(Value("ft_job_skipped_steps_total", id), 1);
+  EXPECT_EQ(Value("ft_job_checkpoint_size_bytes", id), 1'234'567);
+  EXPECT_EQ(Value("ft_checkpoint_written_bytes_total"), 1'234'567);
+  std::optional<ClientMetric> save = Series("ft_checkpoint_save_duration_seconds");
+  ASSERT_TRUE(save.has_value());
+  EXPECT_EQ(save->histogram.sample_count, 1u);
+  EXPECT_DOUBLE_EQ(save->histogram.sample_sum, 0.3);
+
+  p->set_step(6);
+  p->set_skipped_steps(3);
+  Report(lease, {progress});
+  EXPECT_EQ(Value("ft_job_optimizer_steps_total", id), 6);
+  EXPECT_EQ(Value("ft_job_skipped_steps_total", id), 3);
+
+  ASSERT_TRUE(manager_->Complete(lease.lease_id, job.id(), ft::v1::FAILED, "x").ok());
+  EXPECT_EQ(Value("ft_job_running", id), 0);
+}
+
+// Thousands of jobs pass through; the scrape does not grow with them. Each batch of 50 jobs runs,
+// reports and ends; once the grace period has passed, /metrics has exactly as many series as after
+// the first job, and while a batch runs at most 50 jobs' worth more.
+TEST_F(MetricsTest, SeriesStayBoundedOverThousandsOfJobs) {
+  constexpr int kJobs = 3000;
+  constexpr int kBatch = 50;
+  const auto scrape_series = [&]() {
+    std::ostringstream text;
+    prometheus::TextSerializer().Serialize(text, Collect());
+    size_t lines = 0;
+    size_t job_lines = 0;
+    for (absl::string_view line : absl::StrSplit(text.str(), '\n')) {
+      if (line.empty() || line[0] == '#') continue;
+      ++lines;
+      if (absl::StrContains(line, "job_id=")) ++job_lines;
+    }
+    return std::make_pair(lines, job_lines);
+  };
+  // Fed to the observer directly (as the job manager would), so that 3,000 jobs take no disk.
+  const auto run_batch = [&](int first, int count) {
+    std::vector<Job> jobs;
+    for (int i = first; i < first + count; ++i) {
+      Job job;
+      job.set_id("job-" + std::to_string(i));
+      job.set_attempt(1);
+      job.set_state(ft::v1::QUEUED);
+      metrics_->OnJobSubmitted(job);
+      job.set_state(ft::v1::RUNNING);
+      *job.mutable_start_time() = ToProtoTime(clock_.Now());
+      metrics_->OnJobStateChanged(job, ft::v1::QUEUED);
+      JobEvent checkpoint;
+      checkpoint.mutable_checkpoint_saved()->set_bytes(100);
+      metrics_->OnJobEvents(job,
+                            {ft::testing::ProgressEvent(5, 0.5, 40, 400),
+                             ft::testing::EvaluationEvent("validation", 5, 0.4, 0.8),
+                             ft::testing::EvaluationEvent("test", 5, 0.4, 0.8), checkpoint},
+                            {0.01, 0.02});
+      jobs.push_back(job);
+    }
+    metrics_->SetDaemon({1, 1, {}, true, 1, 2});
+    const auto running = scrape_series();
+    for (Job& job : jobs) {
+      job.set_state(std::stoi(job.id().substr(4)) % 7 == 0 ? ft::v1::FAILED : ft::v1::SUCCEEDED);
+      metrics_->OnJobStateChanged(job, ft::v1::RUNNING);
+    }
+    clock_.Advance(kGrace);
+    metrics_->RemoveExpiredJobSeries();
+    return running;
+  };
+  run_batch(0, 1);
+  const auto baseline = scrape_series();
+  EXPECT_EQ(baseline.second, 0u);
+  size_t peak = 0;
+  for (int first = 1; first < kJobs; first += kBatch) {
+    const auto running = run_batch(first, std::min(kBatch, kJobs - first));
+    peak = std::max(peak, running.first);
+    ASSERT_EQ(scrape_series(), baseline) << "after job " << first + kBatch - 1;
+  }
+  EXPECT_EQ(metrics_->job_series_count(), 0u);
+  // A running job has 24 series (15 per-job gauges and counters, 3 per split, the checkpoint).
+  EXPECT_GT(peak, baseline.first);
+  EXPECT_LE(peak, baseline.first + kBatch * 24);
+  EXPECT_EQ(Value("ft_jobs_submitted_total"), kJobs);
 }
 
 // ft_job_macro_f1{job_id, split} follows the latest evaluation carrying per-class metrics, and

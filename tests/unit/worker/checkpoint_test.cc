@@ -324,6 +324,27 @@ TEST_F(CheckpointTest, FinishedRunResumesAtItsEnd) {
   ASSERT_EQ(Run(options, first).status, TrainOutcome::Status::kSucceeded);
   const std::string model = Model(options);
   EXPECT_EQ(Result(options)["checkpoints_written"], 6);  // steps 2, 4, 5, 6, 8, 10
+  // Each committed checkpoint is reported (ftd turns it into a checkpoint_saved event) with the
+  // size of its files on disk; the last one is still there.
+  std::vector<int64_t> steps;
+  for (const auto& c : first.checkpoints) {
+    steps.push_back(c.step);
+    EXPECT_GT(c.bytes, 1000u);
+    EXPECT_GE(c.seconds, 0);
+  }
+  EXPECT_EQ(steps, (std::vector<int64_t>{2, 4, 5, 6, 8, 10}));
+  uint64_t on_disk = 0;
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(options.output_dir) / "checkpoints" / "step-00000010")) {
+    if (entry.path().filename() != "COMPLETE") on_disk += fs::file_size(entry.path());
+  }
+  EXPECT_EQ(first.checkpoints.back().bytes, on_disk);
+  // Progress reports carry the worker's memory (RSS on the CPU) and its peak.
+  ASSERT_FALSE(first.progress.empty());
+  for (const auto& p : first.progress) {
+    EXPECT_GT(p.device_memory_bytes, 1u << 20);
+    EXPECT_GE(p.device_memory_peak_bytes, p.device_memory_bytes);
+  }
   Observer again;
   const TrainOutcome outcome = Run(options, again);
   ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;

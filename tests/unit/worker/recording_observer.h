@@ -22,6 +22,9 @@ class RecordingObserver : public train::TrainObserver {
     levels.push_back(level);
     if (level == "warning") warnings.push_back(message);
   }
+  void OnCheckpoint(const train::CheckpointReport& report) override {
+    checkpoints.push_back(report);
+  }
   bool StopRequested() override {
     return stop_after_step_ > 0 && !progress.empty() && progress.back().step >= stop_after_step_;
   }
@@ -38,6 +41,7 @@ class RecordingObserver : public train::TrainObserver {
   std::vector<train::EvalReport> evaluations;
   std::vector<std::string> levels;
   std::vector<std::string> warnings;  // the messages of the "warning" lines
+  std::vector<train::CheckpointReport> checkpoints;
 
  private:
   int64_t stop_after_step_;
