@@ -1,7 +1,10 @@
 #include "ftd_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,25 +38,47 @@ FtdProcess::~FtdProcess() { KillGroup(); }
 
 std::string FtdProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-void FtdProcess::Start() {
-  const std::string port_file = options_.home + "/ports";
-  fs::remove(port_file);
+std::vector<std::string> FtdCommandLine(const FtdProcessOptions& options,
+                                        const std::string& port_file) {
   std::vector<std::string> args = {BinaryPath("ftd"),
                                    "--listen",
-                                   "127.0.0.1:0",
+                                   options.listen,
                                    "--metrics-listen",
                                    "127.0.0.1:0",
                                    "--home",
-                                   options_.home,
+                                   options.home,
                                    "--port-file",
                                    port_file,
                                    "--local-workers",
-                                   std::to_string(options_.local_workers),
+                                   std::to_string(options.local_workers),
                                    "--worker-threads",
                                    "1",
                                    "--log-level",
                                    "debug"};
-  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  return args;
+}
+
+int FreeTcpPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+void FtdProcess::Start() {
+  const std::string port_file = options_.home + "/ports";
+  fs::remove(port_file);
+  std::vector<std::string> args = FtdCommandLine(options_, port_file);
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

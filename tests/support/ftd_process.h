@@ -17,8 +17,19 @@ namespace ft::testing {
 struct FtdProcessOptions {
   std::string home;  // required
   int local_workers = 1;
+  // The API address; port 0 picks a free one (then port() tells which). A fixed port lets a
+  // restarted ftd keep the address its clients use (FreeTcpPort()).
+  std::string listen = "127.0.0.1:0";
   std::vector<std::string> extra_args;
 };
+
+// The ftd command line for `options` with its port file at `port_file`: the one place that
+// builds it, so that flags every test needs are added here.
+std::vector<std::string> FtdCommandLine(const FtdProcessOptions& options,
+                                        const std::string& port_file);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreeTcpPort();
 
 class FtdProcess {
  public:
