@@ -286,6 +286,12 @@ void TrainingLoop::Run() {
     while (windows_done_ < window_count && !TrainingDone()) {
       if (!TrainOneStep(windows[static_cast<std::size_t>(windows_done_)], prefetcher.Next(),
                         epoch)) {
+        // Stopped within the window: the parameters, optimizer and counters are still those of
+        // step_, a consistent point to resume from.
+        if (observer_.CheckpointBeforeStopping() && CheckpointsEnabled() &&
+            last_checkpoint_step_ != step_) {
+          WriteCheckpoint();
+        }
         return Cancel();
       }
       ++windows_done_;
