@@ -108,6 +108,8 @@ class BadFiles {
             }
           }));
     Put("model_is_a_file", "x");
+    Model("model_config_dir", "", weights);
+    fs::create_directories(dir.Path("model_config_dir/config.json"));
   }
 
   std::string operator[](const std::string& name) const { return dir_.Path(name); }
@@ -326,6 +328,12 @@ std::vector<Case> Cases() {
       // --- model folders and files ---
       model("model_is_a_file", INVALID, {"model_is_a_file", "not a folder"}),
       model("model_no_config", NOT_FOUND, {"model_no_config/config.json"}),
+      model("model_config_dir", INVALID, {"model_config_dir/config.json", "not a regular file"}),
+      field("model path with a NUL byte",
+            [](Spec& s) { s.set_model(std::string("/\0/etc", 6)); }, "spec.model: contains a NUL"),
+      field("train path with a NUL byte",
+            [](Spec& s) { s.mutable_dataset()->set_train(std::string("/\0/etc/passwd", 13)); },
+            "spec.dataset.train: contains a NUL"),
       model("model_no_weights", NOT_FOUND, {"model_no_weights/model.safetensors"}),
       model("model_bad_json", INVALID, {"config.json", "not valid JSON"}),
       model("model_json_array", INVALID, {"config.json"}),
