@@ -24,23 +24,12 @@ namespace fs = std::filesystem;
 using grpc::StatusCode;
 using Spec = ft::v1::JobSpec;
 
-bool Finished(const ft::v1::Job& job) {
-  return job.state() == ft::v1::SUCCEEDED || job.state() == ft::v1::FAILED ||
-         job.state() == ft::v1::CANCELLED;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // The bad files, written once into the test's folder.
 class BadFiles {
  public:
   explicit BadFiles(TempDir& dir) : dir_(dir) {
     good_csv = dir.Path("good.csv");
     WriteToyCsv(good_csv, 40, 4);
-    const std::string rows = ReadAll(good_csv).substr(ReadAll(good_csv).find('\n') + 1);
     Put("empty.csv", "");
     Put("header_only.csv", "text,label\n");
     Put("other_columns.csv", "review,sentiment\nfine,1\n");
@@ -73,8 +62,8 @@ class BadFiles {
     }
     // Model folders: the exported fixture, then broken copies.
     const std::string fixture = std::string(std::getenv("FT_SOURCE_DIR")) + "/tests/fixtures/hf/export";
-    const std::string weights = ReadAll(fixture + "/model.safetensors");
-    const std::string config = ReadAll(fixture + "/config.json");
+    const std::string weights = ReadFileBytes(fixture + "/model.safetensors");
+    const std::string config = ReadFileBytes(fixture + "/config.json");
     Model("model_no_config", "", weights);
     Model("model_no_weights", config, "", false);
     Model("model_empty_weights", config, "");
@@ -394,7 +383,7 @@ TEST(BadInputTest, EveryMalformedRequestOrFileGetsAPreciseErrorAndTheDaemonCarri
     }
   }
   for (const auto& [bad, id] : accepted) {
-    const ft::v1::Job job = WaitFor(ftd, id, Finished);
+    const ft::v1::Job job = WaitFor(ftd, id, IsFinished);
     EXPECT_EQ(job.state(), bad->code == StatusCode::OK ? ft::v1::FAILED : ft::v1::SUCCEEDED)
         << bad->name << ": " << job.error();
     for (const std::string& part : bad->message_parts) {
@@ -414,7 +403,7 @@ TEST(BadInputTest, EveryMalformedRequestOrFileGetsAPreciseErrorAndTheDaemonCarri
   ft::v1::ListJobsResponse list;
   ASSERT_TRUE(ftd.stub().ListJobs(&context, list_request, &list).ok());
   EXPECT_EQ(static_cast<size_t>(list.jobs_size()), accepted.size() + 1);
-  const ft::v1::Job done = WaitFor(ftd, good.job().id(), Finished);
+  const ft::v1::Job done = WaitFor(ftd, good.job().id(), IsFinished);
   EXPECT_EQ(done.state(), ft::v1::SUCCEEDED) << done.error();
   EXPECT_EQ(done.progress().step(), 40u);
   EXPECT_EQ(done.attempt(), 1u);

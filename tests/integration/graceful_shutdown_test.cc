@@ -18,16 +18,6 @@
 namespace ft::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool Finished(const ft::v1::Job& job) {
-  return job.state() == ft::v1::SUCCEEDED || job.state() == ft::v1::FAILED ||
-         job.state() == ft::v1::CANCELLED;
-}
-
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -47,7 +37,7 @@ std::string SubmitAndWaitForStep10(FtdProcess& ftd, const ft::v1::JobSpec& spec)
   EXPECT_TRUE(Submit(ftd, spec, "stopped", &response).ok());
   const std::string id = response.job().id();
   const ft::v1::Job job = WaitFor(
-      ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 10 || Finished(j); });
+      ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 10 || IsFinished(j); });
   EXPECT_EQ(job.state(), ft::v1::RUNNING) << "the job must still run at the SIGTERM";
   return id;
 }
@@ -61,7 +51,7 @@ uint64_t StepIn(const std::string& message, const std::string& prefix) {
 // equals an uninterrupted run's.
 void ExpectResumedFromShutdownCheckpoint(FtdProcess& ftd, const std::string& id,
                                          const ft::v1::JobSpec& spec) {
-  const ft::v1::Job job = WaitFor(ftd, id, Finished);
+  const ft::v1::Job job = WaitFor(ftd, id, IsFinished);
   ASSERT_EQ(job.state(), ft::v1::SUCCEEDED) << job.error();
   EXPECT_EQ(job.attempt(), 2u);
   uint64_t last_step = 0;        // attempt 1's last progress report
@@ -86,17 +76,10 @@ void ExpectResumedFromShutdownCheckpoint(FtdProcess& ftd, const std::string& id,
   EXPECT_LT(last_step, 100u);
   EXPECT_EQ(checkpoint_step, last_step) << "no checkpoint of the last step before the shutdown";
   EXPECT_EQ(resumed_step, last_step) << "attempt 2 did not resume from the shutdown's checkpoint";
-  const auto result = nlohmann::json::parse(ReadAll(job.output_dir() + "/result.json"));
+  const auto result = nlohmann::json::parse(ReadFileBytes(job.output_dir() + "/result.json"));
   EXPECT_EQ(result["steps"], 100);
 
-  ft::v1::SubmitJobResponse response;
-  ASSERT_TRUE(Submit(ftd, spec, "whole", &response).ok());
-  const ft::v1::Job whole = WaitFor(ftd, response.job().id(), Finished);
-  ASSERT_EQ(whole.state(), ft::v1::SUCCEEDED) << whole.error();
-  const std::string expected = ReadAll(whole.output_dir() + "/model.safetensors");
-  ASSERT_FALSE(expected.empty());
-  EXPECT_TRUE(ReadAll(job.output_dir() + "/model.safetensors") == expected)
-      << "the resumed job's parameters differ from the uninterrupted job's";
+  ExpectSameModelAsUninterruptedRun(ftd, job, spec);
 }
 
 TEST(GracefulShutdownTest, SigtermToFtdCheckpointsTheRunningJobWhichResumesAfterRestart) {

@@ -36,11 +36,6 @@ const std::string kNoPrivateMounts = [] {
   return std::string();
 }();
 
-bool Finished(const ft::v1::Job& job) {
-  return job.state() == ft::v1::SUCCEEDED || job.state() == ft::v1::FAILED ||
-         job.state() == ft::v1::CANCELLED;
-}
-
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -143,7 +138,7 @@ TEST(StorageFaultsTest, FullOrReadOnlyJobFolderFailsThatJobOnly) {
     const char* cause;
   } faults[] = {{full, "No space left on device"}, {read_only, "Read-only file system"}};
   for (const auto& fault : faults) {
-    const ft::v1::Job job = WaitFor(worker.ftd(), fault.job.id(), Finished);
+    const ft::v1::Job job = WaitFor(worker.ftd(), fault.job.id(), IsFinished);
     std::printf("%s: the job %s: %s\n", fault.cause, ft::v1::JobState_Name(job.state()).c_str(),
                 job.error().c_str());
     EXPECT_EQ(job.state(), ft::v1::FAILED) << fault.cause;
@@ -156,7 +151,7 @@ TEST(StorageFaultsTest, FullOrReadOnlyJobFolderFailsThatJobOnly) {
     EXPECT_TRUE(Contains(log, fault.cause)) << log;
   }
   // The job after them, on the same worker, and the daemon are fine.
-  const ft::v1::Job after = WaitFor(worker.ftd(), good.id(), Finished);
+  const ft::v1::Job after = WaitFor(worker.ftd(), good.id(), IsFinished);
   EXPECT_EQ(after.state(), ft::v1::SUCCEEDED) << after.error();
   EXPECT_TRUE(fs::exists(after.output_dir() + "/model.safetensors"));
 }
@@ -188,19 +183,19 @@ TEST(StorageFaultsTest, DatasetOrModelChangedAfterSubmissionFailsTheJobNamingThe
   fs::remove(model_dir + "/model.safetensors");
   worker.Release();
 
-  ft::v1::Job job = WaitFor(ftd, removed_job.id(), Finished);
+  ft::v1::Job job = WaitFor(ftd, removed_job.id(), IsFinished);
   EXPECT_EQ(job.state(), ft::v1::FAILED);
   EXPECT_TRUE(Contains(job.error(), "spec.dataset.train (" + removed_csv + ")")) << job.error();
   EXPECT_TRUE(Contains(job.error(), "no such file")) << job.error();
-  job = WaitFor(ftd, rewritten_job.id(), Finished);
+  job = WaitFor(ftd, rewritten_job.id(), IsFinished);
   EXPECT_EQ(job.state(), ft::v1::FAILED);
   EXPECT_TRUE(Contains(job.error(), rewritten_csv)) << job.error();
   EXPECT_TRUE(Contains(job.error(), "no column 'text'")) << job.error();
-  job = WaitFor(ftd, no_weights_job.id(), Finished);
+  job = WaitFor(ftd, no_weights_job.id(), IsFinished);
   EXPECT_EQ(job.state(), ft::v1::FAILED);
   EXPECT_TRUE(Contains(job.error(), model_dir + "/model.safetensors")) << job.error();
   // The daemon still takes and runs jobs.
-  const ft::v1::Job fine = WaitFor(ftd, worker.SubmitQueued(spec).id(), Finished);
+  const ft::v1::Job fine = WaitFor(ftd, worker.SubmitQueued(spec).id(), IsFinished);
   EXPECT_EQ(fine.state(), ft::v1::SUCCEEDED) << fine.error();
 }
 
@@ -216,13 +211,13 @@ TEST(StorageFaultsTest, DatasetChangedDuringTheJobIsRefusedOnResume) {
   ft::v1::SubmitJobResponse response;
   ASSERT_TRUE(Submit(ftd, spec, "", &response).ok());
   const std::string id = response.job().id();
-  WaitFor(ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 10 || Finished(j); });
+  WaitFor(ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 10 || IsFinished(j); });
   // Other rows, same columns: the next attempt reads different training data.
   WriteToyCsv(csv, 52, 10);
   const std::vector<pid_t> workers = ftd.ChildPids();
   ASSERT_EQ(workers.size(), 1u);
   kill(workers[0], SIGKILL);
-  const ft::v1::Job job = WaitFor(ftd, id, Finished);
+  const ft::v1::Job job = WaitFor(ftd, id, IsFinished);
   EXPECT_EQ(job.state(), ft::v1::FAILED);
   EXPECT_EQ(job.attempt(), 2u);
   EXPECT_TRUE(Contains(job.error(), "the checkpoint was written for other options")) << job.error();

@@ -223,6 +223,29 @@ ft::v1::Job WaitFor(FtdProcess& ftd, const std::string& job_id,
   return job;
 }
 
+bool IsFinished(const ft::v1::Job& job) {
+  return job.state() == ft::v1::SUCCEEDED || job.state() == ft::v1::FAILED ||
+         job.state() == ft::v1::CANCELLED;
+}
+
+std::string ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void ExpectSameModelAsUninterruptedRun(FtdProcess& ftd, const ft::v1::Job& resumed,
+                                       const ft::v1::JobSpec& spec) {
+  ft::v1::SubmitJobResponse response;
+  ASSERT_TRUE(Submit(ftd, spec, "uninterrupted-" + resumed.id(), &response).ok());
+  const ft::v1::Job whole = WaitFor(ftd, response.job().id(), IsFinished);
+  ASSERT_EQ(whole.state(), ft::v1::SUCCEEDED) << whole.error();
+  ASSERT_NE(whole.output_dir(), resumed.output_dir());
+  const std::string expected = ReadFileBytes(whole.output_dir() + "/model.safetensors");
+  ASSERT_FALSE(expected.empty());
+  EXPECT_TRUE(ReadFileBytes(resumed.output_dir() + "/model.safetensors") == expected)
+      << "the resumed job's parameters differ from the uninterrupted job's";
+}
+
 std::vector<ft::v1::JobEvent> WatchAll(FtdProcess& ftd, const std::string& job_id,
                                        uint64_t after_seq, std::chrono::seconds timeout,
                                        grpc::Status* final_status) {
