@@ -17,10 +17,10 @@ namespace ft::testing {
 struct FtdProcessOptions {
   std::string home;  // required
   int local_workers = 1;
+  std::vector<std::string> extra_args = {};
   // The API address; port 0 picks a free one (then port() tells which). A fixed port lets a
   // restarted ftd keep the address its clients use (FreeTcpPort()).
   std::string listen = "127.0.0.1:0";
-  std::vector<std::string> extra_args = {};
 };
 
 // The ftd command line for `options` with its port file at `port_file`: the one place that
