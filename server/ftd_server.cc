@@ -256,10 +256,13 @@ void FtdServer::HousekeepingLoop() {
 void FtdServer::Shutdown() {
   if (stopping_.exchange(true)) return;
   spdlog::info("ftd shutting down");
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  spdlog::debug("gRPC server stopped");
+  // Workers first, while the API still serves: each checkpoints its job and delivers its last
+  // events before it exits (SIGTERM; SIGKILL after the pool's grace period). The job stays
+  // RUNNING in the store and is re-queued, to resume from that checkpoint, when ftd starts again.
   if (pool_) pool_->Stop();
   spdlog::debug("workers stopped");
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  spdlog::debug("gRPC server stopped");
   if (housekeeping_.joinable()) housekeeping_.join();
   spdlog::info("ftd stopped");
 }

@@ -69,7 +69,8 @@ std::vector<RawExample> ReadExamples(const DatasetSource& source);
 // are sorted byte-wise and numbered from 0. Built from the training split only.
 class LabelMap {
  public:
-  static LabelMap Build(const std::vector<RawExample>& train);
+  // `file` (the training data's path) is named in the errors when given.
+  static LabelMap Build(const std::vector<RawExample>& train, const std::string& file = "");
   std::size_t num_labels() const { return names_.size(); }
   const std::vector<std::string>& names() const { return names_; }  // id -> name
   // Throws DataError(file, line, label column) for a label the training split did not have.

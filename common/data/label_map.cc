@@ -52,8 +52,14 @@ std::string Where(const RawExample& example) {
 
 }  // namespace
 
-LabelMap LabelMap::Build(const std::vector<RawExample>& train) {
-  if (train.empty()) throw DataError("", 0, 0, "no training examples to build the label map from");
+LabelMap LabelMap::Build(const std::vector<RawExample>& train, const std::string& file) {
+  if (train.empty()) {
+    throw DataError(file, 0, 0, "no training examples to build the label map from");
+  }
+  // With the file named, DataError puts "file:line: " in front; without, the message says the line.
+  const auto where = [&file](const RawExample& example) {
+    return file.empty() ? Where(example) : std::string();
+  };
   LabelMap map;
   const bool all_integers = std::all_of(
       train.begin(), train.end(), [](const RawExample& e) { return IsCanonicalInteger(e.label); });
@@ -62,13 +68,13 @@ LabelMap LabelMap::Build(const std::vector<RawExample>& train) {
     for (const RawExample& example : train) {
       const int64_t value = SaturatedValue(example.label);
       if (value < 0) {
-        throw DataError("", example.line, 0,
-                        "label \"" + Excerpt(example.label) + "\"" + Where(example) +
+        throw DataError(file, example.line, 0,
+                        "label \"" + Excerpt(example.label) + "\"" + where(example) +
                             " is negative: integer labels must be class ids 0..N-1");
       }
       if (value > kMaxIntegerLabel) {
-        throw DataError("", example.line, 0,
-                        "label \"" + Excerpt(example.label) + "\"" + Where(example) +
+        throw DataError(file, example.line, 0,
+                        "label \"" + Excerpt(example.label) + "\"" + where(example) +
                             " is too large: integer labels must be class ids 0.." +
                             std::to_string(kMaxIntegerLabel));
       }

@@ -79,9 +79,17 @@ class ConfigReader {
 };
 
 std::string ReadText(const std::filesystem::path& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    throw ModelFolderError(false, path.string() + ": not a regular file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ModelFolderError(false, path.string() + ": cannot read");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  try {
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {  // libstdc++ throws from a failed read (EISDIR, EIO)
+    throw ModelFolderError(false, path.string() + ": cannot read: " + e.what());
+  }
 }
 
 }  // namespace

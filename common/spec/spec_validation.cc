@@ -167,11 +167,29 @@ void CheckTrainingKnobs(Problems& problems, const ft::v1::JobSpec& spec) {
   }
 }
 
+// A NUL byte in a path: the system would see only the part before it (another file than the one
+// checked, and a way around any path rule), so it is refused outright.
+bool HasNul(Problems& problems, const char* field, const std::string& path) {
+  if (path.find('\0') == std::string::npos) return false;
+  problems.Invalid(absl::StrCat("spec.", field, ": contains a NUL byte"));
+  return true;
+}
+
 }  // namespace
 
 absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
   Problems problems;
-  CheckModel(problems, spec.model());
+  const ft::v1::DatasetSpec& dataset = spec.dataset();
+  const bool nul_model = HasNul(problems, "model", spec.model());
+  bool nul_data = HasNul(problems, "dataset.train", dataset.train());
+  nul_data = HasNul(problems, "dataset.validation", dataset.validation()) || nul_data;
+  nul_data = HasNul(problems, "dataset.test", dataset.test()) || nul_data;
+  // The checks below read files; whatever they throw is this spec's problem, not the caller's.
+  try {
+    if (!nul_model) CheckModel(problems, spec.model());
+  } catch (const std::exception& e) {
+    problems.Invalid(absl::StrCat("spec.model: ", e.what()));
+  }
   if (auto geometry = ResolveBatchGeometry(spec); !geometry.ok()) {
     problems.Invalid(std::string(geometry.status().message()));
   }
@@ -195,7 +213,11 @@ absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
   if (spec.display_name().size() > 200) {
     problems.Invalid("spec.display_name: at most 200 bytes");
   }
-  CheckDataset(problems, spec.dataset());
+  try {
+    if (!nul_data) CheckDataset(problems, dataset);
+  } catch (const std::exception& e) {
+    problems.Invalid(absl::StrCat("spec.dataset: ", e.what()));
+  }
   return problems.ToStatus();
 }
 

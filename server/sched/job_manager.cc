@@ -186,6 +186,12 @@ absl::StatusOr<store::JobPage> JobManager::List(const std::vector<JobState>& sta
   if (page_size < 0 || page_size > 1000) {
     return absl::InvalidArgumentError(absl::StrCat("page_size: must be 0..1000, got ", page_size));
   }
+  for (const JobState state : states) {
+    if (!ft::v1::JobState_IsValid(state) || state == ft::v1::JOB_STATE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("states: unknown job state ", static_cast<int>(state)));
+    }
+  }
   return store_->ListJobs(states, page_size == 0 ? 100 : page_size, page_token, owner);
 }
 

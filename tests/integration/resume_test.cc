@@ -15,16 +15,6 @@
 namespace ft::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool Finished(const ft::v1::Job& job) {
-  return job.state() == ft::v1::SUCCEEDED || job.state() == ft::v1::FAILED ||
-         job.state() == ft::v1::CANCELLED;
-}
-
 // 52 rows, a quarter held out: 39 training examples in windows of 4 x 2 = 8, so 5 optimizer steps
 // per epoch (the last window has 7) and a checkpoint at the end of each epoch. 20 epochs: 100
 // steps of ~20 ms, so that the job still runs when the poll below sees step 20.
@@ -43,7 +33,7 @@ std::string SubmitAndWaitForStep20(FtdProcess& ftd, const ft::v1::JobSpec& spec)
   EXPECT_TRUE(Submit(ftd, spec, "killed", &response).ok());
   const std::string id = response.job().id();
   const ft::v1::Job job = WaitFor(
-      ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 20 || Finished(j); });
+      ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 20 || IsFinished(j); });
   EXPECT_EQ(job.state(), ft::v1::RUNNING) << "the job must still run at the kill";
   EXPECT_LT(job.progress().step(), 100u);
   return id;
@@ -53,7 +43,7 @@ std::string SubmitAndWaitForStep20(FtdProcess& ftd, const ft::v1::JobSpec& spec)
 // the same spec run without interruption (in the same daemon, into its own output folder).
 void ExpectResumedBitIdentical(FtdProcess& ftd, const std::string& id,
                                const ft::v1::JobSpec& spec) {
-  const ft::v1::Job resumed = WaitFor(ftd, id, Finished);
+  const ft::v1::Job resumed = WaitFor(ftd, id, IsFinished);
   ASSERT_EQ(resumed.state(), ft::v1::SUCCEEDED) << resumed.error();
   EXPECT_EQ(resumed.attempt(), 2u);
 
@@ -69,19 +59,11 @@ void ExpectResumedBitIdentical(FtdProcess& ftd, const std::string& id,
   }
   EXPECT_TRUE(resumed_log) << "attempt 2 did not resume from a checkpoint";
   EXPECT_GT(first_step, 1u) << "attempt 2 started over";
-  const auto result = nlohmann::json::parse(ReadAll(resumed.output_dir() + "/result.json"));
+  const auto result = nlohmann::json::parse(ReadFileBytes(resumed.output_dir() + "/result.json"));
   EXPECT_GE(result["resumed_from_step"].get<int64_t>(), 5);
   EXPECT_EQ(result["steps"], 100);
 
-  ft::v1::SubmitJobResponse response;
-  ASSERT_TRUE(Submit(ftd, spec, "whole", &response).ok());
-  const ft::v1::Job whole = WaitFor(ftd, response.job().id(), Finished);
-  ASSERT_EQ(whole.state(), ft::v1::SUCCEEDED) << whole.error();
-  ASSERT_NE(whole.output_dir(), resumed.output_dir());
-  const std::string expected = ReadAll(whole.output_dir() + "/model.safetensors");
-  ASSERT_FALSE(expected.empty());
-  EXPECT_TRUE(ReadAll(resumed.output_dir() + "/model.safetensors") == expected)
-      << "the resumed job's parameters differ from the uninterrupted job's";
+  ExpectSameModelAsUninterruptedRun(ftd, resumed, spec);
 }
 
 TEST(ResumeTest, JobOfKilledDaemonResumesFromItsCheckpointBitIdentical) {

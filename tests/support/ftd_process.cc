@@ -1,7 +1,10 @@
 #include "ftd_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,40 +39,62 @@ FtdProcess::~FtdProcess() { KillGroup(); }
 
 std::string FtdProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-void FtdProcess::Start() {
-  const std::string port_file = options_.home + "/ports";
-  fs::remove(port_file);
+std::vector<std::string> FtdCommandLine(const FtdProcessOptions& options,
+                                        const std::string& port_file) {
   std::vector<std::string> args = {BinaryPath("ftd"),
                                    "--listen",
-                                   "127.0.0.1:0",
+                                   options.listen,
                                    "--metrics-listen",
                                    "127.0.0.1:0",
                                    "--home",
-                                   options_.home,
+                                   options.home,
                                    "--port-file",
                                    port_file,
                                    "--local-workers",
-                                   std::to_string(options_.local_workers),
+                                   std::to_string(options.local_workers),
                                    "--worker-threads",
                                    "1",
                                    "--log-level",
                                    "debug"};
-  if (options_.token_file.empty()) {
+  if (options.token_file.empty()) {
     args.push_back("--insecure-no-auth");
   } else {
     args.push_back("--token-file");
-    args.push_back(options_.token_file);
+    args.push_back(options.token_file);
   }
-  std::vector<std::string> roots = options_.data_roots;
+  std::vector<std::string> roots = options.data_roots;
   if (roots.empty()) {
-    roots.push_back(fs::absolute(options_.home).parent_path().string());
+    roots.push_back(fs::absolute(options.home).parent_path().string());
     if (!SharedDataDir().empty()) roots.push_back(SharedDataDir());
   }
   for (const std::string& root : roots) {
     args.push_back("--data-root");
     args.push_back(root);
   }
-  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  return args;
+}
+
+int FreeTcpPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+void FtdProcess::Start() {
+  const std::string port_file = options_.home + "/ports";
+  fs::remove(port_file);
+  std::vector<std::string> args = FtdCommandLine(options_, port_file);
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -218,6 +243,29 @@ ft::v1::Job WaitFor(FtdProcess& ftd, const std::string& job_id,
                 << ft::v1::JobState_Name(job.state()) << "; ftd log:\n"
                 << ftd.Log();
   return job;
+}
+
+bool IsFinished(const ft::v1::Job& job) {
+  return job.state() == ft::v1::SUCCEEDED || job.state() == ft::v1::FAILED ||
+         job.state() == ft::v1::CANCELLED;
+}
+
+std::string ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void ExpectSameModelAsUninterruptedRun(FtdProcess& ftd, const ft::v1::Job& resumed,
+                                       const ft::v1::JobSpec& spec) {
+  ft::v1::SubmitJobResponse response;
+  ASSERT_TRUE(Submit(ftd, spec, "uninterrupted-" + resumed.id(), &response).ok());
+  const ft::v1::Job whole = WaitFor(ftd, response.job().id(), IsFinished);
+  ASSERT_EQ(whole.state(), ft::v1::SUCCEEDED) << whole.error();
+  ASSERT_NE(whole.output_dir(), resumed.output_dir());
+  const std::string expected = ReadFileBytes(whole.output_dir() + "/model.safetensors");
+  ASSERT_FALSE(expected.empty());
+  EXPECT_TRUE(ReadFileBytes(resumed.output_dir() + "/model.safetensors") == expected)
+      << "the resumed job's parameters differ from the uninterrupted job's";
 }
 
 std::vector<ft::v1::JobEvent> WatchAll(FtdProcess& ftd, const std::string& job_id,

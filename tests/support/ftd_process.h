@@ -17,13 +17,24 @@ namespace ft::testing {
 struct FtdProcessOptions {
   std::string home;  // required
   int local_workers = 1;
-  std::vector<std::string> extra_args;
+  std::vector<std::string> extra_args = {};
   // Empty: ftd runs with --insecure-no-auth. Else --token-file, and stub() sends client_token.
-  std::string token_file;
-  std::string client_token;
+  std::string token_file = {};
+  std::string client_token = {};
   // Empty: the folder that holds `home` (tests keep their data beside it) and ../shared/data.
-  std::vector<std::string> data_roots;
+  std::vector<std::string> data_roots = {};
+  // The API address; port 0 picks a free one (then port() tells which). A fixed port lets a
+  // restarted ftd keep the address its clients use (FreeTcpPort()).
+  std::string listen = "127.0.0.1:0";
 };
+
+// The ftd command line for `options` with its port file at `port_file`: the one place that
+// builds it, so that flags every test needs are added here.
+std::vector<std::string> FtdCommandLine(const FtdProcessOptions& options,
+                                        const std::string& port_file);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreeTcpPort();
 
 class FtdProcess {
  public:
@@ -78,6 +89,15 @@ ft::v1::Job GetJob(FtdProcess& ftd, const std::string& job_id);
 ft::v1::Job WaitFor(FtdProcess& ftd, const std::string& job_id,
                     const std::function<bool(const ft::v1::Job&)>& done,
                     std::chrono::seconds timeout = std::chrono::seconds(60));
+// SUCCEEDED, FAILED or CANCELLED.
+bool IsFinished(const ft::v1::Job& job);
+// The whole file's bytes ("" when it cannot be read).
+std::string ReadFileBytes(const std::string& path);
+// Runs `spec` once more, uninterrupted, and expects its model.safetensors to equal, byte for byte,
+// that of `resumed` (a job of the same spec that was interrupted and resumed).
+void ExpectSameModelAsUninterruptedRun(FtdProcess& ftd, const ft::v1::Job& resumed,
+                                       const ft::v1::JobSpec& spec);
+
 // Reads the WatchJob stream to its end (or the timeout) and returns every event.
 std::vector<ft::v1::JobEvent> WatchAll(FtdProcess& ftd, const std::string& job_id,
                                        uint64_t after_seq = 0,

@@ -33,6 +33,8 @@ class LeaseReporter : public train::TrainObserver {
   void OnLog(const std::string& level, const std::string& message) override;
   void OnCheckpoint(const train::CheckpointReport& report) override;
   bool StopRequested() override;
+  // A worker shutting down (SIGTERM) checkpoints its job before it abandons it.
+  bool CheckpointBeforeStopping() override { return stop_.load() == Stop::kShutdown; }
 
   // Sends what is queued and stops the background thread. True when everything was delivered.
   bool Flush();

@@ -23,13 +23,18 @@ AtomicFileWriter::~AtomicFileWriter() {
 
 void AtomicFileWriter::Write(const void* data, std::size_t size) {
   out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  if (!out_) throw std::runtime_error("error writing " + temp_path_);
+  // errno still holds the failed write's cause (a full disk: "No space left on device").
+  if (!out_) throw std::runtime_error("error writing " + temp_path_ + ": " + std::strerror(errno));
 }
 
 void AtomicFileWriter::Commit() {
+  errno = 0;
   out_.flush();
   out_.close();
-  if (out_.fail()) throw std::runtime_error("error closing " + temp_path_);
+  if (out_.fail()) {
+    throw std::runtime_error("error closing " + temp_path_ + ": " +
+                             (errno != 0 ? std::strerror(errno) : "unknown cause"));
+  }
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     throw std::runtime_error("cannot rename " + temp_path_ + " to " + path_ + ": " +
                              std::strerror(errno));

@@ -49,7 +49,7 @@ TokenizedSplit Tokenize(std::string name, const std::string& file,
 JobData ReadAndTokenize(const TrainOptions& options, JobTokenizer& tokenizer) {
   tokenizer.Load();
   std::vector<data::RawExample> train = data::ReadExamples(SourceFor(options, options.train_path));
-  const data::LabelMap label_map = data::LabelMap::Build(train);
+  const data::LabelMap label_map = data::LabelMap::Build(train, options.train_path);
 
   std::vector<data::RawExample> validation;
   std::string validation_file = options.validation_path;

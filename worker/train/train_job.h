@@ -122,6 +122,9 @@ class TrainObserver {
   virtual void OnLog(const std::string& level, const std::string& message) {}
   virtual void OnCheckpoint(const CheckpointReport& report) {}
   virtual bool StopRequested() { return false; }
+  // Asked once training stopped on StopRequested() inside a step: true (a worker shutting down)
+  // writes a checkpoint of the last finished step first, so that the job resumes from there.
+  virtual bool CheckpointBeforeStopping() { return false; }
 };
 
 struct TrainOutcome {

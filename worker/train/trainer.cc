@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -290,6 +291,12 @@ void TrainingLoop::Run() {
     while (windows_done_ < window_count && !TrainingDone()) {
       if (!TrainOneStep(windows[static_cast<std::size_t>(windows_done_)], prefetcher.Next(),
                         epoch)) {
+        // Stopped within the window: the parameters, optimizer and counters are still those of
+        // step_, a consistent point to resume from.
+        if (observer_.CheckpointBeforeStopping() && CheckpointsEnabled() &&
+            last_checkpoint_step_ != step_) {
+          WriteCheckpoint();
+        }
         return Cancel();
       }
       ++windows_done_;
@@ -696,10 +703,20 @@ void TrainingLoop::WriteCheckpointFiles(const std::string& folder) {
     archive.write("best_model", best_archive);
   }
   io::DurableFileWriter state(folder + "/" + CheckpointStore::kStateFile);
-  archive.save_to([&state](const void* data, std::size_t size) {
-    state.Write(data, size);
+  // LibTorch's zip writer must never see a write fail: the exception unwinds into its destructor,
+  // which writes again, throws again and aborts the worker (a full disk killed it). So the first
+  // error is kept, the rest of the archive dropped, and the error thrown once save_to returned.
+  std::exception_ptr write_error;
+  archive.save_to([&state, &write_error](const void* data, std::size_t size) {
+    if (write_error) return size;
+    try {
+      state.Write(data, size);
+    } catch (...) {
+      write_error = std::current_exception();
+    }
     return size;
   });
+  if (write_error) std::rethrow_exception(write_error);
   state.Close();
   // The header counts the checkpoint it describes.
   CheckpointHeader header = MakeHeader();

@@ -490,5 +490,33 @@ TEST_F(SpecTest, FirstProblemDecidesTheCode) {
       absl::StatusCode::kNotFound);
 }
 
+// Found by scripts/fuzz.sh (spec_validation): a model folder whose config.json is a directory
+// made the read throw std::ios_failure out of ValidateSpec (gRPC answered UNIMPLEMENTED with no
+// message); and a path with a NUL byte names another file to the system than to the checks.
+TEST_F(SpecTest, ConfigJsonThatIsAFolderIsInvalidNamingIt) {
+  const std::string folder = dir_.MakeFolder("model");
+  dir_.MakeFolder("model/config.json");
+  dir_.Write("model/model.safetensors", "x");
+  const absl::Status status = Validate([&](JobSpec& s) { s.set_model(folder); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), folder + "/config.json: not a regular file"))
+      << status;
+}
+
+TEST_F(SpecTest, PathsWithANulByteAreRefused) {
+  const std::string nul_path = std::string("/\0/etc/passwd", 13);
+  for (const auto& [field, mutate] :
+       std::vector<std::pair<std::string, std::function<void(JobSpec&)>>>{
+           {"spec.model", [&](JobSpec& s) { s.set_model(nul_path); }},
+           {"spec.dataset.train", [&](JobSpec& s) { s.mutable_dataset()->set_train(nul_path); }},
+           {"spec.dataset.validation",
+            [&](JobSpec& s) { s.mutable_dataset()->set_validation(nul_path); }},
+           {"spec.dataset.test", [&](JobSpec& s) { s.mutable_dataset()->set_test(nul_path); }}}) {
+    const absl::Status status = Validate(mutate);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << field << ": " << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), field + ": contains a NUL byte")) << status;
+  }
+}
+
 }  // namespace
 }  // namespace ft::spec
