@@ -292,7 +292,8 @@ ServerMetrics::JobSeries& ServerMetrics::SeriesLocked(const std::string& job_id)
   JobSeries series;
   series.running = &job_running_.Add(labels);
   series.last_progress = &job_last_progress_.Add(labels);
-  series.loss = &job_loss_.Add(labels);
+  // The loss gauge appears with the first report that has one (a 0 before it would draw a
+  // false point on the loss curve).
   series.learning_rate = &job_learning_rate_.Add(labels);
   series.grad_norm = &job_grad_norm_.Add(labels);
   series.samples_per_second = &job_samples_per_second_.Add(labels);
@@ -305,6 +306,7 @@ ServerMetrics::JobSeries& ServerMetrics::SeriesLocked(const std::string& job_id)
   series.skipped_steps = &job_skipped_steps_.Add(labels);
   series.samples = &job_samples_.Add(labels);
   series.tokens = &job_tokens_.Add(labels);
+  series.job_id = job_id;
   return series_.emplace(job_id, std::move(series)).first->second;
 }
 
@@ -320,7 +322,10 @@ void ServerMetrics::StartAttemptLocked(JobSeries& series, uint32_t attempt) {
 
 void ServerMetrics::OnProgressLocked(JobSeries& series, const ft::v1::TrainingProgress& p) {
   series.last_progress->Set(absl::ToDoubleSeconds(clock_->Now() - absl::UnixEpoch()));
-  series.loss->Set(p.loss());
+  if (p.samples_seen() > 0) {
+    if (series.loss == nullptr) series.loss = &job_loss_.Add({{"job_id", series.job_id}});
+    series.loss->Set(p.loss());
+  }
   series.learning_rate->Set(p.learning_rate());
   series.grad_norm->Set(p.grad_norm());
   series.samples_per_second->Set(p.samples_per_second());
@@ -431,7 +436,7 @@ void ServerMetrics::SetDaemon(const DaemonSnapshot& snapshot) {
 void ServerMetrics::RemoveSeriesLocked(JobSeries& series) {
   job_running_.Remove(series.running);
   job_last_progress_.Remove(series.last_progress);
-  job_loss_.Remove(series.loss);
+  if (series.loss != nullptr) job_loss_.Remove(series.loss);
   job_learning_rate_.Remove(series.learning_rate);
   job_grad_norm_.Remove(series.grad_norm);
   job_samples_per_second_.Remove(series.samples_per_second);

@@ -56,6 +56,7 @@ class ServerMetrics : public sched::JobObserver {
 
  private:
   struct JobSeries {
+    std::string job_id;
     prometheus::Gauge* running = nullptr;
     prometheus::Gauge* last_progress = nullptr;
     prometheus::Gauge* loss = nullptr;

@@ -33,6 +33,10 @@ std::string Bytes(uint64_t bytes) {
 absl::Status CheckPath(const SubmitLimits& limits, const std::string& field, std::string* path,
                        bool is_dataset) {
   if (path->empty()) return absl::OkStatus();
+  // The system would open the path only up to the NUL: another file than the one named.
+  if (path->find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": contains a NUL byte"));
+  }
   const std::optional<std::string> resolved = RealPath(*path);
   // A missing path is judged by its own spelling, so that whether something outside the roots
   // exists is not told.

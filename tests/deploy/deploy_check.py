@@ -119,10 +119,14 @@ def check_all_files_parse(c):
 
 
 def check_metrics_catalogue(c, documented):
-    """Every metric server_metrics.cc registers is in the README table and the other way round,
+    """Every metric server/metrics/*.cc registers is in the README table and the other way round,
     with the same type."""
-    with open(c.path("server", "metrics", "server_metrics.cc")) as f:
-        source = f.read()
+    folder = c.path("server", "metrics")
+    source = ""
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".cc"):
+            with open(os.path.join(folder, name)) as f:
+                source += f.read()
     registered = {}
     for match in re.finditer(r"Build(Counter|Gauge|Histogram)\(\)\s*\.Name\(\"([a-z_0-9]+)\"\)",
                              source):
@@ -136,7 +140,7 @@ def check_metrics_catalogue(c, documented):
                      "{} is a {} but the table says {}".format(name, kind, documented[name]))
     for name in documented:
         c.expect(name in registered, "README.md",
-                 "{} is in the Metrics table but server_metrics.cc registers no such metric".format(
+                 "{} is in the Metrics table but server/metrics/ registers no such metric".format(
                      name))
 
 

@@ -71,7 +71,9 @@ class PrometheusEndToEndTest(unittest.TestCase):
         cls.procs.append(subprocess.Popen(
             [os.path.join(BIN, "ftd"), "--listen", "127.0.0.1:0", "--metrics-listen",
              "127.0.0.1:0", "--home", os.path.join(cls.tmp, "home"), "--port-file", port_file,
-             "--worker-threads", "1", "--metrics-grace-seconds", "600"],
+             "--worker-threads", "1", "--metrics-grace-seconds", "600",
+             # no tokens on loopback; the job's data lie in the temp folder
+             "--insecure-no-auth", "--data-root", cls.tmp],
             stdout=cls.ftd_log, stderr=subprocess.STDOUT, start_new_session=True))
 
         def ports():
@@ -111,17 +113,20 @@ class PrometheusEndToEndTest(unittest.TestCase):
         train = os.path.join(cls.tmp, "toy.csv")
         with open(train, "w") as f:
             f.write("text,label\n")
+            # Long enough rows (~200 bytes) that the job runs for seconds and the 1 s scrapes
+            # see it running (a job of short rows can end between two scrapes).
             for i in range(160):
-                f.write("{} film number {},{}\n".format("great" if i % 2 else "awful", i, i % 2))
+                words = ("great" if i % 2 else "awful") + " film number {} ".format(i)
+                f.write("{},{}\n".format((words * 10).strip(), i % 2))
         broken = os.path.join(cls.tmp, "broken.csv")
         with open(broken, "w") as f:
             f.write('text,label\n"good one",1\n"broken,0\n')
         with ft_client.connect(cls.server) as channel:
             stub = service_grpc.FinetuneServiceStub(channel)
             spec = job_pb2.JobSpec(
-                model="scratch:bloom-tiny", dataset=job_pb2.DatasetSpec(train=train),
+                model="scratch:bloom-small", dataset=job_pb2.DatasetSpec(train=train),
                 micro_batch_size=8, accumulation_steps=1, epochs=1, max_steps=16,
-                max_seq_length=48, log_every_steps=1, eval_every_steps=4,
+                max_seq_length=256, log_every_steps=1, eval_every_steps=4,
                 checkpoint_every_steps=4, max_eval_examples=32)
             cls.job_id = ft_client.submit(stub, spec).id
             bad_spec = job_pb2.JobSpec()

@@ -262,8 +262,9 @@ std::vector<Case> Cases() {
            [](Spec& s, auto&, const BadFiles& f) {
              s.mutable_dataset()->set_train(f["folder.csv"] + "/../../no/such/../file.csv");
            },
-           NOT_FOUND,
-           {"spec.dataset.train", "no such file"}},
+           // `..` leads out of ftd's data roots (this test's folder): refused before any lookup.
+           StatusCode::PERMISSION_DENIED,
+           {"spec.dataset.train", "outside the data roots"}},
       // A folder is read as aclImdb (pos/, neg/), whatever its name.
       train("train is a directory", "folder.csv", INVALID,
             {"spec.dataset.train", "folder.csv", "no label subfolders"}),
