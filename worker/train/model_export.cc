@@ -6,15 +6,14 @@
 
 #include "io/atomic_file.h"
 #include "io/safetensors_writer.h"
-#include "models/bloom_hf_config.h"
 #include "tokenize/byte_tokenizer.h"
 
 namespace ft::train {
 
-void WriteModelSafetensors(models::BloomForSequenceClassification& model, const std::string& path) {
+void WriteModelSafetensors(torch::nn::Module& model, const std::string& path) {
   std::vector<torch::Tensor> host_tensors;  // keep the CPU copies alive while writing
   std::vector<io::Float32TensorView> views;
-  for (const auto& item : model->named_parameters(/*recurse=*/true)) {
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
     torch::Tensor tensor = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
     io::Float32TensorView view;
     view.name = item.key();
@@ -26,15 +25,13 @@ void WriteModelSafetensors(models::BloomForSequenceClassification& model, const 
   io::WriteSafetensors(path, std::move(views));
 }
 
-void WriteModelFolder(models::BloomForSequenceClassification& model,
+void WriteModelFolder(models::SequenceClassifierImpl& model,
                       const std::vector<std::string>& label_names, int64_t max_seq_length,
                       const std::string& output_dir) {
   const std::filesystem::path dir(output_dir);
   std::filesystem::create_directories(dir);
   WriteModelSafetensors(model, (dir / "model.safetensors").string());
-  io::WriteFileAtomically(
-      (dir / "config.json").string(),
-      models::BloomSequenceClassificationConfigJson(model->config(), label_names));
+  io::WriteFileAtomically((dir / "config.json").string(), model.HfConfigJson(label_names));
   io::WriteFileAtomically((dir / "tokenizer_config.json").string(),
                           tokenize::ByteTokenizer().ConfigJson(max_seq_length));
 }

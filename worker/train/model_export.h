@@ -1,18 +1,18 @@
 // Writes the trained model as a Hugging Face-style folder: model.safetensors (HF parameter
-// names, float32), config.json (BloomForSequenceClassification) and tokenizer_config.json.
+// names, float32), config.json (the family's *ForSequenceClassification) and tokenizer_config.json.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "models/bloom_model.h"
+#include "models/sequence_classifier.h"
 
 namespace ft::train {
 
-void WriteModelSafetensors(models::BloomForSequenceClassification& model, const std::string& path);
+void WriteModelSafetensors(torch::nn::Module& model, const std::string& path);
 
-void WriteModelFolder(models::BloomForSequenceClassification& model,
+void WriteModelFolder(models::SequenceClassifierImpl& model,
                       const std::vector<std::string>& label_names, int64_t max_seq_length,
                       const std::string& output_dir);
 
