@@ -9,7 +9,12 @@
 #include <stdexcept>
 
 #include "io/checkpoint_tensors.h"
+#include "models/bert_model.h"
 #include "models/bloom_model.h"
+#include "models/distilbert_model.h"
+#include "models/gpt2_model.h"
+#include "models/llama_model.h"
+#include "models/torchscript_model.h"
 #include "tokenize/byte_tokenizer.h"
 
 namespace ft::models {
@@ -95,11 +100,19 @@ SequenceClassifier BuildArchitecture(const ModelConfig& config, int64_t num_labe
   switch (config.family) {
     case ModelFamily::kBloom:
       return AsClassifier(BloomForSequenceClassification(config.bloom, num_labels));
-    default:
-      break;
+    case ModelFamily::kGpt2:
+      return AsClassifier(Gpt2ForSequenceClassification(config, num_labels));
+    case ModelFamily::kBert:
+    case ModelFamily::kRoberta:
+      return AsClassifier(BertForSequenceClassification(config, num_labels));
+    case ModelFamily::kDistilBert:
+      return AsClassifier(DistilBertForSequenceClassification(config, num_labels));
+    case ModelFamily::kLlama:
+      return AsClassifier(LlamaForSequenceClassification(config, num_labels));
+    case ModelFamily::kTorchScript:
+      return AsClassifier(LoadTorchScriptClassifier(config.source, num_labels));
   }
-  throw std::runtime_error("model family " + std::string(FamilyName(config.family)) +
-                           " is not implemented yet");
+  throw std::runtime_error("unknown model family");
 }
 
 SequenceClassifier BuildClassifier(const ModelConfig& config, int64_t num_labels,

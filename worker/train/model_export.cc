@@ -6,6 +6,7 @@
 
 #include "io/atomic_file.h"
 #include "io/safetensors_writer.h"
+#include "models/torchscript_model.h"
 #include "tokenize/byte_tokenizer.h"
 
 namespace ft::train {
@@ -30,7 +31,11 @@ void WriteModelFolder(models::SequenceClassifierImpl& model,
                       const std::string& output_dir) {
   const std::filesystem::path dir(output_dir);
   std::filesystem::create_directories(dir);
-  WriteModelSafetensors(model, (dir / "model.safetensors").string());
+  if (auto* script = dynamic_cast<models::TorchScriptClassifierImpl*>(&model)) {
+    script->Save((dir / "model.pt").string());  // a TorchScript model stays one
+  } else {
+    WriteModelSafetensors(model, (dir / "model.safetensors").string());
+  }
   io::WriteFileAtomically((dir / "config.json").string(), model.HfConfigJson(label_names));
   io::WriteFileAtomically((dir / "tokenizer_config.json").string(),
                           tokenize::ByteTokenizer().ConfigJson(max_seq_length));
