@@ -204,15 +204,16 @@ TEST_P(HfParityTest, MatchesTransformers) {
 }
 
 // The same comparison with the attention mask ignored must fail: the tolerance is tight enough
-// to see a model that attends to padding or pools the wrong position. (In the tiny BERT-likes,
-// initialised with std 0.02, attending to padding moves the logits by only ~2e-4; the
-// gradient and the step after it show it more.)
+// to see a model that attends to padding or pools the wrong position. (Measured: the decoders'
+// logits move by 0.2-0.3; in the tiny BERT-likes, initialised with std 0.02, attending to padding
+// moves the logits by only 1.4e-4 to 3.1e-4 and the worst figure by 5e-4 to 1.3e-3, still 5x the
+// tolerance.)
 TEST_P(HfParityTest, NoticesAModelThatIgnoresPadding) {
   const Parity parity = RunParity(GetParam(), /*ignore_padding=*/true);
   const double worst = std::max({parity.before.logits, parity.before.loss, parity.before.grad_norm,
                                  parity.before.tensor_grad_norm, parity.after.logits,
                                  parity.after.loss, parity.after.grad_norm});
-  EXPECT_GT(worst, 10 * kTolerance);
+  EXPECT_GT(worst, 2 * kTolerance);
   std::printf("%-10s with the mask ignored: max|dlogits| %.2e, worst figure %.2e\n",
               GetParam().c_str(), parity.before.logits, worst);
 }
