@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "models/config_reader.h"
+#include "models/hf_config.h"
+
 namespace ft::models {
 namespace {
 
@@ -20,63 +23,6 @@ constexpr int64_t kMaxVocabSize = 1 << 24;
 constexpr std::string_view kScratchPrefix = "scratch:";
 
 std::string Quoted(const std::string& text) { return "'" + text + "'"; }
-
-class ConfigReader {
- public:
-  ConfigReader(const Json& json, const std::string& file) : json_(json), file_(file) {}
-
-  [[noreturn]] void Fail(const std::string& message) const {
-    throw ModelFolderError(/*not_found=*/false, file_ + ": " + message);
-  }
-
-  // The integer under the first of `names` present, nullopt when none is; refuses two spellings
-  // with different values.
-  std::optional<int64_t> Integer(std::initializer_list<const char*> names) const {
-    std::optional<int64_t> value;
-    const char* found = nullptr;
-    for (const char* name : names) {
-      const auto it = json_.find(name);
-      if (it == json_.end() || it->is_null()) continue;
-      if (!it->is_number_integer())
-        Fail(std::string(name) + ": expected an integer, got " + it->dump());
-      const int64_t here = it->get<int64_t>();
-      if (value && *value != here) {
-        Fail(std::string(found) + " (" + std::to_string(*value) + ") and " + name + " (" +
-             std::to_string(here) + ") disagree");
-      }
-      if (!value) found = name;
-      value = here;
-    }
-    return value;
-  }
-
-  int64_t Required(std::initializer_list<const char*> names, int64_t min, int64_t max) const {
-    const std::optional<int64_t> value = Integer(names);
-    const std::string name = *names.begin();
-    if (!value) Fail(name + ": missing (a BloomConfig needs it)");
-    if (*value < min || *value > max) {
-      Fail(name + ": must be " + std::to_string(min) + ".." + std::to_string(max) + ", got " +
-           std::to_string(*value));
-    }
-    return *value;
-  }
-
-  double Real(const char* name, double fallback, double min, double max) const {
-    const auto it = json_.find(name);
-    if (it == json_.end() || it->is_null()) return fallback;
-    if (!it->is_number()) Fail(std::string(name) + ": expected a number, got " + it->dump());
-    const double value = it->get<double>();
-    if (!(value > min && value <= max)) {
-      Fail(std::string(name) + ": must be in (" + std::to_string(min) + ", " + std::to_string(max) +
-           "], got " + it->dump());
-    }
-    return value;
-  }
-
- private:
-  const Json& json_;
-  const std::string& file_;
-};
 
 std::string ReadText(const std::filesystem::path& path) {
   std::error_code error;
@@ -105,7 +51,7 @@ BloomConfig ParseBloomConfigJson(const std::string& text, const std::string& fil
   } catch (const Json::parse_error& error) {
     throw ModelFolderError(false, file + ": not valid JSON: " + error.what());
   }
-  const ConfigReader reader(json, file);
+  const ConfigReader reader(json, file, "a BloomConfig");
   if (!json.is_object()) reader.Fail("expected a JSON object");
   const auto type = json.find("model_type");
   if (type == json.end() || !type->is_string()) {
@@ -146,26 +92,36 @@ BloomConfig ParseBloomConfigJson(const std::string& text, const std::string& fil
   return config;
 }
 
-BloomConfig ReadModelFolderConfig(const std::string& folder) {
+ModelConfig ReadModelFolderConfig(const std::string& folder) {
   namespace fs = std::filesystem;
   const std::string hint =
       "; spec.model is scratch:NAME (" + ScratchModelNames() +
-      ") or a local Hugging Face folder with config.json and model.safetensors (Hub names are not "
-      "downloaded)";
+      "), a local Hugging Face folder with config.json and model.safetensors (or its shards), or a "
+      "TorchScript .pt file (Hub names are not downloaded)";
   std::error_code error;
   const fs::file_status status = fs::status(folder, error);
   if (!fs::exists(status)) throw ModelFolderError(true, folder + ": no such folder" + hint);
+  if (fs::is_regular_file(status) && fs::path(folder).extension() == kTorchScriptExtension) {
+    ModelConfig config;
+    config.family = ModelFamily::kTorchScript;
+    config.model_type = "torchscript";
+    config.source = folder;
+    return config;
+  }
   if (!fs::is_directory(status)) throw ModelFolderError(false, folder + ": not a folder" + hint);
   const fs::path config_path = fs::path(folder) / kModelConfigFile;
   if (!fs::exists(config_path, error)) {
     throw ModelFolderError(true, config_path.string() + ": no such file" + hint);
   }
-  BloomConfig config = ParseBloomConfigJson(ReadText(config_path), config_path.string());
+  ModelConfig config = ParseModelConfigJson(ReadText(config_path), config_path.string());
+  config.source = folder;
   const fs::path weights = fs::path(folder) / kModelWeightsFile;
-  if (!fs::is_regular_file(weights, error)) {
-    throw ModelFolderError(true, weights.string() +
-                                     ": no such file (sharded checkpoints and pytorch_model.bin "
-                                     "are not supported yet)");
+  const fs::path index = fs::path(folder) / kModelWeightsIndexFile;
+  if (!fs::is_regular_file(weights, error) && !fs::is_regular_file(index, error)) {
+    throw ModelFolderError(true, weights.string() + ": no such file (nor " +
+                                     std::string(kModelWeightsIndexFile) +
+                                     " for a sharded checkpoint; pytorch_model.bin is not "
+                                     "supported)");
   }
   return config;
 }

@@ -1,5 +1,5 @@
-// A local Hugging Face model folder as `spec.model`: config.json (a BloomConfig) beside
-// model.safetensors. Standard library only: ftd checks the folder when a job is submitted, the
+// A local Hugging Face model folder as `spec.model`: config.json beside model.safetensors (or
+// model.safetensors.index.json and its shards), or a TorchScript .pt file. Standard library only: ftd checks the folder when a job is submitted, the
 // worker reads the configuration before it builds the model.
 #pragma once
 
@@ -8,11 +8,14 @@
 #include <string_view>
 
 #include "models/model_catalog.h"
+#include "models/model_config.h"
 
 namespace ft::models {
 
 inline constexpr std::string_view kModelConfigFile = "config.json";
 inline constexpr std::string_view kModelWeightsFile = "model.safetensors";
+inline constexpr std::string_view kModelWeightsIndexFile = "model.safetensors.index.json";
+inline constexpr std::string_view kTorchScriptExtension = ".pt";
 
 // Why a folder cannot serve as a model. not_found(): the folder or one of its two files does not
 // exist (a NOT_FOUND for the API); otherwise the contents are wrong (INVALID_ARGUMENT).
@@ -29,15 +32,20 @@ class ModelFolderError : public std::runtime_error {
 // True for "scratch:..." names, which name a built-in architecture rather than a folder.
 bool IsScratchModelName(std::string_view model);
 
-// Reads <folder>/config.json as Hugging Face's BloomConfig does (hidden_size or n_embed, n_layer
-// or num_hidden_layers, n_head or num_attention_heads, vocab_size, layer_norm_epsilon, ...) and
-// checks that <folder>/model.safetensors exists. Refuses, naming the file and the field: a
-// model_type other than "bloom", missing or out-of-range sizes, hidden_size not divisible by
-// n_head, apply_residual_connection_post_layernorm (not implemented), and a vocab_size below the
-// kByteTokenizerVocabSize ids that our byte-level tokenizer emits.
-BloomConfig ReadModelFolderConfig(const std::string& folder);
+// Reads <folder>/config.json (hf_config.h: every supported family, dispatched on model_type)
+// and checks that <folder>/model.safetensors or model.safetensors.index.json exists; a regular
+// file ending in ".pt" is a TorchScript model (family kTorchScript, nothing read yet). Refuses,
+// naming the file and the field, whatever the family's parser refuses.
+ModelConfig ReadModelFolderConfig(const std::string& folder);
 
-// The same checks on the text of a config.json; `file` names it in errors.
+// BLOOM's config.json as Hugging Face's BloomConfig reads it (hidden_size or n_embed, n_layer or
+// num_hidden_layers, n_head or num_attention_heads, vocab_size, layer_norm_epsilon, ...).
+// Refuses, naming the file and the field: a model_type other than "bloom", missing or
+// out-of-range sizes, hidden_size not divisible by n_head,
+// apply_residual_connection_post_layernorm (not implemented), and a vocab_size below the
+// kByteTokenizerVocabSize ids that our byte-level tokenizer emits.
+
+// `file` names the config.json in errors.
 BloomConfig ParseBloomConfigJson(const std::string& text, const std::string& file);
 
 }  // namespace ft::models

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 
-#include "models/bloom_model.h"
 #include "train/autocast_state.h"
 
 namespace ft::models {
@@ -48,16 +47,17 @@ class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
   // Runs with gradient recording off (Function::apply does that): nothing of the block's
   // intermediate tensors is kept.
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& hidden,
-                               const torch::Tensor& alibi, const torch::Tensor& masked,
-                               int64_t block_address) {
+                               std::vector<torch::Tensor> context, int64_t block_address) {
     const RecordedAutocast::State autocast = RecordedAutocast::Current();
     ctx->saved_data["block"] = block_address;
     ctx->saved_data["cpu_autocast"] = autocast.cpu.enabled;
     ctx->saved_data["cpu_dtype"] = static_cast<int64_t>(autocast.cpu.dtype);
     ctx->saved_data["gpu_autocast"] = autocast.cuda.enabled;
     ctx->saved_data["gpu_dtype"] = static_cast<int64_t>(autocast.cuda.dtype);
-    ctx->save_for_backward({hidden, alibi, masked});
-    return Block(block_address).forward(hidden, alibi, masked);
+    std::vector<torch::Tensor> saved = {hidden};
+    saved.insert(saved.end(), context.begin(), context.end());
+    ctx->save_for_backward(saved);
+    return Block(block_address).BlockForward(hidden, context);
   }
 
   // Recomputes the block with gradients on and back-propagates through it: the block's
@@ -75,26 +75,27 @@ class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     {
       torch::AutoGradMode enable_grad(true);
       RecordedAutocast recorded(autocast);
-      output = Block(ctx->saved_data["block"].toInt()).forward(input, saved[1], saved[2]);
+      const std::vector<torch::Tensor> context(saved.begin() + 1, saved.end());
+      output = Block(ctx->saved_data["block"].toInt()).BlockForward(input, context);
     }
     torch::autograd::backward({output}, {grad_outputs[0]});
     return {input.requires_grad() ? input.grad() : torch::Tensor(), torch::Tensor(),
-            torch::Tensor(), torch::Tensor()};
+            torch::Tensor()};
   }
 
  private:
   // Autograd's saved data holds IValues, which cannot hold a module reference: the block travels
   // as its address. The model outlives every backward pass through it.
-  static BloomBlockImpl& Block(int64_t address) {
-    return *reinterpret_cast<BloomBlockImpl*>(static_cast<intptr_t>(address));
+  static CheckpointableBlock& Block(int64_t address) {
+    return *reinterpret_cast<CheckpointableBlock*>(static_cast<intptr_t>(address));
   }
 };
 
 }  // namespace
 
-torch::Tensor CheckpointedBlockForward(BloomBlockImpl& block, const torch::Tensor& hidden,
-                                       const torch::Tensor& alibi, const torch::Tensor& masked) {
-  return CheckpointedBlock::apply(hidden, alibi, masked,
+torch::Tensor CheckpointedBlockForward(CheckpointableBlock& block, const torch::Tensor& hidden,
+                                       const std::vector<torch::Tensor>& context) {
+  return CheckpointedBlock::apply(hidden, context,
                                   static_cast<int64_t>(reinterpret_cast<intptr_t>(&block)));
 }
 

@@ -1,5 +1,5 @@
-// Activation checkpointing for BLOOM blocks: the forward keeps only a block's input, and the
-// backward recomputes the block's forward to get the activations it needs. Trades one extra
+// Activation checkpointing for transformer blocks: the forward keeps only a block's input, and
+// the backward recomputes the block's forward to get the activations it needs. Trades one extra
 // forward per block for the memory of its attention scores and MLP activations, so models that
 // would not fit otherwise can train. LibTorch 1.13 has no helper for it; this is a custom autograd
 // function. Include only from Torch translation units.
@@ -7,14 +7,30 @@
 
 #include <torch/types.h>
 
+#include <vector>
+
 namespace ft::models {
 
-class BloomBlockImpl;
+// A block that can be checkpointed: its output depends on its parameters, `hidden` and
+// `context` (tensors that need no gradient: masks, position tables) only.
+class CheckpointableBlock {
+ public:
+  virtual ~CheckpointableBlock() = default;
+  virtual torch::Tensor BlockForward(const torch::Tensor& hidden,
+                                     const std::vector<torch::Tensor>& context) = 0;
+};
 
-// block.forward(hidden, alibi, masked) with the same value and gradients (also for the block's
+// block.BlockForward(hidden, context) with the same value and gradients (also for the block's
 // parameters), without keeping the block's activations. The recomputation runs under the autocast
 // state the forward ran under. `block` must outlive the backward pass.
-torch::Tensor CheckpointedBlockForward(BloomBlockImpl& block, const torch::Tensor& hidden,
-                                       const torch::Tensor& alibi, const torch::Tensor& masked);
+torch::Tensor CheckpointedBlockForward(CheckpointableBlock& block, const torch::Tensor& hidden,
+                                       const std::vector<torch::Tensor>& context);
+
+// Runs `block` checkpointed when `checkpoint` is set, directly otherwise.
+inline torch::Tensor RunBlock(CheckpointableBlock& block, const torch::Tensor& hidden,
+                              const std::vector<torch::Tensor>& context, bool checkpoint) {
+  return checkpoint ? CheckpointedBlockForward(block, hidden, context)
+                    : block.BlockForward(hidden, context);
+}
 
 }  // namespace ft::models

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/hf_export_config.h"
+
 namespace ft::models {
 
 std::string BloomSequenceClassificationConfigJson(const BloomConfig& config,
@@ -26,15 +28,7 @@ std::string BloomSequenceClassificationConfigJson(const BloomConfig& config,
   json["use_cache"] = true;
   json["torch_dtype"] = "float32";
   json["problem_type"] = "single_label_classification";
-  json["num_labels"] = label_names.size();
-  nlohmann::ordered_json id2label = nlohmann::ordered_json::object();
-  nlohmann::ordered_json label2id = nlohmann::ordered_json::object();
-  for (std::size_t id = 0; id < label_names.size(); ++id) {
-    id2label[std::to_string(id)] = label_names[id];
-    label2id[label_names[id]] = id;
-  }
-  json["id2label"] = id2label;
-  json["label2id"] = label2id;
+  SetLabelMaps(json, label_names);
   return json.dump(2) + "\n";
 }
 

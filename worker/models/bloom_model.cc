@@ -10,6 +10,7 @@
 
 #include "models/activation_checkpoint.h"
 #include "models/alibi.h"
+#include "models/bloom_hf_config.h"
 
 namespace ft::models {
 namespace {
@@ -132,7 +133,7 @@ torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
   const bool checkpoint = activation_checkpointing_ && torch::GradMode::is_enabled();
   for (const auto& block : *h_) {
     BloomBlockImpl& layer = *block->as<BloomBlockImpl>();
-    hidden = checkpoint ? CheckpointedBlockForward(layer, hidden, alibi, masked)
+    hidden = checkpoint ? CheckpointedBlockForward(layer, hidden, {alibi, masked})
                         : layer.forward(hidden, alibi, masked);
   }
   return ln_f_(hidden);
@@ -161,6 +162,11 @@ void BloomForSequenceClassificationImpl::InitializeWeights() {
       layer_norm->bias.zero_();
     }
   }
+}
+
+std::string BloomForSequenceClassificationImpl::HfConfigJson(
+    const std::vector<std::string>& label_names) const {
+  return BloomSequenceClassificationConfigJson(config_, label_names);
 }
 
 torch::Tensor BloomForSequenceClassificationImpl::HiddenStates(const torch::Tensor& input_ids,

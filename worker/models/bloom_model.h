@@ -12,7 +12,9 @@
 
 #include <cstdint>
 
+#include "models/activation_checkpoint.h"
 #include "models/model_catalog.h"
+#include "models/sequence_classifier.h"
 
 namespace ft::models {
 
@@ -50,11 +52,16 @@ class BloomMlpImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BloomMlp);
 
-class BloomBlockImpl : public torch::nn::Module {
+class BloomBlockImpl : public torch::nn::Module, public CheckpointableBlock {
  public:
   explicit BloomBlockImpl(const BloomConfig& config);
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
                         const torch::Tensor& masked);
+  // context: {alibi, masked}.
+  torch::Tensor BlockForward(const torch::Tensor& hidden,
+                             const std::vector<torch::Tensor>& context) override {
+    return forward(hidden, context[0], context[1]);
+  }
 
  private:
   torch::nn::LayerNorm input_layernorm_{nullptr};
@@ -87,21 +94,30 @@ class BloomTransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BloomTransformer);
 
-class BloomForSequenceClassificationImpl : public torch::nn::Module {
+class BloomForSequenceClassificationImpl : public SequenceClassifierImpl {
  public:
   BloomForSequenceClassificationImpl(const BloomConfig& config, int64_t num_labels);
 
   // Logits [batch, num_labels] from the hidden state at each row's last non-padding position.
+  torch::Tensor forward(const torch::Tensor& input_ids,
+                        const torch::Tensor& attention_mask) override {
+    return forward(input_ids, attention_mask, PaddingMaskUse{});
+  }
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                        const PaddingMaskUse& mask_use = {});
+                        const PaddingMaskUse& mask_use);
 
   // Hidden states [batch, seq, hidden] after ln_f, for tests of masking.
   torch::Tensor HiddenStates(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                              const PaddingMaskUse& mask_use = {});
 
   const BloomConfig& config() const { return config_; }
-  int64_t num_labels() const { return num_labels_; }
-  void set_activation_checkpointing(bool on) { transformer_->set_activation_checkpointing(on); }
+  int64_t num_labels() const override { return num_labels_; }
+  void set_activation_checkpointing(bool on) override {
+    transformer_->set_activation_checkpointing(on);
+  }
+  std::string BaseModelPrefix() const override { return "transformer."; }
+  std::vector<std::string> HeadParameterNames() const override { return {"score.weight"}; }
+  std::string HfConfigJson(const std::vector<std::string>& label_names) const override;
 
  private:
   // Hugging Face's _init_weights: normal(0, initializer_range) for Linear and Embedding weights,

@@ -3,12 +3,18 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
-#include <filesystem>
+#include <algorithm>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
-#include "io/safetensors_reader.h"
-#include "models/model_folder.h"
+#include "io/checkpoint_tensors.h"
+#include "models/bert_model.h"
+#include "models/bloom_model.h"
+#include "models/distilbert_model.h"
+#include "models/gpt2_model.h"
+#include "models/llama_model.h"
+#include "models/torchscript_model.h"
 #include "tokenize/byte_tokenizer.h"
 
 namespace ft::models {
@@ -16,9 +22,6 @@ namespace {
 
 static_assert(tokenize::ByteTokenizer::kVocabSize == kByteTokenizerVocabSize,
               "the model folder check and the tokenizer must agree on the vocabulary");
-
-constexpr std::string_view kTransformerPrefix = "transformer.";
-constexpr const char* kHeadName = "score.weight";
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
   std::string text = "[";
@@ -28,101 +31,178 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
   return text + "]";
 }
 
-// The checkpoint's tensor for one of our parameter names: the same name, or without
-// "transformer." as BloomModel checkpoints store it.
-const io::SafetensorsEntry* FindTensor(const io::SafetensorsFile& file, const std::string& name) {
-  if (const io::SafetensorsEntry* entry = file.Find(name)) return entry;
-  if (name.compare(0, kTransformerPrefix.size(), kTransformerPrefix) == 0) {
-    return file.Find(name.substr(kTransformerPrefix.size()));
-  }
-  return nullptr;
+bool StartsWith(const std::string& text, const std::string& prefix) {
+  return !prefix.empty() && text.compare(0, prefix.size(), prefix) == 0;
 }
 
-// Whether the checkpoint's head can be used; otherwise says why the fresh one stays.
-bool UseCheckpointHead(const io::SafetensorsFile& file, const io::SafetensorsEntry* head,
-                       const torch::Tensor& parameter, const ModelLog& log) {
-  const int64_t num_labels = parameter.size(0);
-  const std::string fresh = "initialised a fresh classification head for " +
-                            std::to_string(num_labels) + " labels (seeded)";
-  if (head == nullptr) {
-    log("info", file.path() + " has no " + kHeadName + ": " + fresh);
-    return false;
+bool EndsWith(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The names under which a checkpoint may hold one of our parameters: the same name, without the
+// base model's prefix, and the old LayerNorm.gamma/beta spellings of both.
+std::vector<std::string> Candidates(const std::string& name, const std::string& prefix) {
+  std::vector<std::string> names = {name};
+  if (StartsWith(name, prefix)) names.push_back(name.substr(prefix.size()));
+  const std::size_t count = names.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string& base = names[i];
+    if (EndsWith(base, "LayerNorm.weight")) {
+      names.push_back(base.substr(0, base.size() - 6) + "gamma");
+    } else if (EndsWith(base, "LayerNorm.bias")) {
+      names.push_back(base.substr(0, base.size() - 4) + "beta");
+    }
   }
-  if (head->shape.size() == 2 && head->shape[1] == parameter.size(1) &&
-      head->shape[0] != num_labels) {
-    log("info", file.path() + ": " + kHeadName + " has " + std::to_string(head->shape[0]) +
-                    " labels, the dataset " + std::to_string(num_labels) + ": " + fresh);
-    return false;
+  return names;
+}
+
+io::CheckpointTensors::Tensor FindTensor(const io::CheckpointTensors& checkpoint,
+                                         const std::string& name, const std::string& prefix) {
+  for (const std::string& candidate : Candidates(name, prefix)) {
+    const io::CheckpointTensors::Tensor found = checkpoint.Find(candidate);
+    if (found.file != nullptr) return found;
   }
-  return true;
+  return {nullptr, nullptr};
+}
+
+// Why the checkpoint's head cannot be used ("" when it can): a head tensor is missing, or has
+// another number of labels (any other difference in shape is an error, found later).
+std::string FreshHeadReason(const io::CheckpointTensors& checkpoint, SequenceClassifierImpl& model) {
+  const auto parameters = model.named_parameters();
+  for (const std::string& name : model.HeadParameterNames()) {
+    const torch::Tensor* parameter = parameters.find(name);
+    if (parameter == nullptr) continue;
+    const io::CheckpointTensors::Tensor found =
+        FindTensor(checkpoint, name, model.BaseModelPrefix());
+    if (found.file == nullptr) return " has no " + name;
+    const std::vector<int64_t> expected = parameter->sizes().vec();
+    const std::vector<int64_t>& shape = found.entry->shape;
+    if (!expected.empty() && expected[0] == model.num_labels() &&
+        shape.size() == expected.size() && shape[0] != expected[0] &&
+        std::equal(shape.begin() + 1, shape.end(), expected.begin() + 1)) {
+      return ": " + name + " has " + std::to_string(shape[0]) + " labels, the dataset " +
+             std::to_string(model.num_labels());
+    }
+  }
+  return "";
+}
+
+// A family's module holder as the family-neutral one (the same module).
+template <typename Holder>
+SequenceClassifier AsClassifier(const Holder& holder) {
+  return SequenceClassifier(std::shared_ptr<SequenceClassifierImpl>(holder.ptr()));
 }
 
 }  // namespace
 
-BloomForSequenceClassification BuildClassifier(const std::string& model, const BloomConfig& config,
-                                               int64_t num_labels, const ModelLog& log) {
-  BloomForSequenceClassification classifier(config, num_labels);
-  if (!IsScratchModelName(model)) {
-    LoadBloomWeights(classifier, (std::filesystem::path(model) / kModelWeightsFile).string(), log);
-    if (config.vocab_size != kByteTokenizerVocabSize) {
+SequenceClassifier BuildArchitecture(const ModelConfig& config, int64_t num_labels) {
+  switch (config.family) {
+    case ModelFamily::kBloom:
+      return AsClassifier(BloomForSequenceClassification(config.bloom, num_labels));
+    case ModelFamily::kGpt2:
+      return AsClassifier(Gpt2ForSequenceClassification(config, num_labels));
+    case ModelFamily::kBert:
+    case ModelFamily::kRoberta:
+      return AsClassifier(BertForSequenceClassification(config, num_labels));
+    case ModelFamily::kDistilBert:
+      return AsClassifier(DistilBertForSequenceClassification(config, num_labels));
+    case ModelFamily::kLlama:
+      return AsClassifier(LlamaForSequenceClassification(config, num_labels));
+    case ModelFamily::kTorchScript:
+      return AsClassifier(LoadTorchScriptClassifier(config.source, num_labels));
+  }
+  throw std::runtime_error("unknown model family");
+}
+
+SequenceClassifier BuildClassifier(const ModelConfig& config, int64_t num_labels,
+                                   const ModelLog& log) {
+  SequenceClassifier classifier = BuildArchitecture(config, num_labels);
+  if (config.family == ModelFamily::kTorchScript) {
+    log("info", "loaded the TorchScript module " + config.source + " (" +
+                    std::to_string(classifier->parameters().size()) + " parameters tensors)");
+    return classifier;
+  }
+  if (!config.source.empty()) {
+    LoadCheckpointWeights(*classifier, config.source, log);
+    const int64_t vocab_size = config.family == ModelFamily::kBloom ? config.bloom.vocab_size
+                                                                    : config.transformer.vocab_size;
+    if (vocab_size != kByteTokenizerVocabSize) {
       log("warning", "the byte-level tokenizer uses ids 0.." +
                          std::to_string(kByteTokenizerVocabSize - 1) + " of the checkpoint's " +
-                         std::to_string(config.vocab_size) +
+                         std::to_string(vocab_size) +
                          "-token vocabulary; its own tokenizer is not supported yet");
     }
   }
   return classifier;
 }
 
-void LoadBloomWeights(BloomForSequenceClassification& model, const std::string& safetensors_path,
-                      const ModelLog& log) {
-  std::unique_ptr<io::SafetensorsFile> file;
+void LoadCheckpointWeights(SequenceClassifierImpl& model, const std::string& folder,
+                           const ModelLog& log) {
+  std::unique_ptr<io::CheckpointTensors> checkpoint;
   try {
-    file = io::SafetensorsFile::Open(safetensors_path);
+    checkpoint = io::CheckpointTensors::Open(folder);
   } catch (const io::SafetensorsError& error) {
     throw std::runtime_error(std::string("reading the checkpoint: ") + error.what());
   }
+  const std::string& where = checkpoint->description();
+  const std::string prefix = model.BaseModelPrefix();
+  const std::vector<std::string> head = model.HeadParameterNames();
+  const std::string fresh_head = FreshHeadReason(*checkpoint, model);
+  const bool use_head = fresh_head.empty();
+  if (!use_head) {
+    log("info", where + fresh_head +
+                    ": initialised a fresh classification head for " +
+                    std::to_string(model.num_labels()) + " labels (seeded)");
+  }
+  const std::vector<std::string> optional = model.OptionalParameterNames();
   torch::NoGradGuard no_grad;
   std::set<std::string> used;
   int64_t loaded = 0;
-  for (auto& item : model->named_parameters(/*recurse=*/true)) {
+  for (auto& item : model.named_parameters(/*recurse=*/true)) {
     const std::string& name = item.key();
     torch::Tensor& parameter = item.value();
-    const io::SafetensorsEntry* entry = FindTensor(*file, name);
-    if (name == kHeadName && !UseCheckpointHead(*file, entry, parameter, log)) {
-      if (entry != nullptr) used.insert(entry->name);  // seen, deliberately not used
+    const io::CheckpointTensors::Tensor found = FindTensor(*checkpoint, name, prefix);
+    if (std::find(head.begin(), head.end(), name) != head.end() && !use_head) {
+      if (found.file != nullptr) used.insert(found.entry->name);  // seen, deliberately not used
       continue;
     }
-    if (entry == nullptr) {
-      throw std::runtime_error(safetensors_path + ": no tensor '" + name + "'" +
-                               (name.compare(0, kTransformerPrefix.size(), kTransformerPrefix) == 0
-                                    ? " (nor '" + name.substr(kTransformerPrefix.size()) + "')"
-                                    : std::string()) +
+    if (found.file == nullptr &&
+        std::find(optional.begin(), optional.end(), name) != optional.end()) {
+      log("info", where + " has no " + name + ": initialised it fresh (seeded)");
+      continue;
+    }
+    if (found.file == nullptr) {
+      std::string tried;
+      for (const std::string& candidate : Candidates(name, prefix)) {
+        tried += (tried.empty() ? "'" : ", '") + candidate + "'";
+      }
+      throw std::runtime_error(where + ": no tensor " + tried +
                                ", which the configuration needs");
     }
-    if (entry->shape != parameter.sizes().vec()) {
-      throw std::runtime_error(safetensors_path + ": tensor '" + entry->name + "' has shape " +
-                               ShapeText(entry->shape) + ", config.json implies " +
-                               ShapeText(parameter.sizes().vec()));
+    if (found.entry->shape != parameter.sizes().vec()) {
+      throw std::runtime_error(found.file->path() + ": tensor '" + found.entry->name +
+                               "' has shape " + ShapeText(found.entry->shape) +
+                               ", config.json implies " + ShapeText(parameter.sizes().vec()));
     }
     TORCH_CHECK(parameter.is_contiguous() && parameter.scalar_type() == torch::kFloat32 &&
                     parameter.device().is_cpu(),
                 "parameter ", name, " is not a contiguous float32 CPU tensor");
     try {
-      file->ReadAsFloat32(*entry, parameter.data_ptr<float>());
+      found.file->ReadAsFloat32(*found.entry, parameter.data_ptr<float>());
     } catch (const io::SafetensorsError& error) {
       throw std::runtime_error(std::string("reading the checkpoint: ") + error.what());
     }
-    used.insert(entry->name);
+    used.insert(found.entry->name);
     ++loaded;
   }
   std::string unused;
   int64_t unused_count = 0;
-  for (const io::SafetensorsEntry& entry : file->entries()) {
-    if (used.count(entry.name) > 0) continue;
-    if (++unused_count <= 3) unused += (unused.empty() ? "" : ", ") + entry.name;
+  for (const std::string& name : checkpoint->Names()) {
+    if (used.count(name) > 0) continue;
+    if (++unused_count <= 3) unused += (unused.empty() ? "" : ", ") + name;
   }
-  std::string message = "loaded " + std::to_string(loaded) + " tensors from " + safetensors_path;
+  std::string message = "loaded " + std::to_string(loaded) + " tensors from " + where;
   if (unused_count > 0) {
     message += "; " + std::to_string(unused_count) + " tensors of the checkpoint are not used (" +
                unused + (unused_count > 3 ? ", ..." : "") + ")";

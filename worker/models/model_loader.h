@@ -1,34 +1,42 @@
 // Builds the classifier a job names: `scratch:NAME` gets fresh weights, a local Hugging Face
-// folder (config.json + model.safetensors, see common/models/model_folder.h) gets the
-// checkpoint's weights, as `BloomForSequenceClassification.from_pretrained(folder,
-// num_labels=N)` would.
+// folder (config.json + model.safetensors or its shards, see common/models/model_folder.h) gets
+// the checkpoint's weights, as `AutoModelForSequenceClassification.from_pretrained(folder,
+// num_labels=N)` would, and a TorchScript .pt file is loaded as it is.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
 
-#include "models/bloom_model.h"
+#include "models/model_config.h"
+#include "models/sequence_classifier.h"
 
 namespace ft::models {
 
 // level ("info", "warning"), message: a line for the job's log.
 using ModelLog = std::function<void(const std::string&, const std::string&)>;
 
-// Constructs the model on the CPU (initial weights drawn from LibTorch's current generator, so
-// the caller seeds it first); for a folder then copies model.safetensors into it. `config` is
-// the folder's config.json as ReadModelFolderConfig read it (or the scratch architecture).
-BloomForSequenceClassification BuildClassifier(const std::string& model, const BloomConfig& config,
-                                               int64_t num_labels, const ModelLog& log);
+// The network of `config`'s family with freshly initialised weights (drawn from LibTorch's
+// current generator, as Hugging Face's _init_weights draws them), on the CPU; a TorchScript file
+// is loaded (its own weights). Throws std::runtime_error for a TorchScript file that cannot be
+// loaded or whose forward does not return [batch, num_labels] logits.
+SequenceClassifier BuildArchitecture(const ModelConfig& config, int64_t num_labels);
 
-// Copies every parameter of `model` from a safetensors file, converting F16/BF16 to float32.
-// Names are Hugging Face's, with or without the "transformer." prefix (BloomModel checkpoints
-// have none). A checkpoint without "score.weight", or with a head for another number of labels,
+// BuildArchitecture, then for a folder (config.source) copies the checkpoint's tensors in
+// (LoadCheckpointWeights). The caller seeds LibTorch's generator first.
+SequenceClassifier BuildClassifier(const ModelConfig& config, int64_t num_labels,
+                                   const ModelLog& log);
+
+// Copies every parameter of `model` from the checkpoint in `folder` (model.safetensors or its
+// shards), converting F16/BF16 to float32. Names are Hugging Face's, with or without the base
+// model's prefix ("transformer.", "model.", "bert.", ...: base-model checkpoints have none; older
+// BERT checkpoints' LayerNorm.gamma/beta are accepted for weight/bias). A checkpoint without the
+// classification head (model.HeadParameterNames()), or with a head for another number of labels,
 // leaves the model's freshly initialised head in place and says so through `log`; tensors the
 // model does not use (a causal LM's "lm_head.weight") are skipped and counted in one line.
 // Throws std::runtime_error naming the file and tensor for a malformed file, a missing tensor or
 // a shape that differs from the configuration.
-void LoadBloomWeights(BloomForSequenceClassification& model, const std::string& safetensors_path,
-                      const ModelLog& log);
+void LoadCheckpointWeights(SequenceClassifierImpl& model, const std::string& folder,
+                           const ModelLog& log);
 
 }  // namespace ft::models

@@ -14,7 +14,7 @@
 #include <limits>
 #include <optional>
 
-#include "models/bloom_model.h"
+#include "models/model_loader.h"
 #include "tokenize/byte_tokenizer.h"
 #include "train/autocast_scope.h"
 #include "train/checkpoint_header.h"
@@ -58,9 +58,9 @@ std::optional<double> CudaFreeMb(MemGetInfo mem_get_info) {
 
 class Prober {
  public:
-  Prober(const models::BloomConfig& config, int64_t num_labels, int64_t longest, bool bf16,
+  Prober(const models::ModelConfig& config, int64_t num_labels, int64_t longest, bool bf16,
          torch::Device device)
-      : model_(config, num_labels), longest_(longest), bf16_(bf16), device_(device) {
+      : model_(models::BuildArchitecture(config, num_labels)), longest_(longest), bf16_(bf16), device_(device) {
     model_->to(device_);
     model_->train();
   }
@@ -93,7 +93,7 @@ class Prober {
   }
 
  private:
-  models::BloomForSequenceClassification model_;
+  models::SequenceClassifier model_;
   int64_t longest_;
   bool bf16_;
   torch::Device device_;
@@ -170,7 +170,7 @@ void Finish(MicroBatchChoice& choice, int64_t largest_fitting) {
 
 }  // namespace
 
-MicroBatchChoice ChooseMicroBatch(const TrainOptions& options, const models::BloomConfig& config,
+MicroBatchChoice ChooseMicroBatch(const TrainOptions& options, const models::ModelConfig& config,
                                   const JobData& data) {
   MicroBatchChoice choice;
   if (!options.auto_micro_batch) {

@@ -26,7 +26,7 @@
 // exact. Standard library types only in this header.
 #pragma once
 
-#include "models/model_catalog.h"
+#include "models/model_config.h"
 #include "train/job_data.h"
 #include "train/pipeline_report.h"
 #include "train/train_job.h"
@@ -35,7 +35,7 @@ namespace ft::train {
 
 // For options.auto_micro_batch: probes and returns the choice (automatic = true). Otherwise the
 // options' own geometry. Options must have passed CheckOptions.
-MicroBatchChoice ChooseMicroBatch(const TrainOptions& options, const models::BloomConfig& config,
+MicroBatchChoice ChooseMicroBatch(const TrainOptions& options, const models::ModelConfig& config,
                                   const JobData& data);
 
 }  // namespace ft::train

@@ -17,18 +17,18 @@ namespace {
 // RAII: eval mode inside, train mode restored on every exit path.
 class EvalModeScope {
  public:
-  explicit EvalModeScope(models::BloomForSequenceClassification& model) : model_(model) {
-    model_->eval();
+  explicit EvalModeScope(models::SequenceClassifierImpl& model) : model_(model) {
+    model_.eval();
   }
-  ~EvalModeScope() { model_->train(); }
+  ~EvalModeScope() { model_.train(); }
 
  private:
-  models::BloomForSequenceClassification& model_;
+  models::SequenceClassifierImpl& model_;
 };
 
 }  // namespace
 
-std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model,
+std::optional<EvalReport> Evaluate(models::SequenceClassifierImpl& model,
                                    const TokenizedSplit& split, const EvaluationOptions& options,
                                    const torch::Device& device, int64_t step,
                                    const std::function<bool()>& stop_requested) {
@@ -47,7 +47,7 @@ std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
   std::vector<std::string> label_names = options.label_names;
   if (label_names.empty()) {
-    for (int64_t c = 0; c < model->num_labels(); ++c) label_names.push_back(std::to_string(c));
+    for (int64_t c = 0; c < model.num_labels(); ++c) label_names.push_back(std::to_string(c));
   }
   const auto classes = static_cast<int64_t>(label_names.size());
   // Entry [true * classes + predicted], as in FillClassMetrics.
@@ -63,7 +63,7 @@ std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model
     torch::Tensor logits;
     {
       AutocastScope autocast(options.bf16_autocast, device);
-      logits = model->forward(batch.input_ids, batch.attention_mask).to(torch::kFloat32);
+      logits = model.forward(batch.input_ids, batch.attention_mask).to(torch::kFloat32);
     }
     loss_sum += SummedCrossEntropy(logits, batch.labels);  // no label smoothing
     confusion += torch::bincount(batch.labels * classes + logits.argmax(-1), /*weights=*/{},

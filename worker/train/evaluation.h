@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "models/bloom_model.h"
+#include "models/sequence_classifier.h"
 #include "train/job_data.h"
 #include "train/train_job.h"
 
@@ -29,7 +29,7 @@ struct EvaluationOptions {
 // Examples are batched in length order so that dynamic padding wastes little; the confusion
 // matrix is accumulated on the device and read once at the end. Returns nullopt when
 // stop_requested (polled between batches) says yes. Restores train mode afterwards.
-std::optional<EvalReport> Evaluate(models::BloomForSequenceClassification& model,
+std::optional<EvalReport> Evaluate(models::SequenceClassifierImpl& model,
                                    const TokenizedSplit& split, const EvaluationOptions& options,
                                    const torch::Device& device, int64_t step,
                                    const std::function<bool()>& stop_requested = nullptr);

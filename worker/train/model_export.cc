@@ -6,14 +6,14 @@
 
 #include "io/atomic_file.h"
 #include "io/safetensors_writer.h"
-#include "models/bloom_hf_config.h"
+#include "models/torchscript_model.h"
 
 namespace ft::train {
 
-void WriteModelSafetensors(models::BloomForSequenceClassification& model, const std::string& path) {
+void WriteModelSafetensors(torch::nn::Module& model, const std::string& path) {
   std::vector<torch::Tensor> host_tensors;  // keep the CPU copies alive while writing
   std::vector<io::Float32TensorView> views;
-  for (const auto& item : model->named_parameters(/*recurse=*/true)) {
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
     torch::Tensor tensor = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
     io::Float32TensorView view;
     view.name = item.key();
@@ -25,15 +25,17 @@ void WriteModelSafetensors(models::BloomForSequenceClassification& model, const 
   io::WriteSafetensors(path, std::move(views));
 }
 
-void WriteModelFolder(models::BloomForSequenceClassification& model,
+void WriteModelFolder(models::SequenceClassifierImpl& model,
                       const std::vector<std::string>& label_names, int64_t max_seq_length,
                       const std::string& output_dir) {
   const std::filesystem::path dir(output_dir);
   std::filesystem::create_directories(dir);
-  WriteModelSafetensors(model, (dir / "model.safetensors").string());
-  io::WriteFileAtomically(
-      (dir / "config.json").string(),
-      models::BloomSequenceClassificationConfigJson(model->config(), label_names));
+  if (auto* script = dynamic_cast<models::TorchScriptClassifierImpl*>(&model)) {
+    script->Save((dir / "model.pt").string());  // a TorchScript model stays one
+  } else {
+    WriteModelSafetensors(model, (dir / "model.safetensors").string());
+  }
+  io::WriteFileAtomically((dir / "config.json").string(), model.HfConfigJson(label_names));
 }
 
 }  // namespace ft::train

@@ -76,10 +76,10 @@ std::string FirstProblem(const TrainOptions& options) {
 
 }  // namespace
 
-std::optional<models::BloomConfig> CheckOptions(const TrainOptions& options, std::string& error) {
+std::optional<models::ModelConfig> CheckOptions(const TrainOptions& options, std::string& error) {
   if (!models::IsScratchModelName(options.model)) {
     try {
-      models::BloomConfig config = models::ReadModelFolderConfig(options.model);
+      models::ModelConfig config = models::ReadModelFolderConfig(options.model);
       error = FirstProblem(options);
       if (error.empty()) return config;
     } catch (const models::ModelFolderError& folder_error) {
@@ -100,7 +100,7 @@ std::optional<models::BloomConfig> CheckOptions(const TrainOptions& options, std
   }
   error = FirstProblem(options);
   if (!error.empty()) return std::nullopt;
-  return model->bloom;
+  return models::ScratchModelConfig(model->bloom);
 }
 
 }  // namespace ft::train

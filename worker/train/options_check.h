@@ -5,12 +5,12 @@
 #include <optional>
 #include <string>
 
-#include "models/model_catalog.h"
+#include "models/model_config.h"
 #include "train/train_job.h"
 
 namespace ft::train {
 
 // The BLOOM configuration of options.model, or nullopt with `error` set.
-std::optional<models::BloomConfig> CheckOptions(const TrainOptions& options, std::string& error);
+std::optional<models::ModelConfig> CheckOptions(const TrainOptions& options, std::string& error);
 
 }  // namespace ft::train

@@ -54,7 +54,7 @@ TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer
   const auto start = std::chrono::steady_clock::now();
 
   std::string error;
-  const std::optional<models::BloomConfig> config = CheckOptions(options, error);
+  const std::optional<models::ModelConfig> config = CheckOptions(options, error);
   if (!config) return Failed("invalid options: " + error);
 
   std::string phase = "reading data";

@@ -15,7 +15,7 @@ torch::Tensor SummedCrossEntropy(const torch::Tensor& logits, const torch::Tenso
       F::CrossEntropyFuncOptions().reduction(torch::kSum).label_smoothing(label_smoothing));
 }
 
-WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
+WindowResult AccumulateWindow(models::SequenceClassifierImpl& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
                               const std::function<bool()>& stop_requested,
                               const StepPrecision& precision, double label_smoothing) {
@@ -29,7 +29,7 @@ WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
     {
       AutocastScope autocast(precision.autocast, batch.input_ids.device(),
                              precision.autocast_dtype);
-      logits = model->forward(batch.input_ids, batch.attention_mask);
+      logits = model.forward(batch.input_ids, batch.attention_mask);
     }
     const torch::Tensor loss_sum = SummedCrossEntropy(logits, batch.labels, label_smoothing);
     torch::Tensor scaled = loss_sum / static_cast<double>(loss_divisor);

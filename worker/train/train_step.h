@@ -8,7 +8,7 @@
 #include <functional>
 #include <vector>
 
-#include "models/bloom_model.h"
+#include "models/sequence_classifier.h"
 #include "train/micro_batch.h"
 
 namespace ft::train {
@@ -41,7 +41,7 @@ torch::Tensor SummedCrossEntropy(const torch::Tensor& logits, const torch::Tenso
 // stop_requested (optional) is polled before each micro-batch. The loss stays on the device: no
 // host synchronization per micro-batch.
 // label_smoothing goes to SummedCrossEntropy; loss_sum is then the smoothed loss.
-WindowResult AccumulateWindow(models::BloomForSequenceClassification& model,
+WindowResult AccumulateWindow(models::SequenceClassifierImpl& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
                               const std::function<bool()>& stop_requested = nullptr,
                               const StepPrecision& precision = {}, double label_smoothing = 0.0);

@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "io/durable_folder.h"
-#include "models/bloom_model.h"
 #include "models/model_loader.h"
 #include "train/batch_prefetcher.h"
 #include "train/checkpoint_header.h"
@@ -116,22 +115,20 @@ void ReplayProgress(const CheckpointHeader& header, ProgressMeter& meter) {
   }
 }
 
-// Biases and LayerNorm parameters get no weight decay, as in Hugging Face's Trainer.
-bool ExemptFromWeightDecay(const std::string& name) {
-  return name.find("layernorm") != std::string::npos || name.find("ln_f") != std::string::npos ||
-         (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0);
-}
+// Biases and normalisation weights get no weight decay, as in Hugging Face's Trainer: in every
+// family these, and only these, are the one-dimensional parameters.
+bool ExemptFromWeightDecay(const torch::Tensor& parameter) { return parameter.dim() <= 1; }
 
 std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(
-    const TrainOptions& options, models::BloomForSequenceClassification& model) {
+    const TrainOptions& options, models::SequenceClassifierImpl& model) {
   if (options.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(model->parameters(),
+    return std::make_unique<torch::optim::SGD>(model.parameters(),
                                                torch::optim::SGDOptions(options.learning_rate));
   }
   std::vector<torch::Tensor> decayed;
   std::vector<torch::Tensor> exempt;
-  for (const auto& item : model->named_parameters()) {
-    (ExemptFromWeightDecay(item.key()) ? exempt : decayed).push_back(item.value());
+  for (const auto& item : model.named_parameters()) {
+    (ExemptFromWeightDecay(item.value()) ? exempt : decayed).push_back(item.value());
   }
   const auto adamw_options = [&options](double weight_decay) {
     return torch::optim::AdamWOptions(options.learning_rate)
@@ -164,7 +161,7 @@ torch::Device ChooseDevice() {
 // Everything the loop mutates, so that the helpers below stay small.
 class TrainingLoop {
  public:
-  TrainingLoop(const TrainOptions& options, const models::BloomConfig& config, const JobData& data,
+  TrainingLoop(const TrainOptions& options, const models::ModelConfig& config, const JobData& data,
                TrainObserver& observer, TrainingSummary& summary)
       : options_(options), config_(config), data_(data), observer_(observer), summary_(summary) {}
 
@@ -208,14 +205,14 @@ class TrainingLoop {
   CheckpointHeader MakeHeader() const;
 
   const TrainOptions& options_;
-  const models::BloomConfig& config_;
+  const models::ModelConfig& config_;
   const JobData& data_;
   TrainObserver& observer_;
   TrainingSummary& summary_;
 
   std::string phase_ = "setting up";
   torch::Device device_ = torch::kCPU;
-  models::BloomForSequenceClassification model_{nullptr};
+  models::SequenceClassifier model_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<LearningRateSchedule> schedule_;
@@ -320,7 +317,7 @@ void TrainingLoop::Run() {
   summary_.exported_step = weights_step_ >= 0 ? weights_step_ : step_;
 
   phase_ = "writing the model to " + options_.output_dir;
-  WriteModelFolder(model_, data_.label_names, options_.max_seq_length, options_.output_dir);
+  WriteModelFolder(*model_, data_.label_names, options_.max_seq_length, options_.output_dir);
   WriteTokenizerFiles(options_.model, options_.max_seq_length, options_.output_dir);
   summary_.outcome.status = TrainOutcome::Status::kSucceeded;
   summary_.outcome.steps = step_;
@@ -329,13 +326,13 @@ void TrainingLoop::Run() {
 void TrainingLoop::BuildFreshState() {
   torch::manual_seed(options_.seed);
   model_ = models::BuildClassifier(
-      options_.model, config_, static_cast<int64_t>(data_.label_names.size()),
+      config_, static_cast<int64_t>(data_.label_names.size()),
       [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); });
   model_->to(device_);
   model_->train();
   model_->set_activation_checkpointing(options_.activation_checkpointing);
   parameters_ = model_->parameters();
-  optimizer_ = MakeOptimizer(options_, model_);
+  optimizer_ = MakeOptimizer(options_, *model_);
   schedule_ = std::make_unique<LearningRateSchedule>(
       ParseScheduleKind(options_.lr_scheduler).value_or(ScheduleKind::kLinear),
       options_.learning_rate, options_.warmup_steps, summary_.total_steps);
@@ -445,7 +442,7 @@ WindowResult TrainingLoop::AccumulateWithRetry(const Window& window,
   while (true) {
     try {
       return AccumulateWindow(
-          model_, micro_batches, window_size, [this] { return StopRequested(); },
+          *model_, micro_batches, window_size, [this] { return StopRequested(); },
           WindowPrecision(options_, scaler_.get()), options_.label_smoothing);
     } catch (const c10::OutOfMemoryError& error) {
       if (!device_.is_cuda() || micro_batch_size_ == 1) throw;
@@ -484,7 +481,7 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
   eval_options.bf16_autocast = options_.precision == "bf16";
   eval_options.label_names = data_.label_names;
   const std::optional<EvalReport> report =
-      Evaluate(model_, split, eval_options, device_, weights_step_ >= 0 ? weights_step_ : step_,
+      Evaluate(*model_, split, eval_options, device_, weights_step_ >= 0 ? weights_step_ : step_,
                [this] { return StopRequested(); });
   summary_.eval_seconds += SecondsSince(start);
   if (!report) return false;
@@ -504,7 +501,7 @@ void TrainingLoop::TrackValidation(const EvalReport& report) {
   const bool was_stopped = tracker_.stopped();
   const bool training_left = step_ < summary_.total_steps;
   if (tracker_.Observe(report, training_left) && options_.keep_best_model) {
-    best_weights_.Take(model_);
+    best_weights_.Take(*model_);
   }
   if (tracker_.stopped() && !was_stopped) {
     observer_.OnLog("info", "early stopping at step " + std::to_string(step_) + " of " +
@@ -522,7 +519,7 @@ void TrainingLoop::RestoreBestWeights() {
     return;
   }
   if (best.best_step == step_) return;  // the last weights are the best ones
-  best_weights_.CopyInto(model_);
+  best_weights_.CopyInto(*model_);
   weights_step_ = best.best_step;
   // The validation numbers that describe the exported model are the best evaluation's.
   std::vector<EvalReport>& finals = summary_.outcome.final_evals;
@@ -621,7 +618,7 @@ void TrainingLoop::RestoreTensors(const std::string& state_path, bool has_best_w
   if (options_.keep_best_model && has_best_weights) {
     torch::serialize::InputArchive best_archive;
     archive.read("best_model", best_archive);
-    best_weights_.Load(best_archive, model_);
+    best_weights_.Load(best_archive, *model_);
   }
 }
 
@@ -767,7 +764,7 @@ int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
   return total;
 }
 
-TrainingSummary Train(const TrainOptions& options, const models::BloomConfig& config,
+TrainingSummary Train(const TrainOptions& options, const models::ModelConfig& config,
                       const JobData& data, TrainObserver& observer) {
   TrainingSummary summary;
   TrainingLoop loop(options, config, data, observer, summary);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "models/model_catalog.h"
+#include "models/model_config.h"
 #include "train/early_stopping.h"
 #include "train/job_data.h"
 #include "train/pipeline_report.h"
@@ -39,7 +39,7 @@ struct TrainingSummary {
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples);
 
-// Trains a freshly initialized BLOOM classifier (torch::manual_seed(options.seed) first, so a
+// Trains a freshly initialized classifier of the configured family (torch::manual_seed(options.seed) first, so a
 // seed always gives the same initial weights), or the checkpoint of a model folder
 // (models/model_loader.h), and writes the model folder to
 // options.output_dir on success. Options must already be valid. A LibTorch error becomes
@@ -51,7 +51,7 @@ int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples);
 // same parameters, bit for bit, as an uninterrupted run (same device and thread count). One
 // written for other options throws, naming the differing field; a broken one is skipped with a
 // warning through observer.OnLog.
-TrainingSummary Train(const TrainOptions& options, const models::BloomConfig& config,
+TrainingSummary Train(const TrainOptions& options, const models::ModelConfig& config,
                       const JobData& data, TrainObserver& observer);
 
 // Test-only: damage the next resumes on purpose, to show that the tests comparing a resumed run

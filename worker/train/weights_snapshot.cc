@@ -16,18 +16,18 @@ std::string ArchiveKey(std::string name) {
 
 }  // namespace
 
-void WeightsSnapshot::Take(models::BloomForSequenceClassification& model) {
+void WeightsSnapshot::Take(models::SequenceClassifierImpl& model) {
   torch::NoGradGuard no_grad;
   tensors_.clear();
-  for (const auto& item : model->named_parameters()) {
+  for (const auto& item : model.named_parameters()) {
     tensors_.emplace_back(item.key(), item.value().detach().to(torch::kCPU, /*non_blocking=*/false,
                                                                /*copy=*/true));
   }
 }
 
-void WeightsSnapshot::CopyInto(models::BloomForSequenceClassification& model) const {
+void WeightsSnapshot::CopyInto(models::SequenceClassifierImpl& model) const {
   torch::NoGradGuard no_grad;
-  auto parameters = model->named_parameters();
+  auto parameters = model.named_parameters();
   for (const auto& [name, tensor] : tensors_) {
     torch::Tensor* target = parameters.find(name);
     if (target == nullptr) throw std::runtime_error("the model has no parameter " + name);
@@ -41,9 +41,9 @@ void WeightsSnapshot::Save(torch::serialize::OutputArchive& archive) const {
 }
 
 void WeightsSnapshot::Load(torch::serialize::InputArchive& archive,
-                           models::BloomForSequenceClassification& model) {
+                           models::SequenceClassifierImpl& model) {
   tensors_.clear();
-  for (const auto& item : model->named_parameters()) {
+  for (const auto& item : model.named_parameters()) {
     torch::Tensor tensor;
     archive.read(ArchiveKey(item.key()), tensor, /*is_buffer=*/true);
     tensors_.emplace_back(item.key(), tensor.to(torch::kCPU));

@@ -10,21 +10,21 @@
 #include <utility>
 #include <vector>
 
-#include "models/bloom_model.h"
+#include "models/sequence_classifier.h"
 
 namespace ft::train {
 
 class WeightsSnapshot {
  public:
   // Replaces the copy with the model's current parameters (one device-to-host copy each).
-  void Take(models::BloomForSequenceClassification& model);
+  void Take(models::SequenceClassifierImpl& model);
   bool empty() const { return tensors_.empty(); }
   // Copies the snapshot into the model's parameters (on the model's device).
-  void CopyInto(models::BloomForSequenceClassification& model) const;
+  void CopyInto(models::SequenceClassifierImpl& model) const;
 
   void Save(torch::serialize::OutputArchive& archive) const;
   // Reads what Save wrote, for `model`'s parameter names; throws when one is missing.
-  void Load(torch::serialize::InputArchive& archive, models::BloomForSequenceClassification& model);
+  void Load(torch::serialize::InputArchive& archive, models::SequenceClassifierImpl& model);
 
  private:
   std::vector<std::pair<std::string, torch::Tensor>> tensors_;  // parameter name -> host copy

@@ -276,9 +276,13 @@ TEST_F(SpecTest, MissingModelFolderPartsAreNotFound) {
 TEST_F(SpecTest, BadModelFolderConfigIsInvalid) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{not json", "not valid JSON"},
-      {R"({"model_type": "llama", "vocab_size": 260, "hidden_size": 64, "n_layer": 2,
+      {R"({"model_type": "t5", "vocab_size": 260, "hidden_size": 64, "n_layer": 2,
            "n_head": 4})",
-       "'llama'"},
+       "'t5' is not supported"},
+      {R"({"model_type": "llama", "vocab_size": 260, "hidden_size": 64, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "intermediate_size": 64,
+           "rope_parameters": {"rope_type": "yarn"}})",
+       "rope_parameters.rope_type"},
       {R"({"model_type": "bloom", "vocab_size": 100, "hidden_size": 64, "n_layer": 2,
            "n_head": 4})",
        "vocab_size 100"},

@@ -60,7 +60,7 @@ Gradients GradientsOf(BloomForSequenceClassification& model,
                       const std::vector<std::vector<std::size_t>>& groups, int64_t divisor,
                       bool bf16_autocast = false) {
   model->zero_grad();
-  train::AccumulateWindow(model, Collate(groups), divisor, nullptr, train::StepPrecision{bf16_autocast});
+  train::AccumulateWindow(*model, Collate(groups), divisor, nullptr, train::StepPrecision{bf16_autocast});
   Gradients gradients;
   for (const auto& item : model->named_parameters()) {
     gradients.emplace_back(item.key(), item.value().grad().clone());
@@ -186,7 +186,7 @@ Gradients SgdParametersAfterThreeSteps(int64_t micro_batch_size, torch::ScalarTy
       groups.push_back(group);
     }
     sgd.zero_grad();
-    train::AccumulateWindow(model, Collate(groups), static_cast<int64_t>(end - begin));
+    train::AccumulateWindow(*model, Collate(groups), static_cast<int64_t>(end - begin));
     sgd.step();
   }
   Gradients parameters;
@@ -241,7 +241,7 @@ INSTANTIATE_TEST_SUITE_P(Dtypes, AccumulationExactnessTest,
 TEST(AccumulationTest, StopRequestIsPolledBeforeEachMicroBatch) {
   auto model = Model();
   int polls = 0;
-  const auto result = train::AccumulateWindow(model, Collate(kFourMicroBatchesOfTwo), 8,
+  const auto result = train::AccumulateWindow(*model, Collate(kFourMicroBatchesOfTwo), 8,
                                               [&polls] { return ++polls == 3; });
   EXPECT_TRUE(result.stopped);
   EXPECT_EQ(polls, 3);
@@ -250,7 +250,7 @@ TEST(AccumulationTest, StopRequestIsPolledBeforeEachMicroBatch) {
 TEST(AccumulationTest, LossSumIsTheSummedPerExampleLoss) {
   namespace F = torch::nn::functional;
   auto model = Model();
-  const auto result = train::AccumulateWindow(model, Collate(kShortWindow), 7);
+  const auto result = train::AccumulateWindow(*model, Collate(kShortWindow), 7);
   torch::NoGradGuard no_grad;
   const MicroBatch all = Collate(kOneBatchOfSeven)[0];
   const double expected =
@@ -292,8 +292,8 @@ TEST(EvaluationTest, BatchSizeDoesNotChangeTheResultAndTrainModeIsRestored) {
   auto model = Model();
   train::EvaluationOptions one_by_one{1, 10};
   train::EvaluationOptions batched{32, 10};
-  const auto a = train::Evaluate(model, Examples(), one_by_one, torch::kCPU, 4);
-  const auto b = train::Evaluate(model, Examples(), batched, torch::kCPU, 4);
+  const auto a = train::Evaluate(*model, Examples(), one_by_one, torch::kCPU, 4);
+  const auto b = train::Evaluate(*model, Examples(), batched, torch::kCPU, 4);
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->examples, 10);
   EXPECT_EQ(a->step, 4);
@@ -328,7 +328,7 @@ TEST(EvaluationTest, BatchSizeDoesNotChangeTheResultAndTrainModeIsRestored) {
 TEST(EvaluationTest, StopsWhenAsked) {
   auto model = Model();
   const auto report =
-      train::Evaluate(model, Examples(), {4, 0}, torch::kCPU, 0, [] { return true; });
+      train::Evaluate(*model, Examples(), {4, 0}, torch::kCPU, 0, [] { return true; });
   EXPECT_FALSE(report.has_value());
 }
 

@@ -38,7 +38,7 @@ std::vector<std::pair<std::string, torch::Tensor>> WindowGradients(bool checkpoi
   model->set_activation_checkpointing(checkpointing);
   train::StepPrecision precision;
   precision.autocast = bf16;
-  train::AccumulateWindow(model, Window(), 8, nullptr, precision);
+  train::AccumulateWindow(*model, Window(), 8, nullptr, precision);
   std::vector<std::pair<std::string, torch::Tensor>> gradients;
   for (const auto& item : model->named_parameters()) {
     EXPECT_TRUE(item.value().grad().defined()) << item.key();

@@ -211,7 +211,7 @@ TEST(BloomReferenceDump, WritesModelInputsAndLogits) {
       }
     }
     const std::string name = "heads" + std::to_string(heads);
-    train::WriteModelSafetensors(model, (dir / (name + ".safetensors")).string());
+    train::WriteModelSafetensors(*model, (dir / (name + ".safetensors")).string());
     const auto split = testing::RandomSplit({7, 3, 7, 1}, 3, 5);
     std::vector<int64_t> ids, mask;
     for (std::size_t row = 0; row < split.input_ids.size(); ++row) {

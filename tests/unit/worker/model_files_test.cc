@@ -296,7 +296,7 @@ TEST(ModelFolderTest, MissingPartsAreNotFound) {
   EXPECT_NE(message.find("model.safetensors: no such file"), std::string::npos) << message;
 
   testing::WriteFile(folder + "/model.safetensors", "");
-  EXPECT_EQ(models::ReadModelFolderConfig(folder).n_layer, 3);
+  EXPECT_EQ(models::ReadModelFolderConfig(folder).bloom.n_layer, 3);
 
   testing::WriteFile(folder + "/config.json", "{}");
   std::tie(not_found, message) = error_of(folder);

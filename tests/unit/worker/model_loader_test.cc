@@ -21,6 +21,7 @@
 #include "csv_fixture.h"
 #include "io/safetensors_reader.h"
 #include "io/safetensors_writer.h"
+#include "models/bloom_model.h"
 #include "models/model_folder.h"
 #include "torch_test_util.h"
 #include "train/model_export.h"
@@ -55,10 +56,15 @@ class LoaderTest : public ::testing::Test {
   // Builds a model from `folder` as a job would, with seed 7 for anything fresh.
   BloomForSequenceClassification Load(const std::string& folder, int64_t num_labels) {
     torch::manual_seed(7);
-    return models::BuildClassifier(folder, models::ReadModelFolderConfig(folder), num_labels,
-                                   [this](const std::string& level, const std::string& message) {
-                                     log_ += level + ": " + message + "\n";
-                                   });
+    const models::SequenceClassifier classifier = models::BuildClassifier(
+        models::ReadModelFolderConfig(folder), num_labels,
+        [this](const std::string& level, const std::string& message) {
+          log_ += level + ": " + message + "\n";
+        });
+    auto bloom = std::dynamic_pointer_cast<models::BloomForSequenceClassificationImpl>(
+        classifier.ptr());
+    EXPECT_NE(bloom, nullptr);
+    return BloomForSequenceClassification(bloom);
   }
 
   // Writes model.safetensors by hand: each parameter under `rename(name)` (skipped when empty)
@@ -116,9 +122,9 @@ class LoaderTest : public ::testing::Test {
 TEST_F(LoaderTest, ExportedFolderLoadsBackBitForBit) {
   auto model = RandomModel(3, 1);
   const std::string folder = (dir_ / "exported").string();
-  train::WriteModelFolder(model, {"a", "b", "c"}, 32, folder);
+  train::WriteModelFolder(*model, {"a", "b", "c"}, 32, folder);
 
-  const models::BloomConfig config = models::ReadModelFolderConfig(folder);
+  const models::BloomConfig config = models::ReadModelFolderConfig(folder).bloom;
   EXPECT_EQ(config.hidden_size, 128);
   EXPECT_EQ(config.n_layer, 2);
   EXPECT_EQ(config.n_head, 4);
@@ -182,7 +188,7 @@ TEST_F(LoaderTest, FreshSeededHeadWhenMissingOrForOtherLabels) {
 
   log_.clear();
   const std::string two_labels = (dir_ / "two").string();
-  train::WriteModelFolder(model, {"neg", "pos"}, 32, two_labels);
+  train::WriteModelFolder(*model, {"neg", "pos"}, 32, two_labels);
   loaded = Load(two_labels, 3);
   ExpectSameParameters(model, loaded, /*with_head=*/false);
   EXPECT_TRUE(torch::equal(loaded->named_parameters()["score.weight"],
@@ -195,7 +201,7 @@ TEST_F(LoaderTest, FreshSeededHeadWhenMissingOrForOtherLabels) {
 TEST_F(LoaderTest, ExtraTensorsAreSkippedAndCounted) {
   auto model = RandomModel(2, 4);
   const std::string folder = (dir_ / "causal").string();
-  train::WriteModelFolder(model, {"neg", "pos"}, 32, folder);
+  train::WriteModelFolder(*model, {"neg", "pos"}, 32, folder);
   // A causal LM's folder: the same body plus lm_head.weight.
   auto file = io::SafetensorsFile::Open(folder + "/model.safetensors");
   std::vector<std::vector<float>> copies;
@@ -240,7 +246,7 @@ TEST_F(LoaderTest, BrokenCheckpointsAreRefusedNamingFileAndTensor) {
       << error;
 
   const std::string truncated = (dir_ / "truncated").string();
-  train::WriteModelFolder(model, {"neg", "pos"}, 32, truncated);
+  train::WriteModelFolder(*model, {"neg", "pos"}, 32, truncated);
   const std::string path = truncated + "/model.safetensors";
   fs::resize_file(path, fs::file_size(path) - 4);
   error = LoadError(truncated, 2);

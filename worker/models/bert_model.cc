@@ -1,0 +1,125 @@
+#include "models/bert_model.h"
+
+#include <torch/utils.h>
+
+#include <cmath>
+#include <memory>
+
+#include "models/hf_export_config.h"
+
+namespace ft::models {
+BertLayerImpl::BertLayerImpl(const TransformerConfig& config)
+    : num_heads_(config.num_heads), head_dim_(config.head_dim), activation_(config.activation) {
+  const int64_t width = config.hidden_size;
+  const auto attention = Group(*this, "attention");
+  const auto self = Group(*attention, "self");
+  query_ = self->register_module("query", MakeLinear(width, width, true));
+  key_ = self->register_module("key", MakeLinear(width, width, true));
+  value_ = self->register_module("value", MakeLinear(width, width, true));
+  const auto attention_output = Group(*attention, "output");
+  attention_dense_ = attention_output->register_module("dense", MakeLinear(width, width, true));
+  attention_norm_ = attention_output->register_module("LayerNorm", MakeLayerNorm(config.hidden_size, config.norm_eps));
+  const auto intermediate = Group(*this, "intermediate");
+  intermediate_dense_ = intermediate->register_module(
+      "dense", MakeLinear(width, config.intermediate_size, true));
+  const auto output = Group(*this, "output");
+  output_dense_ =
+      output->register_module("dense", MakeLinear(config.intermediate_size, width, true));
+  output_norm_ = output->register_module("LayerNorm", MakeLayerNorm(config.hidden_size, config.norm_eps));
+}
+
+torch::Tensor BertLayerImpl::BlockForward(const torch::Tensor& hidden,
+                                          const std::vector<torch::Tensor>& context) {
+  const int64_t batch = hidden.size(0);
+  const int64_t seq = hidden.size(1);
+  const auto heads = [&](const torch::Tensor& x) {
+    return x.view({batch, seq, num_heads_, head_dim_}).transpose(1, 2);
+  };
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
+  const torch::Tensor context_layer = ScaledDotProductAttention(
+      heads(query_(hidden)), heads(key_(hidden)), heads(value_(hidden)), context[0], scale);
+  const torch::Tensor attended = attention_norm_(attention_dense_(context_layer) + hidden);
+  const torch::Tensor inner = Activate(activation_, intermediate_dense_(attended));
+  return output_norm_(output_dense_(inner) + attended);
+}
+
+BertForSequenceClassificationImpl::BertForSequenceClassificationImpl(const ModelConfig& config,
+                                                                     int64_t num_labels)
+    : config_(config), num_labels_(num_labels), roberta_(config.family == ModelFamily::kRoberta) {
+  TORCH_CHECK(num_labels >= 1, "num_labels must be at least 1, got ", num_labels);
+  const TransformerConfig& c = config.transformer;
+  const auto base = Group(*this, roberta_ ? "roberta" : "bert");
+  const auto embeddings = Group(*base, "embeddings");
+  word_embeddings_ = embeddings->register_module(
+      "word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  position_embeddings_ = embeddings->register_module(
+      "position_embeddings", torch::nn::Embedding(c.max_positions, c.hidden_size));
+  token_type_embeddings_ = embeddings->register_module(
+      "token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
+  embeddings_norm_ = embeddings->register_module("LayerNorm", MakeLayerNorm(c.hidden_size, c.norm_eps));
+  const auto encoder = Group(*base, "encoder");
+  layers_ = encoder->register_module("layer", torch::nn::ModuleList());
+  for (int64_t layer = 0; layer < c.num_layers; ++layer) layers_->push_back(BertLayer(c));
+  if (roberta_) {
+    const auto classifier = Group(*this, "classifier");
+    classifier_dense_ =
+        classifier->register_module("dense", MakeLinear(c.hidden_size, c.hidden_size, true));
+    out_proj_ =
+        classifier->register_module("out_proj", MakeLinear(c.hidden_size, num_labels, true));
+  } else {
+    const auto pooler = Group(*base, "pooler");
+    pooler_dense_ = pooler->register_module("dense", MakeLinear(c.hidden_size, c.hidden_size, true));
+    classifier_ = register_module("classifier", MakeLinear(c.hidden_size, num_labels, true));
+  }
+  InitializeHfWeights(*this, c.initializer_range);
+}
+
+std::vector<std::string> BertForSequenceClassificationImpl::HeadParameterNames() const {
+  if (roberta_) {
+    return {"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
+            "classifier.out_proj.bias"};
+  }
+  return {"classifier.weight", "classifier.bias"};
+}
+
+std::vector<std::string> BertForSequenceClassificationImpl::OptionalParameterNames() const {
+  if (roberta_) return {};
+  return {"bert.pooler.dense.weight", "bert.pooler.dense.bias"};
+}
+
+torch::Tensor BertForSequenceClassificationImpl::forward(const torch::Tensor& input_ids,
+                                                         const torch::Tensor& attention_mask) {
+  const int64_t seq = input_ids.size(1);
+  const int64_t pad = config_.transformer.pad_token_id;
+  // The largest position id: seq - 1 for BERT, pad + seq for RoBERTa (at most).
+  const int64_t largest = roberta_ ? pad + seq : seq - 1;
+  TORCH_CHECK(largest < position_embeddings_->weight.size(0), "a sequence of ", seq,
+              " tokens needs more than max_position_embeddings ",
+              position_embeddings_->weight.size(0));
+  torch::Tensor positions;
+  if (roberta_) {
+    const torch::Tensor real = (input_ids != pad).to(torch::kInt64);
+    positions = real.cumsum(1) * real + pad;
+  } else {
+    positions = torch::arange(seq, input_ids.options().dtype(torch::kInt64)).unsqueeze(0);
+  }
+  // token_type_ids are all 0 (one segment).
+  const torch::Tensor embedded = word_embeddings_(input_ids) + position_embeddings_(positions) +
+                                 token_type_embeddings_->weight[0];
+  torch::Tensor hidden = embeddings_norm_(embedded);
+  const std::vector<torch::Tensor> context = {AttentionBlockedMask(attention_mask, false)};
+  const bool recompute = checkpointing_ && torch::GradMode::is_enabled();
+  for (const auto& layer : *layers_) {
+    hidden = RunBlock(*layer->as<BertLayerImpl>(), hidden, context, recompute);
+  }
+  const torch::Tensor first = hidden.select(1, 0);
+  if (roberta_) return out_proj_(torch::tanh(classifier_dense_(first)));
+  return classifier_(torch::tanh(pooler_dense_(first)));
+}
+
+std::string BertForSequenceClassificationImpl::HfConfigJson(
+    const std::vector<std::string>& label_names) const {
+  return ExportedConfigJson(config_, label_names);
+}
+
+}  // namespace ft::models

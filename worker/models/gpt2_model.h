@@ -1,0 +1,96 @@
+// Native LibTorch implementation of Hugging Face's GPT2ForSequenceClassification: learned
+// positions, pre-LayerNorm blocks with Conv1D layers (weights stored [in, out]), gelu_new MLP,
+// last-token pooling, "score" head without bias. Parameter names equal Hugging Face's
+// ("transformer.h.0.attn.c_attn.weight", "score.weight"). Include only from Torch translation
+// units.
+#pragma once
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "models/activation_checkpoint.h"
+#include "models/model_config.h"
+#include "models/sequence_classifier.h"
+#include "models/transformer_parts.h"
+
+namespace ft::models {
+
+class Gpt2AttentionImpl : public torch::nn::Module {
+ public:
+  Gpt2AttentionImpl(const TransformerConfig& config, int64_t layer_index);
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& blocked);
+
+ private:
+  int64_t num_heads_;
+  int64_t head_dim_;
+  double scale_;
+  Conv1D c_attn_{nullptr};
+  Conv1D c_proj_{nullptr};
+};
+TORCH_MODULE(Gpt2Attention);
+
+class Gpt2MlpImpl : public torch::nn::Module {
+ public:
+  explicit Gpt2MlpImpl(const TransformerConfig& config);
+  torch::Tensor forward(const torch::Tensor& hidden);
+
+ private:
+  std::string activation_;
+  Conv1D c_fc_{nullptr};
+  Conv1D c_proj_{nullptr};
+};
+TORCH_MODULE(Gpt2Mlp);
+
+class Gpt2BlockImpl : public torch::nn::Module, public CheckpointableBlock {
+ public:
+  Gpt2BlockImpl(const TransformerConfig& config, int64_t layer_index);
+  // context: {blocked}.
+  torch::Tensor BlockForward(const torch::Tensor& hidden,
+                             const std::vector<torch::Tensor>& context) override;
+
+ private:
+  torch::nn::LayerNorm ln_1_{nullptr};
+  Gpt2Attention attn_{nullptr};
+  torch::nn::LayerNorm ln_2_{nullptr};
+  Gpt2Mlp mlp_{nullptr};
+};
+TORCH_MODULE(Gpt2Block);
+
+class Gpt2ModelImpl : public torch::nn::Module {
+ public:
+  explicit Gpt2ModelImpl(const TransformerConfig& config);
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                        bool checkpoint);
+
+ private:
+  torch::nn::Embedding wte_{nullptr};
+  torch::nn::Embedding wpe_{nullptr};
+  torch::nn::ModuleList h_{nullptr};
+  torch::nn::LayerNorm ln_f_{nullptr};
+};
+TORCH_MODULE(Gpt2Model);
+
+class Gpt2ForSequenceClassificationImpl : public SequenceClassifierImpl {
+ public:
+  Gpt2ForSequenceClassificationImpl(const ModelConfig& config, int64_t num_labels);
+
+  torch::Tensor forward(const torch::Tensor& input_ids,
+                        const torch::Tensor& attention_mask) override;
+  int64_t num_labels() const override { return num_labels_; }
+  void set_activation_checkpointing(bool on) override { checkpointing_ = on; }
+  std::string BaseModelPrefix() const override { return "transformer."; }
+  std::vector<std::string> HeadParameterNames() const override { return {"score.weight"}; }
+  std::string HfConfigJson(const std::vector<std::string>& label_names) const override;
+
+ private:
+  ModelConfig config_;
+  int64_t num_labels_;
+  bool checkpointing_ = false;
+  Gpt2Model transformer_{nullptr};
+  torch::nn::Linear score_{nullptr};
+};
+TORCH_MODULE(Gpt2ForSequenceClassification);
+
+}  // namespace ft::models

@@ -1,0 +1,107 @@
+// Native LibTorch implementation of Hugging Face's LlamaForSequenceClassification, which with
+// the configuration's switches is also Mistral's (sliding-window attention) and Qwen2's (biases
+// on q/k/v): RMSNorm before attention and MLP, rotary position embeddings ("default" rope_type),
+// grouped-query attention, SwiGLU MLP, last-token pooling, "score" head without bias. Parameter
+// names equal Hugging Face's ("model.layers.0.self_attn.q_proj.weight", "score.weight").
+// Include only from Torch translation units.
+#pragma once
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+
+#include "models/activation_checkpoint.h"
+#include "models/model_config.h"
+#include "models/sequence_classifier.h"
+#include "models/transformer_parts.h"
+
+namespace ft::models {
+
+class LlamaAttentionImpl : public torch::nn::Module {
+ public:
+  explicit LlamaAttentionImpl(const TransformerConfig& config);
+  // cos, sin: [1, seq, head_dim]; blocked: AttentionBlockedMask.
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& cos,
+                        const torch::Tensor& sin, const torch::Tensor& blocked);
+
+ private:
+  int64_t num_heads_;
+  int64_t num_kv_heads_;
+  int64_t head_dim_;
+  torch::nn::Linear q_proj_{nullptr};
+  torch::nn::Linear k_proj_{nullptr};
+  torch::nn::Linear v_proj_{nullptr};
+  torch::nn::Linear o_proj_{nullptr};
+};
+TORCH_MODULE(LlamaAttention);
+
+class LlamaMlpImpl : public torch::nn::Module {
+ public:
+  explicit LlamaMlpImpl(const TransformerConfig& config);
+  torch::Tensor forward(const torch::Tensor& hidden);
+
+ private:
+  std::string activation_;
+  torch::nn::Linear gate_proj_{nullptr};
+  torch::nn::Linear up_proj_{nullptr};
+  torch::nn::Linear down_proj_{nullptr};
+};
+TORCH_MODULE(LlamaMlp);
+
+class LlamaDecoderLayerImpl : public torch::nn::Module, public CheckpointableBlock {
+ public:
+  explicit LlamaDecoderLayerImpl(const TransformerConfig& config);
+  // context: {cos, sin, blocked}.
+  torch::Tensor BlockForward(const torch::Tensor& hidden,
+                             const std::vector<torch::Tensor>& context) override;
+
+ private:
+  LlamaAttention self_attn_{nullptr};
+  LlamaMlp mlp_{nullptr};
+  RmsNorm input_layernorm_{nullptr};
+  RmsNorm post_attention_layernorm_{nullptr};
+};
+TORCH_MODULE(LlamaDecoderLayer);
+
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  explicit LlamaModelImpl(const TransformerConfig& config);
+  // Last hidden states [batch, seq, hidden] after the final norm.
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                        bool checkpoint);
+
+ private:
+  TransformerConfig config_;
+  torch::nn::Embedding embed_tokens_{nullptr};
+  torch::nn::ModuleList layers_{nullptr};
+  RmsNorm norm_{nullptr};
+};
+TORCH_MODULE(LlamaModel);
+
+class LlamaForSequenceClassificationImpl : public SequenceClassifierImpl {
+ public:
+  LlamaForSequenceClassificationImpl(const ModelConfig& config, int64_t num_labels);
+
+  torch::Tensor forward(const torch::Tensor& input_ids,
+                        const torch::Tensor& attention_mask) override;
+  int64_t num_labels() const override { return num_labels_; }
+  void set_activation_checkpointing(bool on) override { checkpointing_ = on; }
+  std::string BaseModelPrefix() const override { return "model."; }
+  std::vector<std::string> HeadParameterNames() const override { return {"score.weight"}; }
+  std::string HfConfigJson(const std::vector<std::string>& label_names) const override;
+
+ private:
+  ModelConfig config_;
+  int64_t num_labels_;
+  bool checkpointing_ = false;
+  LlamaModel model_{nullptr};
+  torch::nn::Linear score_{nullptr};
+};
+TORCH_MODULE(LlamaForSequenceClassification);
+
+// The rotary tables cos, sin [1, seq, head_dim] for positions 0..seq-1, in float32, as
+// Hugging Face's default rotary embedding computes them.
+std::pair<torch::Tensor, torch::Tensor> RotaryTables(int64_t seq, int64_t head_dim, double theta,
+                                                     const torch::Device& device);
+
+}  // namespace ft::models

@@ -1,0 +1,49 @@
+// The family-neutral sequence classifier the training core works with: BLOOM, GPT-2, BERT,
+// RoBERTa, DistilBERT and Llama-style models (each with the semantics and parameter names of the
+// matching Hugging Face *ForSequenceClassification class) and TorchScript modules. Include only
+// from Torch translation units.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ft::models {
+
+class SequenceClassifierImpl : public torch::nn::Module {
+ public:
+  // input_ids, attention_mask: [batch, seq] int64 (mask 1 = token, 0 = padding; right padding).
+  // Returns the logits [batch, num_labels].
+  virtual torch::Tensor forward(const torch::Tensor& input_ids,
+                                const torch::Tensor& attention_mask) = 0;
+
+  virtual int64_t num_labels() const = 0;
+
+  // On: while gradients are recorded, each transformer block keeps only its input and recomputes
+  // its activations in the backward pass (activation_checkpoint.h). A model without blocks to
+  // checkpoint (TorchScript) ignores it.
+  virtual void set_activation_checkpointing(bool on) = 0;
+
+  // The prefix of the base model's parameter names ("transformer.", "model.", "bert."), which
+  // checkpoints of the base model alone (BloomModel, LlamaModel, ...) do not have.
+  virtual std::string BaseModelPrefix() const = 0;
+
+  // Parameters of the classification head (and BERT's pooler): a checkpoint without them, or with
+  // a head for another number of labels, keeps the fresh ones, as from_pretrained(num_labels=N).
+  virtual std::vector<std::string> HeadParameterNames() const = 0;
+
+  // Parameters that a checkpoint may lack without being broken (BERT's pooler, which BertModel
+  // checkpoints saved without it lack): they keep their fresh values, with a log line.
+  virtual std::vector<std::string> OptionalParameterNames() const { return {}; }
+
+  // The config.json of the exported Hugging Face folder (architectures, model_type, id2label,
+  // label2id, the family's shaping fields).
+  virtual std::string HfConfigJson(const std::vector<std::string>& label_names) const = 0;
+};
+
+TORCH_MODULE(SequenceClassifier);
+
+}  // namespace ft::models

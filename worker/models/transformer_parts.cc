@@ -1,0 +1,112 @@
+#include "models/transformer_parts.h"
+
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/utils.h>
+
+#include <limits>
+#include <stdexcept>
+
+namespace ft::models {
+
+torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+}
+
+torch::nn::LayerNorm MakeLayerNorm(int64_t width, double eps) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({width}).eps(eps));
+}
+
+std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::string& name) {
+  return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
+torch::Tensor Activate(const std::string& name, const torch::Tensor& x) {
+  if (name == "gelu") return torch::gelu(x);
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
+  if (name == "relu") return torch::relu(x);
+  if (name == "silu") return torch::silu(x);
+  throw std::runtime_error("activation '" + name + "' is not implemented");
+}
+
+torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool causal,
+                                   int64_t sliding_window) {
+  const int64_t batch = attention_mask.size(0);
+  const int64_t seq = attention_mask.size(1);
+  torch::Tensor blocked = (attention_mask == 0).view({batch, 1, 1, seq});
+  if (causal) {
+    const torch::Tensor positions =
+        torch::arange(seq, attention_mask.options().dtype(torch::kInt64));
+    const torch::Tensor distance = positions.view({seq, 1}) - positions.view({1, seq});  // q - k
+    torch::Tensor not_allowed = distance < 0;
+    if (sliding_window > 0) not_allowed = not_allowed | (distance >= sliding_window);
+    blocked = blocked | not_allowed.view({1, 1, seq, seq});
+  } else {
+    blocked = blocked.expand({batch, 1, seq, seq});
+  }
+  return blocked;
+}
+
+torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch::Tensor& key,
+                                        const torch::Tensor& value, const torch::Tensor& blocked,
+                                        double scale) {
+  const int64_t batch = query.size(0);
+  const int64_t seq = query.size(2);
+  torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2)) * scale;
+  // The lowest finite value rather than -inf: a fully blocked row (a padding query) gives a
+  // uniform distribution instead of NaN.
+  scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
+  const torch::Tensor probabilities =
+      torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
+          .to(value.scalar_type());
+  return torch::matmul(probabilities, value).transpose(1, 2).reshape({batch, seq, -1});
+}
+
+torch::Tensor PoolLastToken(const torch::Tensor& hidden, const torch::Tensor& attention_mask) {
+  const int64_t batch = hidden.size(0);
+  const int64_t seq = hidden.size(1);
+  const torch::Tensor positions = torch::arange(seq, attention_mask.options().dtype(torch::kInt64));
+  const torch::Tensor last = (positions * attention_mask.to(torch::kInt64)).argmax(-1);
+  return hidden.gather(1, last.view({batch, 1, 1}).expand({batch, 1, hidden.size(2)})).squeeze(1);
+}
+
+RmsNormImpl::RmsNormImpl(int64_t width, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({width}));
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor wide = x.to(torch::kFloat32);
+  const torch::Tensor normed = wide * torch::rsqrt(wide.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+  return weight * normed.to(x.scalar_type());
+}
+
+Conv1DImpl::Conv1DImpl(int64_t in, int64_t out) {
+  weight = register_parameter("weight", torch::empty({in, out}));
+  bias = register_parameter("bias", torch::zeros({out}));
+}
+
+torch::Tensor Conv1DImpl::forward(const torch::Tensor& x) {
+  return torch::matmul(x, weight) + bias;
+}
+
+void InitializeHfWeights(torch::nn::Module& model, double std) {
+  torch::NoGradGuard no_grad;
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (auto* linear = module->as<torch::nn::LinearImpl>()) {
+      linear->weight.normal_(0.0, std);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* conv = module->as<Conv1DImpl>()) {
+      conv->weight.normal_(0.0, std);
+      conv->bias.zero_();
+    } else if (auto* embedding = module->as<torch::nn::EmbeddingImpl>()) {
+      embedding->weight.normal_(0.0, std);
+    } else if (auto* layer_norm = module->as<torch::nn::LayerNormImpl>()) {
+      layer_norm->weight.fill_(1.0);
+      layer_norm->bias.zero_();
+    } else if (auto* rms_norm = module->as<RmsNormImpl>()) {
+      rms_norm->weight.fill_(1.0);
+    }
+  }
+}
+
+}  // namespace ft::models

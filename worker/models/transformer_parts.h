@@ -1,0 +1,71 @@
+// Building blocks the Hugging Face families share: activations by their config.json names,
+// attention masks, scaled dot-product attention, pooling, RMSNorm, GPT-2's Conv1D and
+// Hugging Face's default weight initialisation. Include only from Torch translation units.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ft::models {
+
+torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias);
+torch::nn::LayerNorm MakeLayerNorm(int64_t width, double eps);
+
+// A module that only groups others under a name ("attention", "embeddings", ...), so that
+// parameter names follow Hugging Face's nesting.
+std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::string& name);
+
+// Hugging Face's ACT2FN: "gelu" (erf), "gelu_new" and "gelu_pytorch_tanh" (tanh approximation),
+// "relu", "silu".
+torch::Tensor Activate(const std::string& name, const torch::Tensor& x);
+
+// [batch, 1, seq, seq] bool, true where a query may not look: at a padding key (mask 0), and for
+// causal models at a later key or (sliding_window > 0) one sliding_window or more positions back.
+torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool causal,
+                                   int64_t sliding_window = 0);
+
+// softmax(query key^T * scale, blocked keys excluded) value, softmax in at least float32.
+// query [batch, heads, seq, dim], key/value [batch, heads, seq, dim]; returns [batch, seq,
+// heads * dim].
+torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch::Tensor& key,
+                                        const torch::Tensor& value, const torch::Tensor& blocked,
+                                        double scale);
+
+// hidden [batch, seq, width] at each row's last non-padding position (the last 1 of the mask):
+// the pooling of the decoder families' *ForSequenceClassification.
+torch::Tensor PoolLastToken(const torch::Tensor& hidden, const torch::Tensor& attention_mask);
+
+// Llama's RMSNorm: weight * x / sqrt(mean(x^2) + eps), computed in float32.
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  RmsNormImpl(int64_t width, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RmsNorm);
+
+// GPT-2's Conv1D: a linear layer whose weight is stored [in, out] (x @ weight + bias).
+class Conv1DImpl : public torch::nn::Module {
+ public:
+  Conv1DImpl(int64_t in, int64_t out);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+  torch::Tensor bias;
+};
+TORCH_MODULE(Conv1D);
+
+// Hugging Face's _init_weights: normal(0, std) for Linear, Conv1D and Embedding weights, zero
+// biases, LayerNorm/RMSNorm weights 1 and LayerNorm biases 0.
+void InitializeHfWeights(torch::nn::Module& model, double std);
+
+}  // namespace ft::models
