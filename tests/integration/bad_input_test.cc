@@ -69,7 +69,7 @@ class BadFiles {
     Model("model_empty_weights", config, "");
     Model("model_bad_json", "{\"model_type\": \"bloom\", ", weights);
     Model("model_json_array", "[1, 2, 3]", weights);
-    Model("model_gpt2", Patched(config, "model_type", "gpt2"), weights);
+    Model("model_t5", Patched(config, "model_type", "t5"), weights);  // no such family here
     Model("model_small_vocab", Patched(config, "vocab_size", 100), weights);
     Model("model_bad_heads", Patched(config, "n_head", 3), weights);
     Model("model_negative_hidden", Patched(config, "hidden_size", -128), weights);
@@ -327,7 +327,7 @@ std::vector<Case> Cases() {
       model("model_no_weights", NOT_FOUND, {"model_no_weights/model.safetensors"}),
       model("model_bad_json", INVALID, {"config.json", "not valid JSON"}),
       model("model_json_array", INVALID, {"config.json"}),
-      model("model_gpt2", INVALID, {"config.json", "gpt2"}),
+      model("model_t5", INVALID, {"config.json", "t5"}),
       model("model_small_vocab", INVALID, {"config.json", "vocab_size"}),
       model("model_bad_heads", INVALID, {"config.json", "n_head"}),
       model("model_negative_hidden", INVALID, {"config.json", "must be 1..65536, got -128"}),
