@@ -240,19 +240,26 @@ INSTANTIATE_TEST_SUITE_P(Families, HfParityTest,
                          ::testing::Values("bloom", "gpt2", "llama", "mistral", "qwen2", "bert",
                                            "distilbert", "roberta"));
 
-// A folder ftworker exported, as transformers loaded it: our loader gives the same logits.
-TEST(HfExportParityTest, OurExportGivesTransformersLogits) {
-  const fs::path folder = FixtureRoot() / "export";
-  const Json expected = ReadJson(folder / "expected.json");
-  const auto num_labels = static_cast<int64_t>(expected["logits"][0].size());
-  models::SequenceClassifier model = LoadFolder(folder, num_labels);
-  torch::NoGradGuard no_grad;
-  model->eval();
-  const torch::Tensor logits = model->forward(Matrix(expected["input_ids"], torch::kInt64),
-                                              Matrix(expected["attention_mask"], torch::kInt64));
-  const double difference = MaxDifference(logits, Matrix(expected["logits"], torch::kFloat64));
-  EXPECT_LE(difference, kTolerance);
-  std::printf("export     max|dlogits| %.2e\n", difference);
+// Folders ftworker exported (export/: BLOOM; exports/NAME/: every other family), as
+// transformers loaded them on the GPU host: our loader gives the same logits.
+TEST(HfExportParityTest, OurExportsGiveTransformersLogits) {
+  std::vector<fs::path> folders = {FixtureRoot() / "export"};
+  for (const char* family : {"gpt2", "llama", "mistral", "qwen2", "bert", "distilbert", "roberta"}) {
+    folders.push_back(FixtureRoot() / "exports" / family);
+  }
+  for (const fs::path& folder : folders) {
+    const Json expected = ReadJson(folder / "expected.json");
+    const auto num_labels = static_cast<int64_t>(expected["logits"][0].size());
+    models::SequenceClassifier model = LoadFolder(folder, num_labels);
+    torch::NoGradGuard no_grad;
+    model->eval();
+    const torch::Tensor logits = model->forward(Matrix(expected["input_ids"], torch::kInt64),
+                                                Matrix(expected["attention_mask"], torch::kInt64));
+    const double difference = MaxDifference(logits, Matrix(expected["logits"], torch::kFloat64));
+    EXPECT_LE(difference, kTolerance) << folder;
+    std::printf("%-18s %s max|dlogits| %.2e\n", folder.filename().c_str(),
+                expected["class"].get<std::string>().c_str(), difference);
+  }
 }
 
 }  // namespace
