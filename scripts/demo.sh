@@ -32,6 +32,7 @@ roots=()
 for path in "$DATA" "$(dirname "$TRAIN")" ${TEST:+"$(dirname "$TEST")"}; do
   [[ -d "$path" ]] && roots+=(--data-root "$path")
 done
+rm -f "$HOME_DIR.ports"  # a stale one would let ftctl start before ftd listens
 build/bin/ftd --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" \
   --home "$HOME_DIR" --port-file "$HOME_DIR.ports" --token-file "$TOKEN_FILE" "${roots[@]}" \
   >"$HOME_DIR.log" 2>&1 &
