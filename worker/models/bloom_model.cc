@@ -11,17 +11,13 @@
 #include "models/activation_checkpoint.h"
 #include "models/alibi.h"
 #include "models/bloom_hf_config.h"
+#include "models/transformer_parts.h"
 
 namespace ft::models {
 namespace {
 
-torch::nn::LayerNorm MakeLayerNorm(const BloomConfig& config) {
-  return torch::nn::LayerNorm(
-      torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_epsilon));
-}
-
-torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+torch::nn::LayerNorm BloomLayerNorm(const BloomConfig& config) {
+  return MakeLayerNorm(config.hidden_size, config.layer_norm_epsilon);
 }
 
 }  // namespace
@@ -56,26 +52,36 @@ BloomAttentionImpl::BloomAttentionImpl(const BloomConfig& config)
 }
 
 torch::Tensor BloomAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
-                                          const torch::Tensor& masked) {
+                                          const torch::Tensor& masked,
+                                          const torch::Tensor& query_positions) {
   const int64_t batch = hidden.size(0);
   const int64_t seq = hidden.size(1);
   // Hugging Face's fused layout interleaves per head: [..., head, (q|k|v), head_dim].
   const torch::Tensor fused = query_key_value_(hidden).view({batch, seq, num_heads_, 3, head_dim_});
-  const torch::Tensor query = fused.select(3, 0).transpose(1, 2);  // [batch, heads, seq, dim]
-  const torch::Tensor key = fused.select(3, 1).transpose(1, 2);
+  torch::Tensor query = fused.select(3, 0);  // [batch, seq, heads, dim]
+  const torch::Tensor key = fused.select(3, 1).transpose(1, 2);  // [batch, heads, seq, dim]
   const torch::Tensor value = fused.select(3, 2).transpose(1, 2);
+  torch::Tensor blocked = masked;
+  if (query_positions.defined()) {
+    query = query.flatten(2).gather(1, query_positions.view({batch, 1, 1})
+                                           .expand({batch, 1, num_heads_ * head_dim_}))
+                .view({batch, 1, num_heads_, head_dim_});
+    blocked = TakeQueryRows(masked, query_positions);
+  }
+  query = query.transpose(1, 2);  // [batch, heads, queries, dim]
+  const int64_t queries = query.size(2);
 
   const double inverse_norm = 1.0 / std::sqrt(static_cast<double>(head_dim_));
   torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2)) * inverse_norm + alibi;
   // The lowest finite value rather than -inf, so that a fully masked row (a padding query)
   // gives a uniform distribution instead of NaN.
-  scores = scores.masked_fill(masked, std::numeric_limits<float>::lowest());
+  scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
   // Softmax in at least float32 (Hugging Face upcasts half precision the same way).
   const torch::Tensor probabilities =
       torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
           .to(hidden.scalar_type());
   const torch::Tensor context =
-      torch::matmul(probabilities, value).transpose(1, 2).reshape({batch, seq, -1});
+      torch::matmul(probabilities, value).transpose(1, 2).reshape({batch, queries, -1});
   return dense_(context);
 }
 
@@ -91,32 +97,36 @@ torch::Tensor BloomMlpImpl::forward(const torch::Tensor& hidden) {
 }
 
 BloomBlockImpl::BloomBlockImpl(const BloomConfig& config) {
-  input_layernorm_ = register_module("input_layernorm", MakeLayerNorm(config));
+  input_layernorm_ = register_module("input_layernorm", BloomLayerNorm(config));
   self_attention_ = register_module("self_attention", BloomAttention(config));
-  post_attention_layernorm_ = register_module("post_attention_layernorm", MakeLayerNorm(config));
+  post_attention_layernorm_ = register_module("post_attention_layernorm", BloomLayerNorm(config));
   mlp_ = register_module("mlp", BloomMlp(config));
 }
 
 torch::Tensor BloomBlockImpl::forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
-                                      const torch::Tensor& masked) {
+                                      const torch::Tensor& masked,
+                                      const torch::Tensor& output_positions) {
   // apply_residual_connection_post_layernorm = false: the residuals are the block inputs.
+  const torch::Tensor residual =
+      output_positions.defined() ? TakePositions(hidden, output_positions) : hidden;
   const torch::Tensor attention_output =
-      self_attention_(input_layernorm_(hidden), alibi, masked) + hidden;
+      self_attention_(input_layernorm_(hidden), alibi, masked, output_positions) + residual;
   return mlp_(post_attention_layernorm_(attention_output)) + attention_output;
 }
 
 BloomTransformerImpl::BloomTransformerImpl(const BloomConfig& config) : config_(config) {
   word_embeddings_ = register_module("word_embeddings",
                                      torch::nn::Embedding(config.vocab_size, config.hidden_size));
-  word_embeddings_layernorm_ = register_module("word_embeddings_layernorm", MakeLayerNorm(config));
+  word_embeddings_layernorm_ = register_module("word_embeddings_layernorm", BloomLayerNorm(config));
   h_ = register_module("h", torch::nn::ModuleList());
   for (int64_t layer = 0; layer < config.n_layer; ++layer) h_->push_back(BloomBlock(config));
-  ln_f_ = register_module("ln_f", MakeLayerNorm(config));
+  ln_f_ = register_module("ln_f", BloomLayerNorm(config));
 }
 
 torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
                                             const torch::Tensor& attention_mask,
-                                            const PaddingMaskUse& mask_use) {
+                                            const PaddingMaskUse& mask_use,
+                                            const torch::Tensor& output_positions) {
   const int64_t batch = input_ids.size(0);
   const int64_t seq = input_ids.size(1);
   torch::Tensor hidden = word_embeddings_layernorm_(word_embeddings_(input_ids));
@@ -131,11 +141,18 @@ torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
   const torch::Tensor masked = causal.view({1, 1, seq, seq}) | (mask == 0).view({batch, 1, 1, seq});
 
   const bool checkpoint = activation_checkpointing_ && torch::GradMode::is_enabled();
-  for (const auto& block : *h_) {
-    BloomBlockImpl& layer = *block->as<BloomBlockImpl>();
-    hidden = checkpoint ? CheckpointedBlockForward(layer, hidden, {alibi, masked})
-                        : layer.forward(hidden, alibi, masked);
+  const int64_t layers = static_cast<int64_t>(h_->size());
+  for (int64_t index = 0; index < layers; ++index) {
+    BloomBlockImpl& layer = *(*h_)[index]->as<BloomBlockImpl>();
+    if (index == layers - 1 && output_positions.defined()) {
+      // Not checkpointed: computed for one row per sequence, its activations are small.
+      hidden = layer.forward(hidden, alibi, masked, output_positions);
+    } else {
+      hidden = checkpoint ? CheckpointedBlockForward(layer, hidden, {alibi, masked})
+                          : layer.forward(hidden, alibi, masked);
+    }
   }
+  if (layers == 0 && output_positions.defined()) hidden = TakePositions(hidden, output_positions);
   return ln_f_(hidden);
 }
 
@@ -145,23 +162,7 @@ BloomForSequenceClassificationImpl::BloomForSequenceClassificationImpl(const Blo
   TORCH_CHECK(num_labels >= 1, "num_labels must be at least 1, got ", num_labels);
   transformer_ = register_module("transformer", BloomTransformer(config));
   score_ = register_module("score", MakeLinear(config.hidden_size, num_labels, false));
-  InitializeWeights();
-}
-
-void BloomForSequenceClassificationImpl::InitializeWeights() {
-  torch::NoGradGuard no_grad;
-  const double std_dev = config_.initializer_range;
-  for (const auto& module : modules(/*include_self=*/false)) {
-    if (auto* linear = module->as<torch::nn::LinearImpl>()) {
-      linear->weight.normal_(0.0, std_dev);
-      if (linear->bias.defined()) linear->bias.zero_();
-    } else if (auto* embedding = module->as<torch::nn::EmbeddingImpl>()) {
-      embedding->weight.normal_(0.0, std_dev);
-    } else if (auto* layer_norm = module->as<torch::nn::LayerNormImpl>()) {
-      layer_norm->weight.fill_(1.0);
-      layer_norm->bias.zero_();
-    }
-  }
+  InitializeHfWeights(*this, config_.initializer_range);
 }
 
 std::string BloomForSequenceClassificationImpl::HfConfigJson(
@@ -178,22 +179,13 @@ torch::Tensor BloomForSequenceClassificationImpl::HiddenStates(const torch::Tens
 torch::Tensor BloomForSequenceClassificationImpl::forward(const torch::Tensor& input_ids,
                                                           const torch::Tensor& attention_mask,
                                                           const PaddingMaskUse& mask_use) {
-  const torch::Tensor hidden = transformer_(input_ids, attention_mask, mask_use);
-  const int64_t batch = hidden.size(0);
-  const int64_t seq = hidden.size(1);
-  torch::Tensor last_position;
-  if (mask_use.in_pooling) {
-    // Index of the last 1 in each mask row; works for right and left padding alike.
-    const torch::Tensor positions =
-        torch::arange(seq, attention_mask.options().dtype(torch::kInt64));
-    last_position = (positions * attention_mask.to(torch::kInt64)).argmax(-1);
-  } else {
-    last_position = torch::full({batch}, seq - 1, attention_mask.options().dtype(torch::kInt64));
-  }
-  const torch::Tensor pooled =
-      hidden.gather(1, last_position.view({batch, 1, 1}).expand({batch, 1, hidden.size(2)}))
-          .squeeze(1);
-  return score_(pooled);
+  const int64_t batch = input_ids.size(0);
+  const torch::Tensor last_position =
+      mask_use.in_pooling
+          ? LastTokenPositions(attention_mask)
+          : torch::full({batch}, input_ids.size(1) - 1,
+                        attention_mask.options().dtype(torch::kInt64));
+  return score_(transformer_(input_ids, attention_mask, mask_use, last_position).squeeze(1));
 }
 
 }  // namespace ft::models

@@ -29,9 +29,11 @@ class BloomAttentionImpl : public torch::nn::Module {
  public:
   explicit BloomAttentionImpl(const BloomConfig& config);
   // hidden: [batch, seq, hidden]; alibi: [batch, heads, 1, seq]; masked: [batch, 1, seq, seq]
-  // bool, true where attention is not allowed. Returns dense(attention output) (no residual).
+  // bool, true where attention is not allowed. Returns dense(attention output) (no residual),
+  // [batch, seq, hidden]; with query_positions ([batch] int64) only for those queries (keys and
+  // values still cover every position): [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
-                        const torch::Tensor& masked);
+                        const torch::Tensor& masked, const torch::Tensor& query_positions = {});
 
  private:
   int64_t num_heads_;
@@ -55,8 +57,10 @@ TORCH_MODULE(BloomMlp);
 class BloomBlockImpl : public torch::nn::Module, public CheckpointableBlock {
  public:
   explicit BloomBlockImpl(const BloomConfig& config);
+  // The block's output [batch, seq, hidden]; with output_positions ([batch] int64) only at those
+  // positions, [batch, 1, hidden], computing the attention and MLP for those rows alone.
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
-                        const torch::Tensor& masked);
+                        const torch::Tensor& masked, const torch::Tensor& output_positions = {});
   // context: {alibi, masked}.
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override {
@@ -76,9 +80,12 @@ class BloomTransformerImpl : public torch::nn::Module {
  public:
   explicit BloomTransformerImpl(const BloomConfig& config);
   // input_ids, attention_mask: [batch, seq] int64 (mask 1 = token, 0 = padding).
-  // Returns the last hidden states [batch, seq, hidden].
+  // Returns the last hidden states [batch, seq, hidden]. With output_positions ([batch] int64)
+  // only those positions' states, [batch, 1, hidden]: the last block then computes only those
+  // rows (a classifier reads one position, so most of the last block's work can be skipped).
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                        const PaddingMaskUse& mask_use = {});
+                        const PaddingMaskUse& mask_use = {},
+                        const torch::Tensor& output_positions = {});
 
   // On: while gradients are recorded, each block keeps only its input and recomputes its
   // activations in the backward pass (see activation_checkpoint.h). Off by default.
@@ -120,10 +127,6 @@ class BloomForSequenceClassificationImpl : public SequenceClassifierImpl {
   std::string HfConfigJson(const std::vector<std::string>& label_names) const override;
 
  private:
-  // Hugging Face's _init_weights: normal(0, initializer_range) for Linear and Embedding weights,
-  // zero biases, LayerNorm weight 1 and bias 0.
-  void InitializeWeights();
-
   BloomConfig config_;
   int64_t num_labels_;
   BloomTransformer transformer_{nullptr};

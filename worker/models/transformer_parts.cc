@@ -62,12 +62,27 @@ torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch:
   return torch::matmul(probabilities, value).transpose(1, 2).reshape({batch, seq, -1});
 }
 
-torch::Tensor PoolLastToken(const torch::Tensor& hidden, const torch::Tensor& attention_mask) {
-  const int64_t batch = hidden.size(0);
-  const int64_t seq = hidden.size(1);
+torch::Tensor LastTokenPositions(const torch::Tensor& attention_mask) {
+  const int64_t seq = attention_mask.size(1);
   const torch::Tensor positions = torch::arange(seq, attention_mask.options().dtype(torch::kInt64));
-  const torch::Tensor last = (positions * attention_mask.to(torch::kInt64)).argmax(-1);
-  return hidden.gather(1, last.view({batch, 1, 1}).expand({batch, 1, hidden.size(2)})).squeeze(1);
+  // argmax of position * mask: the last 1, for right and left padding alike.
+  return (positions * attention_mask.to(torch::kInt64)).argmax(-1);
+}
+
+torch::Tensor TakePositions(const torch::Tensor& hidden, const torch::Tensor& positions) {
+  const int64_t batch = hidden.size(0);
+  return hidden.gather(1, positions.view({batch, 1, 1}).expand({batch, 1, hidden.size(2)}));
+}
+
+torch::Tensor TakeQueryRows(const torch::Tensor& blocked, const torch::Tensor& positions) {
+  const int64_t batch = positions.size(0);
+  const int64_t seq = blocked.size(-1);
+  return blocked.expand({batch, 1, seq, seq})
+      .gather(2, positions.view({batch, 1, 1, 1}).expand({batch, 1, 1, seq}));
+}
+
+torch::Tensor PoolLastToken(const torch::Tensor& hidden, const torch::Tensor& attention_mask) {
+  return TakePositions(hidden, LastTokenPositions(attention_mask)).squeeze(1);
 }
 
 RmsNormImpl::RmsNormImpl(int64_t width, double eps) : eps_(eps) {

@@ -38,8 +38,18 @@ torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch:
                                         const torch::Tensor& value, const torch::Tensor& blocked,
                                         double scale);
 
-// hidden [batch, seq, width] at each row's last non-padding position (the last 1 of the mask):
-// the pooling of the decoder families' *ForSequenceClassification.
+// Each row's last non-padding position (the index of the last 1 of the mask), [batch] int64:
+// where the decoder families' *ForSequenceClassification pool.
+torch::Tensor LastTokenPositions(const torch::Tensor& attention_mask);
+
+// hidden [batch, seq, width] at one position per row (positions [batch] int64): [batch, 1, width].
+torch::Tensor TakePositions(const torch::Tensor& hidden, const torch::Tensor& positions);
+
+// The rows of a [batch or 1, 1, seq, seq] blocked-attention mask for one query position per row
+// (positions [batch] int64): [batch, 1, 1, seq].
+torch::Tensor TakeQueryRows(const torch::Tensor& blocked, const torch::Tensor& positions);
+
+// hidden [batch, seq, width] at each row's last non-padding position: [batch, width].
 torch::Tensor PoolLastToken(const torch::Tensor& hidden, const torch::Tensor& attention_mask);
 
 // Llama's RMSNorm: weight * x / sqrt(mean(x^2) + eps), computed in float32.

@@ -3,6 +3,7 @@
 #include "models/bloom_model.h"
 
 #include <gtest/gtest.h>
+#include <torch/nn/functional/loss.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
@@ -189,6 +190,49 @@ TEST(BloomModelTest, PaddingComparisonsCatchAnIgnoredMask) {
   EXPECT_GT(PaddedVersusUnpadded(model, /*left=*/false, no_pooling_mask), 1e-3);
   // ... while causality alone already hides right pads from the real tokens.
   EXPECT_LT(PaddedVersusUnpadded(model, /*left=*/false, no_attention_mask), 1e-5);
+}
+
+// The classifier computes the last block only at each row's pooled position. It must equal
+// the head applied to the full hidden states at that position: logits and every gradient.
+TEST(BloomModelTest, LastBlockAtThePooledPositionEqualsTheFullComputation) {
+  auto model = TinyModel(3);
+  const auto ids = torch::randint(4, 260, {4, 13}, torch::kInt64);
+  auto mask = torch::ones({4, 13}, torch::kInt64);
+  mask.index_put_({1, torch::indexing::Slice(9, torch::indexing::None)}, 0);  // right padding
+  mask.index_put_({2, torch::indexing::Slice(0, 5)}, 0);                      // left padding
+  mask.index_put_({3, torch::indexing::Slice(1, torch::indexing::None)}, 0);  // one token
+  const auto labels = torch::tensor({0, 2, 1, 2}, torch::kInt64);
+  const auto gradients = [&](const torch::Tensor& logits) {
+    model->zero_grad();
+    torch::nn::functional::cross_entropy(logits, labels).backward();
+    std::vector<torch::Tensor> out;
+    for (const auto& parameter : model->parameters()) out.push_back(parameter.grad().clone());
+    return out;
+  };
+  const auto pruned_logits = model->forward(ids, mask);
+  const auto pruned = gradients(pruned_logits);
+
+  const auto hidden = model->HiddenStates(ids, mask);
+  const auto last = (torch::arange(13, torch::kInt64) * mask).argmax(-1);
+  const auto pooled = hidden.index({torch::arange(4, torch::kInt64), last});
+  const auto full_logits =
+      torch::matmul(pooled, model->named_parameters()["score.weight"].t());
+  const auto full = gradients(full_logits);
+
+  EXPECT_LT((pruned_logits - full_logits).abs().max().item<double>(), 1e-6);
+  ASSERT_EQ(pruned.size(), full.size());
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    const double scale = full[i].abs().max().item<double>();
+    EXPECT_GT(scale, 0.0) << "parameter " << i << " got no gradient";
+    EXPECT_LE((pruned[i] - full[i]).abs().max().item<double>(), 1e-5 * scale) << "parameter " << i;
+  }
+  // Pooling a wrong position would be noticed: the position before the last token differs.
+  const auto shifted = hidden.index({torch::arange(4, torch::kInt64), (last - 1).clamp_min(0)});
+  EXPECT_GT((torch::matmul(shifted, model->named_parameters()["score.weight"].t()) - pruned_logits)
+                .abs()
+                .max()
+                .item<double>(),
+            1e-3);
 }
 
 // Writes a model and its logits for tests/unit/worker/bloom_reference.py, which checks them
