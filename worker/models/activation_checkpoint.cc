@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "models/transformer_parts.h"
 #include "train/autocast_state.h"
 
 namespace ft::models {
@@ -97,6 +98,23 @@ torch::Tensor CheckpointedBlockForward(CheckpointableBlock& block, const torch::
                                        const std::vector<torch::Tensor>& context) {
   return CheckpointedBlock::apply(hidden, context,
                                   static_cast<int64_t>(reinterpret_cast<intptr_t>(&block)));
+}
+
+torch::Tensor RunBlocks(torch::nn::ModuleList& blocks, torch::Tensor hidden,
+                        const std::vector<torch::Tensor>& context, bool checkpoint,
+                        const torch::Tensor& output_positions) {
+  const std::size_t count = blocks->size();
+  for (std::size_t index = 0; index < count; ++index) {
+    auto* block = dynamic_cast<CheckpointableBlock*>(blocks[index].get());
+    TORCH_CHECK(block != nullptr, "block ", index, " cannot run as a CheckpointableBlock");
+    if (index + 1 == count && output_positions.defined()) {
+      std::vector<torch::Tensor> with_positions = context;
+      with_positions.push_back(output_positions);
+      return block->BlockForward(hidden, with_positions);
+    }
+    hidden = RunBlock(*block, hidden, context, checkpoint);
+  }
+  return output_positions.defined() ? TakePositions(hidden, output_positions) : hidden;
 }
 
 }  // namespace ft::models

@@ -5,6 +5,7 @@
 // function. Include only from Torch translation units.
 #pragma once
 
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/types.h>
 
 #include <vector>
@@ -25,6 +26,15 @@ class CheckpointableBlock {
 // state the forward ran under. `block` must outlive the backward pass.
 torch::Tensor CheckpointedBlockForward(CheckpointableBlock& block, const torch::Tensor& hidden,
                                        const std::vector<torch::Tensor>& context);
+
+// Runs `blocks` (each a CheckpointableBlock) in order, each checkpointed when `checkpoint` is set.
+// With output_positions ([batch] int64) defined, the last block gets it as the last element of
+// its context and returns only those positions, [batch, 1, hidden]: a classifier that reads one
+// position per row skips most of the last block (keys and values still cover every position).
+// That block is not checkpointed; computed for one row per sequence, its activations are small.
+torch::Tensor RunBlocks(torch::nn::ModuleList& blocks, torch::Tensor hidden,
+                        const std::vector<torch::Tensor>& context, bool checkpoint,
+                        const torch::Tensor& output_positions);
 
 // Runs `block` checkpointed when `checkpoint` is set, directly otherwise.
 inline torch::Tensor RunBlock(CheckpointableBlock& block, const torch::Tensor& hidden,

@@ -141,19 +141,7 @@ torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
   const torch::Tensor masked = causal.view({1, 1, seq, seq}) | (mask == 0).view({batch, 1, 1, seq});
 
   const bool checkpoint = activation_checkpointing_ && torch::GradMode::is_enabled();
-  const int64_t layers = static_cast<int64_t>(h_->size());
-  for (int64_t index = 0; index < layers; ++index) {
-    BloomBlockImpl& layer = *(*h_)[index]->as<BloomBlockImpl>();
-    if (index == layers - 1 && output_positions.defined()) {
-      // Not checkpointed: computed for one row per sequence, its activations are small.
-      hidden = layer.forward(hidden, alibi, masked, output_positions);
-    } else {
-      hidden = checkpoint ? CheckpointedBlockForward(layer, hidden, {alibi, masked})
-                          : layer.forward(hidden, alibi, masked);
-    }
-  }
-  if (layers == 0 && output_positions.defined()) hidden = TakePositions(hidden, output_positions);
-  return ln_f_(hidden);
+  return ln_f_(RunBlocks(h_, hidden, {alibi, masked}, checkpoint, output_positions));
 }
 
 BloomForSequenceClassificationImpl::BloomForSequenceClassificationImpl(const BloomConfig& config,

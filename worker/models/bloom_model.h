@@ -61,10 +61,11 @@ class BloomBlockImpl : public torch::nn::Module, public CheckpointableBlock {
   // positions, [batch, 1, hidden], computing the attention and MLP for those rows alone.
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
                         const torch::Tensor& masked, const torch::Tensor& output_positions = {});
-  // context: {alibi, masked}.
+  // context: {alibi, masked} or {alibi, masked, output_positions}.
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override {
-    return forward(hidden, context[0], context[1]);
+    return forward(hidden, context[0], context[1],
+                   context.size() > 2 ? context[2] : torch::Tensor());
   }
 
  private:

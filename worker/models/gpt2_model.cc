@@ -16,16 +16,21 @@ Gpt2AttentionImpl::Gpt2AttentionImpl(const TransformerConfig& config, int64_t la
 }
 
 torch::Tensor Gpt2AttentionImpl::forward(const torch::Tensor& hidden,
-                                         const torch::Tensor& blocked) {
+                                         const torch::Tensor& blocked,
+                                         const torch::Tensor& query_positions) {
   const int64_t batch = hidden.size(0);
-  const int64_t seq = hidden.size(1);
   // c_attn's output is [query | key | value], each hidden wide.
   const std::vector<torch::Tensor> parts = c_attn_(hidden).chunk(3, -1);
   const auto heads = [&](const torch::Tensor& x) {
-    return x.view({batch, seq, num_heads_, head_dim_}).transpose(1, 2);
+    return x.reshape({batch, -1, num_heads_, head_dim_}).transpose(1, 2);
   };
-  return c_proj_(
-      ScaledDotProductAttention(heads(parts[0]), heads(parts[1]), heads(parts[2]), blocked, scale_));
+  if (!query_positions.defined()) {
+    return c_proj_(ScaledDotProductAttention(heads(parts[0]), heads(parts[1]), heads(parts[2]),
+                                             blocked, scale_));
+  }
+  return c_proj_(ScaledDotProductAttention(heads(TakePositions(parts[0], query_positions)),
+                                           heads(parts[1]), heads(parts[2]),
+                                           TakeQueryRows(blocked, query_positions), scale_));
 }
 
 Gpt2MlpImpl::Gpt2MlpImpl(const TransformerConfig& config) : activation_(config.activation) {
@@ -46,7 +51,9 @@ Gpt2BlockImpl::Gpt2BlockImpl(const TransformerConfig& config, int64_t layer_inde
 
 torch::Tensor Gpt2BlockImpl::BlockForward(const torch::Tensor& hidden,
                                           const std::vector<torch::Tensor>& context) {
-  const torch::Tensor attended = attn_(ln_1_(hidden), context[0]) + hidden;
+  const torch::Tensor positions = context.size() > 1 ? context[1] : torch::Tensor();
+  const torch::Tensor residual = positions.defined() ? TakePositions(hidden, positions) : hidden;
+  const torch::Tensor attended = attn_(ln_1_(hidden), context[0], positions) + residual;
   return mlp_(ln_2_(attended)) + attended;
 }
 
@@ -59,18 +66,16 @@ Gpt2ModelImpl::Gpt2ModelImpl(const TransformerConfig& config) {
 }
 
 torch::Tensor Gpt2ModelImpl::forward(const torch::Tensor& input_ids,
-                                     const torch::Tensor& attention_mask, bool checkpoint) {
+                                     const torch::Tensor& attention_mask, bool checkpoint,
+                                     const torch::Tensor& output_positions) {
   const int64_t seq = input_ids.size(1);
   TORCH_CHECK(seq <= wpe_->weight.size(0), "sequence of ", seq,
               " tokens is longer than GPT-2's n_positions ", wpe_->weight.size(0));
   const torch::Tensor positions = torch::arange(seq, input_ids.options().dtype(torch::kInt64));
   torch::Tensor hidden = wte_(input_ids) + wpe_(positions).unsqueeze(0);
-  const std::vector<torch::Tensor> context = {AttentionBlockedMask(attention_mask, true)};
   const bool recompute = checkpoint && torch::GradMode::is_enabled();
-  for (const auto& block : *h_) {
-    hidden = RunBlock(*block->as<Gpt2BlockImpl>(), hidden, context, recompute);
-  }
-  return ln_f_(hidden);
+  return ln_f_(RunBlocks(h_, hidden, {AttentionBlockedMask(attention_mask, true)}, recompute,
+                         output_positions));
 }
 
 Gpt2ForSequenceClassificationImpl::Gpt2ForSequenceClassificationImpl(const ModelConfig& config,
@@ -84,8 +89,8 @@ Gpt2ForSequenceClassificationImpl::Gpt2ForSequenceClassificationImpl(const Model
 
 torch::Tensor Gpt2ForSequenceClassificationImpl::forward(const torch::Tensor& input_ids,
                                                          const torch::Tensor& attention_mask) {
-  return score_(
-      PoolLastToken(transformer_(input_ids, attention_mask, checkpointing_), attention_mask));
+  const torch::Tensor last = LastTokenPositions(attention_mask);
+  return score_(transformer_(input_ids, attention_mask, checkpointing_, last).squeeze(1));
 }
 
 std::string Gpt2ForSequenceClassificationImpl::HfConfigJson(

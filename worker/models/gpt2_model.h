@@ -20,7 +20,10 @@ namespace ft::models {
 class Gpt2AttentionImpl : public torch::nn::Module {
  public:
   Gpt2AttentionImpl(const TransformerConfig& config, int64_t layer_index);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& blocked);
+  // hidden [batch, seq, hidden] -> [batch, seq, hidden]; with query_positions ([batch] int64)
+  // only those queries are computed: [batch, 1, hidden].
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& blocked,
+                        const torch::Tensor& query_positions = {});
 
  private:
   int64_t num_heads_;
@@ -46,7 +49,7 @@ TORCH_MODULE(Gpt2Mlp);
 class Gpt2BlockImpl : public torch::nn::Module, public CheckpointableBlock {
  public:
   Gpt2BlockImpl(const TransformerConfig& config, int64_t layer_index);
-  // context: {blocked}.
+  // context: {blocked} or {blocked, output_positions} (see RunBlocks).
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override;
 
@@ -61,8 +64,9 @@ TORCH_MODULE(Gpt2Block);
 class Gpt2ModelImpl : public torch::nn::Module {
  public:
   explicit Gpt2ModelImpl(const TransformerConfig& config);
+  // Last hidden states [batch, seq, hidden]; with output_positions only those, [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                        bool checkpoint);
+                        bool checkpoint, const torch::Tensor& output_positions = {});
 
  private:
   torch::nn::Embedding wte_{nullptr};

@@ -46,16 +46,27 @@ LlamaAttentionImpl::LlamaAttentionImpl(const TransformerConfig& config)
 }
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& cos,
-                                          const torch::Tensor& sin, const torch::Tensor& blocked) {
+                                          const torch::Tensor& sin, const torch::Tensor& blocked,
+                                          const torch::Tensor& query_positions) {
   const int64_t batch = hidden.size(0);
   const int64_t seq = hidden.size(1);
-  torch::Tensor query = q_proj_(hidden).view({batch, seq, num_heads_, head_dim_}).transpose(1, 2);
+  const bool all_queries = !query_positions.defined();
+  const torch::Tensor query_input = all_queries ? hidden : TakePositions(hidden, query_positions);
+  torch::Tensor query =
+      q_proj_(query_input).view({batch, -1, num_heads_, head_dim_}).transpose(1, 2);
   torch::Tensor key = k_proj_(hidden).view({batch, seq, num_kv_heads_, head_dim_}).transpose(1, 2);
   torch::Tensor value =
       v_proj_(hidden).view({batch, seq, num_kv_heads_, head_dim_}).transpose(1, 2);
   const torch::Tensor c = cos.unsqueeze(1).to(query.scalar_type());  // [1, 1, seq, dim]
   const torch::Tensor s = sin.unsqueeze(1).to(query.scalar_type());
-  query = query * c + RotateHalf(query) * s;
+  // The queries' own rotations: every position's, or each row's one position.
+  const auto at_queries = [&](const torch::Tensor& table) {
+    return all_queries ? table
+                       : TakePositions(table.squeeze(1).expand({batch, seq, head_dim_}),
+                                       query_positions)
+                             .unsqueeze(1);  // [batch, 1, 1, dim]
+  };
+  query = query * at_queries(c) + RotateHalf(query) * at_queries(s);
   key = key * c + RotateHalf(key) * s;
   if (num_kv_heads_ != num_heads_) {
     // Each key/value head serves num_heads / num_kv_heads consecutive query heads.
@@ -63,7 +74,8 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& hidden, const tor
     value = value.repeat_interleave(num_heads_ / num_kv_heads_, 1);
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  return o_proj_(ScaledDotProductAttention(query, key, value, blocked, scale));
+  return o_proj_(ScaledDotProductAttention(
+      query, key, value, all_queries ? blocked : TakeQueryRows(blocked, query_positions), scale));
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const TransformerConfig& config) : activation_(config.activation) {
@@ -90,8 +102,11 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const TransformerConfig& config) {
 
 torch::Tensor LlamaDecoderLayerImpl::BlockForward(const torch::Tensor& hidden,
                                                   const std::vector<torch::Tensor>& context) {
+  const torch::Tensor positions = context.size() > 3 ? context[3] : torch::Tensor();
+  const torch::Tensor residual = positions.defined() ? TakePositions(hidden, positions) : hidden;
   const torch::Tensor attended =
-      self_attn_(input_layernorm_(hidden), context[0], context[1], context[2]) + hidden;
+      self_attn_(input_layernorm_(hidden), context[0], context[1], context[2], positions) +
+      residual;
   return mlp_(post_attention_layernorm_(attended)) + attended;
 }
 
@@ -106,18 +121,15 @@ LlamaModelImpl::LlamaModelImpl(const TransformerConfig& config) : config_(config
 }
 
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids,
-                                      const torch::Tensor& attention_mask, bool checkpoint) {
+                                      const torch::Tensor& attention_mask, bool checkpoint,
+                                      const torch::Tensor& output_positions) {
   torch::Tensor hidden = embed_tokens_(input_ids);
   auto [cos, sin] =
       RotaryTables(input_ids.size(1), config_.head_dim, config_.rope_theta, input_ids.device());
   const torch::Tensor blocked =
       AttentionBlockedMask(attention_mask, /*causal=*/true, config_.sliding_window);
-  const std::vector<torch::Tensor> context = {cos, sin, blocked};
   const bool recompute = checkpoint && torch::GradMode::is_enabled();
-  for (const auto& layer : *layers_) {
-    hidden = RunBlock(*layer->as<LlamaDecoderLayerImpl>(), hidden, context, recompute);
-  }
-  return norm_(hidden);
+  return norm_(RunBlocks(layers_, hidden, {cos, sin, blocked}, recompute, output_positions));
 }
 
 LlamaForSequenceClassificationImpl::LlamaForSequenceClassificationImpl(const ModelConfig& config,
@@ -131,7 +143,8 @@ LlamaForSequenceClassificationImpl::LlamaForSequenceClassificationImpl(const Mod
 
 torch::Tensor LlamaForSequenceClassificationImpl::forward(const torch::Tensor& input_ids,
                                                           const torch::Tensor& attention_mask) {
-  return score_(PoolLastToken(model_(input_ids, attention_mask, checkpointing_), attention_mask));
+  const torch::Tensor last = LastTokenPositions(attention_mask);
+  return score_(model_(input_ids, attention_mask, checkpointing_, last).squeeze(1));
 }
 
 std::string LlamaForSequenceClassificationImpl::HfConfigJson(

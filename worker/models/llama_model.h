@@ -20,9 +20,11 @@ namespace ft::models {
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   explicit LlamaAttentionImpl(const TransformerConfig& config);
-  // cos, sin: [1, seq, head_dim]; blocked: AttentionBlockedMask.
+  // cos, sin: [1, seq, head_dim]; blocked: AttentionBlockedMask. Returns [batch, seq, hidden];
+  // with query_positions ([batch] int64) only those queries are computed: [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& cos,
-                        const torch::Tensor& sin, const torch::Tensor& blocked);
+                        const torch::Tensor& sin, const torch::Tensor& blocked,
+                        const torch::Tensor& query_positions = {});
 
  private:
   int64_t num_heads_;
@@ -51,7 +53,7 @@ TORCH_MODULE(LlamaMlp);
 class LlamaDecoderLayerImpl : public torch::nn::Module, public CheckpointableBlock {
  public:
   explicit LlamaDecoderLayerImpl(const TransformerConfig& config);
-  // context: {cos, sin, blocked}.
+  // context: {cos, sin, blocked} or {cos, sin, blocked, output_positions} (see RunBlocks).
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override;
 
@@ -66,9 +68,10 @@ TORCH_MODULE(LlamaDecoderLayer);
 class LlamaModelImpl : public torch::nn::Module {
  public:
   explicit LlamaModelImpl(const TransformerConfig& config);
-  // Last hidden states [batch, seq, hidden] after the final norm.
+  // Last hidden states [batch, seq, hidden] after the final norm; with output_positions only
+  // those, [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                        bool checkpoint);
+                        bool checkpoint, const torch::Tensor& output_positions = {});
 
  private:
   TransformerConfig config_;

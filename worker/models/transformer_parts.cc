@@ -81,10 +81,6 @@ torch::Tensor TakeQueryRows(const torch::Tensor& blocked, const torch::Tensor& p
       .gather(2, positions.view({batch, 1, 1, 1}).expand({batch, 1, 1, seq}));
 }
 
-torch::Tensor PoolLastToken(const torch::Tensor& hidden, const torch::Tensor& attention_mask) {
-  return TakePositions(hidden, LastTokenPositions(attention_mask)).squeeze(1);
-}
-
 RmsNormImpl::RmsNormImpl(int64_t width, double eps) : eps_(eps) {
   weight = register_parameter("weight", torch::ones({width}));
 }

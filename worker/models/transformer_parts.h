@@ -49,9 +49,6 @@ torch::Tensor TakePositions(const torch::Tensor& hidden, const torch::Tensor& po
 // (positions [batch] int64): [batch, 1, 1, seq].
 torch::Tensor TakeQueryRows(const torch::Tensor& blocked, const torch::Tensor& positions);
 
-// hidden [batch, seq, width] at each row's last non-padding position: [batch, width].
-torch::Tensor PoolLastToken(const torch::Tensor& hidden, const torch::Tensor& attention_mask);
-
 // Llama's RMSNorm: weight * x / sqrt(mean(x^2) + eps), computed in float32.
 class RmsNormImpl : public torch::nn::Module {
  public:
