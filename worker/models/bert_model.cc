@@ -8,39 +8,34 @@
 #include "models/hf_export_config.h"
 
 namespace ft::models {
-BertLayerImpl::BertLayerImpl(const TransformerConfig& config)
-    : num_heads_(config.num_heads), head_dim_(config.head_dim), activation_(config.activation) {
+BertLayerImpl::BertLayerImpl(const TransformerConfig& config) {
   const int64_t width = config.hidden_size;
+  parts_.num_heads = config.num_heads;
+  parts_.head_dim = config.head_dim;
+  parts_.activation = config.activation;
   const auto attention = Group(*this, "attention");
   const auto self = Group(*attention, "self");
-  query_ = self->register_module("query", MakeLinear(width, width, true));
-  key_ = self->register_module("key", MakeLinear(width, width, true));
-  value_ = self->register_module("value", MakeLinear(width, width, true));
+  parts_.query = self->register_module("query", MakeLinear(width, width, true));
+  parts_.key = self->register_module("key", MakeLinear(width, width, true));
+  parts_.value = self->register_module("value", MakeLinear(width, width, true));
   const auto attention_output = Group(*attention, "output");
-  attention_dense_ = attention_output->register_module("dense", MakeLinear(width, width, true));
-  attention_norm_ = attention_output->register_module("LayerNorm", MakeLayerNorm(config.hidden_size, config.norm_eps));
+  parts_.attention_out =
+      attention_output->register_module("dense", MakeLinear(width, width, true));
+  parts_.attention_norm =
+      attention_output->register_module("LayerNorm", MakeLayerNorm(width, config.norm_eps));
   const auto intermediate = Group(*this, "intermediate");
-  intermediate_dense_ = intermediate->register_module(
+  parts_.inner = intermediate->register_module(
       "dense", MakeLinear(width, config.intermediate_size, true));
   const auto output = Group(*this, "output");
-  output_dense_ =
+  parts_.outer =
       output->register_module("dense", MakeLinear(config.intermediate_size, width, true));
-  output_norm_ = output->register_module("LayerNorm", MakeLayerNorm(config.hidden_size, config.norm_eps));
+  parts_.output_norm = output->register_module("LayerNorm", MakeLayerNorm(width, config.norm_eps));
 }
 
 torch::Tensor BertLayerImpl::BlockForward(const torch::Tensor& hidden,
                                           const std::vector<torch::Tensor>& context) {
-  const int64_t batch = hidden.size(0);
-  const int64_t seq = hidden.size(1);
-  const auto heads = [&](const torch::Tensor& x) {
-    return x.view({batch, seq, num_heads_, head_dim_}).transpose(1, 2);
-  };
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  const torch::Tensor context_layer = ScaledDotProductAttention(
-      heads(query_(hidden)), heads(key_(hidden)), heads(value_(hidden)), context[0], scale);
-  const torch::Tensor attended = attention_norm_(attention_dense_(context_layer) + hidden);
-  const torch::Tensor inner = Activate(activation_, intermediate_dense_(attended));
-  return output_norm_(output_dense_(inner) + attended);
+  return PostNormEncoderForward(parts_, hidden, context[0],
+                                context.size() > 1 ? context[1] : torch::Tensor());
 }
 
 BertForSequenceClassificationImpl::BertForSequenceClassificationImpl(const ModelConfig& config,
@@ -107,12 +102,14 @@ torch::Tensor BertForSequenceClassificationImpl::forward(const torch::Tensor& in
   const torch::Tensor embedded = word_embeddings_(input_ids) + position_embeddings_(positions) +
                                  token_type_embeddings_->weight[0];
   torch::Tensor hidden = embeddings_norm_(embedded);
-  const std::vector<torch::Tensor> context = {AttentionBlockedMask(attention_mask, false)};
   const bool recompute = checkpointing_ && torch::GradMode::is_enabled();
-  for (const auto& layer : *layers_) {
-    hidden = RunBlock(*layer->as<BertLayerImpl>(), hidden, context, recompute);
-  }
-  const torch::Tensor first = hidden.select(1, 0);
+  // The head reads the first token only, so the last layer computes that row alone.
+  const torch::Tensor first_position =
+      torch::zeros({input_ids.size(0)}, input_ids.options().dtype(torch::kInt64));
+  const torch::Tensor first =
+      RunBlocks(layers_, hidden, {AttentionBlockedMask(attention_mask, false)}, recompute,
+                first_position)
+          .squeeze(1);
   if (roberta_) return out_proj_(torch::tanh(classifier_dense_(first)));
   return classifier_(torch::tanh(pooler_dense_(first)));
 }

@@ -15,6 +15,7 @@
 
 #include "models/activation_checkpoint.h"
 #include "models/model_config.h"
+#include "models/post_norm_encoder.h"
 #include "models/sequence_classifier.h"
 #include "models/transformer_parts.h"
 
@@ -25,22 +26,12 @@ namespace ft::models {
 class BertLayerImpl : public torch::nn::Module, public CheckpointableBlock {
  public:
   explicit BertLayerImpl(const TransformerConfig& config);
-  // context: {blocked}.
+  // context: {blocked} or {blocked, output_positions} (see RunBlocks).
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override;
 
  private:
-  int64_t num_heads_;
-  int64_t head_dim_;
-  std::string activation_;
-  torch::nn::Linear query_{nullptr};
-  torch::nn::Linear key_{nullptr};
-  torch::nn::Linear value_{nullptr};
-  torch::nn::Linear attention_dense_{nullptr};
-  torch::nn::LayerNorm attention_norm_{nullptr};
-  torch::nn::Linear intermediate_dense_{nullptr};
-  torch::nn::Linear output_dense_{nullptr};
-  torch::nn::LayerNorm output_norm_{nullptr};
+  PostNormEncoderParts parts_;
 };
 TORCH_MODULE(BertLayer);
 

@@ -8,34 +8,29 @@
 #include "models/hf_export_config.h"
 
 namespace ft::models {
-DistilBertLayerImpl::DistilBertLayerImpl(const TransformerConfig& config)
-    : num_heads_(config.num_heads), head_dim_(config.head_dim), activation_(config.activation) {
+DistilBertLayerImpl::DistilBertLayerImpl(const TransformerConfig& config) {
   const int64_t width = config.hidden_size;
+  parts_.num_heads = config.num_heads;
+  parts_.head_dim = config.head_dim;
+  parts_.activation = config.activation;
   const auto attention = Group(*this, "attention");
-  q_lin_ = attention->register_module("q_lin", MakeLinear(width, width, true));
-  k_lin_ = attention->register_module("k_lin", MakeLinear(width, width, true));
-  v_lin_ = attention->register_module("v_lin", MakeLinear(width, width, true));
-  out_lin_ = attention->register_module("out_lin", MakeLinear(width, width, true));
-  sa_layer_norm_ = register_module("sa_layer_norm", MakeLayerNorm(config.hidden_size, config.norm_eps));
+  parts_.query = attention->register_module("q_lin", MakeLinear(width, width, true));
+  parts_.key = attention->register_module("k_lin", MakeLinear(width, width, true));
+  parts_.value = attention->register_module("v_lin", MakeLinear(width, width, true));
+  parts_.attention_out = attention->register_module("out_lin", MakeLinear(width, width, true));
+  parts_.attention_norm =
+      register_module("sa_layer_norm", MakeLayerNorm(width, config.norm_eps));
   const auto ffn = Group(*this, "ffn");
-  lin1_ = ffn->register_module("lin1", MakeLinear(width, config.intermediate_size, true));
-  lin2_ = ffn->register_module("lin2", MakeLinear(config.intermediate_size, width, true));
-  output_layer_norm_ = register_module("output_layer_norm", MakeLayerNorm(config.hidden_size, config.norm_eps));
+  parts_.inner = ffn->register_module("lin1", MakeLinear(width, config.intermediate_size, true));
+  parts_.outer = ffn->register_module("lin2", MakeLinear(config.intermediate_size, width, true));
+  parts_.output_norm =
+      register_module("output_layer_norm", MakeLayerNorm(width, config.norm_eps));
 }
 
 torch::Tensor DistilBertLayerImpl::BlockForward(const torch::Tensor& hidden,
                                                 const std::vector<torch::Tensor>& context) {
-  const int64_t batch = hidden.size(0);
-  const int64_t seq = hidden.size(1);
-  const auto heads = [&](const torch::Tensor& x) {
-    return x.view({batch, seq, num_heads_, head_dim_}).transpose(1, 2);
-  };
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  const torch::Tensor attention = ScaledDotProductAttention(
-      heads(q_lin_(hidden)), heads(k_lin_(hidden)), heads(v_lin_(hidden)), context[0], scale);
-  const torch::Tensor attended = sa_layer_norm_(out_lin_(attention) + hidden);
-  const torch::Tensor inner = lin2_(Activate(activation_, lin1_(attended)));
-  return output_layer_norm_(inner + attended);
+  return PostNormEncoderForward(parts_, hidden, context[0],
+                                context.size() > 1 ? context[1] : torch::Tensor());
 }
 
 DistilBertForSequenceClassificationImpl::DistilBertForSequenceClassificationImpl(
@@ -68,12 +63,15 @@ torch::Tensor DistilBertForSequenceClassificationImpl::forward(
   const torch::Tensor positions = torch::arange(seq, input_ids.options().dtype(torch::kInt64));
   torch::Tensor hidden =
       embeddings_norm_(word_embeddings_(input_ids) + position_embeddings_(positions).unsqueeze(0));
-  const std::vector<torch::Tensor> context = {AttentionBlockedMask(attention_mask, false)};
   const bool recompute = checkpointing_ && torch::GradMode::is_enabled();
-  for (const auto& layer : *layers_) {
-    hidden = RunBlock(*layer->as<DistilBertLayerImpl>(), hidden, context, recompute);
-  }
-  return classifier_(torch::relu(pre_classifier_(hidden.select(1, 0))));
+  // The head reads the first token only, so the last layer computes that row alone.
+  const torch::Tensor first_position =
+      torch::zeros({input_ids.size(0)}, input_ids.options().dtype(torch::kInt64));
+  const torch::Tensor first =
+      RunBlocks(layers_, hidden, {AttentionBlockedMask(attention_mask, false)}, recompute,
+                first_position)
+          .squeeze(1);
+  return classifier_(torch::relu(pre_classifier_(first)));
 }
 
 std::string DistilBertForSequenceClassificationImpl::HfConfigJson(

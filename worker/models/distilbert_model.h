@@ -13,6 +13,7 @@
 
 #include "models/activation_checkpoint.h"
 #include "models/model_config.h"
+#include "models/post_norm_encoder.h"
 #include "models/sequence_classifier.h"
 #include "models/transformer_parts.h"
 
@@ -21,22 +22,12 @@ namespace ft::models {
 class DistilBertLayerImpl : public torch::nn::Module, public CheckpointableBlock {
  public:
   explicit DistilBertLayerImpl(const TransformerConfig& config);
-  // context: {blocked}.
+  // context: {blocked} or {blocked, output_positions} (see RunBlocks).
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override;
 
  private:
-  int64_t num_heads_;
-  int64_t head_dim_;
-  std::string activation_;
-  torch::nn::Linear q_lin_{nullptr};
-  torch::nn::Linear k_lin_{nullptr};
-  torch::nn::Linear v_lin_{nullptr};
-  torch::nn::Linear out_lin_{nullptr};
-  torch::nn::LayerNorm sa_layer_norm_{nullptr};
-  torch::nn::Linear lin1_{nullptr};
-  torch::nn::Linear lin2_{nullptr};
-  torch::nn::LayerNorm output_layer_norm_{nullptr};
+  PostNormEncoderParts parts_;
 };
 TORCH_MODULE(DistilBertLayer);
 

@@ -1,0 +1,27 @@
+#include "models/post_norm_encoder.h"
+
+#include <cmath>
+
+#include "models/transformer_parts.h"
+
+namespace ft::models {
+
+torch::Tensor PostNormEncoderForward(PostNormEncoderParts& parts, const torch::Tensor& hidden,
+                                     const torch::Tensor& blocked,
+                                     const torch::Tensor& output_positions) {
+  const int64_t batch = hidden.size(0);
+  const auto heads = [&](const torch::Tensor& x) {
+    return x.view({batch, -1, parts.num_heads, parts.head_dim}).transpose(1, 2);
+  };
+  const bool all_rows = !output_positions.defined();
+  const torch::Tensor residual = all_rows ? hidden : TakePositions(hidden, output_positions);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(parts.head_dim));
+  const torch::Tensor attention = ScaledDotProductAttention(
+      heads(parts.query(residual)), heads(parts.key(hidden)), heads(parts.value(hidden)),
+      all_rows ? blocked : TakeQueryRows(blocked, output_positions), scale);
+  const torch::Tensor attended = parts.attention_norm(parts.attention_out(attention) + residual);
+  const torch::Tensor inner = Activate(parts.activation, parts.inner(attended));
+  return parts.output_norm(parts.outer(inner) + attended);
+}
+
+}  // namespace ft::models

@@ -1,0 +1,38 @@
+// The post-LayerNorm encoder layer that BERT, RoBERTa and DistilBERT share: the same math under
+// different Hugging Face names, so each family registers the modules under its own names and
+// runs them through one forward. Include only from Torch translation units.
+#pragma once
+
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ft::models {
+
+struct PostNormEncoderParts {
+  int64_t num_heads = 0;
+  int64_t head_dim = 0;
+  std::string activation;
+  torch::nn::Linear query{nullptr};
+  torch::nn::Linear key{nullptr};
+  torch::nn::Linear value{nullptr};
+  torch::nn::Linear attention_out{nullptr};
+  torch::nn::LayerNorm attention_norm{nullptr};
+  torch::nn::Linear inner{nullptr};  // hidden -> intermediate
+  torch::nn::Linear outer{nullptr};  // intermediate -> hidden
+  torch::nn::LayerNorm output_norm{nullptr};
+};
+
+// attended = attention_norm(x + attention_out(attention(x))), then
+// output_norm(attended + outer(activation(inner(attended)))). hidden [batch, seq, width]; blocked
+// from AttentionBlockedMask. Returns [batch, seq, width]; with output_positions ([batch] int64)
+// only those rows, [batch, 1, width], computed for those queries alone (keys and values still
+// cover every position).
+torch::Tensor PostNormEncoderForward(PostNormEncoderParts& parts, const torch::Tensor& hidden,
+                                     const torch::Tensor& blocked,
+                                     const torch::Tensor& output_positions = {});
+
+}  // namespace ft::models
