@@ -102,14 +102,7 @@ torch::Tensor BertForSequenceClassificationImpl::forward(const torch::Tensor& in
   const torch::Tensor embedded = word_embeddings_(input_ids) + position_embeddings_(positions) +
                                  token_type_embeddings_->weight[0];
   torch::Tensor hidden = embeddings_norm_(embedded);
-  const bool recompute = checkpointing_ && torch::GradMode::is_enabled();
-  // The head reads the first token only, so the last layer computes that row alone.
-  const torch::Tensor first_position =
-      torch::zeros({input_ids.size(0)}, input_ids.options().dtype(torch::kInt64));
-  const torch::Tensor first =
-      RunBlocks(layers_, hidden, {AttentionBlockedMask(attention_mask, false)}, recompute,
-                first_position)
-          .squeeze(1);
+  const torch::Tensor first = EncodeFirstToken(layers_, hidden, attention_mask, checkpointing_);
   if (roberta_) return out_proj_(torch::tanh(classifier_dense_(first)));
   return classifier_(torch::tanh(pooler_dense_(first)));
 }

@@ -63,14 +63,7 @@ torch::Tensor DistilBertForSequenceClassificationImpl::forward(
   const torch::Tensor positions = torch::arange(seq, input_ids.options().dtype(torch::kInt64));
   torch::Tensor hidden =
       embeddings_norm_(word_embeddings_(input_ids) + position_embeddings_(positions).unsqueeze(0));
-  const bool recompute = checkpointing_ && torch::GradMode::is_enabled();
-  // The head reads the first token only, so the last layer computes that row alone.
-  const torch::Tensor first_position =
-      torch::zeros({input_ids.size(0)}, input_ids.options().dtype(torch::kInt64));
-  const torch::Tensor first =
-      RunBlocks(layers_, hidden, {AttentionBlockedMask(attention_mask, false)}, recompute,
-                first_position)
-          .squeeze(1);
+  const torch::Tensor first = EncodeFirstToken(layers_, hidden, attention_mask, checkpointing_);
   return classifier_(torch::relu(pre_classifier_(first)));
 }
 

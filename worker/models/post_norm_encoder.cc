@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/activation_checkpoint.h"
 #include "models/transformer_parts.h"
 
 namespace ft::models {
@@ -22,6 +23,16 @@ torch::Tensor PostNormEncoderForward(PostNormEncoderParts& parts, const torch::T
   const torch::Tensor attended = parts.attention_norm(parts.attention_out(attention) + residual);
   const torch::Tensor inner = Activate(parts.activation, parts.inner(attended));
   return parts.output_norm(parts.outer(inner) + attended);
+}
+
+torch::Tensor EncodeFirstToken(torch::nn::ModuleList& layers, const torch::Tensor& hidden,
+                               const torch::Tensor& attention_mask, bool checkpointing) {
+  const torch::Tensor first_position =
+      torch::zeros({hidden.size(0)}, attention_mask.options().dtype(torch::kInt64));
+  const bool recompute = checkpointing && torch::GradMode::is_enabled();
+  return RunBlocks(layers, hidden, {AttentionBlockedMask(attention_mask, /*causal=*/false)},
+                   recompute, first_position)
+      .squeeze(1);
 }
 
 }  // namespace ft::models

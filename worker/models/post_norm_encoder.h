@@ -3,6 +3,7 @@
 // runs them through one forward. Include only from Torch translation units.
 #pragma once
 
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/types.h>
@@ -34,5 +35,11 @@ struct PostNormEncoderParts {
 torch::Tensor PostNormEncoderForward(PostNormEncoderParts& parts, const torch::Tensor& hidden,
                                      const torch::Tensor& blocked,
                                      const torch::Tensor& output_positions = {});
+
+// Runs the encoder layers (each a CheckpointableBlock whose context is {blocked}) over hidden
+// [batch, seq, width] and returns the first token's final state [batch, width], what the BERT
+// family's heads read; the last layer computes only that row.
+torch::Tensor EncodeFirstToken(torch::nn::ModuleList& layers, const torch::Tensor& hidden,
+                               const torch::Tensor& attention_mask, bool checkpointing);
 
 }  // namespace ft::models
