@@ -4,12 +4,9 @@ scraped over HTTP."""
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import urllib.parse
 import urllib.request
@@ -19,27 +16,13 @@ SRC = os.environ.get("FT_SOURCE_DIR", ".")
 DATA = os.environ.get("FT_SHARED_DATA", "../shared/data")
 sys.path.insert(0, os.environ.get("FT_PY_STUBS", "build/tests/e2e/py"))
 sys.path.insert(0, os.path.join(SRC, "client", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import grpc  # noqa: E402
 import ft_client  # noqa: E402
 from ft.v1 import finetune_service_pb2_grpc as service_grpc  # noqa: E402
 from ft.v1 import job_pb2  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
+from ftd_harness import kill_group, start_ftd  # noqa: E402
 
 
 def training_csv(tmp):
@@ -60,24 +43,10 @@ class EndToEndTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ft-e2e-")
         cls.home = os.path.join(cls.tmp, "home")
-        port_file = os.path.join(cls.tmp, "ports")
         cls.log = open(os.path.join(cls.tmp, "ftd.log"), "w")
-        cls.ftd = subprocess.Popen(
-            [os.path.join(BIN, "ftd"), "--listen", "127.0.0.1:0", "--metrics-listen",
-             "127.0.0.1:0", "--home", cls.home, "--port-file", port_file,
-             "--worker-threads", "1", "--metrics-grace-seconds", "300",
-             "--insecure-no-auth", "--data-root", cls.tmp]
-            + (["--data-root", DATA] if os.path.isdir(DATA) else []),
-            stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-        def read_ports():
-            if not os.path.exists(port_file):
-                return None
-            with open(port_file) as f:
-                return f.read().split()
-
-        ports = wait_until(read_ports, 20, "ftd to start")
-        cls.port, cls.metrics_port = int(ports[0]), int(ports[1])
+        cls.ftd, cls.port, cls.metrics_port = start_ftd(
+            cls.tmp, cls.log, ["--metrics-grace-seconds", "300"]
+            + (["--data-root", DATA] if os.path.isdir(DATA) else []))
         cls.server = "127.0.0.1:{}".format(cls.port)
         cls.csv, cls.real_data = training_csv(cls.tmp)
         cls.prometheus = None
@@ -85,9 +54,7 @@ class EndToEndTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         for proc in (cls.prometheus, cls.ftd):
-            if proc is not None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            kill_group(proc)
         cls.log.close()
         if not os.environ.get("FT_KEEP_TEST_DIRS"):
             shutil.rmtree(cls.tmp, ignore_errors=True)

@@ -10,8 +10,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,36 +21,21 @@ import urllib.request
 
 import yaml
 
-BIN = os.environ.get("FT_BIN_DIR", "build/bin")
 SRC = os.environ.get("FT_SOURCE_DIR", ".")
 sys.path.insert(0, os.environ.get("FT_PY_STUBS", "build/tests/e2e/py"))
 sys.path.insert(0, os.path.join(SRC, "client", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import grpc  # noqa: E402
 import ft_client  # noqa: E402
 from ft.v1 import finetune_service_pb2_grpc as service_grpc  # noqa: E402
 from ft.v1 import job_pb2  # noqa: E402
+from ftd_harness import free_port, kill_group, start_ftd, wait_until  # noqa: E402
 
 DASHBOARD = os.path.join(SRC, "deploy", "grafana", "dashboards", "ftd.json")
 ALERTS = os.path.join(SRC, "deploy", "prometheus", "alerts.yml")
 SCRAPE_CONFIG = os.path.join(SRC, "deploy", "prometheus", "prometheus.yml")
 RATE_INTERVAL = "10s"  # what $__rate_interval stands for at a 1 s scrape interval
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def metric_names(expr):
@@ -66,23 +49,11 @@ class PrometheusEndToEndTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ft-prom-")
         cls.procs = []
-        port_file = os.path.join(cls.tmp, "ports")
         cls.ftd_log = open(os.path.join(cls.tmp, "ftd.log"), "w")
-        cls.procs.append(subprocess.Popen(
-            [os.path.join(BIN, "ftd"), "--listen", "127.0.0.1:0", "--metrics-listen",
-             "127.0.0.1:0", "--home", os.path.join(cls.tmp, "home"), "--port-file", port_file,
-             "--worker-threads", "1", "--metrics-grace-seconds", "600",
-             # no tokens on loopback; the job's data lie in the temp folder
-             "--insecure-no-auth", "--data-root", cls.tmp],
-            stdout=cls.ftd_log, stderr=subprocess.STDOUT, start_new_session=True))
-
-        def ports():
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    return f.read().split()
-            return None
-
-        api_port, metrics_port = (int(p) for p in wait_until(ports, 30, "ftd to start"))
+        # No tokens on loopback; the job's data lie in the temp folder.
+        ftd, api_port, metrics_port = start_ftd(cls.tmp, cls.ftd_log,
+                                                ["--metrics-grace-seconds", "600"])
+        cls.procs.append(ftd)
         cls.server = "127.0.0.1:{}".format(api_port)
 
         # The shipped config; only the target, the intervals and the rule path change.
@@ -151,11 +122,7 @@ class PrometheusEndToEndTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         for proc in cls.procs:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
+            kill_group(proc)
         cls.ftd_log.close()
         cls.prom_log.close()
         if not os.environ.get("FT_KEEP_TEST_DIRS"):
