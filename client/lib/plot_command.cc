@@ -1,37 +1,22 @@
 #include "lib/plot_command.h"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
+#include <stdexcept>
 
 #include "absl/strings/str_cat.h"
 #include "lib/chart_svg.h"
 #include "lib/event_log_fetch.h"
 #include "lib/event_log_file.h"
 #include "lib/rpc_errors.h"
+#include "util/atomic_file.h"
 
 namespace ft::client {
 namespace {
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string temporary = absl::StrCat(path, ".tmp");
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      return absl::InternalError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
-    }
-    out << text;
-    out.close();
-    if (!out) {
-      return absl::InternalError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
-    return absl::InternalError(absl::StrCat("cannot write ", path, ": ", error.message()));
+absl::Status WriteSvg(const std::string& path, const std::string& svg) {
+  try {
+    WriteFileAtomically(path, svg);
+  } catch (const std::runtime_error& error) {
+    return absl::InternalError(error.what());
   }
   return absl::OkStatus();
 }
@@ -76,7 +61,7 @@ int RunPlot(const FtdConnection& ftd, const PlotArgs& args, const Console& conso
     *console.err << "ftctl: wrote the SVG to stdout: " << summary << std::endl;
     return kExitOk;
   }
-  if (absl::Status written = WriteFileAtomically(args.out, svg); !written.ok()) {
+  if (absl::Status written = WriteSvg(args.out, svg); !written.ok()) {
     return Fail(console, written);
   }
   *console.out << "wrote " << args.out << ": " << summary << std::endl;

@@ -18,6 +18,7 @@
 
 #include "fetch/file_digest.h"
 #include "fetch/http_client.h"
+#include "util/atomic_file.h"
 
 namespace ft::fetch {
 namespace {
@@ -62,16 +63,15 @@ std::string ReadText(const fs::path& path) {
   return text.str();
 }
 
-// Writes through a temporary file and a rename, so readers never see half a file.
+// Writes through a temporary file and a rename, so readers never see half a file (a temporary
+// name per process: two workers may fill one cache).
 void WriteTextAtomically(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
-  const fs::path temporary = path.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw HubError(false, "cannot write " + temporary.string());
+  try {
+    WriteFileAtomically(path.string(), text, ".tmp" + std::to_string(::getpid()));
+  } catch (const std::runtime_error& error) {
+    throw HubError(false, error.what());
   }
-  fs::rename(temporary, path);
 }
 
 fs::path RepoFolder(const std::string& cache_dir, const std::string& repo_id) {

@@ -14,6 +14,7 @@
 #include "fetch/http_client.h"
 #include "fetch/numpy_permutation.h"
 #include "fetch/tar_gz_reader.h"
+#include "util/atomic_file.h"
 
 namespace ft::fetch {
 namespace {
@@ -134,16 +135,16 @@ struct Review {
 
 void WriteSplit(const fs::path& path, const std::vector<const Review*>& reviews,
                 const std::vector<int>& labels) {
-  const fs::path temporary = path.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << "text,label\n";
+  try {
+    AtomicFileWriter out(path.string(), ".tmp" + std::to_string(::getpid()));
+    out.Write("text,label\n");
     for (size_t i = 0; i < reviews.size(); ++i) {
-      out << CsvField(reviews[i]->text) << ',' << labels[i] << '\n';
+      out.Write(CsvField(reviews[i]->text) + ',' + std::to_string(labels[i]) + '\n');
     }
-    if (!out) throw HubError(false, "cannot write " + temporary.string() + " (disk full?)");
+    out.Commit();
+  } catch (const std::runtime_error& error) {
+    throw HubError(false, error.what());
   }
-  fs::rename(temporary, path);
 }
 
 // The seed's split of an aclImdb archive into train.csv, val.csv and test.csv beside it.

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "io/atomic_file.h"
+#include "util/atomic_file.h"
 
 namespace ft::io {
 namespace {

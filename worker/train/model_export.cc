@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "io/atomic_file.h"
+#include "util/atomic_file.h"
 #include "io/safetensors_writer.h"
 #include "models/torchscript_model.h"
 
@@ -35,7 +35,7 @@ void WriteModelFolder(models::SequenceClassifierImpl& model,
   } else {
     WriteModelSafetensors(model, (dir / "model.safetensors").string());
   }
-  io::WriteFileAtomically((dir / "config.json").string(), model.HfConfigJson(label_names));
+  WriteFileAtomically((dir / "config.json").string(), model.HfConfigJson(label_names));
 }
 
 }  // namespace ft::train

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "io/atomic_file.h"
+#include "util/atomic_file.h"
 #include "train/file_identity.h"
 
 namespace ft::train {
@@ -236,7 +236,7 @@ bool TokenCache::Store(const std::string& key, const TokenizedSplit& split,
     header.file_size = size;
 
     static std::atomic<uint64_t> writes{0};
-    io::AtomicFileWriter writer(
+    AtomicFileWriter writer(
         path, ".tmp." + std::to_string(getpid()) + "." + std::to_string(writes.fetch_add(1)));
     writer.Write(&header, sizeof(header));
     for (const Piece& piece : pieces) writer.Write(piece.data, piece.size);

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "io/atomic_file.h"
+#include "util/atomic_file.h"
 #include "tokenize/byte_tokenizer_json.h"
 #include "train/job_tokenizer.h"
 
@@ -29,24 +29,24 @@ void WriteTokenizerFiles(const std::string& model, int64_t max_seq_length,
   std::filesystem::create_directories(dir);
   const std::string source = TokenizerFileFor(model);
   if (source.empty()) {
-    io::WriteFileAtomically((dir / "tokenizer.json").string(), tokenize::ByteTokenizerJson());
-    io::WriteFileAtomically((dir / "tokenizer_config.json").string(),
+    WriteFileAtomically((dir / "tokenizer.json").string(), tokenize::ByteTokenizerJson());
+    WriteFileAtomically((dir / "tokenizer_config.json").string(),
                             tokenize::ByteTokenizerConfigJson(max_seq_length));
     return;
   }
   const std::filesystem::path folder = std::filesystem::path(source).parent_path();
-  io::WriteFileAtomically((dir / "tokenizer.json").string(), ReadFile(source));
+  WriteFileAtomically((dir / "tokenizer.json").string(), ReadFile(source));
   if (std::filesystem::exists(folder / "special_tokens_map.json")) {
-    io::WriteFileAtomically((dir / "special_tokens_map.json").string(),
+    WriteFileAtomically((dir / "special_tokens_map.json").string(),
                             ReadFile(folder / "special_tokens_map.json"));
   }
   if (std::filesystem::exists(folder / "tokenizer_config.json")) {
-    io::WriteFileAtomically((dir / "tokenizer_config.json").string(),
+    WriteFileAtomically((dir / "tokenizer_config.json").string(),
                             ReadFile(folder / "tokenizer_config.json"));
   } else {
     const nlohmann::ordered_json config = {{"tokenizer_class", "PreTrainedTokenizerFast"},
                                            {"model_max_length", max_seq_length}};
-    io::WriteFileAtomically((dir / "tokenizer_config.json").string(), config.dump(2) + "\n");
+    WriteFileAtomically((dir / "tokenizer_config.json").string(), config.dump(2) + "\n");
   }
 }
 

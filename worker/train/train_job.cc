@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "data/dataset.h"
-#include "io/atomic_file.h"
+#include "util/atomic_file.h"
 #include "train/auto_micro_batch.h"
 #include "train/job_data.h"
 #include "train/options_check.h"
@@ -82,7 +82,7 @@ TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer
     phase = "writing result.json";
     const double total_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    io::WriteFileAtomically((std::filesystem::path(options.output_dir) / "result.json").string(),
+    WriteFileAtomically((std::filesystem::path(options.output_dir) / "result.json").string(),
                             ResultJson(resolved, data, summary, total_seconds));
     return summary.outcome;
   } catch (const data::DataError& data_error) {

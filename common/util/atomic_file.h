@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace ft::io {
+namespace ft {
 
 class AtomicFileWriter {
  public:
@@ -33,7 +33,8 @@ class AtomicFileWriter {
   bool committed_ = false;
 };
 
-// Convenience for small files.
-void WriteFileAtomically(const std::string& path, std::string_view contents);
+// Convenience for small files. Throws std::runtime_error naming the file and the cause.
+void WriteFileAtomically(const std::string& path, std::string_view contents,
+                         const std::string& temp_suffix = ".tmp");
 
-}  // namespace ft::io
+}  // namespace ft

@@ -1,11 +1,11 @@
-#include "io/atomic_file.h"
+#include "util/atomic_file.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
-namespace ft::io {
+namespace ft {
 
 AtomicFileWriter::AtomicFileWriter(std::string path, const std::string& temp_suffix)
     : path_(std::move(path)), temp_path_(path_ + temp_suffix) {
@@ -42,10 +42,11 @@ void AtomicFileWriter::Commit() {
   committed_ = true;
 }
 
-void WriteFileAtomically(const std::string& path, std::string_view contents) {
-  AtomicFileWriter writer(path);
+void WriteFileAtomically(const std::string& path, std::string_view contents,
+                         const std::string& temp_suffix) {
+  AtomicFileWriter writer(path, temp_suffix);
   writer.Write(contents);
   writer.Commit();
 }
 
-}  // namespace ft::io
+}  // namespace ft
