@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   const fs::path dir = argc > 1 ? argv[1] : "/tmp/gpucheck";
   const std::string imdb = argc > 2 ? argv[2] : "";
   const std::string model = argc > 3 ? argv[3] : "scratch:bloom-560m";
-  const std::string section = argc > 4 ? argv[4] : "all";  // memory:NAME, precision, long, all
+  const std::string section = argc > 4 ? argv[4] : "all";  // memory:NAME, precision, long, speed, all
   fs::create_directories(dir);
   // The allocator's statistics exist once CUDA is initialised.
   std::cout << "initialising CUDA" << std::endl;
@@ -252,6 +252,29 @@ int main(int argc, char** argv) {
           "relative difference %.3g\n",
           retried.result["pipeline"]["out_of_memory_retries"].dump().c_str(),
           MaxRelativeDifference(retried.losses, fitting.losses));
+    }
+  }
+  if (section == "all" || section == "speed") {
+    // 4. Training speed against Hugging Face's own BloomForSequenceClassification in PyTorch on
+    // the same GPU (tests/gpu/hf_speed.py reads the tokenizer.json these jobs write): one job per
+    // precision, 8 x 2, 40 optimizer steps, dynamic padding.
+    for (const std::string precision : {"fp32", "bf16"}) {
+      const RunResult run = Run(dir, "speed-" + precision, base, [&](TrainOptions& o) {
+        o.micro_batch_size = 8;
+        o.accumulation_steps = 2;
+        o.max_steps = 40;
+        o.log_every_steps = 10;
+        o.precision = precision;
+      });
+      failures += run.ok ? 0 : 1;
+      if (!run.ok) continue;
+      const double seconds = run.result["timing"]["train_seconds"].get<double>();
+      std::printf("#### speed ours %s: %lld samples, %lld tokens in %.2f s: %.1f samples/s, "
+                  "%.0f tokens/s\n",
+                  precision.c_str(), run.result["samples_seen"].get<long long>(),
+                  run.result["tokens_seen"].get<long long>(), seconds,
+                  run.result["samples_seen"].get<double>() / seconds,
+                  run.result["tokens_seen"].get<double>() / seconds);
     }
   }
   std::cout << "#### failures " << failures << std::endl;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # On the GPU host: builds the training core against python3's LibTorch (2.x, CUDA) and runs
-# gpu_check on BLOOM-560m's shape with the carried IMDB reviews. Output: $OUT/{configure,build,run}.log
+# gpu_check on BLOOM-560m's shape with the carried IMDB reviews (SECTIONS picks which; the speed
+# section also runs hf_speed.py, its PyTorch baseline). Output: $OUT/{configure,build,run}.log
 set -u
 cd "$(dirname "$0")"
 OUT=${OUT:-/tmp/out}
@@ -24,11 +25,21 @@ DATA="$PWD/../../build-gpu/data/imdb_small_2000.csv"
 : > "$OUT/run.log"
 # One process per memory configuration: the GPU memory a process holds after its job is the job's
 # peak (the caching allocator keeps it).
-for section in memory:1x1 memory:1x32 memory:32x1 memory:1x32-ckpt memory:32x1-ckpt precision long; do
+SECTIONS=${SECTIONS:-memory:1x1 memory:1x32 memory:32x1 memory:1x32-ckpt memory:32x1-ckpt precision long speed}
+for section in $SECTIONS; do
   timeout "${SECTION_SECONDS:-100}" "$BINARY" /tmp/ft-gpu-check "$DATA" "${MODEL:-scratch:bloom-560m}" \
     "$section" >> "$OUT/run.log" 2>&1
   echo "$section: exit $?"
 done
+# The speed section's baseline: Hugging Face's BLOOM in PyTorch with the tokenizer.json the job
+# wrote (same token ids), same data and batch shapes.
+if [[ " $SECTIONS " == *" speed "* ]]; then
+  for precision in fp32 bf16; do
+    timeout "${SECTION_SECONDS:-100}" python3 hf_speed.py "$DATA" \
+      /tmp/ft-gpu-check/speed-fp32/tokenizer.json --precision $precision >> "$OUT/run.log" 2>&1
+    echo "hf_speed $precision: exit $?"
+  done
+fi
 grep "^####\|^|\|FAILED\|warning" "$OUT/run.log" | head -60
 tail -25 "$OUT/run.log"
 # Crash addresses (no debugger on the GPU host): function and line of each executable frame.
