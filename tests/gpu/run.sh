@@ -11,8 +11,13 @@ PREFIX=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 python3 -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())'
 GENERATOR=$(command -v ninja >/dev/null && echo Ninja || echo "Unix Makefiles")
 start=$(date +%s)
+ICU=$PWD/../../build-gpu/deps/icu
+export LD_LIBRARY_PATH=$ICU/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 cmake -S . -B /tmp/ft-gpu-build -G "$GENERATOR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_PREFIX_PATH="$PREFIX;$PWD/../../build-gpu/deps" > "$OUT/configure.log" 2>&1 ||
+  -DCMAKE_PREFIX_PATH="$PREFIX;$PWD/../../build-gpu/deps" -DICU_INCLUDE_DIR="$ICU/include" \
+  -DICU_UC_LIBRARY_RELEASE="$ICU/lib/libicuuc.so.72" \
+  -DICU_I18N_LIBRARY_RELEASE="$ICU/lib/libicui18n.so.72" \
+  -DICU_DATA_LIBRARY_RELEASE="$ICU/lib/libicudata.so.72" > "$OUT/configure.log" 2>&1 ||
   { tail -40 "$OUT/configure.log"; exit 2; }
 cmake --build /tmp/ft-gpu-build -j 16 --target gpu_check > "$OUT/build.log" 2>&1 ||
   { grep -m 20 -B2 -A6 "error" "$OUT/build.log" | head -80; exit 3; }
