@@ -9,7 +9,7 @@ cp -r /usr/share/cmake/nlohmann_json build-gpu/deps/share/cmake/
 cp ../shared/data/imdb/imdb_small_2000.csv build-gpu/data/
 # ICU (the tokenizers' Unicode data), which the GPU image lacks: headers and the runtime libraries
 # under their sonames (run.sh names them to CMake and puts them on LD_LIBRARY_PATH).
-mkdir -p build-gpu/deps/icu/lib
-cp -r /usr/include/unicode build-gpu/deps/icu/include
+mkdir -p build-gpu/deps/icu/lib build-gpu/deps/icu/include
+cp -r /usr/include/unicode build-gpu/deps/icu/include/
 for lib in uc i18n data; do cp -L /usr/lib/x86_64-linux-gnu/libicu$lib.so.72 build-gpu/deps/icu/lib/; done
 echo "carry build-gpu/deps and build-gpu/data, then run: OUT=\$OUT bash tests/gpu/run.sh"
