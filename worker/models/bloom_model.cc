@@ -5,7 +5,6 @@
 #include <torch/utils.h>
 
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "models/activation_checkpoint.h"
@@ -51,8 +50,12 @@ BloomAttentionImpl::BloomAttentionImpl(const BloomConfig& config)
   dense_ = register_module("dense", MakeLinear(config.hidden_size, config.hidden_size, true));
 }
 
-torch::Tensor BloomAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
-                                          const torch::Tensor& masked,
+torch::Tensor BloomAttentionBias(const torch::Tensor& alibi, const torch::Tensor& masked) {
+  const torch::Tensor blocked = torch::full({}, kBlockedAttentionBias, alibi.options());
+  return torch::where(masked, blocked, alibi).contiguous();
+}
+
+torch::Tensor BloomAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias,
                                           const torch::Tensor& query_positions) {
   const int64_t batch = hidden.size(0);
   const int64_t seq = hidden.size(1);
@@ -61,21 +64,27 @@ torch::Tensor BloomAttentionImpl::forward(const torch::Tensor& hidden, const tor
   torch::Tensor query = fused.select(3, 0);  // [batch, seq, heads, dim]
   const torch::Tensor key = fused.select(3, 1).transpose(1, 2);  // [batch, heads, seq, dim]
   const torch::Tensor value = fused.select(3, 2).transpose(1, 2);
-  torch::Tensor blocked = masked;
+  torch::Tensor query_bias = bias;
   if (query_positions.defined()) {
     query = query.flatten(2).gather(1, query_positions.view({batch, 1, 1})
                                            .expand({batch, 1, num_heads_ * head_dim_}))
                 .view({batch, 1, num_heads_, head_dim_});
-    blocked = TakeQueryRows(masked, query_positions);
+    query_bias = bias.gather(2, query_positions.view({batch, 1, 1, 1})
+                                    .expand({batch, num_heads_, 1, seq}));
   }
   query = query.transpose(1, 2);  // [batch, heads, queries, dim]
   const int64_t queries = query.size(2);
 
   const double inverse_norm = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2)) * inverse_norm + alibi;
-  // The lowest finite value rather than -inf, so that a fully masked row (a padding query)
-  // gives a uniform distribution instead of NaN.
-  scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
+  // bias + query key^T / sqrt(head_dim) as one fused kernel (Hugging Face computes it the same
+  // way): scaling, adding ALiBi and masking as separate passes over [batch, heads, seq, seq]
+  // took as long as the product itself on the CPU.
+  const torch::Tensor scores =
+      torch::baddbmm(query_bias.reshape({batch * num_heads_, queries, seq}),
+                     query.reshape({batch * num_heads_, queries, head_dim_}),
+                     key.transpose(-1, -2).reshape({batch * num_heads_, head_dim_, seq}),
+                     /*beta=*/1.0, /*alpha=*/inverse_norm)
+          .view({batch, num_heads_, queries, seq});
   // Softmax in at least float32 (Hugging Face upcasts half precision the same way).
   const torch::Tensor probabilities =
       torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
@@ -103,14 +112,13 @@ BloomBlockImpl::BloomBlockImpl(const BloomConfig& config) {
   mlp_ = register_module("mlp", BloomMlp(config));
 }
 
-torch::Tensor BloomBlockImpl::forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
-                                      const torch::Tensor& masked,
+torch::Tensor BloomBlockImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias,
                                       const torch::Tensor& output_positions) {
   // apply_residual_connection_post_layernorm = false: the residuals are the block inputs.
   const torch::Tensor residual =
       output_positions.defined() ? TakePositions(hidden, output_positions) : hidden;
   const torch::Tensor attention_output =
-      self_attention_(input_layernorm_(hidden), alibi, masked, output_positions) + residual;
+      self_attention_(input_layernorm_(hidden), bias, output_positions) + residual;
   return mlp_(post_attention_layernorm_(attention_output)) + attention_output;
 }
 
@@ -141,7 +149,9 @@ torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
   const torch::Tensor masked = causal.view({1, 1, seq, seq}) | (mask == 0).view({batch, 1, 1, seq});
 
   const bool checkpoint = activation_checkpointing_ && torch::GradMode::is_enabled();
-  return ln_f_(RunBlocks(h_, hidden, {alibi, masked}, checkpoint, output_positions));
+  // One bias for all blocks: ALiBi where attention is allowed, kBlockedAttentionBias elsewhere.
+  const torch::Tensor bias = BloomAttentionBias(alibi, masked);
+  return ln_f_(RunBlocks(h_, hidden, {bias}, checkpoint, output_positions));
 }
 
 BloomForSequenceClassificationImpl::BloomForSequenceClassificationImpl(const BloomConfig& config,

@@ -25,15 +25,24 @@ struct PaddingMaskUse {
   bool in_pooling = true;    // classify from the last non-padding position (else the last one)
 };
 
+// The score added where attention is blocked: exp() of it is exactly 0 next to any real score,
+// and it stays finite in float16 (its lowest is -65504) and bfloat16, so that a fully blocked row
+// (a padding query) gives finite values instead of NaN, which would reach real rows as 0 * NaN.
+constexpr double kBlockedAttentionBias = -1e4;
+
+// The additive attention bias [batch, heads, seq, seq]: the ALiBi bias ([batch, heads, 1, seq])
+// where attention is allowed, kBlockedAttentionBias where masked ([batch, 1, seq, seq] bool, true
+// where a query may not look) says it is not.
+torch::Tensor BloomAttentionBias(const torch::Tensor& alibi, const torch::Tensor& masked);
+
 class BloomAttentionImpl : public torch::nn::Module {
  public:
   explicit BloomAttentionImpl(const BloomConfig& config);
-  // hidden: [batch, seq, hidden]; alibi: [batch, heads, 1, seq]; masked: [batch, 1, seq, seq]
-  // bool, true where attention is not allowed. Returns dense(attention output) (no residual),
-  // [batch, seq, hidden]; with query_positions ([batch] int64) only for those queries (keys and
-  // values still cover every position): [batch, 1, hidden].
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
-                        const torch::Tensor& masked, const torch::Tensor& query_positions = {});
+  // hidden: [batch, seq, hidden]; bias: BloomAttentionBias. Returns dense(attention output) (no
+  // residual), [batch, seq, hidden]; with query_positions ([batch] int64) only for those queries
+  // (keys and values still cover every position): [batch, 1, hidden].
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias,
+                        const torch::Tensor& query_positions = {});
 
  private:
   int64_t num_heads_;
@@ -59,13 +68,12 @@ class BloomBlockImpl : public torch::nn::Module, public CheckpointableBlock {
   explicit BloomBlockImpl(const BloomConfig& config);
   // The block's output [batch, seq, hidden]; with output_positions ([batch] int64) only at those
   // positions, [batch, 1, hidden], computing the attention and MLP for those rows alone.
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& alibi,
-                        const torch::Tensor& masked, const torch::Tensor& output_positions = {});
-  // context: {alibi, masked} or {alibi, masked, output_positions}.
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias,
+                        const torch::Tensor& output_positions = {});
+  // context: {bias} or {bias, output_positions}.
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override {
-    return forward(hidden, context[0], context[1],
-                   context.size() > 2 ? context[2] : torch::Tensor());
+    return forward(hidden, context[0], context.size() > 1 ? context[1] : torch::Tensor());
   }
 
  private:

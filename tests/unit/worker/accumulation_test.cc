@@ -26,11 +26,16 @@ using train::MicroBatch;
 using Gradients = std::vector<std::pair<std::string, torch::Tensor>>;
 
 // The acceptance criterion: max |a - b| <= 1e-6 * max |b| for every tensor. float64 meets it to
-// ~1e-14. In float32 the two paths round differently (matrix shapes and summation order differ):
-// ~7e-7 is observed with one intra-op thread, which the tests pin (Model() below) so that the
-// rounding, and the verdict, are the same on every run; ~1 is what mis-scaling gives.
+// ~1e-14; ~1 is what mis-scaling gives. In float32 the two paths round differently (matrix shapes
+// and summation order differ), and on this tiny model that rounding alone reaches the criterion:
+// over 40 seeds the accumulated window differed from its batch by up to 1.4e-6, and the batch from
+// itself with its rows reversed by up to 6.2e-7, the first at most 2.9x the second. So in float32
+// the bound is 1e-6 or kRoundingFactor times the batch's own row-order difference, whichever is
+// larger (float32_noise below). One intra-op thread is pinned (Model() below) so that the
+// rounding, and the verdict, are the same on every run.
 constexpr double kFloat64Tolerance = 1e-6;
 constexpr double kFloat32Tolerance = 1e-6;
+constexpr double kRoundingFactor = 4.0;
 
 BloomForSequenceClassification Model(uint64_t seed = 3, torch::ScalarType dtype = torch::kFloat32) {
   torch::set_num_threads(1);
@@ -101,12 +106,27 @@ class AccumulationExactnessTest : public ::testing::TestWithParam<torch::ScalarT
   }
 };
 
+// The float32 rounding floor of one batch: its gradient against the same batch with its rows in
+// reverse order (the same math), as the worst per-tensor relative difference.
+double RowOrderNoise(BloomForSequenceClassification& model, const std::vector<std::size_t>& batch,
+                     const Gradients& single) {
+  const std::vector<std::size_t> reversed(batch.rbegin(), batch.rend());
+  std::string name;
+  return WorstRelativeDifference(
+      GradientsOf(model, {reversed}, static_cast<int64_t>(batch.size())), single, &name);
+}
+
 TEST_P(AccumulationExactnessTest, MicroBatchesOfTwoGiveTheGradientOfOneBatchOfEight) {
   auto model = Model(3, dtype());
   const Gradients accumulated = GradientsOf(model, kFourMicroBatchesOfTwo, 8);
   const Gradients single = GradientsOf(model, kOneBatchOfEight, 8);
+  const double noise = RowOrderNoise(model, kOneBatchOfEight[0], single);
+  const double bound =
+      dtype() == torch::kFloat64 ? tolerance() : std::max(tolerance(), kRoundingFactor * noise);
   std::string worst_name;
-  EXPECT_LE(WorstRelativeDifference(accumulated, single, &worst_name), tolerance()) << worst_name;
+  EXPECT_LE(WorstRelativeDifference(accumulated, single, &worst_name), bound)
+      << worst_name << " (row-order noise " << noise << ")";
+  EXPECT_LT(noise, 1e-5);  // float32 rounding, not a model that depends on row order
   // Not vacuous: the gradients are there.
   EXPECT_GT(single.back().second.abs().max().item<double>(), 1e-4);
 }
@@ -115,8 +135,12 @@ TEST_P(AccumulationExactnessTest, ShortLastWindowGivesTheGradientOfItsExamples) 
   auto model = Model(3, dtype());
   const Gradients accumulated = GradientsOf(model, kShortWindow, 7);
   const Gradients single = GradientsOf(model, kOneBatchOfSeven, 7);
+  const double noise = RowOrderNoise(model, kOneBatchOfSeven[0], single);
+  const double bound =
+      dtype() == torch::kFloat64 ? tolerance() : std::max(tolerance(), kRoundingFactor * noise);
   std::string worst_name;
-  EXPECT_LE(WorstRelativeDifference(accumulated, single, &worst_name), tolerance()) << worst_name;
+  EXPECT_LE(WorstRelativeDifference(accumulated, single, &worst_name), bound)
+      << worst_name << " (row-order noise " << noise << ")";
 }
 
 // bf16 autocast: the accumulated window still gives the batch's gradient, within bfloat16's
