@@ -11,7 +11,8 @@ AtomicFileWriter::AtomicFileWriter(std::string path, const std::string& temp_suf
     : path_(std::move(path)), temp_path_(path_ + temp_suffix) {
   out_.open(temp_path_, std::ios::binary | std::ios::trunc);
   if (!out_) {
-    throw std::runtime_error("cannot open " + temp_path_ + " for writing: " + std::strerror(errno));
+    throw std::runtime_error("cannot write " + path_ + " (through " + temp_path_ +
+                             "): " + std::strerror(errno));
   }
 }
 
