@@ -1,6 +1,7 @@
 // Durable jobs and their event logs in SQLite. Knows nothing of the state machine: callers
 // mutate a job and append events inside one transaction, and the store assigns event sequence
-// numbers. Thread-safe.
+// numbers. Thread-safe. A write returns once it is durable (group commit, wal_sync.h); a read
+// may already see a change whose writer is still waiting for that.
 #pragma once
 
 #include <functional>
@@ -16,6 +17,7 @@
 #include "ft/v1/event.pb.h"
 #include "ft/v1/job.pb.h"
 #include "store/sqlite_db.h"
+#include "store/wal_sync.h"
 
 namespace ft::store {
 
@@ -86,7 +88,8 @@ class JobStore {
   absl::StatusOr<std::map<ft::v1::JobState, int64_t>> CountByState();
 
  private:
-  explicit JobStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  JobStore(std::unique_ptr<SqliteDb> db, const std::string& path)
+      : db_(std::move(db)), wal_(path + "-wal") {}
   absl::StatusOr<std::optional<ft::v1::Job>> LoadLocked(const std::string& column,
                                                         const std::string& value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -96,6 +99,7 @@ class JobStore {
 
   absl::Mutex mu_;
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
+  WalSync wal_;
 };
 
 }  // namespace ft::store
