@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -202,8 +203,8 @@ struct SubmitOutcome {
   std::vector<std::string> errors;
 };
 
-void Submit(const std::string& address, int client, JobBoard& board, const ft::v1::JobSpec& spec,
-            Clock::time_point start, SubmitOutcome* out) {
+void Submit(const std::string& address, int round, int client, JobBoard& board,
+            const ft::v1::JobSpec& spec, Clock::time_point start, SubmitOutcome* out) {
   const LoadOptions& o = g_options;
   std::unique_ptr<ft::v1::FinetuneService::Stub> stub = OwnStub(address, UserToken(client));
   for (int i = client; i < o.submissions; i += o.clients) {
@@ -217,7 +218,7 @@ void Submit(const std::string& address, int client, JobBoard& board, const ft::v
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     ft::v1::SubmitJobRequest request;
     *request.mutable_spec() = spec;
-    request.set_request_id("load-" + std::to_string(i));
+    request.set_request_id("load-" + std::to_string(round) + "-" + std::to_string(i));
     ft::v1::SubmitJobResponse response;
     const grpc::Status status = stub->SubmitJob(&context, request, &response);
     out->latency.Add(MsSince(scheduled));
@@ -267,29 +268,25 @@ void PrintErrors(const std::string& what, const std::vector<std::string>& errors
   if (errors.size() > 10) std::cout << what << ": ... " << errors.size() - 10 << " more\n";
 }
 
-TEST(LoadTest, SubmitAndWatchUnderLoad) {
-  const LoadOptions& o = g_options;
-  TempDir dir;
-  const std::string csv = dir.Path("toy.csv");
-  ft::testing::WriteToyCsv(csv, o.train_rows, 11);
-  std::string tokens = "# load test users\n";
-  for (int c = 0; c < o.clients; ++c) {
-    tokens += UserToken(c) + " load-user-" + std::to_string(c) + " user\n";
-  }
-  const std::string admin_token = "load-admin-token-0123456789abcdef";
-  tokens += admin_token + " load-admin admin\n";
-  FtdProcessOptions ftd_options;
-  ftd_options.home = dir.Path("home");
-  ftd_options.local_workers = o.local_workers;
-  ftd_options.token_file = dir.Write("tokens", tokens);
-  ftd_options.client_token = admin_token;
-  FtdProcess ftd(ftd_options);
-  ASSERT_NO_FATAL_FAILURE(ftd.Start());
-  const std::string address = ftd.address();
-  const ft::v1::JobSpec spec = ft::testing::TinySpec(csv, o.max_steps);
+// Figures of one round, for the table.
+struct RoundFigures {
+  LatencyStats submit_latency;
+  LatencyStats lag;
+  double submit_seconds = 0;
+  double total_seconds = 0;
+  size_t events_received = 0;
+  int resumed = 0;
+  int cancelled = 0;
+  int missing = 0;
+  std::map<ft::v1::JobState, int> final_states;
+  ProcessMemory right_after;
+};
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const ProcessMemory before = ReadProcessMemory(ftd.pid());
+// One round of the load (see the file comment); failures are gtest failures.
+void RunRound(FtdProcess& ftd, const ft::v1::JobSpec& spec, const std::string& admin_token,
+              int round, RoundFigures* figures) {
+  const LoadOptions& o = g_options;
+  const std::string address = ftd.address();
 
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline =
@@ -304,12 +301,12 @@ TEST(LoadTest, SubmitAndWatchUnderLoad) {
   {
     std::vector<std::thread> threads;
     for (int c = 0; c < o.clients; ++c) {
-      threads.emplace_back(Submit, address, c, std::ref(board), std::cref(spec), start,
+      threads.emplace_back(Submit, address, round, c, std::ref(board), std::cref(spec), start,
                            &submitted[c]);
     }
     for (auto& thread : threads) thread.join();
   }
-  const double submit_seconds = MsSince(start) / 1000;
+  figures->submit_seconds = MsSince(start) / 1000;
   board.SubmissionsDone();
 
   // Let jobs run, then cancel the rest so that every stream reaches its job's end.
@@ -327,24 +324,22 @@ TEST(LoadTest, SubmitAndWatchUnderLoad) {
     for (auto& thread : threads) thread.join();
   }
   for (auto& thread : watcher_threads) thread.join();
-  const double total_seconds = MsSince(start) / 1000;
-  const ProcessMemory right_after = ReadProcessMemory(ftd.pid());
+  figures->total_seconds = MsSince(start) / 1000;
+  figures->right_after = ReadProcessMemory(ftd.pid());
 
   // --- Correctness ---
-  LatencyStats submit_latency;
   std::vector<std::string> submit_errors;
   for (const SubmitOutcome& s : submitted) {
-    submit_latency.Merge(s.latency);
+    figures->submit_latency.Merge(s.latency);
     submit_errors.insert(submit_errors.end(), s.errors.begin(), s.errors.end());
   }
   PrintErrors("submit", submit_errors);
   EXPECT_TRUE(submit_errors.empty()) << submit_errors.size() << " SubmitJob calls failed";
   std::vector<std::string> all_cancel_errors;
-  int cancelled_total = 0;
   for (int c = 0; c < o.clients; ++c) {
     all_cancel_errors.insert(all_cancel_errors.end(), cancel_errors[c].begin(),
                              cancel_errors[c].end());
-    cancelled_total += cancelled[c];
+    figures->cancelled += cancelled[c];
   }
   PrintErrors("cancel", all_cancel_errors);
   EXPECT_TRUE(all_cancel_errors.empty());
@@ -352,9 +347,7 @@ TEST(LoadTest, SubmitAndWatchUnderLoad) {
   // Every acknowledged job exists, once, and has ended.
   auto admin = OwnStub(address, admin_token);
   std::map<std::string, int> seen_ids;
-  std::map<ft::v1::JobState, int> final_states;
   std::map<std::string, std::vector<ft::v1::JobEvent>> stored;
-  int missing = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!ids[i] || ids[i]->empty()) continue;
     ++seen_ids[*ids[i]];
@@ -365,24 +358,21 @@ TEST(LoadTest, SubmitAndWatchUnderLoad) {
     ft::v1::Job job;
     const grpc::Status status = admin->GetJob(&context, request, &job);
     if (!status.ok()) {
-      ++missing;
+      ++figures->missing;
       ADD_FAILURE() << "acknowledged job " << *ids[i] << ": " << status.error_message();
       continue;
     }
-    ++final_states[job.state()];
+    ++figures->final_states[job.state()];
     EXPECT_TRUE(ft::testing::IsFinished(job)) << *ids[i] << " is " << JobState_Name(job.state());
   }
   for (const auto& [id, count] : seen_ids) EXPECT_EQ(count, 1) << id << " acknowledged twice";
 
   // Every watcher received exactly the stored events of its job.
-  LatencyStats lag;
   int watch_failures = 0;
-  int resumed = 0;
-  size_t events_received = 0;
   for (const WatchOutcome& w : watched) {
-    lag.Merge(w.lag);
-    resumed += w.streams > 1 ? 1 : 0;
-    events_received += w.events.size();
+    figures->lag.Merge(w.lag);
+    figures->resumed += w.streams > 1 ? 1 : 0;
+    figures->events_received += w.events.size();
     PrintErrors("watch", w.errors);
     if (!w.errors.empty()) ++watch_failures;
     if (w.job_id.empty()) continue;
@@ -402,39 +392,93 @@ TEST(LoadTest, SubmitAndWatchUnderLoad) {
   }
   EXPECT_EQ(watch_failures, 0);
 
-  // --- Memory after a quiet period ---
-  std::this_thread::sleep_for(
-      std::chrono::milliseconds(static_cast<int64_t>(o.settle_seconds * 1000)));
-  const ProcessMemory settled = ReadProcessMemory(ftd.pid());
+}
 
-  const double submit_p99 = submit_latency.Percentile(99);
-  const double lag_p99 = lag.Percentile(99);
+TEST(LoadTest, SubmitAndWatchUnderLoad) {
+  const LoadOptions& o = g_options;
+  TempDir dir;
+  const std::string csv = dir.Path("toy.csv");
+  ft::testing::WriteToyCsv(csv, o.train_rows, 11);
+  std::string tokens = "# load test users\n";
+  for (int c = 0; c < o.clients; ++c) {
+    tokens += UserToken(c) + " load-user-" + std::to_string(c) + " user\n";
+  }
+  const std::string admin_token = "load-admin-token-0123456789abcdef";
+  tokens += admin_token + " load-admin admin\n";
+  FtdProcessOptions ftd_options;
+  ftd_options.home = dir.Path("home");
+  ftd_options.local_workers = o.local_workers;
+  ftd_options.token_file = dir.Write("tokens", tokens);
+  ftd_options.client_token = admin_token;
+  FtdProcess ftd(ftd_options);
+  ASSERT_NO_FATAL_FAILURE(ftd.Start());
+  const ft::v1::JobSpec spec = ft::testing::TinySpec(csv, o.max_steps);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const ProcessMemory before = ReadProcessMemory(ftd.pid());
+  std::vector<RoundFigures> rounds(o.rounds);
+  std::vector<ProcessMemory> settled(o.rounds);
+  for (int r = 0; r < o.rounds; ++r) {
+    RunRound(ftd, spec, admin_token, r, &rounds[r]);
+    // Memory after a quiet period.
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(static_cast<int64_t>(o.settle_seconds * 1000)));
+    settled[r] = ReadProcessMemory(ftd.pid());
+  }
   std::string load1, load5, load15;
   std::ifstream("/proc/loadavg") >> load1 >> load5 >> load15;
   std::cout << "\n## ft_load: " << o.submissions << " submissions from " << o.clients
             << " clients (" << (o.submit_rate > 0 ? std::to_string(o.submit_rate) + "/s"
                                                   : std::string("closed loop"))
-            << "), " << o.watchers << " watchers (" << resumed << " resumed), "
-            << o.local_workers << " worker(s), " << std::thread::hardware_concurrency()
-            << " cores, load average " << load1 << " " << load5 << " " << load15 << "\n\n"
-            << "| what | figure |\n|---|---|\n"
-            << "| SubmitJob latency | " << submit_latency.Summary({50, 90, 99}) << " |\n"
-            << "| submission phase | " << submit_seconds << " s ("
-            << static_cast<int>(o.submissions / submit_seconds) << " submissions/s) |\n"
-            << "| event delivery lag (live events) | " << lag.Summary({50, 99}) << " |\n"
-            << "| events received by watchers | " << events_received << " |\n"
-            << "| jobs succeeded / cancelled / failed | " << final_states[ft::v1::SUCCEEDED]
-            << " / " << final_states[ft::v1::CANCELLED] << " / " << final_states[ft::v1::FAILED]
-            << " (" << cancelled_total << " cancelled at the end, " << missing << " missing) |\n"
-            << "| ftd VmRSS before / right after / after " << o.settle_seconds << " s | "
-            << Mb(before.rss_kb) << " / " << Mb(right_after.rss_kb) << " / " << Mb(settled.rss_kb)
-            << " |\n"
-            << "| ftd VmHWM (peak) | " << Mb(settled.hwm_kb) << " |\n"
-            << "| total time (first submission to last stream's end) | " << total_seconds
-            << " s |\n\n";
+            << "), " << o.watchers << " watchers, " << o.local_workers << " worker(s), "
+            << std::thread::hardware_concurrency() << " cores, load average " << load1 << " "
+            << load5 << " " << load15 << " (at the end)\n\n| what |";
+  for (int r = 0; r < o.rounds; ++r) std::cout << " round " << r + 1 << " |";
+  std::cout << "\n|---|";
+  for (int r = 0; r < o.rounds; ++r) std::cout << "---|";
+  auto row = [&](const std::string& what, const std::function<std::string(int)>& cell) {
+    std::cout << "\n| " << what << " |";
+    for (int r = 0; r < o.rounds; ++r) std::cout << " " << cell(r) << " |";
+  };
+  auto number = [](double value, const char* unit) {
+    char text[48];
+    std::snprintf(text, sizeof(text), "%.2f%s", value, unit);
+    return std::string(text);
+  };
+  row("SubmitJob latency", [&](int r) { return rounds[r].submit_latency.Summary({50, 90, 99}); });
+  row("submission phase", [&](int r) {
+    return number(rounds[r].submit_seconds, " s (") +
+           std::to_string(static_cast<int>(o.submissions / rounds[r].submit_seconds)) + "/s)";
+  });
+  row("event delivery lag (live events)", [&](int r) { return rounds[r].lag.Summary({50, 99}); });
+  row("events received (watchers resumed)", [&](int r) {
+    return std::to_string(rounds[r].events_received) + " (" + std::to_string(rounds[r].resumed) +
+           ")";
+  });
+  row("jobs succeeded / cancelled / failed", [&](int r) {
+    auto& states = rounds[r].final_states;
+    return std::to_string(states[ft::v1::SUCCEEDED]) + " / " +
+           std::to_string(states[ft::v1::CANCELLED]) + " / " +
+           std::to_string(states[ft::v1::FAILED]) + " (" + std::to_string(rounds[r].missing) +
+           " missing)";
+  });
+  row("ftd VmRSS before the round", [&](int r) {
+    return Mb(r == 0 ? before.rss_kb : settled[r - 1].rss_kb);
+  });
+  row("ftd VmRSS right after", [&](int r) { return Mb(rounds[r].right_after.rss_kb); });
+  row("ftd VmRSS after " + number(o.settle_seconds, " s") + " idle",
+      [&](int r) { return Mb(settled[r].rss_kb); });
+  row("ftd VmHWM (peak so far)", [&](int r) { return Mb(settled[r].hwm_kb); });
+  row("round time (first submission to last stream's end)",
+      [&](int r) { return number(rounds[r].total_seconds, " s"); });
+  std::cout << "\n\n";
   if (o.check) {
-    EXPECT_LE(submit_p99, o.submit_p99_bar_ms) << "SubmitJob p99 over the bar";
-    EXPECT_LE(lag_p99, o.lag_p99_bar_ms) << "event lag p99 over the bar";
+    for (int r = 0; r < o.rounds; ++r) {
+      EXPECT_LE(rounds[r].submit_latency.Percentile(99), o.submit_p99_bar_ms)
+          << "round " << r + 1 << ": SubmitJob p99 over the bar";
+      EXPECT_LE(rounds[r].lag.Percentile(99), o.lag_p99_bar_ms)
+          << "round " << r + 1 << ": event lag p99 over the bar";
+    }
   }
 }
 

@@ -31,6 +31,7 @@ std::string ParseLoadOptions(int argc, char** argv, LoadOptions* options,
                                       {"--clients", &options->clients},
                                       {"--watchers", &options->watchers},
                                       {"--local-workers", &options->local_workers},
+                                      {"--rounds", &options->rounds},
                                       {"--max-steps", &options->max_steps},
                                       {"--train-rows", &options->train_rows}};
   std::map<std::string, double*> doubles = {
@@ -70,6 +71,7 @@ std::string ParseLoadOptions(int argc, char** argv, LoadOptions* options,
     }
   }
   if (options->clients < 1) return "--clients: at least 1";
+  if (options->rounds < 1) return "--rounds: at least 1";
   if (options->submissions < options->clients) return "--submissions: at least --clients";
   if (options->watchers > options->submissions) return "--watchers: at most --submissions";
   return "";

@@ -18,6 +18,9 @@ struct LoadOptions {
   double run_seconds = 10;
   // How long ftd is left idle after the run before its memory is read again.
   double settle_seconds = 5;
+  // Rounds of the whole load against the same ftd: memory read after each shows whether it
+  // returns to where it was (flat) or keeps growing.
+  int rounds = 1;
   int local_workers = 1;    // ftd's --local-workers
   int max_steps = 2;        // per job (scratch:bloom-tiny on a toy CSV)
   int train_rows = 32;      // rows of the toy CSV
