@@ -247,23 +247,30 @@ absl::StatusOr<std::vector<ft::v1::Job>> JobStore::JobsInStates(
 
 absl::StatusOr<std::vector<ft::v1::JobEvent>> JobStore::ReadEvents(const std::string& job_id,
                                                                    uint64_t after_seq, int limit) {
-  absl::MutexLock lock(&mu_);
-  FT_ASSIGN_OR_RETURN(Statement stmt,
-                      db_->Prepare("SELECT event FROM events WHERE job_id = ? AND seq > ? "
-                                   "ORDER BY seq ASC LIMIT ?"));
-  stmt.Bind(1, job_id)
-      .Bind(2, static_cast<int64_t>(after_seq))
-      .Bind(3, static_cast<int64_t>(limit));
   std::vector<ft::v1::JobEvent> events;
-  while (true) {
-    FT_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    ft::v1::JobEvent event;
-    if (!event.ParseFromString(stmt.ColumnBlob(0))) {
-      return absl::DataLossError(absl::StrCat("stored event of ", job_id, " does not parse"));
+  uint64_t newest_commit = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    FT_ASSIGN_OR_RETURN(Statement stmt,
+                        db_->Prepare("SELECT event FROM events WHERE job_id = ? AND seq > ? "
+                                     "ORDER BY seq ASC LIMIT ?"));
+    stmt.Bind(1, job_id)
+        .Bind(2, static_cast<int64_t>(after_seq))
+        .Bind(3, static_cast<int64_t>(limit));
+    while (true) {
+      FT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      ft::v1::JobEvent event;
+      if (!event.ParseFromString(stmt.ColumnBlob(0))) {
+        return absl::DataLossError(absl::StrCat("stored event of ", job_id, " does not parse"));
+      }
+      events.push_back(std::move(event));
     }
-    events.push_back(std::move(event));
+    newest_commit = wal_.LastCommitted();
   }
+  // No watcher sees an event before it is durable: the read may include a commit whose sync is
+  // still running (usually none is, and this returns at once).
+  FT_RETURN_IF_ERROR(wal_.WaitDurable(newest_commit));
   return events;
 }
 

@@ -1,7 +1,8 @@
 // Durable jobs and their event logs in SQLite. Knows nothing of the state machine: callers
 // mutate a job and append events inside one transaction, and the store assigns event sequence
-// numbers. Thread-safe. A write returns once it is durable (group commit, wal_sync.h); a read
-// may already see a change whose writer is still waiting for that.
+// numbers. Thread-safe. A write returns once it is durable (group commit, wal_sync.h). Events are
+// returned only once durable (ReadEvents waits for a pending sync); a job read may already show a
+// change whose writer is still waiting for its sync.
 #pragma once
 
 #include <functional>

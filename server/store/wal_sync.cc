@@ -14,6 +14,11 @@ uint64_t WalSync::Committed() {
   return ++committed_;
 }
 
+uint64_t WalSync::LastCommitted() const {
+  absl::MutexLock lock(&mu_);
+  return committed_;
+}
+
 uint64_t WalSync::syncs() const {
   absl::MutexLock lock(&mu_);
   return syncs_;

@@ -25,6 +25,8 @@ class WalSync {
   // Call right after a COMMIT returned, before the database's lock is released, so that tickets
   // follow commit order. Returns the commit's ticket.
   uint64_t Committed();
+  // The newest ticket: a read made under the database's lock sees no commit after it.
+  uint64_t LastCommitted() const;
   // Returns once every commit up to `ticket` is durable. One caller at a time runs the fdatasync;
   // the others wait for it, and a sync covers every ticket issued before it started.
   absl::Status WaitDurable(uint64_t ticket);

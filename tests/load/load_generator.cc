@@ -408,6 +408,7 @@ TEST(LoadTest, SubmitAndWatchUnderLoad) {
   FtdProcessOptions ftd_options;
   ftd_options.home = dir.Path("home");
   ftd_options.local_workers = o.local_workers;
+  ftd_options.extra_args = o.ftd_flags;
   ftd_options.token_file = dir.Write("tokens", tokens);
   ftd_options.client_token = admin_token;
   FtdProcess ftd(ftd_options);

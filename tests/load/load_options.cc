@@ -47,6 +47,10 @@ std::string ParseLoadOptions(int argc, char** argv, LoadOptions* options,
       options->check = true;
       continue;
     }
+    if (arg.rfind("--ftd-flag=", 0) == 0) {
+      options->ftd_flags.push_back(arg.substr(11));
+      continue;
+    }
     std::string name = arg;
     std::string value;
     bool has_value = false;

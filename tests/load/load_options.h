@@ -22,6 +22,7 @@ struct LoadOptions {
   // returns to where it was (flat) or keeps growing.
   int rounds = 1;
   int local_workers = 1;    // ftd's --local-workers
+  std::vector<std::string> ftd_flags;  // more ftd flags (--ftd-flag=--metrics-grace-seconds=5)
   int max_steps = 2;        // per job (scratch:bloom-tiny on a toy CSV)
   int train_rows = 32;      // rows of the toy CSV
   double deadline_seconds = 240;  // no stream or call outlives this (from the start)

@@ -89,12 +89,13 @@ TEST(LoadOptions, ParsesAndRefuses) {
   LoadOptions options;
   std::vector<std::string> rest;
   const char* argv[] = {"ft_load", "--submissions=150", "--watchers=40", "--clients", "10", "--check",
-                        "--submit-rate", "200", "--gtest_filter=*"};
-  EXPECT_EQ(ParseLoadOptions(9, const_cast<char**>(argv), &options, &rest), "");
+                        "--submit-rate", "200", "--gtest_filter=*", "--ftd-flag=--max-watchers=300"};
+  EXPECT_EQ(ParseLoadOptions(10, const_cast<char**>(argv), &options, &rest), "");
   EXPECT_EQ(options.submissions, 150);
   EXPECT_EQ(options.clients, 10);
   EXPECT_EQ(options.submit_rate, 200);
   EXPECT_TRUE(options.check);
+  EXPECT_EQ(options.ftd_flags, std::vector<std::string>{"--max-watchers=300"});
   EXPECT_EQ(rest, std::vector<std::string>{"--gtest_filter=*"});
   LoadOptions bad;
   const char* bad_argv[] = {"ft_load", "--watchers", "many"};
