@@ -89,6 +89,22 @@ absl::Status JobStore::SaveLocked(const ft::v1::Job& job) {
   return stmt.Run();
 }
 
+absl::StatusOr<ft::v1::Job> JobStore::LoadExistingLocked(const std::string& job_id) {
+  FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> loaded, LoadLocked("id", job_id));
+  if (!loaded) return absl::NotFoundError(absl::StrCat("no job with id '", job_id, "'"));
+  return std::move(*loaded);
+}
+
+absl::Status JobStore::WriteDurably(const std::function<absl::Status()>& body) {
+  uint64_t ticket = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    FT_RETURN_IF_ERROR(db_->InTransaction(body));
+    ticket = wal_.Committed();
+  }
+  return wal_.WaitDurable(ticket);
+}
+
 absl::Status JobStore::AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::JobEvent>& events) {
   for (ft::v1::JobEvent& event : events) {
     event.set_job_id(job.id());
@@ -109,54 +125,48 @@ absl::StatusOr<CreateJobResult> JobStore::CreateJob(const RequestKey& key,
   const std::string& request_id = key.request_id;
   const std::string& owner = key.owner;
   CreateJobResult result;
-  uint64_t ticket = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    FT_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-      if (!request_id.empty()) {
-        FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> existing,
-                            LoadLocked("request_id", KeyColumn(owner, request_id)));
-        if (existing) {
-          result.job = std::move(*existing);
-          result.created = false;
-          return absl::OkStatus();
-        }
-      }
-      // Insert a placeholder to get the creation sequence, which names the job.
-      FT_ASSIGN_OR_RETURN(Statement insert,
-                          db_->Prepare("INSERT INTO jobs (id, request_id, state, job) "
-                                       "VALUES (hex(randomblob(16)), ?, 0, x'')"));
-      if (request_id.empty()) {
-        insert.BindNull(1);
-      } else {
-        insert.Bind(1, KeyColumn(owner, request_id));
-      }
-      FT_RETURN_IF_ERROR(insert.Run());
-      const int64_t seq = db_->LastInsertRowId();
-      ft::v1::Job job;
-      job.set_id(absl::StrCat("job-", seq));
-      job.set_request_id(request_id);
-      FT_RETURN_IF_ERROR(init(job, result.events));
-      job.set_id(absl::StrCat("job-", seq));  // the id is the store's, whatever init did
-      job.set_owner(owner);
-      FT_RETURN_IF_ERROR(AppendEventsLocked(job, result.events));
-      FT_ASSIGN_OR_RETURN(
-          Statement update,
-          db_->Prepare("UPDATE jobs SET id = ?, state = ?, job = ?, owner = ? WHERE seq = ?"));
-      update.Bind(1, job.id())
-          .Bind(2, static_cast<int64_t>(job.state()))
-          .BindBlob(3, job.SerializeAsString())
-          .Bind(4, owner)
-          .Bind(5, seq);
-      FT_RETURN_IF_ERROR(update.Run());
-      result.job = std::move(job);
-      result.created = true;
-      return absl::OkStatus();
-    }));
-    ticket = wal_.Committed();
-  }
   // Also for a retried request: its first commit may still be waiting for its sync.
-  FT_RETURN_IF_ERROR(wal_.WaitDurable(ticket));
+  FT_RETURN_IF_ERROR(WriteDurably([&]() -> absl::Status {
+    if (!request_id.empty()) {
+      FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> existing,
+                          LoadLocked("request_id", KeyColumn(owner, request_id)));
+      if (existing) {
+        result.job = std::move(*existing);
+        result.created = false;
+        return absl::OkStatus();
+      }
+    }
+    // Insert a placeholder to get the creation sequence, which names the job.
+    FT_ASSIGN_OR_RETURN(Statement insert,
+                        db_->Prepare("INSERT INTO jobs (id, request_id, state, job) "
+                                     "VALUES (hex(randomblob(16)), ?, 0, x'')"));
+    if (request_id.empty()) {
+      insert.BindNull(1);
+    } else {
+      insert.Bind(1, KeyColumn(owner, request_id));
+    }
+    FT_RETURN_IF_ERROR(insert.Run());
+    const int64_t seq = db_->LastInsertRowId();
+    ft::v1::Job job;
+    job.set_id(absl::StrCat("job-", seq));
+    job.set_request_id(request_id);
+    FT_RETURN_IF_ERROR(init(job, result.events));
+    job.set_id(absl::StrCat("job-", seq));  // the id is the store's, whatever init did
+    job.set_owner(owner);
+    FT_RETURN_IF_ERROR(AppendEventsLocked(job, result.events));
+    FT_ASSIGN_OR_RETURN(
+        Statement update,
+        db_->Prepare("UPDATE jobs SET id = ?, state = ?, job = ?, owner = ? WHERE seq = ?"));
+    update.Bind(1, job.id())
+        .Bind(2, static_cast<int64_t>(job.state()))
+        .BindBlob(3, job.SerializeAsString())
+        .Bind(4, owner)
+        .Bind(5, seq);
+    FT_RETURN_IF_ERROR(update.Run());
+    result.job = std::move(job);
+    result.created = true;
+    return absl::OkStatus();
+  }));
   return result;
 }
 
@@ -165,21 +175,13 @@ absl::StatusOr<ft::v1::Job> JobStore::UpdateJob(const std::string& job_id,
                                                 std::vector<ft::v1::JobEvent>* stored_events) {
   ft::v1::Job job;
   std::vector<ft::v1::JobEvent> events;
-  uint64_t ticket = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    FT_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-      FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> loaded, LoadLocked("id", job_id));
-      if (!loaded) return absl::NotFoundError(absl::StrCat("no job with id '", job_id, "'"));
-      job = std::move(*loaded);
-      FT_RETURN_IF_ERROR(mutate(job, events));
-      job.set_id(job_id);
-      FT_RETURN_IF_ERROR(AppendEventsLocked(job, events));
-      return SaveLocked(job);
-    }));
-    ticket = wal_.Committed();
-  }
-  FT_RETURN_IF_ERROR(wal_.WaitDurable(ticket));
+  FT_RETURN_IF_ERROR(WriteDurably([&]() -> absl::Status {
+    FT_ASSIGN_OR_RETURN(job, LoadExistingLocked(job_id));
+    FT_RETURN_IF_ERROR(mutate(job, events));
+    job.set_id(job_id);
+    FT_RETURN_IF_ERROR(AppendEventsLocked(job, events));
+    return SaveLocked(job);
+  }));
   if (stored_events != nullptr) *stored_events = std::move(events);
   return job;
 }
@@ -299,24 +301,16 @@ absl::StatusOr<int64_t> JobStore::CountJobs(ft::v1::JobState state, const std::s
 absl::StatusOr<ft::v1::Job> JobStore::DeleteJob(
     const std::string& job_id, const std::function<absl::Status(const ft::v1::Job&)>& check) {
   ft::v1::Job job;
-  uint64_t ticket = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    FT_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
-      FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> loaded, LoadLocked("id", job_id));
-      if (!loaded) return absl::NotFoundError(absl::StrCat("no job with id '", job_id, "'"));
-      job = std::move(*loaded);
-      if (check) FT_RETURN_IF_ERROR(check(job));
-      FT_ASSIGN_OR_RETURN(Statement events, db_->Prepare("DELETE FROM events WHERE job_id = ?"));
-      events.Bind(1, job_id);
-      FT_RETURN_IF_ERROR(events.Run());
-      FT_ASSIGN_OR_RETURN(Statement row, db_->Prepare("DELETE FROM jobs WHERE id = ?"));
-      row.Bind(1, job_id);
-      return row.Run();
-    }));
-    ticket = wal_.Committed();
-  }
-  FT_RETURN_IF_ERROR(wal_.WaitDurable(ticket));
+  FT_RETURN_IF_ERROR(WriteDurably([&]() -> absl::Status {
+    FT_ASSIGN_OR_RETURN(job, LoadExistingLocked(job_id));
+    if (check) FT_RETURN_IF_ERROR(check(job));
+    FT_ASSIGN_OR_RETURN(Statement events, db_->Prepare("DELETE FROM events WHERE job_id = ?"));
+    events.Bind(1, job_id);
+    FT_RETURN_IF_ERROR(events.Run());
+    FT_ASSIGN_OR_RETURN(Statement row, db_->Prepare("DELETE FROM jobs WHERE id = ?"));
+    row.Bind(1, job_id);
+    return row.Run();
+  }));
   return job;
 }
 

@@ -95,6 +95,11 @@ class JobStore {
                                                         const std::string& value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SaveLocked(const ft::v1::Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The job, or NOT_FOUND.
+  absl::StatusOr<ft::v1::Job> LoadExistingLocked(const std::string& job_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `body` in one transaction under mu_, then waits (without mu_) until it is durable.
+  absl::Status WriteDurably(const std::function<absl::Status()>& body) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::JobEvent>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
