@@ -289,6 +289,14 @@ absl::StatusOr<std::map<ft::v1::JobState, int64_t>> JobStore::CountByState() {
   return counts;
 }
 
+absl::StatusOr<int64_t> JobStore::CountJobs(ft::v1::JobState state) {
+  absl::MutexLock lock(&mu_);
+  FT_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("SELECT COUNT(*) FROM jobs WHERE state = ?"));
+  stmt.Bind(1, static_cast<int64_t>(state));
+  FT_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnInt(0) : 0;
+}
+
 absl::StatusOr<int64_t> JobStore::CountJobs(ft::v1::JobState state, const std::string& owner) {
   absl::MutexLock lock(&mu_);
   FT_ASSIGN_OR_RETURN(Statement stmt,

@@ -72,6 +72,8 @@ class JobStore {
 
   // Jobs of `owner` in `state`.
   absl::StatusOr<int64_t> CountJobs(ft::v1::JobState state, const std::string& owner);
+  // Jobs in `state`, of every owner.
+  absl::StatusOr<int64_t> CountJobs(ft::v1::JobState state);
 
   // Removes a job and its events after `check` (run in the same transaction) accepts it; returns
   // the removed job. NOT_FOUND for an unknown id.
