@@ -24,7 +24,7 @@ bin="$PWD/$BUILD_DIR/bin"
 export FT_BIN_DIR="$bin" FT_SHARED_DATA="$PWD/../shared/data"
 echo "machine: $(nproc) cores, $(uptime)"
 status=0
-"$bin/ft_load" --submissions 1000 --clients 50 --watchers 200 --submit-rate "$SUBMIT_RATE" \
+"$bin/ft_load" --submissions 1000 --clients 50 --watchers 200 --submit-rate "$SUBMIT_RATE" --rounds 2 \
   "${check[@]}" "${args[@]}" || status=1
 "$bin/ft_load" --submissions 1000 --clients 50 --watchers 200 --submit-rate 0 --settle-seconds 2 \
   "${args[@]}" || status=1

@@ -66,7 +66,11 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path
   // Opened (and migrated) with synchronous=FULL; from here on each write waits for a group fsync
   // of the WAL instead (wal_sync.h), outside the lock, so concurrent writers share one.
   FT_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
-  return std::unique_ptr<JobStore>(new JobStore(std::move(db), path));
+  // Checkpoints run beside the writers, not inside their commits (wal_checkpointer.h).
+  FT_RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint=0"));
+  std::unique_ptr<JobStore> store(new JobStore(std::move(db), path));
+  FT_ASSIGN_OR_RETURN(store->checkpointer_, WalCheckpointer::Start(path, kCheckpointInterval));
+  return store;
 }
 
 absl::StatusOr<std::optional<ft::v1::Job>> JobStore::LoadLocked(const std::string& column,

@@ -18,6 +18,7 @@
 #include "ft/v1/event.pb.h"
 #include "ft/v1/job.pb.h"
 #include "store/sqlite_db.h"
+#include "store/wal_checkpointer.h"
 #include "store/wal_sync.h"
 
 namespace ft::store {
@@ -93,6 +94,7 @@ class JobStore {
  private:
   JobStore(std::unique_ptr<SqliteDb> db, const std::string& path)
       : db_(std::move(db)), wal_(path + "-wal") {}
+  static constexpr absl::Duration kCheckpointInterval = absl::Milliseconds(250);
   absl::StatusOr<std::optional<ft::v1::Job>> LoadLocked(const std::string& column,
                                                         const std::string& value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -108,6 +110,8 @@ class JobStore {
   absl::Mutex mu_;
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
   WalSync wal_;
+  // After db_: stopped (and its connection closed) before db_ closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace ft::store
