@@ -344,19 +344,26 @@ void RunRound(FtdProcess& ftd, const ft::v1::JobSpec& spec, const std::string& a
   PrintErrors("cancel", all_cancel_errors);
   EXPECT_TRUE(all_cancel_errors.empty());
 
-  // Every acknowledged job exists, once, and has ended.
+  // Every acknowledged job exists, once, and ends (a job cancelled while it ran is CANCELLING
+  // until its worker stops it, within seconds).
   auto admin = OwnStub(address, admin_token);
   std::map<std::string, int> seen_ids;
   std::map<std::string, std::vector<ft::v1::JobEvent>> stored;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!ids[i] || ids[i]->empty()) continue;
     ++seen_ids[*ids[i]];
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    ft::v1::GetJobRequest request;
-    request.set_job_id(*ids[i]);
     ft::v1::Job job;
-    const grpc::Status status = admin->GetJob(&context, request, &job);
+    grpc::Status status;
+    do {
+      if (job.state() == ft::v1::CANCELLING) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      ft::v1::GetJobRequest request;
+      request.set_job_id(*ids[i]);
+      status = admin->GetJob(&context, request, &job);
+    } while (status.ok() && job.state() == ft::v1::CANCELLING && Clock::now() < deadline);
     if (!status.ok()) {
       ++figures->missing;
       ADD_FAILURE() << "acknowledged job " << *ids[i] << ": " << status.error_message();
