@@ -127,11 +127,14 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   ftd->retention_ = std::make_unique<housekeeping::Retention>(
       options.retention, options.home, ftd->store_.get(), ftd->manager_.get(), &ftd->clock_);
 
+  // Enough threads that many writers wait for one group fsync together (store/wal_sync.h).
+  constexpr int kBlockingCallThreads = 16;
+  ftd->calls_ = std::make_unique<api::BlockingCallPool>(kBlockingCallThreads);
   ftd->finetune_service_ = std::make_unique<api::FinetuneServiceImpl>(
       ftd->manager_.get(), ftd->store_.get(), &ftd->hub_, ftd->metrics_.get(), ftd->auth_.get(),
-      ftd->watchers_.get());
+      ftd->watchers_.get(), ftd->calls_.get());
   ftd->worker_service_ = std::make_unique<api::WorkerServiceImpl>(
-      ftd->manager_.get(), ftd->metrics_.get(), ftd->auth_.get());
+      ftd->manager_.get(), ftd->metrics_.get(), ftd->auth_.get(), ftd->calls_.get());
 
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   // With TLS, local workers reach ftd on a unix socket in the home folder instead (they could not

@@ -91,6 +91,9 @@ class FtdServer {
   std::unique_ptr<housekeeping::Retention> retention_;
   std::unique_ptr<workers::WorkerPool> pool_;
   std::unique_ptr<sched::JobManager> manager_;
+  // The write handlers' threads: after manager_ (which they call), before the services and
+  // server_, so that it joins only once the server has shut down.
+  std::unique_ptr<api::BlockingCallPool> calls_;
   std::unique_ptr<api::FinetuneServiceImpl> finetune_service_;
   std::unique_ptr<api::WorkerServiceImpl> worker_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "ftd_server.h"
 #include "spdlog/spdlog.h"
 #include "util/ft_home.h"
@@ -27,6 +28,9 @@ std::string DefaultWorkerBinary() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's abseil leaves Mutex deadlock detection on, which records a stack trace in a global
+  // graph on every lock: a cost on every call under load. The unit tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ft::FtdOptions options;
   options.home = ft::DefaultFtHome();
   options.worker_binary = DefaultWorkerBinary();

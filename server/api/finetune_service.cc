@@ -31,15 +31,17 @@ absl::StatusOr<ft::v1::Job> FinetuneServiceImpl::VisibleJob(const std::string& j
 grpc::ServerUnaryReactor* FinetuneServiceImpl::SubmitJob(grpc::CallbackServerContext* context,
                                                          const ft::v1::SubmitJobRequest* request,
                                                          ft::v1::SubmitJobResponse* response) {
-  return FinishUnary(context, metrics_, "SubmitJob", [&]() -> absl::Status {
-    FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
-    absl::StatusOr<store::CreateJobResult> result =
-        manager_->Submit(request->spec(), request->request_id(), who.user);
-    if (!result.ok()) return result.status();
-    *response->mutable_job() = std::move(result->job);
-    response->set_created(result->created);
-    return absl::OkStatus();
-  });
+  return FinishUnaryOn(calls_, context, metrics_, "SubmitJob",
+                       [this, context, request, response]() -> absl::Status {
+                         FT_ASSIGN_OR_RETURN(auth::Principal who,
+                                             AuthenticateCall(context, auth_, auth::Api::kPublic));
+                         absl::StatusOr<store::CreateJobResult> result =
+                             manager_->Submit(request->spec(), request->request_id(), who.user);
+                         if (!result.ok()) return result.status();
+                         *response->mutable_job() = std::move(result->job);
+                         response->set_created(result->created);
+                         return absl::OkStatus();
+                       });
 }
 
 grpc::ServerUnaryReactor* FinetuneServiceImpl::GetJob(grpc::CallbackServerContext* context,
@@ -74,14 +76,16 @@ grpc::ServerUnaryReactor* FinetuneServiceImpl::ListJobs(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* FinetuneServiceImpl::CancelJob(grpc::CallbackServerContext* context,
                                                          const ft::v1::CancelJobRequest* request,
                                                          ft::v1::Job* response) {
-  return FinishUnary(context, metrics_, "CancelJob", [&]() -> absl::Status {
-    FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
-    FT_RETURN_IF_ERROR(VisibleJob(request->job_id(), who).status());
-    absl::StatusOr<ft::v1::Job> job = manager_->Cancel(request->job_id(), request->reason());
-    if (!job.ok()) return job.status();
-    *response = std::move(*job);
-    return absl::OkStatus();
-  });
+  return FinishUnaryOn(
+      calls_, context, metrics_, "CancelJob", [this, context, request, response]() -> absl::Status {
+        FT_ASSIGN_OR_RETURN(auth::Principal who,
+                            AuthenticateCall(context, auth_, auth::Api::kPublic));
+        FT_RETURN_IF_ERROR(VisibleJob(request->job_id(), who).status());
+        absl::StatusOr<ft::v1::Job> job = manager_->Cancel(request->job_id(), request->reason());
+        if (!job.ok()) return job.status();
+        *response = std::move(*job);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerWriteReactor<ft::v1::JobEvent>* FinetuneServiceImpl::WatchJob(
@@ -105,17 +109,19 @@ grpc::ServerWriteReactor<ft::v1::JobEvent>* FinetuneServiceImpl::WatchJob(
 grpc::ServerUnaryReactor* FinetuneServiceImpl::DeleteJob(grpc::CallbackServerContext* context,
                                                          const ft::v1::DeleteJobRequest* request,
                                                          ft::v1::DeleteJobResponse* response) {
-  return FinishUnary(context, metrics_, "DeleteJob", [&]() -> absl::Status {
-    FT_ASSIGN_OR_RETURN(auth::Principal who, AuthenticateCall(context, auth_, auth::Api::kPublic));
-    FT_RETURN_IF_ERROR(VisibleJob(request->job_id(), who).status());
-    FT_ASSIGN_OR_RETURN(
-        const uint64_t freed,
-        manager_->Delete(
-            request->job_id(),
-            "DeleteJob by " + (who.user.empty() ? std::string("anonymous") : who.user)));
-    response->set_freed_bytes(freed);
-    return absl::OkStatus();
-  });
+  return FinishUnaryOn(
+      calls_, context, metrics_, "DeleteJob", [this, context, request, response]() -> absl::Status {
+        FT_ASSIGN_OR_RETURN(auth::Principal who,
+                            AuthenticateCall(context, auth_, auth::Api::kPublic));
+        FT_RETURN_IF_ERROR(VisibleJob(request->job_id(), who).status());
+        FT_ASSIGN_OR_RETURN(
+            const uint64_t freed,
+            manager_->Delete(
+                request->job_id(),
+                "DeleteJob by " + (who.user.empty() ? std::string("anonymous") : who.user)));
+        response->set_freed_bytes(freed);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace ft::api

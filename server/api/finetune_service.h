@@ -2,6 +2,7 @@
 // each call and keeps each user to their own jobs (call_auth.h).
 #pragma once
 
+#include "api/blocking_call_pool.h"
 #include "api/watcher_limits.h"
 #include "auth/authenticator.h"
 #include "ft/v1/finetune_service.grpc.pb.h"
@@ -16,13 +17,14 @@ class FinetuneServiceImpl final : public ft::v1::FinetuneService::CallbackServic
  public:
   FinetuneServiceImpl(sched::JobManager* manager, store::JobStore* store, sched::EventHub* hub,
                       metrics::ServerMetrics* metrics, const auth::Authenticator* auth = nullptr,
-                      WatcherLimits* watchers = nullptr)
+                      WatcherLimits* watchers = nullptr, BlockingCallPool* calls = nullptr)
       : manager_(manager),
         store_(store),
         hub_(hub),
         metrics_(metrics),
         auth_(auth),
-        watchers_(watchers) {}
+        watchers_(watchers),
+        calls_(calls) {}
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context,
                                       const ft::v1::SubmitJobRequest* request,
@@ -52,6 +54,7 @@ class FinetuneServiceImpl final : public ft::v1::FinetuneService::CallbackServic
   metrics::ServerMetrics* metrics_;
   const auth::Authenticator* auth_;  // null: no authentication (in-process tests)
   WatcherLimits* watchers_;          // null: no bound
+  BlockingCallPool* calls_;          // handlers that write run here; null: inline
 };
 
 }  // namespace ft::api

@@ -1,6 +1,7 @@
 // gRPC adapter for the internal WorkerService (leases, heartbeats, event reports).
 #pragma once
 
+#include "api/blocking_call_pool.h"
 #include "auth/authenticator.h"
 #include "ft/v1/worker_service.grpc.pb.h"
 #include "metrics/server_metrics.h"
@@ -12,8 +13,9 @@ class WorkerServiceImpl final : public ft::v1::WorkerService::CallbackService {
  public:
   // Every call needs a token of role worker (`auth` null: no authentication).
   WorkerServiceImpl(sched::JobManager* manager, metrics::ServerMetrics* metrics,
-                    const auth::Authenticator* auth = nullptr)
-      : manager_(manager), metrics_(metrics), auth_(auth) {}
+                    const auth::Authenticator* auth = nullptr,
+                    BlockingCallPool* calls = nullptr)
+      : manager_(manager), metrics_(metrics), auth_(auth), calls_(calls) {}
 
   grpc::ServerUnaryReactor* AcquireJob(grpc::CallbackServerContext* context,
                                        const ft::v1::AcquireJobRequest* request,
@@ -32,6 +34,7 @@ class WorkerServiceImpl final : public ft::v1::WorkerService::CallbackService {
   sched::JobManager* manager_;
   metrics::ServerMetrics* metrics_;
   const auth::Authenticator* auth_;
+  BlockingCallPool* calls_;  // handlers that write run here; null: inline
 };
 
 }  // namespace ft::api

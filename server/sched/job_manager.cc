@@ -135,11 +135,12 @@ absl::StatusOr<store::CreateJobResult> JobManager::Submit(ft::v1::JobSpec spec,
   // Before validation reads any file: paths outside the data roots are never opened.
   FT_RETURN_IF_ERROR(ApplySubmitLimits(options_.limits, spec));
   FT_RETURN_IF_ERROR(spec::ValidateSpec(spec));
-  FT_ASSIGN_OR_RETURN(auto counts, store_->CountByState());
+  // Only the queued ones: counting every state scans every job ever kept.
+  FT_ASSIGN_OR_RETURN(const int64_t queued, store_->CountJobs(ft::v1::QUEUED));
   FT_ASSIGN_OR_RETURN(const int64_t queued_by_owner, store_->CountJobs(ft::v1::QUEUED, owner));
   // Checked only when a job is about to be created (init runs only then), so that a retry whose
   // first attempt filled the queue still gets its job back.
-  const bool queue_full = counts[ft::v1::QUEUED] >= options_.max_queued_jobs;
+  const bool queue_full = queued >= options_.max_queued_jobs;
   const bool user_queue_full = !owner.empty() && options_.limits.max_queued_jobs_per_user > 0 &&
                                queued_by_owner >= options_.limits.max_queued_jobs_per_user;
   const store::RequestKey key(owner, request_id);

@@ -1,6 +1,8 @@
 // Durable jobs and their event logs in SQLite. Knows nothing of the state machine: callers
 // mutate a job and append events inside one transaction, and the store assigns event sequence
-// numbers. Thread-safe.
+// numbers. Thread-safe. A write returns once it is durable (group commit, wal_sync.h). Events are
+// returned only once durable (ReadEvents waits for a pending sync); a job read may already show a
+// change whose writer is still waiting for its sync.
 #pragma once
 
 #include <functional>
@@ -16,6 +18,8 @@
 #include "ft/v1/event.pb.h"
 #include "ft/v1/job.pb.h"
 #include "store/sqlite_db.h"
+#include "store/wal_checkpointer.h"
+#include "store/wal_sync.h"
 
 namespace ft::store {
 
@@ -69,6 +73,8 @@ class JobStore {
 
   // Jobs of `owner` in `state`.
   absl::StatusOr<int64_t> CountJobs(ft::v1::JobState state, const std::string& owner);
+  // Jobs in `state`, of every owner.
+  absl::StatusOr<int64_t> CountJobs(ft::v1::JobState state);
 
   // Removes a job and its events after `check` (run in the same transaction) accepts it; returns
   // the removed job. NOT_FOUND for an unknown id.
@@ -86,16 +92,26 @@ class JobStore {
   absl::StatusOr<std::map<ft::v1::JobState, int64_t>> CountByState();
 
  private:
-  explicit JobStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  JobStore(std::unique_ptr<SqliteDb> db, const std::string& path)
+      : db_(std::move(db)), wal_(path + "-wal") {}
+  static constexpr absl::Duration kCheckpointInterval = absl::Milliseconds(250);
   absl::StatusOr<std::optional<ft::v1::Job>> LoadLocked(const std::string& column,
                                                         const std::string& value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SaveLocked(const ft::v1::Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The job, or NOT_FOUND.
+  absl::StatusOr<ft::v1::Job> LoadExistingLocked(const std::string& job_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `body` in one transaction under mu_, then waits (without mu_) until it is durable.
+  absl::Status WriteDurably(const std::function<absl::Status()>& body) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::JobEvent>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
+  WalSync wal_;
+  // After db_: stopped (and its connection closed) before db_ closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace ft::store

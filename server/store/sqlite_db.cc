@@ -20,6 +20,17 @@ absl::Status SqliteError(sqlite3* db, int rc, const std::string& context) {
   }
 }
 
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  if (in_use_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  *in_use_ = false;
+}
+
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;
@@ -92,13 +103,29 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
   return db;
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+SqliteDb::~SqliteDb() {
+  for (auto& [sql, cached] : statements_) sqlite3_finalize(cached->stmt);
+  sqlite3_close_v2(db_);
+}
 
 absl::StatusOr<Statement> SqliteDb::Prepare(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end() && !it->second->in_use) {
+    it->second->in_use = true;
+    return Statement(db_, it->second->stmt, &it->second->in_use);
+  }
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare '", sql, "'"));
-  return Statement(db_, stmt);
+  if (it != statements_.end() || statements_.size() >= kMaxCachedStatements) {
+    return Statement(db_, stmt);  // in use, or the cache is full: this one is finalized after use
+  }
+  auto cached = std::make_unique<CachedStatement>();
+  cached->stmt = stmt;
+  cached->in_use = true;
+  bool* in_use = &cached->in_use;
+  statements_.emplace(sql, std::move(cached));
+  return Statement(db_, stmt, in_use);
 }
 
 absl::Status SqliteDb::Exec(const std::string& sql) {
@@ -113,16 +140,22 @@ absl::Status SqliteDb::Exec(const std::string& sql) {
   return absl::OkStatus();
 }
 
+absl::Status SqliteDb::Run(const std::string& sql) {
+  absl::StatusOr<Statement> stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Run();
+}
+
 absl::Status SqliteDb::InTransaction(const std::function<absl::Status()>& body) {
-  absl::Status status = Exec("BEGIN IMMEDIATE");
+  absl::Status status = Run("BEGIN IMMEDIATE");
   if (!status.ok()) return status;
   status = body();
   if (!status.ok()) {
-    Exec("ROLLBACK").IgnoreError();
+    Run("ROLLBACK").IgnoreError();
     return status;
   }
-  status = Exec("COMMIT");
-  if (!status.ok()) Exec("ROLLBACK").IgnoreError();
+  status = Run("COMMIT");
+  if (!status.ok()) Run("ROLLBACK").IgnoreError();
   return status;
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,13 +17,18 @@ namespace ft::store {
 
 class Statement {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+  // `in_use` set: a statement of the connection's cache, reset (not finalized) when done and
+  // marked free again.
+  Statement(sqlite3* db, sqlite3_stmt* stmt, bool* in_use = nullptr)
+      : db_(db), stmt_(stmt), in_use_(in_use) {}
+  Statement(Statement&& other) noexcept
+      : db_(other.db_), stmt_(other.stmt_), in_use_(other.in_use_) {
     other.stmt_ = nullptr;
+    other.in_use_ = nullptr;
   }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement();
 
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, const std::string& text);
@@ -42,6 +48,7 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool* in_use_;
 };
 
 class SqliteDb {
@@ -53,17 +60,28 @@ class SqliteDb {
                                                         const std::vector<std::string>& migrations);
   ~SqliteDb();
 
+  // Compiled statements are kept per SQL text and reused (compiling costs more than running the
+  // small statements of the job store); a text whose statement is in use gets a fresh one.
   absl::StatusOr<Statement> Prepare(const std::string& sql);
   absl::Status Exec(const std::string& sql);
+  // One statement through the cache (Prepare), stepped to completion.
+  absl::Status Run(const std::string& sql);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it returns an error.
   absl::Status InTransaction(const std::function<absl::Status()>& body);
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   absl::StatusOr<int64_t> SchemaVersion();
 
  private:
+  struct CachedStatement {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  static constexpr size_t kMaxCachedStatements = 64;
+
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   absl::Status Migrate(const std::vector<std::string>& migrations);
   sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<CachedStatement>> statements_;
 };
 
 // An absl::Status for SQLite result `rc`, with `context` and SQLite's message.

@@ -635,6 +635,50 @@ TEST(SqliteDbTest, ErrorsMapToStatusCodes) {
   FT_EXPECT_CODE((*db)->Prepare("SELECT nope FROM t"), absl::StatusCode::kInternal);
 }
 
+// Prepared statements are cached per SQL text: a reused one starts from the beginning with no
+// bindings left, and the same text while its statement is in use gets a statement of its own.
+TEST(SqliteDbTest, CachedStatementsAreResetAndNeverShared) {
+  TempDir dir;
+  auto db = SqliteDb::Open(dir.Path("t.db"), {"CREATE TABLE t (x INTEGER);"});
+  ASSERT_TRUE(db.ok()) << db.status();
+  SqliteDb& d = **db;
+  for (int i = 1; i <= 3; ++i) {
+    auto insert = d.Prepare("INSERT INTO t VALUES (?)");
+    ASSERT_TRUE(insert.ok());
+    insert->Bind(1, i);
+    FT_EXPECT_OK(insert->Run());
+  }
+  {
+    auto unbound = d.Prepare("INSERT INTO t VALUES (?)");  // the cached one: bindings cleared
+    ASSERT_TRUE(unbound.ok());
+    FT_EXPECT_OK(unbound->Run());
+  }
+  const std::string select = "SELECT x FROM t ORDER BY x IS NULL, x";
+  std::vector<std::string> seen;
+  {
+    auto outer = d.Prepare(select);
+    ASSERT_TRUE(outer.ok());
+    while (true) {
+      auto row = outer->Step();
+      ASSERT_TRUE(row.ok());
+      if (!*row) break;
+      seen.push_back(outer->ColumnIsNull(0) ? "null" : std::to_string(outer->ColumnInt(0)));
+      auto inner = d.Prepare(select);  // in use by `outer`: a fresh statement, from the first row
+      ASSERT_TRUE(inner.ok());
+      auto first = inner->Step();
+      ASSERT_TRUE(first.ok() && *first);
+      EXPECT_EQ(inner->ColumnInt(0), 1);
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"1", "2", "3", "null"}));
+  // Stepped to the end above; the next use starts again at the first row.
+  auto again = d.Prepare(select);
+  ASSERT_TRUE(again.ok());
+  auto row = again->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ(again->ColumnInt(0), 1);
+}
+
 TEST(SqliteDbTest, OpenFailsForAnUnwritablePlace) {
   TempDir dir;
   auto db = SqliteDb::Open(dir.Path("no/such/folder/t.db"), {});
