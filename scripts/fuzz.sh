@@ -43,7 +43,7 @@ build() {
 }
 
 DATA_SOURCES=(common/data/dataset.cc common/data/csv_reader.cc common/data/jsonl_reader.cc
-              common/data/aclimdb_reader.cc common/data/label_map.cc)
+              common/data/aclimdb_reader.cc common/data/label_map.cc common/data/excerpt.cc)
 TOKENIZE_SOURCES=(common/tokenize/*.cc)
 for target in "${TARGETS[@]}"; do
   case $target in
@@ -53,9 +53,11 @@ for target in "${TARGETS[@]}"; do
       protoc -Iproto --cpp_out="$OUT/gen" proto/ft/v1/job.proto proto/ft/v1/progress.proto
       build spec_validation tests/fuzz/spec_validation_fuzz.cc \
         common/spec/spec_defaults.cc common/spec/spec_validation.cc common/spec/batch_geometry.cc \
-        common/models/model_catalog.cc common/models/model_folder.cc "${DATA_SOURCES[@]}" \
+        common/models/model_catalog.cc common/models/model_folder.cc common/models/hf_config.cc \
+        common/fetch/*.cc "${DATA_SOURCES[@]}" \
         "$OUT/gen/ft/v1/job.pb.cc" "$OUT/gen/ft/v1/progress.pb.cc" \
-        $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format) ;;
+        $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format \
+          libcurl libcrypto zlib) ;;
     tokenizer)
       build tokenizer tests/fuzz/tokenizer_fuzz.cc "${TOKENIZE_SOURCES[@]}" \
         $(pkg-config --libs icu-i18n icu-uc) ;;
