@@ -3,44 +3,66 @@
 #   data_reader      the CSV, TSV and JSONL readers and the label map (common/data)
 #   safetensors      the safetensors reader (worker/io; standard library only)
 #   spec_validation  spec defaults and validation on arbitrary JobSpec messages (common/spec)
-# Builds with clang into build-fuzz/ (separate from build/), then runs each target for SECONDS
-# (default 30) from the seeds in tests/fuzz/corpus/<target> (new inputs go to
-# build-fuzz/corpus/<target>, the seeds stay untouched). A crash leaves its input in build-fuzz/
-# and fails the script; turn it into a regression test before fixing it.
+#   tokenizer        the tokenizer.json loader and encoder (common/tokenize)
+# Builds with clang into build-fuzz/ (separate from build/; each source compiled once through
+# ccache, then linked), then runs each target for SECONDS_PER_TARGET (default 30) from the seeds
+# in tests/fuzz/corpus/<target> (new inputs go to build-fuzz/corpus/<target>, the seeds stay
+# untouched). A crash leaves its input in build-fuzz/ and fails the script; turn it into a
+# regression test before fixing it. scripts/test.sh runs it with 15 s per target.
 #   bash scripts/fuzz.sh                      # all targets, 30 s each
-#   SECONDS_PER_TARGET=300 bash scripts/fuzz.sh data_reader
+#   SECONDS_PER_TARGET=300 bash scripts/fuzz.sh tokenizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${FUZZ_DIR:-build-fuzz}
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-30}
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(data_reader safetensors spec_validation)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(data_reader safetensors spec_validation tokenizer)
 CXX=${CXX_FUZZ:-clang++}
+LAUNCHER=()
+command -v ccache >/dev/null && LAUNCHER=(ccache)
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 FLAGS=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -fno-omit-frame-pointer -Icommon -Iworker)
-mkdir -p "$OUT/gen"
+       -fno-omit-frame-pointer -Icommon -Iworker -I"$OUT/gen")
+mkdir -p "$OUT/gen" "$OUT/obj"
 SEEDS=$PWD/tests/fuzz/corpus
 
+# Compiles each source into build-fuzz/obj (ccache makes a rebuild cheap), links the target.
 build() {
   local name=$1; shift
-  echo "building $name"
-  "$CXX" "${FLAGS[@]}" "$@" -o "$OUT/${name}_fuzz"
+  local objects=() libs=() src obj
+  for src in "$@"; do
+    case $src in
+      -*) libs+=("$src"); continue ;;
+    esac
+    obj=$OUT/obj/${src//\//_}.o
+    "${LAUNCHER[@]}" "$CXX" "${FLAGS[@]}" -c "$src" -o "$obj"
+    objects+=("$obj")
+  done
+  echo "built $name"
+  "$CXX" "${FLAGS[@]}" "${objects[@]}" "${libs[@]}" -o "$OUT/${name}_fuzz"
 }
 
 DATA_SOURCES=(common/data/dataset.cc common/data/csv_reader.cc common/data/jsonl_reader.cc
-              common/data/aclimdb_reader.cc common/data/label_map.cc)
+              common/data/aclimdb_reader.cc common/data/label_map.cc common/data/excerpt.cc)
+TOKENIZE_SOURCES=(common/tokenize/*.cc)
 for target in "${TARGETS[@]}"; do
   case $target in
     data_reader) build data_reader tests/fuzz/data_reader_fuzz.cc "${DATA_SOURCES[@]}" ;;
     safetensors) build safetensors tests/fuzz/safetensors_fuzz.cc worker/io/safetensors_reader.cc ;;
     spec_validation)
       protoc -Iproto --cpp_out="$OUT/gen" proto/ft/v1/job.proto proto/ft/v1/progress.proto
-      build spec_validation -I"$OUT/gen" tests/fuzz/spec_validation_fuzz.cc \
+      build spec_validation tests/fuzz/spec_validation_fuzz.cc \
         common/spec/spec_defaults.cc common/spec/spec_validation.cc common/spec/batch_geometry.cc \
-        common/models/model_catalog.cc common/models/model_folder.cc "${DATA_SOURCES[@]}" \
+        common/models/model_catalog.cc common/models/model_folder.cc common/models/hf_config.cc \
+        common/fetch/*.cc "${DATA_SOURCES[@]}" \
         "$OUT/gen/ft/v1/job.pb.cc" "$OUT/gen/ft/v1/progress.pb.cc" \
-        $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format) ;;
-    *) echo "unknown target $target (data_reader, safetensors, spec_validation)" >&2; exit 2 ;;
+        $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format \
+          libcurl libcrypto zlib) ;;
+    tokenizer)
+      build tokenizer tests/fuzz/tokenizer_fuzz.cc "${TOKENIZE_SOURCES[@]}" \
+        $(pkg-config --libs icu-i18n icu-uc) ;;
+    *) echo "unknown target $target (data_reader, safetensors, spec_validation, tokenizer)" >&2
+       exit 2 ;;
   esac
 done
 

@@ -22,6 +22,8 @@ PACKAGES=(
   # ftctl's tests: a real terminal (tmux), zsh for its completion, PyYAML to read `-o yaml` back;
   # tests of deploy/: the compose tool validating deploy/compose.yaml
   tmux zsh python3-yaml docker-compose
+  # the fuzz stage (scripts/fuzz.sh): clang with libFuzzer and its sanitizer runtimes
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -39,7 +39,7 @@ Json ParseObject(std::string_view line, const std::string& file, std::size_t lin
   Json value;
   try {
     value = Json::parse(line.begin(), line.end());
-  } catch (const Json::parse_error& error) {
+  } catch (const Json::exception& error) {  // parse_error, or out_of_range for 1e999
     // nlohmann's message ends with "; last read: '<bytes of the line>'": not for error messages.
     std::string what = error.what();
     what = what.substr(0, what.find("; last read"));

@@ -48,7 +48,7 @@ BloomConfig ParseBloomConfigJson(const std::string& text, const std::string& fil
   Json json;
   try {
     json = Json::parse(text);
-  } catch (const Json::parse_error& error) {
+  } catch (const Json::exception& error) {  // parse_error, or out_of_range for 1e999
     throw ModelFolderError(false, file + ": not valid JSON: " + error.what());
   }
   const ConfigReader reader(json, file, "a BloomConfig");

@@ -24,6 +24,9 @@ std::unique_ptr<Tokenizer> Tokenizer::FromJsonText(const std::string& text,
     // error.what() says "at line L, column C"; error.byte is the offset.
     throw TokenizerError(file + ": malformed JSON (byte " + std::to_string(error.byte) +
                          "): " + error.what());
+  } catch (const nlohmann::json::exception& error) {
+    // Not a parse_error: a number past double's range (out_of_range.406, e.g. 1e999).
+    throw TokenizerError(file + ": malformed JSON: " + error.what());
   }
   const JsonView root(json, file, "");
   root.ExpectObject();

@@ -45,7 +45,7 @@ std::unique_ptr<CheckpointTensors> CheckpointTensors::Open(const std::string& fo
   nlohmann::json index;
   try {
     index = nlohmann::json::parse(ReadIndex(index_path));
-  } catch (const nlohmann::json::parse_error& parse_error) {
+  } catch (const nlohmann::json::exception& parse_error) {  // out_of_range too (1e999)
     throw SafetensorsError(where + ": not valid JSON: " + parse_error.what());
   }
   if (!index.is_object()) throw SafetensorsError(where + ": expected a JSON object");

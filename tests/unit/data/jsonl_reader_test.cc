@@ -61,6 +61,19 @@ TEST(JsonlErrorTest, InvalidJson) {
   EXPECT_DATA_ERROR(ReadHeader(Source(first)), first, 1, 0, "invalid JSON");
 }
 
+// Found by scripts/fuzz.sh (tokenizer, then data_reader): a number past double's range makes
+// nlohmann throw out_of_range, not parse_error; it escaped the reader as a bare JSON exception
+// (no file, no line) instead of a DataError.
+TEST(JsonlErrorTest, NumberOverflowIsInvalidJsonNamingTheLine) {
+  TempDir dir;
+  const std::string path =
+      dir.Write("a.jsonl", "{\"text\": \"a\", \"label\": 0}\n{\"text\": \"b\", \"label\": 1e999}\n");
+  EXPECT_DATA_ERROR(ReadExamples(Source(path)), path, 2, 0, "invalid JSON: ");
+  EXPECT_DATA_ERROR(ReadExamples(Source(path)), path, 2, 0, "number overflow");
+  const std::string first = dir.Write("b.jsonl", "{\"text\": \"a\", \"x\": -1e400}\n");
+  EXPECT_DATA_ERROR(ReadHeader(Source(first)), first, 1, 0, "invalid JSON");
+}
+
 TEST(JsonlErrorTest, NotAnObject) {
   TempDir dir;
   const std::string path = dir.Write("a.jsonl", "{\"text\": \"a\", \"label\": 0}\n[1, 2]\n");

@@ -507,6 +507,26 @@ TEST_F(SpecTest, ConfigJsonThatIsAFolderIsInvalidNamingIt) {
       << status;
 }
 
+// Found by scripts/fuzz.sh (tokenizer, then data_reader): a number past double's range in a
+// model folder's config.json or in a JSONL dataset made nlohmann throw out_of_range, which
+// escaped ValidateSpec (SubmitJob answered without naming the file) instead of INVALID_ARGUMENT.
+TEST_F(SpecTest, NumberOverflowInConfigOrDatasetIsInvalidNamingTheFile) {
+  const std::string folder = dir_.MakeFolder("overflow_model");
+  dir_.Write("overflow_model/config.json", R"({"model_type": "bloom", "vocab_size": 1e999})");
+  dir_.Write("overflow_model/model.safetensors", "x");
+  absl::Status status = Validate([&](JobSpec& s) { s.set_model(folder); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "spec.model: " + folder + "/config.json: "))
+      << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "number overflow")) << status;
+
+  const std::string jsonl = dir_.Write("overflow.jsonl", "{\"text\": \"a\", \"label\": 1e999}\n");
+  status = Validate([&](JobSpec& s) { s.mutable_dataset()->set_train(jsonl); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "spec.dataset.train (" + jsonl + "): ")) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), ":1: invalid JSON")) << status;
+}
+
 TEST_F(SpecTest, PathsWithANulByteAreRefused) {
   const std::string nul_path = std::string("/\0/etc/passwd", 13);
   for (const auto& [field, mutate] :
