@@ -4,11 +4,11 @@
 #         into build-asan/: the unit tests, and the integration tests, which start the sanitized
 #         bin/ftd and bin/ftctl with the normal build's ftworker (FT_WORKER_BINARY, default
 #         build/bin/ftworker; without it only the unit tests run).
-#   tsan  TSan over our own threaded logic (event hub, job manager and leases, store, token
-#         reload, watcher limits, worker pool, cancel token), built into build-tsan/: only those
-#         unit tests, none of which serves gRPC. absl::Mutex is made visible to TSan by
-#         tests/support/tsan_absl_mutex.cc; tests/tsan_suppressions.txt names the uninstrumented
-#         libraries.
+#   tsan  TSan over our own threaded logic (event hub, job manager and leases, store with its
+#         group commit and checkpointer, token reload, watcher limits, worker pool, cancel
+#         token), built into build-tsan/: only those unit tests, none of which serves gRPC.
+#         absl::Mutex is made visible to TSan by tests/support/tsan_absl_mutex.cc;
+#         tests/tsan_suppressions.txt names the uninstrumented libraries.
 # Any sanitizer report fails the test that triggered it.
 #   bash scripts/sanitize.sh            # asan, then tsan
 #   bash scripts/sanitize.sh tsan
@@ -22,7 +22,8 @@ STAGES=("$@")
 
 # The threaded logic libraries' tests (tests/unit/server, tests/unit/client).
 TSAN_TESTS=(concurrency_test event_hub_test job_manager_test store_test auth_test
-            housekeeping_test worker_pool_test submit_policy_test)
+            housekeeping_test worker_pool_test submit_policy_test wal_sync_test
+            wal_checkpointer_test)
 
 asan() {
   local out=${ASAN_DIR:-build-asan}

@@ -104,6 +104,7 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   pool_options.count = options.local_workers;
   pool_options.log_dir = options.home + "/workers";
   pool_options.threads = options.worker_threads;
+  pool_options.nice = options.worker_nice;
   pool_options.cache_dir = options.home + "/cache/tokens";
   ftd->pool_ = std::make_unique<workers::WorkerPool>(pool_options);
 

@@ -34,6 +34,7 @@ struct FtdOptions {
   std::string worker_binary;                      // ftworker
   int local_workers = 1;
   int worker_threads = 0;  // intra-op threads per local worker; 0: the worker's default
+  int worker_nice = 10;    // niceness added to local workers (WorkerPoolOptions::nice)
   absl::Duration metrics_grace = absl::Seconds(60);
   absl::Duration heartbeat_interval = absl::Seconds(1);
   absl::Duration lease_timeout = absl::Seconds(15);

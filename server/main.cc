@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
                  "intra-op threads per local worker (0: all cores)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
+  app.add_option("--worker-nice", options.worker_nice,
+                 "niceness added to local workers, so that training yields the CPU to ftd's "
+                 "API (0: none)")
+      ->check(CLI::Range(0, 19))
+      ->capture_default_str();
   app.add_option("--metrics-grace-seconds", metrics_grace_seconds,
                  "keep a finished job's metrics series this long")
       ->check(CLI::Range(0.0, 86400.0))

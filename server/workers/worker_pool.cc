@@ -91,6 +91,10 @@ absl::Status WorkerPool::SpawnLocked(Worker& worker) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
+    errno = 0;
+    if (options_.nice != 0 && nice(options_.nice) == -1 && errno != 0) {
+      dprintf(log_fd, "nice(%d): %s\n", options_.nice, strerror(errno));
+    }
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     execv(argv[0], argv.data());

@@ -26,6 +26,9 @@ struct WorkerPoolOptions {
   std::string log_dir;  // <log_dir>/<worker id>.log gets each worker's stdout and stderr
   int threads = 0;      // --threads for each worker; 0: the worker's default
   std::string cache_dir;  // --cache-dir for each worker (the token cache); "": the worker's default
+  // Niceness added to each worker (setpriority): training yields the CPU to ftd's own threads,
+  // so API calls stay fast on a machine whose cores the worker keeps busy. 0: ftd's priority.
+  int nice = 10;
   std::vector<std::string> extra_args;
 };
 

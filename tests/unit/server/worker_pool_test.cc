@@ -3,6 +3,7 @@
 #include "workers/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "sched/clock.h"
 #include "sched/event_hub.h"
 #include "sched/job_manager.h"
@@ -199,6 +201,28 @@ TEST_F(WorkerPoolTest, KillWorkerKillsALiveWorker) {
   EXPECT_TRUE(pool_->KillWorker("local-0"));
   ASSERT_TRUE(WaitFor([&] { return Job(job_id).state() == ft::v1::FAILED; }));
   EXPECT_TRUE(absl::StrContains(Job(job_id).error(), "killed by signal 9")) << Job(job_id).error();
+}
+
+// Local workers run niced (WorkerPoolOptions::nice, default 10) so that training yields the CPU
+// to ftd's own threads; the worker reports the niceness it got.
+TEST_F(WorkerPoolTest, WorkersRunNiced) {
+  const std::string script = Script("ftworker.sh", "echo nice=$(nice)\nexec sleep 30");
+  const int own = getpriority(PRIO_PROCESS, 0);
+  pool_ = std::make_unique<WorkerPool>(Options(script));
+  FT_ASSERT_OK(pool_->Start(manager_.get(), "127.0.0.1:1"));
+  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(Log(), "nice="); }));
+  EXPECT_TRUE(absl::StrContains(Log(), absl::StrCat("nice=", std::min(own + 10, 19)))) << Log();
+  pool_->Stop(absl::Milliseconds(500));
+
+  WorkerPoolOptions unchanged = Options(script, 1);
+  unchanged.nice = 0;
+  unchanged.log_dir = dir_.Path("logs-unchanged");
+  pool_ = std::make_unique<WorkerPool>(unchanged);
+  FT_ASSERT_OK(pool_->Start(manager_.get(), "127.0.0.1:1"));
+  const std::string log = dir_.Path("logs-unchanged/local-0.log");
+  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(ReadFileOrEmpty(log), "nice="); }));
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(log), absl::StrCat("nice=", own)))
+      << ReadFileOrEmpty(log);
 }
 
 TEST_F(WorkerPoolTest, StopTerminatesWorkers) {
