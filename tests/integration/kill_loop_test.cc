@@ -130,7 +130,10 @@ TEST(KillLoopTest, KillNineDuringSubmitTrainAndWatchLosesNothing) {
   TempDir dir;
   const std::string csv = dir.Path("toy.csv");
   WriteToyCsv(csv, 80, 5);
-  ft::v1::JobSpec spec = TinySpec(csv, 12);
+  // Long enough (40 steps, ~1 s here) that a kill 0-0.5 s after training is seen hits it while
+  // it trains: 12 steps ended in ~0.15 s once the model got faster, and no kill hit a job.
+  ft::v1::JobSpec spec = TinySpec(csv, 40);
+  spec.set_epochs(6);
   spec.set_checkpoint_every_steps(2);
 
   FtdProcessOptions options;
