@@ -54,7 +54,7 @@ for target in "${TARGETS[@]}"; do
       build spec_validation tests/fuzz/spec_validation_fuzz.cc \
         common/spec/spec_defaults.cc common/spec/spec_validation.cc common/spec/batch_geometry.cc \
         common/models/model_catalog.cc common/models/model_folder.cc common/models/hf_config.cc \
-        common/fetch/*.cc "${DATA_SOURCES[@]}" \
+        common/fetch/*.cc common/util/atomic_file.cc "${DATA_SOURCES[@]}" \
         "$OUT/gen/ft/v1/job.pb.cc" "$OUT/gen/ft/v1/progress.pb.cc" \
         $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format \
           libcurl libcrypto zlib) ;;
