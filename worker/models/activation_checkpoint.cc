@@ -112,7 +112,8 @@ torch::Tensor RunBlocks(torch::nn::ModuleList& blocks, torch::Tensor hidden,
       with_positions.push_back(output_positions);
       return block->BlockForward(hidden, with_positions);
     }
-    hidden = RunBlock(*block, hidden, context, checkpoint);
+    hidden = checkpoint ? CheckpointedBlockForward(*block, hidden, context)
+                        : block->BlockForward(hidden, context);
   }
   return output_positions.defined() ? TakePositions(hidden, output_positions) : hidden;
 }

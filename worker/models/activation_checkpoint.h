@@ -36,11 +36,4 @@ torch::Tensor RunBlocks(torch::nn::ModuleList& blocks, torch::Tensor hidden,
                         const std::vector<torch::Tensor>& context, bool checkpoint,
                         const torch::Tensor& output_positions);
 
-// Runs `block` checkpointed when `checkpoint` is set, directly otherwise.
-inline torch::Tensor RunBlock(CheckpointableBlock& block, const torch::Tensor& hidden,
-                              const std::vector<torch::Tensor>& context, bool checkpoint) {
-  return checkpoint ? CheckpointedBlockForward(block, hidden, context)
-                    : block.BlockForward(hidden, context);
-}
-
 }  // namespace ft::models

@@ -66,11 +66,9 @@ torch::Tensor BloomAttentionImpl::forward(const torch::Tensor& hidden, const tor
   const torch::Tensor value = fused.select(3, 2).transpose(1, 2);
   torch::Tensor query_bias = bias;
   if (query_positions.defined()) {
-    query = query.flatten(2).gather(1, query_positions.view({batch, 1, 1})
-                                           .expand({batch, 1, num_heads_ * head_dim_}))
+    query = TakePositions(query.flatten(2), query_positions)
                 .view({batch, 1, num_heads_, head_dim_});
-    query_bias = bias.gather(2, query_positions.view({batch, 1, 1, 1})
-                                    .expand({batch, num_heads_, 1, seq}));
+    query_bias = TakeQueryRows(bias, query_positions);
   }
   query = query.transpose(1, 2);  // [batch, heads, queries, dim]
   const int64_t queries = query.size(2);

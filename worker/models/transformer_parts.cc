@@ -76,9 +76,10 @@ torch::Tensor TakePositions(const torch::Tensor& hidden, const torch::Tensor& po
 
 torch::Tensor TakeQueryRows(const torch::Tensor& blocked, const torch::Tensor& positions) {
   const int64_t batch = positions.size(0);
+  const int64_t heads = blocked.size(1);
   const int64_t seq = blocked.size(-1);
-  return blocked.expand({batch, 1, seq, seq})
-      .gather(2, positions.view({batch, 1, 1, 1}).expand({batch, 1, 1, seq}));
+  return blocked.expand({batch, heads, seq, seq})
+      .gather(2, positions.view({batch, 1, 1, 1}).expand({batch, heads, 1, seq}));
 }
 
 RmsNormImpl::RmsNormImpl(int64_t width, double eps) : eps_(eps) {

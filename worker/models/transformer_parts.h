@@ -45,8 +45,8 @@ torch::Tensor LastTokenPositions(const torch::Tensor& attention_mask);
 // hidden [batch, seq, width] at one position per row (positions [batch] int64): [batch, 1, width].
 torch::Tensor TakePositions(const torch::Tensor& hidden, const torch::Tensor& positions);
 
-// The rows of a [batch or 1, 1, seq, seq] blocked-attention mask for one query position per row
-// (positions [batch] int64): [batch, 1, 1, seq].
+// The rows of a [batch or 1, heads or 1, seq, seq] attention mask or bias for one query position
+// per row (positions [batch] int64): [batch, heads or 1, 1, seq].
 torch::Tensor TakeQueryRows(const torch::Tensor& blocked, const torch::Tensor& positions);
 
 // Llama's RMSNorm: weight * x / sqrt(mean(x^2) + eps), computed in float32.
