@@ -59,11 +59,11 @@ void ExpectResumedFromShutdownCheckpoint(FtdProcess& ftd, const std::string& id,
   uint64_t resumed_step = 0;     // attempt 2's resume
   for (const ft::v1::JobEvent& event : WatchAll(ftd, id)) {
     if (event.attempt() == 1 && event.has_progress()) last_step = event.progress().step();
+    if (event.attempt() == 1 && event.has_checkpoint_saved()) {
+      checkpoint_step = event.checkpoint_saved().step();
+    }
     if (!event.has_log()) continue;
     const std::string& message = event.log().message();
-    if (event.attempt() == 1 && message.rfind("checkpoint at step ", 0) == 0) {
-      checkpoint_step = StepIn(message, "checkpoint at step ");
-    }
     if (event.attempt() == 2) {
       resumed_step = std::max(resumed_step, StepIn(message, "resumed from checkpoint at step "));
     }

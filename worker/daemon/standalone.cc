@@ -41,6 +41,12 @@ class PrintingObserver : public train::TrainObserver {
                      r.split, r.step, 100 * r.accuracy, r.macro_f1, r.loss, r.examples)
               << std::endl;
   }
+  void OnCheckpoint(const train::CheckpointReport& r) override {
+    events_.Append(CheckpointSavedEvent(r));
+    std::cout << absl::StrFormat("checkpoint at step %d (%.1f MB, %.2f s)", r.step,
+                                 static_cast<double>(r.bytes) / 1e6, r.seconds)
+              << std::endl;
+  }
   void OnLog(const std::string& level, const std::string& message) override {
     events_.Append(LogEvent(level, message));
     std::cout << level << ": " << message << std::endl;

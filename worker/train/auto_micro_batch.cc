@@ -19,6 +19,7 @@
 #include "train/autocast_scope.h"
 #include "train/checkpoint_header.h"
 #include "train/checkpoint_store.h"
+#include "train/compute_threads.h"
 #include "train/epoch_plan.h"
 #include "train/process_memory.h"
 
@@ -194,7 +195,7 @@ MicroBatchChoice ChooseMicroBatch(const TrainOptions& options, const models::Mod
     return choice;
   }
 
-  if (options.threads > 0) torch::set_num_threads(options.threads);
+  if (options.threads > 0) SetComputeThreads(options.threads);
   const torch::Device device =
       torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   Prober prober(config, static_cast<int64_t>(std::max<std::size_t>(2, data.label_names.size())),

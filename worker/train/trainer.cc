@@ -1,7 +1,6 @@
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <dlfcn.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 #include <torch/serialize/archive.h>
@@ -28,6 +27,7 @@
 #include "train/batch_prefetcher.h"
 #include "train/checkpoint_header.h"
 #include "train/checkpoint_store.h"
+#include "train/compute_threads.h"
 #include "train/device_memory.h"
 #include "train/epoch_plan.h"
 #include "train/early_stopping.h"
@@ -144,16 +144,6 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(
                                                adamw_options(options.weight_decay));
 }
 
-// LibTorch's thread count does not reach the BLAS library, which keeps its own pool of one thread
-// per core: a "1-thread" worker kept ~1.9 cores busy (tests/bench/README.md). OpenBLAS is found
-// at run time, so other BLAS builds simply keep their own setting.
-void SetBlasThreads(int threads) {
-  using SetThreads = void (*)(int);
-  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    set(threads);
-  }
-}
-
 torch::Device ChooseDevice() {
   return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
 }
@@ -249,8 +239,7 @@ void TrainingLoop::Run() {
   summary_.threads = options_.threads > 0
                          ? options_.threads
                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(summary_.threads);
-  SetBlasThreads(summary_.threads);
+  SetComputeThreads(summary_.threads);
   device_ = ChooseDevice();
   summary_.device = device_.str();
   memory_meter_ = std::make_unique<DeviceMemoryMeter>(device_.is_cuda());
@@ -664,11 +653,6 @@ void TrainingLoop::WriteCheckpoint() {
     ++checkpoints_total_;
     ++summary_.checkpoints_written;
     last_checkpoint_step_ = step_;
-    char message[128];
-    std::snprintf(message, sizeof(message), "checkpoint at step %lld (%.1f MB, %.0f ms)",
-                  static_cast<long long>(step_), static_cast<double>(bytes) / 1e6,
-                  SecondsSince(start) * 1e3);
-    observer_.OnLog("info", message);
     observer_.OnCheckpoint({step_, bytes, SecondsSince(start)});
   } catch (const c10::Error& error) {
     observer_.OnLog("warning", phase_ + " failed: " + compat::ErrorMessage(error));

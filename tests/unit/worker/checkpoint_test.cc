@@ -365,6 +365,20 @@ TEST_F(CheckpointTest, NegativeCadenceWritesNoCheckpoints) {
   EXPECT_EQ(Result(options)["checkpoints_written"], 0);
 }
 
+// Each checkpoint is reported once, as a checkpoint report, not also as a log line (a watcher
+// would print it twice).
+TEST_F(CheckpointTest, EachCheckpointIsReportedOnceAndNotLogged) {
+  TrainOptions options = Options("out", "sgd");
+  Observer observer;
+  ASSERT_EQ(Run(options, observer).status, TrainOutcome::Status::kSucceeded);
+  ASSERT_FALSE(observer.checkpoints.empty());
+  EXPECT_EQ(static_cast<int64_t>(observer.checkpoints.size()),
+            Result(options)["checkpoints_written"].get<int64_t>());
+  for (const std::string& message : observer.messages) {
+    EXPECT_EQ(message.find("checkpoint at step"), std::string::npos) << message;
+  }
+}
+
 TEST(CheckpointHeaderTest, RoundTripsAndNamesTheFirstDifference) {
   train::CheckpointHeader header;
   header.step = 7;

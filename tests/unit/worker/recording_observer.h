@@ -20,6 +20,7 @@ class RecordingObserver : public train::TrainObserver {
   void OnEvaluation(const train::EvalReport& report) override { evaluations.push_back(report); }
   void OnLog(const std::string& level, const std::string& message) override {
     levels.push_back(level);
+    messages.push_back(message);
     if (level == "warning") warnings.push_back(message);
   }
   void OnCheckpoint(const train::CheckpointReport& report) override {
@@ -40,6 +41,7 @@ class RecordingObserver : public train::TrainObserver {
   std::vector<train::ProgressReport> progress;
   std::vector<train::EvalReport> evaluations;
   std::vector<std::string> levels;
+  std::vector<std::string> messages;  // every log line's message
   std::vector<std::string> warnings;  // the messages of the "warning" lines
   std::vector<train::CheckpointReport> checkpoints;
 

@@ -7,7 +7,9 @@
 #include <random>
 #include <vector>
 
+#include "models/bloom_model.h"
 #include "models/model_catalog.h"
+#include "train/compute_threads.h"
 #include "train/job_data.h"
 
 namespace ft::testing {
@@ -29,6 +31,27 @@ inline train::TokenizedSplit RandomSplit(const std::vector<int64_t>& lengths, in
     split.input_ids.push_back(ids);
     split.labels.push_back(static_cast<int64_t>(generator() % num_labels));
   }
+  return split;
+}
+
+// The tiny scratch BLOOM with 3 labels, initialised from the seed, in the given dtype. Pins the
+// process-wide thread counts first: they decide how float32 rounds, and another test may have
+// changed them.
+inline models::BloomForSequenceClassification TinyBloomClassifier(
+    uint64_t seed = 3, torch::ScalarType dtype = torch::kFloat32) {
+  train::SetComputeThreads(1);
+  torch::manual_seed(seed);
+  models::BloomForSequenceClassification model(TinyConfig(), 3);
+  model->to(dtype);
+  return model;
+}
+
+// 24 examples of 1 to 30 tokens and 3 labels: micro-batches of them pad differently from one
+// batch of all of them.
+inline const train::TokenizedSplit& MixedLengthSplit() {
+  static const train::TokenizedSplit split = RandomSplit(
+      {5, 17, 9, 30, 2, 12, 21, 8, 14, 3, 26, 11, 6, 19, 7, 4, 23, 10, 15, 1, 28, 13, 9, 16}, 3,
+      11);
   return split;
 }
 
