@@ -6,8 +6,9 @@
 #   TRAIN=my.csv TEST=my_test.csv bash scripts/demo.sh   # any CSV with text,label columns
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Only what building and running ftd needs: no test tools, and no tests built.
 bash scripts/install-deps.sh
-bash scripts/build.sh
+FT_BUILD_TESTS=OFF bash scripts/build.sh
 
 DATA=${DATA:-$(cd .. && pwd)/shared/data}
 TRAIN=${TRAIN:-$DATA/trec/train.csv}
