@@ -2,7 +2,7 @@
 # One command from a fresh Debian 12 (as root): install, build, start ftd, submit the demo
 # finetuning job and watch it live until it ends with its validation and test accuracy.
 #
-#   bash scripts/demo.sh                 # the demo job (see README)
+#   bash scripts/demo.sh                 # the demo job (README.md)
 #   TRAIN=my.csv TEST=my_test.csv bash scripts/demo.sh   # any CSV with text,label columns
 set -euo pipefail
 cd "$(dirname "$0")/.."
