@@ -1,13 +1,14 @@
 # syntax=docker/dockerfile:1
 # ftd + ftworker + ftctl in one image. Two stages: `build` compiles with Debian 12's packages
-# (scripts/install-deps.sh, the same list CI and the README's install step use); `runtime` holds
-# the three binaries, the shared libraries they link (and nothing else) and a non-root user.
+# (scripts/install-deps.sh, what the demo installs: building and running, no test tools; the
+# tests are not built); `runtime` holds the three binaries, the shared libraries they link (and
+# nothing else) and a non-root user.
 #
 # CPU image (Debian's LibTorch 1.13, CPU only):
 #   docker build -t ftd .
 #   docker run -p 50051:50051 -p 9464:9464 -v ftd-home:/var/lib/ftd ftd
-# ftd needs /var/lib/ftd/tokens (`TOKEN USER ROLE` lines, README "Security") in the volume and
-# reads datasets from /var/lib/ftd/data (its default --data-root).
+# ftd needs /var/lib/ftd/tokens (`TOKEN USER ROLE` lines, docs/daemon.md "Security") in the
+# volume and reads datasets from /var/lib/ftd/data (its default --data-root).
 #
 # CUDA image: LibTorch with CUDA replaces Debian's CPU build. Put a LibTorch archive from
 # pytorch.org (C++ ABI, "shared-with-deps", which bundles the CUDA runtime, cuBLAS and cuDNN) in

@@ -2,12 +2,13 @@
 # One command from a fresh Debian 12 (as root): install, build, start ftd, submit the demo
 # finetuning job and watch it live until it ends with its validation and test accuracy.
 #
-#   bash scripts/demo.sh                 # the demo job (see README)
+#   bash scripts/demo.sh                 # the demo job (README.md)
 #   TRAIN=my.csv TEST=my_test.csv bash scripts/demo.sh   # any CSV with text,label columns
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Only what building and running ftd needs: no test tools, and no tests built.
 bash scripts/install-deps.sh
-bash scripts/build.sh
+FT_BUILD_TESTS=OFF bash scripts/build.sh
 
 DATA=${DATA:-$(cd .. && pwd)/shared/data}
 TRAIN=${TRAIN:-$DATA/trec/train.csv}

@@ -1,33 +1,30 @@
 #!/usr/bin/env bash
-# Installs everything ftd needs to build, run and test, from Debian 12's packages. Run as root.
+# Installs what building and running ftd, ftworker and ftctl needs, from Debian 12's packages
+# (scripts/demo.sh, the Dockerfile's build stage). Run as root. The tests' own tools are in
+# scripts/install-test-deps.sh, which scripts/test.sh runs after this one.
+#   bash scripts/install-deps.sh               # the packages below
+#   bash scripts/install-deps.sh tmux zsh      # the same plus these (install-test-deps.sh)
 set -euo pipefail
 
 PACKAGES=(
-  # build
+  # build (scripts/build.sh; the demo configures with -DFT_BUILD_TESTS=OFF, so no GoogleTest)
   cmake ninja-build g++ pkg-config ccache
   # the product card
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libspdlog-dev prometheus-cpp-dev libgtest-dev libgmock-dev
+  libabsl-dev libspdlog-dev prometheus-cpp-dev
   libtorch-dev libsqlite3-dev nlohmann-json3-dev libre2-dev libcli11-dev
-  # the Hugging Face Hub and named datasets (HTTP(S), .tar.gz), bearer tokens' SHA-256; the
-  # openssl CLI makes the TLS tests' certificates
-  libcurl4-openssl-dev libssl-dev zlib1g-dev openssl
+  # the Hugging Face Hub and named datasets (HTTP(S), .tar.gz, the CAs to check the servers),
+  # bearer tokens' SHA-256
+  libcurl4-openssl-dev libssl-dev zlib1g-dev ca-certificates
   # the tokenizer (common/tokenize): Unicode data and regexes
   libicu-dev
   # Debian's LibTorch links the generic libblas.so.3: without an optimized BLAS it runs the slow
   # reference implementation (a Linear forward+backward measured 26x slower).
   libopenblas0-pthread
-  # tests: the PyTorch reference, a second gRPC client, a real Prometheus server
-  python3-torch python3-grpcio prometheus
-  # ftctl's tests: a real terminal (tmux), zsh for its completion, PyYAML to read `-o yaml` back;
-  # tests of deploy/: the compose tool validating deploy/compose.yaml
-  tmux zsh python3-yaml docker-compose
-  # the fuzz stage (scripts/fuzz.sh): clang with libFuzzer and its sanitizer runtimes
-  clang libclang-rt-14-dev
 )
 
 missing=()
-for package in "${PACKAGES[@]}"; do
+for package in "${PACKAGES[@]}" "$@"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$package")
 done
@@ -35,18 +32,4 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-
-# Hugging Face's JavaScript tokenizers, the reference of tokenizer_js_parity_test and of the
-# tokenizer benchmark, into a project-local folder (git-ignored; nothing downloads at build or
-# test time). Needs node and npm (Debian's nodejs and npm, or any node >= 18 already present).
-HF_TOKENIZERS_JS_VERSION=0.2.0
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
-fi
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if [[ "$(node -p "require('$ROOT/build-deps/node_modules/@huggingface/tokenizers/package.json').version" 2>/dev/null)" != "$HF_TOKENIZERS_JS_VERSION" ]]; then
-  npm install --prefix "$ROOT/build-deps" --no-audit --no-fund --no-save \
-    "@huggingface/tokenizers@$HF_TOKENIZERS_JS_VERSION"
 fi

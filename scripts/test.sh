@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One command from a fresh Debian 12 (as root): install, build, run every test, then the
-# sanitizer and fuzz stages (README "Sanitizers and fuzzing"). Each stage prints its wall time.
+# One command from a fresh Debian 12 (as root): install (what ftd needs, then the tests' own
+# tools), build with the tests, run every test, then the sanitizer and fuzz stages
+# (docs/testing.md). Each stage prints its wall time.
 #   FT_SANITIZERS=0 bash scripts/test.sh     # the normal tests only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,8 @@ timed() {
   echo "=== stage $name: $((SECONDS - start)) s"
 }
 timed install-deps bash scripts/install-deps.sh
-timed build bash scripts/build.sh
+timed install-test-deps bash scripts/install-test-deps.sh
+timed build env FT_BUILD_TESTS=ON bash scripts/build.sh
 # Tests start daemons on loopback ports; each test has its own timeout (<= 120 s).
 timed tests bash -c "cd '${BUILD_DIR:-build}' && ctest --output-on-failure --timeout 120 -j '${TEST_JOBS:-2}'"
 # A run that spent over FT_SANITIZE_AFTER_S (default 30 min) getting here had a cold ccache (the

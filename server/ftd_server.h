@@ -41,7 +41,7 @@ struct FtdOptions {
   int max_queued_jobs = 10000;
   uint32_t max_job_attempts = 3;  // see JobManagerOptions::max_attempts
 
-  // Security (README "Security"). Either a token file or insecure_no_auth (loopback only).
+  // Security (docs/daemon.md "Security"). Either a token file or insecure_no_auth (loopback only).
   std::string token_file;         // `TOKEN USER ROLE` lines (auth/token_table.h)
   bool insecure_no_auth = false;  // no authentication; refused on a non-loopback --listen
   std::string tls_cert;           // PEM certificate chain; with tls_key: the API speaks TLS only

@@ -10,7 +10,7 @@
 
 namespace ft::client {
 
-// ftctl's exit codes, the same for every verb (documented in `ftctl --help` and the README).
+// ftctl's exit codes, the same for every verb (documented in `ftctl --help` and docs/ftctl.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;       // the job FAILED, or an unexpected error
 inline constexpr int kExitBadRequest = 2;    // usage error, bad config, INVALID_ARGUMENT

@@ -1,4 +1,4 @@
-// Documented bounds on JobSpec fields. Shared by validation, ftctl's help and the README.
+// Documented bounds on JobSpec fields. Shared by validation, ftctl's help and docs/job_spec.md.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// ftd's Prometheus metrics (the catalogue is in the README, "Metrics"). Families are built once
+// ftd's Prometheus metrics (the catalogue is in docs/operations.md, "Metrics"). Families are built once
 // from an injected registry and child series are cached. Per-job series exist while the job runs
 // and for a grace period after it ends (so that its last values are scraped), then are removed,
 // keeping cardinality bounded however many jobs pass through.

@@ -80,12 +80,15 @@ def metric_names(expr):
     return names
 
 
+METRICS_DOC = os.path.join("docs", "operations.md")
+
+
 def documented_metrics(checker):
-    """Metric name -> type from the README's "Metrics" table."""
-    with open(checker.path("README.md")) as f:
+    """Metric name -> type from the "Metrics" table of docs/operations.md."""
+    with open(checker.path(METRICS_DOC)) as f:
         text = f.read()
-    section = text.split("### Metrics", 1)
-    if not checker.expect(len(section) == 2, "README.md", 'no "### Metrics" section'):
+    section = text.split("\n## Metrics\n", 1)
+    if not checker.expect(len(section) == 2, METRICS_DOC, 'no "## Metrics" section'):
         return {}
     table = {}
     for line in section[1].split("\n## ", 1)[0].splitlines():
@@ -119,8 +122,8 @@ def check_all_files_parse(c):
 
 
 def check_metrics_catalogue(c, documented):
-    """Every metric server/metrics/*.cc registers is in the README table and the other way round,
-    with the same type."""
+    """Every metric server/metrics/*.cc registers is in docs/operations.md's table and the other
+    way round, with the same type."""
     folder = c.path("server", "metrics")
     source = ""
     for name in sorted(os.listdir(folder)):
@@ -134,12 +137,12 @@ def check_metrics_catalogue(c, documented):
     c.expect(len(registered) >= 20, "server_metrics.cc", "found only {} metric families".format(
         len(registered)))
     for name, kind in registered.items():
-        if c.expect(name in documented, "README.md", "metric {} is not in the Metrics table".format(
+        if c.expect(name in documented, METRICS_DOC, "metric {} is not in the Metrics table".format(
                 name)):
-            c.expect(documented[name] == kind, "README.md",
+            c.expect(documented[name] == kind, METRICS_DOC,
                      "{} is a {} but the table says {}".format(name, kind, documented[name]))
     for name in documented:
-        c.expect(name in registered, "README.md",
+        c.expect(name in registered, METRICS_DOC,
                  "{} is in the Metrics table but server/metrics/ registers no such metric".format(
                      name))
 
@@ -338,7 +341,7 @@ def check_dockerfile(c, api_port, metrics_port, bin_dir):
     build, runtime = stages[0], stages[-1]
     build_runs = " ".join(rest for word, rest in build["lines"] if word == "RUN")
     c.expect("scripts/install-deps.sh" in build_runs, where,
-             "the build stage must install with scripts/install-deps.sh (the README's step)")
+             "the build stage must install with scripts/install-deps.sh (what the demo installs)")
     c.expect(any(word == "ARG" and rest.startswith("LIBTORCH_ZIP") for word, rest in
                  build["lines"]), where, "the CUDA variant's build argument LIBTORCH_ZIP is gone")
     runtime_runs = " ".join(rest for word, rest in runtime["lines"] if word == "RUN")

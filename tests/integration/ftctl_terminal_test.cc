@@ -102,7 +102,7 @@ FtdProcess* FtctlTerminalTest::ftd_ = nullptr;
 bool HasTmux() { return Shell("command -v tmux").exit_status == 0; }
 
 TEST_F(FtctlTerminalTest, InATerminalColoursAndAProgressBarPipedNeither) {
-  if (!HasTmux()) GTEST_SKIP() << "no tmux (scripts/install-deps.sh installs it)";
+  if (!HasTmux()) GTEST_SKIP() << "no tmux (scripts/install-test-deps.sh installs it)";
   // In a terminal: the job's states in colour and the bar drawn in place.
   TmuxPane pane(dir_->Path("tmux.sock"),
                 "TERM=xterm-256color " + SubmitLine("in-tmux") + "; echo EXIT=$?; sleep 300");

@@ -49,7 +49,7 @@ struct TrainOptions {
   int64_t checkpoint_every_steps = 0;
   double checkpoint_every_seconds = 0;  // > 0: also when this long has passed since the last one
 
-  // Data pipeline and memory (README "Data pipeline"). effective_batch_size: examples per
+  // Data pipeline and memory (docs/design.md "Data pipeline"). effective_batch_size: examples per
   // optimizer step; 0 means micro_batch_size x accumulation_steps, otherwise it must equal that
   // product, except with auto_micro_batch: then micro_batch_size is only an upper limit (0: none)
   // and the worker picks it (auto_micro_batch.h) and derives accumulation_steps.

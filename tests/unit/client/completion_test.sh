@@ -57,7 +57,7 @@ if command -v zsh >/dev/null; then
   check "zsh: flag value" "table json yaml ids" "$(zsh_complete 'ftctl list -o ')"
   check "zsh: fixed words" "bash zsh" "$(zsh_complete 'ftctl completion ')"
 else
-  echo "skip zsh: not installed (scripts/install-deps.sh installs it)"
+  echo "skip zsh: not installed (scripts/install-test-deps.sh installs it)"
 fi
 
 ((failures == 0)) || { echo "$failures failed"; exit 1; }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what only the tests need, after scripts/install-deps.sh (scripts/test.sh runs both;
+# scripts/demo.sh runs neither this nor anything that downloads for tests). Run as root.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+
+TEST_PACKAGES=(
+  # the unit tests (configured with FT_BUILD_TESTS=ON, the default)
+  libgtest-dev libgmock-dev
+  # the PyTorch reference, a second gRPC client, a real Prometheus server (and promtool)
+  python3-torch python3-grpcio prometheus
+  # ftctl's tests: a real terminal (tmux), zsh for its completion, PyYAML to read `-o yaml` back
+  # (and deploy_check); the openssl CLI makes the TLS tests' certificates; tests of deploy/: the
+  # compose tool validating deploy/compose.yaml
+  tmux zsh python3-yaml openssl docker-compose
+  # the fuzz stage (scripts/fuzz.sh): clang with libFuzzer and its sanitizer runtimes
+  clang libclang-rt-14-dev
+)
+bash "$ROOT/scripts/install-deps.sh" "${TEST_PACKAGES[@]}"
+
+# --- npm: JavaScript references (one block; add packages here) --------------------------------
+# Hugging Face's JavaScript tokenizers, the reference of tokenizer_js_parity_test and of the
+# tokenizer benchmark, into a project-local folder (git-ignored; nothing downloads at build or
+# test time). Needs node and npm (Debian's nodejs and npm, or any node >= 18 already present).
+HF_TOKENIZERS_JS_VERSION=0.2.0
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if [[ "$(node -p "require('$ROOT/build-deps/node_modules/@huggingface/tokenizers/package.json').version" 2>/dev/null)" != "$HF_TOKENIZERS_JS_VERSION" ]]; then
+  npm install --prefix "$ROOT/build-deps" --no-audit --no-fund --no-save \
+    "@huggingface/tokenizers@$HF_TOKENIZERS_JS_VERSION"
+fi
+# --- end of the npm block ------------------------------------------------------------------
