@@ -19,16 +19,25 @@ TEST_PACKAGES=(
 bash "$ROOT/scripts/install-deps.sh" "${TEST_PACKAGES[@]}"
 
 # --- npm: JavaScript references (one block; add packages here) --------------------------------
-# Hugging Face's JavaScript tokenizers, the reference of tokenizer_js_parity_test and of the
-# tokenizer benchmark, into a project-local folder (git-ignored; nothing downloads at build or
-# test time). Needs node and npm (Debian's nodejs and npm, or any node >= 18 already present).
+# Hugging Face's tokenizers for the tests (not for building or running ftd), into a project-local
+# folder (git-ignored; nothing downloads at build or test time): the JavaScript library
+# (@huggingface/tokenizers), reference of tokenizer_js_parity_test and of the tokenizer
+# benchmark, and the Rust library itself through its native bindings (npm `tokenizers`, which
+# bundles its binaries), reference of tokenizer_rust_differential_test and of the benchmark.
+# Needs node and npm (Debian's nodejs and npm, or any node >= 18 already present). Both are
+# installed in one npm call: npm removes what a --no-save install of the other did not name.
 HF_TOKENIZERS_JS_VERSION=0.2.0
+HF_TOKENIZERS_RUST_VERSION=0.23.2
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
 fi
-if [[ "$(node -p "require('$ROOT/build-deps/node_modules/@huggingface/tokenizers/package.json').version" 2>/dev/null)" != "$HF_TOKENIZERS_JS_VERSION" ]]; then
+installed_version() {
+  node -p "require('$ROOT/build-deps/node_modules/$1/package.json').version" 2>/dev/null || true
+}
+if [[ "$(installed_version @huggingface/tokenizers)" != "$HF_TOKENIZERS_JS_VERSION" ||
+      "$(installed_version tokenizers)" != "$HF_TOKENIZERS_RUST_VERSION" ]]; then
   npm install --prefix "$ROOT/build-deps" --no-audit --no-fund --no-save \
-    "@huggingface/tokenizers@$HF_TOKENIZERS_JS_VERSION"
+    "@huggingface/tokenizers@$HF_TOKENIZERS_JS_VERSION" "tokenizers@$HF_TOKENIZERS_RUST_VERSION"
 fi
 # --- end of the npm block ------------------------------------------------------------------

@@ -12,8 +12,8 @@ enum Kind { kKindLetter, kKindNumber, kKindSpace, kKindOther };
 
 Kind KindOf(char32_t c) {
   const unsigned bits = ClassOf(c);
-  if (bits & kLetter) return kKindLetter;
-  if (bits & kNumber) return kKindNumber;
+  if (bits & kRegexLetter) return kKindLetter;
+  if (bits & kRegexNumber) return kKindNumber;
   if (bits & kWhiteSpace) return kKindSpace;
   return kKindOther;
 }

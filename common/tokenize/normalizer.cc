@@ -9,9 +9,10 @@
 namespace ft::tokenize {
 namespace {
 
-// Rust's BertNormalizer: clean_text drops NUL, U+FFFD and other (C*) characters except \t \n \r
-// and turns whitespace into ' '; CJK ideographs get spaces around them; accents are stripped
-// (NFD, then Mn dropped) when strip_accents says so or, unset, when lowercasing.
+// Rust's BertNormalizer: clean_text drops NUL, U+FFFD and other (C* but Cn, of Unicode 8.0)
+// characters except \t \n \r and turns whitespace into ' '; CJK ideographs get spaces around
+// them; accents are stripped (NFD, then Mn of Unicode 8.0 dropped) when strip_accents says so or,
+// unset, when lowercasing. Code points unassigned in those tables stay, as ordinary characters.
 class BertNormalizer : public Normalizer {
  public:
   explicit BertNormalizer(const JsonView& node)
@@ -33,11 +34,9 @@ class BertNormalizer : public Normalizer {
         }
         const char32_t c = NextCodePoint(text, pos);
         if (clean_text_) {
-          const bool tab_or_newline = c == '\t' || c == '\n' || c == '\r';
-          if (c == 0 || c == kReplacementChar || (!tab_or_newline && (ClassOf(c) & kOther))) {
-            continue;
-          }
-          if (tab_or_newline || IsWhiteSpace(c)) {
+          const unsigned bits = ClassOf(c);
+          if (bits & kCleanTextRemoved) continue;
+          if (bits & kWhiteSpace) {  // \t \n \r included
             out.push_back(' ');
             continue;
           }
@@ -58,7 +57,7 @@ class BertNormalizer : public Normalizer {
       for (std::size_t pos = 0; pos < decomposed.size();) {
         const std::size_t start = pos;
         const char32_t c = NextCodePoint(decomposed, pos);
-        if (!(ClassOf(c) & kMarkNonspacing)) text.append(decomposed, start, pos - start);
+        if (!(ClassOf(c) & kNonspacingMark)) text.append(decomposed, start, pos - start);
       }
     }
     if (lowercase_) Lowercase(text);
@@ -98,7 +97,8 @@ class UnicodeNormalizer : public Normalizer {
   NormalForm form_;
 };
 
-// Rust's StripAccents: drops combining marks (M*); it expects an NFD normalizer before it.
+// Rust's StripAccents: drops combining marks (M* of Unicode 9.0); it expects an NFD normalizer
+// before it.
 class StripAccentsNormalizer : public Normalizer {
  public:
   void Normalize(std::string& text) const override {
@@ -108,7 +108,7 @@ class StripAccentsNormalizer : public Normalizer {
     for (std::size_t pos = 0; pos < text.size();) {
       const std::size_t start = pos;
       const char32_t c = NextCodePoint(text, pos);
-      if (!(ClassOf(c) & kMark)) out.append(text, start, pos - start);
+      if (!(ClassOf(c) & kCombiningMark)) out.append(text, start, pos - start);
     }
     text.swap(out);
   }

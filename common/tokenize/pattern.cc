@@ -3,6 +3,7 @@
 #include <unicode/regex.h>
 #include <unicode/unistr.h>
 
+#include "tokenize/unicode_class.h"
 #include "tokenize/utf8.h"
 
 namespace ft::tokenize {
@@ -23,9 +24,11 @@ Pattern Pattern::Literal(std::string text) {
 
 namespace {
 
-// Oniguruma's \s (and Rust's char::is_whitespace) is the White_Space property; ICU's is only
-// [\t\n\f\r\p{Z}] (no \x0B, no U+0085). Spelled out, inside classes too.
-std::string WithOnigurumaSpaces(const std::string& regex) {
+// The classes of Oniguruma (the Rust library's regex engine) that tokenizer.json files use, as
+// explicit sets from the library's own tables, inside brackets too: \s (White_Space; ICU's is
+// only [\t\n\f\r\p{Z}]), \w (which has all of N* but not the joiners), \p{L} and \p{N} (of
+// Oniguruma's Unicode version, not ICU's). Other escapes go to ICU unchanged.
+std::string WithOnigurumaClasses(const std::string& regex) {
   std::string out;
   out.reserve(regex.size() + 16);
   for (std::size_t i = 0; i < regex.size(); ++i) {
@@ -34,14 +37,30 @@ std::string WithOnigurumaSpaces(const std::string& regex) {
       continue;
     }
     const char next = regex[++i];
-    if (next == 's') {
-      out += "\\p{White_Space}";
-    } else if (next == 'S') {
-      out += "\\P{White_Space}";
-    } else {
+    unsigned mask = 0;
+    if (next == 's' || next == 'S') {
+      mask = kWhiteSpace;
+    } else if (next == 'w' || next == 'W') {
+      mask = kRegexWord;
+    } else if (next == 'p' || next == 'P') {
+      const std::string_view rest = std::string_view(regex).substr(i + 1);
+      for (const auto& [name, bit] : {std::pair<std::string_view, unsigned>{"{L}", kRegexLetter},
+                                      {"L", kRegexLetter},
+                                      {"{N}", kRegexNumber},
+                                      {"N", kRegexNumber}}) {
+        if (rest.substr(0, name.size()) == name) {
+          mask = bit;
+          i += name.size();
+          break;
+        }
+      }
+    }
+    if (mask == 0) {
       out.push_back('\\');
       out.push_back(next);
+      continue;
     }
+    out += RegexSetOf(mask, /*negate=*/next == 'S' || next == 'W' || next == 'P');
   }
   return out;
 }
@@ -53,7 +72,7 @@ Pattern Pattern::Regex(const std::string& regex, const JsonView& where) {
   UParseError parse_error{};
   UErrorCode status = U_ZERO_ERROR;
   std::unique_ptr<icu::RegexPattern> compiled(icu::RegexPattern::compile(
-      icu::UnicodeString::fromUTF8(WithOnigurumaSpaces(regex)), 0, parse_error, status));
+      icu::UnicodeString::fromUTF8(WithOnigurumaClasses(regex)), 0, parse_error, status));
   if (U_FAILURE(status)) {
     where.Fail("is not a regular expression we can compile (" + std::string(u_errorName(status)) +
                " at offset " + std::to_string(parse_error.offset) + ")");

@@ -260,7 +260,30 @@ class MetaspacePreTokenizer : public PreTokenizer {
 
 bool IsBertPunct(char32_t c) { return IsBertPunctuation(c); }
 bool IsSpace(char32_t c) { return IsWhiteSpace(c); }
-bool IsNumeric(char32_t c) { return IsNumber(c); }
+bool IsDigit(char32_t c) { return IsNumeric(c); }
+
+// Whitespace: \w+|[^\w\s]+, keeping the matches (\w as the Rust library's regex crate has it).
+class WhitespacePreTokenizer : public PreTokenizer {
+ public:
+  void PreTokenize(std::vector<Piece>& pieces) const override {
+    SplitAll(pieces, [](const Piece& piece, std::vector<Piece>& out) {
+      const std::string& text = piece.text;
+      std::vector<ByteRange> matches;
+      for (std::size_t pos = 0; pos < text.size();) {
+        const std::size_t start = pos;
+        const unsigned bits = ClassOf(NextCodePoint(text, pos));
+        if (bits & kWhiteSpace) continue;
+        const unsigned run = bits & kWord;  // a run of word, or of neither word nor space
+        for (std::size_t next = pos; next < text.size(); pos = next) {
+          const unsigned more = ClassOf(NextCodePoint(text, next));
+          if ((more & kWhiteSpace) || (more & kWord) != run) break;
+        }
+        matches.emplace_back(start, pos);
+      }
+      SplitPiece(piece, matches, Behavior::kRemoved, true, out);
+    });
+  }
+};
 
 }  // namespace
 
@@ -280,9 +303,9 @@ std::unique_ptr<PreTokenizer> PreTokenizerFromJson(const JsonView& node) {
         IsBertPunct, BehaviorFromJson(node["behavior"], Behavior::kIsolated));
   }
   if (type == "Digits") {
-    return std::make_unique<CharSplitPreTokenizer>(IsNumeric, node["individual_digits"].Bool(false)
-                                                                  ? Behavior::kIsolated
-                                                                  : Behavior::kContiguous);
+    return std::make_unique<CharSplitPreTokenizer>(IsDigit, node["individual_digits"].Bool(false)
+                                                                ? Behavior::kIsolated
+                                                                : Behavior::kContiguous);
   }
   if (type == "BertPreTokenizer") {
     auto sequence = std::make_unique<SequencePreTokenizer>();
@@ -290,23 +313,7 @@ std::unique_ptr<PreTokenizer> PreTokenizerFromJson(const JsonView& node) {
     sequence->Add(std::make_unique<CharSplitPreTokenizer>(IsBertPunct, Behavior::kIsolated));
     return sequence;
   }
-  if (type == "Whitespace") {
-    // \w+|[^\w\s]+, keeping the matches.
-    class WhitespacePreTokenizer : public PreTokenizer {
-     public:
-      explicit WhitespacePreTokenizer(const JsonView& node)
-          : pattern_(Pattern::Regex("\\w+|[^\\w\\s]+", node)) {}
-      void PreTokenize(std::vector<Piece>& pieces) const override {
-        SplitAll(pieces, [this](const Piece& piece, std::vector<Piece>& out) {
-          SplitPiece(piece, pattern_.FindMatches(piece.text), Behavior::kRemoved, true, out);
-        });
-      }
-
-     private:
-      Pattern pattern_;
-    };
-    return std::make_unique<WhitespacePreTokenizer>(node);
-  }
+  if (type == "Whitespace") return std::make_unique<WhitespacePreTokenizer>();
   node.Unsupported("pre-tokenizer");
 }
 

@@ -4,9 +4,13 @@
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
 #include <cstdint>
-#include <memory>
+#include <cstdio>
+#include <iterator>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tokenize/utf8.h"
@@ -14,34 +18,19 @@
 namespace ft::tokenize {
 namespace {
 
-unsigned ComputeClass(char32_t c) {
-  const UChar32 u = static_cast<UChar32>(c);
-  const int8_t type = u_charType(u);
-  const uint32_t mask = U_MASK(type);
-  unsigned bits = 0;
-  if (mask & U_GC_L_MASK) bits |= kLetter;
-  if (mask & U_GC_N_MASK) bits |= kNumber;
-  if (mask & U_GC_P_MASK) bits |= kPunctuation;
-  if (mask & U_GC_C_MASK) bits |= kOther;
-  if (mask & U_GC_MN_MASK) bits |= kMarkNonspacing;
-  if (mask & U_GC_M_MASK) bits |= kMark;
-  if (u_hasBinaryProperty(u, UCHAR_WHITE_SPACE)) bits |= kWhiteSpace;
-  if (u_hasBinaryProperty(u, UCHAR_ALPHABETIC)) bits |= kAlphabetic;
-  if ((bits & (kAlphabetic | kMark)) || (mask & (U_GC_ND_MASK | U_GC_PC_MASK)) ||
-      u_hasBinaryProperty(u, UCHAR_JOIN_CONTROL)) {
-    bits |= kWord;
-  }
-  return bits;
-}
+struct CodePointRange {
+  char32_t first, last;
+};
+struct LowercaseRun {
+  char32_t first, last;
+  int stride, delta;
+};
 
-const std::vector<uint16_t>& BmpTable() {
-  static const std::vector<uint16_t> table = [] {
-    std::vector<uint16_t> bits(0x10000);
-    for (char32_t c = 0; c < 0x10000; ++c) bits[c] = static_cast<uint16_t>(ComputeClass(c));
-    return bits;
-  }();
-  return table;
-}
+#include "tokenize/rust_char_tables.inc"
+
+constexpr char32_t kCodePoints = 0x110000;
+constexpr unsigned kBlockBits = 8;
+constexpr char32_t kBlockSize = 1u << kBlockBits;
 
 const icu::Normalizer2& NormalizerFor(NormalForm form) {
   UErrorCode status = U_ZERO_ERROR;
@@ -66,19 +55,79 @@ const icu::Normalizer2& NormalizerFor(NormalForm form) {
   return *normalizer;
 }
 
+// Assigned after Unicode 9.0 (the version of the Rust library's normalization crate, which
+// treats such code points as unassigned: no decomposition, combining class 0) and not inert for
+// one of ICU's normalizers.
+bool NormalizationOpaque(char32_t c) {
+  UVersionInfo age;
+  u_charAge(static_cast<UChar32>(c), age);
+  if (age[0] < 9 || (age[0] == 9 && age[1] == 0)) return false;  // also unassigned (0.0)
+  for (const NormalForm form :
+       {NormalForm::kNfc, NormalForm::kNfd, NormalForm::kNfkc, NormalForm::kNfkd}) {
+    if (!NormalizerFor(form).isInert(static_cast<UChar32>(c))) return true;
+  }
+  return false;
+}
+
+// Two-stage table of the CharClass bits: blocks of 256 code points, identical blocks shared.
+struct ClassTable {
+  std::vector<uint16_t> block_of;  // kCodePoints >> kBlockBits entries
+  std::vector<uint16_t> bits;      // the distinct blocks, kBlockSize entries each
+
+  ClassTable() {
+    std::vector<uint16_t> all(kCodePoints);
+    const auto mark = [&](const auto& ranges, unsigned bit) {
+      for (const CodePointRange& range : ranges) {
+        for (char32_t c = range.first; c <= range.last; ++c) all[c] |= static_cast<uint16_t>(bit);
+      }
+    };
+    mark(kWhiteSpaceRanges, kWhiteSpace);
+    mark(kNumericRanges, kNumeric);
+    mark(kBertPunctuationRanges, kBertPunctuation);
+    mark(kCleanTextRemovedRanges, kCleanTextRemoved);
+    mark(kNonspacingMarkRanges, kNonspacingMark);
+    mark(kCombiningMarkRanges, kCombiningMark);
+    mark(kWordRanges, kWord);
+    mark(kRegexLetterRanges, kRegexLetter);
+    mark(kRegexNumberRanges, kRegexNumber);
+    mark(kRegexWordRanges, kRegexWord);
+    for (const LowercaseRun& run : kLowercaseRuns) {
+      for (char32_t c = run.first; c <= run.last; c += run.stride) all[c] |= kHasLowercase;
+    }
+    all[0x130] |= kHasLowercase;
+    for (char32_t c = 0x80; c < kCodePoints; ++c) {
+      if (NormalizationOpaque(c)) all[c] |= kNormalizationOpaque;
+    }
+    block_of.resize(kCodePoints >> kBlockBits);
+    std::unordered_map<std::string, uint16_t> index_of;  // a block's bytes -> its index
+    for (char32_t block = 0; block < block_of.size(); ++block) {
+      const uint16_t* begin = all.data() + block * kBlockSize;
+      const std::string key(reinterpret_cast<const char*>(begin), kBlockSize * sizeof(uint16_t));
+      const auto [it, inserted] =
+          index_of.emplace(key, static_cast<uint16_t>(bits.size() / kBlockSize));
+      if (inserted) bits.insert(bits.end(), begin, begin + kBlockSize);
+      block_of[block] = it->second;
+    }
+  }
+};
+
+const ClassTable& Table() {
+  static const ClassTable table;
+  return table;
+}
+
+void AppendRegexCodePoint(char32_t c, std::string& out) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "\\x{%X}", static_cast<unsigned>(c));
+  out += buffer;
+}
+
 }  // namespace
 
 unsigned ClassOf(char32_t c) {
-  if (c < 0x10000) return BmpTable()[c];
-  return ComputeClass(c);
-}
-
-bool IsBertPunctuation(char32_t c) {
-  if (c < 0x80) {
-    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
-           (c >= 123 && c <= 126);
-  }
-  return ClassOf(c) & kPunctuation;
+  if (c >= kCodePoints) return 0;
+  const ClassTable& table = Table();
+  return table.bits[(table.block_of[c >> kBlockBits] << kBlockBits) | (c & (kBlockSize - 1))];
 }
 
 bool IsChineseChar(char32_t c) {
@@ -88,30 +137,73 @@ bool IsChineseChar(char32_t c) {
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
+std::string RegexSetOf(unsigned mask, bool negate) {
+  std::string out = negate ? "[^" : "[";
+  for (char32_t c = 0; c < kCodePoints;) {
+    if (!(ClassOf(c) & mask)) {
+      ++c;
+      continue;
+    }
+    const char32_t first = c;
+    while (c < kCodePoints && (ClassOf(c) & mask)) ++c;
+    AppendRegexCodePoint(first, out);
+    if (c - 1 > first) {
+      out.push_back('-');
+      AppendRegexCodePoint(c - 1, out);
+    }
+  }
+  out.push_back(']');
+  return out;
+}
+
 void AppendLowercase(char32_t c, std::string& out) {
   if (c < 0x80) {
     out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
     return;
   }
-  // The only unconditional lowercase mapping of SpecialCasing.txt longer than one code point.
+  if (!(ClassOf(c) & kHasLowercase)) {
+    AppendUtf8(c, out);
+    return;
+  }
+  // The only lowercase mapping longer than one code point.
   if (c == 0x130) {
     out += "i\xCC\x87";
     return;
   }
-  AppendUtf8(static_cast<char32_t>(u_tolower(static_cast<UChar32>(c))), out);
+  // The last run that starts at or before c; runs do not interleave.
+  const auto* run =
+      std::upper_bound(std::begin(kLowercaseRuns), std::end(kLowercaseRuns), c,
+                       [](char32_t value, const LowercaseRun& r) { return value < r.first; }) -
+      1;
+  AppendUtf8(static_cast<char32_t>(static_cast<int>(c) + run->delta), out);
 }
 
 std::string Normalize(std::string_view text, NormalForm form) {
   if (IsAscii(text)) return std::string(text);
-  const icu::UnicodeString input = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::UnicodeString output = NormalizerFor(form).normalize(input, status);
-  if (U_FAILURE(status)) {
-    throw std::runtime_error(std::string("Unicode normalization failed: ") + u_errorName(status));
-  }
+  const icu::Normalizer2& normalizer = NormalizerFor(form);
   std::string result;
-  output.toUTF8String(result);
+  const auto normalize_piece = [&](std::string_view piece) {
+    if (piece.empty()) return;
+    const icu::UnicodeString input = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(piece.data(), static_cast<int32_t>(piece.size())));
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::UnicodeString output = normalizer.normalize(input, status);
+    if (U_FAILURE(status)) {
+      throw std::runtime_error(std::string("Unicode normalization failed: ") + u_errorName(status));
+    }
+    output.toUTF8String(result);
+  };
+  // Code points the Rust library's normalizer does not know are kept and separate the pieces.
+  std::size_t piece_start = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t start = pos;
+    const char32_t c = NextCodePoint(text, pos);
+    if (c < 0x80 || !(ClassOf(c) & kNormalizationOpaque)) continue;
+    normalize_piece(text.substr(piece_start, start - piece_start));
+    result.append(text, start, pos - start);
+    piece_start = pos;
+  }
+  normalize_piece(text.substr(piece_start));
   return result;
 }
 

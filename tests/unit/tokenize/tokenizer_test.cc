@@ -150,6 +150,60 @@ TEST(NormalizerTest, Components) {
       "a#b#");
 }
 
+// Code points that the Rust library's Unicode tables do not classify (unassigned in the versions
+// of the crates it uses, or assigned later) are ordinary characters there, as here: issue 19.
+TEST(NormalizerTest, CodePointsTheRustTablesDoNotKnowStay) {
+  const std::string bert = R"({"type": "BertNormalizer", "clean_text": true,
+      "handle_chinese_chars": true, "strip_accents": null, "lowercase": true})";
+  // U+20CD and U+05CD are unassigned: not C* for clean_text, not Mn for strip_accents.
+  EXPECT_EQ(Normalize(bert, "the\xE2\x83\x8D"), "the\xE2\x83\x8D");
+  EXPECT_EQ(Normalize(bert,
+                      "ab\xD7\x8D"
+                      "cd"),
+            "ab\xD7\x8D"
+            "cd");
+  // U+0898 (Mn since Unicode 14) stays for strip_accents and StripAccents; U+0301 goes.
+  EXPECT_EQ(Normalize(bert, "a\xE0\xA2\x98\xCC\x81"), "a\xE0\xA2\x98");
+  EXPECT_EQ(Normalize(R"({"type": "StripAccents"})", "a\xE0\xA2\x98\xCC\x81"), "a\xE0\xA2\x98");
+  // U+32FF (Unicode 12.1) has no compatibility decomposition for the Rust library; U+3300 has.
+  EXPECT_EQ(Normalize(R"({"type": "NFKC"})", "\xE3\x8B\xBF"), "\xE3\x8B\xBF");
+  EXPECT_EQ(Normalize(R"({"type": "NFKD"})", "\xEF\xAC\x81\xE3\x8B\xBF\xEF\xAC\x81"),
+            "fi\xE3\x8B\xBF"
+            "fi");
+  // U+1C89 (Unicode 16) lowercases to U+1C8A, as Rust's char::to_lowercase does.
+  EXPECT_EQ(Normalize(R"({"type": "Lowercase"})", "\xE1\xB2\x89"), "\xE1\xB2\x8A");
+}
+
+TEST(PreTokenizerTest, CodePointsTheRustTablesDoNotKnowAreNotPunctuation) {
+  // U+061D (Po since Unicode 14) is no punctuation for the Rust library's Unicode 8.0 tables.
+  EXPECT_EQ(PreTokenize(R"({"type": "BertPreTokenizer"})",
+                        "a\xD8\x9D"
+                        "b c"),
+            (Strings{"a\xD8\x9D"
+                     "b",
+                     "c"}));
+  EXPECT_EQ(PreTokenize(R"({"type": "Punctuation"})",
+                        "a\xD8\x9D"
+                        "b"),
+            (Strings{"a\xD8\x9D"
+                     "b"}));
+  // Whitespace's \w has the joiners and not U+00B2; Oniguruma's \w the reverse.
+  EXPECT_EQ(PreTokenize(R"({"type": "Whitespace"})",
+                        "a\xE2\x80\x8D"
+                        "b x\xC2\xB2"),
+            (Strings{"a\xE2\x80\x8D"
+                     "b",
+                     "x", "\xC2\xB2"}));
+  EXPECT_EQ(PreTokenize(Split(R"({"Regex": "\\w+"})", "Isolated"), "x\xC2\xB2\xE2\x80\x8D"),
+            (Strings{"x\xC2\xB2", "\xE2\x80\x8D"}));
+  // U+10D40 (a Garay digit, Unicode 16) is \p{N} and numeric in the Rust library.
+  EXPECT_EQ(PreTokenize(R"({"type": "Digits", "individual_digits": true})", "a\xF0\x90\xB5\x80"),
+            (Strings{"a", "\xF0\x90\xB5\x80"}));
+  EXPECT_EQ(
+      PreTokenize(Split(R"({"Regex": "\\p{N}+|[^\\s\\p{N}]+"})", "Isolated"), "a\xF0\x90\xB5\x80"),
+      (Strings{"a", "\xF0\x90\xB5\x80"}));
+}
+
 // A small WordLevel tokenizer with added tokens, after the Rust library's added-vocabulary tests.
 std::string AddedTokensJson(const std::string& added, const std::string& vocab) {
   return R"({"version": "1.0", "normalizer": {"type": "Lowercase"},
