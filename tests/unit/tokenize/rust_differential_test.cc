@@ -1,6 +1,6 @@
 // Differential test against Hugging Face's Rust `tokenizers` itself (npm `tokenizers` 0.23.2, its
 // native bindings run by node through tests/tokenize/hf_js_encode.mjs --rust; installed by
-// scripts/install-deps.sh into build-deps/node_modules): the same ids, for every tokenizer.json
+// scripts/install-test-deps.sh into build-deps/node_modules): the same ids, for every tokenizer.json
 // of ../shared/data, the Llama-3/Qwen2/BLOOM-style pipelines and two pipelines of the other
 // components that consult character classes, on
 //   - the texts that ever differed (tests/fixtures/tokenize/rust_differential.jsonl), always, and
@@ -136,7 +136,7 @@ class RustDifferentialTest : public ::testing::Test {
     if (!std::filesystem::exists(std::filesystem::path(FT_NODE_MODULES) /
                                  "tokenizers/package.json")) {
       GTEST_SKIP() << "npm tokenizers not installed in " << FT_NODE_MODULES
-                   << " (scripts/install-deps.sh)";
+                   << " (scripts/install-test-deps.sh)";
     }
     if (!std::filesystem::is_directory(SharedData() / "tokenizers")) {
       GTEST_SKIP() << "../shared/data/tokenizers absent";
