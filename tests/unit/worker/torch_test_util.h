@@ -4,7 +4,6 @@
 #include <torch/types.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -40,8 +39,8 @@ inline train::TokenizedSplit RandomSplit(const std::vector<int64_t>& lengths, in
 // changed them.
 inline models::BloomForSequenceClassification TinyBloomClassifier(
     uint64_t seed = 3, torch::ScalarType dtype = torch::kFloat32) {
-  train::SetComputeThreads(std::getenv("SWEEP_THREADS") ? std::atoi(std::getenv("SWEEP_THREADS")) : 1);
-  torch::manual_seed(seed + (std::getenv("SWEEP_SEED") ? std::atoi(std::getenv("SWEEP_SEED")) : 0));
+  train::SetComputeThreads(1);
+  torch::manual_seed(seed);
   models::BloomForSequenceClassification model(TinyConfig(), 3);
   model->to(dtype);
   return model;
