@@ -21,6 +21,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -39,9 +40,9 @@ using testing::TinyBloomClassifier;
 using train::MicroBatch;
 
 constexpr double kCriterion = 1e-6;
-// Measured over 40 seeds (3 steps and single windows, with one and two threads), the accumulated
-// difference reached at most 2.2x the noise defined above; 4 leaves room without hiding a real
-// error (a mis-scaled loss lands at 1e4 to 1e6 times the noise).
+// Measured over 40 seeds with one and with two threads (torch and OpenBLAS), the accumulated
+// difference reached at most 2.0x the noise defined below (median 1.0x); 4 leaves room without
+// hiding a real error: a mis-scaled loss lands a million times or more above the noise.
 constexpr double kRoundingFactor = 4.0;
 // Row order changes float32 results by rounding only: far more means the model mixes rows.
 constexpr double kNoiseCeiling = 1e-4;
@@ -59,18 +60,43 @@ const Groups kOneBatchOfEight = {{0, 1, 2, 3, 4, 5, 6, 7}};
 const Groups kShortWindow = {{0, 1}, {2, 3}, {4, 5}, {6}};
 const Groups kOneBatchOfSeven = {{0, 1, 2, 3, 4, 5, 6}};
 
-// The rows of every micro-batch in another order: the same math, rounded differently.
-enum class RowOrder { kAsGiven, kReversed, kRotated };
-constexpr RowOrder kNoiseOrders[] = {RowOrder::kReversed, RowOrder::kRotated};
+// The rows of every micro-batch in another order: the same math, rounded differently. Rounding
+// differences come in whole units of the last place, so one reordering can land on a lucky
+// small one: the noise is the largest of several.
+enum class RowOrder { kAsGiven, kReversed, kRotatedByHalf, kRotatedByOne, kEvensThenOdds };
+constexpr RowOrder kNoiseOrders[] = {RowOrder::kReversed, RowOrder::kRotatedByHalf,
+                                     RowOrder::kRotatedByOne, RowOrder::kEvensThenOdds};
 
-Groups Reorder(Groups groups, RowOrder order) {
-  for (auto& group : groups) {
-    if (order == RowOrder::kReversed) std::reverse(group.begin(), group.end());
-    if (order == RowOrder::kRotated) {
-      std::rotate(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(group.size() / 2),
-                  group.end());
+std::vector<std::size_t> Reorder(std::vector<std::size_t> rows, RowOrder order) {
+  const auto rotate = [&rows](std::size_t by) {
+    std::rotate(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(by % rows.size()),
+                rows.end());
+  };
+  switch (order) {
+    case RowOrder::kAsGiven:
+      break;
+    case RowOrder::kReversed:
+      std::reverse(rows.begin(), rows.end());
+      break;
+    case RowOrder::kRotatedByHalf:
+      rotate(rows.size() / 2);
+      break;
+    case RowOrder::kRotatedByOne:
+      rotate(1);
+      break;
+    case RowOrder::kEvensThenOdds: {
+      std::vector<std::size_t> reordered;
+      for (std::size_t start : {0, 1}) {
+        for (std::size_t i = start; i < rows.size(); i += 2) reordered.push_back(rows[i]);
+      }
+      return reordered;
     }
   }
+  return rows;
+}
+
+Groups Reorder(Groups groups, RowOrder order) {
+  for (auto& group : groups) group = Reorder(group, order);
   return groups;
 }
 
@@ -129,19 +155,29 @@ std::string Text(double value) {
   return text.str();
 }
 
-// The verdict, with the measured figures in the output and in --gtest_output=xml.
+// The verdict, with the measured figures in the output and in --gtest_output=xml. `floors`, when
+// given, raises the bound of each tensor to at least its entry.
 void ExpectAgreement(const NamedTensors& result, const NamedTensors& reference,
-                     torch::ScalarType dtype, double noise) {
-  const Worst worst = WorstRelativeDifference(result, reference);
-  const double bound = Bound(dtype, noise);
+                     torch::ScalarType dtype, double noise, const std::vector<double>& floors = {}) {
+  // The tensor closest to (or furthest past) its bound.
+  Worst worst;
+  double worst_bound = Bound(dtype, noise);
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    const double difference = testing::RelativeMaxDifference(result[i].second, reference[i].second);
+    const double bound = std::max(Bound(dtype, noise), floors.empty() ? 0.0 : floors[i]);
+    if (difference / bound > worst.difference / worst_bound) {
+      worst = {difference, result[i].first};
+      worst_bound = bound;
+    }
+  }
   std::printf("[ measured ] %s: difference %.3g (%s), rounding noise %.3g, bound %.3g\n",
               dtype == torch::kFloat64 ? "float64" : "float32", worst.difference,
-              worst.tensor.c_str(), noise, bound);
+              worst.tensor.c_str(), noise, worst_bound);
   ::testing::Test::RecordProperty("difference", Text(worst.difference));
   ::testing::Test::RecordProperty("worst_tensor", worst.tensor);
   ::testing::Test::RecordProperty("rounding_noise", Text(noise));
-  ::testing::Test::RecordProperty("bound", Text(bound));
-  EXPECT_LE(worst.difference, bound) << worst.tensor << " (rounding noise " << noise << ")";
+  ::testing::Test::RecordProperty("bound", Text(worst_bound));
+  EXPECT_LE(worst.difference, worst_bound) << worst.tensor << " (rounding noise " << noise << ")";
   EXPECT_LT(noise, kNoiseCeiling);
 }
 
@@ -243,16 +279,36 @@ TEST_P(AccumulationExactnessTest, SgdParametersAgree) {
   EXPECT_GT(ChangeFromInitial(single, dtype()).back().second.abs().max().item<double>(), 1e-3);
 }
 
+// float32 stores each parameter to one unit in the last place (ulp) of its magnitude, and each of
+// the three steps rounds it, so two runs' updates can differ by a few ulps of the parameter
+// whatever the accumulation did: per tensor, kSteps ulps of its largest |parameter| relative to
+// its largest |update|. For LayerNorm weights near 1 with updates of ~1e-3 this is ~4e-4, above
+// what reordering rows samples of the update's own rounding (ulps are discrete, and a few runs
+// can all land on one).
+std::vector<double> StorageFloors(const NamedTensors& parameters, const NamedTensors& updates,
+                                  torch::ScalarType dtype) {
+  constexpr int kSteps = 3;
+  std::vector<double> floors;
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    const auto largest = static_cast<float>(parameters[i].second.abs().max().item<double>());
+    const double ulp = std::nextafter(largest, INFINITY) - largest;
+    const double update = updates[i].second.abs().max().item<double>();
+    floors.push_back(dtype == torch::kFloat64 || update == 0 ? 0.0 : kSteps * ulp / update);
+  }
+  return floors;
+}
+
 // The same runs judged on what the steps changed, a stricter view for tensors whose values
 // dwarf their updates.
 TEST_P(AccumulationExactnessTest, SgdUpdatesAgree) {
   const auto change = [&](const SgdRun& run) {
     return ChangeFromInitial(SgdParametersAfterThreeSteps(dtype(), run), dtype());
   };
-  const NamedTensors single = change({8});
+  const NamedTensors parameters = SgdParametersAfterThreeSteps(dtype(), {8});
+  const NamedTensors single = ChangeFromInitial(parameters, dtype());
   const double noise =
       RoundingNoise(single, [&](RowOrder order) { return change({8, order}); });
-  ExpectAgreement(change({2}), single, dtype(), noise);
+  ExpectAgreement(change({2}), single, dtype(), noise, StorageFloors(parameters, single, dtype()));
   ExpectCaught(change({2, RowOrder::kAsGiven, true}), single, dtype(), noise);
 }
 
