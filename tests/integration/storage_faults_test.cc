@@ -20,6 +20,7 @@
 
 #include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "prerequisite.h"
 
 namespace ft::testing {
 namespace {
@@ -119,7 +120,8 @@ class Mount {
 };
 
 TEST(StorageFaultsTest, FullOrReadOnlyJobFolderFailsThatJobOnly) {
-  if (!kNoPrivateMounts.empty()) GTEST_SKIP() << "no private mount namespace: " << kNoPrivateMounts;
+  if (!kNoPrivateMounts.empty())
+    FT_SKIP_PREREQUISITE_MISSING() << "no private mount namespace: " << kNoPrivateMounts;
   TempDir dir;
   OneBusyWorker worker(dir);
   ft::v1::JobSpec spec = TinySpec(worker.csv(), 6);

@@ -8,16 +8,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <numeric>
-#include <random>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "csv_fixture.h"
+#include "prerequisite.h"
 #include "train/epoch_plan.h"
 #include "train/file_identity.h"
 #include "train/job_data.h"
@@ -241,7 +242,7 @@ TEST(PaddingTest, GroupingByLengthCutsPaddingOnRealData) {
     EXPECT_LT(grouped, sorted / 2) << name;
     ++measured;
   }
-  if (measured == 0) GTEST_SKIP() << "no data in " << root;
+  if (measured == 0) FT_SKIP_PREREQUISITE_MISSING() << "no data in " << root;
 }
 
 // ---------------------------------------------------------------------------------------------

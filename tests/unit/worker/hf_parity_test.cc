@@ -28,6 +28,7 @@
 #include "models/model_folder.h"
 #include "models/model_loader.h"
 #include "models/torchscript_model.h"
+#include "prerequisite.h"
 #include "train/model_export.h"
 #include "train/train_job.h"
 
@@ -425,7 +426,8 @@ std::string MakeScript(const fs::path& path, int labels) {
 
 TEST_F(HfFamilyJobTest, TorchScriptModuleTrainsThroughTheSameLoop) {
   const fs::path script = dir_ / "classifier.pt";
-  if (const std::string problem = MakeScript(script, 2); !problem.empty()) GTEST_SKIP() << problem;
+  if (const std::string problem = MakeScript(script, 2); !problem.empty())
+    FT_SKIP_PREREQUISITE_MISSING() << problem;
   const train::TrainOutcome outcome =
       train::RunTrainingJob(JobOptions(script.string(), "out"), nullptr);
   ASSERT_EQ(outcome.status, train::TrainOutcome::Status::kSucceeded) << outcome.error;
@@ -440,7 +442,8 @@ TEST_F(HfFamilyJobTest, TorchScriptModuleTrainsThroughTheSameLoop) {
 
 TEST_F(HfFamilyJobTest, TorchScriptModuleOfTheWrongShapeIsRefused) {
   const fs::path script = dir_ / "three.pt";
-  if (const std::string problem = MakeScript(script, 3); !problem.empty()) GTEST_SKIP() << problem;
+  if (const std::string problem = MakeScript(script, 3); !problem.empty())
+    FT_SKIP_PREREQUISITE_MISSING() << problem;
   try {
     models::LoadTorchScriptClassifier(script.string(), 2);
     ADD_FAILURE() << "accepted a module with 3 outputs for 2 labels";

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "csv_fixture.h"
+#include "prerequisite.h"
 #include "recording_observer.h"
 #include "train/train_job.h"
 #include "train/trainer.h"
@@ -197,7 +198,7 @@ TEST_F(KnobRunsTest, KeepBestExportsAndTestsTheBestWeights) {
 TEST_F(KnobRunsTest, PerClassMetricsOnImbalancedSmsSpam) {
   const char* shared = std::getenv("FT_SHARED_DATA");
   const fs::path csv = fs::path(shared != nullptr ? shared : "") / "sms_spam" / "sms_spam.csv";
-  if (shared == nullptr || !fs::exists(csv)) GTEST_SKIP() << "no " << csv;
+  if (shared == nullptr || !fs::exists(csv)) FT_SKIP_PREREQUISITE_MISSING() << "no " << csv;
   TrainOptions options = Options("sms");
   options.train_path = csv.string();
   options.test_path.clear();
