@@ -19,6 +19,7 @@
 
 #include "csv_fixture.h"
 #include "prerequisite.h"
+#include "temp_dir.h"
 #include "train/epoch_plan.h"
 #include "train/file_identity.h"
 #include "train/job_data.h"
@@ -250,14 +251,8 @@ TEST(PaddingTest, GroupingByLengthCutsPaddingOnRealData) {
 
 class TempDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_data_pipeline_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = temp_.path(); }
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 

@@ -29,6 +29,7 @@
 #include "models/model_loader.h"
 #include "models/torchscript_model.h"
 #include "prerequisite.h"
+#include "temp_dir.h"
 #include "train/model_export.h"
 #include "train/train_job.h"
 
@@ -272,14 +273,7 @@ namespace {
 
 class HfFamilyJobTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_hf_family_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = temp_.path(); }
 
   static torch::Tensor Logits(models::SequenceClassifierImpl& model, const Json& expected) {
     torch::NoGradGuard no_grad;
@@ -304,6 +298,7 @@ class HfFamilyJobTest : public ::testing::Test {
     return options;
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 

@@ -15,6 +15,7 @@
 #include "csv_fixture.h"
 #include "prerequisite.h"
 #include "recording_observer.h"
+#include "temp_dir.h"
 #include "train/train_job.h"
 #include "train/trainer.h"
 
@@ -33,18 +34,11 @@ using testing::WriteFile;
 class KnobRunsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_knob_runs_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     WriteFile(dir_ / "train.csv", SentimentCsv(60, 1));
     WriteFile(dir_ / "test.csv", SentimentCsv(20, 2));
   }
-  void TearDown() override {
-    train::SetResumeFaultsForTesting({});
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { train::SetResumeFaultsForTesting({}); }
 
   // 50 training examples in windows of 4 x 2: 7 steps per epoch (the last one short), 21 in all;
   // validation (10 examples) after every step, one progress report per step.
@@ -79,6 +73,7 @@ class KnobRunsTest : public ::testing::Test {
     return ReadAll(fs::path(options.output_dir) / "model.safetensors");
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 
