@@ -1,6 +1,7 @@
 // Shared helpers for the LibTorch tests of the training core.
 #pragma once
 
+#include <ATen/Parallel.h>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -11,6 +12,23 @@
 #include "train/job_data.h"
 
 namespace ft::testing {
+
+// torch::set_num_threads is process-wide, and RunTrainingJob sets it from TrainOptions::threads:
+// a test whose float32 figures depend on the summation order pins the intra-op thread count it
+// runs with, and gives the previous one back, so that neither its verdict nor a later test's
+// depends on the machine or on which tests ran before it.
+class ScopedIntraOpThreads {
+ public:
+  explicit ScopedIntraOpThreads(int threads) : previous_(at::get_num_threads()) {
+    at::set_num_threads(threads);
+  }
+  ~ScopedIntraOpThreads() { at::set_num_threads(previous_); }
+  ScopedIntraOpThreads(const ScopedIntraOpThreads&) = delete;
+  ScopedIntraOpThreads& operator=(const ScopedIntraOpThreads&) = delete;
+
+ private:
+  int previous_;
+};
 
 inline models::BloomConfig TinyConfig() {
   return models::FindScratchModel("scratch:bloom-tiny")->bloom;
