@@ -2,6 +2,7 @@
 #pragma once
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -13,21 +14,40 @@
 
 namespace ft::testing {
 
-// torch::set_num_threads is process-wide, and RunTrainingJob sets it from TrainOptions::threads:
-// a test whose float32 figures depend on the summation order pins the intra-op thread count it
-// runs with, and gives the previous one back, so that neither its verdict nor a later test's
-// depends on the machine or on which tests ran before it.
+// The process-wide thread counts that decide a matmul's summation order, hence its float32
+// rounding: LibTorch's intra-op threads and OpenBLAS's own pool, which torch::set_num_threads does
+// not reach. RunTrainingJob sets both from TrainOptions::threads (trainer.cc, SetBlasThreads).
+struct ComputeThreads {
+  int torch = 0;
+  int blas = 0;  // 0: no OpenBLAS in the process
+
+  static ComputeThreads Current() {
+    using GetThreads = int (*)();
+    const auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    return {at::get_num_threads(), get != nullptr ? get() : 0};
+  }
+  void Apply() const {
+    at::set_num_threads(torch);
+    using SetThreads = void (*)(int);
+    const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    if (set != nullptr && blas > 0) set(blas);
+  }
+};
+
+// A test whose float32 figures depend on the summation order pins the thread counts it runs with,
+// and gives the previous ones back, so that neither its verdict nor a later test's depends on the
+// machine or on which tests ran before it.
 class ScopedIntraOpThreads {
  public:
-  explicit ScopedIntraOpThreads(int threads) : previous_(at::get_num_threads()) {
-    at::set_num_threads(threads);
+  explicit ScopedIntraOpThreads(int threads) : previous_(ComputeThreads::Current()) {
+    ComputeThreads{threads, threads}.Apply();
   }
-  ~ScopedIntraOpThreads() { at::set_num_threads(previous_); }
+  ~ScopedIntraOpThreads() { previous_.Apply(); }
   ScopedIntraOpThreads(const ScopedIntraOpThreads&) = delete;
   ScopedIntraOpThreads& operator=(const ScopedIntraOpThreads&) = delete;
 
  private:
-  int previous_;
+  ComputeThreads previous_;
 };
 
 inline models::BloomConfig TinyConfig() {
