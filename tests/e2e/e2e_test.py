@@ -17,6 +17,10 @@ DATA = os.environ.get("FT_SHARED_DATA", "../shared/data")
 sys.path.insert(0, os.environ.get("FT_PY_STUBS", "build/tests/e2e/py"))
 sys.path.insert(0, os.path.join(SRC, "client", "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from prerequisite import require_module  # noqa: E402
+
+require_module("grpc", "python3-grpcio")
 
 import grpc  # noqa: E402
 import ft_client  # noqa: E402

@@ -19,12 +19,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import yaml
-
 SRC = os.environ.get("FT_SOURCE_DIR", ".")
 sys.path.insert(0, os.environ.get("FT_PY_STUBS", "build/tests/e2e/py"))
 sys.path.insert(0, os.path.join(SRC, "client", "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from prerequisite import require_module, require_program  # noqa: E402
+
+require_module("grpc", "python3-grpcio")
+yaml = require_module("yaml", "python3-yaml")
+require_program("prometheus", "prometheus")
 
 import grpc  # noqa: E402
 import ft_client  # noqa: E402

@@ -11,6 +11,7 @@
 #include "ftd_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prerequisite.h"
 #include "run_command.h"
 
 namespace ft::testing {
@@ -102,7 +103,7 @@ FtdProcess* FtctlTerminalTest::ftd_ = nullptr;
 bool HasTmux() { return Shell("command -v tmux").exit_status == 0; }
 
 TEST_F(FtctlTerminalTest, InATerminalColoursAndAProgressBarPipedNeither) {
-  if (!HasTmux()) GTEST_SKIP() << "no tmux (scripts/install-test-deps.sh installs it)";
+  if (!HasTmux()) FT_SKIP_PREREQUISITE_MISSING() << "no tmux (scripts/install-test-deps.sh installs it)";
   // In a terminal: the job's states in colour and the bar drawn in place.
   TmuxPane pane(dir_->Path("tmux.sock"),
                 "TERM=xterm-256color " + SubmitLine("in-tmux") + "; echo EXIT=$?; sleep 300");
@@ -130,7 +131,7 @@ TEST_F(FtctlTerminalTest, InATerminalColoursAndAProgressBarPipedNeither) {
 }
 
 TEST_F(FtctlTerminalTest, NoColorAndColorFlagsInATerminal) {
-  if (!HasTmux()) GTEST_SKIP() << "no tmux";
+  if (!HasTmux()) FT_SKIP_PREREQUISITE_MISSING() << "no tmux";
   // A job to list (any state has a colour).
   const CommandResult submitted = Shell(Ftctl() + " submit --model scratch:bloom-tiny --train " +
                                         Quote(csv_) + " --max-steps 1 --micro-batch-size 4");

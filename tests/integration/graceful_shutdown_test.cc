@@ -32,12 +32,14 @@ ft::v1::JobSpec OneLongEpoch(TempDir& dir) {
   return spec;
 }
 
-std::string SubmitAndWaitForStep10(FtdProcess& ftd, const ft::v1::JobSpec& spec) {
+// Submits `spec` and returns its id once it has trained 10 steps, with `worker` stopped
+// (WaitWithWorkerHeld): the caller sends SIGCONT when the SIGTERM is on its way.
+std::string SubmitAndHoldAtStep10(FtdProcess& ftd, pid_t worker, const ft::v1::JobSpec& spec) {
   ft::v1::SubmitJobResponse response;
   EXPECT_TRUE(Submit(ftd, spec, "stopped", &response).ok());
   const std::string id = response.job().id();
-  const ft::v1::Job job = WaitFor(
-      ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 10 || IsFinished(j); });
+  const ft::v1::Job job = WaitWithWorkerHeld(
+      ftd, worker, id, [](const ft::v1::Job& j) { return j.progress().step() >= 10; });
   EXPECT_EQ(job.state(), ft::v1::RUNNING) << "the job must still run at the SIGTERM";
   return id;
 }
@@ -91,8 +93,13 @@ TEST(GracefulShutdownTest, SigtermToFtdCheckpointsTheRunningJobWhichResumesAfter
   {
     FtdProcess ftd(options);
     ftd.Start();
-    id = SubmitAndWaitForStep10(ftd, spec);
+    const std::vector<pid_t> workers = ftd.ChildPids();
+    ASSERT_EQ(workers.size(), 1u);
+    id = SubmitAndHoldAtStep10(ftd, workers[0], spec);
     const auto start = std::chrono::steady_clock::now();
+    // ftd relays the SIGTERM to its worker, which must be running to take it; the job has 90
+    // steps left, far more than run before the signal arrives.
+    kill(workers[0], SIGCONT);
     ftd.Kill(SIGTERM);  // returns once ftd has exited
     std::printf("ftd shut down %.2f s after SIGTERM with a job running\n", SecondsSince(start));
   }
@@ -108,11 +115,12 @@ TEST(GracefulShutdownTest, SigtermToTheWorkerCheckpointsItsJobWhichResumesOnTheN
   options.home = dir.Path("home");
   FtdProcess ftd(options);
   ftd.Start();
-  const std::string id = SubmitAndWaitForStep10(ftd, spec);
   const std::vector<pid_t> workers = ftd.ChildPids();
   ASSERT_EQ(workers.size(), 1u);
+  const std::string id = SubmitAndHoldAtStep10(ftd, workers[0], spec);
   const auto start = std::chrono::steady_clock::now();
-  kill(workers[0], SIGTERM);
+  kill(workers[0], SIGTERM);  // pending while stopped, taken as soon as it runs
+  kill(workers[0], SIGCONT);
   // ftd reaps it within 50 ms of its exit.
   while (kill(workers[0], 0) == 0 && SecondsSince(start) < 30) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

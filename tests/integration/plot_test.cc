@@ -6,6 +6,7 @@
 #include "ftd_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prerequisite.h"
 #include "run_command.h"
 #include "svg_check.h"
 
@@ -60,7 +61,7 @@ class PlotTest : public ::testing::Test {
 };
 
 #define SKIP_WITHOUT_PYTHON(check) \
-  if (!(check).ran) GTEST_SKIP() << "no /usr/bin/python3 to parse the SVG with"
+  if (!(check).ran) FT_SKIP_PREREQUISITE_MISSING() << "no /usr/bin/python3 to parse the SVG with"
 
 TEST_F(PlotTest, TwoJobsOnePolylinePerPanelPerJobWithEveryPoint) {
   const Finished a = RunJob(4, 1, 6);

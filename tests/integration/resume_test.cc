@@ -8,6 +8,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "ftd_process.h"
 #include "gtest/gtest.h"
@@ -17,7 +18,7 @@ namespace {
 
 // 52 rows, a quarter held out: 39 training examples in windows of 4 x 2 = 8, so 5 optimizer steps
 // per epoch (the last window has 7) and a checkpoint at the end of each epoch. 20 epochs: 100
-// steps of ~20 ms, so that the job still runs when the poll below sees step 20.
+// steps, of which the kill comes after 20 and before the last (the worker is held still at it).
 ft::v1::JobSpec LongSpec(TempDir& dir) {
   const std::string csv = dir.Path("toy.csv");
   WriteToyCsv(csv, 52, 9);
@@ -27,15 +28,17 @@ ft::v1::JobSpec LongSpec(TempDir& dir) {
   return spec;
 }
 
-// Submits `spec` and waits until it has trained 20 steps and still runs; returns its id.
-std::string SubmitAndWaitForStep20(FtdProcess& ftd, const ft::v1::JobSpec& spec) {
+// Submits `spec` and returns its id once it has trained 20 steps, with its worker (the one local
+// worker) stopped: the caller's kill then meets a running job.
+std::string SubmitAndHoldAtStep20(FtdProcess& ftd, const ft::v1::JobSpec& spec) {
+  const std::vector<pid_t> workers = ftd.ChildPids();
+  EXPECT_EQ(workers.size(), 1u);
   ft::v1::SubmitJobResponse response;
   EXPECT_TRUE(Submit(ftd, spec, "killed", &response).ok());
   const std::string id = response.job().id();
-  const ft::v1::Job job = WaitFor(
-      ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 20 || IsFinished(j); });
+  const ft::v1::Job job = WaitWithWorkerHeld(
+      ftd, workers.at(0), id, [](const ft::v1::Job& j) { return j.progress().step() >= 20; });
   EXPECT_EQ(job.state(), ft::v1::RUNNING) << "the job must still run at the kill";
-  EXPECT_LT(job.progress().step(), 100u);
   return id;
 }
 
@@ -75,8 +78,8 @@ TEST(ResumeTest, JobOfKilledDaemonResumesFromItsCheckpointBitIdentical) {
   {
     FtdProcess ftd(options);
     ftd.Start();
-    id = SubmitAndWaitForStep20(ftd, spec);
-    ftd.Kill(SIGKILL);  // its worker dies with it
+    id = SubmitAndHoldAtStep20(ftd, spec);
+    ftd.Kill(SIGKILL);  // its (stopped) worker dies with it
   }
   FtdProcess ftd(options);
   ftd.Start();
@@ -90,9 +93,9 @@ TEST(ResumeTest, JobOfKilledWorkerResumesFromItsCheckpointBitIdentical) {
   options.home = dir.Path("home");
   FtdProcess ftd(options);
   ftd.Start();
-  const std::string id = SubmitAndWaitForStep20(ftd, spec);
   const std::vector<pid_t> workers = ftd.ChildPids();
   ASSERT_EQ(workers.size(), 1u);
+  const std::string id = SubmitAndHoldAtStep20(ftd, spec);
   kill(workers[0], SIGKILL);  // ftd re-queues the job and restarts the worker
   ExpectResumedBitIdentical(ftd, id, spec);
   bool requeued = false;

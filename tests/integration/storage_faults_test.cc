@@ -20,6 +20,7 @@
 
 #include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "prerequisite.h"
 
 namespace ft::testing {
 namespace {
@@ -119,7 +120,8 @@ class Mount {
 };
 
 TEST(StorageFaultsTest, FullOrReadOnlyJobFolderFailsThatJobOnly) {
-  if (!kNoPrivateMounts.empty()) GTEST_SKIP() << "no private mount namespace: " << kNoPrivateMounts;
+  if (!kNoPrivateMounts.empty())
+    FT_SKIP_PREREQUISITE_MISSING() << "no private mount namespace: " << kNoPrivateMounts;
   TempDir dir;
   OneBusyWorker worker(dir);
   ft::v1::JobSpec spec = TinySpec(worker.csv(), 6);
@@ -208,14 +210,16 @@ TEST(StorageFaultsTest, DatasetChangedDuringTheJobIsRefusedOnResume) {
   spec.set_checkpoint_every_steps(5);
   FtdProcess ftd(FtdProcessOptions{dir.Path("home")});
   ftd.Start();
+  const std::vector<pid_t> workers = ftd.ChildPids();
+  ASSERT_EQ(workers.size(), 1u);
   ft::v1::SubmitJobResponse response;
   ASSERT_TRUE(Submit(ftd, spec, "", &response).ok());
   const std::string id = response.job().id();
-  WaitFor(ftd, id, [](const ft::v1::Job& j) { return j.progress().step() >= 10 || IsFinished(j); });
+  // Held still past its checkpoint at step 5, so that the kill meets the running job.
+  WaitWithWorkerHeld(ftd, workers[0], id,
+                     [](const ft::v1::Job& j) { return j.progress().step() >= 10; });
   // Other rows, same columns: the next attempt reads different training data.
   WriteToyCsv(csv, 52, 10);
-  const std::vector<pid_t> workers = ftd.ChildPids();
-  ASSERT_EQ(workers.size(), 1u);
   kill(workers[0], SIGKILL);
   const ft::v1::Job job = WaitFor(ftd, id, IsFinished);
   EXPECT_EQ(job.state(), ft::v1::FAILED);

@@ -245,6 +245,28 @@ ft::v1::Job WaitFor(FtdProcess& ftd, const std::string& job_id,
   return job;
 }
 
+ft::v1::Job WaitWithWorkerHeld(FtdProcess& ftd, pid_t worker, const std::string& job_id,
+                               const std::function<bool(const ft::v1::Job&)>& reached,
+                               std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  ft::v1::Job job;
+  while (std::chrono::steady_clock::now() < deadline) {
+    kill(worker, SIGSTOP);
+    // The state read now cannot move on until the worker runs again. A progress report it has
+    // sent but ftd not yet stored only makes the job look behind where it is.
+    job = GetJob(ftd, job_id);
+    if (IsFinished(job)) break;
+    if (reached(job)) return job;
+    kill(worker, SIGCONT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(worker, SIGCONT);
+  ADD_FAILURE() << "job " << job_id << " is " << ft::v1::JobState_Name(job.state()) << " at step "
+                << job.progress().step() << " before the test could act on it; ftd log:\n"
+                << ftd.Log();
+  return job;
+}
+
 bool IsFinished(const ft::v1::Job& job) {
   return job.state() == ft::v1::SUCCEEDED || job.state() == ft::v1::FAILED ||
          job.state() == ft::v1::CANCELLED;

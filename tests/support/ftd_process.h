@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,6 +92,14 @@ ft::v1::Job WaitFor(FtdProcess& ftd, const std::string& job_id,
                     std::chrono::seconds timeout = std::chrono::seconds(60));
 // SUCCEEDED, FAILED or CANCELLED.
 bool IsFinished(const ft::v1::Job& job);
+// Waits until `reached(job)` with the job's worker (`worker`, a pid of ChildPids()) held still, so
+// that a test can act on a job that is still running however fast the model trains: the worker
+// runs in slices of 2 ms and is stopped (SIGSTOP) while the job is read. Returns the last job seen
+// with the worker stopped; the caller SIGKILLs it, or sends SIGCONT (SIGTERM first, if it is to
+// be delivered as soon as the worker runs). Fails the test if the job ends first or on timeout.
+ft::v1::Job WaitWithWorkerHeld(FtdProcess& ftd, pid_t worker, const std::string& job_id,
+                               const std::function<bool(const ft::v1::Job&)>& reached,
+                               std::chrono::seconds timeout = std::chrono::seconds(60));
 // The whole file's bytes ("" when it cannot be read).
 std::string ReadFileBytes(const std::string& path);
 // Runs `spec` once more, uninterrupted, and expects its model.safetensors to equal, byte for byte,

@@ -4,15 +4,29 @@
 #include <dlfcn.h>
 
 namespace ft::train {
+namespace {
+
+// OpenBLAS is found at run time: Debian's LibTorch links the generic libblas.so.3, which the
+// system may point at OpenBLAS or at another implementation.
+template <typename Function>
+Function OpenBlas(const char* name) {
+  return reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, name));
+}
+
+}  // namespace
+
+int BlasThreads() {
+  const auto get = OpenBlas<int (*)()>("openblas_get_num_threads");
+  return get != nullptr ? get() : 0;
+}
+
+void SetBlasThreads(int threads) {
+  if (const auto set = OpenBlas<void (*)(int)>("openblas_set_num_threads")) set(threads);
+}
 
 void SetComputeThreads(int threads) {
   at::set_num_threads(threads);
-  // OpenBLAS is found at run time, so other BLAS builds simply keep their own setting.
-  using SetBlasThreads = void (*)(int);
-  if (auto set =
-          reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    set(threads);
-  }
+  SetBlasThreads(threads);
 }
 
 }  // namespace ft::train

@@ -10,4 +10,9 @@ namespace ft::train {
 // code (and tests) that need a reproducible result set both, here.
 void SetComputeThreads(int threads);
 
+// OpenBLAS's own count alone; 0 and nothing done where the process has no OpenBLAS (another BLAS
+// keeps its own setting).
+int BlasThreads();
+void SetBlasThreads(int threads);
+
 }  // namespace ft::train

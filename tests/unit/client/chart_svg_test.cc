@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/training_chart.h"
+#include "prerequisite.h"
 #include "svg_check.h"
 #include "temp_dir.h"
 
@@ -29,7 +30,7 @@ class ChartSvgTest : public ::testing::Test {
 };
 
 #define SKIP_WITHOUT_PYTHON(check) \
-  if (!(check).ran) GTEST_SKIP() << "no /usr/bin/python3 to parse the SVG with"
+  if (!(check).ran) FT_SKIP_PREREQUISITE_MISSING() << "no /usr/bin/python3 to parse the SVG with"
 
 Chart TwoJobs() {
   JobLog a;

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/job_format.h"
+#include "prerequisite.h"
 #include "run_command.h"
 #include "temp_dir.h"
 
@@ -74,7 +75,8 @@ TEST(YamlWriterTest, PyYamlReadsBackTheSameDataAsTheJson) {
   ft::testing::TempDir dir;
   const std::string json_file = dir.Write("job.json", *json);
   const std::string yaml_file = dir.Write("job.yaml", *yaml);
-  if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+  if (!std::filesystem::exists("/usr/bin/python3"))
+    FT_SKIP_PREREQUISITE_MISSING() << "no /usr/bin/python3";
   const ft::testing::CommandResult check =
       ft::testing::RunCommand({"/usr/bin/python3", "-c",
                                "import json, sys, yaml\n"
@@ -83,7 +85,7 @@ TEST(YamlWriterTest, PyYamlReadsBackTheSameDataAsTheJson) {
                                "print('same' if a == b else 'differ: %r != %r' % (a, b))\n",
                                json_file, yaml_file});
   if (check.output.find("No module named 'yaml'") != std::string::npos) {
-    GTEST_SKIP() << "no PyYAML (python3-yaml)";
+    FT_SKIP_PREREQUISITE_MISSING() << "no PyYAML (python3-yaml)";
   }
   EXPECT_EQ(check.output, "same\n") << *yaml;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "prerequisite.h"
 #include "test_util.h"
 
 namespace ft::data {
@@ -27,7 +28,8 @@ std::string SharedFile(const std::string& relative) {
 
 #define SHARED_FILE_OR_SKIP(var, relative)      \
   const std::string var = SharedFile(relative); \
-  if (var.empty()) GTEST_SKIP() << "FT_SHARED_DATA is unset or absent; real-data test skipped"
+  if (var.empty())                              \
+    FT_SKIP_PREREQUISITE_MISSING() << "FT_SHARED_DATA is unset or absent; real-data test skipped"
 
 std::map<std::string, int> LabelCounts(const std::vector<RawExample>& examples) {
   std::map<std::string, int> counts;

@@ -2,7 +2,6 @@
 // output and against the labels of the seed's real IMDB split), Hub model ids, the tar.gz
 // reader (including malformed archives) and file digests.
 #include <gtest/gtest.h>
-
 #include <zlib.h>
 
 #include <cstdlib>
@@ -17,6 +16,7 @@
 #include "fetch/hub_model.h"
 #include "fetch/numpy_permutation.h"
 #include "fetch/tar_gz_reader.h"
+#include "prerequisite.h"
 #include "temp_dir.h"
 
 namespace ft::fetch {
@@ -39,7 +39,8 @@ TEST(NumpyPermutation, EqualsNumpysOwnOutput) {
 TEST(NumpyPermutation, ReproducesTheSeedsImdbSplitLabels) {
   const char* shared = std::getenv("FT_SHARED_DATA");
   const std::filesystem::path imdb = std::filesystem::path(shared ? shared : "") / "imdb";
-  if (!shared || !std::filesystem::exists(imdb / "train.csv")) GTEST_SKIP() << "no shared data";
+  if (!shared || !std::filesystem::exists(imdb / "train.csv"))
+    FT_SKIP_PREREQUISITE_MISSING() << "no shared data";
   std::vector<int> labels;
   for (const char* file : {"train.csv", "val.csv", "test.csv"}) {
     std::ifstream in(imdb / file, std::ios::binary);

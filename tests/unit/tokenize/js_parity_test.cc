@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "prerequisite.h"
 #include "data/dataset.h"
 #include "synthetic_tokenizers.h"
 #include "tokenize/byte_tokenizer_json.h"
@@ -122,7 +123,7 @@ class JsParityTest : public ::testing::Test {
   // Runs the JavaScript tokenizer on all texts (or every kStride-th) and compares every text's
   // ids with ours.
   static void Check(const std::string& tokenizer_path, bool sample_only = false) {
-    if (texts_ == nullptr) GTEST_SKIP() << "../shared/data absent";
+    if (texts_ == nullptr) FT_SKIP_PREREQUISITE_MISSING() << "../shared/data absent";
     ASSERT_GE(texts_->size(), 10000u);
     const std::size_t stride = sample_only ? kStride : 1;
     const std::size_t count = (texts_->size() + stride - 1) / stride;
@@ -167,7 +168,7 @@ TEST_F(JsParityTest, AllMiniLmL6V2) {
 }
 
 TEST_F(JsParityTest, ByteLevelFallback) {
-  if (dir_ == nullptr) GTEST_SKIP() << "../shared/data absent";
+  if (dir_ == nullptr) FT_SKIP_PREREQUISITE_MISSING() << "../shared/data absent";
   const std::string path = (*dir_ / "byte_tokenizer.json").string();
   std::ofstream(path) << ByteTokenizerJson();
   Check(path, /*sample_only=*/true);  // one token per byte: every fifth text suffices
@@ -177,7 +178,7 @@ TEST_F(JsParityTest, ByteLevelFallback) {
 // ByteLevel without regex; Llama-3 also ignore_merges and a template adding a start token),
 // built on GPT-2's vocabulary and merges since their own files are not on this machine.
 TEST_F(JsParityTest, Llama3Qwen2BloomStylePipelines) {
-  if (dir_ == nullptr) GTEST_SKIP() << "../shared/data absent";
+  if (dir_ == nullptr) FT_SKIP_PREREQUISITE_MISSING() << "../shared/data absent";
   std::ifstream in(SharedData() / "tokenizers/gpt2/tokenizer.json");
   const nlohmann::json gpt2 = nlohmann::json::parse(in);
   for (const auto& [name, json] : Gpt2StylePipelines(gpt2)) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "prerequisite.h"
 #include "synthetic_tokenizers.h"
 #include "tokenize/tokenizer.h"
 #include "tokenize/utf8.h"
@@ -132,14 +133,14 @@ class RustDifferentialTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string node = FT_NODE;
-    if (node.empty() || !std::filesystem::exists(node)) GTEST_SKIP() << "node not found";
+    if (node.empty() || !std::filesystem::exists(node)) FT_SKIP_PREREQUISITE_MISSING() << "node not found";
     if (!std::filesystem::exists(std::filesystem::path(FT_NODE_MODULES) /
                                  "tokenizers/package.json")) {
-      GTEST_SKIP() << "npm tokenizers not installed in " << FT_NODE_MODULES
+      FT_SKIP_PREREQUISITE_MISSING() << "npm tokenizers not installed in " << FT_NODE_MODULES
                    << " (scripts/install-test-deps.sh)";
     }
     if (!std::filesystem::is_directory(SharedData() / "tokenizers")) {
-      GTEST_SKIP() << "../shared/data/tokenizers absent";
+      FT_SKIP_PREREQUISITE_MISSING() << "../shared/data/tokenizers absent";
     }
     dir_ = std::filesystem::temp_directory_path() /
            ("ft_rust_differential_" + std::to_string(::getpid()));

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "prerequisite.h"
 #include "tokenize/tokenizer.h"
 
 namespace ft::tokenize {
@@ -48,7 +49,7 @@ void CheckAgainstRust(const std::string& name) {
   const std::filesystem::path tokenizer_path =
       std::filesystem::path(shared == nullptr ? "" : shared) / "tokenizers" / name /
       "tokenizer.json";
-  if (!std::filesystem::exists(tokenizer_path)) GTEST_SKIP() << tokenizer_path << " absent";
+  if (!std::filesystem::exists(tokenizer_path)) FT_SKIP_PREREQUISITE_MISSING() << tokenizer_path << " absent";
   const auto tokenizer = Tokenizer::FromFile(tokenizer_path.string());
   const std::vector<std::string> texts = GzipLines(FixtureDir() + "/texts.jsonl.gz");
   const std::vector<std::string> expected =

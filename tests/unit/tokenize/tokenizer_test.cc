@@ -1,5 +1,6 @@
 // The tokenizer.json components on small inputs whose expected results follow the Rust
 // `tokenizers` library (its own tests and its documented semantics), and the error messages.
+#include "prerequisite.h"
 #include "tokenize/tokenizer.h"
 
 #include <gtest/gtest.h>
@@ -255,7 +256,7 @@ std::string SharedTokenizer(const std::string& name) {
 
 TEST(TokenizerTest, BertTruncationKeepsClsAndSep) {
   const std::string path = SharedTokenizer("all-MiniLM-L6-v2");
-  if (path.empty()) GTEST_SKIP() << "../shared/data/tokenizers absent";
+  if (path.empty()) FT_SKIP_PREREQUISITE_MISSING() << "../shared/data/tokenizers absent";
   const auto tokenizer = Tokenizer::FromFile(path);
   const std::vector<int64_t> full = tokenizer->Encode("Hello, WORLD! Caf\xC3\xA9 \xE6\x97\xA5 x");
   const auto id = [&](const char* token) { return *tokenizer->TokenToId(token); };
@@ -269,7 +270,7 @@ TEST(TokenizerTest, BertTruncationKeepsClsAndSep) {
 
 TEST(TokenizerTest, Gpt2TruncationKeepsTheHead) {
   const std::string path = SharedTokenizer("gpt2");
-  if (path.empty()) GTEST_SKIP() << "../shared/data/tokenizers absent";
+  if (path.empty()) FT_SKIP_PREREQUISITE_MISSING() << "../shared/data/tokenizers absent";
   const auto tokenizer = Tokenizer::FromFile(path);
   // Known GPT-2 ids; <|endoftext|> is an added token matched in the text.
   EXPECT_EQ(tokenizer->Encode("Hello world<|endoftext|>"),

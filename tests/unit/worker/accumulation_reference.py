@@ -41,8 +41,11 @@ import sys
 import tempfile
 import time
 
-import torch
-import torch.nn.functional as F
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from prerequisite import require_module  # noqa: E402
+
+torch = require_module("torch", "python3-torch")
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bloom_reference import bloom_logits, load_safetensors  # noqa: E402

@@ -32,7 +32,7 @@ std::vector<train::MicroBatch> Window() {
 // Every parameter's gradient after one window, in named_parameters() order.
 std::vector<std::pair<std::string, torch::Tensor>> WindowGradients(bool checkpointing,
                                                                    bool bf16) {
-  torch::set_num_threads(1);
+  const testing::ScopedIntraOpThreads one_thread(1);
   torch::manual_seed(7);
   BloomForSequenceClassification model(testing::TinyConfig(), 3);
   model->set_activation_checkpointing(checkpointing);

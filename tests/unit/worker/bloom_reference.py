@@ -3,7 +3,7 @@
 
 Usage: bloom_reference.py PATH/TO/bloom_training_test
 
-Runs the C++ test binary's BloomReferenceDump test, which writes, for a 4-head and a 6-head
+Runs the C++ test binary's DISABLED_BloomReferenceDump test, which writes, for a 4-head and a 6-head
 model, model.safetensors, a batch with left and right padding and the C++ logits. This script
 parses the safetensors file itself, recomputes the logits in float64 from Hugging Face's BLOOM
 formulas and compares. It also checks that the comparison is sensitive: dropping ALiBi or
@@ -17,7 +17,10 @@ import subprocess
 import sys
 import tempfile
 
-import torch
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from prerequisite import require_module  # noqa: E402
+
+torch = require_module("torch", "python3-torch")
 
 TOLERANCE = 1e-6  # float32 C++ against float64 reference; observed ~1e-7
 
@@ -122,7 +125,8 @@ def main():
     failures = []
     with tempfile.TemporaryDirectory() as directory:
         env = dict(os.environ, FT_BLOOM_DUMP_DIR=directory)
-        subprocess.run([sys.argv[1], "--gtest_filter=BloomReferenceDump.*"], env=env, check=True,
+        subprocess.run([sys.argv[1], "--gtest_also_run_disabled_tests",
+                        "--gtest_filter=DISABLED_BloomReferenceDump.*"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
         for heads in (4, 6):
             name = os.path.join(directory, "heads%d" % heads)

@@ -17,6 +17,7 @@
 
 #include "csv_fixture.h"
 #include "recording_observer.h"
+#include "temp_dir.h"
 #include "train/checkpoint_header.h"
 #include "train/checkpoint_store.h"
 #include "train/train_job.h"
@@ -37,17 +38,10 @@ using testing::WriteFile;
 class CheckpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(name.begin(), name.end(), '/', '_');  // parameterized tests: "Name/case"
-    dir_ = fs::temp_directory_path() / ("ft_checkpoint_test_" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     WriteFile(dir_ / "train.csv", SentimentCsv(60, 1));
   }
-  void TearDown() override {
-    train::SetResumeFaultsForTesting({});
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { train::SetResumeFaultsForTesting({}); }
 
   // 50 training examples in windows of 4 x 3 = 12: 12, 12, 12, 12 and a short last window of 2,
   // so 5 optimizer steps per epoch and 10 in all; reports every 3 steps, so that a checkpoint
@@ -107,6 +101,7 @@ class CheckpointTest : public ::testing::Test {
     return ReadAll(fs::path(options.output_dir) / "model.safetensors");
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 

@@ -8,16 +8,18 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <numeric>
-#include <random>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "csv_fixture.h"
+#include "prerequisite.h"
+#include "temp_dir.h"
 #include "train/epoch_plan.h"
 #include "train/file_identity.h"
 #include "train/job_data.h"
@@ -241,7 +243,7 @@ TEST(PaddingTest, GroupingByLengthCutsPaddingOnRealData) {
     EXPECT_LT(grouped, sorted / 2) << name;
     ++measured;
   }
-  if (measured == 0) GTEST_SKIP() << "no data in " << root;
+  if (measured == 0) FT_SKIP_PREREQUISITE_MISSING() << "no data in " << root;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,14 +251,8 @@ TEST(PaddingTest, GroupingByLengthCutsPaddingOnRealData) {
 
 class TempDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_data_pipeline_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = temp_.path(); }
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 

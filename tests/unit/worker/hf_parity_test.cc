@@ -28,6 +28,8 @@
 #include "models/model_folder.h"
 #include "models/model_loader.h"
 #include "models/torchscript_model.h"
+#include "prerequisite.h"
+#include "temp_dir.h"
 #include "train/model_export.h"
 #include "train/train_job.h"
 
@@ -271,14 +273,7 @@ namespace {
 
 class HfFamilyJobTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_hf_family_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = temp_.path(); }
 
   static torch::Tensor Logits(models::SequenceClassifierImpl& model, const Json& expected) {
     torch::NoGradGuard no_grad;
@@ -303,6 +298,7 @@ class HfFamilyJobTest : public ::testing::Test {
     return options;
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 
@@ -425,7 +421,8 @@ std::string MakeScript(const fs::path& path, int labels) {
 
 TEST_F(HfFamilyJobTest, TorchScriptModuleTrainsThroughTheSameLoop) {
   const fs::path script = dir_ / "classifier.pt";
-  if (const std::string problem = MakeScript(script, 2); !problem.empty()) GTEST_SKIP() << problem;
+  if (const std::string problem = MakeScript(script, 2); !problem.empty())
+    FT_SKIP_PREREQUISITE_MISSING() << problem;
   const train::TrainOutcome outcome =
       train::RunTrainingJob(JobOptions(script.string(), "out"), nullptr);
   ASSERT_EQ(outcome.status, train::TrainOutcome::Status::kSucceeded) << outcome.error;
@@ -440,7 +437,8 @@ TEST_F(HfFamilyJobTest, TorchScriptModuleTrainsThroughTheSameLoop) {
 
 TEST_F(HfFamilyJobTest, TorchScriptModuleOfTheWrongShapeIsRefused) {
   const fs::path script = dir_ / "three.pt";
-  if (const std::string problem = MakeScript(script, 3); !problem.empty()) GTEST_SKIP() << problem;
+  if (const std::string problem = MakeScript(script, 3); !problem.empty())
+    FT_SKIP_PREREQUISITE_MISSING() << problem;
   try {
     models::LoadTorchScriptClassifier(script.string(), 2);
     ADD_FAILURE() << "accepted a module with 3 outputs for 2 labels";

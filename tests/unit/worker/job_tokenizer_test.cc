@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "csv_fixture.h"
+#include "prerequisite.h"
 #include "temp_dir.h"
 #include "tokenize/byte_tokenizer.h"
 #include "tokenize/tokenizer.h"
@@ -44,7 +45,7 @@ fs::path MiniLmFolder(const TempDir& dir, int vocab_size) {
 
 #define SKIP_WITHOUT_SHARED_TOKENIZERS()           \
   if (SharedTokenizer("all-MiniLM-L6-v2").empty()) \
-  GTEST_SKIP() << "../shared/data/tokenizers absent"
+  FT_SKIP_PREREQUISITE_MISSING() << "../shared/data/tokenizers absent"
 
 TEST(JobTokenizerTest, ChoosesTheFoldersTokenizerJson) {
   SKIP_WITHOUT_SHARED_TOKENIZERS();

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "csv_fixture.h"
+#include "prerequisite.h"
 #include "recording_observer.h"
+#include "temp_dir.h"
 #include "train/train_job.h"
 #include "train/trainer.h"
 
@@ -32,18 +34,11 @@ using testing::WriteFile;
 class KnobRunsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_knob_runs_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     WriteFile(dir_ / "train.csv", SentimentCsv(60, 1));
     WriteFile(dir_ / "test.csv", SentimentCsv(20, 2));
   }
-  void TearDown() override {
-    train::SetResumeFaultsForTesting({});
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { train::SetResumeFaultsForTesting({}); }
 
   // 50 training examples in windows of 4 x 2: 7 steps per epoch (the last one short), 21 in all;
   // validation (10 examples) after every step, one progress report per step.
@@ -78,6 +73,7 @@ class KnobRunsTest : public ::testing::Test {
     return ReadAll(fs::path(options.output_dir) / "model.safetensors");
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 
@@ -197,7 +193,7 @@ TEST_F(KnobRunsTest, KeepBestExportsAndTestsTheBestWeights) {
 TEST_F(KnobRunsTest, PerClassMetricsOnImbalancedSmsSpam) {
   const char* shared = std::getenv("FT_SHARED_DATA");
   const fs::path csv = fs::path(shared != nullptr ? shared : "") / "sms_spam" / "sms_spam.csv";
-  if (shared == nullptr || !fs::exists(csv)) GTEST_SKIP() << "no " << csv;
+  if (shared == nullptr || !fs::exists(csv)) FT_SKIP_PREREQUISITE_MISSING() << "no " << csv;
   TrainOptions options = Options("sms");
   options.train_path = csv.string();
   options.test_path.clear();

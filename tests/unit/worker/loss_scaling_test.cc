@@ -14,6 +14,7 @@
 
 #include "csv_fixture.h"
 #include "recording_observer.h"
+#include "temp_dir.h"
 #include "train/train_job.h"
 #include "train/trainer.h"
 
@@ -30,17 +31,10 @@ using Recorder = testing::RecordingObserver;
 class LossScalingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_loss_scaling_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     testing::WriteFile(dir_ / "train.csv", testing::SentimentCsv(40, 3));
   }
-  void TearDown() override {
-    train::SetLossScalingForTesting({});
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { train::SetLossScalingForTesting({}); }
 
   // 36 training examples in windows of 4 x 2: 5 steps per epoch (the last one short), 10 in all.
   TrainOptions Options(const std::string& output, const std::string& optimizer = "sgd") const {
@@ -85,6 +79,7 @@ class LossScalingTest : public ::testing::Test {
     return scaling;
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 

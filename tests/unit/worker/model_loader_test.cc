@@ -23,6 +23,7 @@
 #include "io/safetensors_writer.h"
 #include "models/bloom_model.h"
 #include "models/model_folder.h"
+#include "temp_dir.h"
 #include "torch_test_util.h"
 #include "train/model_export.h"
 #include "train/train_job.h"
@@ -35,14 +36,7 @@ using models::BloomForSequenceClassification;
 
 class LoaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_loader_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = temp_.path(); }
 
   // A tiny model whose every parameter is random (not the 0/1 of a fresh LayerNorm or bias).
   static BloomForSequenceClassification RandomModel(int64_t num_labels, uint64_t seed) {
@@ -115,6 +109,7 @@ class LoaderTest : public ::testing::Test {
     }
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
   std::string log_;
 };

@@ -12,6 +12,7 @@
 
 #include "csv_fixture.h"
 #include "safetensors_reader.h"
+#include "temp_dir.h"
 #include "train/train_job.h"
 
 namespace ft {
@@ -46,15 +47,10 @@ double WorstRelativeDifference(const fs::path& a, const fs::path& b) {
 class PipelineJobTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_pipeline_job_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     WriteFile(dir_ / "train.csv", VaryingLengthCsv(70, 1));
     WriteFile(dir_ / "test.csv", VaryingLengthCsv(10, 2));
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   TrainOptions Options(const std::string& output) const {
     TrainOptions options;
@@ -80,6 +76,7 @@ class PipelineJobTest : public ::testing::Test {
     return nlohmann::json::parse(ReadAll(fs::path(options.output_dir) / "result.json"));
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 

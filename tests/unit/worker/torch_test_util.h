@@ -1,6 +1,7 @@
 // Shared helpers for the LibTorch tests of the training core.
 #pragma once
 
+#include <ATen/Parallel.h>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -13,6 +14,36 @@
 #include "train/job_data.h"
 
 namespace ft::testing {
+
+// The process-wide thread counts that decide a matmul's summation order, hence its float32
+// rounding: LibTorch's intra-op threads and OpenBLAS's own pool (train/compute_threads.h).
+// RunTrainingJob sets both from TrainOptions::threads.
+struct ComputeThreads {
+  int torch = 0;
+  int blas = 0;  // 0: no OpenBLAS in the process
+
+  static ComputeThreads Current() { return {at::get_num_threads(), train::BlasThreads()}; }
+  void Apply() const {
+    at::set_num_threads(torch);
+    if (blas > 0) train::SetBlasThreads(blas);
+  }
+};
+
+// A test whose float32 figures depend on the summation order pins the thread counts it runs with,
+// and gives the previous ones back, so that neither its verdict nor a later test's depends on the
+// machine or on which tests ran before it.
+class ScopedIntraOpThreads {
+ public:
+  explicit ScopedIntraOpThreads(int threads) : previous_(ComputeThreads::Current()) {
+    ComputeThreads{threads, threads}.Apply();
+  }
+  ~ScopedIntraOpThreads() { previous_.Apply(); }
+  ScopedIntraOpThreads(const ScopedIntraOpThreads&) = delete;
+  ScopedIntraOpThreads& operator=(const ScopedIntraOpThreads&) = delete;
+
+ private:
+  ComputeThreads previous_;
+};
 
 inline models::BloomConfig TinyConfig() {
   return models::FindScratchModel("scratch:bloom-tiny")->bloom;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "csv_fixture.h"
+#include "temp_dir.h"
 
 namespace ft {
 namespace {
@@ -45,15 +46,10 @@ class RecordingObserver : public train::TrainObserver {
 class TrainJobTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ft_train_job_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = temp_.path();
     WriteFile(dir_ / "train.csv", SentimentCsv(60, 1));
     WriteFile(dir_ / "test.csv", SentimentCsv(20, 2));
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   TrainOptions Options(const std::string& output = "out") const {
     TrainOptions options;
@@ -74,6 +70,7 @@ class TrainJobTest : public ::testing::Test {
     return options;
   }
 
+  testing::TempDir temp_;  // a fresh folder per test, whatever else runs beside it
   fs::path dir_;
 };
 

@@ -16,6 +16,7 @@
 
 #include "io/safetensors_writer.h"
 #include "models/alibi.h"
+#include "temp_dir.h"
 #include "tokenize/byte_tokenizer.h"
 #include "train/example_sampler.h"
 #include "train/progress_meter.h"
@@ -149,9 +150,8 @@ std::string ReadAll(const std::filesystem::path& path) {
 }
 
 TEST(SafetensorsWriterTest, WritesAParsableAlignedFile) {
-  const auto dir = std::filesystem::temp_directory_path() / "ft_safetensors_test";
-  std::filesystem::create_directories(dir);
-  const auto path = dir / "t.safetensors";
+  const testing::TempDir dir;
+  const auto path = dir.path() / "t.safetensors";
   const std::vector<float> b_data{1.5f, -2.0f, 3.25f, 4.0f, 5.0f, 6.0f};
   const std::vector<float> a_data{7.0f};
   io::WriteSafetensors(path.string(),
@@ -175,7 +175,6 @@ TEST(SafetensorsWriterTest, WritesAParsableAlignedFile) {
   std::vector<float> round_trip(6);
   std::memcpy(round_trip.data(), bytes.data() + 8 + header_size + 4, 24);
   EXPECT_EQ(round_trip, b_data);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(SafetensorsWriterTest, RejectsDuplicateNames) {
