@@ -22,7 +22,7 @@ LAUNCHER=()
 command -v ccache >/dev/null && LAUNCHER=(ccache)
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 FLAGS=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -fno-omit-frame-pointer -Icommon -Iworker -I"$OUT/gen")
+       -fno-omit-frame-pointer -I. -I"$OUT/gen")
 mkdir -p "$OUT/gen" "$OUT/obj"
 SEEDS=$PWD/tests/fuzz/corpus
 

@@ -1,4 +1,4 @@
-#include "ftd_server.h"
+#include "server/ftd_server.h"
 
 #include <sys/stat.h>
 
@@ -10,12 +10,12 @@
 #include "absl/strings/str_join.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "housekeeping/disk_usage.h"
-#include "net/ftd_channel.h"
-#include "health/readiness.h"
-#include "util/grpc_limits.h"
+#include "server/housekeeping/disk_usage.h"
+#include "common/net/ftd_channel.h"
+#include "server/health/readiness.h"
+#include "common/util/grpc_limits.h"
 #include "spdlog/spdlog.h"
-#include "util/status_macros.h"
+#include "common/util/status_macros.h"
 
 namespace ft {
 

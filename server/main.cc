@@ -10,10 +10,10 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
-#include "ftd_server.h"
+#include "common/util/ft_home.h"
+#include "common/util/logging.h"
+#include "server/ftd_server.h"
 #include "spdlog/spdlog.h"
-#include "util/ft_home.h"
-#include "util/logging.h"
 
 namespace {
 

@@ -10,11 +10,11 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
-#include "daemon/remote_inputs.h"
-#include "daemon/standalone.h"
-#include "daemon/worker_loop.h"
-#include "util/ft_home.h"
-#include "util/logging.h"
+#include "common/util/ft_home.h"
+#include "common/util/logging.h"
+#include "worker/daemon/remote_inputs.h"
+#include "worker/daemon/standalone.h"
+#include "worker/daemon/worker_loop.h"
 
 namespace {
 std::atomic<bool> shutdown_requested{false};

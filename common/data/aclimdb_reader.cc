@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/readers.h"
+#include "common/data/dataset.h"
+#include "common/data/readers.h"
 
 namespace ft::data::internal {
 namespace {

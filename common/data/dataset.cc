@@ -1,6 +1,6 @@
 // Format names, DataError, the text-file helpers every reader shares, format inference and
 // dispatch, and the seeded split.
-#include "data/dataset.h"
+#include "common/data/dataset.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,8 +12,8 @@
 #include <random>
 #include <utility>
 
-#include "data/excerpt.h"
-#include "data/readers.h"
+#include "common/data/excerpt.h"
+#include "common/data/readers.h"
 
 namespace ft::data {
 namespace {

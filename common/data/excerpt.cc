@@ -1,4 +1,4 @@
-#include "data/excerpt.h"
+#include "common/data/excerpt.h"
 
 namespace ft::data {
 

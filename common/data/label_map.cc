@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/excerpt.h"
+#include "common/data/dataset.h"
+#include "common/data/excerpt.h"
 
 namespace ft::data {
 namespace {

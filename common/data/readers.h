@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "data/dataset.h"
+#include "common/data/dataset.h"
 
 namespace ft::data::internal {
 

@@ -1,4 +1,4 @@
-#include "fetch/file_digest.h"
+#include "common/fetch/file_digest.h"
 
 #include <openssl/evp.h>
 

@@ -1,4 +1,4 @@
-#include "fetch/http_client.h"
+#include "common/fetch/http_client.h"
 
 #include <curl/curl.h>
 

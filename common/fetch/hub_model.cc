@@ -1,4 +1,4 @@
-#include "fetch/hub_model.h"
+#include "common/fetch/hub_model.h"
 
 #include <sys/file.h>
 #include <fcntl.h>
@@ -16,9 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fetch/file_digest.h"
-#include "fetch/http_client.h"
-#include "util/atomic_file.h"
+#include "common/fetch/file_digest.h"
+#include "common/fetch/http_client.h"
+#include "common/util/atomic_file.h"
 
 namespace ft::fetch {
 namespace {

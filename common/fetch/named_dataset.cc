@@ -1,4 +1,4 @@
-#include "fetch/named_dataset.h"
+#include "common/fetch/named_dataset.h"
 
 #include <algorithm>
 #include <array>
@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fetch/file_digest.h"
-#include "fetch/http_client.h"
-#include "fetch/numpy_permutation.h"
-#include "fetch/tar_gz_reader.h"
-#include "util/atomic_file.h"
+#include "common/fetch/file_digest.h"
+#include "common/fetch/http_client.h"
+#include "common/fetch/numpy_permutation.h"
+#include "common/fetch/tar_gz_reader.h"
+#include "common/util/atomic_file.h"
 
 namespace ft::fetch {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "fetch/hub_model.h"
+#include "common/fetch/hub_model.h"
 
 namespace ft::fetch {
 

@@ -1,4 +1,4 @@
-#include "fetch/numpy_permutation.h"
+#include "common/fetch/numpy_permutation.h"
 
 #include <random>
 #include <utility>

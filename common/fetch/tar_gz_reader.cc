@@ -1,4 +1,4 @@
-#include "fetch/tar_gz_reader.h"
+#include "common/fetch/tar_gz_reader.h"
 
 #include <zlib.h>
 

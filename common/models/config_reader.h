@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "models/model_folder.h"
+#include "common/models/model_folder.h"
 
 namespace ft::models {
 

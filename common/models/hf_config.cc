@@ -1,9 +1,9 @@
-#include "models/hf_config.h"
+#include "common/models/hf_config.h"
 
 #include <nlohmann/json.hpp>
 
-#include "models/config_reader.h"
-#include "models/model_folder.h"
+#include "common/models/config_reader.h"
+#include "common/models/model_folder.h"
 
 namespace ft::models {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "models/model_config.h"
+#include "common/models/model_config.h"
 
 namespace ft::models {
 

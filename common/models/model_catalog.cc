@@ -1,4 +1,4 @@
-#include "models/model_catalog.h"
+#include "common/models/model_catalog.h"
 
 namespace ft::models {
 namespace {

@@ -10,7 +10,7 @@
 
 namespace ft::models {
 
-// The byte-level tokenizer (worker/tokenize) uses ids 0..3 for <unk>, <s>, </s>, <pad> (BLOOM's
+// The byte-level tokenizer (common/tokenize) uses ids 0..3 for <unk>, <s>, </s>, <pad> (BLOOM's
 // own special ids) and 4..259 for the 256 byte values: a model needs at least this vocabulary.
 inline constexpr int64_t kByteTokenizerVocabSize = 260;
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "models/model_catalog.h"
+#include "common/models/model_catalog.h"
 
 namespace ft::models {
 

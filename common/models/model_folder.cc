@@ -1,4 +1,4 @@
-#include "models/model_folder.h"
+#include "common/models/model_folder.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "models/config_reader.h"
-#include "models/hf_config.h"
+#include "common/models/config_reader.h"
+#include "common/models/hf_config.h"
 
 namespace ft::models {
 namespace {

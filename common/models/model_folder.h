@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "models/model_catalog.h"
-#include "models/model_config.h"
+#include "common/models/model_catalog.h"
+#include "common/models/model_config.h"
 
 namespace ft::models {
 

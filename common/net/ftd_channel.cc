@@ -1,4 +1,4 @@
-#include "net/ftd_channel.h"
+#include "common/net/ftd_channel.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,11 +1,11 @@
-#include "spec/batch_geometry.h"
+#include "common/spec/batch_geometry.h"
 
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "spec/spec_limits.h"
+#include "common/spec/spec_limits.h"
 
 namespace ft::spec {
 namespace {

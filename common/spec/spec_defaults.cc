@@ -1,10 +1,10 @@
-#include "spec/spec_defaults.h"
+#include "common/spec/spec_defaults.h"
 
 #include <filesystem>
 
-#include "fetch/hub_model.h"
-#include "models/model_folder.h"
-#include "spec/spec_limits.h"
+#include "common/fetch/hub_model.h"
+#include "common/models/model_folder.h"
+#include "common/spec/spec_limits.h"
 
 namespace ft::spec {
 namespace {

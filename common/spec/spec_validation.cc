@@ -1,4 +1,4 @@
-#include "spec/spec_validation.h"
+#include "common/spec/spec_validation.h"
 
 #include <cmath>
 #include <filesystem>
@@ -8,14 +8,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "data/dataset.h"
-#include "fetch/hub_model.h"
-#include "fetch/named_dataset.h"
-#include "data/excerpt.h"
-#include "models/model_catalog.h"
-#include "models/model_folder.h"
-#include "spec/batch_geometry.h"
-#include "spec/spec_limits.h"
+#include "common/data/dataset.h"
+#include "common/fetch/hub_model.h"
+#include "common/fetch/named_dataset.h"
+#include "common/data/excerpt.h"
+#include "common/models/model_catalog.h"
+#include "common/models/model_folder.h"
+#include "common/spec/batch_geometry.h"
+#include "common/spec/spec_limits.h"
 
 namespace ft::spec {
 namespace {

@@ -1,9 +1,9 @@
-#include "tokenize/added_tokens.h"
+#include "common/tokenize/added_tokens.h"
 
 #include <algorithm>
 
-#include "tokenize/unicode_class.h"
-#include "tokenize/utf8.h"
+#include "common/tokenize/unicode_class.h"
+#include "common/tokenize/utf8.h"
 
 namespace ft::tokenize {
 namespace {

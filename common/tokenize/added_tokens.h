@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenize/json_view.h"
-#include "tokenize/normalizer.h"
+#include "common/tokenize/json_view.h"
+#include "common/tokenize/normalizer.h"
 
 namespace ft::tokenize {
 

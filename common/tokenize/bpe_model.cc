@@ -7,9 +7,9 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "tokenize/model.h"
-#include "tokenize/utf8.h"
-#include "tokenize/vocab.h"
+#include "common/tokenize/model.h"
+#include "common/tokenize/utf8.h"
+#include "common/tokenize/vocab.h"
 
 namespace ft::tokenize {
 namespace {

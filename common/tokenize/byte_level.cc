@@ -1,9 +1,9 @@
-#include "tokenize/byte_level.h"
+#include "common/tokenize/byte_level.h"
 
 #include <array>
 
-#include "tokenize/unicode_class.h"
-#include "tokenize/utf8.h"
+#include "common/tokenize/unicode_class.h"
+#include "common/tokenize/utf8.h"
 
 namespace ft::tokenize {
 namespace {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenize/pattern.h"
+#include "common/tokenize/pattern.h"
 
 namespace ft::tokenize {
 

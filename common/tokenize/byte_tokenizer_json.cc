@@ -1,8 +1,8 @@
-#include "tokenize/byte_tokenizer_json.h"
+#include "common/tokenize/byte_tokenizer_json.h"
 
 #include <nlohmann/json.hpp>
 
-#include "tokenize/byte_level.h"
+#include "common/tokenize/byte_level.h"
 
 namespace ft::tokenize {
 namespace {

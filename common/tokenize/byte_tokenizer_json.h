@@ -1,4 +1,4 @@
-// ft's byte-level fallback tokenizer (worker/tokenize/byte_tokenizer.h: ids 0..3 are <unk> <s>
+// ft's byte-level fallback tokenizer (common/tokenize/byte_tokenizer.h: ids 0..3 are <unk> <s>
 // </s> <pad>, byte b is id 4 + b, no special tokens added) written as a Hugging Face
 // tokenizer.json, so that a model folder trained with it is self-contained: a ByteLevel
 // pre-tokenizer without regex maps every byte to its printable character and a BPE model without

@@ -1,4 +1,4 @@
-#include "tokenize/json_view.h"
+#include "common/tokenize/json_view.h"
 
 namespace ft::tokenize {
 

@@ -1,4 +1,4 @@
-#include "tokenize/model.h"
+#include "common/tokenize/model.h"
 
 namespace ft::tokenize {
 

@@ -1,10 +1,10 @@
-#include "tokenize/normalizer.h"
+#include "common/tokenize/normalizer.h"
 
 #include <vector>
 
-#include "tokenize/pattern.h"
-#include "tokenize/unicode_class.h"
-#include "tokenize/utf8.h"
+#include "common/tokenize/pattern.h"
+#include "common/tokenize/unicode_class.h"
+#include "common/tokenize/utf8.h"
 
 namespace ft::tokenize {
 namespace {

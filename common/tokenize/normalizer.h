@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "tokenize/json_view.h"
+#include "common/tokenize/json_view.h"
 
 namespace ft::tokenize {
 

@@ -1,10 +1,10 @@
-#include "tokenize/pattern.h"
+#include "common/tokenize/pattern.h"
 
 #include <unicode/regex.h>
 #include <unicode/unistr.h>
 
-#include "tokenize/unicode_class.h"
-#include "tokenize/utf8.h"
+#include "common/tokenize/unicode_class.h"
+#include "common/tokenize/utf8.h"
 
 namespace ft::tokenize {
 

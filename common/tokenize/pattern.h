@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "tokenize/json_view.h"
+#include "common/tokenize/json_view.h"
 
 namespace ft::tokenize {
 

@@ -1,4 +1,4 @@
-#include "tokenize/post_processor.h"
+#include "common/tokenize/post_processor.h"
 
 #include <map>
 #include <string>

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "tokenize/json_view.h"
+#include "common/tokenize/json_view.h"
 
 namespace ft::tokenize {
 

@@ -1,12 +1,12 @@
-#include "tokenize/pre_tokenizer.h"
+#include "common/tokenize/pre_tokenizer.h"
 
 #include <algorithm>
 #include <functional>
 
-#include "tokenize/byte_level.h"
-#include "tokenize/pattern.h"
-#include "tokenize/unicode_class.h"
-#include "tokenize/utf8.h"
+#include "common/tokenize/byte_level.h"
+#include "common/tokenize/pattern.h"
+#include "common/tokenize/unicode_class.h"
+#include "common/tokenize/utf8.h"
 
 namespace ft::tokenize {
 namespace {

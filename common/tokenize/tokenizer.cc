@@ -1,4 +1,4 @@
-#include "tokenize/tokenizer.h"
+#include "common/tokenize/tokenizer.h"
 
 #include <algorithm>
 #include <fstream>

@@ -11,12 +11,12 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenize/added_tokens.h"
-#include "tokenize/json_view.h"
-#include "tokenize/model.h"
-#include "tokenize/normalizer.h"
-#include "tokenize/post_processor.h"
-#include "tokenize/pre_tokenizer.h"
+#include "common/tokenize/added_tokens.h"
+#include "common/tokenize/json_view.h"
+#include "common/tokenize/model.h"
+#include "common/tokenize/normalizer.h"
+#include "common/tokenize/post_processor.h"
+#include "common/tokenize/pre_tokenizer.h"
 
 namespace ft::tokenize {
 

@@ -1,4 +1,4 @@
-#include "tokenize/unicode_class.h"
+#include "common/tokenize/unicode_class.h"
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tokenize/utf8.h"
+#include "common/tokenize/utf8.h"
 
 namespace ft::tokenize {
 namespace {
@@ -26,7 +26,7 @@ struct LowercaseRun {
   int stride, delta;
 };
 
-#include "tokenize/rust_char_tables.inc"
+#include "common/tokenize/rust_char_tables.inc"
 
 constexpr char32_t kCodePoints = 0x110000;
 constexpr unsigned kBlockBits = 8;

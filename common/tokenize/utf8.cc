@@ -1,4 +1,4 @@
-#include "tokenize/utf8.h"
+#include "common/tokenize/utf8.h"
 
 #include <cstdint>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "tokenize/vocab.h"
+#include "common/tokenize/vocab.h"
 
 namespace ft::tokenize {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "tokenize/json_view.h"
+#include "common/tokenize/json_view.h"
 
 namespace ft::tokenize {
 

@@ -1,7 +1,7 @@
 // WordPiece and WordLevel as the Rust library's models::wordpiece / models::wordlevel.
-#include "tokenize/model.h"
-#include "tokenize/utf8.h"
-#include "tokenize/vocab.h"
+#include "common/tokenize/model.h"
+#include "common/tokenize/utf8.h"
+#include "common/tokenize/vocab.h"
 
 namespace ft::tokenize {
 namespace {

@@ -1,4 +1,4 @@
-#include "util/ft_home.h"
+#include "common/util/ft_home.h"
 
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-#include "util/logging.h"
+#include "common/util/logging.h"
 
 #include <memory>
 

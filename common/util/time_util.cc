@@ -1,4 +1,4 @@
-#include "util/time_util.h"
+#include "common/util/time_util.h"
 
 namespace ft {
 

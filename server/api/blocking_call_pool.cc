@@ -1,4 +1,4 @@
-#include "api/blocking_call_pool.h"
+#include "server/api/blocking_call_pool.h"
 
 namespace ft::api {
 

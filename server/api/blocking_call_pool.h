@@ -11,7 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "api/rpc_recorder.h"
+#include "server/api/rpc_recorder.h"
 
 namespace ft::api {
 

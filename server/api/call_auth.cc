@@ -1,4 +1,4 @@
-#include "api/call_auth.h"
+#include "server/api/call_auth.h"
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "auth/authenticator.h"
 #include "ft/v1/job.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "server/auth/authenticator.h"
 
 namespace ft::api {
 

@@ -1,9 +1,9 @@
-#include "api/finetune_service.h"
+#include "server/api/finetune_service.h"
 
-#include "api/call_auth.h"
-#include "api/rpc_recorder.h"
-#include "api/watch_reactor.h"
-#include "util/status_macros.h"
+#include "common/util/status_macros.h"
+#include "server/api/call_auth.h"
+#include "server/api/rpc_recorder.h"
+#include "server/api/watch_reactor.h"
 
 namespace ft::api {
 namespace {

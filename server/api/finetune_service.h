@@ -2,14 +2,14 @@
 // each call and keeps each user to their own jobs (call_auth.h).
 #pragma once
 
-#include "api/blocking_call_pool.h"
-#include "api/watcher_limits.h"
-#include "auth/authenticator.h"
 #include "ft/v1/finetune_service.grpc.pb.h"
-#include "metrics/server_metrics.h"
-#include "sched/event_hub.h"
-#include "sched/job_manager.h"
-#include "store/job_store.h"
+#include "server/api/blocking_call_pool.h"
+#include "server/api/watcher_limits.h"
+#include "server/auth/authenticator.h"
+#include "server/metrics/server_metrics.h"
+#include "server/sched/event_hub.h"
+#include "server/sched/job_manager.h"
+#include "server/store/job_store.h"
 
 namespace ft::api {
 

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "absl/time/clock.h"
-#include "api/grpc_status.h"
 #include "grpcpp/grpcpp.h"
-#include "metrics/server_metrics.h"
+#include "server/api/grpc_status.h"
+#include "server/metrics/server_metrics.h"
 
 namespace ft::api {
 

@@ -1,7 +1,7 @@
-#include "api/watch_reactor.h"
+#include "server/api/watch_reactor.h"
 
-#include "api/grpc_status.h"
-#include "sched/job_manager.h"
+#include "server/api/grpc_status.h"
+#include "server/sched/job_manager.h"
 
 namespace ft::api {
 

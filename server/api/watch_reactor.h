@@ -9,12 +9,12 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "api/watcher_limits.h"
 #include "ft/v1/event.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "metrics/server_metrics.h"
-#include "sched/event_hub.h"
-#include "store/job_store.h"
+#include "server/api/watcher_limits.h"
+#include "server/metrics/server_metrics.h"
+#include "server/sched/event_hub.h"
+#include "server/store/job_store.h"
 
 namespace ft::api {
 

@@ -1,4 +1,4 @@
-#include "api/watcher_limits.h"
+#include "server/api/watcher_limits.h"
 
 #include "absl/strings/str_cat.h"
 

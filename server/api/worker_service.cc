@@ -1,8 +1,8 @@
-#include "api/worker_service.h"
+#include "server/api/worker_service.h"
 
-#include "api/call_auth.h"
-#include "api/rpc_recorder.h"
-#include "util/status_macros.h"
+#include "common/util/status_macros.h"
+#include "server/api/call_auth.h"
+#include "server/api/rpc_recorder.h"
 
 namespace ft::api {
 grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireJob(grpc::CallbackServerContext* context,

@@ -1,11 +1,11 @@
 // gRPC adapter for the internal WorkerService (leases, heartbeats, event reports).
 #pragma once
 
-#include "api/blocking_call_pool.h"
-#include "auth/authenticator.h"
 #include "ft/v1/worker_service.grpc.pb.h"
-#include "metrics/server_metrics.h"
-#include "sched/job_manager.h"
+#include "server/api/blocking_call_pool.h"
+#include "server/auth/authenticator.h"
+#include "server/metrics/server_metrics.h"
+#include "server/sched/job_manager.h"
 
 namespace ft::api {
 

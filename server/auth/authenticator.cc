@@ -1,4 +1,4 @@
-#include "auth/authenticator.h"
+#include "server/auth/authenticator.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>

@@ -13,8 +13,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "auth/principal.h"
-#include "auth/token_table.h"
+#include "server/auth/principal.h"
+#include "server/auth/token_table.h"
 
 namespace ft::auth {
 

@@ -1,4 +1,4 @@
-#include "auth/token_table.h"
+#include "server/auth/token_table.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "auth/principal.h"
+#include "server/auth/principal.h"
 
 namespace ft::auth {
 

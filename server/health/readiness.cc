@@ -1,4 +1,4 @@
-#include "health/readiness.h"
+#include "server/health/readiness.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -1,4 +1,4 @@
-#include "housekeeping/disk_usage.h"
+#include "server/housekeeping/disk_usage.h"
 
 #include <filesystem>
 

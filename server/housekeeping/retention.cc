@@ -1,13 +1,13 @@
-#include "housekeeping/retention.h"
+#include "server/housekeeping/retention.h"
 
 #include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "housekeeping/disk_usage.h"
+#include "common/util/status_macros.h"
+#include "common/util/time_util.h"
+#include "server/housekeeping/disk_usage.h"
 #include "spdlog/spdlog.h"
-#include "util/status_macros.h"
-#include "util/time_util.h"
 
 namespace ft::housekeeping {
 namespace fs = std::filesystem;

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "sched/clock.h"
-#include "sched/job_manager.h"
-#include "store/job_store.h"
+#include "server/sched/clock.h"
+#include "server/sched/job_manager.h"
+#include "server/store/job_store.h"
 
 namespace ft::housekeeping {
 

@@ -1,4 +1,4 @@
-#include "metrics/housekeeping_metrics.h"
+#include "server/metrics/housekeeping_metrics.h"
 
 namespace ft::metrics {
 

@@ -1,10 +1,10 @@
-#include "metrics/server_metrics.h"
+#include "server/metrics/server_metrics.h"
 
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
-#include "sched/job_manager.h"
-#include "util/time_util.h"
+#include "common/util/time_util.h"
+#include "server/sched/job_manager.h"
 
 namespace ft::metrics {
 namespace {

@@ -18,8 +18,8 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-#include "sched/clock.h"
-#include "sched/job_observer.h"
+#include "server/sched/clock.h"
+#include "server/sched/job_observer.h"
 
 namespace ft::metrics {
 

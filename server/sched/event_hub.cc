@@ -1,4 +1,4 @@
-#include "sched/event_hub.h"
+#include "server/sched/event_hub.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "sched/job_manager.h"
+#include "server/sched/job_manager.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,13 +6,13 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/spec/spec_defaults.h"
+#include "common/spec/spec_validation.h"
+#include "common/util/status_macros.h"
+#include "common/util/time_util.h"
 #include "google/protobuf/util/json_util.h"
-#include "housekeeping/disk_usage.h"
+#include "server/housekeeping/disk_usage.h"
 #include "spdlog/spdlog.h"
-#include "spec/spec_defaults.h"
-#include "spec/spec_validation.h"
-#include "util/status_macros.h"
-#include "util/time_util.h"
 
 namespace ft::sched {
 

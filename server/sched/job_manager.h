@@ -22,12 +22,12 @@
 #include "absl/time/time.h"
 #include "ft/v1/event.pb.h"
 #include "ft/v1/job.pb.h"
-#include "sched/clock.h"
-#include "sched/event_hub.h"
-#include "sched/job_observer.h"
-#include "sched/submit_policy.h"
-#include "sched/worker_registry.h"
-#include "store/job_store.h"
+#include "server/sched/clock.h"
+#include "server/sched/event_hub.h"
+#include "server/sched/job_observer.h"
+#include "server/sched/submit_policy.h"
+#include "server/sched/worker_registry.h"
+#include "server/store/job_store.h"
 
 namespace ft::sched {
 

@@ -1,4 +1,4 @@
-#include "sched/submit_policy.h"
+#include "server/sched/submit_policy.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -9,10 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "housekeeping/disk_usage.h"
-#include "fetch/hub_model.h"
-#include "models/model_folder.h"
-#include "spec/spec_limits.h"
+#include "server/housekeeping/disk_usage.h"
+#include "common/fetch/hub_model.h"
+#include "common/models/model_folder.h"
+#include "common/spec/spec_limits.h"
 
 namespace ft::sched {
 namespace {

@@ -1,4 +1,4 @@
-#include "sched/worker_registry.h"
+#include "server/sched/worker_registry.h"
 
 namespace ft::sched {
 

@@ -1,9 +1,9 @@
-#include "store/job_store.h"
+#include "server/store/job_store.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "util/status_macros.h"
+#include "common/util/status_macros.h"
 
 namespace ft::store {
 namespace {

@@ -17,9 +17,9 @@
 #include "absl/synchronization/mutex.h"
 #include "ft/v1/event.pb.h"
 #include "ft/v1/job.pb.h"
-#include "store/sqlite_db.h"
-#include "store/wal_checkpointer.h"
-#include "store/wal_sync.h"
+#include "server/store/sqlite_db.h"
+#include "server/store/wal_checkpointer.h"
+#include "server/store/wal_sync.h"
 
 namespace ft::store {
 

@@ -1,4 +1,4 @@
-#include "store/sqlite_db.h"
+#include "server/store/sqlite_db.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -1,7 +1,7 @@
-#include "store/wal_checkpointer.h"
+#include "server/store/wal_checkpointer.h"
 
+#include "server/store/sqlite_db.h"
 #include "spdlog/spdlog.h"
-#include "store/sqlite_db.h"
 
 namespace ft::store {
 

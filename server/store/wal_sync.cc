@@ -1,4 +1,4 @@
-#include "store/wal_sync.h"
+#include "server/store/wal_sync.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "workers/worker_pool.h"
+#include "server/workers/worker_pool.h"
 
 #include <fcntl.h>
 #include <signal.h>

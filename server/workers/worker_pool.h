@@ -15,8 +15,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "sched/job_manager.h"
-#include "sched/job_observer.h"
+#include "server/sched/job_manager.h"
+#include "server/sched/job_observer.h"
 
 namespace ft::workers {
 

@@ -339,7 +339,7 @@ class MT19937_64:
         return y & MASK64
 
 
-def _mix(value):  # SplitMix64's finalizer, as in worker/train/example_sampler.cc
+def _mix(value):  # SplitMix64's finalizer, as in worker/data/example_sampler.cc
     value = (value + 0x9E3779B97F4A7C15) & MASK64
     value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
     value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & MASK64

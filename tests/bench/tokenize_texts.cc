@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenize/tokenizer.h"
+#include "common/tokenize/tokenizer.h"
 
 int main(int argc, char** argv) {
   if (argc < 4) {

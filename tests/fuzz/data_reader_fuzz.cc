@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "data/dataset.h"
+#include "common/data/dataset.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "io/safetensors_reader.h"
+#include "worker/io/safetensors_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string path = "/tmp/ft_fuzz_safetensors_" + std::to_string(getpid());

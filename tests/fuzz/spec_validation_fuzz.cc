@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string>
 
+#include "common/spec/spec_defaults.h"
+#include "common/spec/spec_validation.h"
 #include "ft/v1/job.pb.h"
 #include "google/protobuf/stubs/logging.h"
-#include "spec/spec_defaults.h"
-#include "spec/spec_validation.h"
 
 // Protobuf logs every string that is not UTF-8; the fuzzer makes many.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "tokenize/json_view.h"
-#include "tokenize/tokenizer.h"
+#include "common/tokenize/json_view.h"
+#include "common/tokenize/tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string_view kTexts[] = {

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "train/train_job.h"
+#include "worker/train/train_job.h"
 
 namespace fs = std::filesystem;
 using ft::train::TrainOptions;

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
-#include "safetensors_reader.h"
+#include "tests/support/ftd_process.h"
+#include "tests/support/safetensors_reader.h"
 
 namespace ft::testing {
 namespace {

@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/ftd_process.h"
 
 namespace ft::testing {
 namespace {

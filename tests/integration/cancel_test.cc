@@ -2,8 +2,8 @@
 // the job's attempts are used up (here: one).
 #include <signal.h>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/ftd_process.h"
 
 namespace ft::testing {
 namespace {

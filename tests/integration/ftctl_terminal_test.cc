@@ -8,11 +8,11 @@
 #include <regex>
 #include <thread>
 
-#include "ftd_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "prerequisite.h"
-#include "run_command.h"
+#include "tests/support/ftd_process.h"
+#include "tests/support/prerequisite.h"
+#include "tests/support/run_command.h"
 
 namespace ft::testing {
 namespace {

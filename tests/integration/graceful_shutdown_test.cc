@@ -12,8 +12,8 @@
 #include <string>
 #include <thread>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/ftd_process.h"
 
 namespace ft::testing {
 namespace {

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "ft/v1/worker_service.grpc.pb.h"
-#include "ftd_process.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "run_command.h"
+#include "tests/support/ftd_process.h"
+#include "tests/support/run_command.h"
 
 namespace ft::testing {
 namespace {

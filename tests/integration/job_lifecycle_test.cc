@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <future>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/ftd_process.h"
 
 namespace ft::testing {
 namespace {

@@ -19,9 +19,9 @@
 #include <random>
 #include <thread>
 
-#include "ftd_process.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/support/ftd_process.h"
 
 namespace ft::testing {
 namespace {

@@ -3,12 +3,12 @@
 // back by Python's XML parser; the same from the events.jsonl ftd left in the job's folder.
 #include <filesystem>
 
-#include "ftd_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "prerequisite.h"
-#include "run_command.h"
-#include "svg_check.h"
+#include "tests/support/ftd_process.h"
+#include "tests/support/prerequisite.h"
+#include "tests/support/run_command.h"
+#include "tests/support/svg_check.h"
 
 namespace ft::testing {
 namespace {

@@ -6,8 +6,8 @@
 #include <map>
 #include <thread>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/ftd_process.h"
 
 namespace ft::testing {
 namespace {

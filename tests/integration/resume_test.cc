@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/ftd_process.h"
 
 namespace ft::testing {
 namespace {

@@ -17,11 +17,11 @@
 #include <sstream>
 #include <thread>
 
+#include "common/net/ftd_channel.h"
 #include "ft/v1/worker_service.grpc.pb.h"
-#include "ftd_process.h"
 #include "gtest/gtest.h"
-#include "net/ftd_channel.h"
-#include "run_command.h"
+#include "tests/support/ftd_process.h"
+#include "tests/support/run_command.h"
 
 namespace ft::testing {
 namespace {

@@ -18,9 +18,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
-#include "prerequisite.h"
+#include "tests/support/ftd_process.h"
+#include "tests/support/prerequisite.h"
 
 namespace ft::testing {
 namespace {

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ftd_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/ftd_process.h"
 
 namespace ft::testing {
 namespace {

@@ -6,10 +6,10 @@
 #include <set>
 #include <thread>
 
-#include "ftd_process.h"
+#include "common/net/ftd_channel.h"
 #include "gtest/gtest.h"
-#include "net/ftd_channel.h"
-#include "run_command.h"
+#include "tests/support/ftd_process.h"
+#include "tests/support/run_command.h"
 
 namespace ft::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "event_stream_check.h"
+#include "tests/load/event_stream_check.h"
 
 #include "google/protobuf/util/message_differencer.h"
 

@@ -1,4 +1,4 @@
-#include "latency_stats.h"
+#include "tests/load/latency_stats.h"
 
 #include <algorithm>
 #include <cmath>

@@ -24,15 +24,15 @@
 #include <optional>
 #include <thread>
 
-#include "event_stream_check.h"
-#include "ftd_process.h"
+#include "common/net/ftd_channel.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "latency_stats.h"
-#include "load_options.h"
-#include "net/ftd_channel.h"
-#include "process_memory.h"
-#include "temp_dir.h"
+#include "tests/load/event_stream_check.h"
+#include "tests/load/latency_stats.h"
+#include "tests/load/load_options.h"
+#include "tests/load/process_memory.h"
+#include "tests/support/ftd_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace ft::load {
 namespace {

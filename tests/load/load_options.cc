@@ -1,4 +1,4 @@
-#include "load_options.h"
+#include "tests/load/load_options.h"
 
 #include <cstdlib>
 #include <functional>

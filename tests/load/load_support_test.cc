@@ -2,9 +2,9 @@
 // wrong, and the percentiles must be nearest-rank.
 #include <gtest/gtest.h>
 
-#include "event_stream_check.h"
-#include "latency_stats.h"
-#include "load_options.h"
+#include "tests/load/event_stream_check.h"
+#include "tests/load/latency_stats.h"
+#include "tests/load/load_options.h"
 
 namespace ft::load {
 namespace {

@@ -1,4 +1,4 @@
-#include "process_memory.h"
+#include "tests/load/process_memory.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "ftd_process.h"
+#include "tests/support/ftd_process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "grpcpp/grpcpp.h"
-#include "net/ftd_channel.h"
+#include "common/net/ftd_channel.h"
 #include "gtest/gtest.h"
 
 namespace ft::testing {

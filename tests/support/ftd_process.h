@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "ft/v1/finetune_service.grpc.pb.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace ft::testing {
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "prerequisite.h"
+#include "tests/support/prerequisite.h"
 
 namespace ft::testing {
 

@@ -1,4 +1,4 @@
-#include "safetensors_reader.h"
+#include "tests/support/safetensors_reader.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,8 +1,8 @@
-#include "svg_check.h"
+#include "tests/support/svg_check.h"
 
 #include <unistd.h>
 
-#include "run_command.h"
+#include "tests/support/run_command.h"
 
 namespace ft::testing {
 

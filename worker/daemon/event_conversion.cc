@@ -1,7 +1,7 @@
-#include "daemon/event_conversion.h"
+#include "worker/daemon/event_conversion.h"
 
 #include "absl/time/clock.h"
-#include "util/time_util.h"
+#include "common/util/time_util.h"
 
 namespace ft::worker {
 namespace {

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "ft/v1/event.pb.h"
-#include "train/train_job.h"
+#include "worker/train/train_job.h"
 
 namespace ft::worker {
 

@@ -1,4 +1,4 @@
-#include "daemon/event_log_file.h"
+#include "worker/daemon/event_log_file.h"
 
 #include <algorithm>
 #include <filesystem>

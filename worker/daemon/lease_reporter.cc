@@ -1,7 +1,7 @@
-#include "daemon/lease_reporter.h"
+#include "worker/daemon/lease_reporter.h"
 
-#include "daemon/event_conversion.h"
 #include "spdlog/spdlog.h"
+#include "worker/daemon/event_conversion.h"
 
 namespace ft::worker {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "ft/v1/worker_service.grpc.pb.h"
-#include "train/train_job.h"
+#include "worker/train/train_job.h"
 
 namespace ft::worker {
 

@@ -1,10 +1,10 @@
-#include "daemon/remote_inputs.h"
+#include "worker/daemon/remote_inputs.h"
 
 #include <filesystem>
 
-#include "fetch/hub_model.h"
-#include "fetch/named_dataset.h"
-#include "util/ft_home.h"
+#include "common/fetch/hub_model.h"
+#include "common/fetch/named_dataset.h"
+#include "common/util/ft_home.h"
 
 namespace ft::worker {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "ft/v1/job.pb.h"
-#include "train/train_job.h"
+#include "worker/train/train_job.h"
 
 namespace ft::worker {
 

@@ -1,7 +1,7 @@
-#include "daemon/spec_to_options.h"
+#include "worker/daemon/spec_to_options.h"
 
+#include "common/spec/batch_geometry.h"
 #include "google/protobuf/util/json_util.h"
-#include "spec/batch_geometry.h"
 
 namespace ft::worker {
 

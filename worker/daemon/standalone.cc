@@ -1,4 +1,4 @@
-#include "daemon/standalone.h"
+#include "worker/daemon/standalone.h"
 
 #include <atomic>
 #include <csignal>
@@ -8,14 +8,14 @@
 #include <sstream>
 
 #include "absl/strings/str_format.h"
-#include "daemon/event_conversion.h"
-#include "daemon/event_log_file.h"
-#include "daemon/remote_inputs.h"
-#include "daemon/spec_to_options.h"
+#include "common/spec/spec_defaults.h"
+#include "common/spec/spec_validation.h"
 #include "ft/v1/job.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "spec/spec_defaults.h"
-#include "spec/spec_validation.h"
+#include "worker/daemon/event_conversion.h"
+#include "worker/daemon/event_log_file.h"
+#include "worker/daemon/remote_inputs.h"
+#include "worker/daemon/spec_to_options.h"
 
 namespace ft::worker {
 namespace {

@@ -1,16 +1,16 @@
-#include "daemon/worker_loop.h"
+#include "worker/daemon/worker_loop.h"
 
-#include "daemon/remote_inputs.h"
+#include "worker/daemon/remote_inputs.h"
 
 #include <chrono>
 #include <thread>
 
-#include "daemon/lease_reporter.h"
-#include "daemon/spec_to_options.h"
+#include "common/spec/spec_validation.h"
+#include "common/util/grpc_limits.h"
 #include "grpcpp/grpcpp.h"
 #include "spdlog/spdlog.h"
-#include "spec/spec_validation.h"
-#include "util/grpc_limits.h"
+#include "worker/daemon/lease_reporter.h"
+#include "worker/daemon/spec_to_options.h"
 
 namespace ft::worker {
 

@@ -4,8 +4,8 @@
 #include <atomic>
 #include <string>
 
+#include "common/net/ftd_channel.h"
 #include "ft/v1/worker_service.grpc.pb.h"
-#include "net/ftd_channel.h"
 
 namespace ft::worker {
 

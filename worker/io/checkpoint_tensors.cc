@@ -1,4 +1,4 @@
-#include "io/checkpoint_tensors.h"
+#include "worker/io/checkpoint_tensors.h"
 
 #include <filesystem>
 #include <fstream>

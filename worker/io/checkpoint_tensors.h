@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "io/safetensors_reader.h"
+#include "worker/io/safetensors_reader.h"
 
 namespace ft::io {
 

@@ -1,4 +1,4 @@
-#include "io/durable_folder.h"
+#include "worker/io/durable_folder.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "io/safetensors_reader.h"
+#include "worker/io/safetensors_reader.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -1,10 +1,10 @@
-#include "io/safetensors_writer.h"
+#include "worker/io/safetensors_writer.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "util/atomic_file.h"
+#include "common/util/atomic_file.h"
 
 namespace ft::io {
 namespace {

@@ -1,12 +1,12 @@
-#include "models/activation_checkpoint.h"
+#include "worker/models/activation_checkpoint.h"
 
 #include <ATen/autocast_mode.h>
 #include <torch/autograd.h>
 
 #include <cstdint>
 
-#include "models/transformer_parts.h"
-#include "train/autocast_state.h"
+#include "worker/models/transformer_parts.h"
+#include "worker/train/autocast_state.h"
 
 namespace ft::models {
 namespace {

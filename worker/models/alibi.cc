@@ -1,4 +1,4 @@
-#include "models/alibi.h"
+#include "worker/models/alibi.h"
 
 #include <algorithm>
 #include <cmath>

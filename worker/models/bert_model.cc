@@ -1,11 +1,11 @@
-#include "models/bert_model.h"
+#include "worker/models/bert_model.h"
 
 #include <torch/utils.h>
 
 #include <cmath>
 #include <memory>
 
-#include "models/hf_export_config.h"
+#include "worker/models/hf_export_config.h"
 
 namespace ft::models {
 BertLayerImpl::BertLayerImpl(const TransformerConfig& config) {

@@ -1,8 +1,8 @@
-#include "models/bloom_hf_config.h"
+#include "worker/models/bloom_hf_config.h"
 
 #include <nlohmann/json.hpp>
 
-#include "models/hf_export_config.h"
+#include "worker/models/hf_export_config.h"
 
 namespace ft::models {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "models/model_catalog.h"
+#include "common/models/model_catalog.h"
 
 namespace ft::models {
 

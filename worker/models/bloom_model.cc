@@ -1,4 +1,4 @@
-#include "models/bloom_model.h"
+#include "worker/models/bloom_model.h"
 
 #include <torch/nn/init.h>
 #include <torch/types.h>
@@ -7,10 +7,10 @@
 #include <cmath>
 #include <string>
 
-#include "models/activation_checkpoint.h"
-#include "models/alibi.h"
-#include "models/bloom_hf_config.h"
-#include "models/transformer_parts.h"
+#include "worker/models/activation_checkpoint.h"
+#include "worker/models/alibi.h"
+#include "worker/models/bloom_hf_config.h"
+#include "worker/models/transformer_parts.h"
 
 namespace ft::models {
 namespace {

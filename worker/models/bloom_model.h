@@ -12,9 +12,9 @@
 
 #include <cstdint>
 
-#include "models/activation_checkpoint.h"
-#include "models/model_catalog.h"
-#include "models/sequence_classifier.h"
+#include "common/models/model_catalog.h"
+#include "worker/models/activation_checkpoint.h"
+#include "worker/models/sequence_classifier.h"
 
 namespace ft::models {
 

@@ -1,11 +1,11 @@
-#include "models/distilbert_model.h"
+#include "worker/models/distilbert_model.h"
 
 #include <torch/utils.h>
 
 #include <cmath>
 #include <memory>
 
-#include "models/hf_export_config.h"
+#include "worker/models/hf_export_config.h"
 
 namespace ft::models {
 DistilBertLayerImpl::DistilBertLayerImpl(const TransformerConfig& config) {

@@ -1,10 +1,10 @@
-#include "models/gpt2_model.h"
+#include "worker/models/gpt2_model.h"
 
 #include <torch/utils.h>
 
 #include <cmath>
 
-#include "models/hf_export_config.h"
+#include "worker/models/hf_export_config.h"
 
 namespace ft::models {
 Gpt2AttentionImpl::Gpt2AttentionImpl(const TransformerConfig& config, int64_t layer_index)

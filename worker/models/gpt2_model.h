@@ -10,10 +10,10 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
-#include "models/activation_checkpoint.h"
-#include "models/model_config.h"
-#include "models/sequence_classifier.h"
-#include "models/transformer_parts.h"
+#include "common/models/model_config.h"
+#include "worker/models/activation_checkpoint.h"
+#include "worker/models/sequence_classifier.h"
+#include "worker/models/transformer_parts.h"
 
 namespace ft::models {
 

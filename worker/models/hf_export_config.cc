@@ -1,4 +1,4 @@
-#include "models/hf_export_config.h"
+#include "worker/models/hf_export_config.h"
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>

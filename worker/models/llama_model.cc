@@ -1,10 +1,10 @@
-#include "models/llama_model.h"
+#include "worker/models/llama_model.h"
 
 #include <torch/utils.h>
 
 #include <cmath>
 
-#include "models/hf_export_config.h"
+#include "worker/models/hf_export_config.h"
 
 namespace ft::models {
 namespace {

@@ -1,4 +1,4 @@
-#include "models/model_loader.h"
+#include "worker/models/model_loader.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -8,14 +8,14 @@
 #include <set>
 #include <stdexcept>
 
-#include "io/checkpoint_tensors.h"
-#include "models/bert_model.h"
-#include "models/bloom_model.h"
-#include "models/distilbert_model.h"
-#include "models/gpt2_model.h"
-#include "models/llama_model.h"
-#include "models/torchscript_model.h"
-#include "tokenize/byte_tokenizer.h"
+#include "common/tokenize/byte_tokenizer.h"
+#include "worker/io/checkpoint_tensors.h"
+#include "worker/models/bert_model.h"
+#include "worker/models/bloom_model.h"
+#include "worker/models/distilbert_model.h"
+#include "worker/models/gpt2_model.h"
+#include "worker/models/llama_model.h"
+#include "worker/models/torchscript_model.h"
 
 namespace ft::models {
 namespace {

@@ -8,8 +8,8 @@
 #include <functional>
 #include <string>
 
-#include "models/model_config.h"
-#include "models/sequence_classifier.h"
+#include "common/models/model_config.h"
+#include "worker/models/sequence_classifier.h"
 
 namespace ft::models {
 

@@ -1,9 +1,9 @@
-#include "models/post_norm_encoder.h"
+#include "worker/models/post_norm_encoder.h"
 
 #include <cmath>
 
-#include "models/activation_checkpoint.h"
-#include "models/transformer_parts.h"
+#include "worker/models/activation_checkpoint.h"
+#include "worker/models/transformer_parts.h"
 
 namespace ft::models {
 

@@ -1,10 +1,10 @@
-#include "models/torchscript_model.h"
+#include "worker/models/torchscript_model.h"
 
 #include <torch/utils.h>
 
 #include <stdexcept>
 
-#include "models/hf_export_config.h"
+#include "worker/models/hf_export_config.h"
 
 namespace ft::models {
 namespace {

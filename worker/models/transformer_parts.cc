@@ -1,4 +1,4 @@
-#include "models/transformer_parts.h"
+#include "worker/models/transformer_parts.h"
 
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/normalization.h>

@@ -6,7 +6,7 @@
 #include <ATen/autocast_mode.h>
 #include <c10/core/Device.h>
 
-#include "train/autocast_state.h"
+#include "worker/train/autocast_state.h"
 
 namespace ft::train {
 

@@ -1,4 +1,4 @@
-#include "train/compute_threads.h"
+#include "worker/train/compute_threads.h"
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>

@@ -1,4 +1,4 @@
-#include "train/loss_scaler.h"
+#include "worker/train/loss_scaler.h"
 
 #include <ATen/ops/_amp_foreach_non_finite_check_and_unscale.h>
 

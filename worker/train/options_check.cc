@@ -1,9 +1,9 @@
-#include "train/options_check.h"
+#include "worker/train/options_check.h"
 
-#include "data/dataset.h"
-#include "models/model_folder.h"
-#include "train/early_stopping.h"
-#include "train/lr_schedule.h"
+#include "common/data/dataset.h"
+#include "common/models/model_folder.h"
+#include "worker/eval/early_stopping.h"
+#include "worker/train/lr_schedule.h"
 
 namespace ft::train {
 namespace {

@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "models/model_config.h"
-#include "train/train_job.h"
+#include "common/models/model_config.h"
+#include "worker/train/train_job.h"
 
 namespace ft::train {
 

@@ -1,19 +1,19 @@
 // RunTrainingJob: options check, data, training, result.json. The boundary where every error
 // becomes a TrainOutcome.
-#include "train/train_job.h"
+#include "worker/train/train_job.h"
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
-#include "data/dataset.h"
-#include "util/atomic_file.h"
-#include "train/auto_micro_batch.h"
-#include "train/job_data.h"
-#include "train/options_check.h"
-#include "train/result_json.h"
-#include "train/trainer.h"
+#include "common/data/dataset.h"
+#include "common/util/atomic_file.h"
+#include "worker/memory/auto_micro_batch.h"
+#include "worker/data/job_data.h"
+#include "worker/train/options_check.h"
+#include "worker/output/result_json.h"
+#include "worker/train/trainer.h"
 
 namespace ft::train {
 namespace {

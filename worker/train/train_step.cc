@@ -1,9 +1,9 @@
-#include "train/train_step.h"
+#include "worker/train/train_step.h"
 
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
-#include "train/autocast_scope.h"
+#include "worker/train/autocast_scope.h"
 
 namespace ft::train {
 

@@ -8,8 +8,8 @@
 #include <functional>
 #include <vector>
 
-#include "models/sequence_classifier.h"
-#include "train/micro_batch.h"
+#include "worker/data/micro_batch.h"
+#include "worker/models/sequence_classifier.h"
 
 namespace ft::train {
 

@@ -1,4 +1,4 @@
-#include "train/trainer.h"
+#include "worker/train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adamw.h>
@@ -22,26 +22,26 @@
 #include <thread>
 #include <vector>
 
-#include "io/durable_folder.h"
-#include "models/model_loader.h"
-#include "train/batch_prefetcher.h"
-#include "train/checkpoint_header.h"
-#include "train/checkpoint_store.h"
-#include "train/compute_threads.h"
-#include "train/device_memory.h"
-#include "train/epoch_plan.h"
-#include "train/early_stopping.h"
-#include "train/evaluation.h"
-#include "train/example_sampler.h"
-#include "train/loss_scaler.h"
-#include "train/lr_schedule.h"
-#include "train/micro_batch.h"
-#include "train/model_export.h"
-#include "train/progress_meter.h"
-#include "train/tokenizer_export.h"
-#include "train/torch_compat.h"
-#include "train/train_step.h"
-#include "train/weights_snapshot.h"
+#include "worker/io/durable_folder.h"
+#include "worker/models/model_loader.h"
+#include "worker/data/batch_prefetcher.h"
+#include "worker/checkpoint/checkpoint_header.h"
+#include "worker/checkpoint/checkpoint_store.h"
+#include "worker/train/compute_threads.h"
+#include "worker/memory/device_memory.h"
+#include "worker/data/epoch_plan.h"
+#include "worker/eval/early_stopping.h"
+#include "worker/eval/evaluation.h"
+#include "worker/data/example_sampler.h"
+#include "worker/train/loss_scaler.h"
+#include "worker/train/lr_schedule.h"
+#include "worker/data/micro_batch.h"
+#include "worker/output/model_export.h"
+#include "worker/eval/progress_meter.h"
+#include "worker/output/tokenizer_export.h"
+#include "worker/train/torch_compat.h"
+#include "worker/train/train_step.h"
+#include "worker/train/weights_snapshot.h"
 
 namespace ft::train {
 namespace {

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "models/model_config.h"
-#include "train/early_stopping.h"
-#include "train/job_data.h"
-#include "train/pipeline_report.h"
-#include "train/train_job.h"
+#include "common/models/model_config.h"
+#include "worker/data/job_data.h"
+#include "worker/data/pipeline_report.h"
+#include "worker/eval/early_stopping.h"
+#include "worker/train/train_job.h"
 
 namespace ft::train {
 

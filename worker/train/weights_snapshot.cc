@@ -1,4 +1,4 @@
-#include "train/weights_snapshot.h"
+#include "worker/train/weights_snapshot.h"
 
 #include <torch/utils.h>
 

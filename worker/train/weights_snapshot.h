@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/sequence_classifier.h"
+#include "worker/models/sequence_classifier.h"
 
 namespace ft::train {
 

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "client/lib/cmd/ftctl_commands.h"
 #include "ft/v1/finetune_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "lib/ftctl_commands.h"
 
 namespace ft::client {
 

@@ -17,14 +17,14 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "api/watcher_limits.h"
-#include "auth/authenticator.h"
-#include "lib/cancel_token.h"
-#include "sched/clock.h"
-#include "sched/event_hub.h"
-#include "sched/job_manager.h"
-#include "server_test_util.h"
-#include "store/job_store.h"
+#include "client/lib/rpc/cancel_token.h"
+#include "server/api/watcher_limits.h"
+#include "server/auth/authenticator.h"
+#include "server/sched/clock.h"
+#include "server/sched/event_hub.h"
+#include "server/sched/job_manager.h"
+#include "server/store/job_store.h"
+#include "tests/unit/server/server_test_util.h"
 
 namespace ft {
 namespace {

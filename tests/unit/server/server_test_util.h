@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "ft/v1/event.pb.h"
 #include "ft/v1/job.pb.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace ft::testing {
 

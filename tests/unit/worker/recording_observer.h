@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "train/train_job.h"
+#include "worker/train/train_job.h"
 
 namespace ft::testing {
 

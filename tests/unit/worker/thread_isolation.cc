@@ -4,7 +4,7 @@
 // float32 rounding, and the verdict, of a later one.
 #include <gtest/gtest.h>
 
-#include "torch_test_util.h"
+#include "tests/unit/worker/torch_test_util.h"
 
 namespace ft::testing {
 namespace {

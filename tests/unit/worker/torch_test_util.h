@@ -8,10 +8,10 @@
 #include <random>
 #include <vector>
 
-#include "models/bloom_model.h"
-#include "models/model_catalog.h"
-#include "train/compute_threads.h"
-#include "train/job_data.h"
+#include "common/models/model_catalog.h"
+#include "worker/data/job_data.h"
+#include "worker/models/bloom_model.h"
+#include "worker/train/compute_threads.h"
 
 namespace ft::testing {
 

@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "io/safetensors_writer.h"
-#include "models/alibi.h"
-#include "temp_dir.h"
-#include "tokenize/byte_tokenizer.h"
-#include "train/example_sampler.h"
-#include "train/progress_meter.h"
+#include "common/tokenize/byte_tokenizer.h"
+#include "tests/support/temp_dir.h"
+#include "worker/data/example_sampler.h"
+#include "worker/eval/progress_meter.h"
+#include "worker/io/safetensors_writer.h"
+#include "worker/models/alibi.h"
 
 namespace ft {
 namespace {

@@ -1,0 +1,58 @@
+// The job's examples, read with ft_core's readers and tokenized once: train, validation (its own
+// file or a seeded split of train) and optional test. With a token cache folder (token_cache.h)
+// each split is tokenized once per data file and settings, and later jobs map it from disk.
+// Standard library only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "worker/data/token_table.h"
+#include "worker/train/train_job.h"
+
+namespace ft::train {
+
+struct TokenizedSplit {
+  std::string name;    // "train", "validation", "test"
+  std::string source;  // the file it came from
+  TokenTable input_ids;  // input_ids[i]: example i's ids (a TokenSpan)
+  std::vector<int64_t> labels;
+
+  std::size_t size() const { return labels.size(); }
+  bool empty() const { return labels.empty(); }
+};
+
+// What the token cache did for one LoadJobData call.
+struct TokenCacheReport {
+  std::string dir;  // "" when the cache is off
+  int64_t hits = 0;     // splits mapped from the cache
+  int64_t misses = 0;   // splits tokenized
+  int64_t written = 0;  // splits stored for the next job
+  std::vector<std::string> warnings;  // damaged entries ignored, failed writes
+  double seconds = 0;                 // reading + tokenizing (or mapping) all splits
+};
+
+struct JobData {
+  std::vector<std::string> label_names;  // class id -> label string
+  TokenizedSplit train;
+  TokenizedSplit validation;  // may be empty (validation_fraction 0)
+  TokenizedSplit test;        // empty without test_path
+  TokenCacheReport token_cache;
+};
+
+// Reads and tokenizes every split with the job's tokenizer (job_tokenizer.h: the model folder's
+// tokenizer.json, else the byte tokenizer; max_seq_length tokens at most, special tokens kept; an
+// empty result becomes a single <unk> so that every example has a position to classify from). With
+// options.token_cache_dir set, every split needed is first looked up in the token cache, keyed by
+// the identity (path, size, mtime, content hash) of its file and of the training file (the label
+// map), the tokenizer, max_seq_length, columns, format and, for a seeded split, the fraction and
+// seed; when all are there no data file is parsed, else the splits are read, tokenized and stored.
+// The label map comes from the training file (for a seeded split: the whole file before the
+// split, so a rare class that lands only in validation is still known). Throws
+// ft::data::DataError naming file and line for bad data, including a label in validation or test
+// that the training file does not have, and std::invalid_argument for an unknown format name.
+JobData LoadJobData(const TrainOptions& options);
+
+}  // namespace ft::train

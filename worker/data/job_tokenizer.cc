@@ -1,0 +1,94 @@
+#include "worker/data/job_tokenizer.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "common/models/model_folder.h"
+#include "common/tokenize/byte_tokenizer.h"
+#include "common/tokenize/byte_tokenizer_json.h"
+#include "common/tokenize/tokenizer.h"
+#include "worker/data/file_identity.h"
+
+namespace ft::train {
+namespace {
+
+static_assert(tokenize::ByteTokenizer::kByteOffset == tokenize::kByteTokenizerOffset,
+              "the byte tokenizer and the tokenizer.json written for it must agree");
+
+// Names the byte-level tokenizer and the rules of Encode below in cache keys: change it whenever
+// either would produce other ids for the same text.
+constexpr char kByteTokenizerId[] = "ft-bytes-v1 (byte+4, head truncation, empty text -> <unk>)";
+// The same for tokenizer.json files (the file itself is identified by its content hash).
+constexpr char kHfTokenizerRules[] =
+    "hf-tokenizer-json-v1 (ft tokenize, specials kept on truncation, empty -> first special)";
+
+// config.json's vocab_size beside `tokenizer_file`, or -1 when there is none.
+int64_t FolderVocabSize(const std::string& tokenizer_file) {
+  const std::filesystem::path config =
+      std::filesystem::path(tokenizer_file).parent_path() / models::kModelConfigFile;
+  std::ifstream in(config);
+  if (!in) return -1;
+  const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("vocab_size") ||
+      !json["vocab_size"].is_number_integer()) {
+    return -1;
+  }
+  return json["vocab_size"].get<int64_t>();
+}
+
+}  // namespace
+
+std::string TokenizerFileFor(const std::string& model) {
+  if (model.empty() || models::IsScratchModelName(model)) return "";
+  std::error_code error;
+  if (!std::filesystem::is_directory(model, error)) return "";
+  const std::filesystem::path file = std::filesystem::path(model) / "tokenizer.json";
+  return std::filesystem::is_regular_file(file, error) ? file.string() : "";
+}
+
+JobTokenizer JobTokenizer::ForModel(const std::string& model) {
+  JobTokenizer tokenizer;
+  tokenizer.file_ = TokenizerFileFor(model);
+  tokenizer.empty_id_ = tokenize::ByteTokenizer::kUnkId;
+  return tokenizer;
+}
+
+void JobTokenizer::Load() {
+  if (file_.empty() || tokenizer_) return;
+  std::shared_ptr<const tokenize::Tokenizer> tokenizer = tokenize::Tokenizer::FromFile(file_);
+  const int64_t vocab_size = FolderVocabSize(file_);
+  if (vocab_size >= 0 && tokenizer->VocabSize() > vocab_size) {
+    throw std::runtime_error(
+        file_ + ": its ids go up to " + std::to_string(tokenizer->VocabSize() - 1) +
+        ", beyond the vocab_size " + std::to_string(vocab_size) + " of the model's config.json");
+  }
+  empty_id_ = 0;
+  for (const tokenize::AddedToken& token : tokenizer->added_tokens()) {
+    if (token.special) {
+      empty_id_ = token.id;
+      break;
+    }
+  }
+  tokenizer_ = std::move(tokenizer);
+}
+
+std::vector<int64_t> JobTokenizer::Encode(std::string_view text, int64_t max_length) const {
+  std::vector<int64_t> ids;
+  if (file_.empty()) {
+    ids = tokenize::ByteTokenizer().Encode(text, max_length);
+  } else {
+    if (!tokenizer_) throw std::logic_error("JobTokenizer::Encode before Load");
+    ids = tokenizer_->Encode(text, max_length);
+  }
+  if (ids.empty()) ids.push_back(empty_id_);
+  return ids;
+}
+
+std::string JobTokenizer::CacheId() const {
+  if (file_.empty()) return kByteTokenizerId;
+  return std::string(kHfTokenizerRules) + " " + FileIdentity(file_);
+}
+
+}  // namespace ft::train

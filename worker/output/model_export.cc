@@ -1,0 +1,41 @@
+#include "worker/output/model_export.h"
+
+#include <torch/types.h>
+
+#include <filesystem>
+
+#include "common/util/atomic_file.h"
+#include "worker/io/safetensors_writer.h"
+#include "worker/models/torchscript_model.h"
+
+namespace ft::train {
+
+void WriteModelSafetensors(torch::nn::Module& model, const std::string& path) {
+  std::vector<torch::Tensor> host_tensors;  // keep the CPU copies alive while writing
+  std::vector<io::Float32TensorView> views;
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
+    torch::Tensor tensor = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    io::Float32TensorView view;
+    view.name = item.key();
+    view.shape = tensor.sizes().vec();
+    view.data = tensor.data_ptr<float>();
+    host_tensors.push_back(std::move(tensor));
+    views.push_back(std::move(view));
+  }
+  io::WriteSafetensors(path, std::move(views));
+}
+
+void WriteModelFolder(models::SequenceClassifierImpl& model,
+                      const std::vector<std::string>& label_names, int64_t max_seq_length,
+                      const std::string& output_dir) {
+  const std::filesystem::path dir(output_dir);
+  std::filesystem::create_directories(dir);
+  if (auto* script = dynamic_cast<models::TorchScriptClassifierImpl*>(&model)) {
+    script->Save((dir / "model.pt").string());  // a TorchScript model stays one
+  } else {
+    WriteModelSafetensors(model, (dir / "model.safetensors").string());
+  }
+  WriteFileAtomically((dir / "config.json").string(), model.HfConfigJson(label_names));
+}
+
+}  // namespace ft::train

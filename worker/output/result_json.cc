@@ -1,0 +1,170 @@
+#include "worker/output/result_json.h"
+
+#include <torch/version.h>  // macros only; no LibTorch code
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "worker/eval/eval_report_json.h"
+
+namespace ft::train {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+#ifndef FT_VERSION
+#define FT_VERSION "unknown"
+#endif
+
+std::string CompilerVersion() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("gcc ") + __VERSION__;
+#else
+  return "unknown";
+#endif
+}
+
+Json OptionsJson(const TrainOptions& options) {
+  Json json;
+  json["model"] = options.model;
+  json["train_path"] = options.train_path;
+  json["validation_path"] = options.validation_path;
+  json["test_path"] = options.test_path;
+  json["format"] = options.format;
+  json["text_column"] = options.text_column;
+  json["label_column"] = options.label_column;
+  json["validation_fraction"] = options.validation_fraction;
+  json["micro_batch_size"] = options.micro_batch_size;
+  json["accumulation_steps"] = options.accumulation_steps;
+  json["effective_batch_size"] = options.micro_batch_size * options.accumulation_steps;
+  json["group_by_length"] = options.group_by_length;
+  json["auto_micro_batch"] = options.auto_micro_batch;
+  json["memory_budget_mb"] = options.memory_budget_mb;
+  json["token_cache_dir"] = options.token_cache_dir;
+  json["epochs"] = options.epochs;
+  json["learning_rate"] = options.learning_rate;
+  json["optimizer"] = options.optimizer;
+  json["weight_decay"] = options.weight_decay;
+  json["max_grad_norm"] = options.max_grad_norm;
+  json["warmup_steps"] = options.warmup_steps;
+  json["max_seq_length"] = options.max_seq_length;
+  json["seed"] = options.seed;
+  json["log_every_steps"] = options.log_every_steps;
+  json["max_steps"] = options.max_steps;
+  json["eval_every_steps"] = options.eval_every_steps;
+  json["max_eval_examples"] = options.max_eval_examples;
+  json["precision"] = options.precision;
+  json["activation_checkpointing"] = options.activation_checkpointing;
+  json["lr_scheduler"] = options.lr_scheduler;
+  json["label_smoothing"] = options.label_smoothing;
+  json["early_stopping_patience"] = options.early_stopping_patience;
+  json["early_stopping_metric"] = options.early_stopping_metric;
+  json["keep_best_model"] = options.keep_best_model;
+  json["checkpoint_every_steps"] = options.checkpoint_every_steps;
+  json["checkpoint_every_seconds"] = options.checkpoint_every_seconds;
+  json["threads"] = options.threads;
+  json["output_dir"] = options.output_dir;
+  return json;
+}
+
+// Early stopping and the best validation evaluation: what decided the exported weights.
+Json ValidationTrackingJson(const TrainOptions& options, const TrainingSummary& summary) {
+  const ValidationTrackerState& tracking = summary.validation_tracking;
+  Json json;
+  json["metric"] = options.early_stopping_metric;
+  json["patience"] = options.early_stopping_patience;
+  if (tracking.best_step >= 0) {
+    json["best_step"] = tracking.best_step;
+    json["best_value"] = tracking.best_value;
+  } else {
+    json["best_step"] = nullptr;
+    json["best_value"] = nullptr;
+  }
+  json["bad_evaluations_at_end"] = tracking.bad_evaluations;
+  return json;
+}
+
+}  // namespace
+
+double MajorityClassAccuracy(const JobData& data, const TokenizedSplit& split) {
+  if (split.empty() || data.train.empty()) return 0;
+  std::map<int64_t, int64_t> train_counts;
+  for (int64_t label : data.train.labels) ++train_counts[label];
+  const int64_t majority =
+      std::max_element(train_counts.begin(), train_counts.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      })->first;
+  const auto hits = std::count(split.labels.begin(), split.labels.end(), majority);
+  return static_cast<double>(hits) / static_cast<double>(split.size());
+}
+
+std::string ResultJson(const TrainOptions& options, const JobData& data,
+                       const TrainingSummary& summary, double total_seconds) {
+  Json result;
+  result["status"] = "succeeded";
+  result["steps"] = summary.outcome.steps;
+  result["total_steps"] = summary.total_steps;
+  result["epochs_started"] = summary.epochs_started;
+  result["samples_seen"] = summary.samples_seen;
+  result["tokens_seen"] = summary.tokens_seen;
+  result["resumed_from_step"] = summary.resumed_from_step;      // 0: this run started from scratch
+  result["checkpoints_written"] = summary.checkpoints_written;  // by this run
+  if (summary.loss_scale > 0) {  // fp16
+    result["skipped_steps"] = summary.skipped_steps;
+    result["final_loss_scale"] = summary.loss_scale;
+  }
+  const bool stopped_early = summary.validation_tracking.stopped_at_step >= 0;
+  result["stopped_early"] = stopped_early;
+  result["stopped_at_step"] =
+      stopped_early ? Json(summary.validation_tracking.stopped_at_step) : Json(nullptr);
+  // The step whose weights model.safetensors holds and the test metrics describe: the best
+  // validation evaluation's with keep_best_model (which may be the last step), else the last.
+  result["exported_step"] = summary.exported_step;
+  result["exported_weights"] =
+      options.keep_best_model && summary.validation_tracking.best_step >= 0 ? "best" : "last";
+  result["validation_tracking"] = ValidationTrackingJson(options, summary);
+  result["examples"] = {{"train", data.train.size()},
+                        {"validation", data.validation.size()},
+                        {"test", data.test.size()}};
+  result["labels"] = data.label_names;
+
+  Json metrics = Json::object();
+  for (const EvalReport& report : summary.outcome.final_evals) {
+    Json split = EvalReportJson(report);
+    split["majority_class_accuracy"] =
+        MajorityClassAccuracy(data, report.split == "test" ? data.test : data.validation);
+    metrics[report.split] = split;
+  }
+  result["metrics"] = metrics;
+  result["confusion_layout"] =
+      "metrics.<split>.confusion[t][p] counts examples of true label t predicted as p, in the "
+      "order "
+      "of labels";
+
+  result["options"] = OptionsJson(options);
+  if (!options.spec_json.empty()) {
+    Json spec = Json::parse(options.spec_json, nullptr, /*allow_exceptions=*/false);
+    if (spec.is_discarded()) {
+      result["spec_json"] = options.spec_json;  // not JSON: keep the text as given
+    } else {
+      result["spec"] = spec;
+    }
+  }
+  result["versions"] = {
+      {"ft", FT_VERSION}, {"libtorch", TORCH_VERSION}, {"compiler", CompilerVersion()}};
+  result["runtime"] = {{"device", summary.device}, {"threads", summary.threads}};
+  result["pipeline"] = Json::parse(PipelineReportJson(summary.pipeline));
+  const double samples_per_second =
+      summary.train_seconds > 0 ? static_cast<double>(summary.samples_seen) / summary.train_seconds
+                                : 0.0;
+  result["timing"] = {{"train_seconds", summary.train_seconds},
+                      {"eval_seconds", summary.eval_seconds},
+                      {"total_seconds", total_seconds},
+                      {"train_samples_per_second", samples_per_second}};
+  return result.dump(2) + "\n";
+}
+
+}  // namespace ft::train
