@@ -13,6 +13,8 @@ TEST_PACKAGES=(
   # (and deploy_check); the openssl CLI makes the TLS tests' certificates; tests of deploy/: the
   # compose tool validating deploy/compose.yaml
   tmux zsh python3-yaml openssl docker-compose
+  # the chat template reference: Jinja2 configured as transformers configures it
+  python3-jinja2
   # the fuzz stage (scripts/fuzz.sh): clang with libFuzzer and its sanitizer runtimes
   clang libclang-rt-14-dev
 )
