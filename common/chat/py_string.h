@@ -9,7 +9,8 @@
 
 namespace ft::chat {
 
-// Decodes UTF-8 into code points; invalid bytes decode as U+FFFD, one per byte.
+// Decodes UTF-8 into code points; invalid bytes decode as U+FFFD, one per byte. (The tokenizer's
+// common/tokenize/utf8.h does the same, but its library brings ICU, which ftd does not link.)
 std::vector<char32_t> DecodeUtf8(std::string_view text);
 std::string EncodeUtf8(const std::vector<char32_t>& code_points);
 void AppendUtf8(char32_t code_point, std::string& out);
