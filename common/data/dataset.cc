@@ -261,9 +261,7 @@ std::vector<RawExample> ReadExamples(const DatasetSource& source) {
   throw DataError(source.path, 0, 0, "unknown format");
 }
 
-std::pair<std::vector<RawExample>, std::vector<RawExample>> SplitSeeded(
-    std::vector<RawExample> examples, double fraction, uint64_t seed) {
-  const std::size_t n = examples.size();
+std::vector<bool> SeededValidationMembers(std::size_t n, double fraction, uint64_t seed) {
   std::size_t validation_count = 0;
   // fraction <= 0 (or NaN) asks for no split; otherwise both sides keep at least one example.
   if (fraction > 0 && n >= 2) {
@@ -282,10 +280,14 @@ std::pair<std::vector<RawExample>, std::vector<RawExample>> SplitSeeded(
   }
   std::vector<bool> in_validation(n, false);
   for (std::size_t i = 0; i < validation_count; ++i) in_validation[order[i]] = true;
+  return in_validation;
+}
 
+std::pair<std::vector<RawExample>, std::vector<RawExample>> SplitSeeded(
+    std::vector<RawExample> examples, double fraction, uint64_t seed) {
+  const std::size_t n = examples.size();
+  const std::vector<bool> in_validation = SeededValidationMembers(n, fraction, seed);
   std::pair<std::vector<RawExample>, std::vector<RawExample>> split;
-  split.first.reserve(n - validation_count);
-  split.second.reserve(validation_count);
   for (std::size_t i = 0; i < n; ++i) {
     (in_validation[i] ? split.second : split.first).push_back(std::move(examples[i]));
   }

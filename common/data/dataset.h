@@ -81,6 +81,9 @@ class LabelMap {
   std::map<std::string, int64_t> ids_;
 };
 
+// Which of n examples SplitSeeded puts in validation (the same draw for any kind of example).
+std::vector<bool> SeededValidationMembers(std::size_t n, double fraction, uint64_t seed);
+
 // Deterministic split of `examples` into (train, validation): validation gets
 // round(fraction * n) examples chosen by a seeded shuffle; both keep their original order.
 std::pair<std::vector<RawExample>, std::vector<RawExample>> SplitSeeded(

@@ -90,6 +90,13 @@ std::string LabelText(const Json& label, const DatasetSource& source, std::size_
 
 }  // namespace
 
+void ForEachJsonlObject(std::string_view data, const std::string& file,
+                        const std::function<bool(std::size_t, const Json&)>& visit) {
+  ForEachLine(data, file, [&](std::size_t line_number, std::string_view line) {
+    return visit(line_number, ParseObject(line, file, line_number));
+  });
+}
+
 std::vector<std::string> ReadJsonlHeader(const std::string& path) {
   const std::string data = ReadTextFile(path);
   std::vector<std::string> keys;

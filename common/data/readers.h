@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,12 @@ std::string QuotedList(const std::vector<std::string>& names);
 // CSV (delimiter ',') and TSV (delimiter '\t') with a header row.
 std::vector<std::string> ReadDelimitedHeader(const std::string& path, char delimiter);
 std::vector<RawExample> ReadDelimited(const DatasetSource& source, char delimiter);
+
+// Calls visit(line_number, object) for each non-blank line of a JSON Lines file, which must be a
+// JSON object (else DataError naming the line); visit returns false to stop early.
+void ForEachJsonlObject(
+    std::string_view data, const std::string& file,
+    const std::function<bool(std::size_t, const nlohmann::ordered_json&)>& visit);
 
 // One JSON object per line.
 std::vector<std::string> ReadJsonlHeader(const std::string& path);

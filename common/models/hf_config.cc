@@ -98,6 +98,7 @@ TransformerConfig ParseGpt2(const ConfigReader& reader) {
   config.scale_attn_weights = reader.Boolean("scale_attn_weights", true);
   config.scale_attn_by_inverse_layer_idx =
       reader.Boolean("scale_attn_by_inverse_layer_idx", false);
+  config.tie_word_embeddings = reader.Boolean("tie_word_embeddings", true);
   return config;
 }
 
@@ -199,6 +200,7 @@ TransformerConfig ParseLlamaStyle(const ConfigReader& reader, const std::string&
   config.norm_eps = reader.Real("rms_norm_eps", 1e-6, 0, 1);
   config.activation = Activation(reader, "hidden_act", "silu");
   config.rope_theta = RopeTheta(reader);
+  config.tie_word_embeddings = reader.Boolean("tie_word_embeddings", false);
   if (model_type == "qwen2") {
     config.qkv_bias = true;
     if (reader.Boolean("use_sliding_window", false)) {

@@ -47,6 +47,9 @@ struct TransformerConfig {
   bool scale_attn_weights = true;                // GPT-2
   bool scale_attn_by_inverse_layer_idx = false;  // GPT-2
   int64_t pad_token_id = -1;      // -1: none (pooling uses the attention mask anyway)
+  // A causal LM's output layer is the input embedding (GPT-2: always; Llama-style: the config's
+  // tie_word_embeddings, false by default as in transformers).
+  bool tie_word_embeddings = false;
 };
 
 struct ModelConfig {

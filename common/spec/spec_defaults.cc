@@ -25,6 +25,7 @@ ft::v1::JobSpec WithDefaults(ft::v1::JobSpec spec, const std::string& base_dir) 
   if (spec.max_seq_length() == 0) spec.set_max_seq_length(kDefaultMaxSeqLength);
   if (spec.log_every_steps() == 0) spec.set_log_every_steps(kDefaultLogEverySteps);
   if (spec.lr_scheduler().empty()) spec.set_lr_scheduler(kDefaultLrScheduler);
+  if (spec.task().empty()) spec.set_task("sequence_classification");
   if (spec.early_stopping_metric().empty() &&
       (spec.early_stopping_patience() > 0 || spec.keep_best_model())) {
     spec.set_early_stopping_metric(kDefaultEarlyStoppingMetric);

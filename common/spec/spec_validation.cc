@@ -1,5 +1,7 @@
 #include "common/spec/spec_validation.h"
 
+#include "common/spec/causal_lm_validation.h"
+
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -141,6 +143,14 @@ void CheckDataset(Problems& problems, const ft::v1::DatasetSpec& dataset) {
 
 // lr_scheduler, label_smoothing and early stopping.
 void CheckTrainingKnobs(Problems& problems, const ft::v1::JobSpec& spec) {
+  const std::string& task = spec.task();
+  if (!task.empty() && task != "sequence_classification" && task != "causal_lm") {
+    problems.Invalid(absl::StrCat("spec.task: unknown task '", task,
+                                  "' (expected sequence_classification or causal_lm)"));
+  }
+  if (spec.train_on_prompt() && task != "causal_lm") {
+    problems.Invalid("spec.train_on_prompt: only for task causal_lm");
+  }
   const std::string& scheduler = spec.lr_scheduler();
   // Empty (a spec stored before the field existed) means the default, linear.
   if (!scheduler.empty() && scheduler != "linear" && scheduler != "cosine" &&
@@ -214,7 +224,15 @@ absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
     problems.Invalid("spec.display_name: at most 200 bytes");
   }
   try {
-    if (!nul_data) CheckDataset(problems, dataset);
+    if (!nul_data && spec.task() == "causal_lm") {
+      if (dataset.validation().empty()) {
+        CheckReal(problems, "dataset.validation_fraction", dataset.validation_fraction(), 0, 0.9,
+                  /*min_exclusive=*/true);
+      }
+      for (std::string& problem : CausalLmProblems(spec)) problems.Invalid(std::move(problem));
+    } else if (!nul_data) {
+      CheckDataset(problems, dataset);
+    }
   } catch (const std::exception& e) {
     problems.Invalid(absl::StrCat("spec.dataset: ", e.what()));
   }

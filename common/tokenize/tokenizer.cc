@@ -65,7 +65,8 @@ void Tokenizer::EncodeText(std::string_view text, bool at_start, std::vector<int
   }
 }
 
-std::vector<int64_t> Tokenizer::Encode(std::string_view text, int64_t max_length) const {
+std::vector<int64_t> Tokenizer::Encode(std::string_view text, int64_t max_length,
+                                       bool add_special_tokens) const {
   std::vector<int64_t> ids;
   ids.reserve(text.size() / 3 + 4);
   if (has_raw_tokens_) {
@@ -81,12 +82,12 @@ std::vector<int64_t> Tokenizer::Encode(std::string_view text, int64_t max_length
   } else {
     EncodeText(text, /*at_start=*/true, ids);
   }
+  const std::size_t specials = add_special_tokens ? SpecialTokenCount() : 0;
   if (max_length > 0) {
-    const int64_t room =
-        std::max<int64_t>(0, max_length - static_cast<int64_t>(SpecialTokenCount()));
+    const int64_t room = std::max<int64_t>(0, max_length - static_cast<int64_t>(specials));
     if (static_cast<int64_t>(ids.size()) > room) ids.resize(static_cast<std::size_t>(room));
   }
-  if (post_processor_) post_processor_->Process(ids);
+  if (post_processor_ && add_special_tokens) post_processor_->Process(ids);
   return ids;
 }
 

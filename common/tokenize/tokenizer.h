@@ -27,9 +27,11 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> FromFile(const std::string& path);
   static std::unique_ptr<Tokenizer> FromJsonText(const std::string& text, const std::string& file);
 
-  // The ids of `text` with the post-processor's special tokens. With max_length > 0 the text's
-  // own ids are cut (head kept) so that, with the special tokens, at most max_length remain.
-  std::vector<int64_t> Encode(std::string_view text, int64_t max_length = 0) const;
+  // The ids of `text` with the post-processor's special tokens (unless add_special_tokens is
+  // false, as transformers' add_special_tokens=False). With max_length > 0 the text's own ids
+  // are cut (head kept) so that, with the special tokens, at most max_length remain.
+  std::vector<int64_t> Encode(std::string_view text, int64_t max_length = 0,
+                              bool add_special_tokens = true) const;
 
   // 1 + the largest id of the model's vocabulary and the added tokens.
   int64_t VocabSize() const;

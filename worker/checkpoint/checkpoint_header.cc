@@ -35,9 +35,12 @@ std::string TrainDataHash(const TokenizedSplit& split) {
   Fnv1a64 hash;
   hash.Add(split.size());
   for (std::size_t i = 0; i < split.size(); ++i) {
-    hash.Add(static_cast<uint64_t>(split.labels[i]));
+    if (!split.causal_lm()) hash.Add(static_cast<uint64_t>(split.labels[i]));
     hash.Add(split.input_ids[i].size());
     for (int64_t id : split.input_ids[i]) hash.Add(static_cast<uint64_t>(id));
+    if (split.causal_lm()) {
+      for (int64_t target : split.target_mask[i]) hash.Add(static_cast<uint64_t>(target));
+    }
   }
   return hash.Hex();
 }
@@ -64,6 +67,7 @@ std::string CheckpointHeaderJson(const CheckpointHeader& header) {
                       {"eval_seconds", header.eval_seconds},
                       {"interval_samples", header.interval_samples},
                       {"interval_tokens", header.interval_tokens},
+                      {"interval_loss_terms", header.interval_loss_terms},
                       {"interval_step_seconds", header.interval_step_seconds},
                       {"last_validation_step", header.last_validation_step}};
   Json evaluations = Json::array();
@@ -110,6 +114,7 @@ CheckpointHeader ParseCheckpointHeader(const std::string& text) {
     header.eval_seconds = progress.at("eval_seconds").get<double>();
     header.interval_samples = progress.at("interval_samples").get<int64_t>();
     header.interval_tokens = progress.at("interval_tokens").get<int64_t>();
+    header.interval_loss_terms = progress.value("interval_loss_terms", int64_t{-1});
     header.interval_step_seconds = progress.at("interval_step_seconds").get<std::vector<double>>();
     header.last_validation_step = progress.at("last_validation_step").get<int64_t>();
     for (const Json& report : json.at("evaluations")) {
@@ -171,6 +176,10 @@ Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) 
   };
   // Only when on, so that checkpoints written before the option existed still match.
   if (options.group_by_length) fingerprint.emplace_back("group_by_length", text(true));
+  if (options.task != "sequence_classification") {
+    fingerprint.emplace_back("task", text(options.task));
+    fingerprint.emplace_back("train_on_prompt", text(options.train_on_prompt));
+  }
   // Which validation evaluations exist decides when early stopping stops and which weights are
   // the best, so then the evaluation cadence must match too.
   if (options.early_stopping_patience > 0 || options.keep_best_model) {

@@ -46,6 +46,7 @@ struct CheckpointHeader {
   // in state.pt, so that the next report's loss is the same as without the interruption.
   int64_t interval_samples = 0;
   int64_t interval_tokens = 0;
+  int64_t interval_loss_terms = -1;  // causal LM: target tokens; -1: the interval's examples
   std::vector<double> interval_step_seconds;
   int64_t last_validation_step = -1;
   std::vector<EvalReport> evaluations;  // the latest one per split

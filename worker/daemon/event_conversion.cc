@@ -63,6 +63,8 @@ ft::v1::JobEvent EvaluationEvent(const train::EvalReport& report) {
     out->set_predicted(static_cast<uint64_t>(c.predicted));
   }
   e->set_macro_f1(report.macro_f1);
+  e->set_perplexity(report.perplexity);
+  e->set_target_tokens(static_cast<uint64_t>(report.target_tokens));
   for (int64_t count : report.confusion) e->add_confusion(static_cast<uint64_t>(count));
   return event;
 }

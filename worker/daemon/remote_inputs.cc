@@ -5,6 +5,7 @@
 #include "common/fetch/hub_model.h"
 #include "common/fetch/named_dataset.h"
 #include "common/util/ft_home.h"
+#include "worker/daemon/chat_renderer.h"
 
 namespace ft::worker {
 
@@ -28,6 +29,11 @@ std::string ResolveRemoteInputs(const ft::v1::JobSpec& spec, const std::string& 
       options.format = "csv";
       log("info", "dataset " + spec.dataset().name() + " from " +
                       std::filesystem::path(splits.train).parent_path().string());
+    }
+    if (options.task == "causal_lm") {
+      absl::StatusOr<train::ChatRenderer> renderer = ChatRendererFor(options.model);
+      if (!renderer.ok()) return std::string("model: ") + std::string(renderer.status().message());
+      options.chat_renderer = *std::move(renderer);
     }
   } catch (const fetch::HubError& e) {
     return e.what();

@@ -11,7 +11,8 @@
 namespace ft::worker {
 
 // Fills options.model / train_path / validation_path / test_path / format from `spec`'s Hub id
-// and dataset name (each only when the spec uses one). `datasets_dir` holds named datasets.
+// and dataset name (each only when the spec uses one), and for a causal_lm job the chat renderer
+// of the (resolved) model folder. `datasets_dir` holds named datasets.
 // Returns "" or the error that fails the job.
 std::string ResolveRemoteInputs(const ft::v1::JobSpec& spec, const std::string& datasets_dir,
                                 train::TrainOptions& options, train::TrainObserver* observer);

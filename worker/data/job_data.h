@@ -18,10 +18,14 @@ struct TokenizedSplit {
   std::string name;    // "train", "validation", "test"
   std::string source;  // the file it came from
   TokenTable input_ids;  // input_ids[i]: example i's ids (a TokenSpan)
-  std::vector<int64_t> labels;
+  std::vector<int64_t> labels;  // sequence classification: example i's class
+  // Causal LM: target_mask[i][t] is 1 where token t of example i is a target (predicted from the
+  // tokens before it, so never t = 0), else 0. Empty for sequence classification.
+  TokenTable target_mask;
 
-  std::size_t size() const { return labels.size(); }
-  bool empty() const { return labels.empty(); }
+  std::size_t size() const { return input_ids.size(); }
+  bool empty() const { return input_ids.empty(); }
+  bool causal_lm() const { return !target_mask.empty(); }
 };
 
 // What the token cache did for one LoadJobData call.
@@ -35,11 +39,12 @@ struct TokenCacheReport {
 };
 
 struct JobData {
-  std::vector<std::string> label_names;  // class id -> label string
+  std::vector<std::string> label_names;  // class id -> label string (empty for causal_lm)
   TokenizedSplit train;
   TokenizedSplit validation;  // may be empty (validation_fraction 0)
   TokenizedSplit test;        // empty without test_path
   TokenCacheReport token_cache;
+  std::vector<std::string> notes;  // what reading the data left out or changed, for the job's log
 };
 
 // Reads and tokenizes every split with the job's tokenizer (job_tokenizer.h: the model folder's

@@ -74,15 +74,16 @@ void JobTokenizer::Load() {
   tokenizer_ = std::move(tokenizer);
 }
 
-std::vector<int64_t> JobTokenizer::Encode(std::string_view text, int64_t max_length) const {
+std::vector<int64_t> JobTokenizer::Encode(std::string_view text, int64_t max_length,
+                                          bool add_special_tokens) const {
   std::vector<int64_t> ids;
   if (file_.empty()) {
     ids = tokenize::ByteTokenizer().Encode(text, max_length);
   } else {
     if (!tokenizer_) throw std::logic_error("JobTokenizer::Encode before Load");
-    ids = tokenizer_->Encode(text, max_length);
+    ids = tokenizer_->Encode(text, max_length, add_special_tokens);
   }
-  if (ids.empty()) ids.push_back(empty_id_);
+  if (ids.empty() && add_special_tokens) ids.push_back(empty_id_);
   return ids;
 }
 

@@ -32,7 +32,10 @@ class JobTokenizer {
   // One example's ids: at most max_length, the tokenizer's special tokens kept ([CLS] ... [SEP]
   // stays [CLS] ... [SEP]), head kept; never empty (an empty result becomes the byte-level
   // <unk>, or the tokenizer's first special token). Load() first.
-  std::vector<int64_t> Encode(std::string_view text, int64_t max_length) const;
+  // add_special_tokens false: without the post-processor's tokens (text rendered by a chat
+  // template carries its own), and an empty text gives no ids.
+  std::vector<int64_t> Encode(std::string_view text, int64_t max_length,
+                              bool add_special_tokens = true) const;
 
   // Names the tokenizer and its rules in token-cache keys; for a tokenizer.json it includes the
   // file's identity (path, size, mtime, content hash). Throws when the file cannot be read.

@@ -19,7 +19,9 @@ MicroBatch CollateMicroBatch(const TokenizedSplit& split, const std::vector<std:
   const int64_t columns = static_cast<int64_t>(longest);
   torch::Tensor input_ids = torch::empty({rows, columns}, torch::kInt64);
   torch::Tensor attention_mask = torch::empty({rows, columns}, torch::kInt64);
-  torch::Tensor labels = torch::empty({rows}, torch::kInt64);
+  const bool causal_lm = split.causal_lm();
+  torch::Tensor labels =
+      causal_lm ? torch::empty({rows, columns}, torch::kInt64) : torch::empty({rows}, torch::kInt64);
   int64_t* ids_data = input_ids.data_ptr<int64_t>();
   int64_t* mask_data = attention_mask.data_ptr<int64_t>();
   int64_t* labels_data = labels.data_ptr<int64_t>();
@@ -33,9 +35,21 @@ MicroBatch CollateMicroBatch(const TokenizedSplit& split, const std::vector<std:
               tokenize::ByteTokenizer::kPadId);
     std::fill(mask_data + row * columns, mask_data + row * columns + length, int64_t{1});
     std::fill(mask_data + row * columns + length, mask_data + (row + 1) * columns, int64_t{0});
-    labels_data[row] = split.labels[indices[row]];
     batch.tokens += length;
+    if (!causal_lm) {
+      labels_data[row] = split.labels[indices[row]];
+      continue;
+    }
+    const TokenSpan targets = split.target_mask[indices[row]];
+    int64_t* row_labels = labels_data + row * columns;
+    for (int64_t t = 0; t < length; ++t) {
+      const bool target = targets[static_cast<std::size_t>(t)] != 0;
+      row_labels[t] = target ? ids[static_cast<std::size_t>(t)] : kIgnoredLabel;
+      batch.targets += target ? 1 : 0;
+    }
+    std::fill(row_labels + length, row_labels + columns, kIgnoredLabel);
   }
+  if (!causal_lm) batch.targets = rows;
   batch.examples = rows;
   batch.input_ids = input_ids;
   batch.attention_mask = attention_mask;

@@ -28,7 +28,8 @@ Json EvalReportJson(const EvalReport& report) {
   return Json{{"split", report.split},       {"step", report.step},
               {"loss", report.loss},         {"accuracy", report.accuracy},
               {"examples", report.examples}, {"macro_f1", report.macro_f1},
-              {"classes", classes},          {"confusion", confusion}};
+              {"classes", classes},          {"confusion", confusion},
+              {"perplexity", report.perplexity}, {"target_tokens", report.target_tokens}};
 }
 
 EvalReport EvalReportFromJson(const Json& json) {
@@ -39,6 +40,8 @@ EvalReport EvalReportFromJson(const Json& json) {
   report.accuracy = json.at("accuracy").get<double>();
   report.examples = json.at("examples").get<int64_t>();
   report.macro_f1 = json.value("macro_f1", 0.0);
+  report.perplexity = json.value("perplexity", 0.0);
+  report.target_tokens = json.value("target_tokens", int64_t{0});
   for (const Json& c : json.value("classes", Json::array())) {
     ClassMetrics metrics;
     metrics.label = c.at("label").get<std::string>();

@@ -3,6 +3,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <vector>
 
@@ -17,18 +18,83 @@ namespace {
 // RAII: eval mode inside, train mode restored on every exit path.
 class EvalModeScope {
  public:
-  explicit EvalModeScope(models::SequenceClassifierImpl& model) : model_(model) {
+  explicit EvalModeScope(models::TrainableModelImpl& model) : model_(model) {
     model_.eval();
   }
   ~EvalModeScope() { model_.train(); }
 
  private:
-  models::SequenceClassifierImpl& model_;
+  models::TrainableModelImpl& model_;
 };
+
+// Runs the model (no gradients, eval mode) over examples 0..count-1 of `split` in batches,
+// shortest first so that dynamic padding wastes little, and hands each batch and its logits to
+// `visit`. False when stop_requested (polled between batches) said yes.
+bool ForEachBatch(models::TrainableModelImpl& model, const TokenizedSplit& split,
+                  const EvaluationOptions& options, const torch::Device& device,
+                  std::size_t count, const std::function<bool()>& stop_requested,
+                  const std::function<void(const MicroBatch&, const torch::Tensor&)>& visit) {
+  std::vector<std::size_t> order(count);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&split](std::size_t a, std::size_t b) {
+    return split.input_ids[a].size() < split.input_ids[b].size();
+  });
+  torch::NoGradGuard no_grad;
+  EvalModeScope eval_mode(model);
+  const std::size_t batch_size = static_cast<std::size_t>(std::max<int64_t>(1, options.batch_size));
+  for (std::size_t begin = 0; begin < count; begin += batch_size) {
+    if (stop_requested && stop_requested()) return false;
+    const std::vector<std::size_t> indices(
+        order.begin() + static_cast<std::ptrdiff_t>(begin),
+        order.begin() + static_cast<std::ptrdiff_t>(std::min(count, begin + batch_size)));
+    const MicroBatch batch = CollateMicroBatch(split, indices, device);
+    torch::Tensor logits;
+    {
+      AutocastScope autocast(options.bf16_autocast, device);
+      logits = model.forward(batch.input_ids, batch.attention_mask);
+    }
+    visit(batch, logits);
+  }
+  return true;
+}
+
+std::optional<EvalReport> EvaluateCausalLm(models::TrainableModelImpl& model,
+                                           const TokenizedSplit& split,
+                                           const EvaluationOptions& options,
+                                           const torch::Device& device, int64_t step,
+                                           std::size_t count,
+                                           const std::function<bool()>& stop_requested) {
+  const auto on_device = torch::TensorOptions().device(device);
+  torch::Tensor loss_sum = torch::zeros({}, on_device);
+  torch::Tensor correct = torch::zeros({}, on_device.dtype(torch::kInt64));
+  int64_t targets = 0;
+  const bool finished = ForEachBatch(
+      model, split, options, device, count, stop_requested,
+      [&](const MicroBatch& batch, const torch::Tensor& logits) {
+        loss_sum += SummedTokenCrossEntropy(logits, batch.labels);
+        const int64_t next = logits.size(1) - 1;
+        const torch::Tensor labels = batch.labels.narrow(1, 1, next);
+        const torch::Tensor predicted = logits.narrow(1, 0, next).argmax(-1);
+        correct += (predicted.eq(labels) & labels.ne(kIgnoredLabel)).sum();
+        targets += batch.targets;
+      });
+  if (!finished) return std::nullopt;
+  EvalReport report;
+  report.split = split.name;
+  report.step = step;
+  report.examples = static_cast<int64_t>(count);
+  report.target_tokens = targets;
+  if (targets > 0) {
+    report.loss = loss_sum.item<double>() / static_cast<double>(targets);
+    report.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(targets);
+    report.perplexity = std::exp(report.loss);
+  }
+  return report;
+}
 
 }  // namespace
 
-std::optional<EvalReport> Evaluate(models::SequenceClassifierImpl& model,
+std::optional<EvalReport> Evaluate(models::TrainableModelImpl& model,
                                    const TokenizedSplit& split, const EvaluationOptions& options,
                                    const torch::Device& device, int64_t step,
                                    const std::function<bool()>& stop_requested) {
@@ -36,14 +102,9 @@ std::optional<EvalReport> Evaluate(models::SequenceClassifierImpl& model,
   if (options.max_examples > 0) {
     count = std::min(count, static_cast<std::size_t>(options.max_examples));
   }
-  std::vector<std::size_t> order(count);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&split](std::size_t a, std::size_t b) {
-    return split.input_ids[a].size() < split.input_ids[b].size();
-  });
-
-  torch::NoGradGuard no_grad;
-  EvalModeScope eval_mode(model);
+  if (split.causal_lm()) {
+    return EvaluateCausalLm(model, split, options, device, step, count, stop_requested);
+  }
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
   std::vector<std::string> label_names = options.label_names;
   if (label_names.empty()) {
@@ -53,22 +114,14 @@ std::optional<EvalReport> Evaluate(models::SequenceClassifierImpl& model,
   // Entry [true * classes + predicted], as in FillClassMetrics.
   torch::Tensor confusion =
       torch::zeros({classes * classes}, torch::TensorOptions().dtype(torch::kInt64).device(device));
-  const std::size_t batch_size = static_cast<std::size_t>(std::max<int64_t>(1, options.batch_size));
-  for (std::size_t begin = 0; begin < count; begin += batch_size) {
-    if (stop_requested && stop_requested()) return std::nullopt;
-    const std::vector<std::size_t> indices(
-        order.begin() + static_cast<std::ptrdiff_t>(begin),
-        order.begin() + static_cast<std::ptrdiff_t>(std::min(count, begin + batch_size)));
-    const MicroBatch batch = CollateMicroBatch(split, indices, device);
-    torch::Tensor logits;
-    {
-      AutocastScope autocast(options.bf16_autocast, device);
-      logits = model.forward(batch.input_ids, batch.attention_mask).to(torch::kFloat32);
-    }
-    loss_sum += SummedCrossEntropy(logits, batch.labels);  // no label smoothing
-    confusion += torch::bincount(batch.labels * classes + logits.argmax(-1), /*weights=*/{},
-                                 classes * classes);
-  }
+  const bool finished = ForEachBatch(
+      model, split, options, device, count, stop_requested,
+      [&](const MicroBatch& batch, const torch::Tensor& logits) {
+        loss_sum += SummedCrossEntropy(logits, batch.labels);  // no label smoothing
+        confusion += torch::bincount(batch.labels * classes + logits.argmax(-1), /*weights=*/{},
+                                     classes * classes);
+      });
+  if (!finished) return std::nullopt;
 
   EvalReport report;
   report.split = split.name;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "worker/data/job_data.h"
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 #include "worker/train/train_job.h"
 
 namespace ft::train {
@@ -25,11 +25,12 @@ struct EvaluationOptions {
 };
 
 // Mean per-example cross-entropy, accuracy, per-class precision/recall/F1, macro-F1 and the
-// confusion matrix (class_metrics.h) over the (first max_examples) examples of `split`.
+// confusion matrix (class_metrics.h) over the (first max_examples) examples of `split`; for a
+// causal LM's split the loss and accuracy per target token and the perplexity.
 // Examples are batched in length order so that dynamic padding wastes little; the confusion
 // matrix is accumulated on the device and read once at the end. Returns nullopt when
 // stop_requested (polled between batches) says yes. Restores train mode afterwards.
-std::optional<EvalReport> Evaluate(models::SequenceClassifierImpl& model,
+std::optional<EvalReport> Evaluate(models::TrainableModelImpl& model,
                                    const TokenizedSplit& split, const EvaluationOptions& options,
                                    const torch::Device& device, int64_t step,
                                    const std::function<bool()>& stop_requested = nullptr);

@@ -14,7 +14,8 @@ void ProgressMeter::RecordStep(double seconds, int64_t examples, int64_t tokens)
 }
 
 ProgressReport ProgressMeter::TakeReport(int64_t step, int64_t epoch, double loss_sum,
-                                         double learning_rate, double grad_norm) {
+                                         double learning_rate, double grad_norm,
+                                         int64_t loss_terms) {
   ProgressReport report;
   report.step = step;
   report.total_steps = total_steps_;
@@ -23,7 +24,8 @@ ProgressReport ProgressMeter::TakeReport(int64_t step, int64_t epoch, double los
   report.grad_norm = grad_norm;
   report.samples_seen = samples_seen_;
   report.tokens_seen = tokens_seen_;
-  report.loss = interval_samples_ > 0 ? loss_sum / static_cast<double>(interval_samples_) : 0.0;
+  const int64_t terms = loss_terms >= 0 ? loss_terms : interval_samples_;
+  report.loss = terms > 0 ? loss_sum / static_cast<double>(terms) : 0.0;
   const double seconds = std::accumulate(step_durations_.begin(), step_durations_.end(), 0.0);
   if (seconds > 0) {
     report.samples_per_second = static_cast<double>(interval_samples_) / seconds;

@@ -16,10 +16,11 @@ class ProgressMeter {
   // One optimizer step: its wall time, examples and non-padding tokens.
   void RecordStep(double seconds, int64_t examples, int64_t tokens);
 
-  // The report after `step` steps; `loss_sum` is the summed per-example loss of the steps since
-  // the previous report. Starts a new interval.
+  // The report after `step` steps; `loss_sum` is the summed loss of the steps since the previous
+  // report, over loss_terms terms (a causal LM's target tokens; -1: the interval's examples).
+  // Starts a new interval.
   ProgressReport TakeReport(int64_t step, int64_t epoch, double loss_sum, double learning_rate,
-                            double grad_norm);
+                            double grad_norm, int64_t loss_terms = -1);
 
   int64_t samples_seen() const { return samples_seen_; }
   int64_t tokens_seen() const { return tokens_seen_; }

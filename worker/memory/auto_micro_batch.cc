@@ -94,7 +94,7 @@ class Prober {
   }
 
  private:
-  models::SequenceClassifier model_;
+  models::TrainableModel model_;
   int64_t longest_;
   bool bf16_;
   torch::Device device_;

@@ -16,7 +16,7 @@
 #include "common/models/model_config.h"
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/post_norm_encoder.h"
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 #include "worker/models/transformer_parts.h"
 
 namespace ft::models {
@@ -35,7 +35,7 @@ class BertLayerImpl : public torch::nn::Module, public CheckpointableBlock {
 };
 TORCH_MODULE(BertLayer);
 
-class BertForSequenceClassificationImpl : public SequenceClassifierImpl {
+class BertForSequenceClassificationImpl : public TrainableModelImpl {
  public:
   // config.family kBert or kRoberta.
   BertForSequenceClassificationImpl(const ModelConfig& config, int64_t num_labels);

@@ -6,10 +6,11 @@
 
 namespace ft::models {
 
-std::string BloomSequenceClassificationConfigJson(const BloomConfig& config,
-                                                  const std::vector<std::string>& label_names) {
+namespace {
+
+nlohmann::ordered_json BloomConfigFields(const BloomConfig& config, const char* architecture) {
   nlohmann::ordered_json json;
-  json["architectures"] = {"BloomForSequenceClassification"};
+  json["architectures"] = {architecture};
   json["model_type"] = "bloom";
   json["vocab_size"] = config.vocab_size;
   json["hidden_size"] = config.hidden_size;
@@ -27,8 +28,22 @@ std::string BloomSequenceClassificationConfigJson(const BloomConfig& config,
   json["slow_but_exact"] = false;
   json["use_cache"] = true;
   json["torch_dtype"] = "float32";
+  return json;
+}
+
+}  // namespace
+
+std::string BloomSequenceClassificationConfigJson(const BloomConfig& config,
+                                                  const std::vector<std::string>& label_names) {
+  nlohmann::ordered_json json = BloomConfigFields(config, "BloomForSequenceClassification");
   json["problem_type"] = "single_label_classification";
   SetLabelMaps(json, label_names);
+  return json.dump(2) + "\n";
+}
+
+std::string BloomCausalLmConfigJson(const BloomConfig& config) {
+  nlohmann::ordered_json json = BloomConfigFields(config, "BloomForCausalLM");
+  json["tie_word_embeddings"] = true;
   return json.dump(2) + "\n";
 }
 

@@ -1,4 +1,4 @@
-// The Hugging Face config.json of a BloomForSequenceClassification model, so that
+// The Hugging Face config.json of a BloomForSequenceClassification or BloomForCausalLM model, so that
 // `transformers` can load the folder the trainer writes.
 #pragma once
 
@@ -12,5 +12,8 @@ namespace ft::models {
 // `label_names[i]` is the name of class i (id2label / label2id).
 std::string BloomSequenceClassificationConfigJson(const BloomConfig& config,
                                                   const std::vector<std::string>& label_names);
+
+// BloomForCausalLM's (the LM head tied to the word embeddings).
+std::string BloomCausalLmConfigJson(const BloomConfig& config);
 
 }  // namespace ft::models

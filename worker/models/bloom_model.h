@@ -14,7 +14,7 @@
 
 #include "common/models/model_catalog.h"
 #include "worker/models/activation_checkpoint.h"
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 
 namespace ft::models {
 
@@ -99,6 +99,8 @@ class BloomTransformerImpl : public torch::nn::Module {
   // On: while gradients are recorded, each block keeps only its input and recomputes its
   // activations in the backward pass (see activation_checkpoint.h). Off by default.
   void set_activation_checkpointing(bool on) { activation_checkpointing_ = on; }
+  // The token embedding, which BloomForCausalLM's output layer shares.
+  const torch::nn::Embedding& word_embeddings() const { return word_embeddings_; }
 
  private:
   bool activation_checkpointing_ = false;
@@ -110,7 +112,7 @@ class BloomTransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BloomTransformer);
 
-class BloomForSequenceClassificationImpl : public SequenceClassifierImpl {
+class BloomForSequenceClassificationImpl : public TrainableModelImpl {
  public:
   BloomForSequenceClassificationImpl(const BloomConfig& config, int64_t num_labels);
 

@@ -14,7 +14,7 @@
 #include "common/models/model_config.h"
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/post_norm_encoder.h"
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 #include "worker/models/transformer_parts.h"
 
 namespace ft::models {
@@ -31,7 +31,7 @@ class DistilBertLayerImpl : public torch::nn::Module, public CheckpointableBlock
 };
 TORCH_MODULE(DistilBertLayer);
 
-class DistilBertForSequenceClassificationImpl : public SequenceClassifierImpl {
+class DistilBertForSequenceClassificationImpl : public TrainableModelImpl {
  public:
   DistilBertForSequenceClassificationImpl(const ModelConfig& config, int64_t num_labels);
 

@@ -12,7 +12,7 @@
 
 #include "common/models/model_config.h"
 #include "worker/models/activation_checkpoint.h"
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 #include "worker/models/transformer_parts.h"
 
 namespace ft::models {
@@ -67,6 +67,8 @@ class Gpt2ModelImpl : public torch::nn::Module {
   // Last hidden states [batch, seq, hidden]; with output_positions only those, [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         bool checkpoint, const torch::Tensor& output_positions = {});
+  // The token embedding, which GPT2LMHeadModel's output layer shares.
+  const torch::nn::Embedding& wte() const { return wte_; }
 
  private:
   torch::nn::Embedding wte_{nullptr};
@@ -76,7 +78,7 @@ class Gpt2ModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Gpt2Model);
 
-class Gpt2ForSequenceClassificationImpl : public SequenceClassifierImpl {
+class Gpt2ForSequenceClassificationImpl : public TrainableModelImpl {
  public:
   Gpt2ForSequenceClassificationImpl(const ModelConfig& config, int64_t num_labels);
 

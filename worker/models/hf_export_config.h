@@ -25,4 +25,16 @@ std::string SequenceClassificationArchitecture(const ModelConfig& config);
 std::string ExportedConfigJson(const ModelConfig& config,
                                const std::vector<std::string>& label_names);
 
+// "GPT2LMHeadModel", "LlamaForCausalLM", "Qwen2ForCausalLM", ... for config's model_type.
+std::string CausalLmArchitecture(const ModelConfig& config);
+
+// The checkpoint's config.json as the family's causal LM: a classifier's label fields removed,
+// tie_word_embeddings as the model was built.
+std::string ExportedCausalLmConfigJson(const ModelConfig& config);
+
+// generation_config.json for an exported causal LM: the token ids of its config.json
+// (bos_token_id, eos_token_id, pad_token_id, as transformers' GenerationConfig.from_model_config
+// copies them); greedy decoding is the default.
+std::string GenerationConfigJson(const std::string& exported_config_json);
+
 }  // namespace ft::models

@@ -12,7 +12,7 @@
 
 #include "common/models/model_config.h"
 #include "worker/models/activation_checkpoint.h"
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 #include "worker/models/transformer_parts.h"
 
 namespace ft::models {
@@ -72,6 +72,8 @@ class LlamaModelImpl : public torch::nn::Module {
   // those, [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         bool checkpoint, const torch::Tensor& output_positions = {});
+  // The token embedding, which the LM head shares when tie_word_embeddings says so.
+  const torch::nn::Embedding& embed_tokens() const { return embed_tokens_; }
 
  private:
   TransformerConfig config_;
@@ -81,7 +83,7 @@ class LlamaModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LlamaModel);
 
-class LlamaForSequenceClassificationImpl : public SequenceClassifierImpl {
+class LlamaForSequenceClassificationImpl : public TrainableModelImpl {
  public:
   LlamaForSequenceClassificationImpl(const ModelConfig& config, int64_t num_labels);
 

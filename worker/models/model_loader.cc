@@ -12,6 +12,7 @@
 #include "worker/io/checkpoint_tensors.h"
 #include "worker/models/bert_model.h"
 #include "worker/models/bloom_model.h"
+#include "worker/models/causal_lm.h"
 #include "worker/models/distilbert_model.h"
 #include "worker/models/gpt2_model.h"
 #include "worker/models/llama_model.h"
@@ -68,7 +69,7 @@ io::CheckpointTensors::Tensor FindTensor(const io::CheckpointTensors& checkpoint
 
 // Why the checkpoint's head cannot be used ("" when it can): a head tensor is missing, or has
 // another number of labels (any other difference in shape is an error, found later).
-std::string FreshHeadReason(const io::CheckpointTensors& checkpoint, SequenceClassifierImpl& model) {
+std::string FreshHeadReason(const io::CheckpointTensors& checkpoint, TrainableModelImpl& model) {
   const auto parameters = model.named_parameters();
   for (const std::string& name : model.HeadParameterNames()) {
     const torch::Tensor* parameter = parameters.find(name);
@@ -78,7 +79,8 @@ std::string FreshHeadReason(const io::CheckpointTensors& checkpoint, SequenceCla
     if (found.file == nullptr) return " has no " + name;
     const std::vector<int64_t> expected = parameter->sizes().vec();
     const std::vector<int64_t>& shape = found.entry->shape;
-    if (!expected.empty() && expected[0] == model.num_labels() &&
+    if (model.task() == ModelTask::kSequenceClassification && !expected.empty() &&
+        expected[0] == model.num_labels() &&
         shape.size() == expected.size() && shape[0] != expected[0] &&
         std::equal(shape.begin() + 1, shape.end(), expected.begin() + 1)) {
       return ": " + name + " has " + std::to_string(shape[0]) + " labels, the dataset " +
@@ -90,13 +92,26 @@ std::string FreshHeadReason(const io::CheckpointTensors& checkpoint, SequenceCla
 
 // A family's module holder as the family-neutral one (the same module).
 template <typename Holder>
-SequenceClassifier AsClassifier(const Holder& holder) {
-  return SequenceClassifier(std::shared_ptr<SequenceClassifierImpl>(holder.ptr()));
+TrainableModel AsClassifier(const Holder& holder) {
+  return TrainableModel(std::shared_ptr<TrainableModelImpl>(holder.ptr()));
+}
+
+TrainableModel BuildCausalLm(const ModelConfig& config) {
+  switch (config.family) {
+    case ModelFamily::kBloom: return AsClassifier(BloomForCausalLm(config));
+    case ModelFamily::kGpt2: return AsClassifier(Gpt2LmHeadModel(config));
+    case ModelFamily::kLlama: return AsClassifier(LlamaForCausalLm(config));
+    default:
+      throw std::runtime_error("task causal_lm needs a decoder model (bloom, gpt2, llama, "
+                               "mistral, qwen2); " + std::string(FamilyName(config.family)) +
+                               " is not one");
+  }
 }
 
 }  // namespace
 
-SequenceClassifier BuildArchitecture(const ModelConfig& config, int64_t num_labels) {
+TrainableModel BuildArchitecture(const ModelConfig& config, int64_t num_labels, ModelTask task) {
+  if (task == ModelTask::kCausalLm) return BuildCausalLm(config);
   switch (config.family) {
     case ModelFamily::kBloom:
       return AsClassifier(BloomForSequenceClassification(config.bloom, num_labels));
@@ -115,9 +130,9 @@ SequenceClassifier BuildArchitecture(const ModelConfig& config, int64_t num_labe
   throw std::runtime_error("unknown model family");
 }
 
-SequenceClassifier BuildClassifier(const ModelConfig& config, int64_t num_labels,
-                                   const ModelLog& log) {
-  SequenceClassifier classifier = BuildArchitecture(config, num_labels);
+TrainableModel BuildModel(const ModelConfig& config, int64_t num_labels, const ModelLog& log,
+                          ModelTask task) {
+  TrainableModel classifier = BuildArchitecture(config, num_labels, task);
   if (config.family == ModelFamily::kTorchScript) {
     log("info", "loaded the TorchScript module " + config.source + " (" +
                     std::to_string(classifier->parameters().size()) + " parameters tensors)");
@@ -137,7 +152,7 @@ SequenceClassifier BuildClassifier(const ModelConfig& config, int64_t num_labels
   return classifier;
 }
 
-void LoadCheckpointWeights(SequenceClassifierImpl& model, const std::string& folder,
+void LoadCheckpointWeights(TrainableModelImpl& model, const std::string& folder,
                            const ModelLog& log) {
   std::unique_ptr<io::CheckpointTensors> checkpoint;
   try {
@@ -152,8 +167,10 @@ void LoadCheckpointWeights(SequenceClassifierImpl& model, const std::string& fol
   const bool use_head = fresh_head.empty();
   if (!use_head) {
     log("info", where + fresh_head +
-                    ": initialised a fresh classification head for " +
-                    std::to_string(model.num_labels()) + " labels (seeded)");
+                    (model.task() == ModelTask::kCausalLm
+                         ? std::string(": initialised a fresh LM head (seeded)")
+                         : ": initialised a fresh classification head for " +
+                               std::to_string(model.num_labels()) + " labels (seeded)"));
   }
   const std::vector<std::string> optional = model.OptionalParameterNames();
   torch::NoGradGuard no_grad;

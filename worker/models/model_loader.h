@@ -1,4 +1,4 @@
-// Builds the classifier a job names: `scratch:NAME` gets fresh weights, a local Hugging Face
+// Builds the model a job names (a classifier, or for task causal_lm a decoder's causal LM): `scratch:NAME` gets fresh weights, a local Hugging Face
 // folder (config.json + model.safetensors or its shards, see common/models/model_folder.h) gets
 // the checkpoint's weights, as `AutoModelForSequenceClassification.from_pretrained(folder,
 // num_labels=N)` would, and a TorchScript .pt file is loaded as it is.
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/models/model_config.h"
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 
 namespace ft::models {
 
@@ -20,12 +20,15 @@ using ModelLog = std::function<void(const std::string&, const std::string&)>;
 // current generator, as Hugging Face's _init_weights draws them), on the CPU; a TorchScript file
 // is loaded (its own weights). Throws std::runtime_error for a TorchScript file that cannot be
 // loaded or whose forward does not return [batch, num_labels] logits.
-SequenceClassifier BuildArchitecture(const ModelConfig& config, int64_t num_labels);
+// A causal LM (task kCausalLm, num_labels ignored) exists for the decoder families only; others
+// throw std::runtime_error.
+TrainableModel BuildArchitecture(const ModelConfig& config, int64_t num_labels,
+                                 ModelTask task = ModelTask::kSequenceClassification);
 
 // BuildArchitecture, then for a folder (config.source) copies the checkpoint's tensors in
 // (LoadCheckpointWeights). The caller seeds LibTorch's generator first.
-SequenceClassifier BuildClassifier(const ModelConfig& config, int64_t num_labels,
-                                   const ModelLog& log);
+TrainableModel BuildModel(const ModelConfig& config, int64_t num_labels, const ModelLog& log,
+                          ModelTask task = ModelTask::kSequenceClassification);
 
 // Copies every parameter of `model` from the checkpoint in `folder` (model.safetensors or its
 // shards), converting F16/BF16 to float32. Names are Hugging Face's, with or without the base
@@ -36,7 +39,7 @@ SequenceClassifier BuildClassifier(const ModelConfig& config, int64_t num_labels
 // model does not use (a causal LM's "lm_head.weight") are skipped and counted in one line.
 // Throws std::runtime_error naming the file and tensor for a malformed file, a missing tensor or
 // a shape that differs from the configuration.
-void LoadCheckpointWeights(SequenceClassifierImpl& model, const std::string& folder,
+void LoadCheckpointWeights(TrainableModelImpl& model, const std::string& folder,
                            const ModelLog& log);
 
 }  // namespace ft::models

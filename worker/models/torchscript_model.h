@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 
 namespace ft::models {
 
-class TorchScriptClassifierImpl : public SequenceClassifierImpl {
+class TorchScriptClassifierImpl : public TrainableModelImpl {
  public:
   TorchScriptClassifierImpl(torch::jit::Module module, int64_t num_labels, std::string path);
 

@@ -6,6 +6,7 @@
 
 #include "common/util/atomic_file.h"
 #include "worker/io/safetensors_writer.h"
+#include "worker/models/hf_export_config.h"
 #include "worker/models/torchscript_model.h"
 
 namespace ft::train {
@@ -25,7 +26,7 @@ void WriteModelSafetensors(torch::nn::Module& model, const std::string& path) {
   io::WriteSafetensors(path, std::move(views));
 }
 
-void WriteModelFolder(models::SequenceClassifierImpl& model,
+void WriteModelFolder(models::TrainableModelImpl& model,
                       const std::vector<std::string>& label_names, int64_t max_seq_length,
                       const std::string& output_dir) {
   const std::filesystem::path dir(output_dir);
@@ -35,7 +36,12 @@ void WriteModelFolder(models::SequenceClassifierImpl& model,
   } else {
     WriteModelSafetensors(model, (dir / "model.safetensors").string());
   }
-  WriteFileAtomically((dir / "config.json").string(), model.HfConfigJson(label_names));
+  const std::string config = model.HfConfigJson(label_names);
+  WriteFileAtomically((dir / "config.json").string(), config);
+  if (model.task() == models::ModelTask::kCausalLm) {
+    WriteFileAtomically((dir / "generation_config.json").string(),
+                        models::GenerationConfigJson(config));
+  }
 }
 
 }  // namespace ft::train

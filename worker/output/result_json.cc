@@ -63,6 +63,8 @@ Json OptionsJson(const TrainOptions& options) {
   json["early_stopping_patience"] = options.early_stopping_patience;
   json["early_stopping_metric"] = options.early_stopping_metric;
   json["keep_best_model"] = options.keep_best_model;
+  json["task"] = options.task;
+  json["train_on_prompt"] = options.train_on_prompt;
   json["checkpoint_every_steps"] = options.checkpoint_every_steps;
   json["checkpoint_every_seconds"] = options.checkpoint_every_seconds;
   json["threads"] = options.threads;
@@ -134,8 +136,10 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
   Json metrics = Json::object();
   for (const EvalReport& report : summary.outcome.final_evals) {
     Json split = EvalReportJson(report);
-    split["majority_class_accuracy"] =
-        MajorityClassAccuracy(data, report.split == "test" ? data.test : data.validation);
+    if (!data.train.causal_lm()) {
+      split["majority_class_accuracy"] =
+          MajorityClassAccuracy(data, report.split == "test" ? data.test : data.validation);
+    }
     metrics[report.split] = split;
   }
   result["metrics"] = metrics;

@@ -71,7 +71,37 @@ std::string FirstProblem(const TrainOptions& options) {
       !(options.validation_fraction >= 0 && options.validation_fraction < 1)) {
     return "validation_fraction must be in [0, 1)";
   }
+  if (options.task != "sequence_classification" && options.task != "causal_lm") {
+    return "unknown task " + Quoted(options.task) +
+           " (expected \"sequence_classification\" or \"causal_lm\")";
+  }
+  if (options.task == "causal_lm" && options.auto_micro_batch) {
+    return "auto_micro_batch is not implemented for task \"causal_lm\" yet: set "
+           "micro_batch_size";
+  }
+  if (options.train_on_prompt && options.task != "causal_lm") {
+    return "train_on_prompt is only for task \"causal_lm\"";
+  }
+  if (options.task == "causal_lm" && options.early_stopping_metric == "macro_f1" &&
+      (options.early_stopping_patience > 0 || options.keep_best_model)) {
+    return "early_stopping_metric \"macro_f1\" has no meaning for task \"causal_lm\" (use "
+           "\"loss\" or \"accuracy\", the token accuracy)";
+  }
   return "";
+}
+
+// causal_lm needs a decoder: its *ForCausalLM class is what the job trains.
+std::string TaskProblem(const TrainOptions& options, const models::ModelConfig& config) {
+  if (options.task != "causal_lm") return "";
+  switch (config.family) {
+    case models::ModelFamily::kBloom:
+    case models::ModelFamily::kGpt2:
+    case models::ModelFamily::kLlama:
+      return "";
+    default:
+      return "task \"causal_lm\" needs a decoder model (bloom, gpt2, llama, mistral, qwen2); " +
+             Quoted(config.model_type) + " is an encoder or a TorchScript classifier";
+  }
 }
 
 }  // namespace
@@ -81,6 +111,7 @@ std::optional<models::ModelConfig> CheckOptions(const TrainOptions& options, std
     try {
       models::ModelConfig config = models::ReadModelFolderConfig(options.model);
       error = FirstProblem(options);
+      if (error.empty()) error = TaskProblem(options, config);
       if (error.empty()) return config;
     } catch (const models::ModelFolderError& folder_error) {
       error = std::string("model: ") + folder_error.what();

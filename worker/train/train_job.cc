@@ -11,6 +11,7 @@
 #include "common/util/atomic_file.h"
 #include "worker/memory/auto_micro_batch.h"
 #include "worker/data/job_data.h"
+#include "worker/data/lm_data.h"
 #include "worker/train/options_check.h"
 #include "worker/output/result_json.h"
 #include "worker/train/trainer.h"
@@ -26,6 +27,19 @@ TrainOutcome Failed(std::string error) {
 }
 
 std::string DescribeData(const JobData& data) {
+  if (data.train.causal_lm()) {
+    const auto targets = [](const TokenizedSplit& split) {
+      uint64_t count = 0;
+      for (std::size_t i = 0; i < split.size(); ++i) {
+        for (int64_t target : split.target_mask[i]) count += static_cast<uint64_t>(target);
+      }
+      return std::to_string(count);
+    };
+    return "examples: train " + std::to_string(data.train.size()) + " (" + targets(data.train) +
+           " target tokens), validation " + std::to_string(data.validation.size()) + " (" +
+           targets(data.validation) + "), test " + std::to_string(data.test.size()) + " (" +
+           targets(data.test) + ")";
+  }
   std::string labels;
   for (const std::string& name : data.label_names) labels += (labels.empty() ? "" : ", ") + name;
   return "examples: train " + std::to_string(data.train.size()) + ", validation " +
@@ -59,8 +73,11 @@ TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer
 
   std::string phase = "reading data";
   try {
-    const JobData data = LoadJobData(options);
+    const JobData data = options.task == "causal_lm"
+                             ? LoadLmJobData(options, EosTokenId(*config))
+                             : LoadJobData(options);
     watcher.OnLog("info", DescribeData(data));
+    for (const std::string& note : data.notes) watcher.OnLog("warning", note);
     for (const std::string& warning : data.token_cache.warnings) watcher.OnLog("warning", warning);
     watcher.OnLog("info", DescribeTokenCache(data.token_cache));
 

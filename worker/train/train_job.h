@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "worker/data/chat_rendering.h"
+
 namespace ft::train {
 
 // Everything a training run needs, with defaults already applied (see common/spec).
@@ -62,13 +64,21 @@ struct TrainOptions {
   int threads = 0;         // intra-op threads; 0: all cores
   std::string output_dir;  // model.safetensors, config.json, result.json go here
   std::string spec_json;   // the job spec as JSON, copied into result.json
+
+  // "sequence_classification" or "causal_lm" (see job.proto's JobSpec.task).
+  std::string task = "sequence_classification";
+  bool train_on_prompt = false;  // causal_lm: the prompt's tokens are targets too
+  // causal_lm: renders {"messages"} rows with the model's chat template; empty when the model
+  // has none (such rows then fail the job, naming the file and line).
+  ChatRenderer chat_renderer;
 };
 
 struct ProgressReport {
   int64_t step = 0;
   int64_t total_steps = 0;
   int64_t epoch = 0;  // 1-based
-  double loss = 0;    // mean per-example training loss since the previous report
+  double loss = 0;    // mean training loss since the previous report, per example (causal LM:
+                      // per target token)
   double learning_rate = 0;
   double samples_per_second = 0;
   double tokens_per_second = 0;
@@ -110,6 +120,9 @@ struct EvalReport {
   std::vector<ClassMetrics> classes = {};  // per label id
   double macro_f1 = 0;
   std::vector<int64_t> confusion = {};  // row-major classes x classes: [true * n + predicted]
+  // Causal LM: loss and accuracy are per target token; perplexity = exp(loss).
+  double perplexity = 0;
+  int64_t target_tokens = 0;
 };
 
 // Called from the training thread. StopRequested() is polled between micro-batches, so a cancel

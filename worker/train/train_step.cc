@@ -15,7 +15,34 @@ torch::Tensor SummedCrossEntropy(const torch::Tensor& logits, const torch::Tenso
       F::CrossEntropyFuncOptions().reduction(torch::kSum).label_smoothing(label_smoothing));
 }
 
-WindowResult AccumulateWindow(models::SequenceClassifierImpl& model,
+torch::Tensor SummedTokenCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                      double label_smoothing) {
+  namespace F = torch::nn::functional;
+  const int64_t vocab = logits.size(-1);
+  const torch::Tensor predicted = logits.narrow(1, 0, logits.size(1) - 1).to(torch::kFloat32);
+  const torch::Tensor targets = labels.narrow(1, 1, labels.size(1) - 1);
+  return F::cross_entropy(predicted.reshape({-1, vocab}), targets.reshape({-1}),
+                          F::CrossEntropyFuncOptions()
+                              .reduction(torch::kSum)
+                              .ignore_index(kIgnoredLabel)
+                              .label_smoothing(label_smoothing));
+}
+
+torch::Tensor SummedLoss(models::ModelTask task, const torch::Tensor& logits,
+                         const torch::Tensor& labels, double label_smoothing) {
+  if (task == models::ModelTask::kCausalLm) {
+    return SummedTokenCrossEntropy(logits, labels, label_smoothing);
+  }
+  return SummedCrossEntropy(logits, labels, label_smoothing);
+}
+
+int64_t WindowLossTerms(const std::vector<MicroBatch>& micro_batches) {
+  int64_t terms = 0;
+  for (const MicroBatch& batch : micro_batches) terms += batch.targets;
+  return terms;
+}
+
+WindowResult AccumulateWindow(models::TrainableModelImpl& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
                               const std::function<bool()>& stop_requested,
                               const StepPrecision& precision, double label_smoothing) {
@@ -31,7 +58,7 @@ WindowResult AccumulateWindow(models::SequenceClassifierImpl& model,
                              precision.autocast_dtype);
       logits = model.forward(batch.input_ids, batch.attention_mask);
     }
-    const torch::Tensor loss_sum = SummedCrossEntropy(logits, batch.labels, label_smoothing);
+    const torch::Tensor loss_sum = SummedLoss(model.task(), logits, batch.labels, label_smoothing);
     torch::Tensor scaled = loss_sum / static_cast<double>(loss_divisor);
     if (precision.loss_scale != 1.0) scaled = scaled * precision.loss_scale;
     scaled.backward();

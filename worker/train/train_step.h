@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "worker/data/micro_batch.h"
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 
 namespace ft::train {
 
@@ -23,7 +23,9 @@ struct StepPrecision {
 };
 
 struct WindowResult {
-  torch::Tensor loss_sum;  // 0-d, on the device: summed per-example loss of the window
+  // 0-d, on the device: the window's summed loss (per example, or per target token for a
+  // causal LM)
+  torch::Tensor loss_sum;
   bool stopped = false;    // stop_requested() said yes before every micro-batch was done
 };
 
@@ -33,18 +35,34 @@ struct WindowResult {
 torch::Tensor SummedCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
                                  double label_smoothing = 0.0);
 
+// A causal LM's loss: logits [batch, seq, vocab] at position t predict labels [batch, seq] at
+// t + 1 (Hugging Face's shift); positions labelled kIgnoredLabel are not terms. The sum over
+// the target tokens, in float32, smoothed as SummedCrossEntropy.
+torch::Tensor SummedTokenCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                      double label_smoothing = 0.0);
+
+// The task's summed loss of one micro-batch: SummedCrossEntropy or SummedTokenCrossEntropy.
+torch::Tensor SummedLoss(models::ModelTask task, const torch::Tensor& logits,
+                         const torch::Tensor& labels, double label_smoothing = 0.0);
+
 // Forward and backward of each micro-batch; gradients are ADDED to the parameters' .grad (the
-// caller zeroes them first). Each micro-batch contributes sum(per-example cross-entropy) /
-// loss_divisor. With loss_divisor = number of examples in the whole window, the accumulated
-// gradient equals the gradient of the mean loss of one batch holding all the window's examples,
-// whatever the micro-batch sizes (including a shorter last window or micro-batch).
+// caller zeroes them first). Each micro-batch contributes its summed loss (SummedLoss) /
+// loss_divisor. With loss_divisor = the loss terms of the whole window (its examples; for a
+// causal LM its target tokens, WindowLossTerms), the accumulated gradient equals the gradient of
+// the mean loss of one batch holding all the window's examples, however the examples and tokens
+// fall between micro-batches (including a shorter last window or micro-batch). Dividing each
+// micro-batch by its own count instead is the bug this avoids: it weights a token of a short
+// micro-batch more than one of a long one.
 // stop_requested (optional) is polled before each micro-batch. The loss stays on the device: no
 // host synchronization per micro-batch.
 // label_smoothing goes to SummedCrossEntropy; loss_sum is then the smoothed loss.
-WindowResult AccumulateWindow(models::SequenceClassifierImpl& model,
+WindowResult AccumulateWindow(models::TrainableModelImpl& model,
                               const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
                               const std::function<bool()>& stop_requested = nullptr,
                               const StepPrecision& precision = {}, double label_smoothing = 0.0);
+
+// The loss terms of a window: the sum of its micro-batches' targets.
+int64_t WindowLossTerms(const std::vector<MicroBatch>& micro_batches);
 
 // L2 norm over all gradients together (0-d tensor on the device).
 torch::Tensor GlobalGradNorm(const std::vector<torch::Tensor>& parameters);

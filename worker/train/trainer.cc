@@ -120,7 +120,7 @@ void ReplayProgress(const CheckpointHeader& header, ProgressMeter& meter) {
 bool ExemptFromWeightDecay(const torch::Tensor& parameter) { return parameter.dim() <= 1; }
 
 std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(
-    const TrainOptions& options, models::SequenceClassifierImpl& model) {
+    const TrainOptions& options, models::TrainableModelImpl& model) {
   if (options.optimizer == "sgd") {
     return std::make_unique<torch::optim::SGD>(model.parameters(),
                                                torch::optim::SGDOptions(options.learning_rate));
@@ -202,7 +202,7 @@ class TrainingLoop {
 
   std::string phase_ = "setting up";
   torch::Device device_ = torch::kCPU;
-  models::SequenceClassifier model_{nullptr};
+  models::TrainableModel model_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<LearningRateSchedule> schedule_;
@@ -226,6 +226,7 @@ class TrainingLoop {
   std::vector<double> interval_step_seconds_;
   int64_t interval_samples_ = 0;
   int64_t interval_tokens_ = 0;
+  int64_t interval_loss_terms_ = 0;  // what interval_loss_ sums over (examples or target tokens)
 
   Fingerprint fingerprint_;
   CheckpointStore store_{options_.output_dir};
@@ -314,9 +315,11 @@ void TrainingLoop::Run() {
 
 void TrainingLoop::BuildFreshState() {
   torch::manual_seed(options_.seed);
-  model_ = models::BuildClassifier(
+  model_ = models::BuildModel(
       config_, static_cast<int64_t>(data_.label_names.size()),
-      [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); });
+      [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); },
+      options_.task == "causal_lm" ? models::ModelTask::kCausalLm
+                                   : models::ModelTask::kSequenceClassification);
   model_->to(device_);
   model_->train();
   model_->set_activation_checkpointing(options_.activation_checkpointing);
@@ -360,6 +363,7 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
     micro_batches.push_back(ToDevice(std::move(batch), device_));
   }
   int64_t tokens = prepared.tokens;
+  const int64_t loss_terms = WindowLossTerms(micro_batches);
   summary_.pipeline.tokens += prepared.tokens;
   summary_.pipeline.padded_slots += prepared.padded_slots;
   const WindowResult result = AccumulateWithRetry(window, micro_batches, tokens);
@@ -380,6 +384,7 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
   interval_step_seconds_.push_back(seconds);
   interval_samples_ += static_cast<int64_t>(window.size());
   interval_tokens_ += tokens;
+  interval_loss_terms_ += loss_terms;
   summary_.samples_seen = meter_->samples_seen();
   summary_.tokens_seen = meter_->tokens_seen();
   summary_.train_seconds = meter_->total_step_seconds();
@@ -387,8 +392,9 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
 
   if (step_ % options_.log_every_steps == 0 || step_ == summary_.total_steps) {
     // The only host reads of the loop: once per report.
-    ProgressReport report = meter_->TakeReport(step_, epoch, interval_loss_.item<double>(),
-                                               learning_rate, grad_norm.item<double>());
+    ProgressReport report =
+        meter_->TakeReport(step_, epoch, interval_loss_.item<double>(), learning_rate,
+                           grad_norm.item<double>(), interval_loss_terms_);
     report.skipped_steps = summary_.skipped_steps;
     report.loss_scale = summary_.loss_scale;
     const DeviceMemory memory = memory_meter_->Read();
@@ -399,6 +405,7 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
     interval_step_seconds_.clear();
     interval_samples_ = 0;
     interval_tokens_ = 0;
+    interval_loss_terms_ = 0;
   }
   return true;
 }
@@ -427,11 +434,12 @@ bool TrainingLoop::UnscaleForStep() {
 WindowResult TrainingLoop::AccumulateWithRetry(const Window& window,
                                                std::vector<MicroBatch>& micro_batches,
                                                int64_t& tokens) {
-  const auto window_size = static_cast<int64_t>(window.size());
+  // The same examples whatever the micro-batch, so the same divisor after a retry.
+  const int64_t loss_terms = WindowLossTerms(micro_batches);
   while (true) {
     try {
       return AccumulateWindow(
-          *model_, micro_batches, window_size, [this] { return StopRequested(); },
+          *model_, micro_batches, loss_terms, [this] { return StopRequested(); },
           WindowPrecision(options_, scaler_.get()), options_.label_smoothing);
     } catch (const c10::OutOfMemoryError& error) {
       if (!device_.is_cuda() || micro_batch_size_ == 1) throw;
@@ -619,6 +627,8 @@ void TrainingLoop::RestoreCounters(const CheckpointHeader& header) {
   interval_step_seconds_ = header.interval_step_seconds;
   interval_samples_ = header.interval_samples;
   interval_tokens_ = header.interval_tokens;
+  interval_loss_terms_ =
+      header.interval_loss_terms >= 0 ? header.interval_loss_terms : header.interval_samples;
   last_validation_step_ = header.last_validation_step;
   if (!ResumeFaults().skip_validation_tracking) tracker_.Restore(header.validation_tracking);
   summary_.outcome.final_evals = header.evaluations;
@@ -722,6 +732,7 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
   header.eval_seconds = summary_.eval_seconds;
   header.interval_samples = interval_samples_;
   header.interval_tokens = interval_tokens_;
+  header.interval_loss_terms = interval_loss_terms_;
   header.interval_step_seconds = interval_step_seconds_;
   header.last_validation_step = last_validation_step_;
   header.evaluations = summary_.outcome.final_evals;

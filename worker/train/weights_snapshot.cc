@@ -16,7 +16,7 @@ std::string ArchiveKey(std::string name) {
 
 }  // namespace
 
-void WeightsSnapshot::Take(models::SequenceClassifierImpl& model) {
+void WeightsSnapshot::Take(models::TrainableModelImpl& model) {
   torch::NoGradGuard no_grad;
   tensors_.clear();
   for (const auto& item : model.named_parameters()) {
@@ -25,7 +25,7 @@ void WeightsSnapshot::Take(models::SequenceClassifierImpl& model) {
   }
 }
 
-void WeightsSnapshot::CopyInto(models::SequenceClassifierImpl& model) const {
+void WeightsSnapshot::CopyInto(models::TrainableModelImpl& model) const {
   torch::NoGradGuard no_grad;
   auto parameters = model.named_parameters();
   for (const auto& [name, tensor] : tensors_) {
@@ -41,7 +41,7 @@ void WeightsSnapshot::Save(torch::serialize::OutputArchive& archive) const {
 }
 
 void WeightsSnapshot::Load(torch::serialize::InputArchive& archive,
-                           models::SequenceClassifierImpl& model) {
+                           models::TrainableModelImpl& model) {
   tensors_.clear();
   for (const auto& item : model.named_parameters()) {
     torch::Tensor tensor;

@@ -10,21 +10,21 @@
 #include <utility>
 #include <vector>
 
-#include "worker/models/sequence_classifier.h"
+#include "worker/models/trainable_model.h"
 
 namespace ft::train {
 
 class WeightsSnapshot {
  public:
   // Replaces the copy with the model's current parameters (one device-to-host copy each).
-  void Take(models::SequenceClassifierImpl& model);
+  void Take(models::TrainableModelImpl& model);
   bool empty() const { return tensors_.empty(); }
   // Copies the snapshot into the model's parameters (on the model's device).
-  void CopyInto(models::SequenceClassifierImpl& model) const;
+  void CopyInto(models::TrainableModelImpl& model) const;
 
   void Save(torch::serialize::OutputArchive& archive) const;
   // Reads what Save wrote, for `model`'s parameter names; throws when one is missing.
-  void Load(torch::serialize::InputArchive& archive, models::SequenceClassifierImpl& model);
+  void Load(torch::serialize::InputArchive& archive, models::TrainableModelImpl& model);
 
  private:
   std::vector<std::pair<std::string, torch::Tensor>> tensors_;  // parameter name -> host copy

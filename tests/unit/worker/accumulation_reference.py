@@ -244,6 +244,15 @@ def run_ftworker(binary, workdir, name, model, train_csv, val_csv, optimizer, lr
             "precision": precision,
             # The reference loop keeps the learning rate constant.
             "lr_scheduler": "constant"}
+    out, events = run_spec(binary, workdir, name, spec)
+    losses = {int(e["progress"]["step"]): e["progress"]["loss"] for e in events if "progress" in e}
+    logs = [e["log"]["message"] for e in events if "log" in e]
+    assert sorted(losses) == list(range(1, STEPS + 1)), losses
+    return out, [losses[s] for s in range(1, STEPS + 1)], logs
+
+
+def run_spec(binary, workdir, name, spec):
+    """`ftworker --spec` on one thread; returns its output folder and its events."""
     spec_path = os.path.join(workdir, name + ".json")
     with open(spec_path, "w") as f:
         json.dump(spec, f)
@@ -252,16 +261,8 @@ def run_ftworker(binary, workdir, name, model, train_csv, val_csv, optimizer, lr
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if run.returncode != 0:
         sys.exit("ftworker failed (%d):\n%s" % (run.returncode, run.stdout))
-    losses, logs = {}, []
     with open(os.path.join(out, "events.jsonl")) as f:
-        for line in f:
-            event = json.loads(line)
-            if "progress" in event:
-                losses[int(event["progress"]["step"])] = event["progress"]["loss"]
-            if "log" in event:
-                logs.append(event["log"]["message"])
-    assert sorted(losses) == list(range(1, STEPS + 1)), losses
-    return out, [losses[s] for s in range(1, STEPS + 1)], logs
+        return out, [json.loads(line) for line in f]
 
 
 def adam_noise_mask(gradients):

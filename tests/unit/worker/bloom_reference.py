@@ -62,6 +62,16 @@ def alibi_slopes(num_heads):
 
 
 def bloom_logits(p, ids, mask, n_head, n_layer, use_alibi=True, qkv_layout="hf"):
+    """BloomForSequenceClassification: the score head at each row's last real token."""
+    x = bloom_hidden(p, ids, mask, n_head, n_layer, use_alibi, qkv_layout)
+    seq = ids.shape[1]
+    last = [max(i for i in range(seq) if mask[row, i] == 1) for row in range(ids.shape[0])]
+    pooled = torch.stack([x[row, last[row]] for row in range(ids.shape[0])])
+    return pooled @ p["score.weight"].T
+
+
+def bloom_hidden(p, ids, mask, n_head, n_layer, use_alibi=True, qkv_layout="hf"):
+    """BloomModel: the hidden states after ln_f, [batch, seq, hidden]."""
     def layer_norm(x, name):
         return torch.nn.functional.layer_norm(
             x, (x.shape[-1],), p[name + ".weight"], p[name + ".bias"], 1e-5)
@@ -103,10 +113,7 @@ def bloom_logits(p, ids, mask, n_head, n_layer, use_alibi=True, qkv_layout="hf")
         inner = gelu(linear(layer_norm(x, prefix + "post_attention_layernorm"),
                             prefix + "mlp.dense_h_to_4h"))
         x = linear(inner, prefix + "mlp.dense_4h_to_h") + x
-    x = layer_norm(x, "transformer.ln_f")
-    last = [max(i for i in range(seq) if mask[row, i] == 1) for row in range(batch)]
-    pooled = torch.stack([x[row, last[row]] for row in range(batch)])
-    return pooled @ p["score.weight"].T
+    return layer_norm(x, "transformer.ln_f")
 
 
 def read_case(path):

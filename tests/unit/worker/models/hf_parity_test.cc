@@ -71,10 +71,10 @@ double RelativeDifference(double ours, double theirs) {
   return std::abs(ours - theirs) / std::max(1.0, std::abs(theirs));
 }
 
-models::SequenceClassifier LoadFolder(const fs::path& folder, int64_t num_labels,
+models::TrainableModel LoadFolder(const fs::path& folder, int64_t num_labels,
                                       std::string* log = nullptr) {
   torch::manual_seed(11);
-  return models::BuildClassifier(models::ReadModelFolderConfig(folder.string()), num_labels,
+  return models::BuildModel(models::ReadModelFolderConfig(folder.string()), num_labels,
                                  [log](const std::string& level, const std::string& message) {
                                    if (log != nullptr) *log += level + ": " + message + "\n";
                                  });
@@ -88,7 +88,7 @@ struct Pass {
   std::map<std::string, double> grad_norms;
 };
 
-Pass ForwardBackward(models::SequenceClassifierImpl& model, const torch::Tensor& ids,
+Pass ForwardBackward(models::TrainableModelImpl& model, const torch::Tensor& ids,
                      const torch::Tensor& mask, const torch::Tensor& labels) {
   model.zero_grad(/*set_to_none=*/true);
   Pass pass;
@@ -157,7 +157,7 @@ Parity RunParity(const std::string& family, bool ignore_padding = false) {
   const torch::Tensor labels = torch::tensor(label_values, torch::kInt64);
   const auto num_labels = static_cast<int64_t>(expected["before"]["logits"][0].size());
 
-  models::SequenceClassifier model = LoadFolder(folder, num_labels);
+  models::TrainableModel model = LoadFolder(folder, num_labels);
   model->train();
   Parity parity;
   parity.before = Compare(ForwardBackward(*model, ids, mask, labels), expected["before"]);
@@ -227,8 +227,8 @@ TEST_P(HfParityTest, ActivationCheckpointingGivesTheSameGradients) {
   const torch::Tensor ids = Matrix(expected["input_ids"], torch::kInt64);
   const torch::Tensor mask = Matrix(expected["attention_mask"], torch::kInt64);
   const torch::Tensor labels = torch::tensor({0, 2, 1, 2}, torch::kInt64);
-  models::SequenceClassifier plain = LoadFolder(folder, 3);
-  models::SequenceClassifier checkpointed = LoadFolder(folder, 3);
+  models::TrainableModel plain = LoadFolder(folder, 3);
+  models::TrainableModel checkpointed = LoadFolder(folder, 3);
   checkpointed->set_activation_checkpointing(true);
   const Pass a = ForwardBackward(*plain, ids, mask, labels);
   const Pass b = ForwardBackward(*checkpointed, ids, mask, labels);
@@ -252,7 +252,7 @@ TEST(HfExportParityTest, OurExportsGiveTransformersLogits) {
   for (const fs::path& folder : folders) {
     const Json expected = ReadJson(folder / "expected.json");
     const auto num_labels = static_cast<int64_t>(expected["logits"][0].size());
-    models::SequenceClassifier model = LoadFolder(folder, num_labels);
+    models::TrainableModel model = LoadFolder(folder, num_labels);
     torch::NoGradGuard no_grad;
     model->eval();
     const torch::Tensor logits = model->forward(Matrix(expected["input_ids"], torch::kInt64),
@@ -275,7 +275,7 @@ class HfFamilyJobTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = temp_.path(); }
 
-  static torch::Tensor Logits(models::SequenceClassifierImpl& model, const Json& expected) {
+  static torch::Tensor Logits(models::TrainableModelImpl& model, const Json& expected) {
     torch::NoGradGuard no_grad;
     return model.forward(Matrix(expected["input_ids"], torch::kInt64),
                          Matrix(expected["attention_mask"], torch::kInt64));
@@ -309,7 +309,7 @@ TEST_F(HfFamilyJobTest, ExportedFoldersLoadBackForEveryFamily) {
        {"bloom", "gpt2", "llama", "mistral", "qwen2", "bert", "distilbert", "roberta"}) {
     const fs::path folder = FixtureRoot() / "models" / family;
     const Json expected = ReadJson(folder / "expected.json");
-    models::SequenceClassifier model = LoadFolder(folder, 3);
+    models::TrainableModel model = LoadFolder(folder, 3);
     const fs::path out = dir_ / family;
     train::WriteModelFolder(*model, {"neg", "neutral", "pos"}, 32, out.string());
     const Json config = ReadJson(out / "config.json");
@@ -318,7 +318,7 @@ TEST_F(HfFamilyJobTest, ExportedFoldersLoadBackForEveryFamily) {
     EXPECT_EQ(config["id2label"]["2"], "pos") << family;
     EXPECT_EQ(config["label2id"]["neutral"], 1) << family;
     std::string log;
-    models::SequenceClassifier loaded = LoadFolder(out, 3, &log);
+    models::TrainableModel loaded = LoadFolder(out, 3, &log);
     EXPECT_EQ(log.find("fresh"), std::string::npos) << family << ": " << log;
     EXPECT_TRUE(torch::equal(Logits(*model, expected), Logits(*loaded, expected))) << family;
     // The names transformers saved are the names we write.
@@ -354,8 +354,8 @@ TEST_F(HfFamilyJobTest, ShardedCheckpointLoadsAsTheSingleFile) {
   testing::WriteFile(folder / "model.safetensors.index.json", index.dump());
   const Json expected = ReadJson(source / "expected.json");
   std::string log;
-  models::SequenceClassifier sharded = LoadFolder(folder, 3, &log);
-  models::SequenceClassifier single = LoadFolder(source, 3);
+  models::TrainableModel sharded = LoadFolder(folder, 3, &log);
+  models::TrainableModel single = LoadFolder(source, 3);
   EXPECT_NE(log.find("(2 shards)"), std::string::npos) << log;
   EXPECT_TRUE(torch::equal(Logits(*sharded, expected), Logits(*single, expected)));
 
@@ -389,7 +389,7 @@ TEST_F(HfFamilyJobTest, CheckpointWithoutHeadGetsAFreshOne) {
   }
   io::WriteSafetensors((folder / "model.safetensors").string(), views);
   std::string log;
-  models::SequenceClassifier model = LoadFolder(folder, 5, &log);
+  models::TrainableModel model = LoadFolder(folder, 5, &log);
   EXPECT_NE(log.find("has no score.weight: initialised a fresh classification head for 5"),
             std::string::npos)
       << log;

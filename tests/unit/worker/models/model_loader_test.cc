@@ -50,7 +50,7 @@ class LoaderTest : public ::testing::Test {
   // Builds a model from `folder` as a job would, with seed 7 for anything fresh.
   BloomForSequenceClassification Load(const std::string& folder, int64_t num_labels) {
     torch::manual_seed(7);
-    const models::SequenceClassifier classifier = models::BuildClassifier(
+    const models::TrainableModel classifier = models::BuildModel(
         models::ReadModelFolderConfig(folder), num_labels,
         [this](const std::string& level, const std::string& message) {
           log_ += level + ": " + message + "\n";

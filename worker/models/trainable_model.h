@@ -1,7 +1,8 @@
-// The family-neutral sequence classifier the training core works with: BLOOM, GPT-2, BERT,
-// RoBERTa, DistilBERT and Llama-style models (each with the semantics and parameter names of the
-// matching Hugging Face *ForSequenceClassification class) and TorchScript modules. Include only
-// from Torch translation units.
+// The family-neutral model the training core works with: a sequence classifier (BLOOM, GPT-2,
+// BERT, RoBERTa, DistilBERT, Llama-style and TorchScript models, each with the semantics and
+// parameter names of the matching Hugging Face *ForSequenceClassification class) or a causal
+// language model (BLOOM, GPT-2 and Llama-style decoders as their *ForCausalLM / GPT2LMHeadModel).
+// Include only from Torch translation units.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -13,13 +14,21 @@
 
 namespace ft::models {
 
-class SequenceClassifierImpl : public torch::nn::Module {
+enum class ModelTask {
+  kSequenceClassification,  // logits [batch, num_labels] from each row's last real token
+  kCausalLm,                // logits [batch, seq, vocab]: position t predicts token t + 1
+};
+
+class TrainableModelImpl : public torch::nn::Module {
  public:
   // input_ids, attention_mask: [batch, seq] int64 (mask 1 = token, 0 = padding; right padding).
-  // Returns the logits [batch, num_labels].
+  // Returns the logits: [batch, num_labels] or, for a causal LM, [batch, seq, vocab].
   virtual torch::Tensor forward(const torch::Tensor& input_ids,
                                 const torch::Tensor& attention_mask) = 0;
 
+  virtual ModelTask task() const { return ModelTask::kSequenceClassification; }
+
+  // The width of the logits' last dimension: the classes, or a causal LM's vocabulary.
   virtual int64_t num_labels() const = 0;
 
   // On: while gradients are recorded, each transformer block keeps only its input and recomputes
@@ -31,19 +40,20 @@ class SequenceClassifierImpl : public torch::nn::Module {
   // checkpoints of the base model alone (BloomModel, LlamaModel, ...) do not have.
   virtual std::string BaseModelPrefix() const = 0;
 
-  // Parameters of the classification head (and BERT's pooler): a checkpoint without them, or with
-  // a head for another number of labels, keeps the fresh ones, as from_pretrained(num_labels=N).
+  // Parameters of the task head (a classifier's score layer, BERT's pooler, an untied LM head):
+  // a checkpoint without them, or with a classification head for another number of labels,
+  // keeps the fresh ones, as from_pretrained(num_labels=N) does.
   virtual std::vector<std::string> HeadParameterNames() const = 0;
 
   // Parameters that a checkpoint may lack without being broken (BERT's pooler, which BertModel
   // checkpoints saved without it lack): they keep their fresh values, with a log line.
   virtual std::vector<std::string> OptionalParameterNames() const { return {}; }
 
-  // The config.json of the exported Hugging Face folder (architectures, model_type, id2label,
-  // label2id, the family's shaping fields).
+  // The config.json of the exported Hugging Face folder (architectures, model_type, the
+  // family's shaping fields; a classifier's id2label and label2id).
   virtual std::string HfConfigJson(const std::vector<std::string>& label_names) const = 0;
 };
 
-TORCH_MODULE(SequenceClassifier);
+TORCH_MODULE(TrainableModel);
 
 }  // namespace ft::models

@@ -1,0 +1,107 @@
+// A causal-LM job end to end through RunTrainingJob on a scratch decoder: progress per target
+// token, validation loss/perplexity/token accuracy, and the exported BloomForCausalLM folder.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "tests/support/temp_dir.h"
+#include "tests/unit/worker/recording_observer.h"
+#include "worker/io/safetensors_reader.h"
+#include "worker/train/train_job.h"
+
+namespace ft::train {
+namespace {
+
+nlohmann::json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return nlohmann::json::parse(text.str());
+}
+
+std::string QuestionRows(int count) {
+  static const char* kAnswers[] = {" location", " number", " person"};
+  std::string rows;
+  for (int i = 0; i < count; ++i) {
+    rows += "{\"prompt\": \"Question " + std::to_string(i * 7919 % 1000) + "?\\nType:\", " +
+            "\"completion\": \"" + kAnswers[i % 3] + "\"}\n";
+  }
+  return rows;
+}
+
+TEST(CausalLmJobTest, TrainsEvaluatesAndExportsACausalLmFolder) {
+  ft::testing::TempDir dir;
+  TrainOptions options;
+  options.model = "scratch:bloom-tiny";
+  options.task = "causal_lm";
+  options.train_path = dir.Write("train.jsonl", QuestionRows(24));
+  options.validation_path = dir.Write("validation.jsonl", QuestionRows(6));
+  options.micro_batch_size = 2;
+  options.accumulation_steps = 2;
+  options.epochs = 1;
+  options.max_seq_length = 32;
+  options.log_every_steps = 2;
+  options.learning_rate = 3e-3;
+  options.threads = 1;
+  options.checkpoint_every_steps = -1;
+  options.output_dir = (dir.path() / "out").string();
+  testing::RecordingObserver observer;
+  const TrainOutcome outcome = RunTrainingJob(options, &observer);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  EXPECT_EQ(outcome.steps, 6);
+
+  ASSERT_FALSE(observer.progress.empty());
+  // Per target token: about ln(vocabulary) for fresh weights, not a per-example sum.
+  EXPECT_GT(observer.progress.front().loss, 1.0);
+  EXPECT_LT(observer.progress.front().loss, 2 * std::log(260.0));
+  ASSERT_FALSE(outcome.final_evals.empty());
+  const EvalReport& validation = outcome.final_evals.front();
+  EXPECT_EQ(validation.split, "validation");
+  EXPECT_EQ(validation.examples, 6);
+  // Each row's targets: the completion's bytes and the EOS.
+  EXPECT_EQ(validation.target_tokens, 2 * (9 + 1) + 2 * (7 + 1) + 2 * (7 + 1));
+  EXPECT_NEAR(validation.perplexity, std::exp(validation.loss), 1e-9 * validation.perplexity);
+  EXPECT_GE(validation.accuracy, 0.0);
+  EXPECT_LE(validation.accuracy, 1.0);
+  EXPECT_TRUE(validation.classes.empty());
+
+  const std::filesystem::path out(options.output_dir);
+  const nlohmann::json config = ReadJson((out / "config.json").string());
+  EXPECT_EQ(config["architectures"][0], "BloomForCausalLM");
+  EXPECT_FALSE(config.contains("id2label"));
+  const nlohmann::json generation = ReadJson((out / "generation_config.json").string());
+  EXPECT_EQ(generation["eos_token_id"], 2);
+  const auto weights = io::SafetensorsFile::Open((out / "model.safetensors").string());
+  EXPECT_NE(weights->Find("transformer.word_embeddings.weight"), nullptr);
+  EXPECT_EQ(weights->Find("lm_head.weight"), nullptr);  // tied: transformers ties it on load
+  EXPECT_EQ(weights->Find("score.weight"), nullptr);
+  const nlohmann::json result = ReadJson((out / "result.json").string());
+  EXPECT_EQ(result["options"]["task"], "causal_lm");
+  EXPECT_GT(result["metrics"]["validation"]["perplexity"].get<double>(), 1.0);
+}
+
+TEST(CausalLmJobTest, AutoMicroBatchAndUnknownTasksAreRefused) {
+  ft::testing::TempDir dir;
+  TrainOptions options;
+  options.model = "scratch:bloom-tiny";
+  options.task = "causal_lm";
+  options.train_path = dir.Write("train.jsonl", QuestionRows(4));
+  options.output_dir = (dir.path() / "out").string();
+  options.auto_micro_batch = true;
+  options.effective_batch_size = 4;
+  TrainOutcome outcome = RunTrainingJob(options, nullptr);
+  EXPECT_EQ(outcome.status, TrainOutcome::Status::kFailed);
+  EXPECT_NE(outcome.error.find("auto_micro_batch"), std::string::npos) << outcome.error;
+  options.auto_micro_batch = false;
+  options.effective_batch_size = 0;
+  options.task = "translation";
+  outcome = RunTrainingJob(options, nullptr);
+  EXPECT_NE(outcome.error.find("unknown task"), std::string::npos) << outcome.error;
+}
+
+}  // namespace
+}  // namespace ft::train

@@ -1,0 +1,26 @@
+// How the training core renders a chat row ({"messages": [...]}) without knowing chat templates:
+// the daemon glue, which links the template engine (common/chat, abseil), hands it a renderer
+// for the job's model folder. Standard library only, so the training core builds without abseil.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/data/lm_rows.h"
+
+namespace ft::train {
+
+struct RenderedChat {
+  std::string text;
+  // [begin, end) byte ranges of `text` holding the assistant turns (the loss's targets).
+  std::vector<std::pair<std::size_t, std::size_t>> assistant_spans;
+};
+
+// Renders one conversation; throws std::runtime_error saying why it cannot (the template raised,
+// or does not render turns incrementally).
+using ChatRenderer = std::function<RenderedChat(const std::vector<data::ChatTurn>&)>;
+
+}  // namespace ft::train

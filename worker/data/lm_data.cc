@@ -1,0 +1,203 @@
+#include "worker/data/lm_data.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/data/dataset.h"
+#include "common/data/lm_rows.h"
+#include "worker/data/job_tokenizer.h"
+
+namespace ft::train {
+namespace {
+
+// Encode without truncation: rows are cut after the EOS is appended, as TRL does.
+constexpr int64_t kUntruncated = std::numeric_limits<int32_t>::max();
+
+struct LmExample {
+  std::vector<int64_t> ids;
+  std::vector<int64_t> targets;  // 0/1 per id
+};
+
+struct SplitCounts {
+  int64_t skipped = 0;            // rows without a target token after truncation
+  int64_t prompt_mismatches = 0;  // tokenize(prompt) is not a prefix of tokenize(prompt + ...)
+};
+
+// The head of max_seq_length tokens; the first token is never a target (nothing before it).
+void Truncate(LmExample& example, int64_t max_seq_length) {
+  const auto keep = static_cast<std::size_t>(max_seq_length);
+  if (example.ids.size() > keep) {
+    example.ids.resize(keep);
+    example.targets.resize(keep);
+  }
+  if (!example.targets.empty()) example.targets[0] = 0;
+}
+
+// A chat row as TRL tokenizes a conversation: the template's text without the tokenizer's own
+// special tokens (the template writes them) and without an extra EOS (the template ends each
+// turn). The targets are the tokens inside the assistant spans: a span [b, e) covers tokens
+// len(tokenize(text[:b])) .. len(tokenize(text[:e])).
+LmExample TokenizeChat(const data::LmRow& row, const JobTokenizer& tokenizer,
+                       const TrainOptions& options, const std::string& file) {
+  if (!options.chat_renderer) {
+    throw data::DataError(file, row.line, 0,
+                          "a \"messages\" row needs the model's chat template, and " +
+                              options.model + " has none (tokenizer_config.json's chat_template "
+                              "or chat_template.jinja)");
+  }
+  RenderedChat chat;
+  try {
+    chat = options.chat_renderer(row.messages);
+  } catch (const std::exception& error) {
+    throw data::DataError(file, row.line, 0, error.what());
+  }
+  LmExample example;
+  example.ids = tokenizer.Encode(chat.text, kUntruncated, /*add_special_tokens=*/false);
+  example.targets.assign(example.ids.size(), options.train_on_prompt ? 1 : 0);
+  if (!options.train_on_prompt) {
+    const auto tokens_before = [&](std::size_t end) {
+      return std::min(example.ids.size(),
+                      tokenizer.Encode(std::string_view(chat.text).substr(0, end), kUntruncated,
+                                       /*add_special_tokens=*/false)
+                          .size());
+    };
+    for (const auto& [begin, end] : chat.assistant_spans) {
+      const std::size_t first = tokens_before(begin);
+      const std::size_t last = tokens_before(end);
+      for (std::size_t t = first; t < last; ++t) example.targets[t] = 1;
+    }
+  }
+  Truncate(example, options.max_seq_length);
+  return example;
+}
+
+LmExample TokenizeRow(const data::LmRow& row, const JobTokenizer& tokenizer,
+                      const TrainOptions& options, std::optional<int64_t> eos,
+                      const std::string& file, SplitCounts& counts) {
+  LmExample example;
+  std::size_t prompt_tokens = 0;
+  switch (row.kind) {
+    case data::LmRow::Kind::kPromptCompletion: {
+      const std::vector<int64_t> prompt = tokenizer.Encode(row.prompt, kUntruncated);
+      example.ids = tokenizer.Encode(row.prompt + row.completion, kUntruncated);
+      prompt_tokens = std::min(prompt.size(), example.ids.size());
+      if (!std::equal(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(prompt_tokens),
+                      example.ids.begin())) {
+        ++counts.prompt_mismatches;
+      }
+      break;
+    }
+    case data::LmRow::Kind::kText:
+      example.ids = tokenizer.Encode(row.text, kUntruncated);
+      break;
+    case data::LmRow::Kind::kMessages:
+      return TokenizeChat(row, tokenizer, options, file);
+  }
+  if (eos && (example.ids.empty() || example.ids.back() != *eos)) example.ids.push_back(*eos);
+  example.targets.assign(example.ids.size(), 1);
+  if (!options.train_on_prompt) std::fill_n(example.targets.begin(), prompt_tokens, 0);
+  Truncate(example, options.max_seq_length);
+  return example;
+}
+
+TokenizedSplit TokenizeRows(std::string name, const std::string& file,
+                            const std::vector<data::LmRow>& rows, const JobTokenizer& tokenizer,
+                            const TrainOptions& options, std::optional<int64_t> eos,
+                            std::vector<std::string>& notes) {
+  TokenizedSplit split;
+  split.name = std::move(name);
+  split.source = file;
+  SplitCounts counts;
+  for (const data::LmRow& row : rows) {
+    const LmExample example = TokenizeRow(row, tokenizer, options, eos, file, counts);
+    if (std::find(example.targets.begin(), example.targets.end(), 1) == example.targets.end()) {
+      ++counts.skipped;
+      continue;
+    }
+    split.input_ids.push_back(example.ids);
+    split.target_mask.push_back(example.targets);
+  }
+  if (counts.skipped > 0) {
+    notes.push_back(split.name + ": skipped " + std::to_string(counts.skipped) + " of " +
+                    std::to_string(rows.size()) + " rows of " + file +
+                    " that have no target token within max_seq_length " +
+                    std::to_string(options.max_seq_length) +
+                    " (the prompt fills it, so the completion would vanish)");
+  }
+  if (counts.prompt_mismatches > 0) {
+    notes.push_back(split.name + ": in " + std::to_string(counts.prompt_mismatches) +
+                    " rows the prompt's tokens are not a prefix of prompt + completion's (the "
+                    "tokenizer merges across the boundary); the boundary is taken at the "
+                    "prompt's token count, as TRL does");
+  }
+  if (split.empty() && !rows.empty()) {
+    throw data::DataError(file, 0, 0,
+                          "no " + split.name + " row has a target token within max_seq_length " +
+                              std::to_string(options.max_seq_length) +
+                              ": raise max_seq_length or shorten the prompts");
+  }
+  return split;
+}
+
+}  // namespace
+
+std::optional<int64_t> EosTokenId(const models::ModelConfig& config) {
+  if (config.family == models::ModelFamily::kBloom) return config.bloom.eos_token_id;
+  const nlohmann::json json = nlohmann::json::parse(config.config_json, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  const auto found = json.find("eos_token_id");
+  if (found == json.end()) return std::nullopt;
+  if (found->is_number_integer()) return found->get<int64_t>();
+  if (found->is_array() && !found->empty() && (*found)[0].is_number_integer()) {
+    return (*found)[0].get<int64_t>();
+  }
+  return std::nullopt;
+}
+
+JobData LoadLmJobData(const TrainOptions& options, std::optional<int64_t> eos_token_id) {
+  const auto start = std::chrono::steady_clock::now();
+  JobTokenizer tokenizer = JobTokenizer::ForModel(options.model);
+  tokenizer.Load();
+  std::vector<data::LmRow> train = data::ReadLmRows(options.train_path);
+  std::vector<data::LmRow> validation;
+  std::string validation_file = options.validation_path;
+  if (options.validation_path.empty()) {
+    validation_file = options.train_path;
+    const std::vector<bool> held_out =
+        data::SeededValidationMembers(train.size(), options.validation_fraction, options.seed);
+    std::vector<data::LmRow> kept;
+    for (std::size_t i = 0; i < train.size(); ++i) {
+      (held_out[i] ? validation : kept).push_back(std::move(train[i]));
+    }
+    train = std::move(kept);
+  } else {
+    validation = data::ReadLmRows(options.validation_path);
+  }
+  JobData job;
+  job.train = TokenizeRows("train", options.train_path, train, tokenizer, options, eos_token_id,
+                           job.notes);
+  job.validation = TokenizeRows("validation", validation_file, validation, tokenizer, options,
+                                eos_token_id, job.notes);
+  if (!options.test_path.empty()) {
+    job.test = TokenizeRows("test", options.test_path, data::ReadLmRows(options.test_path),
+                            tokenizer, options, eos_token_id, job.notes);
+  }
+  if (!options.token_cache_dir.empty()) {
+    job.notes.push_back("the token cache is not used for causal_lm jobs yet: rows are tokenized "
+                        "each time");
+  }
+  if (!eos_token_id) {
+    job.notes.push_back("the model's config.json names no eos_token_id: no end-of-sequence token "
+                        "is appended to completions and texts");
+  }
+  job.token_cache.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return job;
+}
+
+}  // namespace ft::train

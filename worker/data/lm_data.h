@@ -1,0 +1,31 @@
+// The examples of a causal language-model job (task "causal_lm"): JSON Lines rows
+// (common/data/lm_rows.h) tokenized into input ids and a target mask, as TRL's SFTTrainer
+// prepares them for the same model:
+//   prompt/completion: ids = tokenize(prompt + completion), the first len(tokenize(prompt)) of
+//     them are prompt (not targets unless train_on_prompt); the EOS token is appended unless the
+//     ids already end with it.
+//   text: ids = tokenize(text) + EOS; every token is a target.
+//   messages: the chat template's rendering, targets inside the assistant turns.
+// Then the head is kept to max_seq_length tokens. A row left without a target token (its prompt
+// fills max_seq_length) is skipped and counted in JobData::notes; a split with none left fails.
+// Standard library only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "common/models/model_config.h"
+#include "worker/data/job_data.h"
+#include "worker/train/train_job.h"
+
+namespace ft::train {
+
+// eos_token_id: the model's end-of-sequence id; nullopt: nothing is appended. Throws
+// data::DataError naming the file and line for bad rows.
+JobData LoadLmJobData(const TrainOptions& options, std::optional<int64_t> eos_token_id);
+
+// The model's end-of-sequence id: BLOOM's configuration, else config.json's eos_token_id (the
+// first one when it is a list, as Llama 3's); nullopt when there is none.
+std::optional<int64_t> EosTokenId(const models::ModelConfig& config);
+
+}  // namespace ft::train

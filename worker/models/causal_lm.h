@@ -1,0 +1,86 @@
+// The decoder families as causal language models, with the semantics and parameter names of
+// Hugging Face's BloomForCausalLM, GPT2LMHeadModel and Llama/Mistral/Qwen2ForCausalLM: the base
+// model's hidden states at every position times the LM head, which is the input embedding itself
+// when the weights are tied (BLOOM and GPT-2 always, Llama-style models as tie_word_embeddings
+// says). A tied head is not a parameter of its own: the optimizer sees the embedding once, and
+// the exported folder has no lm_head.weight (transformers ties it again on loading). Include
+// only from Torch translation units.
+#pragma once
+
+#include <torch/nn/modules/linear.h>
+
+#include <string>
+#include <vector>
+
+#include "common/models/model_config.h"
+#include "worker/models/bloom_model.h"
+#include "worker/models/gpt2_model.h"
+#include "worker/models/llama_model.h"
+#include "worker/models/trainable_model.h"
+
+namespace ft::models {
+
+// What the three classes share: the task, the head and the exported configuration.
+class CausalLmImpl : public TrainableModelImpl {
+ public:
+  ModelTask task() const override { return ModelTask::kCausalLm; }
+  int64_t num_labels() const override { return vocab_size_; }
+  std::vector<std::string> HeadParameterNames() const override;
+  std::string HfConfigJson(const std::vector<std::string>& label_names) const override;
+  bool tied() const { return tied_; }
+
+ protected:
+  CausalLmImpl(const ModelConfig& config, int64_t vocab_size, int64_t hidden_size, bool tied);
+  // The head applied to hidden states [batch, seq, hidden]: [batch, seq, vocab].
+  torch::Tensor Logits(const torch::Tensor& hidden, const torch::nn::Embedding& embedding);
+
+  ModelConfig config_;
+  int64_t vocab_size_;
+  bool tied_;
+  torch::nn::Linear lm_head_{nullptr};  // only when not tied
+  bool checkpointing_ = false;
+};
+
+class BloomForCausalLmImpl : public CausalLmImpl {
+ public:
+  explicit BloomForCausalLmImpl(const ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& input_ids,
+                        const torch::Tensor& attention_mask) override;
+  void set_activation_checkpointing(bool on) override {
+    transformer_->set_activation_checkpointing(on);
+  }
+  std::string BaseModelPrefix() const override { return "transformer."; }
+
+ private:
+  BloomTransformer transformer_{nullptr};
+};
+TORCH_MODULE(BloomForCausalLm);
+
+class Gpt2LmHeadModelImpl : public CausalLmImpl {
+ public:
+  explicit Gpt2LmHeadModelImpl(const ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& input_ids,
+                        const torch::Tensor& attention_mask) override;
+  void set_activation_checkpointing(bool on) override { checkpointing_ = on; }
+  std::string BaseModelPrefix() const override { return "transformer."; }
+
+ private:
+  Gpt2Model transformer_{nullptr};
+};
+TORCH_MODULE(Gpt2LmHeadModel);
+
+// Llama, Mistral and Qwen2 (the configuration's switches, as for the classifier).
+class LlamaForCausalLmImpl : public CausalLmImpl {
+ public:
+  explicit LlamaForCausalLmImpl(const ModelConfig& config);
+  torch::Tensor forward(const torch::Tensor& input_ids,
+                        const torch::Tensor& attention_mask) override;
+  void set_activation_checkpointing(bool on) override { checkpointing_ = on; }
+  std::string BaseModelPrefix() const override { return "model."; }
+
+ private:
+  LlamaModel model_{nullptr};
+};
+TORCH_MODULE(LlamaForCausalLm);
+
+}  // namespace ft::models
