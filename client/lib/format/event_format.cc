@@ -22,6 +22,12 @@ std::string FormatProgress(const ft::v1::TrainingProgress& p) {
 }
 
 std::string FormatEvaluation(const ft::v1::Evaluation& e) {
+  if (e.target_tokens() > 0) {  // a causal LM: per target token
+    return absl::StrFormat("%s: perplexity %.3f token accuracy %.2f%% loss %.4f (%d examples, %d "
+                           "target tokens)",
+                           e.split(), e.perplexity(), 100.0 * e.accuracy(), e.loss(),
+                           e.examples(), e.target_tokens());
+  }
   std::string line = absl::StrFormat("%s: accuracy %.2f%%", e.split(), 100.0 * e.accuracy());
   // Evaluations of older workers have no per-class metrics, hence no macro-F1.
   if (e.classes_size() > 0) absl::StrAppendFormat(&line, " macro-F1 %.4f", e.macro_f1());

@@ -225,7 +225,12 @@ std::string FormatFinalSummary(const ft::v1::Job& job, const Palette& palette) {
   for (const char* split : {"validation", "test"}) {
     const ft::v1::Evaluation* e = LatestEvaluation(job, split);
     if (e == nullptr) continue;
-    absl::StrAppend(&text, split, " accuracy ", Percent(e->accuracy()));
+    if (e->target_tokens() > 0) {
+      absl::StrAppendFormat(&text, "%s perplexity %.3f token accuracy %s", split, e->perplexity(),
+                            Percent(e->accuracy()));
+    } else {
+      absl::StrAppend(&text, split, " accuracy ", Percent(e->accuracy()));
+    }
     if (e->classes_size() > 0) absl::StrAppendFormat(&text, " macro-F1 %.4f", e->macro_f1());
     absl::StrAppendFormat(&text, " (loss %.4f, %d examples, step %d)\n", e->loss(), e->examples(),
                           e->step());

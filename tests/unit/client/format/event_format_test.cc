@@ -64,6 +64,20 @@ TEST(EventFormatTest, EvaluationLineShowsMacroF1WhenThereArePerClassMetrics) {
             "(557 examples)");
 }
 
+TEST(EventFormatTest, CausalLmEvaluationLineIsPerTargetToken) {
+  ft::v1::JobEvent event = Event(15);
+  ft::v1::Evaluation* e = event.mutable_evaluation();
+  e->set_split("validation");
+  e->set_accuracy(0.4125);
+  e->set_loss(1.5);
+  e->set_perplexity(4.4817);
+  e->set_examples(40);
+  e->set_target_tokens(320);
+  EXPECT_EQ(FormatEventLine(event),
+            "[job-3 #15] eval validation: perplexity 4.482 token accuracy 41.25% loss 1.5000 "
+            "(40 examples, 320 target tokens)");
+}
+
 TEST(EventFormatTest, StateChangeLines) {
   ft::v1::JobEvent event = Event(2);
   ft::v1::StateChange* change = event.mutable_state_change();
