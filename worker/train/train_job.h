@@ -11,6 +11,22 @@
 
 namespace ft::train {
 
+// Deliberate damage and forced paths for tests, carried by each run's options (never set in
+// production; the defaults change nothing), so that no test leaves state behind for another.
+struct TrainTestHooks {
+  // Damage resumes, to show that the tests comparing a resumed run with an uninterrupted one can
+  // fail.
+  int64_t resume_window_offset = 0;      // added to the checkpoint's position in its epoch
+  bool resume_without_optimizer = false;  // keep the fresh optimizer instead of the saved one
+  bool resume_without_validation_tracking = false;  // forget early stopping and best weights
+  // fp16 needs CUDA, so CI exercises the loss-scaling path on the CPU in float32 (where
+  // multiplying by a power of two and back is exact) and injects non-finite gradients.
+  bool force_loss_scaling = false;  // scale losses whatever the precision and device
+  double initial_loss_scale = 65536.0;
+  int64_t loss_scale_growth_interval = 2000;
+  std::vector<int64_t> non_finite_steps;  // 1-based optimizer steps whose gradient gets an inf
+};
+
 // Everything a training run needs, with defaults already applied (see common/spec).
 struct TrainOptions {
   std::string model;  // "scratch:bloom-tiny", ...
@@ -71,6 +87,8 @@ struct TrainOptions {
   // causal_lm: renders {"messages"} rows with the model's chat template; empty when the model
   // has none (such rows then fail the job, naming the file and line).
   ChatRenderer chat_renderer;
+
+  TrainTestHooks test_hooks;
 };
 
 struct ProgressReport {

@@ -56,18 +56,8 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-ResumeFaultsForTesting& ResumeFaults() {
-  static ResumeFaultsForTesting faults;
-  return faults;
-}
-
-LossScalingForTesting& LossScalingTesting() {
-  static LossScalingForTesting testing;
-  return testing;
-}
-
 bool UsesLossScaling(const TrainOptions& options) {
-  return options.precision == "fp16" || LossScalingTesting().force;
+  return options.precision == "fp16" || options.test_hooks.force_loss_scaling;
 }
 
 // The forward's precision and the loss scale of the coming window.
@@ -335,9 +325,9 @@ void TrainingLoop::BuildFreshState() {
   summary_.skipped_steps = 0;
   if (UsesLossScaling(options_)) {
     LossScalerOptions scaler_options;
-    if (LossScalingTesting().force) {
-      scaler_options.initial_scale = LossScalingTesting().initial_scale;
-      scaler_options.growth_interval = LossScalingTesting().growth_interval;
+    if (options_.test_hooks.force_loss_scaling) {
+      scaler_options.initial_scale = options_.test_hooks.initial_loss_scale;
+      scaler_options.growth_interval = options_.test_hooks.loss_scale_growth_interval;
     }
     scaler_ = std::make_unique<DynamicLossScaler>(scaler_options);
     summary_.loss_scale = scaler_->scale();
@@ -411,7 +401,7 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
 }
 
 bool TrainingLoop::UnscaleForStep() {
-  const std::vector<int64_t>& injected = LossScalingTesting().non_finite_steps;
+  const std::vector<int64_t>& injected = options_.test_hooks.non_finite_steps;
   if (std::find(injected.begin(), injected.end(), step_ + 1) != injected.end()) {
     torch::NoGradGuard no_grad;
     parameters_.front().grad().view(-1)[0].fill_(std::numeric_limits<float>::infinity());
@@ -566,7 +556,8 @@ bool TrainingLoop::Resume() {
   try {
     RestoreTensors(
         *found + "/" + CheckpointStore::kStateFile,
-        header.validation_tracking.best_step >= 0 && !ResumeFaults().skip_validation_tracking);
+        header.validation_tracking.best_step >= 0 &&
+            !options_.test_hooks.resume_without_validation_tracking);
   } catch (const c10::Error& error) {
     return discard(compat::ErrorMessage(error));
   } catch (const std::exception& error) {
@@ -592,7 +583,7 @@ void TrainingLoop::RestoreTensors(const std::string& state_path, bool has_best_w
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
   model_->load(model_archive);
-  if (!ResumeFaults().skip_optimizer_state) {
+  if (!options_.test_hooks.resume_without_optimizer) {
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     optimizer_->load(optimizer_archive);
@@ -622,7 +613,8 @@ void TrainingLoop::RestoreTensors(const std::string& state_path, bool has_best_w
 void TrainingLoop::RestoreCounters(const CheckpointHeader& header) {
   step_ = header.step;
   epoch_ = header.epoch;
-  windows_done_ = std::max<int64_t>(0, header.window_index + ResumeFaults().window_index_offset);
+  windows_done_ =
+      std::max<int64_t>(0, header.window_index + options_.test_hooks.resume_window_offset);
   ReplayProgress(header, *meter_);
   interval_step_seconds_ = header.interval_step_seconds;
   interval_samples_ = header.interval_samples;
@@ -630,7 +622,9 @@ void TrainingLoop::RestoreCounters(const CheckpointHeader& header) {
   interval_loss_terms_ =
       header.interval_loss_terms >= 0 ? header.interval_loss_terms : header.interval_samples;
   last_validation_step_ = header.last_validation_step;
-  if (!ResumeFaults().skip_validation_tracking) tracker_.Restore(header.validation_tracking);
+  if (!options_.test_hooks.resume_without_validation_tracking) {
+    tracker_.Restore(header.validation_tracking);
+  }
   summary_.outcome.final_evals = header.evaluations;
   summary_.outcome.steps = step_;
   summary_.samples_seen = meter_->samples_seen();
@@ -745,12 +739,6 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
 }
 
 }  // namespace
-
-void SetResumeFaultsForTesting(const ResumeFaultsForTesting& faults) { ResumeFaults() = faults; }
-
-void SetLossScalingForTesting(const LossScalingForTesting& testing) {
-  LossScalingTesting() = testing;
-}
 
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
   int64_t total = options.epochs * StepsPerEpoch(train_examples, options.micro_batch_size,

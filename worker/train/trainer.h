@@ -54,23 +54,4 @@ int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples);
 TrainingSummary Train(const TrainOptions& options, const models::ModelConfig& config,
                       const JobData& data, TrainObserver& observer);
 
-// Test-only: damage the next resumes on purpose, to show that the tests comparing a resumed run
-// with an uninterrupted one can fail. Not thread-safe; reset with a default-constructed value.
-struct ResumeFaultsForTesting {
-  int64_t window_index_offset = 0;    // added to the checkpoint's position in its epoch
-  bool skip_optimizer_state = false;  // keep the fresh optimizer instead of the saved one
-  bool skip_validation_tracking = false;  // forget the early-stopping state and best weights
-};
-void SetResumeFaultsForTesting(const ResumeFaultsForTesting& faults);
-
-// Test-only: fp16 needs CUDA, so CI exercises the loss-scaling path on the CPU in float32 (where
-// multiplying by a power of two and back is exact) and injects non-finite gradients.
-struct LossScalingForTesting {
-  bool force = false;  // scale losses whatever the precision and device
-  double initial_scale = 65536.0;
-  int64_t growth_interval = 2000;
-  std::vector<int64_t> non_finite_steps;  // 1-based optimizer steps whose gradient gets an inf
-};
-void SetLossScalingForTesting(const LossScalingForTesting& testing);
-
 }  // namespace ft::train

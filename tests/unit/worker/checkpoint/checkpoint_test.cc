@@ -41,7 +41,6 @@ class CheckpointTest : public ::testing::Test {
     dir_ = temp_.path();
     WriteFile(dir_ / "train.csv", SentimentCsv(60, 1));
   }
-  void TearDown() override { train::SetResumeFaultsForTesting({}); }
 
   // 50 training examples in windows of 4 x 3 = 12: 12, 12, 12, 12 and a short last window of 2,
   // so 5 optimizer steps per epoch and 10 in all; reports every 3 steps, so that a checkpoint
@@ -188,24 +187,23 @@ TEST_F(CheckpointTest, ResumingWrongGivesDifferentBytes) {
   TrainOptions interrupted = Options("interrupted", "adamw");
   ASSERT_NO_FATAL_FAILURE(RunInterrupted(interrupted, 3, 2));
 
-  const auto resume_with = [&](const std::string& output, train::ResumeFaultsForTesting faults) {
+  const auto resume_with = [&](const std::string& output, train::TrainTestHooks faults) {
     TrainOptions options = Options(output, "adamw");
+    options.test_hooks = faults;
     fs::create_directories(options.output_dir);
     fs::copy(fs::path(interrupted.output_dir) / "checkpoints",
              fs::path(options.output_dir) / "checkpoints", fs::copy_options::recursive);
-    train::SetResumeFaultsForTesting(faults);
     Observer resumed;
     const TrainOutcome outcome = Run(options, resumed);
-    train::SetResumeFaultsForTesting({});
     EXPECT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
     EXPECT_EQ(Result(options)["resumed_from_step"], 2);
     return Model(options);
   };
   const std::string correct = resume_with("correct", {});
-  train::ResumeFaultsForTesting wrong_window;
-  wrong_window.window_index_offset = -1;
-  train::ResumeFaultsForTesting no_optimizer;
-  no_optimizer.skip_optimizer_state = true;
+  train::TrainTestHooks wrong_window;
+  wrong_window.resume_window_offset = -1;
+  train::TrainTestHooks no_optimizer;
+  no_optimizer.resume_without_optimizer = true;
   EXPECT_EQ(correct, Model(whole));
   EXPECT_NE(resume_with("wrong_window", wrong_window), Model(whole));
   EXPECT_NE(resume_with("no_optimizer", no_optimizer), Model(whole));

@@ -38,7 +38,6 @@ class KnobRunsTest : public ::testing::Test {
     WriteFile(dir_ / "train.csv", SentimentCsv(60, 1));
     WriteFile(dir_ / "test.csv", SentimentCsv(20, 2));
   }
-  void TearDown() override { train::SetResumeFaultsForTesting({}); }
 
   // 50 training examples in windows of 4 x 2: 7 steps per epoch (the last one short), 21 in all;
   // validation (10 examples) after every step, one progress report per step.
@@ -299,14 +298,11 @@ TEST_P(EarlyStoppingResumeTest, ResumedRunStopsLikeAnUninterruptedOne) {
 
   // The comparison can fail: a resume that forgets the early-stopping state (and best weights)
   // stops elsewhere or exports other weights.
-  const TrainOptions forgetful = ResumeOptions("forgetful");
-  train::ResumeFaultsForTesting faults;
-  faults.skip_validation_tracking = true;
-  train::SetResumeFaultsForTesting(faults);
+  TrainOptions forgetful = ResumeOptions("forgetful");
+  forgetful.test_hooks.resume_without_validation_tracking = true;
   Observer forgot;
   ASSERT_EQ(RunInterruptedThenResumed(forgetful, interrupt_after, forgot).status,
             TrainOutcome::Status::kSucceeded);
-  train::SetResumeFaultsForTesting({});
   const nlohmann::json wrong = Result(forgetful);
   std::printf(
       "best step %lld, stopped at %lld, resumed from %lld; forgetting the state: stopped "

@@ -34,7 +34,6 @@ class LossScalingTest : public ::testing::Test {
     dir_ = temp_.path();
     testing::WriteFile(dir_ / "train.csv", testing::SentimentCsv(40, 3));
   }
-  void TearDown() override { train::SetLossScalingForTesting({}); }
 
   // 36 training examples in windows of 4 x 2: 5 steps per epoch (the last one short), 10 in all.
   TrainOptions Options(const std::string& output, const std::string& optimizer = "sgd") const {
@@ -57,12 +56,10 @@ class LossScalingTest : public ::testing::Test {
     return options;
   }
 
-  static TrainOutcome Run(const TrainOptions& options, Recorder& recorder,
-                          const train::LossScalingForTesting& scaling = {}) {
-    train::SetLossScalingForTesting(scaling);
-    const TrainOutcome outcome = train::RunTrainingJob(options, &recorder);
-    train::SetLossScalingForTesting({});
-    return outcome;
+  static TrainOutcome Run(TrainOptions options, Recorder& recorder,
+                          const train::TrainTestHooks& scaling = {}) {
+    options.test_hooks = scaling;
+    return train::RunTrainingJob(options, &recorder);
   }
 
   static std::string Model(const TrainOptions& options) {
@@ -72,10 +69,10 @@ class LossScalingTest : public ::testing::Test {
     return nlohmann::json::parse(ReadAll(fs::path(options.output_dir) / "result.json"));
   }
 
-  static train::LossScalingForTesting Forced(double scale) {
-    train::LossScalingForTesting scaling;
-    scaling.force = true;
-    scaling.initial_scale = scale;
+  static train::TrainTestHooks Forced(double scale) {
+    train::TrainTestHooks scaling;
+    scaling.force_loss_scaling = true;
+    scaling.initial_loss_scale = scale;
     return scaling;
   }
 
@@ -118,8 +115,8 @@ TEST_F(LossScalingTest, NonPowerOfTwoScaleIsSeenByTheComparison) {
 }
 
 TEST_F(LossScalingTest, NonFiniteGradientSkipsTheStepAndBacksOff) {
-  train::LossScalingForTesting scaling = Forced(1024);
-  scaling.growth_interval = 4;
+  train::TrainTestHooks scaling = Forced(1024);
+  scaling.loss_scale_growth_interval = 4;
   scaling.non_finite_steps = {3};
   Recorder recorder;
   const TrainOptions options = Options("skipped");
@@ -146,8 +143,8 @@ TEST_F(LossScalingTest, NonFiniteGradientSkipsTheStepAndBacksOff) {
 }
 
 TEST_F(LossScalingTest, ResumeKeepsScaleAndSkippedCount) {
-  train::LossScalingForTesting scaling = Forced(1024);
-  scaling.growth_interval = 3;
+  train::TrainTestHooks scaling = Forced(1024);
+  scaling.loss_scale_growth_interval = 3;
   scaling.non_finite_steps = {1, 2};
   Recorder whole_recorder;
   const TrainOptions whole = Options("whole");
