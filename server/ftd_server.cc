@@ -108,8 +108,8 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   pool_options.cache_dir = options.home + "/cache/tokens";
   ftd->pool_ = std::make_unique<workers::WorkerPool>(pool_options);
 
+  FT_ASSIGN_OR_RETURN(ftd->job_folders_, store::JobFolders::Create(options.home));
   sched::JobManagerOptions manager_options;
-  manager_options.home = options.home;
   manager_options.heartbeat_interval = options.heartbeat_interval;
   manager_options.lease_timeout = options.lease_timeout;
   manager_options.max_queued_jobs = options.max_queued_jobs;
@@ -119,7 +119,8 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   manager_options.limits.max_seq_length = options.max_seq_length;
   manager_options.limits.max_queued_jobs_per_user = options.max_queued_jobs_per_user;
   FT_ASSIGN_OR_RETURN(ftd->manager_, sched::JobManager::Create(
-                                         manager_options, ftd->store_.get(), &ftd->hub_,
+                                         manager_options, ftd->store_.get(),
+                                         ftd->job_folders_.get(), &ftd->hub_,
                                          &ftd->clock_, ftd->metrics_.get(), ftd->pool_.get()));
   FT_RETURN_IF_ERROR(ftd->manager_->RecoverAfterRestart());
   FT_ASSIGN_OR_RETURN(auto counts, ftd->store_->CountByState());

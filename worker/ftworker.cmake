@@ -3,14 +3,13 @@
 add_library(ft_worker_daemon STATIC
   daemon/spec_to_options.cc
   daemon/event_conversion.cc
-  daemon/event_log_file.cc
   daemon/lease_reporter.cc
   daemon/worker_loop.cc
   daemon/standalone.cc
   daemon/remote_inputs.cc
 )
 target_include_directories(ft_worker_daemon PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(ft_worker_daemon PUBLIC ft_training ft_common ft_channel ft_proto gRPC::grpc++
+target_link_libraries(ft_worker_daemon PUBLIC ft_training ft_common ft_events ft_channel ft_proto gRPC::grpc++
   spdlog::spdlog Threads::Threads)
 ft_warnings(ft_worker_daemon)
 

@@ -68,11 +68,11 @@ class WorkerPoolTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     sched::JobManagerOptions options;
-    options.home = dir_.Path("home");
     options.base_dir = dir_.path().string();
     options.max_attempts = 1;  // a crash fails the job at once (re-queueing: job_manager_test)
-    auto manager =
-        sched::JobManager::Create(options, store_.get(), &hub_, &clock_, nullptr, nullptr);
+    folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_,
+                                             &clock_, nullptr, nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
   }
@@ -117,6 +117,7 @@ class WorkerPoolTest : public ::testing::Test {
   TempDir dir_;
   std::string csv_;
   std::unique_ptr<store::JobStore> store_;
+  std::unique_ptr<store::JobFolders> folders_;
   sched::EventHub hub_;
   sched::RealClock clock_;
   std::unique_ptr<sched::JobManager> manager_;
