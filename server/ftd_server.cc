@@ -125,10 +125,10 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   manager_options.limits.max_dataset_bytes = options.max_dataset_bytes;
   manager_options.limits.max_seq_length = options.max_seq_length;
   manager_options.limits.max_queued_jobs_per_user = options.max_queued_jobs_per_user;
-  FT_ASSIGN_OR_RETURN(ftd->manager_, sched::JobManager::Create(
-                                         manager_options, ftd->store_.get(),
-                                         ftd->job_folders_.get(), &ftd->hub_,
-                                         &ftd->clock_, ftd->metrics_.get(), ftd->pool_.get()));
+  FT_ASSIGN_OR_RETURN(
+      ftd->manager_,
+      sched::JobManager::Create(manager_options, ftd->store_.get(), ftd->job_folders_.get(),
+                                &ftd->hub_, &ftd->clock_, ftd->metrics_.get(), ftd->pool_.get()));
   FT_RETURN_IF_ERROR(ftd->manager_->RecoverAfterRestart());
   FT_ASSIGN_OR_RETURN(auto counts, ftd->store_->CountByState());
   ftd->metrics_->SetJobCounts(counts);

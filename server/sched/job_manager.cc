@@ -21,12 +21,9 @@ bool IsFinal(JobState state) {
   return state == ft::v1::SUCCEEDED || state == ft::v1::FAILED || state == ft::v1::CANCELLED;
 }
 
-absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions options,
-                                                               store::JobStore* store,
-                                                               store::JobFiles* files,
-                                                               EventHub* hub, Clock* clock,
-                                                               JobObserver* observer,
-                                                               WorkerKiller* killer) {
+absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
+    JobManagerOptions options, store::JobStore* store, store::JobFiles* files, EventHub* hub,
+    Clock* clock, JobObserver* observer, WorkerKiller* killer) {
   if (store == nullptr || files == nullptr) {
     return absl::InvalidArgumentError("job manager: a store and job files are required");
   }

@@ -31,8 +31,7 @@ std::unique_ptr<GrpcWorkerLink> GrpcWorkerLink::Connect(const std::string& serve
                                                         const net::ChannelSecurity& security) {
   grpc::ChannelArguments args;
   rpc::ApplyClientLimits(args);
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      net::MakeChannel(server, security, args);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = net::MakeChannel(server, security, args);
   if (!channel.ok()) {
     spdlog::error("{}", channel.status().ToString());
     channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
@@ -42,16 +41,14 @@ std::unique_ptr<GrpcWorkerLink> GrpcWorkerLink::Connect(const std::string& serve
 
 absl::StatusOr<ft::v1::AcquireJobResponse> GrpcWorkerLink::AcquireJob(
     const ft::v1::AcquireJobRequest& request) {
-  return Unary<ft::v1::AcquireJobResponse>([&](auto* context, auto* response) {
-    return stub_->AcquireJob(context, request, response);
-  });
+  return Unary<ft::v1::AcquireJobResponse>(
+      [&](auto* context, auto* response) { return stub_->AcquireJob(context, request, response); });
 }
 
 absl::StatusOr<ft::v1::HeartbeatResponse> GrpcWorkerLink::Heartbeat(
     const ft::v1::HeartbeatRequest& request) {
-  return Unary<ft::v1::HeartbeatResponse>([&](auto* context, auto* response) {
-    return stub_->Heartbeat(context, request, response);
-  });
+  return Unary<ft::v1::HeartbeatResponse>(
+      [&](auto* context, auto* response) { return stub_->Heartbeat(context, request, response); });
 }
 
 absl::StatusOr<ft::v1::HeartbeatResponse> GrpcWorkerLink::ReportEvents(

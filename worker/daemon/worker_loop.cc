@@ -55,8 +55,7 @@ void WorkerLoop::Complete(const ft::v1::AcquireJobResponse& lease, ft::v1::JobSt
     const absl::Status status = link_->CompleteJob(request);
     if (status.ok()) return;
     if (!absl::IsUnavailable(status) && !absl::IsDeadlineExceeded(status)) {
-      spdlog::error("{}: CompleteJob refused: {}", lease.job().id(),
-                    std::string(status.message()));
+      spdlog::error("{}: CompleteJob refused: {}", lease.job().id(), std::string(status.message()));
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

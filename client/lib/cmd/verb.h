@@ -27,7 +27,7 @@ enum class VerbNeeds {
 // What main() prepared for the verb, according to its VerbNeeds; the rest is null.
 struct Verb;
 struct VerbContext {
-  CLI::App* app = nullptr;                    // the whole command line's parser (always set)
+  CLI::App* app = nullptr;                   // the whole command line's parser (always set)
   const std::vector<Verb>* verbs = nullptr;  // the table it was built from (always set)
   const ClientConfig* config = nullptr;
   const FtdConnection* ftd = nullptr;
@@ -42,7 +42,7 @@ struct Verb {
   std::string help;
   std::string footer;  // examples and exit codes, after the flags in `ftctl VERB --help`
   VerbNeeds needs = VerbNeeds::kFtd;
-  bool takes_job_ids = false;  // completion offers job ids for its positional words
+  bool takes_job_ids = false;      // completion offers job ids for its positional words
   std::vector<std::string> words;  // fixed positional words completion offers ("bash", "zsh")
   // Declares the verb's flags and positional words on its own subcommand, bound to state the
   // other functions of the entry share.

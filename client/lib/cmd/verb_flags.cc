@@ -139,8 +139,7 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
       ->group(optim);
   submit
       ->add_flag_function(
-          "--activation-checkpointing",
-          [&f](int64_t) { f.activation_checkpointing = true; },
+          "--activation-checkpointing", [&f](int64_t) { f.activation_checkpointing = true; },
           "recompute each block's activations in the backward pass: less memory, about one "
           "more forward per step")
       ->group(optim);

@@ -23,10 +23,9 @@ namespace {
 // A --watch writes event lines to stdout: JSON or YAML there would be spoilt for a reader.
 absl::Status CheckWatchOutput(bool watch, const std::string& output) {
   if (!watch || output == "table") return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("--watch prints event lines, not ", output,
-                   "; to get the finished job as data, drop --watch and run `ftctl wait ID -o ",
-                   output, "`"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--watch prints event lines, not ", output,
+      "; to get the finished job as data, drop --watch and run `ftctl wait ID -o ", output, "`"));
 }
 
 Verb SubmitVerb() {
@@ -61,8 +60,7 @@ Verb SubmitVerb() {
     app.add_flag("--watch", state->args.watch,
                  "follow the job like `ftctl watch` (exit codes too)");
     AddOutputOption(&app, state->output, {"table", "json", "yaml"})
-        ->description(
-            "table: the new id alone; json or yaml: the new job (protobuf JSON mapping)");
+        ->description("table: the new id alone; json or yaml: the new job (protobuf JSON mapping)");
   };
   verb.check = [state] { return CheckWatchOutput(state->args.watch, state->output); };
   verb.follows = [state] { return state->args.watch; };
@@ -260,8 +258,7 @@ Verb EventsVerb() {
   verb.takes_job_ids = true;
   verb.add_flags = [state](CLI::App& app) {
     app.add_option("ID", state->args.job_id, "job id")->required();
-    app.add_flag("-f,--follow", state->args.follow,
-                 "keep printing new events until the job ends");
+    app.add_flag("-f,--follow", state->args.follow, "keep printing new events until the job ends");
     app.add_option("--after-seq", state->args.after_seq,
                    "only events after this sequence number (0: from the start)")
         ->type_name("N")
@@ -297,8 +294,7 @@ Verb LogsVerb() {
     app.add_option("ID", state->args.job_id, "job id")->required();
     app.add_flag("-f,--follow", state->args.follow, "keep printing new lines until the job ends");
     AddOutputOption(&app, state->output, {"table", "json", "yaml"})
-        ->description(
-            "table: \"TIME LEVEL: message\"; json: JSON lines; yaml: one document each");
+        ->description("table: \"TIME LEVEL: message\"; json: JSON lines; yaml: one document each");
   };
   verb.follows = [state] { return state->args.follow; };
   verb.run = [state](const VerbContext& context) {
@@ -490,8 +486,7 @@ std::vector<CLI::App*> AddVerbs(CLI::App& app, const std::vector<Verb>& verbs) {
   return subcommands;
 }
 
-const Verb* ParsedVerb(const std::vector<Verb>& verbs,
-                       const std::vector<CLI::App*>& subcommands) {
+const Verb* ParsedVerb(const std::vector<Verb>& verbs, const std::vector<CLI::App*>& subcommands) {
   for (size_t i = 0; i < verbs.size() && i < subcommands.size(); ++i) {
     if (subcommands[i]->parsed()) return &verbs[i];
   }

@@ -26,8 +26,8 @@ TEST(FtdServerTest, LocalWorkersGetTheSecretInTheirEnvironmentAndFtdKeepsItsOwn)
   ft::testing::TempDir dir;
   const std::string env_file = dir.Path("worker.env");
   const std::string script =
-      dir.Write("ftworker.sh", "#!/bin/sh\nenv > " + env_file + ".part\nmv " + env_file +
-                                   ".part " + env_file + "\nexec sleep 30\n");
+      dir.Write("ftworker.sh", "#!/bin/sh\nenv > " + env_file + ".part\nmv " + env_file + ".part " +
+                                   env_file + "\nexec sleep 30\n");
   chmod(script.c_str(), 0755);
   const std::set<std::string> before = OwnEnvironment();
 

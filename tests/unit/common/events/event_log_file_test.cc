@@ -46,7 +46,7 @@ TEST(EventLogFileTest, LinesUseTheProtoFieldNames) {
 TEST(EventLogFileTest, WrittenLogReadsBackExactly) {
   ft::testing::TempDir dir;
   const std::string path = EventLogPath(dir.Path("jobs/job-3"));  // the folder does not exist
-  const double loss = 0.1 + 0.2;                                     // not a short decimal
+  const double loss = 0.1 + 0.2;                                  // not a short decimal
   ASSERT_TRUE(WriteEventLog(path, {Progress("job-3", 1, loss), Progress("job-3", 2, 0.5)}).ok());
   const std::string text = ReadAll(path);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
@@ -67,10 +67,10 @@ TEST(EventLogFileTest, WrittenLogReadsBackExactly) {
 
 TEST(EventLogFileTest, UnknownFieldsAndBlankLinesAreSkipped) {
   ft::testing::TempDir dir;
-  const std::string path = dir.Write(
-      "job-5/events.jsonl",
-      "{\"seq\":\"1\",\"progress\":{\"step\":\"3\"},\"future_field\":1}\n\n  \n"
-      "{\"seq\":\"2\",\"log\":{\"message\":\"hi\"}}\n");
+  const std::string path =
+      dir.Write("job-5/events.jsonl",
+                "{\"seq\":\"1\",\"progress\":{\"step\":\"3\"},\"future_field\":1}\n\n  \n"
+                "{\"seq\":\"2\",\"log\":{\"message\":\"hi\"}}\n");
   absl::StatusOr<EventLog> log = ReadEventLog(path);
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_EQ(log->events.size(), 2u);

@@ -41,8 +41,8 @@ class ApiTest : public ::testing::Test {
     options.heartbeat_interval = absl::Milliseconds(1500);
     options.lease_timeout = absl::Seconds(20);
     folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
-    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_,
-                                             &clock_, metrics_.get(), nullptr);
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                             metrics_.get(), nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
     finetune_ =

@@ -30,8 +30,8 @@ class HousekeepingTest : public ::testing::Test {
     sched::JobManagerOptions options;
     options.base_dir = dir_.path().string();
     folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
-    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_,
-                                             &clock_, nullptr, nullptr);
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                             nullptr, nullptr);
     FT_ASSERT_OK(manager);
     manager_ = std::move(*manager);
   }

@@ -48,8 +48,8 @@ class MetricsTest : public ::testing::Test {
     options.base_dir = dir_.path().string();
     options.lease_timeout = absl::Seconds(15);
     folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
-    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_,
-                                             &clock_, metrics_.get(), nullptr);
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                             metrics_.get(), nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
   }

@@ -9,10 +9,10 @@ using Entries = std::vector<std::string>;
 
 TEST(ChildEnvironmentTest, InheritsAllButTheOverriddenNamesThenAddsTheOverrides) {
   const char* inherited[] = {"PATH=/bin", "FT_WORKER_TOKEN=old", "HOME=/root", "EMPTY=", nullptr};
-  EXPECT_EQ(ChildEnvironment(inherited,
-                             {{"FT_WORKER_TOKEN", "new"}, {"OMP_WAIT_POLICY", "PASSIVE"}}),
-            (Entries{"PATH=/bin", "HOME=/root", "EMPTY=", "FT_WORKER_TOKEN=new",
-                     "OMP_WAIT_POLICY=PASSIVE"}));
+  EXPECT_EQ(
+      ChildEnvironment(inherited, {{"FT_WORKER_TOKEN", "new"}, {"OMP_WAIT_POLICY", "PASSIVE"}}),
+      (Entries{"PATH=/bin", "HOME=/root", "EMPTY=", "FT_WORKER_TOKEN=new",
+               "OMP_WAIT_POLICY=PASSIVE"}));
 }
 
 TEST(ChildEnvironmentTest, NamesMatchWhole) {

@@ -72,8 +72,8 @@ class WorkerPoolTest : public ::testing::Test {
     options.base_dir = dir_.path().string();
     options.max_attempts = 1;  // a crash fails the job at once (re-queueing: job_manager_test)
     folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
-    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_,
-                                             &clock_, nullptr, nullptr);
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                             nullptr, nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
   }
@@ -232,8 +232,8 @@ TEST_F(WorkerPoolTest, WorkersRunNiced) {
 TEST_F(WorkerPoolTest, WorkersGetTheirEnvironmentAndFtdKeepsItsOwn) {
   const char* own_secret = std::getenv("FT_WORKER_TOKEN");
   const std::string before = own_secret == nullptr ? "<unset>" : own_secret;
-  const std::string script = Script(
-      "ftworker.sh", "echo \"secret=$FT_WORKER_TOKEN path=$PATH end\"\nexec sleep 30");
+  const std::string script =
+      Script("ftworker.sh", "echo \"secret=$FT_WORKER_TOKEN path=$PATH end\"\nexec sleep 30");
   WorkerPoolOptions options = Options(script);
   options.environment["FT_WORKER_TOKEN"] = "s3cret";
   pool_ = std::make_unique<WorkerPool>(options);
