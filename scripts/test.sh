@@ -32,8 +32,8 @@ elif [ "${FT_SANITIZERS:-1}" != 0 ]; then
   SECONDS_PER_TARGET=${FUZZ_SECONDS:-15} timed fuzz bash scripts/fuzz.sh
 fi
 # Clang's thread safety analysis of the abseil lock annotations, -fsyntax-only over the annotated
-# translation units without Torch (~1.5-2.5 min on 2 cores, the same with a cold or warm ccache:
-# nothing is cached). After the sanitizer decision, so that it never pushes them out.
+# translation units without Torch (2-4 min on a busy 2-core machine, the same with a cold or warm
+# ccache: nothing is cached). After the sanitizer decision, so that it never pushes them out.
 if [ "${FT_THREAD_SAFETY:-1}" != 0 ]; then
   JOBS=${JOBS:-2} BUILD_DIR=${BUILD_DIR:-build} timed thread-safety bash scripts/thread_safety.sh
 fi
