@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 (as root): install (what ftd needs, then the tests' own
 # tools), build with the tests, run every test, then the sanitizer and fuzz stages
-# (docs/testing.md). Each stage prints its wall time.
-#   FT_SANITIZERS=0 bash scripts/test.sh     # the normal tests only
+# (docs/testing.md), then clang's thread safety analysis. Each stage prints its wall time.
+#   FT_SANITIZERS=0 bash scripts/test.sh     # without the sanitizer and fuzz stages
+#   FT_THREAD_SAFETY=0 bash scripts/test.sh  # without the thread safety analysis
 set -euo pipefail
 cd "$(dirname "$0")/.."
 timed() {
@@ -29,4 +30,10 @@ elif [ "${FT_SANITIZERS:-1}" != 0 ]; then
   FT_WORKER_BINARY="$(cd "${BUILD_DIR:-build}" && pwd)/bin/ftworker" timed asan bash scripts/sanitize.sh asan
   timed tsan bash scripts/sanitize.sh tsan
   SECONDS_PER_TARGET=${FUZZ_SECONDS:-15} timed fuzz bash scripts/fuzz.sh
+fi
+# Clang's thread safety analysis of the abseil lock annotations, -fsyntax-only over the annotated
+# translation units without Torch (2-4 min on a busy 2-core machine, the same with a cold or warm
+# ccache: nothing is cached). After the sanitizer decision, so that it never pushes them out.
+if [ "${FT_THREAD_SAFETY:-1}" != 0 ]; then
+  JOBS=${JOBS:-2} BUILD_DIR=${BUILD_DIR:-build} timed thread-safety bash scripts/thread_safety.sh
 fi

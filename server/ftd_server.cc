@@ -67,9 +67,9 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
                       sched::ResolveDataRoots(options.data_roots));
   ftd->options_ = options;
 
-  // Local workers prove themselves with a secret made fresh for each start, which they inherit.
+  // Local workers prove themselves with a secret made fresh for each start, given in their exec
+  // environment only (WorkerPoolOptions::environment).
   const std::string worker_secret = auth::NewWorkerSecret();
-  setenv("FT_WORKER_TOKEN", worker_secret.c_str(), /*overwrite=*/1);
   auth::AuthenticatorOptions auth_options;
   auth_options.token_file = options.token_file;
   auth_options.insecure = options.insecure_no_auth;
@@ -106,10 +106,17 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   pool_options.threads = options.worker_threads;
   pool_options.nice = options.worker_nice;
   pool_options.cache_dir = options.home + "/cache/tokens";
+  pool_options.environment["FT_WORKER_TOKEN"] = worker_secret;
+  // OpenMP's default spin-waiting made training ~10x slower with two intra-op threads on a busy
+  // 2-core machine; passive waiting costs little when it is idle. A value ftd was started with
+  // is kept.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    pool_options.environment["OMP_WAIT_POLICY"] = "PASSIVE";
+  }
   ftd->pool_ = std::make_unique<workers::WorkerPool>(pool_options);
 
+  FT_ASSIGN_OR_RETURN(ftd->job_folders_, store::JobFolders::Create(options.home));
   sched::JobManagerOptions manager_options;
-  manager_options.home = options.home;
   manager_options.heartbeat_interval = options.heartbeat_interval;
   manager_options.lease_timeout = options.lease_timeout;
   manager_options.max_queued_jobs = options.max_queued_jobs;
@@ -118,9 +125,10 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   manager_options.limits.max_dataset_bytes = options.max_dataset_bytes;
   manager_options.limits.max_seq_length = options.max_seq_length;
   manager_options.limits.max_queued_jobs_per_user = options.max_queued_jobs_per_user;
-  FT_ASSIGN_OR_RETURN(ftd->manager_, sched::JobManager::Create(
-                                         manager_options, ftd->store_.get(), &ftd->hub_,
-                                         &ftd->clock_, ftd->metrics_.get(), ftd->pool_.get()));
+  FT_ASSIGN_OR_RETURN(
+      ftd->manager_,
+      sched::JobManager::Create(manager_options, ftd->store_.get(), ftd->job_folders_.get(),
+                                &ftd->hub_, &ftd->clock_, ftd->metrics_.get(), ftd->pool_.get()));
   FT_RETURN_IF_ERROR(ftd->manager_->RecoverAfterRestart());
   FT_ASSIGN_OR_RETURN(auto counts, ftd->store_->CountByState());
   ftd->metrics_->SetJobCounts(counts);

@@ -22,6 +22,7 @@
 #include "server/sched/clock.h"
 #include "server/sched/event_hub.h"
 #include "server/sched/job_manager.h"
+#include "server/store/job_folders.h"
 #include "server/store/job_store.h"
 #include "server/workers/worker_pool.h"
 
@@ -82,6 +83,7 @@ class FtdServer {
   FtdOptions options_;
   sched::RealClock clock_;
   std::unique_ptr<store::JobStore> store_;
+  std::unique_ptr<store::JobFolders> job_folders_;
   sched::EventHub hub_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;

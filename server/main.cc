@@ -179,10 +179,6 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Local workers inherit this. OpenMP's default spin-waiting made training ~10x slower with two
-  // intra-op threads on a busy 2-core machine; passive waiting costs little when it is idle.
-  setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
-
   // Signals are taken synchronously by this thread (sigwait), never by a handler; block them
   // before any other thread starts so that every thread inherits the mask.
   sigset_t signals;

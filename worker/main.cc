@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "common/util/ft_home.h"
 #include "common/util/logging.h"
+#include "worker/daemon/grpc_worker_link.h"
 #include "worker/daemon/remote_inputs.h"
 #include "worker/daemon/standalone.h"
 #include "worker/daemon/worker_loop.h"
@@ -105,5 +107,8 @@ int main(int argc, char** argv) {
   // The handlers only set a flag; the loop and the trainer poll it.
   std::signal(SIGTERM, [](int) { shutdown_requested.store(true); });
   std::signal(SIGINT, [](int) { shutdown_requested.store(true); });
-  return ft::worker::WorkerLoop(options, &shutdown_requested).Run();
+  std::unique_ptr<ft::worker::GrpcWorkerLink> link =
+      ft::worker::GrpcWorkerLink::Connect(options.server, options.security);
+  ft::worker::WorkerLoop loop(options, link.get(), ft::train::RunTrainingJob, &shutdown_requested);
+  return loop.Run();
 }

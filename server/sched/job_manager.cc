@@ -1,7 +1,6 @@
 #include "server/sched/job_manager.h"
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -10,8 +9,6 @@
 #include "common/spec/spec_validation.h"
 #include "common/util/status_macros.h"
 #include "common/util/time_util.h"
-#include "google/protobuf/util/json_util.h"
-#include "server/housekeeping/disk_usage.h"
 #include "spdlog/spdlog.h"
 
 namespace ft::sched {
@@ -24,27 +21,22 @@ bool IsFinal(JobState state) {
   return state == ft::v1::SUCCEEDED || state == ft::v1::FAILED || state == ft::v1::CANCELLED;
 }
 
-absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(JobManagerOptions options,
-                                                               store::JobStore* store,
-                                                               EventHub* hub, Clock* clock,
-                                                               JobObserver* observer,
-                                                               WorkerKiller* killer) {
-  if (options.home.empty()) return absl::InvalidArgumentError("job manager: home is required");
-  std::error_code error;
-  std::filesystem::create_directories(std::filesystem::path(options.home) / "jobs", error);
-  if (error) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create ", options.home, "/jobs: ", error.message()));
+absl::StatusOr<std::unique_ptr<JobManager>> JobManager::Create(
+    JobManagerOptions options, store::JobStore* store, store::JobFiles* files, EventHub* hub,
+    Clock* clock, JobObserver* observer, WorkerKiller* killer) {
+  if (store == nullptr || files == nullptr) {
+    return absl::InvalidArgumentError("job manager: a store and job files are required");
   }
   if (options.base_dir.empty()) options.base_dir = std::filesystem::current_path().string();
   return std::unique_ptr<JobManager>(
-      new JobManager(std::move(options), store, hub, clock, observer, killer));
+      new JobManager(std::move(options), store, files, hub, clock, observer, killer));
 }
 
-JobManager::JobManager(JobManagerOptions options, store::JobStore* store, EventHub* hub,
-                       Clock* clock, JobObserver* observer, WorkerKiller* killer)
+JobManager::JobManager(JobManagerOptions options, store::JobStore* store, store::JobFiles* files,
+                       EventHub* hub, Clock* clock, JobObserver* observer, WorkerKiller* killer)
     : options_(std::move(options)),
       store_(store),
+      files_(files),
       hub_(hub),
       clock_(clock),
       observer_(observer),
@@ -161,7 +153,7 @@ absl::StatusOr<store::CreateJobResult> JobManager::Submit(ft::v1::JobSpec spec,
         job.set_state(ft::v1::QUEUED);
         job.set_attempt(1);
         *job.mutable_create_time() = ToProtoTime(clock_->Now());
-        job.set_output_dir((std::filesystem::path(options_.home) / "jobs" / job.id()).string());
+        job.set_output_dir(files_->FolderFor(job.id()));
         JobEvent event = NewEvent(1);
         event.mutable_state_change()->set_from(ft::v1::JOB_STATE_UNSPECIFIED);
         event.mutable_state_change()->set_to(ft::v1::QUEUED);
@@ -206,16 +198,7 @@ absl::StatusOr<uint64_t> JobManager::Delete(const std::string& job_id, const std
     return absl::OkStatus();
   }));
   hub_->Forget(job_id);
-  // Only a folder ftd made itself: never follow a stored path out of <home>/jobs.
-  const std::filesystem::path jobs = std::filesystem::path(options_.home) / "jobs";
-  const std::filesystem::path folder = std::filesystem::path(job.output_dir()).lexically_normal();
-  uint64_t freed = 0;
-  if (folder.parent_path() == jobs.lexically_normal() && folder.filename() == job_id) {
-    freed = housekeeping::DiskUsage(folder.string());
-    std::error_code error;
-    std::filesystem::remove_all(folder, error);
-    if (error) spdlog::warn("{}: cannot remove {}: {}", job_id, folder.string(), error.message());
-  }
+  const uint64_t freed = files_->RemoveFolder(job);
   spdlog::info("{} deleted ({}), {} bytes freed", job_id, why, freed);
   return freed;
 }
@@ -471,19 +454,12 @@ std::map<std::string, double> JobManager::LeaseHeartbeatAges() {
 }
 
 void JobManager::WriteEventLog(const Job& job) {
-  // The job folder gets the full event log as JSON lines once the job has ended.
+  // The job folder gets the full event log once the job has ended. The log stays in the store
+  // either way, so a failure here costs only the offline copy.
   absl::StatusOr<std::vector<JobEvent>> events = store_->ReadEvents(job.id(), 0, INT32_MAX);
   if (!events.ok()) return;
-  std::error_code error;
-  std::filesystem::create_directories(job.output_dir(), error);
-  std::ofstream out(std::filesystem::path(job.output_dir()) / "events.jsonl");
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  for (const JobEvent& event : *events) {
-    std::string line;
-    if (google::protobuf::util::MessageToJsonString(event, &line, options).ok()) {
-      out << line << '\n';
-    }
+  if (absl::Status status = files_->WriteEventLog(job, *events); !status.ok()) {
+    spdlog::warn("{}: event log not written: {}", job.id(), std::string(status.message()));
   }
 }
 

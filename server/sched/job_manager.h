@@ -27,12 +27,12 @@
 #include "server/sched/job_observer.h"
 #include "server/sched/submit_policy.h"
 #include "server/sched/worker_registry.h"
+#include "server/store/job_files.h"
 #include "server/store/job_store.h"
 
 namespace ft::sched {
 
 struct JobManagerOptions {
-  std::string home;      // job folders go to <home>/jobs/<id>
   std::string base_dir;  // relative dataset paths are resolved against it
   absl::Duration heartbeat_interval = absl::Seconds(1);
   absl::Duration lease_timeout = absl::Seconds(15);
@@ -52,9 +52,11 @@ struct Lease {
 
 class JobManager {
  public:
+  // `files` holds the jobs' folders and their event logs (the manager writes no files itself).
   // `observer` and `killer` may be null. Nothing is owned.
   static absl::StatusOr<std::unique_ptr<JobManager>> Create(JobManagerOptions options,
-                                                            store::JobStore* store, EventHub* hub,
+                                                            store::JobStore* store,
+                                                            store::JobFiles* files, EventHub* hub,
                                                             Clock* clock, JobObserver* observer,
                                                             WorkerKiller* killer);
 
@@ -73,7 +75,7 @@ class JobManager {
   absl::StatusOr<store::JobPage> List(const std::vector<ft::v1::JobState>& states, int page_size,
                                       const std::string& page_token,
                                       const std::optional<std::string>& owner = std::nullopt);
-  // Removes an ended job's record, events and folder (when it lies under <home>/jobs); returns
+  // Removes an ended job's record, events and folder (store::JobFiles::RemoveFolder); returns
   // the bytes of the folder removed. FAILED_PRECONDITION for a job that has not ended.
   absl::StatusOr<uint64_t> Delete(const std::string& job_id, const std::string& why);
   // QUEUED: CANCELLED at once. RUNNING: CANCELLING until the worker stops. Ended jobs:
@@ -117,8 +119,8 @@ class JobManager {
     bool kill_sent = false;
   };
 
-  JobManager(JobManagerOptions options, store::JobStore* store, EventHub* hub, Clock* clock,
-             JobObserver* observer, WorkerKiller* killer);
+  JobManager(JobManagerOptions options, store::JobStore* store, store::JobFiles* files,
+             EventHub* hub, Clock* clock, JobObserver* observer, WorkerKiller* killer);
 
   // Moves a job to `to` if it is in one of `from`, appending a state-change event. `extra` may
   // change other fields in the same transaction. FAILED_PRECONDITION if the state does not match.
@@ -139,6 +141,7 @@ class JobManager {
 
   const JobManagerOptions options_;
   store::JobStore* const store_;
+  store::JobFiles* const files_;
   EventHub* const hub_;
   Clock* const clock_;
   JobObserver* const observer_;

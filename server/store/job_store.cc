@@ -130,7 +130,7 @@ absl::StatusOr<CreateJobResult> JobStore::CreateJob(const RequestKey& key,
   const std::string& owner = key.owner;
   CreateJobResult result;
   // Also for a retried request: its first commit may still be waiting for its sync.
-  FT_RETURN_IF_ERROR(WriteDurably([&]() -> absl::Status {
+  FT_RETURN_IF_ERROR(WriteDurably([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     if (!request_id.empty()) {
       FT_ASSIGN_OR_RETURN(std::optional<ft::v1::Job> existing,
                           LoadLocked("request_id", KeyColumn(owner, request_id)));
@@ -179,7 +179,7 @@ absl::StatusOr<ft::v1::Job> JobStore::UpdateJob(const std::string& job_id,
                                                 std::vector<ft::v1::JobEvent>* stored_events) {
   ft::v1::Job job;
   std::vector<ft::v1::JobEvent> events;
-  FT_RETURN_IF_ERROR(WriteDurably([&]() -> absl::Status {
+  FT_RETURN_IF_ERROR(WriteDurably([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     FT_ASSIGN_OR_RETURN(job, LoadExistingLocked(job_id));
     FT_RETURN_IF_ERROR(mutate(job, events));
     job.set_id(job_id);
@@ -313,7 +313,7 @@ absl::StatusOr<int64_t> JobStore::CountJobs(ft::v1::JobState state, const std::s
 absl::StatusOr<ft::v1::Job> JobStore::DeleteJob(
     const std::string& job_id, const std::function<absl::Status(const ft::v1::Job&)>& check) {
   ft::v1::Job job;
-  FT_RETURN_IF_ERROR(WriteDurably([&]() -> absl::Status {
+  FT_RETURN_IF_ERROR(WriteDurably([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     FT_ASSIGN_OR_RETURN(job, LoadExistingLocked(job_id));
     if (check) FT_RETURN_IF_ERROR(check(job));
     FT_ASSIGN_OR_RETURN(Statement events, db_->Prepare("DELETE FROM events WHERE job_id = ?"));

@@ -102,7 +102,9 @@ class JobStore {
   // The job, or NOT_FOUND.
   absl::StatusOr<ft::v1::Job> LoadExistingLocked(const std::string& job_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Runs `body` in one transaction under mu_, then waits (without mu_) until it is durable.
+  // Runs `body` in one transaction under mu_, then waits (without mu_) until it is durable. The
+  // bodies are lambdas annotated ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_), so that clang's thread
+  // safety analysis (scripts/thread_safety.sh) checks what they touch.
   absl::Status WriteDurably(const std::function<absl::Status()>& body) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::JobEvent>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/workers/child_environment.h"
 #include "spdlog/spdlog.h"
 
 namespace ft::workers {
@@ -67,6 +68,11 @@ absl::Status WorkerPool::SpawnLocked(Worker& worker) {
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  // Built before fork: the child of a threaded process may only make async-signal-safe calls.
+  std::vector<std::string> environment = ChildEnvironment(environ, options_.environment);
+  std::vector<char*> envp;
+  for (auto& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
 
   const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0) {
@@ -97,7 +103,7 @@ absl::Status WorkerPool::SpawnLocked(Worker& worker) {
     }
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,6 +31,9 @@ struct WorkerPoolOptions {
   // so API calls stay fast on a machine whose cores the worker keeps busy. 0: ftd's priority.
   int nice = 10;
   std::vector<std::string> extra_args;
+  // Set in each worker's environment on top of ftd's own (child_environment.h); ftd's own
+  // environment is left as it is.
+  std::map<std::string, std::string> environment;
 };
 
 class WorkerPool : public sched::WorkerKiller {

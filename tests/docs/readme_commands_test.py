@@ -33,6 +33,8 @@ EXTERNAL_TOOLS = {
     "nvidia-smi", "sudo", "od", "tr",
 }
 PROJECT_BINARIES = {"ftd", "ftworker", "ftctl"}
+# Where ftctl's global flags, its verb table and the flags verbs share are defined.
+FTCTL_SOURCES = ["client/main.cc", "client/lib/cmd/verb_table.cc", "client/lib/cmd/verb_flags.cc"]
 # Folders of the repository: a word starting with one of them is a path that must exist.
 REPO_FOLDERS = ("scripts/", "tests/", "docs/", "deploy/", "client/", "server/", "worker/",
                 "common/", "proto/", ".ci/")
@@ -137,10 +139,15 @@ class Sources:
         self.flags = {name: self._flags(paths) for name, paths in {
             "ftd": ["server/main.cc"],
             "ftworker": ["worker/main.cc"],
-            "ftctl": ["client/main.cc"],
+            "ftctl": FTCTL_SOURCES,
         }.items()}
-        with open(os.path.join(root, "client", "main.cc"), encoding="utf-8") as f:
-            self.ftctl_verbs = set(re.findall(r"add_subcommand\(\s*\"([a-z-]+)\"", f.read()))
+        # The verb table names each verb (`verb.name = "submit";`); nested words are subcommands.
+        self.ftctl_verbs = set()
+        for path in FTCTL_SOURCES:
+            with open(os.path.join(root, path), encoding="utf-8") as f:
+                text = f.read()
+            self.ftctl_verbs |= set(re.findall(r"add_subcommand\(\s*\"([a-z-]+)\"", text))
+            self.ftctl_verbs |= set(re.findall(r"\.name = \"([a-z-]+)\";", text))
 
     def _flags(self, paths):
         flags = {"--help", "-h"}

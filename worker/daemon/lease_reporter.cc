@@ -5,11 +5,11 @@
 
 namespace ft::worker {
 
-LeaseReporter::LeaseReporter(ft::v1::WorkerService::Stub* stub, std::string lease_id,
-                             std::string job_id, std::chrono::milliseconds heartbeat_interval,
+LeaseReporter::LeaseReporter(WorkerLink* link, std::string lease_id, std::string job_id,
+                             std::chrono::milliseconds heartbeat_interval,
                              std::chrono::milliseconds lease_timeout,
                              const std::atomic<bool>* shutdown)
-    : stub_(stub),
+    : link_(link),
       lease_id_(std::move(lease_id)),
       job_id_(std::move(job_id)),
       heartbeat_interval_(heartbeat_interval),
@@ -56,39 +56,36 @@ bool LeaseReporter::StopRequested() {
 
 bool LeaseReporter::SendOnce(std::vector<ft::v1::JobEvent> events,
                              std::vector<double> step_seconds) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  ft::v1::HeartbeatResponse response;
-  grpc::Status status;
+  absl::StatusOr<ft::v1::HeartbeatResponse> response;
   if (events.empty() && step_seconds.empty()) {
     ft::v1::HeartbeatRequest request;
     request.set_lease_id(lease_id_);
     request.set_job_id(job_id_);
-    status = stub_->Heartbeat(&context, request, &response);
+    response = link_->Heartbeat(request);
   } else {
     ft::v1::ReportEventsRequest request;
     request.set_lease_id(lease_id_);
     request.set_job_id(job_id_);
     for (auto& event : events) *request.add_events() = std::move(event);
     for (double s : step_seconds) request.add_step_seconds(s);
-    status = stub_->ReportEvents(&context, request, &response);
+    response = link_->ReportEvents(request);
   }
+  const absl::Status& status = response.status();
   if (status.ok()) {
     last_success_ = std::chrono::steady_clock::now();
-    if (response.cancel_requested()) {
+    if (response->cancel_requested()) {
       Stop expected = Stop::kNone;
       stop_.compare_exchange_strong(expected, Stop::kCancelRequested);
     }
     return true;
   }
-  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-      status.error_code() == grpc::StatusCode::NOT_FOUND) {
+  if (absl::IsFailedPrecondition(status) || absl::IsNotFound(status)) {
     // ftd no longer knows this lease (expired, job ended elsewhere): abandon the job.
-    spdlog::warn("{}: lease lost: {}", job_id_, status.error_message());
+    spdlog::warn("{}: lease lost: {}", job_id_, std::string(status.message()));
     stop_.store(Stop::kLeaseLost);
     return true;  // nothing more will be accepted; do not retry
   }
-  spdlog::warn("{}: report failed ({}), will retry", job_id_, status.error_message());
+  spdlog::warn("{}: report failed ({}), will retry", job_id_, std::string(status.message()));
   if (std::chrono::steady_clock::now() - last_success_ > lease_timeout_) {
     spdlog::error("{}: could not renew the lease for {} ms; abandoning the job", job_id_,
                   lease_timeout_.count());

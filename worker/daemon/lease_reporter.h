@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "ft/v1/worker_service.grpc.pb.h"
+#include "worker/daemon/worker_link.h"
 #include "worker/train/train_job.h"
 
 namespace ft::worker {
@@ -22,7 +22,8 @@ class LeaseReporter : public train::TrainObserver {
  public:
   enum class Stop { kNone, kCancelRequested, kLeaseLost, kShutdown };
 
-  LeaseReporter(ft::v1::WorkerService::Stub* stub, std::string lease_id, std::string job_id,
+  // `link` is not owned and must outlive the reporter.
+  LeaseReporter(WorkerLink* link, std::string lease_id, std::string job_id,
                 std::chrono::milliseconds heartbeat_interval,
                 std::chrono::milliseconds lease_timeout, const std::atomic<bool>* shutdown);
   ~LeaseReporter() override;
@@ -43,10 +44,10 @@ class LeaseReporter : public train::TrainObserver {
  private:
   void Run();
   void Enqueue(ft::v1::JobEvent event, std::vector<double> step_seconds);
-  // One ReportEvents or Heartbeat call; updates stop_. False on a transport error.
+  // One ReportEvents or Heartbeat call; updates stop_. False on an error worth retrying.
   bool SendOnce(std::vector<ft::v1::JobEvent> events, std::vector<double> step_seconds);
 
-  ft::v1::WorkerService::Stub* stub_;
+  WorkerLink* const link_;
   const std::string lease_id_;
   const std::string job_id_;
   const std::chrono::milliseconds heartbeat_interval_;

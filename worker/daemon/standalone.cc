@@ -5,15 +5,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "absl/strings/str_format.h"
+#include "common/events/event_log_appender.h"
 #include "common/spec/spec_defaults.h"
 #include "common/spec/spec_validation.h"
 #include "ft/v1/job.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "worker/daemon/event_conversion.h"
-#include "worker/daemon/event_log_file.h"
 #include "worker/daemon/remote_inputs.h"
 #include "worker/daemon/spec_to_options.h"
 
@@ -22,12 +23,17 @@ namespace {
 
 std::atomic<bool> interrupted{false};
 
-// Prints each report and appends it to <out>/events.jsonl.
+// Prints each report and appends it to <out>/events.jsonl. The log documents the run and must not
+// fail it: a log that cannot be opened or written is left out.
 class PrintingObserver : public train::TrainObserver {
  public:
-  explicit PrintingObserver(const std::string& out_dir) : events_(out_dir) {}
+  explicit PrintingObserver(const std::string& out_dir) {
+    absl::StatusOr<std::unique_ptr<events::EventLogAppender>> appender =
+        events::EventLogAppender::Open(out_dir);
+    if (appender.ok()) events_ = std::move(*appender);
+  }
   void OnProgress(const train::ProgressReport& r) override {
-    events_.Append(ProgressEvent(r));
+    Append(ProgressEvent(r));
     std::cout << absl::StrFormat(
                      "step %d/%d epoch %d loss %.4f lr %.2e %.1f samples/s %.0f tokens/s eta %.0fs",
                      r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.samples_per_second,
@@ -35,26 +41,30 @@ class PrintingObserver : public train::TrainObserver {
               << std::endl;
   }
   void OnEvaluation(const train::EvalReport& r) override {
-    events_.Append(EvaluationEvent(r));
+    Append(EvaluationEvent(r));
     std::cout << absl::StrFormat(
                      "eval %s at step %d: accuracy %.2f%% macro-F1 %.4f loss %.4f (%d examples)",
                      r.split, r.step, 100 * r.accuracy, r.macro_f1, r.loss, r.examples)
               << std::endl;
   }
   void OnCheckpoint(const train::CheckpointReport& r) override {
-    events_.Append(CheckpointSavedEvent(r));
+    Append(CheckpointSavedEvent(r));
     std::cout << absl::StrFormat("checkpoint at step %d (%.1f MB, %.2f s)", r.step,
                                  static_cast<double>(r.bytes) / 1e6, r.seconds)
               << std::endl;
   }
   void OnLog(const std::string& level, const std::string& message) override {
-    events_.Append(LogEvent(level, message));
+    Append(LogEvent(level, message));
     std::cout << level << ": " << message << std::endl;
   }
   bool StopRequested() override { return interrupted.load(); }
 
  private:
-  EventLogFile events_;
+  void Append(ft::v1::JobEvent event) {
+    if (events_ != nullptr) (void)events_->Append(std::move(event));
+  }
+
+  std::unique_ptr<events::EventLogAppender> events_;
 };
 
 }  // namespace

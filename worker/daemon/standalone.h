@@ -1,5 +1,5 @@
 // `ftworker --spec job.json --out DIR`: train one job without a daemon, printing progress and
-// writing its events to DIR/events.jsonl (event_log_file.h).
+// writing its events to DIR/events.jsonl (common/events/event_log_appender.h).
 #pragma once
 
 #include <string>

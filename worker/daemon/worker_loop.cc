@@ -1,51 +1,35 @@
 #include "worker/daemon/worker_loop.h"
 
-#include "worker/daemon/remote_inputs.h"
-
 #include <chrono>
 #include <thread>
 
 #include "common/spec/spec_validation.h"
-#include "common/util/grpc_limits.h"
-#include "grpcpp/grpcpp.h"
 #include "spdlog/spdlog.h"
 #include "worker/daemon/lease_reporter.h"
+#include "worker/daemon/remote_inputs.h"
 #include "worker/daemon/spec_to_options.h"
 
 namespace ft::worker {
 
-WorkerLoop::WorkerLoop(WorkerLoopOptions options, const std::atomic<bool>* shutdown)
-    : options_(std::move(options)), shutdown_(shutdown) {
-  grpc::ChannelArguments args;
-  rpc::ApplyClientLimits(args);
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      net::MakeChannel(options_.server, options_.security, args);
-  if (!channel.ok()) {
-    // An unreadable TLS file: calls on a plaintext channel fail visibly against a TLS server.
-    spdlog::error("{}", channel.status().ToString());
-    channel = grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
-  }
-  stub_ = ft::v1::WorkerService::NewStub(*channel);
-}
+WorkerLoop::WorkerLoop(WorkerLoopOptions options, WorkerLink* link, TrainFunction train,
+                       const std::atomic<bool>* shutdown)
+    : options_(std::move(options)), link_(link), train_(std::move(train)), shutdown_(shutdown) {}
 
 int WorkerLoop::Run() {
   spdlog::info("worker {} polling {} for jobs", options_.worker_id, options_.server);
   auto backoff = std::chrono::milliseconds(options_.idle_poll_ms);
   while (!shutdown_->load()) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ft::v1::AcquireJobRequest request;
     request.set_worker_id(options_.worker_id);
     request.set_device(options_.device);
-    ft::v1::AcquireJobResponse response;
-    const grpc::Status status = stub_->AcquireJob(&context, request, &response);
-    if (!status.ok()) {
+    const absl::StatusOr<ft::v1::AcquireJobResponse> response = link_->AcquireJob(request);
+    if (!response.ok()) {
       // ftd may be restarting: keep trying, backing off to 5 s.
-      spdlog::warn("AcquireJob failed: {}", status.error_message());
+      spdlog::warn("AcquireJob failed: {}", std::string(response.status().message()));
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-    } else if (response.has_job()) {
+    } else if (response->has_job()) {
       backoff = std::chrono::milliseconds(options_.idle_poll_ms);
-      RunJob(response);
+      RunJob(*response);
       continue;
     } else {
       backoff = std::chrono::milliseconds(options_.idle_poll_ms);
@@ -68,14 +52,10 @@ void WorkerLoop::Complete(const ft::v1::AcquireJobResponse& lease, ft::v1::JobSt
   request.set_error(error);
   // Retried for a while: the outcome of hours of training must not be lost to a blip.
   for (int attempt = 0; attempt < 20 && !shutdown_->load(); ++attempt) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ft::v1::CompleteJobResponse response;
-    const grpc::Status status = stub_->CompleteJob(&context, request, &response);
+    const absl::Status status = link_->CompleteJob(request);
     if (status.ok()) return;
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
-        status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
-      spdlog::error("{}: CompleteJob refused: {}", lease.job().id(), status.error_message());
+    if (!absl::IsUnavailable(status) && !absl::IsDeadlineExceeded(status)) {
+      spdlog::error("{}: CompleteJob refused: {}", lease.job().id(), std::string(status.message()));
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -90,7 +70,7 @@ void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
     Complete(lease, ft::v1::FAILED, std::string(status.message()));
     return;
   }
-  LeaseReporter reporter(stub_.get(), lease.lease_id(), job.id(),
+  LeaseReporter reporter(link_, lease.lease_id(), job.id(),
                          std::chrono::milliseconds(lease.heartbeat_interval_ms()),
                          std::chrono::milliseconds(lease.lease_timeout_ms()), shutdown_);
   train::TrainOptions train_options = ToTrainOptions(job.spec(), job.output_dir(), options_.threads);
@@ -103,7 +83,7 @@ void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
     Complete(lease, ft::v1::FAILED, error);
     return;
   }
-  const train::TrainOutcome outcome = train::RunTrainingJob(train_options, &reporter);
+  const train::TrainOutcome outcome = train_(train_options, &reporter);
   reporter.Flush();
   switch (reporter.stop_reason()) {
     case LeaseReporter::Stop::kLeaseLost:

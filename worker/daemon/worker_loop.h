@@ -1,11 +1,17 @@
-// ftworker's daemon mode: lease jobs from ftd one at a time and train them.
+// ftworker's daemon mode: lease jobs from ftd one at a time and train them. ftd is reached
+// through a WorkerLink and the training core through a TrainFunction, both injected, so that
+// the loop's decisions (what to report, when to give a job up) are tested without gRPC or
+// LibTorch.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "common/net/ftd_channel.h"
-#include "ft/v1/worker_service.grpc.pb.h"
+#include "ft/v1/worker_service.pb.h"
+#include "worker/daemon/worker_link.h"
+#include "worker/train/train_job.h"
 
 namespace ft::worker {
 
@@ -18,13 +24,20 @@ struct WorkerLoopOptions {
   std::string token_cache_dir;  // tokenized splits, shared by jobs; "": none (token_cache.h)
   double memory_budget_mb = 0;  // auto_micro_batch's budget; 0: half of MemAvailable
   int idle_poll_ms = 250;  // how often an idle worker asks for work
-  // Worker token (role worker; ftd's local workers get $FT_WORKER_TOKEN) and TLS settings.
+  // Worker token (role worker; ftd's local workers get $FT_WORKER_TOKEN) and TLS settings, for
+  // the link to `server` (grpc_worker_link.h).
   net::ChannelSecurity security;
 };
 
+// Trains one job (train::RunTrainingJob in ftworker).
+using TrainFunction =
+    std::function<train::TrainOutcome(const train::TrainOptions&, train::TrainObserver*)>;
+
 class WorkerLoop {
  public:
-  WorkerLoop(WorkerLoopOptions options, const std::atomic<bool>* shutdown);
+  // `link` is not owned and must outlive the loop.
+  WorkerLoop(WorkerLoopOptions options, WorkerLink* link, TrainFunction train,
+             const std::atomic<bool>* shutdown);
   // Runs until `shutdown` is set. Returns the process exit code.
   int Run();
 
@@ -35,8 +48,9 @@ class WorkerLoop {
                 const std::string& error);
 
   const WorkerLoopOptions options_;
+  WorkerLink* const link_;
+  const TrainFunction train_;
   const std::atomic<bool>* shutdown_;
-  std::unique_ptr<ft::v1::WorkerService::Stub> stub_;
 };
 
 }  // namespace ft::worker

@@ -3,9 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
+#include "common/events/event_log_file.h"
 #include "nlohmann/json.hpp"
 
 namespace ft::client {
@@ -40,38 +38,11 @@ JobLabel ReadLabelBeside(const std::filesystem::path& events_path) {
 }  // namespace
 
 absl::StatusOr<JobLog> ReadEventLogFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open event log ", path));
+  absl::StatusOr<events::EventLog> read = events::ReadEventLog(path);
+  if (!read.ok()) return read.status();
   JobLog log;
-  std::string line;
-  int line_number = 0;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;  // a newer ftd may add fields
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    ft::v1::JobEvent event;
-    const auto status = google::protobuf::util::JsonStringToMessage(line, &event, options);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number,
-                                                     ": not a job event in JSON (",
-                                                     std::string(status.message()), ")"));
-    }
-    if (log.events.empty()) {
-      log.job_id = event.job_id();
-    } else if (event.job_id() != log.job_id) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": an event of job '",
-                                                     event.job_id(), "' in the log of job '",
-                                                     log.job_id, "'"));
-    }
-    log.events.push_back(std::move(event));
-  }
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
-  if (log.events.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": no job events in it"));
-  }
-  if (log.job_id.empty())
-    log.job_id = std::filesystem::path(path).parent_path().filename().string();
+  log.job_id = std::move(read->job_id);
+  log.events = std::move(read->events);
   log.label = ReadLabelBeside(path);
   return log;
 }

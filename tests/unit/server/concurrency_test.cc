@@ -126,9 +126,10 @@ TEST(ConcurrencyTest, JobManagerSubmitAcquireReportCancelTick) {
   sched::EventHub hub;
   sched::FakeClock clock;
   sched::JobManagerOptions options;
-  options.home = dir.Path("home");
   options.base_dir = dir.path().string();
-  auto created = sched::JobManager::Create(options, store->get(), &hub, &clock, nullptr, nullptr);
+  auto folders = ft::testing::JobFoldersIn(dir.Path("home"));
+  auto created = sched::JobManager::Create(options, store->get(), folders.get(), &hub, &clock,
+                                           nullptr, nullptr);
   ASSERT_TRUE(created.ok()) << created.status();
   sched::JobManager& manager = **created;
 

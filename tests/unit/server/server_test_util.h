@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -18,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "ft/v1/event.pb.h"
 #include "ft/v1/job.pb.h"
+#include "server/store/job_folders.h"
 #include "tests/support/temp_dir.h"
 
 namespace ft::testing {
@@ -27,6 +29,13 @@ inline std::string ReadFileOrEmpty(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+// The job folders ftd keeps under <home>/jobs, for a JobManager under test.
+inline std::unique_ptr<store::JobFolders> JobFoldersIn(const std::string& home) {
+  absl::StatusOr<std::unique_ptr<store::JobFolders>> folders = store::JobFolders::Create(home);
+  EXPECT_TRUE(folders.ok()) << folders.status();
+  return folders.ok() ? std::move(*folders) : nullptr;
 }
 
 // A small, valid `text,label` CSV.

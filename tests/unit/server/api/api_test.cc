@@ -37,12 +37,12 @@ class ApiTest : public ::testing::Test {
     store_ = std::move(*store);
     metrics_ = std::make_unique<metrics::ServerMetrics>(registry_, &clock_, absl::Seconds(60));
     sched::JobManagerOptions options;
-    options.home = dir_.Path("home");
     options.base_dir = dir_.path().string();
     options.heartbeat_interval = absl::Milliseconds(1500);
     options.lease_timeout = absl::Seconds(20);
-    auto manager =
-        sched::JobManager::Create(options, store_.get(), &hub_, &clock_, metrics_.get(), nullptr);
+    folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                             metrics_.get(), nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
     finetune_ =
@@ -123,6 +123,7 @@ class ApiTest : public ::testing::Test {
   sched::RealClock clock_;
   sched::EventHub hub_;
   std::unique_ptr<store::JobStore> store_;
+  std::unique_ptr<store::JobFolders> folders_;
   std::unique_ptr<metrics::ServerMetrics> metrics_;
   std::unique_ptr<sched::JobManager> manager_;
   std::unique_ptr<FinetuneServiceImpl> finetune_;

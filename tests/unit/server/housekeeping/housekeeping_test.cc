@@ -28,10 +28,10 @@ class HousekeepingTest : public ::testing::Test {
     FT_ASSERT_OK(store);
     store_ = std::move(*store);
     sched::JobManagerOptions options;
-    options.home = dir_.Path("home");
     options.base_dir = dir_.path().string();
-    auto manager =
-        sched::JobManager::Create(options, store_.get(), &hub_, &clock_, nullptr, nullptr);
+    folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                             nullptr, nullptr);
     FT_ASSERT_OK(manager);
     manager_ = std::move(*manager);
   }
@@ -83,6 +83,7 @@ class HousekeepingTest : public ::testing::Test {
   sched::FakeClock clock_;
   sched::EventHub hub_;
   std::unique_ptr<store::JobStore> store_;
+  std::unique_ptr<store::JobFolders> folders_;
   std::unique_ptr<sched::JobManager> manager_;
 };
 
@@ -201,9 +202,9 @@ TEST_F(HousekeepingTest, RequestIdsAreScopedByOwnerAndListsFilterByOwner) {
 
 TEST_F(HousekeepingTest, PerUserQueueLimit) {
   sched::JobManagerOptions options;
-  options.home = dir_.Path("home");
   options.limits.max_queued_jobs_per_user = 2;
-  auto manager = sched::JobManager::Create(options, store_.get(), &hub_, &clock_, nullptr, nullptr);
+  auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                           nullptr, nullptr);
   FT_ASSERT_OK(manager);
   FT_EXPECT_OK((*manager)->Submit(ft::testing::ValidSpec(csv_), "", "alice"));
   FT_EXPECT_OK((*manager)->Submit(ft::testing::ValidSpec(csv_), "", "alice"));

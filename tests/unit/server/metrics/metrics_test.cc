@@ -45,11 +45,11 @@ class MetricsTest : public ::testing::Test {
     store_ = std::move(*store);
     metrics_ = std::make_unique<ServerMetrics>(registry_, &clock_, kGrace);
     sched::JobManagerOptions options;
-    options.home = dir_.Path("home");
     options.base_dir = dir_.path().string();
     options.lease_timeout = absl::Seconds(15);
-    auto manager =
-        sched::JobManager::Create(options, store_.get(), &hub_, &clock_, metrics_.get(), nullptr);
+    folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                             metrics_.get(), nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
   }
@@ -128,6 +128,7 @@ class MetricsTest : public ::testing::Test {
   sched::FakeClock clock_;
   sched::EventHub hub_;
   std::unique_ptr<store::JobStore> store_;
+  std::unique_ptr<store::JobFolders> folders_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<sched::JobManager> manager_;
 };

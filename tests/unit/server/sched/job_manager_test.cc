@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -91,7 +92,7 @@ class JobManagerTest : public ::testing::Test {
     auto store = store::JobStore::Open(dir_.Path("ftd.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    options_.home = dir_.Path("home");
+    folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
     options_.base_dir = dir_.path().string();
     options_.heartbeat_interval = absl::Seconds(1);
     options_.lease_timeout = absl::Seconds(15);
@@ -100,7 +101,8 @@ class JobManagerTest : public ::testing::Test {
   }
 
   void Recreate() {
-    auto manager = JobManager::Create(options_, store_.get(), &hub_, &clock_, &observer_, &killer_);
+    auto manager = JobManager::Create(options_, store_.get(), folders_.get(), &hub_, &clock_,
+                                      &observer_, &killer_);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
   }
@@ -157,6 +159,7 @@ class JobManagerTest : public ::testing::Test {
   TempDir dir_;
   std::string csv_;
   std::unique_ptr<store::JobStore> store_;
+  std::unique_ptr<store::JobFolders> folders_;
   EventHub hub_;
   FakeClock clock_;
   RecordingObserver observer_;
@@ -180,7 +183,8 @@ TEST_F(JobManagerTest, SubmitStoresQueuedJobWithDefaultsAndAnEvent) {
   EXPECT_EQ(job.spec().dataset().train(), csv_);
   EXPECT_EQ(job.spec().optimizer(), "adamw");
   EXPECT_DOUBLE_EQ(job.spec().learning_rate(), 1e-3);
-  EXPECT_EQ(job.output_dir(), (std::filesystem::path(options_.home) / "jobs" / job.id()).string());
+  EXPECT_EQ(job.output_dir(),
+            (std::filesystem::path(dir_.Path("home")) / "jobs" / job.id()).string());
   EXPECT_EQ(job.create_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
   EXPECT_EQ(job.last_event_seq(), 1u);
 
@@ -748,7 +752,8 @@ TEST_F(JobManagerTest, RecoverAfterRestart) {
   // A new ftd over the same store: the old leases are gone with the old process.
   manager_.reset();
   EventHub fresh_hub;
-  auto manager = JobManager::Create(options_, store_.get(), &fresh_hub, &clock_, nullptr, nullptr);
+  auto manager = JobManager::Create(options_, store_.get(), folders_.get(), &fresh_hub, &clock_,
+                                    nullptr, nullptr);
   ASSERT_TRUE(manager.ok()) << manager.status();
   manager_ = std::move(*manager);
   FT_ASSERT_OK(manager_->RecoverAfterRestart());
@@ -876,8 +881,9 @@ TEST(JobManagerRaceTest, CancelRacingAcquireStillReachesTheWorker) {
   FakeClock clock;
   CancelDuringAcquireObserver observer;
   JobManagerOptions options;
-  options.home = dir.Path("home");
-  auto manager = JobManager::Create(options, store->get(), &hub, &clock, &observer, nullptr);
+  auto folders = ft::testing::JobFoldersIn(dir.Path("home"));
+  auto manager =
+      JobManager::Create(options, store->get(), folders.get(), &hub, &clock, &observer, nullptr);
   ASSERT_TRUE(manager.ok());
   observer.manager = manager->get();
   auto submitted = (*manager)->Submit(ft::testing::ValidSpec(csv), "");
@@ -895,19 +901,68 @@ TEST(JobManagerRaceTest, CancelRacingAcquireStillReachesTheWorker) {
   EXPECT_TRUE(*cancel) << "the cancel was lost: the lease was created after it";
 }
 
-TEST(JobManagerCreateTest, RequiresHome) {
+TEST(JobManagerCreateTest, RequiresAStoreAndJobFiles) {
   ft::testing::TempDir dir;
   auto store = store::JobStore::Open(dir.Path("ftd.db"));
   ASSERT_TRUE(store.ok());
   EventHub hub;
   FakeClock clock;
   JobManagerOptions options;
-  FT_EXPECT_CODE(JobManager::Create(options, store->get(), &hub, &clock, nullptr, nullptr),
+  FT_EXPECT_CODE(JobManager::Create(options, store->get(), nullptr, &hub, &clock, nullptr, nullptr),
                  absl::StatusCode::kInvalidArgument);
-  options.home = dir.Path("home");
-  auto manager = JobManager::Create(options, store->get(), &hub, &clock, nullptr, nullptr);
-  ASSERT_TRUE(manager.ok()) << manager.status();
+  FT_EXPECT_CODE(store::JobFolders::Create(""), absl::StatusCode::kInvalidArgument);
+  auto folders = store::JobFolders::Create(dir.Path("home"));
+  ASSERT_TRUE(folders.ok()) << folders.status();
   EXPECT_TRUE(std::filesystem::is_directory(dir.Path("home/jobs")));
+  auto manager =
+      JobManager::Create(options, store->get(), folders->get(), &hub, &clock, nullptr, nullptr);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+}
+
+// The scheduler's files go through store::JobFiles: what it asks for, recorded in memory.
+class RecordingJobFiles : public store::JobFiles {
+ public:
+  std::string FolderFor(const std::string& job_id) override { return "/folders/" + job_id; }
+  absl::Status WriteEventLog(const Job& job, const std::vector<JobEvent>& events) override {
+    event_logs[job.id()] = events;
+    return absl::OkStatus();
+  }
+  uint64_t RemoveFolder(const Job& job) override {
+    removed.push_back(job.output_dir());
+    return 42;
+  }
+
+  std::map<std::string, std::vector<JobEvent>> event_logs;
+  std::vector<std::string> removed;
+};
+
+TEST(JobManagerFilesTest, FoldersAndEventLogsGoThroughTheInjectedFiles) {
+  ft::testing::TempDir dir;
+  const std::string csv = dir.Write("train.csv", ft::testing::SmallCsv());
+  auto store = store::JobStore::Open(dir.Path("ftd.db"));
+  ASSERT_TRUE(store.ok());
+  EventHub hub;
+  FakeClock clock;
+  RecordingJobFiles files;
+  auto manager =
+      JobManager::Create(JobManagerOptions(), store->get(), &files, &hub, &clock, nullptr, nullptr);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  auto submitted = (*manager)->Submit(ft::testing::ValidSpec(csv), "");
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  const Job& job = submitted->job;
+  EXPECT_EQ(job.output_dir(), "/folders/" + job.id());
+  EXPECT_TRUE(files.event_logs.empty()) << "written only once the job has ended";
+
+  FT_ASSERT_OK((*manager)->Cancel(job.id(), "stop"));
+  ASSERT_EQ(files.event_logs.count(job.id()), 1u);
+  const std::vector<JobEvent>& log = files.event_logs[job.id()];
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1].state_change().to(), ft::v1::CANCELLED);
+
+  auto freed = (*manager)->Delete(job.id(), "test");
+  ASSERT_TRUE(freed.ok()) << freed.status();
+  EXPECT_EQ(*freed, 42u);
+  EXPECT_EQ(files.removed, std::vector<std::string>{"/folders/" + job.id()});
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -68,11 +69,11 @@ class WorkerPoolTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     sched::JobManagerOptions options;
-    options.home = dir_.Path("home");
     options.base_dir = dir_.path().string();
     options.max_attempts = 1;  // a crash fails the job at once (re-queueing: job_manager_test)
-    auto manager =
-        sched::JobManager::Create(options, store_.get(), &hub_, &clock_, nullptr, nullptr);
+    folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
+    auto manager = sched::JobManager::Create(options, store_.get(), folders_.get(), &hub_, &clock_,
+                                             nullptr, nullptr);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
   }
@@ -117,6 +118,7 @@ class WorkerPoolTest : public ::testing::Test {
   TempDir dir_;
   std::string csv_;
   std::unique_ptr<store::JobStore> store_;
+  std::unique_ptr<store::JobFolders> folders_;
   sched::EventHub hub_;
   sched::RealClock clock_;
   std::unique_ptr<sched::JobManager> manager_;
@@ -223,6 +225,25 @@ TEST_F(WorkerPoolTest, WorkersRunNiced) {
   ASSERT_TRUE(WaitFor([&] { return absl::StrContains(ReadFileOrEmpty(log), "nice="); }));
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(log), absl::StrCat("nice=", own)))
       << ReadFileOrEmpty(log);
+}
+
+// The pool's variables reach the worker through its exec environment, over ftd's own ones;
+// ftd's own environment stays as it was.
+TEST_F(WorkerPoolTest, WorkersGetTheirEnvironmentAndFtdKeepsItsOwn) {
+  const char* own_secret = std::getenv("FT_WORKER_TOKEN");
+  const std::string before = own_secret == nullptr ? "<unset>" : own_secret;
+  const std::string script =
+      Script("ftworker.sh", "echo \"secret=$FT_WORKER_TOKEN path=$PATH end\"\nexec sleep 30");
+  WorkerPoolOptions options = Options(script);
+  options.environment["FT_WORKER_TOKEN"] = "s3cret";
+  pool_ = std::make_unique<WorkerPool>(options);
+  FT_ASSERT_OK(pool_->Start(manager_.get(), "127.0.0.1:1"));
+  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(Log(), " end"); })) << Log();
+  EXPECT_TRUE(absl::StrContains(Log(), "secret=s3cret ")) << Log();
+  EXPECT_TRUE(absl::StrContains(Log(), absl::StrCat("path=", std::getenv("PATH"), " end")))
+      << "the rest of ftd's environment is inherited: " << Log();
+  own_secret = std::getenv("FT_WORKER_TOKEN");
+  EXPECT_EQ(own_secret == nullptr ? "<unset>" : own_secret, before);
 }
 
 TEST_F(WorkerPoolTest, StopTerminatesWorkers) {
