@@ -28,6 +28,14 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
                 "model to finetune: scratch:bloom-tiny, a local Hugging Face folder "
                 "(config.json + model.safetensors), or a Hub id org/name[@revision]",
                 "NAME|DIR|ORG/NAME");
+  AddSpecOption(submit, "--task", f.task,
+                "sequence_classification (default: text and label columns) or causal_lm "
+                "(a decoder on prompt/completion, text or chat JSONL rows)",
+                "TASK")
+      ->check(CLI::IsMember({"sequence_classification", "causal_lm"}));
+  submit->add_flag_function(
+      "--train-on-prompt", [&f](int64_t count) { f.train_on_prompt = count > 0; },
+      "causal_lm: the prompt's tokens (a chat's system and user turns) are loss targets too");
   AddSpecOption(submit, "--dataset", f.dataset_name,
                 "a named dataset instead of --train/--validation/--test: imdb (the seed's split)",
                 "NAME")

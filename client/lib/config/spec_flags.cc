@@ -103,6 +103,8 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ApplyIfSet(flags.effective_batch_size, [&](uint32_t v) { spec.set_effective_batch_size(v); });
   ApplyIfSet(flags.auto_micro_batch, [&](bool v) { spec.set_auto_micro_batch(v); });
   ApplyIfSet(flags.group_by_length, [&](bool v) { spec.set_group_by_length(v); });
+  ApplyIfSet(flags.task, [&](const std::string& v) { spec.set_task(v); });
+  ApplyIfSet(flags.train_on_prompt, [&](bool v) { spec.set_train_on_prompt(v); });
 
   // A value given explicitly (even 0) is sent as is, for ftd to judge; only unset fields default.
   // With an effective batch, accumulation is derived from it; with auto_micro_batch and an

@@ -54,6 +54,8 @@ struct SpecFlags {
   std::optional<uint32_t> effective_batch_size;
   std::optional<bool> auto_micro_batch;
   std::optional<bool> group_by_length;
+  std::optional<std::string> task;
+  std::optional<bool> train_on_prompt;
 };
 
 // Parses a JobSpec in the protobuf JSON mapping (either field-name style). Unknown fields are an

@@ -162,6 +162,20 @@ TEST(BuildJobSpecTest, EffectiveBatchAndAutoMicroBatchKeepTheirFieldsUnset) {
   EXPECT_EQ(spec->accumulation_steps(), 0u);
 }
 
+TEST(BuildJobSpecTest, TaskFlagsReachTheSpec) {
+  SpecFlags f = MinimalFlags();
+  absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->task(), "");  // ftd's default, sequence_classification
+  EXPECT_FALSE(spec->train_on_prompt());
+  f.task = "causal_lm";
+  f.train_on_prompt = true;
+  spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->task(), "causal_lm");
+  EXPECT_TRUE(spec->train_on_prompt());
+}
+
 TEST(BuildJobSpecTest, ExplicitZeroIsSentForFtdToReject) {
   SpecFlags f = MinimalFlags();
   f.micro_batch_size = 0;
