@@ -9,6 +9,7 @@ add_library(ft_worker_daemon STATIC
   daemon/standalone.cc
   daemon/remote_inputs.cc
   daemon/chat_renderer.cc
+  generate/generate_command.cc
 )
 target_include_directories(ft_worker_daemon PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(ft_worker_daemon PUBLIC ft_training ft_common ft_chat ft_channel ft_proto gRPC::grpc++
