@@ -59,7 +59,7 @@ class GenerateCliTest : public ::testing::Test {
     const nlohmann::json spec = {
         {"model", "scratch:bloom-tiny"}, {"task", "causal_lm"},
         {"dataset", {{"train", train_file}, {"validation", validation_file}}},
-        {"micro_batch_size", 8}, {"epochs", 3}, {"learning_rate", 3e-3},
+        {"micro_batch_size", 8}, {"accumulation_steps", 1}, {"epochs", 3}, {"learning_rate", 3e-3},
         {"max_seq_length", 64}, {"seed", 3}};
     const std::string spec_file = dir_->Write("spec.json", spec.dump());
     job_ = new CommandResult(RunCommand({BinaryPath("ftworker"), "--spec", spec_file, "--out",
