@@ -3,6 +3,7 @@
 # ft_worker_lease (daemon/CMakeLists.txt, no Torch); standalone mode calls the trainer itself.
 add_library(ft_worker_daemon STATIC
   daemon/standalone.cc
+  generate/generate_command.cc
 )
 target_include_directories(ft_worker_daemon PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(ft_worker_daemon PUBLIC ft_worker_lease ft_training ft_common ft_events

@@ -1,4 +1,5 @@
-// ftworker: trains jobs leased from ftd, or one job from a spec file (standalone mode).
+// ftworker: trains jobs leased from ftd, or one job from a spec file (standalone mode), or
+// completes a prompt with a finished causal-LM folder (`ftworker generate`).
 #include <malloc.h>
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include "worker/daemon/remote_inputs.h"
 #include "worker/daemon/standalone.h"
 #include "worker/daemon/worker_loop.h"
+#include "worker/generate/generate_command.h"
 
 namespace {
 std::atomic<bool> shutdown_requested{false};
@@ -70,7 +72,33 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", options.security.tls_key_file, "PEM client key");
   app.add_option("--tls-server-name", options.security.tls_server_name,
                  "name to expect in ftd's certificate");
+  ft::generate::GenerateCommandOptions generate;
+  CLI::App* generate_command = app.add_subcommand(
+      "generate", "greedy completion of --prompt by a finished causal_lm job's output folder");
+  generate_command->add_option("--model", generate.model_dir, "the model folder")->required();
+  generate_command->add_option("--prompt", generate.prompt, "the prompt text")->required();
+  generate_command->add_option("--max-new-tokens", generate.max_new_tokens,
+                               "at most this many tokens (fewer when the model ends the text)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  generate_command->add_flag("--chat", generate.chat,
+                             "render the prompt as one user turn with the folder's chat template");
+  generate_command->add_option("--threads", generate.threads, "intra-op threads (0: all cores)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (*generate_command) {
+    generate.log = [](const std::string& level, const std::string& text) {
+      if (level != "info") std::cerr << "ftworker generate: " << level << ": " << text << "\n";
+    };
+    absl::StatusOr<std::string> completion = ft::generate::RunGenerateCommand(generate);
+    if (!completion.ok()) {
+      std::cerr << "ftworker generate: " << completion.status().message() << "\n";
+      return 1;
+    }
+    std::cout << *completion << "\n";
+    return 0;
+  }
   if (const char* token = std::getenv("FT_WORKER_TOKEN"); token != nullptr) {
     options.security.token = token;
   }

@@ -105,6 +105,7 @@ class BpeModel : public Model {
   std::optional<int64_t> TokenToId(std::string_view token) const override {
     return vocab_.Find(token);
   }
+  const std::string& IdToToken(int64_t id) const override { return vocab_.Token(id); }
   int64_t VocabSize() const override { return vocab_.size(); }
 
  private:

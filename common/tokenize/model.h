@@ -20,6 +20,8 @@ class Model {
   // Appends the ids of one pre-tokenized word. Thread-safe.
   virtual void Tokenize(std::string_view word, std::vector<int64_t>& ids) const = 0;
   virtual std::optional<int64_t> TokenToId(std::string_view token) const = 0;
+  // The vocabulary's token for `id`; "" when it has none.
+  virtual const std::string& IdToToken(int64_t id) const = 0;
   // 1 + the largest id of the vocabulary.
   virtual int64_t VocabSize() const = 0;
 };

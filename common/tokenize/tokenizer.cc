@@ -35,6 +35,7 @@ std::unique_ptr<Tokenizer> Tokenizer::FromJsonText(const std::string& text,
   tokenizer->pre_tokenizer_ = PreTokenizerFromJson(root["pre_tokenizer"]);
   tokenizer->model_ = ModelFromJson(root["model"]);
   tokenizer->post_processor_ = PostProcessorFromJson(root["post_processor"]);
+  tokenizer->decoder_ = DecoderFromJson(root["decoder"]);
   tokenizer->added_ = AddedTokens::FromJson(root["added_tokens"], tokenizer->normalizer_.get());
   for (const AddedToken& token : tokenizer->added_.tokens()) {
     (token.normalized ? tokenizer->has_normalized_tokens_ : tokenizer->has_raw_tokens_) = true;
@@ -89,6 +90,21 @@ std::vector<int64_t> Tokenizer::Encode(std::string_view text, int64_t max_length
   }
   if (post_processor_ && add_special_tokens) post_processor_->Process(ids);
   return ids;
+}
+
+std::string Tokenizer::Decode(const std::vector<int64_t>& ids, bool skip_special_tokens) const {
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
+  for (const int64_t id : ids) {
+    const auto added = std::find_if(added_.tokens().begin(), added_.tokens().end(),
+                                    [id](const AddedToken& token) { return token.id == id; });
+    if (added != added_.tokens().end()) {
+      if (!(skip_special_tokens && added->special)) tokens.push_back(added->content);
+      continue;
+    }
+    if (const std::string& token = model_->IdToToken(id); !token.empty()) tokens.push_back(token);
+  }
+  return DecodeTokens(decoder_.get(), std::move(tokens));
 }
 
 int64_t Tokenizer::VocabSize() const {

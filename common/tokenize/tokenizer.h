@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/tokenize/added_tokens.h"
+#include "common/tokenize/decoder.h"
 #include "common/tokenize/json_view.h"
 #include "common/tokenize/model.h"
 #include "common/tokenize/normalizer.h"
@@ -33,6 +34,12 @@ class Tokenizer {
   std::vector<int64_t> Encode(std::string_view text, int64_t max_length = 0,
                               bool add_special_tokens = true) const;
 
+  // The text of `ids`, as the Rust library's decode: each id's token (added tokens first, then
+  // the model's vocabulary; unknown ids dropped), special added tokens left out when
+  // skip_special_tokens, then the decoder (decoder.h). transformers' optional
+  // clean_up_tokenization_spaces, applied in Python after this, is not.
+  std::string Decode(const std::vector<int64_t>& ids, bool skip_special_tokens = true) const;
+
   // 1 + the largest id of the model's vocabulary and the added tokens.
   int64_t VocabSize() const;
   std::optional<int64_t> TokenToId(std::string_view token) const;
@@ -47,6 +54,7 @@ class Tokenizer {
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<PostProcessor> post_processor_;
+  std::unique_ptr<Decoder> decoder_;
   AddedTokens added_;
   bool has_raw_tokens_ = false;         // added tokens with normalized=false
   bool has_normalized_tokens_ = false;  // with normalized=true

@@ -62,6 +62,7 @@ class WordPieceModel : public Model {
   std::optional<int64_t> TokenToId(std::string_view token) const override {
     return vocab_.Find(token);
   }
+  const std::string& IdToToken(int64_t id) const override { return vocab_.Token(id); }
   int64_t VocabSize() const override { return vocab_.size(); }
 
  private:
@@ -95,6 +96,7 @@ class WordLevelModel : public Model {
   std::optional<int64_t> TokenToId(std::string_view token) const override {
     return vocab_.Find(token);
   }
+  const std::string& IdToToken(int64_t id) const override { return vocab_.Token(id); }
   int64_t VocabSize() const override { return vocab_.size(); }
 
  private:

@@ -22,6 +22,9 @@ struct TokenizedSplit {
   // Causal LM: target_mask[i][t] is 1 where token t of example i is a target (predicted from the
   // tokens before it, so never t = 0), else 0. Empty for sequence classification.
   TokenTable target_mask;
+  // Causal LM: prompt_tokens[i] is how many of example i's first ids are its prompt (a
+  // prompt/completion row), 0 for text and chat rows: where a greedy sample's prompt ends.
+  std::vector<int64_t> prompt_tokens;
 
   std::size_t size() const { return input_ids.size(); }
   bool empty() const { return input_ids.empty(); }

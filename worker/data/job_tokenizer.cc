@@ -1,5 +1,6 @@
 #include "worker/data/job_tokenizer.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -38,6 +39,26 @@ int64_t FolderVocabSize(const std::string& tokenizer_file) {
   return json["vocab_size"].get<int64_t>();
 }
 
+// The ids of the bos/eos/unk/pad tokens named in tokenizer_config.json beside `tokenizer_file`
+// (a plain string or an AddedToken object {"content": ...}), as far as the tokenizer knows them.
+std::vector<int64_t> ConfigSpecialIds(const std::string& tokenizer_file,
+                                      const tokenize::Tokenizer& tokenizer) {
+  std::ifstream in(std::filesystem::path(tokenizer_file).parent_path() / "tokenizer_config.json");
+  if (!in) return {};
+  const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return {};
+  std::vector<int64_t> ids;
+  for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"}) {
+    const auto found = json.find(key);
+    if (found == json.end()) continue;
+    const nlohmann::json& value =
+        found->is_object() && found->contains("content") ? (*found)["content"] : *found;
+    if (!value.is_string()) continue;
+    if (const auto id = tokenizer.TokenToId(value.get<std::string>())) ids.push_back(*id);
+  }
+  return ids;
+}
+
 }  // namespace
 
 std::string TokenizerFileFor(const std::string& model) {
@@ -71,6 +92,7 @@ void JobTokenizer::Load() {
       break;
     }
   }
+  config_special_ids_ = ConfigSpecialIds(file_, *tokenizer);
   tokenizer_ = std::move(tokenizer);
 }
 
@@ -85,6 +107,20 @@ std::vector<int64_t> JobTokenizer::Encode(std::string_view text, int64_t max_len
   }
   if (ids.empty() && add_special_tokens) ids.push_back(empty_id_);
   return ids;
+}
+
+std::string JobTokenizer::Decode(const std::vector<int64_t>& ids) const {
+  if (file_.empty()) return tokenize::ByteTokenizer().Decode(ids);
+  if (!tokenizer_) throw std::logic_error("JobTokenizer::Decode before Load");
+  std::vector<int64_t> kept;
+  kept.reserve(ids.size());
+  for (const int64_t id : ids) {
+    if (std::find(config_special_ids_.begin(), config_special_ids_.end(), id) ==
+        config_special_ids_.end()) {
+      kept.push_back(id);
+    }
+  }
+  return tokenizer_->Decode(kept, /*skip_special_tokens=*/true);
 }
 
 std::string JobTokenizer::CacheId() const {

@@ -37,6 +37,13 @@ class JobTokenizer {
   std::vector<int64_t> Encode(std::string_view text, int64_t max_length,
                               bool add_special_tokens = true) const;
 
+  // The text of `ids` without special tokens (the byte-level tokenizer's ids 0..3, a
+  // tokenizer.json's special added tokens, and the bos/eos/unk/pad tokens that
+  // tokenizer_config.json names, which transformers registers as special on loading), as
+  // transformers' decode(skip_special_tokens=True) without clean_up_tokenization_spaces.
+  // Load() first.
+  std::string Decode(const std::vector<int64_t>& ids) const;
+
   // Names the tokenizer and its rules in token-cache keys; for a tokenizer.json it includes the
   // file's identity (path, size, mtime, content hash). Throws when the file cannot be read.
   std::string CacheId() const;
@@ -47,6 +54,7 @@ class JobTokenizer {
   std::string file_;
   std::shared_ptr<const tokenize::Tokenizer> tokenizer_;
   int64_t empty_id_ = 0;
+  std::vector<int64_t> config_special_ids_;  // tokenizer_config.json's, for Decode
 };
 
 }  // namespace ft::train

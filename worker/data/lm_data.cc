@@ -21,6 +21,7 @@ constexpr int64_t kUntruncated = std::numeric_limits<int32_t>::max();
 struct LmExample {
   std::vector<int64_t> ids;
   std::vector<int64_t> targets;  // 0/1 per id
+  int64_t prompt_tokens = 0;     // prompt/completion rows: the prompt's share of ids
 };
 
 struct SplitCounts {
@@ -80,7 +81,7 @@ LmExample TokenizeRow(const data::LmRow& row, const JobTokenizer& tokenizer,
                       const TrainOptions& options, std::optional<int64_t> eos,
                       const std::string& file, SplitCounts& counts) {
   LmExample example;
-  std::size_t prompt_tokens = 0;
+  std::size_t prompt_tokens = 0;  // the boundary TRL takes, even where it is no prefix
   switch (row.kind) {
     case data::LmRow::Kind::kPromptCompletion: {
       const std::vector<int64_t> prompt = tokenizer.Encode(row.prompt, kUntruncated);
@@ -102,6 +103,7 @@ LmExample TokenizeRow(const data::LmRow& row, const JobTokenizer& tokenizer,
   example.targets.assign(example.ids.size(), 1);
   if (!options.train_on_prompt) std::fill_n(example.targets.begin(), prompt_tokens, 0);
   Truncate(example, options.max_seq_length);
+  example.prompt_tokens = static_cast<int64_t>(std::min(prompt_tokens, example.ids.size()));
   return example;
 }
 
@@ -121,6 +123,7 @@ TokenizedSplit TokenizeRows(std::string name, const std::string& file,
     }
     split.input_ids.push_back(example.ids);
     split.target_mask.push_back(example.targets);
+    split.prompt_tokens.push_back(example.prompt_tokens);
   }
   if (counts.skipped > 0) {
     notes.push_back(split.name + ": skipped " + std::to_string(counts.skipped) + " of " +

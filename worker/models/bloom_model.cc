@@ -70,15 +70,31 @@ torch::Tensor BloomAttentionImpl::forward(const torch::Tensor& hidden, const tor
                 .view({batch, 1, num_heads_, head_dim_});
     query_bias = TakeQueryRows(bias, query_positions);
   }
-  query = query.transpose(1, 2);  // [batch, heads, queries, dim]
-  const int64_t queries = query.size(2);
+  return Attend(query.transpose(1, 2), key, value, query_bias);
+}
 
+torch::Tensor BloomAttentionImpl::ForwardCached(const torch::Tensor& hidden,
+                                                const torch::Tensor& bias, LayerKv& kv) {
+  const int64_t batch = hidden.size(0);
+  const int64_t seq = hidden.size(1);
+  const torch::Tensor fused = query_key_value_(hidden).view({batch, seq, num_heads_, 3, head_dim_});
+  auto [key, value] =
+      kv.Append(fused.select(3, 1).transpose(1, 2), fused.select(3, 2).transpose(1, 2));
+  return Attend(fused.select(3, 0).transpose(1, 2), key, value,
+                bias.expand({batch, num_heads_, seq, key.size(2)}));
+}
+
+torch::Tensor BloomAttentionImpl::Attend(const torch::Tensor& query, const torch::Tensor& key,
+                                         const torch::Tensor& value, const torch::Tensor& bias) {
+  const int64_t batch = query.size(0);
+  const int64_t queries = query.size(2);
+  const int64_t seq = key.size(2);
   const double inverse_norm = 1.0 / std::sqrt(static_cast<double>(head_dim_));
   // bias + query key^T / sqrt(head_dim) as one fused kernel (Hugging Face computes it the same
   // way): scaling, adding ALiBi and masking as separate passes over [batch, heads, seq, seq]
   // took as long as the product itself on the CPU.
   const torch::Tensor scores =
-      torch::baddbmm(query_bias.reshape({batch * num_heads_, queries, seq}),
+      torch::baddbmm(bias.reshape({batch * num_heads_, queries, seq}),
                      query.reshape({batch * num_heads_, queries, head_dim_}),
                      key.transpose(-1, -2).reshape({batch * num_heads_, head_dim_, seq}),
                      /*beta=*/1.0, /*alpha=*/inverse_norm)
@@ -86,7 +102,7 @@ torch::Tensor BloomAttentionImpl::forward(const torch::Tensor& hidden, const tor
   // Softmax in at least float32 (Hugging Face upcasts half precision the same way).
   const torch::Tensor probabilities =
       torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
-          .to(hidden.scalar_type());
+          .to(value.scalar_type());
   const torch::Tensor context =
       torch::matmul(probabilities, value).transpose(1, 2).reshape({batch, queries, -1});
   return dense_(context);
@@ -120,6 +136,13 @@ torch::Tensor BloomBlockImpl::forward(const torch::Tensor& hidden, const torch::
   return mlp_(post_attention_layernorm_(attention_output)) + attention_output;
 }
 
+torch::Tensor BloomBlockImpl::ForwardCached(const torch::Tensor& hidden, const torch::Tensor& bias,
+                                            LayerKv& kv) {
+  const torch::Tensor attention_output =
+      self_attention_->ForwardCached(input_layernorm_(hidden), bias, kv) + hidden;
+  return mlp_(post_attention_layernorm_(attention_output)) + attention_output;
+}
+
 BloomTransformerImpl::BloomTransformerImpl(const BloomConfig& config) : config_(config) {
   word_embeddings_ = register_module("word_embeddings",
                                      torch::nn::Embedding(config.vocab_size, config.hidden_size));
@@ -150,6 +173,23 @@ torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
   // One bias for all blocks: ALiBi where attention is allowed, kBlockedAttentionBias elsewhere.
   const torch::Tensor bias = BloomAttentionBias(alibi, masked);
   return ln_f_(RunBlocks(h_, hidden, {bias}, checkpoint, output_positions));
+}
+
+torch::Tensor BloomTransformerImpl::ForwardCached(const torch::Tensor& input_ids, KvCache& cache) {
+  const int64_t batch = input_ids.size(0);
+  const int64_t past = cache.length();
+  const int64_t total = past + input_ids.size(1);
+  torch::Tensor hidden = word_embeddings_layernorm_(word_embeddings_(input_ids));
+  // Unpadded rows: ALiBi's key positions are 0..total-1, the cached ones included.
+  const torch::Tensor alibi = BuildAlibi(
+      torch::ones({batch, total}, input_ids.options().dtype(torch::kInt64)), config_.n_head,
+      hidden.scalar_type());
+  const torch::Tensor bias = BloomAttentionBias(
+      alibi, CachedBlockedMask(past, input_ids.size(1), /*sliding_window=*/0, input_ids.device()));
+  for (std::size_t layer = 0; layer < h_->size(); ++layer) {
+    hidden = h_[layer]->as<BloomBlockImpl>()->ForwardCached(hidden, bias, cache.layer(layer));
+  }
+  return ln_f_(hidden);
 }
 
 BloomForSequenceClassificationImpl::BloomForSequenceClassificationImpl(const BloomConfig& config,

@@ -14,6 +14,7 @@
 
 #include "common/models/model_catalog.h"
 #include "worker/models/activation_checkpoint.h"
+#include "worker/models/kv_cache.h"
 #include "worker/models/trainable_model.h"
 
 namespace ft::models {
@@ -43,8 +44,17 @@ class BloomAttentionImpl : public torch::nn::Module {
   // (keys and values still cover every position): [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias,
                         const torch::Tensor& query_positions = {});
+  // Incremental decoding: hidden [batch, new, hidden] of the tokens after the cached ones, bias
+  // [1 or batch, heads, new, cached + new]; appends their keys and values to `kv`.
+  torch::Tensor ForwardCached(const torch::Tensor& hidden, const torch::Tensor& bias, LayerKv& kv);
 
  private:
+  // dense(softmax(bias + query key^T / sqrt(head_dim)) value) for query [batch, heads, queries,
+  // dim], key and value [batch, heads, keys, dim], bias broadcastable to [batch, heads, queries,
+  // keys].
+  torch::Tensor Attend(const torch::Tensor& query, const torch::Tensor& key,
+                       const torch::Tensor& value, const torch::Tensor& bias);
+
   int64_t num_heads_;
   int64_t head_dim_;
   torch::nn::Linear query_key_value_{nullptr};
@@ -75,6 +85,8 @@ class BloomBlockImpl : public torch::nn::Module, public CheckpointableBlock {
                              const std::vector<torch::Tensor>& context) override {
     return forward(hidden, context[0], context.size() > 1 ? context[1] : torch::Tensor());
   }
+  // The block for the tokens after those in `kv` (BloomAttentionImpl::ForwardCached).
+  torch::Tensor ForwardCached(const torch::Tensor& hidden, const torch::Tensor& bias, LayerKv& kv);
 
  private:
   torch::nn::LayerNorm input_layernorm_{nullptr};
@@ -95,6 +107,10 @@ class BloomTransformerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         const PaddingMaskUse& mask_use = {},
                         const torch::Tensor& output_positions = {});
+  // Incremental decoding: the last hidden states [batch, new, hidden] of input_ids [batch, new]
+  // (no padding), the tokens after those in `cache`, whose keys and values it appends. ALiBi
+  // positions continue from the cached length.
+  torch::Tensor ForwardCached(const torch::Tensor& input_ids, KvCache& cache);
 
   // On: while gradients are recorded, each block keeps only its input and recomputes its
   // activations in the backward pass (see activation_checkpoint.h). Off by default.

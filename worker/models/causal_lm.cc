@@ -24,6 +24,10 @@ std::string CausalLmImpl::HfConfigJson(const std::vector<std::string>& /*label_n
   return ExportedCausalLmConfigJson(config_);
 }
 
+int64_t CausalLmImpl::max_positions() const {
+  return config_.family == ModelFamily::kGpt2 ? config_.transformer.max_positions : 0;
+}
+
 torch::Tensor CausalLmImpl::Logits(const torch::Tensor& hidden,
                                    const torch::nn::Embedding& embedding) {
   if (!tied_) return lm_head_(hidden);
@@ -41,6 +45,12 @@ torch::Tensor BloomForCausalLmImpl::forward(const torch::Tensor& input_ids,
   return Logits(transformer_(input_ids, attention_mask), transformer_->word_embeddings());
 }
 
+torch::Tensor BloomForCausalLmImpl::NextTokenLogits(const torch::Tensor& input_ids,
+                                                    KvCache& cache) {
+  return Logits(transformer_->ForwardCached(input_ids, cache).select(1, -1),
+                transformer_->word_embeddings());
+}
+
 Gpt2LmHeadModelImpl::Gpt2LmHeadModelImpl(const ModelConfig& config)
     : CausalLmImpl(config, config.transformer.vocab_size, config.transformer.hidden_size,
                    config.transformer.tie_word_embeddings) {
@@ -53,6 +63,11 @@ torch::Tensor Gpt2LmHeadModelImpl::forward(const torch::Tensor& input_ids,
   return Logits(transformer_(input_ids, attention_mask, checkpointing_), transformer_->wte());
 }
 
+torch::Tensor Gpt2LmHeadModelImpl::NextTokenLogits(const torch::Tensor& input_ids,
+                                                   KvCache& cache) {
+  return Logits(transformer_->ForwardCached(input_ids, cache).select(1, -1), transformer_->wte());
+}
+
 LlamaForCausalLmImpl::LlamaForCausalLmImpl(const ModelConfig& config)
     : CausalLmImpl(config, config.transformer.vocab_size, config.transformer.hidden_size,
                    config.transformer.tie_word_embeddings) {
@@ -63,6 +78,11 @@ LlamaForCausalLmImpl::LlamaForCausalLmImpl(const ModelConfig& config)
 torch::Tensor LlamaForCausalLmImpl::forward(const torch::Tensor& input_ids,
                                             const torch::Tensor& attention_mask) {
   return Logits(model_(input_ids, attention_mask, checkpointing_), model_->embed_tokens());
+}
+
+torch::Tensor LlamaForCausalLmImpl::NextTokenLogits(const torch::Tensor& input_ids,
+                                                    KvCache& cache) {
+  return Logits(model_->ForwardCached(input_ids, cache).select(1, -1), model_->embed_tokens());
 }
 
 }  // namespace ft::models

@@ -15,6 +15,7 @@
 #include "common/models/model_config.h"
 #include "worker/models/bloom_model.h"
 #include "worker/models/gpt2_model.h"
+#include "worker/models/kv_cache.h"
 #include "worker/models/llama_model.h"
 #include "worker/models/trainable_model.h"
 
@@ -28,6 +29,15 @@ class CausalLmImpl : public TrainableModelImpl {
   std::vector<std::string> HeadParameterNames() const override;
   std::string HfConfigJson(const std::vector<std::string>& label_names) const override;
   bool tied() const { return tied_; }
+
+  // Incremental decoding: the logits [batch, vocab] that follow the last of input_ids [batch,
+  // new] (rows unpadded, all the same length), given the tokens in `cache` before them; appends
+  // the new tokens' keys and values to `cache`. With an empty cache this is the prefill over a
+  // prompt, then one token at a time. Equals forward()'s logits at that position over the whole
+  // sequence; only the last position goes through the head.
+  virtual torch::Tensor NextTokenLogits(const torch::Tensor& input_ids, KvCache& cache) = 0;
+  // The most tokens a sequence may have (GPT-2's n_positions); 0 for no limit (ALiBi, rotary).
+  int64_t max_positions() const;
 
  protected:
   CausalLmImpl(const ModelConfig& config, int64_t vocab_size, int64_t hidden_size, bool tied);
@@ -46,6 +56,7 @@ class BloomForCausalLmImpl : public CausalLmImpl {
   explicit BloomForCausalLmImpl(const ModelConfig& config);
   torch::Tensor forward(const torch::Tensor& input_ids,
                         const torch::Tensor& attention_mask) override;
+  torch::Tensor NextTokenLogits(const torch::Tensor& input_ids, KvCache& cache) override;
   void set_activation_checkpointing(bool on) override {
     transformer_->set_activation_checkpointing(on);
   }
@@ -61,6 +72,7 @@ class Gpt2LmHeadModelImpl : public CausalLmImpl {
   explicit Gpt2LmHeadModelImpl(const ModelConfig& config);
   torch::Tensor forward(const torch::Tensor& input_ids,
                         const torch::Tensor& attention_mask) override;
+  torch::Tensor NextTokenLogits(const torch::Tensor& input_ids, KvCache& cache) override;
   void set_activation_checkpointing(bool on) override { checkpointing_ = on; }
   std::string BaseModelPrefix() const override { return "transformer."; }
 
@@ -75,6 +87,7 @@ class LlamaForCausalLmImpl : public CausalLmImpl {
   explicit LlamaForCausalLmImpl(const ModelConfig& config);
   torch::Tensor forward(const torch::Tensor& input_ids,
                         const torch::Tensor& attention_mask) override;
+  torch::Tensor NextTokenLogits(const torch::Tensor& input_ids, KvCache& cache) override;
   void set_activation_checkpointing(bool on) override { checkpointing_ = on; }
   std::string BaseModelPrefix() const override { return "model."; }
 

@@ -33,6 +33,17 @@ torch::Tensor Gpt2AttentionImpl::forward(const torch::Tensor& hidden,
                                            TakeQueryRows(blocked, query_positions), scale_));
 }
 
+torch::Tensor Gpt2AttentionImpl::ForwardCached(const torch::Tensor& hidden,
+                                               const torch::Tensor& blocked, LayerKv& kv) {
+  const int64_t batch = hidden.size(0);
+  const std::vector<torch::Tensor> parts = c_attn_(hidden).chunk(3, -1);
+  const auto heads = [&](const torch::Tensor& x) {
+    return x.reshape({batch, -1, num_heads_, head_dim_}).transpose(1, 2);
+  };
+  auto [key, value] = kv.Append(heads(parts[1]), heads(parts[2]));
+  return c_proj_(ScaledDotProductAttention(heads(parts[0]), key, value, blocked, scale_));
+}
+
 Gpt2MlpImpl::Gpt2MlpImpl(const TransformerConfig& config) : activation_(config.activation) {
   c_fc_ = register_module("c_fc", Conv1D(config.hidden_size, config.intermediate_size));
   c_proj_ = register_module("c_proj", Conv1D(config.intermediate_size, config.hidden_size));
@@ -57,6 +68,12 @@ torch::Tensor Gpt2BlockImpl::BlockForward(const torch::Tensor& hidden,
   return mlp_(ln_2_(attended)) + attended;
 }
 
+torch::Tensor Gpt2BlockImpl::ForwardCached(const torch::Tensor& hidden,
+                                           const torch::Tensor& blocked, LayerKv& kv) {
+  const torch::Tensor attended = attn_->ForwardCached(ln_1_(hidden), blocked, kv) + hidden;
+  return mlp_(ln_2_(attended)) + attended;
+}
+
 Gpt2ModelImpl::Gpt2ModelImpl(const TransformerConfig& config) {
   wte_ = register_module("wte", torch::nn::Embedding(config.vocab_size, config.hidden_size));
   wpe_ = register_module("wpe", torch::nn::Embedding(config.max_positions, config.hidden_size));
@@ -76,6 +93,22 @@ torch::Tensor Gpt2ModelImpl::forward(const torch::Tensor& input_ids,
   const bool recompute = checkpoint && torch::GradMode::is_enabled();
   return ln_f_(RunBlocks(h_, hidden, {AttentionBlockedMask(attention_mask, true)}, recompute,
                          output_positions));
+}
+
+torch::Tensor Gpt2ModelImpl::ForwardCached(const torch::Tensor& input_ids, KvCache& cache) {
+  const int64_t past = cache.length();
+  const int64_t seq = input_ids.size(1);
+  TORCH_CHECK(past + seq <= wpe_->weight.size(0), "sequence of ", past + seq,
+              " tokens is longer than GPT-2's n_positions ", wpe_->weight.size(0));
+  const torch::Tensor positions =
+      torch::arange(past, past + seq, input_ids.options().dtype(torch::kInt64));
+  torch::Tensor hidden = wte_(input_ids) + wpe_(positions).unsqueeze(0);
+  const torch::Tensor blocked = CachedBlockedMask(past, seq, /*sliding_window=*/0,
+                                                  input_ids.device());
+  for (std::size_t layer = 0; layer < h_->size(); ++layer) {
+    hidden = h_[layer]->as<Gpt2BlockImpl>()->ForwardCached(hidden, blocked, cache.layer(layer));
+  }
+  return ln_f_(hidden);
 }
 
 Gpt2ForSequenceClassificationImpl::Gpt2ForSequenceClassificationImpl(const ModelConfig& config,

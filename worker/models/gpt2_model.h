@@ -12,6 +12,7 @@
 
 #include "common/models/model_config.h"
 #include "worker/models/activation_checkpoint.h"
+#include "worker/models/kv_cache.h"
 #include "worker/models/trainable_model.h"
 #include "worker/models/transformer_parts.h"
 
@@ -24,6 +25,10 @@ class Gpt2AttentionImpl : public torch::nn::Module {
   // only those queries are computed: [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& blocked,
                         const torch::Tensor& query_positions = {});
+  // Incremental decoding: hidden [batch, new, hidden] of the tokens after those in `kv`, blocked
+  // [1, 1, new, cached + new] (CachedBlockedMask); appends their keys and values to `kv`.
+  torch::Tensor ForwardCached(const torch::Tensor& hidden, const torch::Tensor& blocked,
+                              LayerKv& kv);
 
  private:
   int64_t num_heads_;
@@ -52,6 +57,9 @@ class Gpt2BlockImpl : public torch::nn::Module, public CheckpointableBlock {
   // context: {blocked} or {blocked, output_positions} (see RunBlocks).
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override;
+  // The block for the tokens after those in `kv` (Gpt2AttentionImpl::ForwardCached).
+  torch::Tensor ForwardCached(const torch::Tensor& hidden, const torch::Tensor& blocked,
+                              LayerKv& kv);
 
  private:
   torch::nn::LayerNorm ln_1_{nullptr};
@@ -67,6 +75,10 @@ class Gpt2ModelImpl : public torch::nn::Module {
   // Last hidden states [batch, seq, hidden]; with output_positions only those, [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         bool checkpoint, const torch::Tensor& output_positions = {});
+  // Incremental decoding: the last hidden states [batch, new, hidden] of input_ids [batch, new]
+  // (no padding), the tokens after those in `cache`, whose keys and values it appends. Learned
+  // positions continue from the cached length.
+  torch::Tensor ForwardCached(const torch::Tensor& input_ids, KvCache& cache);
   // The token embedding, which GPT2LMHeadModel's output layer shares.
   const torch::nn::Embedding& wte() const { return wte_; }
 

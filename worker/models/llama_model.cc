@@ -68,14 +68,35 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& hidden, const tor
   };
   query = query * at_queries(c) + RotateHalf(query) * at_queries(s);
   key = key * c + RotateHalf(key) * s;
+  return Attend(query, key, value, all_queries ? blocked : TakeQueryRows(blocked, query_positions));
+}
+
+torch::Tensor LlamaAttentionImpl::ForwardCached(const torch::Tensor& hidden,
+                                                const torch::Tensor& cos, const torch::Tensor& sin,
+                                                const torch::Tensor& blocked, LayerKv& kv) {
+  const int64_t batch = hidden.size(0);
+  const int64_t seq = hidden.size(1);
+  torch::Tensor query = q_proj_(hidden).view({batch, seq, num_heads_, head_dim_}).transpose(1, 2);
+  torch::Tensor key = k_proj_(hidden).view({batch, seq, num_kv_heads_, head_dim_}).transpose(1, 2);
+  const torch::Tensor value =
+      v_proj_(hidden).view({batch, seq, num_kv_heads_, head_dim_}).transpose(1, 2);
+  const torch::Tensor c = cos.unsqueeze(1).to(query.scalar_type());  // [1, 1, new, dim]
+  const torch::Tensor s = sin.unsqueeze(1).to(query.scalar_type());
+  query = query * c + RotateHalf(query) * s;
+  key = key * c + RotateHalf(key) * s;
+  auto [all_keys, all_values] = kv.Append(key, value);
+  return Attend(query, all_keys, all_values, blocked);
+}
+
+torch::Tensor LlamaAttentionImpl::Attend(const torch::Tensor& query, torch::Tensor key,
+                                         torch::Tensor value, const torch::Tensor& blocked) {
   if (num_kv_heads_ != num_heads_) {
     // Each key/value head serves num_heads / num_kv_heads consecutive query heads.
     key = key.repeat_interleave(num_heads_ / num_kv_heads_, 1);
     value = value.repeat_interleave(num_heads_ / num_kv_heads_, 1);
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  return o_proj_(ScaledDotProductAttention(
-      query, key, value, all_queries ? blocked : TakeQueryRows(blocked, query_positions), scale));
+  return o_proj_(ScaledDotProductAttention(query, key, value, blocked, scale));
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const TransformerConfig& config) : activation_(config.activation) {
@@ -110,6 +131,15 @@ torch::Tensor LlamaDecoderLayerImpl::BlockForward(const torch::Tensor& hidden,
   return mlp_(post_attention_layernorm_(attended)) + attended;
 }
 
+torch::Tensor LlamaDecoderLayerImpl::ForwardCached(const torch::Tensor& hidden,
+                                                   const torch::Tensor& cos,
+                                                   const torch::Tensor& sin,
+                                                   const torch::Tensor& blocked, LayerKv& kv) {
+  const torch::Tensor attended =
+      self_attn_->ForwardCached(input_layernorm_(hidden), cos, sin, blocked, kv) + hidden;
+  return mlp_(post_attention_layernorm_(attended)) + attended;
+}
+
 LlamaModelImpl::LlamaModelImpl(const TransformerConfig& config) : config_(config) {
   embed_tokens_ = register_module("embed_tokens",
                                   torch::nn::Embedding(config.vocab_size, config.hidden_size));
@@ -130,6 +160,24 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids,
       AttentionBlockedMask(attention_mask, /*causal=*/true, config_.sliding_window);
   const bool recompute = checkpoint && torch::GradMode::is_enabled();
   return norm_(RunBlocks(layers_, hidden, {cos, sin, blocked}, recompute, output_positions));
+}
+
+torch::Tensor LlamaModelImpl::ForwardCached(const torch::Tensor& input_ids, KvCache& cache) {
+  const int64_t past = cache.length();
+  const int64_t seq = input_ids.size(1);
+  torch::Tensor hidden = embed_tokens_(input_ids);
+  // The full table's rows for the new positions: the same values the full forward uses there.
+  auto [cos, sin] =
+      RotaryTables(past + seq, config_.head_dim, config_.rope_theta, input_ids.device());
+  cos = cos.narrow(1, past, seq);
+  sin = sin.narrow(1, past, seq);
+  const torch::Tensor blocked =
+      CachedBlockedMask(past, seq, config_.sliding_window, input_ids.device());
+  for (std::size_t layer = 0; layer < layers_->size(); ++layer) {
+    hidden = layers_[layer]->as<LlamaDecoderLayerImpl>()->ForwardCached(hidden, cos, sin, blocked,
+                                                                         cache.layer(layer));
+  }
+  return norm_(hidden);
 }
 
 LlamaForSequenceClassificationImpl::LlamaForSequenceClassificationImpl(const ModelConfig& config,

@@ -12,6 +12,7 @@
 
 #include "common/models/model_config.h"
 #include "worker/models/activation_checkpoint.h"
+#include "worker/models/kv_cache.h"
 #include "worker/models/trainable_model.h"
 #include "worker/models/transformer_parts.h"
 
@@ -25,8 +26,18 @@ class LlamaAttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& cos,
                         const torch::Tensor& sin, const torch::Tensor& blocked,
                         const torch::Tensor& query_positions = {});
+  // Incremental decoding: hidden [batch, new, hidden] of the tokens after those in `kv`; cos,
+  // sin [1, new, head_dim] of their positions; blocked [1, 1, new, cached + new]. Appends their
+  // rotated keys and their values to `kv`.
+  torch::Tensor ForwardCached(const torch::Tensor& hidden, const torch::Tensor& cos,
+                              const torch::Tensor& sin, const torch::Tensor& blocked, LayerKv& kv);
 
  private:
+  // o_proj(attention) for query [batch, heads, queries, dim], key and value [batch, kv_heads,
+  // keys, dim] (repeated here for grouped-query attention).
+  torch::Tensor Attend(const torch::Tensor& query, torch::Tensor key, torch::Tensor value,
+                       const torch::Tensor& blocked);
+
   int64_t num_heads_;
   int64_t num_kv_heads_;
   int64_t head_dim_;
@@ -56,6 +67,9 @@ class LlamaDecoderLayerImpl : public torch::nn::Module, public CheckpointableBlo
   // context: {cos, sin, blocked} or {cos, sin, blocked, output_positions} (see RunBlocks).
   torch::Tensor BlockForward(const torch::Tensor& hidden,
                              const std::vector<torch::Tensor>& context) override;
+  // The layer for the tokens after those in `kv` (LlamaAttentionImpl::ForwardCached).
+  torch::Tensor ForwardCached(const torch::Tensor& hidden, const torch::Tensor& cos,
+                              const torch::Tensor& sin, const torch::Tensor& blocked, LayerKv& kv);
 
  private:
   LlamaAttention self_attn_{nullptr};
@@ -72,6 +86,10 @@ class LlamaModelImpl : public torch::nn::Module {
   // those, [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         bool checkpoint, const torch::Tensor& output_positions = {});
+  // Incremental decoding: the last hidden states [batch, new, hidden] of input_ids [batch, new]
+  // (no padding), the tokens after those in `cache`, whose keys and values it appends. Rotary
+  // positions continue from the cached length; the sliding window counts the cached keys.
+  torch::Tensor ForwardCached(const torch::Tensor& input_ids, KvCache& cache);
   // The token embedding, which the LM head shares when tie_word_embeddings says so.
   const torch::nn::Embedding& embed_tokens() const { return embed_tokens_; }
 

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -38,6 +39,9 @@
 #include "worker/data/micro_batch.h"
 #include "worker/output/model_export.h"
 #include "worker/eval/progress_meter.h"
+#include "worker/data/job_tokenizer.h"
+#include "worker/data/lm_data.h"
+#include "worker/generate/validation_samples.h"
 #include "worker/output/tokenizer_export.h"
 #include "worker/train/torch_compat.h"
 #include "worker/train/train_step.h"
@@ -159,6 +163,8 @@ class TrainingLoop {
   WindowResult AccumulateWithRetry(const Window& window, std::vector<MicroBatch>& micro_batches,
                                    int64_t& tokens);
   bool EvaluateSplit(const TokenizedSplit& split);
+  // causal_lm: greedy completions of the first validation prompts as log lines.
+  void LogValidationSamples();
   // fp16: unscales the window's gradients and updates the scale; false when the step must be
   // skipped (then counted and logged).
   bool UnscaleForStep();
@@ -224,6 +230,7 @@ class TrainingLoop {
   Clock::time_point last_checkpoint_time_ = Clock::now();
   int64_t checkpoints_total_ = 0;  // by every attempt, from the checkpoint resumed from
   std::unique_ptr<DeviceMemoryMeter> memory_meter_;  // for progress reports
+  std::optional<JobTokenizer> sample_tokenizer_;  // loaded at the first validation samples
 };
 
 void TrainingLoop::Run() {
@@ -480,8 +487,27 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
                finals.end());
   finals.push_back(*report);
   observer_.OnEvaluation(*report);
-  if (is_validation) TrackValidation(*report);
+  if (is_validation) {
+    TrackValidation(*report);
+    if (options_.task == "causal_lm") LogValidationSamples();
+  }
   return true;
+}
+
+void TrainingLoop::LogValidationSamples() {
+  auto* causal_lm = dynamic_cast<models::CausalLmImpl*>(model_.get());
+  if (causal_lm == nullptr) return;
+  const Clock::time_point start = Clock::now();
+  if (!sample_tokenizer_) {
+    JobTokenizer tokenizer = JobTokenizer::ForModel(options_.model);
+    tokenizer.Load();
+    sample_tokenizer_ = std::move(tokenizer);
+  }
+  for (const std::string& line : generate::ValidationSampleLines(
+           *causal_lm, data_.validation, *sample_tokenizer_, EosTokenId(config_))) {
+    observer_.OnLog("info", line);
+  }
+  summary_.eval_seconds += SecondsSince(start);
 }
 
 void TrainingLoop::TrackValidation(const EvalReport& report) {

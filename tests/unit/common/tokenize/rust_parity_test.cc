@@ -79,6 +79,29 @@ void CheckAgainstRust(const std::string& name) {
 }
 
 TEST(RustParityTest, Gpt2) { CheckAgainstRust("gpt2"); }
+
+// GPT-2's byte-level BPE loses nothing: the Rust library's ids of every text decode to the text.
+TEST(RustParityTest, Gpt2DecodesTheRustIdsBackToTheTexts) {
+  const char* shared = std::getenv("FT_SHARED_DATA");
+  const std::filesystem::path tokenizer_path =
+      std::filesystem::path(shared == nullptr ? "" : shared) / "tokenizers/gpt2/tokenizer.json";
+  if (!std::filesystem::exists(tokenizer_path)) FT_SKIP_PREREQUISITE_MISSING() << tokenizer_path << " absent";
+  const auto tokenizer = Tokenizer::FromFile(tokenizer_path.string());
+  const std::vector<std::string> texts = GzipLines(FixtureDir() + "/texts.jsonl.gz");
+  const std::vector<std::string> ids = GzipLines(FixtureDir() + "/gpt2.rust-ids.jsonl.gz");
+  ASSERT_EQ(ids.size(), texts.size());
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::string text = nlohmann::json::parse(texts[i]).at("text").get<std::string>();
+    const std::string decoded =
+        tokenizer->Decode(nlohmann::json::parse(ids[i]).get<std::vector<int64_t>>());
+    if (decoded != text && ++differing <= 3) {
+      ADD_FAILURE() << "text " << i << ": " << text.substr(0, 200) << "\n decoded: "
+                    << decoded.substr(0, 200);
+    }
+  }
+  EXPECT_EQ(differing, 0u) << "of " << texts.size() << " texts";
+}
 TEST(RustParityTest, AllMiniLmL6V2) { CheckAgainstRust("all-MiniLM-L6-v2"); }
 
 }  // namespace
