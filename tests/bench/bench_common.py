@@ -6,7 +6,9 @@
   Fisher-Yates shuffle) and windows (PlanWindows), re-implemented so that a Python baseline
   can train on exactly the same micro-batches as ftworker,
 - the byte tokenizer (id = 4 + byte, head kept), CSV reading and writing (Python's csv module),
-- the scratch models' shapes (common/models/model_catalog.cc),
+- causal-LM rows (prompt/completion and text JSON Lines) and their examples as ftworker builds
+  them (docs/causal_lm.md: EOS appended, the prompt masked, the head kept),
+- the scratch models' shapes (common/models/model_catalog.cc) and their training FLOPs,
 - running a child process with its own wall time, CPU time and peak memory, and ftworker's
   progress lines.
 """
@@ -38,6 +40,23 @@ def model_config(name):
     if name not in MODEL_CONFIGS:
         sys.exit("unknown model %s (known: %s)" % (name, ", ".join(MODEL_CONFIGS)))
     return MODEL_CONFIGS[name]
+
+
+def matmul_parameters(config, lm_head=False):
+    """Weights of the matrix products per token: per block query_key_value 3h^2, dense h^2,
+    h->4h 4h^2, 4h->h 4h^2; with lm_head the vocab x h output projection (a causal LM computes
+    it at every position; a classifier's score head on one token per row is left out)."""
+    hidden = config["hidden_size"]
+    return (config["n_layer"] * 12 * hidden * hidden
+            + (config["vocab_size"] * hidden if lm_head else 0))
+
+
+def micro_batch_flops(config, rows, seq, lm_head=False):
+    """Estimated training FLOPs (forward + backward = 3 x forward) of one micro-batch of `rows`
+    sequences padded to `seq`: 6 x matmul parameters x computed tokens (padding included) +
+    attention (QK^T and PV: 4 * seq^2 * hidden per sequence and layer forward, x3)."""
+    return (6 * matmul_parameters(config, lm_head) * rows * seq
+            + 3 * config["n_layer"] * 4 * rows * seq * seq * config["hidden_size"])
 
 # ---------------------------------------------------------------------------------------------
 # The machine
@@ -237,6 +256,31 @@ def parse_extra_spec(text):
     return extra
 
 
+def timed_spec(config, log_every_steps, eval_examples):
+    """The JobSpec of a throughput run from `config` (model, train, validation,
+    micro_batch_size, accumulation_steps, steps, learning_rate, max_seq_length, seed, and task
+    when set): a validation file of its own, so that train is the whole file (no split) and the
+    baseline trains on exactly its examples; as many epochs as max_steps needs; the learning
+    rate held constant, as a plain AdamW has it."""
+    spec = {
+        "model": config["model"],
+        "dataset": {"train": config["train"], "validation": config["validation"]},
+        "micro_batch_size": config["micro_batch_size"],
+        "accumulation_steps": config["accumulation_steps"],
+        "epochs": 1000,
+        "max_steps": config["steps"],
+        "learning_rate": config["learning_rate"],
+        "lr_scheduler": "constant",
+        "max_seq_length": config["max_seq_length"],
+        "log_every_steps": log_every_steps,
+        "max_eval_examples": eval_examples,
+        "seed": config["seed"],
+    }
+    if "task" in config:
+        spec["task"] = config["task"]
+    return spec
+
+
 def run_ftworker(ftworker, spec, threads, workdir, env, extra_args=()):
     """One standalone ftworker job: (ChildRun, result.json as a dict, output folder)."""
     spec_path = os.path.join(workdir, "spec.json")
@@ -249,6 +293,30 @@ def run_ftworker(ftworker, spec, threads, workdir, env, extra_args=()):
     with open(os.path.join(out_dir, "result.json")) as f:
         result = json.load(f)
     return run, result, out_dir
+
+
+def read_events(out_dir):
+    """ftworker's events.jsonl (one JSON object a line) in its output folder."""
+    with open(os.path.join(out_dir, "events.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def progress_events(events):
+    """The progress reports of read_events, in order: dicts with step, loss (full precision),
+    step_seconds (the interval's mean step time), samples_per_second, tokens_seen..."""
+    return [e["progress"] for e in events if "progress" in e]
+
+
+def steady_event_seconds(progress, warmup):
+    """Seconds of ftworker's steps warmup+1.. from its progress events when it reported every
+    `warmup` steps: each interval is its step count x its mean step time."""
+    seconds, previous = 0.0, 0
+    for report in progress:
+        step = int(report["step"])
+        if previous >= warmup:
+            seconds += float(report["step_seconds"]) * (step - previous)
+        previous = step
+    return seconds
 
 
 PROGRESS = re.compile(r"^step (\d+)/(\d+) epoch \d+ loss ([0-9.eE+-]+|nan|inf) lr \S+ "
@@ -279,11 +347,20 @@ def steady_seconds(reports, window_samples, warmup):
     return seconds, samples
 
 
-def baseline_env(threads):
+# ftworker's mallopt at the start of main (worker/main.cc): freed activations stay in the heap
+# instead of being trimmed and faulted back in at every step.
+FTWORKER_MALLOC_TUNABLES = ("glibc.malloc.trim_threshold=134217728:"
+                            "glibc.malloc.mmap_threshold=33554432")
+
+
+def baseline_env(threads, malloc_like_ftworker=False):
     """ftworker_env() with OPENBLAS_NUM_THREADS = threads: ftworker sets OpenBLAS's pool to its
-    --threads itself; a Python process gets the same only through this variable."""
+    --threads itself; a Python process gets the same only through this variable. With
+    malloc_like_ftworker, GLIBC_TUNABLES gives it ftworker's malloc thresholds too."""
     env = ftworker_env()
     env["OPENBLAS_NUM_THREADS"] = str(threads)
+    if malloc_like_ftworker:
+        env["GLIBC_TUNABLES"] = FTWORKER_MALLOC_TUNABLES
     return env
 
 
@@ -438,11 +515,68 @@ def byte_tokenize(text, max_seq_length):
     return ids if ids else [0]
 
 
+EOS_ID = 2           # ByteTokenizer::kEosId, BLOOM's </s>
+IGNORED_LABEL = -100  # labels that are no loss term (prompt, padding), as in PyTorch and HF
+# TREC's coarse classes by harvardnlp's ids (trec/PROVENANCE.md), as causal_lm_reference.py names
+# them.
+TREC_TYPES = ["description", "entity", "abbreviation", "human", "location", "number"]
+
+
+def trec_prompt_completion_rows(path):
+    """TREC questions as prompt/completion rows: "Question: Q\nType:" -> " TYPE"."""
+    texts, labels = read_csv_examples(path)
+    return [{"prompt": "Question: %s\nType:" % text, "completion": " " + TREC_TYPES[int(label)]}
+            for text, label in zip(texts, labels)]
+
+
+def text_rows(path, limit=None):
+    """The texts of a `text,label` CSV as causal-LM `text` rows (every token a target)."""
+    texts, _ = read_csv_examples(path)
+    return [{"text": text} for text in texts[:limit]]
+
+
+def write_jsonl(path, rows):
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+    return path
+
+
+def lm_example(row, max_seq_length):
+    """ftworker's training example of a prompt/completion or text row with the byte tokenizer
+    (docs/causal_lm.md): ids = tokenize(prompt + completion) or tokenize(text), EOS appended,
+    targets (0/1 per id) = the ids after the prompt's, the head of max_seq_length kept, the first
+    id never a target. None for a row left without a target (ftworker skips it)."""
+    untruncated = 1 << 31
+    if "text" in row:
+        ids, prompt_length = byte_tokenize(row["text"], untruncated), 0
+    else:
+        ids = byte_tokenize(row["prompt"] + row["completion"], untruncated)
+        prompt_length = min(len(byte_tokenize(row["prompt"], untruncated)), len(ids))
+    if ids[-1] != EOS_ID:
+        ids.append(EOS_ID)
+    targets = [0] * prompt_length + [1] * (len(ids) - prompt_length)
+    ids, targets = ids[:max_seq_length], targets[:max_seq_length]
+    targets[0] = 0
+    return (ids, targets) if any(targets) else None
+
+
+def lm_examples(rows, max_seq_length):
+    """The examples ftworker trains on, in file order (rows without a target skipped)."""
+    return [e for e in (lm_example(r, max_seq_length) for r in rows) if e is not None]
+
+
 def _self_test():
     generator = MT19937_64(5489)
     for _ in range(9999):
         generator()
     assert generator() == 9981545732273789042, "mt19937_64 is wrong"  # the C++ standard's check
+    # docs/causal_lm.md: EOS appended, the prompt masked, the head kept, the first id no target
+    ids, targets = lm_example({"prompt": "Q:", "completion": " a"}, 8)
+    assert ids == [4 + ord(c) for c in "Q: a"] + [EOS_ID] and targets == [0, 0, 1, 1, 1], ids
+    ids, targets = lm_example({"text": "abc"}, 3)
+    assert ids == [4 + ord(c) for c in "abc"] and targets == [0, 1, 1], (ids, targets)
+    assert lm_example({"prompt": "long prompt", "completion": " x"}, 5) is None
     print("OK")
 
 

@@ -1,10 +1,12 @@
-"""The BLOOM sequence classifier as a plain PyTorch nn.Module, for the benchmarks' baselines.
+"""BLOOM as plain PyTorch nn.Modules, for the benchmarks' baselines: the sequence classifier and
+BloomForCausalLM.
 
 It is what a user would write (or get from Hugging Face) to train the model ftworker trains:
 Hugging Face's parameter names (so ftworker's model.safetensors loads with strict=True), the
 ALiBi slopes of tests/unit/worker/bloom_reference.py, BLOOM's initialization in ftworker's
-construction order (so torch.manual_seed(seed) gives ftworker's initial weights), right padding
-and the last real token's hidden state fed to the score head.
+construction order (so torch.manual_seed(seed) gives ftworker's initial weights), right padding;
+the classifier feeds the last real token's hidden state to the score head, the causal LM every
+position's to the LM head tied to the word embeddings.
 
 Imports torch: only the baseline processes import this module, never the benchmark drivers.
 """
@@ -92,19 +94,25 @@ class Transformer(nn.Module):
         return self.ln_f(x)
 
 
+def init_bloom_weights(model):
+    """BLOOM's initialization, module by module in construction order (as ftworker's
+    InitializeHfWeights)."""
+    for module in model.modules():
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, 0.0, 0.02)
+            if getattr(module, "bias", None) is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+
 class BloomForSequenceClassification(nn.Module):
     def __init__(self, num_labels, vocab_size, hidden_size, n_layer, n_head):
         super().__init__()
         self.transformer = Transformer(vocab_size, hidden_size, n_layer, n_head)
         self.score = nn.Linear(hidden_size, num_labels, bias=False)
-        for module in self.modules():  # BLOOM's initialization
-            if isinstance(module, (nn.Linear, nn.Embedding)):
-                nn.init.normal_(module.weight, 0.0, 0.02)
-                if getattr(module, "bias", None) is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.LayerNorm):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        init_bloom_weights(self)
 
     def forward(self, ids, mask):
         x = self.transformer(ids, mask)
@@ -112,11 +120,35 @@ class BloomForSequenceClassification(nn.Module):
         return self.score(x[torch.arange(x.shape[0]), last])
 
 
+class BloomForCausalLM(nn.Module):
+    """Logits [batch, seq, vocab] at every position; lm_head.weight IS the word embeddings (tied,
+    as Hugging Face ties it: one parameter, so the optimizer and the state_dict's storage hold it
+    once)."""
+
+    def __init__(self, vocab_size, hidden_size, n_layer, n_head):
+        super().__init__()
+        self.transformer = Transformer(vocab_size, hidden_size, n_layer, n_head)
+        init_bloom_weights(self)
+        # Made after the initialization, as Hugging Face ties after _init_weights: its own
+        # random weight is dropped and draws nothing that the transformer's weights depend on.
+        self.lm_head = nn.Linear(hidden_size, vocab_size, bias=False)
+        self.lm_head.weight = self.transformer.word_embeddings.weight
+
+    def forward(self, ids, mask):
+        return self.lm_head(self.transformer(ids, mask))
+
+
 def build_model(model_name, num_labels, seed):
     """ftworker's initial model for `model_name` ("scratch:bloom-small", ...): the generator
     seeded first, as ftworker does."""
     torch.manual_seed(seed)
     return BloomForSequenceClassification(num_labels, **bc.model_config(model_name))
+
+
+def build_causal_lm(model_name, seed):
+    """ftworker's initial causal LM for `model_name`, seeded as build_model."""
+    torch.manual_seed(seed)
+    return BloomForCausalLM(**bc.model_config(model_name))
 
 
 def make_adamw(model, learning_rate):
@@ -135,15 +167,49 @@ def pad_batch(sequences, labels):
     return ids, mask, torch.tensor(labels)
 
 
-def window_loss_backward(model, batches, window_size):
+def pad_lm_batch(examples):
+    """A causal LM's micro-batch of (ids, targets) examples (bench_common.lm_example), padded on
+    the right to its longest: (ids, attention mask, labels), labels = the id where it is a
+    target, -100 on the prompt and the padding (the data collator a TRL user gets)."""
+    longest = max(len(ids) for ids, _ in examples)
+    ids = torch.full((len(examples), longest), PAD_ID, dtype=torch.int64)
+    mask = torch.zeros((len(examples), longest), dtype=torch.int64)
+    labels = torch.full((len(examples), longest), bc.IGNORED_LABEL, dtype=torch.int64)
+    for row, (sequence, targets) in enumerate(examples):
+        sequence = torch.tensor(sequence)
+        ids[row, :len(sequence)] = sequence
+        mask[row, :len(sequence)] = 1
+        labels[row, :len(sequence)] = sequence.masked_fill(
+            torch.tensor(targets) == 0, bc.IGNORED_LABEL)
+    return ids, mask, labels
+
+
+def example_loss_sum(logits, labels):
+    """A classifier's loss terms are its examples: the summed cross-entropy of the batch."""
+    return F.cross_entropy(logits, labels, reduction="sum")
+
+
+def token_loss_sum(logits, labels):
+    """A causal LM's loss terms are its target tokens: logits at t predict labels at t + 1
+    (Hugging Face's shift), summed over the labels that are not -100."""
+    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1),
+                           ignore_index=bc.IGNORED_LABEL, reduction="sum")
+
+
+def loss_terms(labels):
+    """The target tokens of a causal LM micro-batch (the labels that are loss terms)."""
+    return int((labels[:, 1:] != bc.IGNORED_LABEL).sum())
+
+
+def window_loss_backward(model, batches, loss_divisor, summed_loss=example_loss_sum):
     """One optimizer step's forward and backward passes, with ftworker's loss scaling: each
-    micro-batch's summed cross-entropy divided by the window's example count, so that
-    accumulation gives the mean over the window. Returns the summed loss (a tensor) and the real
-    (unpadded) token count."""
+    micro-batch's summed loss divided by the window's loss terms (its example count for a
+    classifier, its target tokens for a causal LM), so that accumulation gives the mean over the
+    window. Returns the summed loss (a tensor) and the real (unpadded) token count."""
     loss_sum, tokens = 0.0, 0
     for ids, mask, labels in batches:
-        loss = F.cross_entropy(model(ids, mask), labels, reduction="sum")
-        (loss / window_size).backward()
+        loss = summed_loss(model(ids, mask), labels)
+        (loss / loss_divisor).backward()
         loss_sum += loss.detach()
         tokens += int(mask.sum())
     return loss_sum, tokens

@@ -110,22 +110,7 @@ def usage_of(run):
 
 
 def run_ours(ftworker, config, workdir, env):
-    spec = {
-        "model": MODEL,
-        # validation: TREC's test file, so that train is the whole train file (no split) and
-        # the baseline can use exactly the same examples.
-        "dataset": {"train": config["train"], "validation": config["validation"]},
-        "micro_batch_size": config["micro_batch_size"],
-        "accumulation_steps": config["accumulation_steps"],
-        "epochs": 1000,
-        "max_steps": config["steps"],
-        "learning_rate": config["learning_rate"],
-        "lr_scheduler": "constant",  # as the baseline's plain AdamW
-        "max_seq_length": config["max_seq_length"],
-        "log_every_steps": config["warmup"],
-        "max_eval_examples": config["eval_examples"],
-        "seed": config["seed"],
-    }
+    spec = bc.timed_spec(dict(config, model=MODEL), config["warmup"], config["eval_examples"])
     run, result, out_dir = bc.run_ftworker(ftworker, spec, config["threads"], workdir, env)
     return bc.progress_reports(run.stdout), result, out_dir, run.wall, usage_of(run)
 
@@ -142,21 +127,10 @@ def run_pytorch(config, env):
 # Measurement
 
 
-def matmul_parameters(hidden, n_layer):
-    # Per block: query_key_value 3h^2, dense h^2, h->4h 4h^2, 4h->h 4h^2 (weights only).
-    return n_layer * 12 * hidden * hidden
-
-
 def window_flops(window, lengths):
     """Estimated training FLOPs of one optimizer step (see the module docstring)."""
-    hidden, n_layer = TINY["hidden_size"], TINY["n_layer"]
-    flops = 0
-    for micro in window:
-        seq = max(lengths[i] for i in micro)
-        rows = len(micro)
-        flops += 6 * matmul_parameters(hidden, n_layer) * rows * seq
-        flops += 3 * n_layer * 4 * rows * seq * seq * hidden
-    return flops
+    return sum(bc.micro_batch_flops(TINY, len(micro), max(lengths[i] for i in micro))
+               for micro in window)
 
 
 def cross_check_model(out_dir, result, config):
@@ -377,7 +351,7 @@ def main():
           "parameters x computed tokens + attention), peak ~%.0f GFLOP/s fp32 assumed" %
           (", ".join("%dx%d %.0f %%" % (r["micro"], r["accumulation"], 100 * r["padding"])
                      for r in rows[:len(batchings)]),
-           matmul_parameters(TINY["hidden_size"], TINY["n_layer"]), PEAK_GFLOPS))
+           bc.matmul_parameters(TINY), PEAK_GFLOPS))
     print("load average before %.2f, after %.2f %.2f %.2f (these runs included); others' CPU "
           "use sampled before each run: at most %.0f %%; benchmark took %.0f s" %
           ((load_before[0],) + load_after + (100 * max(r["busy"] for r in rows), elapsed)))
