@@ -103,6 +103,31 @@ double MajorityClassAccuracy(const JobData& data, const TokenizedSplit& split) {
   return static_cast<double>(hits) / static_cast<double>(split.size());
 }
 
+double MajorityCompletionMatch(const JobData& data, const TokenizedSplit& split) {
+  const auto completion = [](const TokenizedSplit& from, std::size_t i) {
+    const std::vector<int64_t> ids = from.input_ids[i].ToVector();
+    const auto prompt = static_cast<std::size_t>(from.prompt_tokens[i]);
+    return std::vector<int64_t>(ids.begin() + static_cast<std::ptrdiff_t>(prompt), ids.end());
+  };
+  std::map<std::vector<int64_t>, int64_t> counts;
+  for (std::size_t i = 0; i < data.train.prompt_tokens.size(); ++i) {
+    if (data.train.prompt_tokens[i] > 0) ++counts[completion(data.train, i)];
+  }
+  if (counts.empty()) return 0;
+  const std::vector<int64_t>& majority =
+      std::max_element(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      })->first;
+  int64_t examples = 0;
+  int64_t hits = 0;
+  for (std::size_t i = 0; i < split.prompt_tokens.size(); ++i) {
+    if (split.prompt_tokens[i] <= 0) continue;
+    ++examples;
+    if (completion(split, i) == majority) ++hits;
+  }
+  return examples > 0 ? static_cast<double>(hits) / static_cast<double>(examples) : 0.0;
+}
+
 std::string ResultJson(const TrainOptions& options, const JobData& data,
                        const TrainingSummary& summary, double total_seconds) {
   Json result;
@@ -136,9 +161,15 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
   Json metrics = Json::object();
   for (const EvalReport& report : summary.outcome.final_evals) {
     Json split = EvalReportJson(report);
+    const TokenizedSplit& evaluated = report.split == "test" ? data.test : data.validation;
     if (!data.train.causal_lm()) {
-      split["majority_class_accuracy"] =
-          MajorityClassAccuracy(data, report.split == "test" ? data.test : data.validation);
+      split["majority_class_accuracy"] = MajorityClassAccuracy(data, evaluated);
+    } else if (report.split == "test" && summary.test_completion_examples > 0) {
+      split["completion_examples"] = summary.test_completion_examples;
+      split["completion_exact_match"] =
+          static_cast<double>(summary.test_completion_matched) /
+          static_cast<double>(summary.test_completion_examples);
+      split["majority_completion_exact_match"] = MajorityCompletionMatch(data, evaluated);
     }
     metrics[report.split] = split;
   }

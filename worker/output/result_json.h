@@ -13,6 +13,10 @@ namespace ft::train {
 // number any real learning has to beat.
 double MajorityClassAccuracy(const JobData& data, const TokenizedSplit& split);
 
+// The causal-LM counterpart: the share of `split`'s prompt/completion examples whose completion
+// is the most frequent training completion (answering it every time).
+double MajorityCompletionMatch(const JobData& data, const TokenizedSplit& split);
+
 // The JSON text of result.json. `total_seconds` is the wall time of the whole job.
 std::string ResultJson(const TrainOptions& options, const JobData& data,
                        const TrainingSummary& summary, double total_seconds);

@@ -41,6 +41,8 @@
 #include "worker/eval/progress_meter.h"
 #include "worker/data/job_tokenizer.h"
 #include "worker/data/lm_data.h"
+#include "worker/generate/completion_match.h"
+#include "worker/output/result_json.h"
 #include "worker/generate/validation_samples.h"
 #include "worker/output/tokenizer_export.h"
 #include "worker/train/torch_compat.h"
@@ -165,6 +167,9 @@ class TrainingLoop {
   bool EvaluateSplit(const TokenizedSplit& split);
   // causal_lm: greedy completions of the first validation prompts as log lines.
   void LogValidationSamples();
+  // Causal LM: the test split's greedy answers against the references (completion_match.h),
+  // into the summary and one log line.
+  void MatchTestCompletions();
   // fp16: unscales the window's gradients and updates the scale; false when the step must be
   // skipped (then counted and logged).
   bool UnscaleForStep();
@@ -487,11 +492,32 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
                finals.end());
   finals.push_back(*report);
   observer_.OnEvaluation(*report);
+  if (&split == &data_.test && options_.task == "causal_lm") MatchTestCompletions();
   if (is_validation) {
     TrackValidation(*report);
     if (options_.task == "causal_lm") LogValidationSamples();
   }
   return true;
+}
+
+void TrainingLoop::MatchTestCompletions() {
+  auto* causal_lm = dynamic_cast<models::CausalLmImpl*>(model_.get());
+  if (causal_lm == nullptr) return;
+  const Clock::time_point start = Clock::now();
+  const generate::CompletionMatch match = generate::GreedyCompletionMatch(
+      *causal_lm, data_.test, EosTokenId(config_), options_.max_eval_examples);
+  summary_.eval_seconds += SecondsSince(start);
+  summary_.test_completion_examples = match.examples;
+  summary_.test_completion_matched = match.matched;
+  if (match.examples == 0) return;
+  char line[200];
+  std::snprintf(line, sizeof(line),
+                "test: %lld of %lld greedy answers exactly right (%.1f %%); always answering the "
+                "most frequent training completion: %.1f %%",
+                static_cast<long long>(match.matched), static_cast<long long>(match.examples),
+                100.0 * static_cast<double>(match.matched) / static_cast<double>(match.examples),
+                100.0 * MajorityCompletionMatch(data_, data_.test));
+  observer_.OnLog("info", line);
 }
 
 void TrainingLoop::LogValidationSamples() {

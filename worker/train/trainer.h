@@ -34,6 +34,10 @@ struct TrainingSummary {
   // Best validation evaluation and early stopping (stopped_at_step >= 0: stopped early).
   ValidationTrackerState validation_tracking;
   int64_t exported_step = 0;  // the step whose weights were tested and exported
+  // Causal LM: the test split's prompt/completion examples whose greedy completion is exactly the
+  // reference (generate/completion_match.h), of test_completion_examples (0: none measured).
+  int64_t test_completion_examples = 0;
+  int64_t test_completion_matched = 0;
 };
 
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.

@@ -40,6 +40,7 @@ TEST(CausalLmJobTest, TrainsEvaluatesAndExportsACausalLmFolder) {
   options.task = "causal_lm";
   options.train_path = dir.Write("train.jsonl", QuestionRows(24));
   options.validation_path = dir.Write("validation.jsonl", QuestionRows(6));
+  options.test_path = dir.Write("test.jsonl", QuestionRows(6));
   options.micro_batch_size = 2;
   options.accumulation_steps = 2;
   options.epochs = 1;
@@ -82,6 +83,13 @@ TEST(CausalLmJobTest, TrainsEvaluatesAndExportsACausalLmFolder) {
   const nlohmann::json result = ReadJson((out / "result.json").string());
   EXPECT_EQ(result["options"]["task"], "causal_lm");
   EXPECT_GT(result["metrics"]["validation"]["perplexity"].get<double>(), 1.0);
+  // The test split's greedy answers are compared with the references; answering the most
+  // frequent training completion every time gets 2 of the 6 (each answer is a third of them).
+  const nlohmann::json& test = result["metrics"]["test"];
+  EXPECT_EQ(test["completion_examples"], 6);
+  EXPECT_GE(test["completion_exact_match"].get<double>(), 0.0);
+  EXPECT_NEAR(test["majority_completion_exact_match"].get<double>(), 2.0 / 6, 1e-12);
+  EXPECT_FALSE(result["metrics"]["validation"].contains("completion_examples"));  // test only
 }
 
 TEST(CausalLmJobTest, AutoMicroBatchAndUnknownTasksAreRefused) {
