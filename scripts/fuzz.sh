@@ -43,7 +43,8 @@ build() {
 }
 
 DATA_SOURCES=(common/data/dataset.cc common/data/csv_reader.cc common/data/jsonl_reader.cc
-              common/data/aclimdb_reader.cc common/data/label_map.cc common/data/excerpt.cc)
+              common/data/aclimdb_reader.cc common/data/label_map.cc common/data/excerpt.cc
+              common/data/lm_rows.cc)
 TOKENIZE_SOURCES=(common/tokenize/*.cc)
 for target in "${TARGETS[@]}"; do
   case $target in
@@ -53,6 +54,7 @@ for target in "${TARGETS[@]}"; do
       protoc -Iproto --cpp_out="$OUT/gen" proto/ft/v1/job.proto proto/ft/v1/progress.proto
       build spec_validation tests/fuzz/spec_validation_fuzz.cc \
         common/spec/spec_defaults.cc common/spec/spec_validation.cc common/spec/batch_geometry.cc \
+        common/spec/causal_lm_validation.cc common/chat/*.cc \
         common/models/model_catalog.cc common/models/model_folder.cc common/models/hf_config.cc \
         common/fetch/*.cc common/util/atomic_file.cc "${DATA_SOURCES[@]}" \
         "$OUT/gen/ft/v1/job.pb.cc" "$OUT/gen/ft/v1/progress.pb.cc" \
