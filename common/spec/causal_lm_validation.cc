@@ -95,10 +95,8 @@ void CheckFile(const char* field, const std::string& path, TemplateForRows& chat
       problems.push_back(problem);
       return;
     }
-    std::vector<chat::ChatMessage> messages;
-    for (const data::ChatTurn& turn : row.messages) messages.push_back({turn.role, turn.content});
     const absl::StatusOr<chat::RenderedConversation> rendered =
-        found->RenderWithAssistantSpans(messages);
+        found->RenderWithAssistantSpans(row.messages);
     if (!rendered.ok() && ++render_problems <= kMaxRenderProblems) {
       problems.push_back(
           absl::StrCat(where, ": ", path, ":", row.line, ": ", rendered.status().message()));

@@ -15,11 +15,8 @@ absl::StatusOr<train::ChatRenderer> ChatRendererFor(const std::string& model) {
   if (!loaded.ok()) return loaded.status();
   return train::ChatRenderer(
       [chat_template = *std::move(loaded)](const std::vector<data::ChatTurn>& turns) {
-        std::vector<chat::ChatMessage> messages;
-        messages.reserve(turns.size());
-        for (const data::ChatTurn& turn : turns) messages.push_back({turn.role, turn.content});
         absl::StatusOr<chat::RenderedConversation> rendered =
-            chat_template.RenderWithAssistantSpans(messages);
+            chat_template.RenderWithAssistantSpans(turns);
         if (!rendered.ok()) throw std::runtime_error(std::string(rendered.status().message()));
         return train::RenderedChat{std::move(rendered->text),
                                    std::move(rendered->assistant_spans)};

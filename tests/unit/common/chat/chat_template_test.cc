@@ -192,21 +192,5 @@ TEST(AssistantSpansTest, RefusesATemplateThatDoesNotRenderTurnsIncrementally) {
             std::string::npos);
 }
 
-TEST(ChatMessageTest, ReadsAndValidatesNamingTheField) {
-  auto read = [](const char* json) { return ChatMessagesFromJson(nlohmann::json::parse(json)); };
-  absl::StatusOr<std::vector<ChatMessage>> ok =
-      read(R"({"messages": [{"role": "user", "content": "hi", "name": "x"}]})");
-  ASSERT_TRUE(ok.ok());
-  EXPECT_EQ((*ok)[0].content, "hi");
-  EXPECT_EQ(read(R"({"messages": [{"role": "user", "content": 3}]})").status().message(),
-            "messages[0].content: expected a string, found number");
-  EXPECT_EQ(read(R"({"messages": [{"role": "user", "content": "a"}, {"role": "tool", "content": "b"}]})")
-                .status()
-                .message(),
-            "messages[1].role: \"tool\" is not one of system, user, assistant");
-  EXPECT_EQ(read(R"({"messages": []})").status().message(), "messages: the conversation is empty");
-  EXPECT_EQ(read(R"({"text": "x"})").status().message(), "messages: missing");
-}
-
 }  // namespace
 }  // namespace ft::chat
