@@ -8,24 +8,13 @@
 #include <vector>
 
 #include "worker/data/micro_batch.h"
+#include "worker/eval/eval_mode_scope.h"
 #include "worker/eval/class_metrics.h"
 #include "worker/train/autocast_scope.h"
 #include "worker/train/train_step.h"
 
 namespace ft::train {
 namespace {
-
-// RAII: eval mode inside, train mode restored on every exit path.
-class EvalModeScope {
- public:
-  explicit EvalModeScope(models::TrainableModelImpl& model) : model_(model) {
-    model_.eval();
-  }
-  ~EvalModeScope() { model_.train(); }
-
- private:
-  models::TrainableModelImpl& model_;
-};
 
 // Runs the model (no gradients, eval mode) over examples 0..count-1 of `split` in batches,
 // shortest first so that dynamic padding wastes little, and hands each batch and its logits to

@@ -29,7 +29,7 @@ struct EvaluationOptions {
 // causal LM's split the loss and accuracy per target token and the perplexity.
 // Examples are batched in length order so that dynamic padding wastes little; the confusion
 // matrix is accumulated on the device and read once at the end. Returns nullopt when
-// stop_requested (polled between batches) says yes. Restores train mode afterwards.
+// stop_requested (polled between batches) says yes. The model's train/eval mode is restored.
 std::optional<EvalReport> Evaluate(models::TrainableModelImpl& model,
                                    const TokenizedSplit& split, const EvaluationOptions& options,
                                    const torch::Device& device, int64_t step,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "worker/eval/eval_mode_scope.h"
 #include "worker/generate/greedy_generate.h"
 
 namespace ft::generate {
@@ -11,8 +12,7 @@ CompletionMatch GreedyCompletionMatch(models::CausalLmImpl& model,
                                       const train::TokenizedSplit& split,
                                       std::optional<int64_t> eos_id, int64_t max_examples) {
   CompletionMatch match;
-  const bool was_training = model.is_training();
-  model.eval();
+  const train::EvalModeScope eval_mode(model);
   std::size_t count = std::min(split.prompt_tokens.size(), split.size());
   if (max_examples > 0) count = std::min(count, static_cast<std::size_t>(max_examples));
   for (std::size_t i = 0; i < count; ++i) {
@@ -26,7 +26,6 @@ CompletionMatch GreedyCompletionMatch(models::CausalLmImpl& model,
     ++match.examples;
     if (answer == reference) ++match.matched;
   }
-  if (was_training) model.train();
   return match;
 }
 

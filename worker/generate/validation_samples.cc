@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "worker/eval/eval_mode_scope.h"
 #include "worker/generate/greedy_generate.h"
 
 namespace ft::generate {
@@ -51,8 +52,7 @@ std::vector<std::string> ValidationSampleLines(models::CausalLmImpl& model,
                                                std::optional<int64_t> eos_id,
                                                const SampleOptions& options) {
   std::vector<std::string> lines;
-  const bool was_training = model.is_training();
-  model.eval();
+  const train::EvalModeScope eval_mode(model);
   for (std::size_t i = 0; i < split.prompt_tokens.size() &&
                           static_cast<int64_t>(lines.size()) < options.samples;
        ++i) {
@@ -69,7 +69,6 @@ std::vector<std::string> ValidationSampleLines(models::CausalLmImpl& model,
                     SampleText(tokenizer.Decode(completion), options.completion_chars, false) +
                     (ended ? " [EOS]" : ""));
   }
-  if (was_training) model.train();
   return lines;
 }
 

@@ -169,7 +169,7 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
       split["completion_exact_match"] =
           static_cast<double>(summary.test_completion_matched) /
           static_cast<double>(summary.test_completion_examples);
-      split["majority_completion_exact_match"] = MajorityCompletionMatch(data, evaluated);
+      split["majority_completion_exact_match"] = summary.test_majority_completion_match;
     }
     metrics[report.split] = split;
   }

@@ -510,13 +510,14 @@ void TrainingLoop::MatchTestCompletions() {
   summary_.test_completion_examples = match.examples;
   summary_.test_completion_matched = match.matched;
   if (match.examples == 0) return;
+  summary_.test_majority_completion_match = MajorityCompletionMatch(data_, data_.test);
   char line[200];
   std::snprintf(line, sizeof(line),
                 "test: %lld of %lld greedy answers exactly right (%.1f %%); always answering the "
                 "most frequent training completion: %.1f %%",
                 static_cast<long long>(match.matched), static_cast<long long>(match.examples),
                 100.0 * static_cast<double>(match.matched) / static_cast<double>(match.examples),
-                100.0 * MajorityCompletionMatch(data_, data_.test));
+                100.0 * summary_.test_majority_completion_match);
   observer_.OnLog("info", line);
 }
 

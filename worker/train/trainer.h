@@ -38,6 +38,7 @@ struct TrainingSummary {
   // reference (generate/completion_match.h), of test_completion_examples (0: none measured).
   int64_t test_completion_examples = 0;
   int64_t test_completion_matched = 0;
+  double test_majority_completion_match = 0;  // MajorityCompletionMatch on the test split
 };
 
 // Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.
