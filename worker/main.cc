@@ -14,7 +14,9 @@
 #include "CLI/CLI.hpp"
 #include "common/util/ft_home.h"
 #include "common/util/logging.h"
+#include "spdlog/spdlog.h"
 #include "worker/daemon/grpc_worker_link.h"
+#include "worker/daemon/openmp_wait_policy.h"
 #include "worker/daemon/remote_inputs.h"
 #include "worker/daemon/standalone.h"
 #include "worker/daemon/worker_loop.h"
@@ -25,6 +27,7 @@ std::atomic<bool> shutdown_requested{false};
 }  // namespace
 
 int main(int argc, char** argv) {
+  ft::worker::ReexecWithPassiveOpenMpWait(argv);
   // glibc returns freed activation memory to the kernel after every step by default, and the
   // next step faults it back in: ~1M page faults a run and 17-25 % of the throughput
   // (tests/bench/README.md). Keep large blocks in the heap instead; peak RSS is unchanged.
@@ -77,8 +80,9 @@ int main(int argc, char** argv) {
       "generate", "greedy completion of --prompt by a finished causal_lm job's output folder");
   generate_command->add_option("--model", generate.model_dir, "the model folder")->required();
   generate_command->add_option("--prompt", generate.prompt, "the prompt text")->required();
-  generate_command->add_option("--max-new-tokens", generate.max_new_tokens,
-                               "at most this many tokens (fewer when the model ends the text)")
+  generate_command
+      ->add_option("--max-new-tokens", generate.max_new_tokens,
+                   "at most this many tokens (fewer when the model ends the text)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   generate_command->add_flag("--chat", generate.chat,
@@ -120,6 +124,9 @@ int main(int argc, char** argv) {
     std::cerr << "ftworker: " << status.message() << "\n";
     return 2;
   }
+  const std::string wait_policy = ft::worker::OpenMpWaitPolicyAtLoad();
+  spdlog::info("OMP_WAIT_POLICY={} when LibTorch's OpenMP loaded",
+               wait_policy.empty() ? "(unset: spinning threads)" : wait_policy);
   if (!spec_path.empty()) {
     if (out_dir.empty()) {
       std::cerr << "ftworker: --out is required with --spec\n";
