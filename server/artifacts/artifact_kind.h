@@ -1,5 +1,6 @@
-// What a file of a job's folder is, from its name: the worker's layout (DESIGN.md "Output";
-// worker/checkpoint/checkpoint_store.h) is model/, checkpoints/step-N/, result.json and ftd's
+// What a file of a job's folder is, from its name. The worker's layout (worker/output/,
+// worker/checkpoint/checkpoint_store.h): the Hugging Face model folder's files at the top
+// (config.json, model.safetensors, tokenizer files), result.json, checkpoints/step-N/, and ftd's
 // events.jsonl.
 #pragma once
 

@@ -42,11 +42,11 @@ TEST(ArtifactMemoryTest, FtdStreamsALargeFileWithFlatMemory) {
   ft::v1::SubmitJobResponse submitted;
   ASSERT_TRUE(Submit(ftd, TinySpec(csv, 1), "", &submitted).ok());
   const std::string job_id = submitted.job().id();
-  const std::filesystem::path model = std::filesystem::path(submitted.job().output_dir()) / "model";
-  std::filesystem::create_directories(model);
+  const std::filesystem::path folder(submitted.job().output_dir());
+  std::filesystem::create_directories(folder);
   const uint64_t size = TestBytes();
-  { std::ofstream(model / "model.safetensors", std::ios::binary).close(); }
-  std::filesystem::resize_file(model / "model.safetensors", size);  // sparse: instant
+  { std::ofstream(folder / "model.safetensors", std::ios::binary).close(); }
+  std::filesystem::resize_file(folder / "model.safetensors", size);  // sparse: instant
 
   // Listing hashes the file once (ftd reads it in 1 MiB pieces): the baseline is taken after it.
   grpc::ClientContext list_context;
@@ -63,7 +63,7 @@ TEST(ArtifactMemoryTest, FtdStreamsALargeFileWithFlatMemory) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
   ft::v1::DownloadArtifactRequest request;
   request.set_job_id(job_id);
-  request.set_name("model/model.safetensors");
+  request.set_name("model.safetensors");
   const auto start = std::chrono::steady_clock::now();
   auto reader = ftd.stub().DownloadArtifact(&context, request);
   ft::v1::ArtifactChunk chunk;
@@ -77,7 +77,8 @@ TEST(ArtifactMemoryTest, FtdStreamsALargeFileWithFlatMemory) {
                std::all_of(chunk.data().begin(), chunk.data().end(), [](char c) { return c == 0; });
     peak = std::max(peak, ResidentBytes(ftd.pid()));
   }
-  ASSERT_TRUE(reader->Finish().ok()) << ftd.Log();
+  const grpc::Status finished = reader->Finish();
+  ASSERT_TRUE(finished.ok()) << finished.error_message() << "\n" << ftd.Log();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(received, size);

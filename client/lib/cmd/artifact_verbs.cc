@@ -64,11 +64,11 @@ std::map<std::string, std::vector<const ft::v1::Artifact*>> ByCheckpoint(
   return checkpoints;
 }
 
-// What `download` fetches: the files under `prefix`.
+// What `download` fetches: the model's files, or those of one checkpoint.
 struct Selection {
   std::vector<ft::v1::Artifact> files;
   std::string checkpoint;  // "latest" resolved; empty for the model
-  std::string prefix;      // "model/" or "checkpoints/NAME/"
+  std::string prefix;      // "" (the model's files are at the top) or "checkpoints/NAME/"
 };
 
 absl::StatusOr<Selection> Select(const FtdConnection& ftd, const DownloadArgs& args) {
@@ -84,11 +84,11 @@ absl::StatusOr<Selection> Select(const FtdConnection& ftd, const DownloadArgs& a
   }
   Selection selection;
   selection.checkpoint = checkpoint;
-  selection.prefix = checkpoint.empty() ? "model/" : absl::StrCat("checkpoints/", checkpoint, "/");
+  selection.prefix = checkpoint.empty() ? "" : absl::StrCat("checkpoints/", checkpoint, "/");
   for (const auto& artifact : *all) {
-    if (absl::StartsWith(artifact.name(), selection.prefix)) {
-      selection.files.push_back(artifact);
-    }
+    const bool wanted = checkpoint.empty() ? artifact.kind() == ft::v1::ARTIFACT_MODEL
+                                           : absl::StartsWith(artifact.name(), selection.prefix);
+    if (wanted) selection.files.push_back(artifact);
   }
   if (!selection.files.empty()) return selection;
   if (!checkpoint.empty()) {

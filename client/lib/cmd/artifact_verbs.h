@@ -20,7 +20,7 @@ struct ArtifactListArgs {
   OutputFormat output = OutputFormat::kTable;
 };
 
-// Downloads the files of the model folder (model/...) or of one checkpoint into out_dir, keeping
+// Downloads the model's files (ARTIFACT_MODEL) or those of one checkpoint into out_dir, keeping
 // their paths below that folder; prints the folder. A file already there with the right digest
 // is not fetched again; a cut-off run resumes.
 int RunDownload(const FtdConnection& ftd, const DownloadArgs& args, const Console& console);

@@ -100,15 +100,15 @@ class ArtifactApiTest : public ::testing::Test {
     job_id_ = job->job.id();
     folder_ = job->job.output_dir();
     weights_ = PseudoRandomBytes(3 * DownloadReactor::kChunkBytes + 17, 7);
-    Put("model/config.json", "{\"model_type\": \"bloom\"}\n");
-    Put("model/model.safetensors", weights_);
+    Put("config.json", "{\"model_type\": \"bloom\"}\n");
+    Put("model.safetensors", weights_);
     Put("checkpoints/step-00000004/state.pt", PseudoRandomBytes(1000, 8));
     Put("checkpoints/step-00000004/COMPLETE", "{}");
     Put("checkpoints/.partial-step-00000008/state.pt", "half written");
     Put("result.json", "{}");
     Put("events.jsonl", "");
     outside_ = dir_.Write("outside/secret.txt", "not yours");
-    std::filesystem::create_symlink(outside_, std::filesystem::path(folder_) / "model/link");
+    std::filesystem::create_symlink(outside_, std::filesystem::path(folder_) / "link");
     std::filesystem::create_directory_symlink(dir_.Path("outside"),
                                               std::filesystem::path(folder_) / "linked");
   }
@@ -195,24 +195,24 @@ TEST_F(ArtifactApiTest, ListsRegularFilesWithSizeDigestAndKindLeavingOutLinksAnd
     EXPECT_EQ(artifact.size_bytes(), std::filesystem::file_size(path)) << artifact.name();
     EXPECT_EQ(artifact.sha256(), Sha256Sum(path)) << artifact.name();
   }
-  EXPECT_EQ(names,
-            (std::vector<std::string>{
-                "checkpoints/step-00000004/COMPLETE", "checkpoints/step-00000004/state.pt",
-                "events.jsonl", "model/config.json", "model/model.safetensors", "result.json"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"checkpoints/step-00000004/COMPLETE",
+                                             "checkpoints/step-00000004/state.pt", "config.json",
+                                             "events.jsonl", "model.safetensors", "result.json"}));
   EXPECT_EQ(response.artifacts(0).kind(), ft::v1::ARTIFACT_CHECKPOINT);
   EXPECT_EQ(response.artifacts(0).checkpoint(), "step-00000004");
-  EXPECT_EQ(response.artifacts(2).kind(), ft::v1::ARTIFACT_LOG);
+  EXPECT_EQ(response.artifacts(2).kind(), ft::v1::ARTIFACT_MODEL);
+  EXPECT_EQ(response.artifacts(3).kind(), ft::v1::ARTIFACT_LOG);
   EXPECT_EQ(response.artifacts(4).kind(), ft::v1::ARTIFACT_MODEL);
   EXPECT_EQ(response.artifacts(5).kind(), ft::v1::ARTIFACT_RESULT);
 }
 
 TEST_F(ArtifactApiTest, DownloadsInChunksAndResumesFromAnOffset) {
   std::vector<ft::v1::ArtifactChunk> chunks;
-  ASSERT_TRUE(Download(kAliceToken, "model/model.safetensors", 0, &chunks).ok());
+  ASSERT_TRUE(Download(kAliceToken, "model.safetensors", 0, &chunks).ok());
   ASSERT_EQ(chunks.size(), 4u);
   EXPECT_EQ(chunks[0].artifact().size_bytes(), weights_.size());
   EXPECT_EQ(chunks[0].artifact().sha256(),
-            Sha256Sum((std::filesystem::path(folder_) / "model/model.safetensors").string()));
+            Sha256Sum((std::filesystem::path(folder_) / "model.safetensors").string()));
   std::string assembled;
   for (const auto& chunk : chunks) {
     EXPECT_EQ(chunk.offset(), assembled.size());
@@ -223,7 +223,7 @@ TEST_F(ArtifactApiTest, DownloadsInChunksAndResumesFromAnOffset) {
 
   const uint64_t offset = DownloadReactor::kChunkBytes + DownloadReactor::kChunkBytes / 2 + 3;
   chunks.clear();
-  ASSERT_TRUE(Download(kAliceToken, "model/model.safetensors", offset, &chunks).ok());
+  ASSERT_TRUE(Download(kAliceToken, "model.safetensors", offset, &chunks).ok());
   std::string tail;
   for (const auto& chunk : chunks) tail += chunk.data();
   EXPECT_EQ(chunks.front().offset(), offset);
@@ -231,14 +231,13 @@ TEST_F(ArtifactApiTest, DownloadsInChunksAndResumesFromAnOffset) {
 
   // At the end: one message with the description and no data; past it: OUT_OF_RANGE.
   chunks.clear();
-  ASSERT_TRUE(Download(kAliceToken, "model/model.safetensors", weights_.size(), &chunks).ok());
+  ASSERT_TRUE(Download(kAliceToken, "model.safetensors", weights_.size(), &chunks).ok());
   ASSERT_EQ(chunks.size(), 1u);
   EXPECT_TRUE(chunks[0].data().empty());
   EXPECT_EQ(chunks[0].artifact().size_bytes(), weights_.size());
   chunks.clear();
-  EXPECT_EQ(
-      Download(kAliceToken, "model/model.safetensors", weights_.size() + 1, &chunks).error_code(),
-      grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(Download(kAliceToken, "model.safetensors", weights_.size() + 1, &chunks).error_code(),
+            grpc::StatusCode::OUT_OF_RANGE);
 }
 
 TEST_F(ArtifactApiTest, AnotherUsersJobIsNotFoundAnAdminsIsFine) {
@@ -247,18 +246,18 @@ TEST_F(ArtifactApiTest, AnotherUsersJobIsNotFoundAnAdminsIsFine) {
   EXPECT_EQ(List("", &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(List(kAliceToken, &response, "job-404").error_code(), grpc::StatusCode::NOT_FOUND);
   std::vector<ft::v1::ArtifactChunk> chunks;
-  EXPECT_EQ(Download(kBobToken, "model/config.json", 0, &chunks).error_code(),
+  EXPECT_EQ(Download(kBobToken, "config.json", 0, &chunks).error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(chunks.empty());
   EXPECT_TRUE(List(kAdminToken, &response).ok());
-  EXPECT_TRUE(Download(kAdminToken, "model/config.json", 0, &chunks).ok());
+  EXPECT_TRUE(Download(kAdminToken, "config.json", 0, &chunks).ok());
 }
 
 TEST_F(ArtifactApiTest, NoNameLeadsOutsideTheJobsFolder) {
   const std::string escape = "../../outside/secret.txt";
   for (const std::string& name :
-       {escape, std::string("model/../../../outside/secret.txt"), outside_,
-        std::string("model/link"), std::string("linked/secret.txt"), std::string("model//x"),
+       {escape, std::string("checkpoints/../../../outside/secret.txt"), outside_,
+        std::string("link"), std::string("linked/secret.txt"), std::string("checkpoints//x"),
         std::string("./result.json"), std::string("")}) {
     std::vector<ft::v1::ArtifactChunk> chunks;
     const grpc::Status status = Download(kAliceToken, name, 0, &chunks);
@@ -266,7 +265,7 @@ TEST_F(ArtifactApiTest, NoNameLeadsOutsideTheJobsFolder) {
         << name << ": " << status.error_message();
     EXPECT_TRUE(chunks.empty()) << name;
   }
-  for (const char* name : {"model/missing.bin", "model", "checkpoints/step-00000004"}) {
+  for (const char* name : {"missing.bin", "checkpoints", "checkpoints/step-00000004"}) {
     std::vector<ft::v1::ArtifactChunk> chunks;
     EXPECT_EQ(Download(kAliceToken, name, 0, &chunks).error_code(), grpc::StatusCode::NOT_FOUND)
         << name;
@@ -277,7 +276,7 @@ TEST_F(ArtifactApiTest, ClientResumesAPartialFileAndRefusesOneWithWrongBytes) {
   ft::v1::ListArtifactsResponse response;
   ASSERT_TRUE(List(kAliceToken, &response).ok());
   const ft::v1::Artifact& weights = response.artifacts(4);
-  ASSERT_EQ(weights.name(), "model/model.safetensors");
+  ASSERT_EQ(weights.name(), "model.safetensors");
   const client::FtdConnection ftd = Connection(kAliceToken);
   const std::string out = dir_.Path("download/model.safetensors");
 
