@@ -198,18 +198,14 @@ Verb DownloadVerb() {
   return verb;
 }
 
-// checkpoints and artifacts: a job id and -o table|json.
-Verb ArtifactListVerb(const std::string& name, const std::string& help,
-                      int (*run)(const FtdConnection&, const ArtifactListArgs&, const Console&)) {
+// checkpoints and artifacts: a job id and -o table|json; the caller names it and says what it does.
+Verb ArtifactListVerb(int (*run)(const FtdConnection&, const ArtifactListArgs&, const Console&)) {
   struct State {
     ArtifactListArgs args;
     std::string output = "table";
   };
   auto state = std::make_shared<State>();
   Verb verb;
-  verb.name = name;
-  verb.help = help;
-  verb.footer = absl::StrCat("\nExample:\n  ftctl ", name, " job-3\n");
   verb.takes_job_ids = true;
   verb.add_flags = [state](CLI::App& app) {
     app.add_option("ID", state->args.job_id, "job id")->required();
@@ -224,17 +220,21 @@ Verb ArtifactListVerb(const std::string& name, const std::string& help,
 }
 
 Verb CheckpointsVerb() {
-  return ArtifactListVerb(
-      "checkpoints",
-      "List a job's checkpoints on ftd (name, files, size), for `ftctl download --checkpoint`.",
-      RunCheckpoints);
+  Verb verb = ArtifactListVerb(RunCheckpoints);
+  verb.name = "checkpoints";
+  verb.help =
+      "List a job's checkpoints on ftd (name, files, size), for `ftctl download --checkpoint`.";
+  verb.footer = "\nExample:\n  ftctl checkpoints job-3\n";
+  return verb;
 }
 
 Verb ArtifactsVerb() {
-  return ArtifactListVerb(
-      "artifacts",
-      "List the files of a job's folder on ftd: kind, size, SHA-256 (first 16 digits), name.",
-      RunArtifacts);
+  Verb verb = ArtifactListVerb(RunArtifacts);
+  verb.name = "artifacts";
+  verb.help =
+      "List the files of a job's folder on ftd: kind, size, SHA-256 (first 16 digits), name.";
+  verb.footer = "\nExample:\n  ftctl artifacts job-3 -o json\n";
+  return verb;
 }
 
 }  // namespace ft::client
