@@ -3,6 +3,7 @@
 // (client/lib/rpc/artifact_calls.h) against it. Digests are checked against coreutils'
 // sha256sum, not the implementation under test.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -265,7 +266,9 @@ TEST_F(ArtifactApiTest, NoNameLeadsOutsideTheJobsFolder) {
         << name << ": " << status.error_message();
     EXPECT_TRUE(chunks.empty()) << name;
   }
-  for (const char* name : {"missing.bin", "checkpoints", "checkpoints/step-00000004"}) {
+  // A FIFO would block a plain open() forever: it is refused as not a regular file.
+  ASSERT_EQ(mkfifo((std::filesystem::path(folder_) / "fifo").c_str(), 0600), 0);
+  for (const char* name : {"missing.bin", "checkpoints", "checkpoints/step-00000004", "fifo"}) {
     std::vector<ft::v1::ArtifactChunk> chunks;
     EXPECT_EQ(Download(kAliceToken, name, 0, &chunks).error_code(), grpc::StatusCode::NOT_FOUND)
         << name;
