@@ -241,6 +241,28 @@ TEST_F(ArtifactApiTest, DownloadsInChunksAndResumesFromAnOffset) {
             grpc::StatusCode::OUT_OF_RANGE);
 }
 
+TEST_F(ArtifactApiTest, AClientThatGoesAwayMidStreamEndsOnlyItsDownload) {
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    Authorize(&context, kAliceToken);
+    ft::v1::DownloadArtifactRequest request;
+    request.set_job_id(job_id_);
+    request.set_name("model.safetensors");
+    auto reader = stub_->DownloadArtifact(&context, request);
+    ft::v1::ArtifactChunk chunk;
+    ASSERT_TRUE(reader->Read(&chunk));
+    context.TryCancel();
+    while (reader->Read(&chunk)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  std::vector<ft::v1::ArtifactChunk> chunks;
+  ASSERT_TRUE(Download(kAliceToken, "model.safetensors", 0, &chunks).ok());
+  std::string assembled;
+  for (const auto& chunk : chunks) assembled += chunk.data();
+  EXPECT_TRUE(assembled == weights_);
+}
+
 TEST_F(ArtifactApiTest, AnotherUsersJobIsNotFoundAnAdminsIsFine) {
   ft::v1::ListArtifactsResponse response;
   EXPECT_EQ(List(kBobToken, &response).error_code(), grpc::StatusCode::NOT_FOUND);
