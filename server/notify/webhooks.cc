@@ -40,7 +40,7 @@ Webhooks::~Webhooks() { Stop(); }
 
 void Webhooks::Start(store::JobStore* store, sched::Clock* clock,
                      metrics::WebhookMetrics* metrics) {
-  if (secret_.empty()) {
+  if (secret_.empty() && !options_.urls.empty()) {
     spdlog::warn("webhooks are sent unsigned: give --webhook-secret-file so that receivers can "
                  "check that they come from this ftd");
   }
