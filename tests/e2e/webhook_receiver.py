@@ -6,12 +6,15 @@ import hashlib
 import hmac
 import http.server
 import json
+import ssl
 import threading
 
 
 class Receiver:
-    def __init__(self, port):
+    def __init__(self, port, tls=None):
+        """tls: (certificate file, key file) to serve https."""
         self.port = port
+        self.tls = tls
         self.mode = "ok"
         self.requests = []  # dicts: path, delivery, event, signature, body, status
         self.lock = threading.Lock()
@@ -21,7 +24,8 @@ class Receiver:
         self._thread = None
 
     def url(self, path):
-        return "http://127.0.0.1:{}{}".format(self.port, path)
+        scheme = "https" if self.tls else "http"
+        return "{}://127.0.0.1:{}{}".format(scheme, self.port, path)
 
     def start(self):
         receiver = self
@@ -53,6 +57,10 @@ class Receiver:
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
