@@ -132,7 +132,8 @@ absl::Status JobStore::WriteDurably(const std::function<absl::Status()>& body) {
 
 absl::Status JobStore::WithDatabase(const std::function<absl::Status(SqliteDb& db)>& body) {
   absl::MutexLock lock(&mu_);
-  FT_RETURN_IF_ERROR(db_->InTransaction([&] { return body(*db_); }));
+  FT_RETURN_IF_ERROR(
+      db_->InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return body(*db_); }));
   wal_.Committed();
   return absl::OkStatus();
 }
