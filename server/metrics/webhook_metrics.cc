@@ -10,8 +10,9 @@ WebhookMetrics::WebhookMetrics(prometheus::Registry& registry) {
                     .Add({});
   attempts_failed_ = &prometheus::BuildCounter()
                           .Name("ft_webhook_failed_attempts_total")
-                          .Help("Webhook attempts that failed and were scheduled again "
-                                "(connection error, timeout, 5xx, 408, 425, 429)")
+                          .Help(
+                              "Webhook attempts that failed and were scheduled again "
+                              "(connection error, timeout, 5xx, 408, 425, 429)")
                           .Register(registry)
                           .Add({});
   auto& given_up = prometheus::BuildCounter()

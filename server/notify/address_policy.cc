@@ -41,8 +41,8 @@ bool IsInternalV6(const in6_addr& address) {
   const uint8_t* b = address.s6_addr;
   static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (std::memcmp(b, kMappedPrefix, 12) == 0) {
-    return IsInternalV4((uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) |
-                        (uint32_t{b[14]} << 8) | b[15]);
+    return IsInternalV4((uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) |
+                        b[15]);
   }
   static constexpr uint8_t kZero[15] = {};
   if (std::memcmp(b, kZero, 15) == 0 && b[15] <= 1) return true;  // :: and ::1

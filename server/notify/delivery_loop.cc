@@ -24,9 +24,8 @@ std::string HostOf(const std::string& url) {
 
 }  // namespace
 
-std::unique_ptr<DeliveryLoop> DeliveryLoop::Start(DeliveryLoopOptions options,
-                                                  SenderOptions sender, Outbox* outbox,
-                                                  sched::Clock* clock,
+std::unique_ptr<DeliveryLoop> DeliveryLoop::Start(DeliveryLoopOptions options, SenderOptions sender,
+                                                  Outbox* outbox, sched::Clock* clock,
                                                   metrics::WebhookMetrics* metrics) {
   std::unique_ptr<DeliveryLoop> loop(
       new DeliveryLoop(std::move(options), std::move(sender), outbox, clock, metrics));
@@ -83,9 +82,8 @@ std::optional<OutboxRow> DeliveryLoop::ClaimOrWait() {
   if (metrics_ != nullptr) {
     if (absl::StatusOr<int64_t> rows = outbox_->Count(); rows.ok()) metrics_->SetOutboxRows(*rows);
   }
-  const auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return wakeups_ != seen;
-  };
+  const auto changed = [this, seen]()
+                           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wakeups_ != seen; };
   mu_.AwaitWithTimeout(absl::Condition(&changed), wait);
   return std::nullopt;
 }
@@ -142,8 +140,8 @@ void DeliveryLoop::Finish(const OutboxRow& row, const SendResult& result) {
   }
   const int attempts = row.attempts + 1;
   const absl::Time now = clock_->Now();
-  const std::optional<absl::Time> next = NextAttempt(
-      options_.schedule, row.created, now, attempts, absl::Uniform<double>(absl::BitGen(), 0, 1));
+  const std::optional<absl::Time> next = NextAttempt(options_.schedule, row.created, now, attempts,
+                                                     absl::Uniform<double>(absl::BitGen(), 0, 1));
   if (!next) {
     GiveUp(row, metrics::GiveUpReason::kExpired,
            result.error + " (retried for --webhook-give-up-seconds)");
@@ -155,9 +153,8 @@ void DeliveryLoop::Finish(const OutboxRow& row, const SendResult& result) {
                  std::string(status.message()));
   }
   if (metrics_ != nullptr) metrics_->OnAttemptFailed();
-  spdlog::debug("{}: webhook {} to {} failed ({}); attempt {} in {}", row.job_id,
-                row.delivery_id, HostOf(row.url), result.error, attempts + 1,
-                absl::FormatDuration(*next - now));
+  spdlog::debug("{}: webhook {} to {} failed ({}); attempt {} in {}", row.job_id, row.delivery_id,
+                HostOf(row.url), result.error, attempts + 1, absl::FormatDuration(*next - now));
 }
 
 }  // namespace ft::notify

@@ -33,8 +33,7 @@ absl::StatusOr<std::vector<OutboxRow>> Outbox::Due(absl::Time now, int limit,
         db.Prepare("SELECT id, delivery_id, url, operator_url, event_type, job_id, body, "
                    "created_ms, attempts FROM webhook_outbox WHERE next_attempt_ms <= ? "
                    "ORDER BY next_attempt_ms, id LIMIT ?"));
-    select.Bind(1, absl::ToUnixMillis(now))
-        .Bind(2, static_cast<int64_t>(limit + skip.size()));
+    select.Bind(1, absl::ToUnixMillis(now)).Bind(2, static_cast<int64_t>(limit + skip.size()));
     while (static_cast<int>(rows.size()) < limit) {
       FT_ASSIGN_OR_RETURN(bool row, select.Step());
       if (!row) break;

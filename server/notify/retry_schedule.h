@@ -16,7 +16,7 @@
 namespace ft::notify {
 
 struct RetrySchedule {
-  absl::Duration base = absl::Seconds(5);        // --webhook-retry-base-seconds
+  absl::Duration base = absl::Seconds(5);  // --webhook-retry-base-seconds
   absl::Duration max_delay = absl::Hours(1);
   absl::Duration give_up_after = absl::Hours(24);  // --webhook-give-up-seconds
 };

@@ -31,8 +31,8 @@ absl::Status WebhookTap::OnEventAppended(store::SqliteDb& db, const ft::v1::Job&
     row.event_type = *type;
     row.job_id = job.id();
     row.body = WebhookBody(row.delivery_id, *type, job, event);
-    row.created = absl::FromUnixSeconds(event.time().seconds()) +
-                  absl::Nanoseconds(event.time().nanos());
+    row.created =
+        absl::FromUnixSeconds(event.time().seconds()) + absl::Nanoseconds(event.time().nanos());
     return Outbox::Add(db, row);
   };
   for (const std::string& url : options_.operator_urls) FT_RETURN_IF_ERROR(add(url, true));

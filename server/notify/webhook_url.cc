@@ -47,8 +47,8 @@ absl::StatusOr<WebhookUrl> ParseWebhookUrl(const std::string& url, const std::st
   WebhookUrl result;
   result.scheme = absl::AsciiStrToLower(Part(parsed.get(), CURLUPART_SCHEME));
   if (result.scheme != "http" && result.scheme != "https") {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": '", url, "' has scheme '",
-                                                   result.scheme, "'; only http and https"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": '", url, "' has scheme '", result.scheme, "'; only http and https"));
   }
   result.host = Part(parsed.get(), CURLUPART_HOST);
   if (result.host.size() >= 2 && result.host.front() == '[' && result.host.back() == ']') {

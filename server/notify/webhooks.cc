@@ -41,8 +41,9 @@ Webhooks::~Webhooks() { Stop(); }
 void Webhooks::Start(store::JobStore* store, sched::Clock* clock,
                      metrics::WebhookMetrics* metrics) {
   if (secret_.empty() && !options_.urls.empty()) {
-    spdlog::warn("webhooks are sent unsigned: give --webhook-secret-file so that receivers can "
-                 "check that they come from this ftd");
+    spdlog::warn(
+        "webhooks are sent unsigned: give --webhook-secret-file so that receivers can "
+        "check that they come from this ftd");
   }
   outbox_ = std::make_unique<Outbox>(store);
   DeliveryLoopOptions loop;

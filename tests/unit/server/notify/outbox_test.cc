@@ -1,6 +1,8 @@
 // The outbox on a real SQLite file: rows added in the event's transaction (and only when it
 // commits), their bodies, rescheduling, removal and survival across a reopen. And the sender's
 // address check on real sockets.
+#include "server/notify/outbox.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,11 +13,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "server/notify/outbox.h"
 #include "server/notify/webhook_sender.h"
 #include "server/notify/webhook_tap.h"
 #include "server/store/job_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/server/notify/loopback_socket.h"
 
 namespace ft::notify {
 namespace {
@@ -144,17 +146,7 @@ TEST_F(OutboxTest, RescheduledRowsWaitAndSurviveAReopen) {
 // A TCP listener on 127.0.0.1 that counts the connections it accepted.
 class Listener {
  public:
-  Listener() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    listen(fd_, 8);
-    socklen_t length = sizeof(address);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
+  Listener() { fd_ = ListenOnLoopback(&port_, SOCK_NONBLOCK); }
   ~Listener() { close(fd_); }
   int port() const { return port_; }
   // Connections waiting to be accepted, now accepted and closed.

@@ -38,16 +38,31 @@ TEST(WebhookSignerTest, SecretFileNeedsALongFirstLine) {
 }
 
 TEST(AddressPolicyTest, InternalAddresses) {
-  for (const char* internal :
-       {"127.0.0.1", "127.255.0.9", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-        "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::",
-        "fe80::1", "fd00::1", "fc00::5", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3",
-        "::ffff:169.254.169.254"}) {
+  for (const char* internal : {"127.0.0.1",
+                               "127.255.0.9",
+                               "10.0.0.1",
+                               "172.16.0.1",
+                               "172.31.255.255",
+                               "192.168.1.1",
+                               "169.254.169.254",
+                               "100.64.0.1",
+                               "0.0.0.0",
+                               "224.0.0.1",
+                               "255.255.255.255",
+                               "::1",
+                               "::",
+                               "fe80::1",
+                               "fd00::1",
+                               "fc00::5",
+                               "ff02::1",
+                               "::ffff:127.0.0.1",
+                               "::ffff:10.1.2.3",
+                               "::ffff:169.254.169.254"}) {
     EXPECT_TRUE(IsInternalAddressText(internal)) << internal;
   }
-  for (const char* external : {"8.8.8.8", "1.1.1.1", "172.32.0.1", "172.15.255.255",
-                               "100.128.0.1", "169.253.1.1", "193.168.0.1", "2001:4860::8888",
-                               "::ffff:8.8.8.8", "2606:4700::1111"}) {
+  for (const char* external :
+       {"8.8.8.8", "1.1.1.1", "172.32.0.1", "172.15.255.255", "100.128.0.1", "169.253.1.1",
+        "193.168.0.1", "2001:4860::8888", "::ffff:8.8.8.8", "2606:4700::1111"}) {
     EXPECT_FALSE(IsInternalAddressText(external)) << external;
   }
 }
@@ -68,9 +83,9 @@ TEST(WebhookUrlTest, JobUrlsMayNotNameInternalHostsUnlessAllowed) {
   google::protobuf::RepeatedPtrField<std::string> urls;
   urls.Add("https://hooks.example.com/a");
   EXPECT_TRUE(CheckJobWebhookUrls(urls, AddressPolicy{}).ok());
-  for (const char* internal : {"http://127.0.0.1:9000/", "http://localhost/", "http://[::1]/",
-                               "http://169.254.169.254/latest/meta-data", "http://10.0.0.7/",
-                               "http://api.localhost/"}) {
+  for (const char* internal :
+       {"http://127.0.0.1:9000/", "http://localhost/", "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data", "http://10.0.0.7/", "http://api.localhost/"}) {
     urls.Add(internal);
     absl::Status status = CheckJobWebhookUrls(urls, AddressPolicy{});
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << internal;
