@@ -49,6 +49,7 @@ DeliveryLoop::~DeliveryLoop() { Stop(); }
 void DeliveryLoop::Wake() {
   absl::MutexLock lock(&mu_);
   ++wakeups_;
+  woken_.SignalAll();
 }
 
 void DeliveryLoop::Stop() {
@@ -56,6 +57,7 @@ void DeliveryLoop::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     ++wakeups_;
+    woken_.SignalAll();
   }
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();
@@ -82,9 +84,8 @@ std::optional<OutboxRow> DeliveryLoop::ClaimOrWait() {
   if (metrics_ != nullptr) {
     if (absl::StatusOr<int64_t> rows = outbox_->Count(); rows.ok()) metrics_->SetOutboxRows(*rows);
   }
-  const auto changed = [this, seen]()
-                           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wakeups_ != seen; };
-  mu_.AwaitWithTimeout(absl::Condition(&changed), wait);
+  // A spurious or early return only makes the caller look again.
+  if (wakeups_ == seen) woken_.WaitWithTimeout(&mu_, wait);
   return std::nullopt;
 }
 
@@ -105,6 +106,7 @@ void DeliveryLoop::SenderThread() {
     absl::MutexLock lock(&mu_);
     in_flight_.erase(row->id);
     ++wakeups_;
+    woken_.SignalAll();
   }
 }
 

@@ -69,7 +69,8 @@ class DeliveryLoop {
 
   absl::Mutex mu_;
   std::set<int64_t> in_flight_ ABSL_GUARDED_BY(mu_);
-  uint64_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;  // new rows, a finished send, or Stop
+  absl::CondVar woken_;
   std::vector<std::thread> threads_;
 };
 
