@@ -83,7 +83,9 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   }
   ftd->watchers_ =
       std::make_unique<api::WatcherLimits>(options.max_watchers, options.max_watchers_per_job);
-  FT_ASSIGN_OR_RETURN(ftd->store_, store::JobStore::Open(options.home + "/ftd.db"));
+  FT_ASSIGN_OR_RETURN(ftd->webhooks_, notify::Webhooks::Create(options.webhooks));
+  FT_ASSIGN_OR_RETURN(ftd->store_,
+                      store::JobStore::Open(options.home + "/ftd.db", ftd->webhooks_->tap()));
 
   ftd->registry_ = std::make_shared<prometheus::Registry>();
   try {
@@ -98,6 +100,9 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   ftd->metrics_ = std::make_unique<metrics::ServerMetrics>(*ftd->registry_, &ftd->clock_,
                                                            options.metrics_grace);
   ftd->housekeeping_metrics_ = std::make_unique<metrics::HousekeepingMetrics>(*ftd->registry_);
+  ftd->webhook_metrics_ = std::make_unique<metrics::WebhookMetrics>(*ftd->registry_);
+  // Deliveries left by an earlier run start at once; new ones follow the job log.
+  ftd->webhooks_->Start(ftd->store_.get(), &ftd->clock_, ftd->webhook_metrics_.get());
 
   workers::WorkerPoolOptions pool_options;
   pool_options.binary = options.worker_binary;
@@ -125,6 +130,7 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   manager_options.limits.max_dataset_bytes = options.max_dataset_bytes;
   manager_options.limits.max_seq_length = options.max_seq_length;
   manager_options.limits.max_queued_jobs_per_user = options.max_queued_jobs_per_user;
+  manager_options.limits.webhook_policy = options.webhooks.policy;
   FT_ASSIGN_OR_RETURN(
       ftd->manager_,
       sched::JobManager::Create(manager_options, ftd->store_.get(), ftd->job_folders_.get(),
@@ -281,6 +287,9 @@ void FtdServer::Shutdown() {
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   spdlog::debug("gRPC server stopped");
   if (housekeeping_.joinable()) housekeeping_.join();
+  // Last: the workers' final events above may still have added deliveries. Those not sent by
+  // now stay in the outbox for the next start.
+  if (webhooks_) webhooks_->Stop();
   spdlog::info("ftd stopped");
 }
 

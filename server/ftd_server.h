@@ -20,6 +20,8 @@
 #include "server/housekeeping/retention.h"
 #include "server/metrics/housekeeping_metrics.h"
 #include "server/metrics/server_metrics.h"
+#include "server/metrics/webhook_metrics.h"
+#include "server/notify/webhooks.h"
 #include "server/sched/clock.h"
 #include "server/sched/event_hub.h"
 #include "server/sched/job_manager.h"
@@ -63,6 +65,9 @@ struct FtdOptions {
   // Housekeeping: retention of ended jobs, applied every retention_interval.
   housekeeping::RetentionOptions retention;
   absl::Duration retention_interval = absl::Seconds(60);
+
+  // Webhooks on job state changes (docs/webhooks.md).
+  notify::WebhookOptions webhooks;
 };
 
 class FtdServer {
@@ -83,6 +88,8 @@ class FtdServer {
 
   FtdOptions options_;
   sched::RealClock clock_;
+  // Before store_, which calls its tap; stopped in Shutdown.
+  std::unique_ptr<notify::Webhooks> webhooks_;
   std::unique_ptr<store::JobStore> store_;
   std::unique_ptr<store::JobFolders> job_folders_;
   sched::EventHub hub_;
@@ -90,6 +97,7 @@ class FtdServer {
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<metrics::ServerMetrics> metrics_;
   std::unique_ptr<metrics::HousekeepingMetrics> housekeeping_metrics_;
+  std::unique_ptr<metrics::WebhookMetrics> webhook_metrics_;
   std::unique_ptr<auth::Authenticator> auth_;
   std::unique_ptr<api::WatcherLimits> watchers_;
   std::unique_ptr<housekeeping::Retention> retention_;

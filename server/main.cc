@@ -164,7 +164,50 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str()
       ->group("Housekeeping");
+
+  // Webhooks (docs/webhooks.md).
+  double webhook_retry_base_seconds = 5;
+  double webhook_give_up_seconds = 24 * 3600;
+  double webhook_timeout_seconds = 10;
+  app.add_option("--webhook-url", options.webhooks.urls,
+                 "POST every job's state changes to this http(s) URL (repeatable)")
+      ->group("Webhooks");
+  app.add_option("--webhook-secret-file", options.webhooks.secret_file,
+                 "file whose first line is the HMAC-SHA256 key of the ftd-Signature header")
+      ->group("Webhooks");
+  app.add_flag("--webhook-allow-private", options.webhooks.policy.allow_private,
+               "let jobs' notify URLs reach loopback, link-local and private addresses")
+      ->group("Webhooks");
+  app.add_flag("--webhook-evaluations", options.webhooks.evaluations,
+               "also send each evaluation (job.evaluation), not only state changes")
+      ->group("Webhooks");
+  app.add_option("--webhook-ca-file", options.webhooks.ca_file,
+                 "PEM CA certificates for https receivers (default: the system's)")
+      ->group("Webhooks");
+  app.add_option("--webhook-concurrency", options.webhooks.concurrency,
+                 "webhook requests in flight at once")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str()
+      ->group("Webhooks");
+  app.add_option("--webhook-timeout-seconds", webhook_timeout_seconds,
+                 "time limit of one webhook request")
+      ->check(CLI::Range(0.1, 300.0))
+      ->capture_default_str()
+      ->group("Webhooks");
+  app.add_option("--webhook-retry-base-seconds", webhook_retry_base_seconds,
+                 "first retry delay; doubles per failure up to an hour, with jitter")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str()
+      ->group("Webhooks");
+  app.add_option("--webhook-give-up-seconds", webhook_give_up_seconds,
+                 "give a delivery up this long after its event (metric and log line)")
+      ->check(CLI::Range(0.0, 30.0 * 86400))
+      ->capture_default_str()
+      ->group("Webhooks");
   CLI11_PARSE(app, argc, argv);
+  options.webhooks.schedule.base = absl::Seconds(webhook_retry_base_seconds);
+  options.webhooks.schedule.give_up_after = absl::Seconds(webhook_give_up_seconds);
+  options.webhooks.timeout = absl::Seconds(webhook_timeout_seconds);
   options.metrics_grace = absl::Seconds(metrics_grace_seconds);
   options.lease_timeout = absl::Seconds(lease_timeout_seconds);
   options.retention.max_age = absl::Hours(retention_max_age_hours);

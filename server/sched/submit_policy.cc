@@ -13,6 +13,8 @@
 #include "common/fetch/hub_model.h"
 #include "common/models/model_folder.h"
 #include "common/spec/spec_limits.h"
+#include "common/util/status_macros.h"
+#include "server/notify/webhook_url.h"
 
 namespace ft::sched {
 namespace {
@@ -88,6 +90,7 @@ absl::StatusOr<std::vector<std::string>> ResolveDataRoots(const std::vector<std:
 }
 
 absl::Status ApplySubmitLimits(const SubmitLimits& limits, ft::v1::JobSpec& spec) {
+  FT_RETURN_IF_ERROR(notify::CheckJobWebhookUrls(spec.notify(), limits.webhook_policy));
   ft::v1::DatasetSpec* dataset = spec.mutable_dataset();
   struct Field {
     const char* name;

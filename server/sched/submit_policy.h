@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ft/v1/job.pb.h"
+#include "server/notify/address_policy.h"
 
 namespace ft::sched {
 
@@ -20,6 +21,7 @@ struct SubmitLimits {
   uint64_t max_dataset_bytes = 0;    // per dataset file or folder; 0: no limit
   uint32_t max_seq_length = 0;       // 0: only the spec's own bound
   int max_queued_jobs_per_user = 0;  // 0: no per-user limit (applied by JobManager::Submit)
+  notify::AddressPolicy webhook_policy;  // which hosts spec.notify may name
 };
 
 // Resolves each root (realpath); INVALID_ARGUMENT naming --data-root for one that is missing or
@@ -29,7 +31,8 @@ absl::StatusOr<std::vector<std::string>> ResolveDataRoots(const std::vector<std:
 // Checks `spec` (absolute paths, after WithDefaults) and replaces its paths with their resolved
 // form, so that the worker reads what was checked. PERMISSION_DENIED naming the field for a path
 // outside the roots (whether or not it exists), NOT_FOUND for a missing one inside,
-// RESOURCE_EXHAUSTED naming the limit for a dataset or sequence length over it.
+// RESOURCE_EXHAUSTED naming the limit for a dataset or sequence length over it, INVALID_ARGUMENT
+// naming spec.notify[i] for a webhook URL that is malformed or names an internal host.
 absl::Status ApplySubmitLimits(const SubmitLimits& limits, ft::v1::JobSpec& spec);
 
 // True when `path` (resolved) is `root` or inside it.

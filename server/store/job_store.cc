@@ -37,6 +37,24 @@ const std::vector<std::string>& Migrations() {
         ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
         CREATE INDEX jobs_by_owner ON jobs(owner, state, seq);
       )sql",
+      // v3: the webhook outbox (server/notify/outbox.h): one row per (event, URL) until it is
+      // delivered or given up; written in the transaction that appends the event.
+      R"sql(
+        CREATE TABLE webhook_outbox (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          delivery_id TEXT NOT NULL UNIQUE,
+          url TEXT NOT NULL,
+          operator_url INTEGER NOT NULL,
+          event_type TEXT NOT NULL,
+          job_id TEXT NOT NULL,
+          body TEXT NOT NULL,
+          created_ms INTEGER NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_ms INTEGER NOT NULL,
+          last_error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt_ms);
+      )sql",
   };
   return migrations;
 }
@@ -61,14 +79,15 @@ absl::StatusOr<ft::v1::Job> ParseJob(const std::string& bytes) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path,
+                                                         EventTap* tap) {
   FT_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, Migrations()));
   // Opened (and migrated) with synchronous=FULL; from here on each write waits for a group fsync
   // of the WAL instead (wal_sync.h), outside the lock, so concurrent writers share one.
   FT_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
   // Checkpoints run beside the writers, not inside their commits (wal_checkpointer.h).
   FT_RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint=0"));
-  std::unique_ptr<JobStore> store(new JobStore(std::move(db), path));
+  std::unique_ptr<JobStore> store(new JobStore(std::move(db), path, tap));
   FT_ASSIGN_OR_RETURN(store->checkpointer_, WalCheckpointer::Start(path, kCheckpointInterval));
   return store;
 }
@@ -106,7 +125,17 @@ absl::Status JobStore::WriteDurably(const std::function<absl::Status()>& body) {
     FT_RETURN_IF_ERROR(db_->InTransaction(body));
     ticket = wal_.Committed();
   }
-  return wal_.WaitDurable(ticket);
+  FT_RETURN_IF_ERROR(wal_.WaitDurable(ticket));
+  if (tap_ != nullptr) tap_->AfterDurableWrite();
+  return absl::OkStatus();
+}
+
+absl::Status JobStore::WithDatabase(const std::function<absl::Status(SqliteDb& db)>& body) {
+  absl::MutexLock lock(&mu_);
+  FT_RETURN_IF_ERROR(
+      db_->InTransaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return body(*db_); }));
+  wal_.Committed();
+  return absl::OkStatus();
 }
 
 absl::Status JobStore::AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::JobEvent>& events) {
@@ -120,6 +149,7 @@ absl::Status JobStore::AppendEventsLocked(ft::v1::Job& job, std::vector<ft::v1::
         .Bind(2, static_cast<int64_t>(event.seq()))
         .BindBlob(3, event.SerializeAsString());
     FT_RETURN_IF_ERROR(stmt.Run());
+    if (tap_ != nullptr) FT_RETURN_IF_ERROR(tap_->OnEventAppended(*db_, job, event));
   }
   return absl::OkStatus();
 }

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ft/v1/event.pb.h"
 #include "ft/v1/job.pb.h"
+#include "server/store/event_tap.h"
 #include "server/store/sqlite_db.h"
 #include "server/store/wal_checkpointer.h"
 #include "server/store/wal_sync.h"
@@ -51,8 +52,10 @@ struct JobPage {
 
 class JobStore {
  public:
-  // Opens or creates `path`, migrating older schemas.
-  static absl::StatusOr<std::unique_ptr<JobStore>> Open(const std::string& path);
+  // Opens or creates `path`, migrating older schemas. `tap` (not owned, may be null) sees every
+  // appended event inside its transaction.
+  static absl::StatusOr<std::unique_ptr<JobStore>> Open(const std::string& path,
+                                                        EventTap* tap = nullptr);
 
   // Creates a job with a fresh id ("job-N") and lets `init` fill it. When the key's request_id is
   // not empty and a job of the same owner already carries it, returns that job unchanged
@@ -91,9 +94,15 @@ class JobStore {
 
   absl::StatusOr<std::map<ft::v1::JobState, int64_t>> CountByState();
 
+  // Runs `body` in one transaction on the store's connection, for tables kept beside the jobs
+  // (the webhook outbox). Does not wait for durability: a later durable write or checkpoint
+  // covers it, which suits rows whose loss at a power cut only repeats work.
+  absl::Status WithDatabase(const std::function<absl::Status(SqliteDb& db)>& body)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
-  JobStore(std::unique_ptr<SqliteDb> db, const std::string& path)
-      : db_(std::move(db)), wal_(path + "-wal") {}
+  JobStore(std::unique_ptr<SqliteDb> db, const std::string& path, EventTap* tap)
+      : db_(std::move(db)), wal_(path + "-wal"), tap_(tap) {}
   static constexpr absl::Duration kCheckpointInterval = absl::Milliseconds(250);
   absl::StatusOr<std::optional<ft::v1::Job>> LoadLocked(const std::string& column,
                                                         const std::string& value)
@@ -112,6 +121,7 @@ class JobStore {
   absl::Mutex mu_;
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
   WalSync wal_;
+  EventTap* const tap_;
   // After db_: stopped (and its connection closed) before db_ closes.
   std::unique_ptr<WalCheckpointer> checkpointer_;
 };

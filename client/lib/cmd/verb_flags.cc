@@ -190,6 +190,12 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
       ->group(report);
   AddSpecOption(submit, "--name", f.display_name, "free text shown by ftctl", "TEXT")
       ->group(report);
+  submit
+      ->add_option("--notify", f.notify,
+                   "POST the job's state changes to this http(s) URL, signed (repeatable; "
+                   "docs/webhooks.md)")
+      ->type_name("URL")
+      ->group(report);
 }
 
 CLI::Option* AddOutputOption(CLI::App* app, std::string& output,

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -56,6 +57,7 @@ struct SpecFlags {
   std::optional<bool> group_by_length;
   std::optional<std::string> task;
   std::optional<bool> train_on_prompt;
+  std::vector<std::string> notify;  // webhook URLs, added to the spec file's
 };
 
 // Parses a JobSpec in the protobuf JSON mapping (either field-name style). Unknown fields are an

@@ -176,6 +176,18 @@ TEST(BuildJobSpecTest, TaskFlagsReachTheSpec) {
   EXPECT_TRUE(spec->train_on_prompt());
 }
 
+TEST(BuildJobSpecTest, NotifyFlagsAddToTheSpecFilesUrls) {
+  SpecFlags f = MinimalFlags();
+  f.notify = {"https://a.example/1", "https://b.example/2"};
+  ft::v1::JobSpec base;
+  base.add_notify("https://from.file/0");
+  absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec(base, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_EQ(spec->notify_size(), 3);
+  EXPECT_EQ(spec->notify(0), "https://from.file/0");
+  EXPECT_EQ(spec->notify(2), "https://b.example/2");
+}
+
 TEST(BuildJobSpecTest, ExplicitZeroIsSentForFtdToReject) {
   SpecFlags f = MinimalFlags();
   f.micro_batch_size = 0;

@@ -465,7 +465,7 @@ TEST_F(JobStoreTest, PersistsAcrossReopen) {
   std::vector<JobEvent> stored;
   ASSERT_TRUE(store_->UpdateJob(a.id(), AppendLogs(1, "after"), &stored).ok());
   EXPECT_EQ(stored.at(0).seq(), events_before[a.id()].size() + 1);
-  EXPECT_EQ(UserVersion(path_), 2);  // v2: job owners
+  EXPECT_EQ(UserVersion(path_), 3);  // v3: the webhook outbox
 }
 
 TEST_F(JobStoreTest, ConcurrentWritersThroughOneStoreAndASecondConnection) {
@@ -550,7 +550,7 @@ TEST(SqliteMigrationTest, EmptyFileMigratesToCurrent) {
   });
   ASSERT_TRUE(created.ok()) << created.status();
   store->reset();
-  EXPECT_EQ(UserVersion(path), 2);
+  EXPECT_EQ(UserVersion(path), 3);
 }
 
 TEST(SqliteMigrationTest, NewerSchemaIsRefused) {
@@ -564,7 +564,7 @@ TEST(SqliteMigrationTest, NewerSchemaIsRefused) {
 
   // One past the known migrations is refused too.
   const std::string path2 = dir.Path("ftd2.db");
-  ExecRaw(path2, "PRAGMA user_version = 3;");
+  ExecRaw(path2, "PRAGMA user_version = 4;");
   FT_EXPECT_CODE(JobStore::Open(path2), absl::StatusCode::kFailedPrecondition);
 }
 
