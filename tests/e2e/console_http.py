@@ -6,7 +6,8 @@ import os
 
 from ftd_harness import start_ftd_ports
 
-DATA = os.environ.get("FT_SHARED_DATA", "../shared/data")
+# Resolved: ftd stores the dataset paths of a spec normalized.
+DATA = os.path.realpath(os.environ.get("FT_SHARED_DATA", "../shared/data"))
 TOKENS = {"alice": "alice-secret-token", "bob": "bob-secret-token", "root": "root-secret-token"}
 
 

@@ -245,7 +245,8 @@ function renderJob(job) {
     ['Owner', job.owner || '—'], ['Attempt', job.attempt],
     ['Created', time(job.create_time)], ['Ended', time(job.end_time)],
   ];
-  $('job-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  $('job-facts').replaceChildren(...facts.filter(([, v]) => v !== '' && v !== undefined)
+    .flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   const shown = latestEvaluation(job, 'test') || latestEvaluation(job, 'validation');
   if (shown) renderClasses(shown);
 }
