@@ -145,9 +145,14 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   // Enough threads that many writers wait for one group fsync together (store/wal_sync.h).
   constexpr int kBlockingCallThreads = 16;
   ftd->calls_ = std::make_unique<api::BlockingCallPool>(kBlockingCallThreads);
+  // Opening and hashing artifacts reads whole files: threads of their own, so that downloads
+  // never hold up the writes above.
+  constexpr int kArtifactIoThreads = 4;
+  ftd->artifacts_ = std::make_unique<artifacts::ArtifactCatalog>(ftd->job_folders_.get());
+  ftd->artifact_io_ = std::make_unique<api::BlockingCallPool>(kArtifactIoThreads);
   ftd->finetune_service_ = std::make_unique<api::FinetuneServiceImpl>(
       ftd->manager_.get(), ftd->store_.get(), &ftd->hub_, ftd->metrics_.get(), ftd->auth_.get(),
-      ftd->watchers_.get(), ftd->calls_.get());
+      ftd->watchers_.get(), ftd->calls_.get(), ftd->artifacts_.get(), ftd->artifact_io_.get());
   ftd->worker_service_ = std::make_unique<api::WorkerServiceImpl>(
       ftd->manager_.get(), ftd->metrics_.get(), ftd->auth_.get(), ftd->calls_.get());
 

@@ -15,6 +15,7 @@
 #include "server/api/finetune_service.h"
 #include "server/api/watcher_limits.h"
 #include "server/api/worker_service.h"
+#include "server/artifacts/artifact_catalog.h"
 #include "server/auth/authenticator.h"
 #include "server/console/console_server.h"
 #include "server/housekeeping/retention.h"
@@ -103,6 +104,9 @@ class FtdServer {
   // The write handlers' threads: after manager_ (which they call), before the services and
   // server_, so that it joins only once the server has shut down.
   std::unique_ptr<api::BlockingCallPool> calls_;
+  // The catalog before the pool whose tasks use it, so that the pool joins first.
+  std::unique_ptr<artifacts::ArtifactCatalog> artifacts_;
+  std::unique_ptr<api::BlockingCallPool> artifact_io_;
   std::unique_ptr<api::FinetuneServiceImpl> finetune_service_;
   std::unique_ptr<api::WorkerServiceImpl> worker_service_;
   std::unique_ptr<grpc::Server> server_;

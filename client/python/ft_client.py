@@ -28,12 +28,14 @@ Every unary call has a deadline (--timeout); the channel pings an idle connectio
 accepts messages up to 16 MiB, as ftctl does.
 """
 import argparse
+import hashlib
 import os
 import sys
 import uuid
 
 import grpc
 
+from ft.v1 import artifact_pb2
 from ft.v1 import finetune_service_pb2 as service_pb2
 from ft.v1 import finetune_service_pb2_grpc as service_grpc
 from ft.v1 import job_pb2
@@ -74,6 +76,40 @@ def cancel(stub, job_id, reason="", timeout=10):
 def watch(stub, job_id, after_seq=0):
     """Yields the job's events from after_seq until the job ends (a stream: no deadline)."""
     yield from stub.WatchJob(service_pb2.WatchJobRequest(job_id=job_id, after_seq=after_seq))
+
+
+def list_artifacts(stub, job_id, timeout=600):
+    """The job's files on ftd (artifact_pb2.Artifact: name, size_bytes, sha256, kind). The first
+    listing of a large model hashes it on ftd, hence the long deadline."""
+    request = artifact_pb2.ListArtifactsRequest(job_id=job_id)
+    return list(stub.ListArtifacts(request, timeout=timeout).artifacts)
+
+
+def download_artifact(stub, job_id, artifact, path):
+    """Downloads `artifact` (from list_artifacts) to `path`, through `path`.part: a .part left by
+    a cut-off call is resumed from its size. Raises ValueError, removing the .part, when the
+    SHA-256 of the assembled file is not the listed one."""
+    part = path + ".part"
+    offset = os.path.getsize(part) if os.path.exists(part) else 0
+    if offset > artifact.size_bytes:
+        os.remove(part)
+        offset = 0
+    request = artifact_pb2.DownloadArtifactRequest(job_id=job_id, name=artifact.name,
+                                                   offset=offset)
+    with open(part, "ab") as out:
+        for chunk in stub.DownloadArtifact(request):
+            if chunk.offset != out.tell():
+                raise ValueError("%s: chunk at %d, expected %d" % (artifact.name, chunk.offset,
+                                                                   out.tell()))
+            out.write(chunk.data)
+    digest = hashlib.sha256()
+    with open(part, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != artifact.sha256:
+        os.remove(part)
+        raise ValueError("%s: SHA-256 of the downloaded bytes differs from ftd's" % artifact.name)
+    os.replace(part, path)
 
 
 class _Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):

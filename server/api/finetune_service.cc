@@ -2,6 +2,7 @@
 
 #include "common/util/status_macros.h"
 #include "server/api/call_auth.h"
+#include "server/api/download_reactor.h"
 #include "server/api/rpc_recorder.h"
 #include "server/api/watch_reactor.h"
 
@@ -18,6 +19,23 @@ class RefusedWatch : public grpc::ServerWriteReactor<ft::v1::JobEvent> {
   }
   void OnDone() override { delete this; }
 };
+
+// A DownloadArtifact stream refused before it started.
+class RefusedDownload : public grpc::ServerWriteReactor<ft::v1::ArtifactChunk> {
+ public:
+  RefusedDownload(metrics::ServerMetrics* metrics, const absl::Status& status) {
+    const grpc::Status refused = ToGrpcStatus(status);
+    if (metrics != nullptr) {
+      metrics->OnRpc("DownloadArtifact", GrpcCodeName(refused.error_code()), -1);
+    }
+    Finish(refused);
+  }
+  void OnDone() override { delete this; }
+};
+
+absl::Status NoArtifacts() {
+  return absl::UnimplementedError("this server does not offer artifacts");
+}
 
 }  // namespace
 
@@ -122,6 +140,35 @@ grpc::ServerUnaryReactor* FinetuneServiceImpl::DeleteJob(grpc::CallbackServerCon
         response->set_freed_bytes(freed);
         return absl::OkStatus();
       });
+}
+
+grpc::ServerUnaryReactor* FinetuneServiceImpl::ListArtifacts(
+    grpc::CallbackServerContext* context, const ft::v1::ListArtifactsRequest* request,
+    ft::v1::ListArtifactsResponse* response) {
+  return FinishUnaryOn(artifact_io_, context, metrics_, "ListArtifacts",
+                       [this, context, request, response]() -> absl::Status {
+                         FT_ASSIGN_OR_RETURN(auth::Principal who,
+                                             AuthenticateCall(context, auth_, auth::Api::kPublic));
+                         FT_ASSIGN_OR_RETURN(ft::v1::Job job, VisibleJob(request->job_id(), who));
+                         if (artifacts_ == nullptr) return NoArtifacts();
+                         FT_ASSIGN_OR_RETURN(std::vector<ft::v1::Artifact> artifacts,
+                                             artifacts_->List(job));
+                         for (auto& artifact : artifacts)
+                           *response->add_artifacts() = std::move(artifact);
+                         return absl::OkStatus();
+                       });
+}
+
+grpc::ServerWriteReactor<ft::v1::ArtifactChunk>* FinetuneServiceImpl::DownloadArtifact(
+    grpc::CallbackServerContext* context, const ft::v1::DownloadArtifactRequest* request) {
+  absl::StatusOr<auth::Principal> who = AuthenticateCall(context, auth_, auth::Api::kPublic);
+  if (!who.ok()) return new RefusedDownload(metrics_, who.status());
+  absl::StatusOr<ft::v1::Job> job = VisibleJob(request->job_id(), *who);
+  if (!job.ok()) return new RefusedDownload(metrics_, job.status());
+  if (artifacts_ == nullptr) return new RefusedDownload(metrics_, NoArtifacts());
+  return DownloadReactor::Start(artifact_io_, metrics_, request->offset(),
+                                [catalog = artifacts_, job = std::move(*job),
+                                 name = request->name()] { return catalog->Open(job, name); });
 }
 
 }  // namespace ft::api

@@ -5,6 +5,7 @@
 #include "ft/v1/finetune_service.grpc.pb.h"
 #include "server/api/blocking_call_pool.h"
 #include "server/api/watcher_limits.h"
+#include "server/artifacts/artifact_catalog.h"
 #include "server/auth/authenticator.h"
 #include "server/metrics/server_metrics.h"
 #include "server/sched/event_hub.h"
@@ -17,14 +18,18 @@ class FinetuneServiceImpl final : public ft::v1::FinetuneService::CallbackServic
  public:
   FinetuneServiceImpl(sched::JobManager* manager, store::JobStore* store, sched::EventHub* hub,
                       metrics::ServerMetrics* metrics, const auth::Authenticator* auth = nullptr,
-                      WatcherLimits* watchers = nullptr, BlockingCallPool* calls = nullptr)
+                      WatcherLimits* watchers = nullptr, BlockingCallPool* calls = nullptr,
+                      artifacts::ArtifactCatalog* artifacts = nullptr,
+                      BlockingCallPool* artifact_io = nullptr)
       : manager_(manager),
         store_(store),
         hub_(hub),
         metrics_(metrics),
         auth_(auth),
         watchers_(watchers),
-        calls_(calls) {}
+        calls_(calls),
+        artifacts_(artifacts),
+        artifact_io_(artifact_io) {}
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context,
                                       const ft::v1::SubmitJobRequest* request,
@@ -43,6 +48,12 @@ class FinetuneServiceImpl final : public ft::v1::FinetuneService::CallbackServic
   grpc::ServerUnaryReactor* DeleteJob(grpc::CallbackServerContext* context,
                                       const ft::v1::DeleteJobRequest* request,
                                       ft::v1::DeleteJobResponse* response) override;
+  grpc::ServerUnaryReactor* ListArtifacts(grpc::CallbackServerContext* context,
+                                          const ft::v1::ListArtifactsRequest* request,
+                                          ft::v1::ListArtifactsResponse* response) override;
+  grpc::ServerWriteReactor<ft::v1::ArtifactChunk>* DownloadArtifact(
+      grpc::CallbackServerContext* context,
+      const ft::v1::DownloadArtifactRequest* request) override;
 
  private:
   // The caller's job, or NOT_FOUND when it is unknown or another user's.
@@ -52,9 +63,11 @@ class FinetuneServiceImpl final : public ft::v1::FinetuneService::CallbackServic
   store::JobStore* store_;
   sched::EventHub* hub_;
   metrics::ServerMetrics* metrics_;
-  const auth::Authenticator* auth_;  // null: no authentication (in-process tests)
-  WatcherLimits* watchers_;          // null: no bound
-  BlockingCallPool* calls_;          // handlers that write run here; null: inline
+  const auth::Authenticator* auth_;        // null: no authentication (in-process tests)
+  WatcherLimits* watchers_;                // null: no bound
+  BlockingCallPool* calls_;                // handlers that write run here; null: inline
+  artifacts::ArtifactCatalog* artifacts_;  // null: the artifact RPCs answer UNIMPLEMENTED
+  BlockingCallPool* artifact_io_;          // hashing and opening files; null: inline
 };
 
 }  // namespace ft::api

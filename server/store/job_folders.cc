@@ -30,12 +30,20 @@ absl::Status JobFolders::WriteEventLog(const ft::v1::Job& job,
   return events::WriteEventLog(events::EventLogPath(job.output_dir()), events);
 }
 
-uint64_t JobFolders::RemoveFolder(const ft::v1::Job& job) {
+std::optional<std::string> JobFolders::OwnFolder(const ft::v1::Job& job) const {
   const std::filesystem::path folder = std::filesystem::path(job.output_dir()).lexically_normal();
-  if (folder.parent_path() != std::filesystem::path(jobs_dir_).lexically_normal() ||
+  if (job.id().empty() ||
+      folder.parent_path() != std::filesystem::path(jobs_dir_).lexically_normal() ||
       folder.filename() != job.id()) {
-    return 0;
+    return std::nullopt;
   }
+  return folder.string();
+}
+
+uint64_t JobFolders::RemoveFolder(const ft::v1::Job& job) {
+  const std::optional<std::string> own = OwnFolder(job);
+  if (!own) return 0;
+  const std::filesystem::path folder(*own);
   const uint64_t bytes = housekeeping::DiskUsage(folder.string());
   std::error_code error;
   std::filesystem::remove_all(folder, error);

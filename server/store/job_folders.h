@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -20,6 +21,10 @@ class JobFolders : public JobFiles {
   absl::Status WriteEventLog(const ft::v1::Job& job,
                              const std::vector<ft::v1::JobEvent>& events) override;
   uint64_t RemoveFolder(const ft::v1::Job& job) override;
+
+  // The job's folder: its stored output_dir, only if that is <home>/jobs/<id> (a stored path is
+  // never followed elsewhere); nullopt otherwise.
+  std::optional<std::string> OwnFolder(const ft::v1::Job& job) const;
 
  private:
   explicit JobFolders(std::string jobs_dir) : jobs_dir_(std::move(jobs_dir)) {}

@@ -34,7 +34,8 @@ EXTERNAL_TOOLS = {
 }
 PROJECT_BINARIES = {"ftd", "ftworker", "ftctl"}
 # Where ftctl's global flags, its verb table and the flags verbs share are defined.
-FTCTL_SOURCES = ["client/main.cc", "client/lib/cmd/verb_table.cc", "client/lib/cmd/verb_flags.cc"]
+FTCTL_SOURCES = ["client/main.cc", "client/lib/cmd/verb_table.cc", "client/lib/cmd/verb_flags.cc",
+                 "client/lib/cmd/artifact_verbs.cc"]
 # Folders of the repository: a word starting with one of them is a path that must exist.
 REPO_FOLDERS = ("scripts/", "tests/", "docs/", "deploy/", "client/", "server/", "worker/",
                 "common/", "proto/", ".ci/")

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client/lib/cmd/artifact_verbs.h"
 #include "client/lib/cmd/completion_model.h"
 #include "client/lib/cmd/completion_script.h"
 #include "client/lib/cmd/event_verbs.h"
@@ -463,6 +464,9 @@ std::vector<Verb> FtctlVerbs() {
   verbs.push_back(GetVerb());
   verbs.push_back(CancelVerb());
   verbs.push_back(DeleteVerb());
+  verbs.push_back(DownloadVerb());
+  verbs.push_back(CheckpointsVerb());
+  verbs.push_back(ArtifactsVerb());
   verbs.push_back(WatchVerb());
   verbs.push_back(PlotVerb());
   verbs.push_back(EventsVerb());
