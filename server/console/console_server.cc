@@ -22,36 +22,37 @@ constexpr const char* kCommonHeaders =
     "Referrer-Policy: no-referrer\r\n"
     "Connection: close\r\n";
 
-void SendReply(mg_connection* conn, const HttpReply& reply, bool head_only = false) {
-  const char* authenticate =
-      reply.status == 401 ? "WWW-Authenticate: Bearer realm=\"ftd\"\r\n" : "";
-  mg_printf(conn, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
-            reply.status, HttpReasonPhrase(reply.status), reply.content_type.c_str(),
-            reply.body.size(), authenticate, kCommonHeaders);
-  if (!head_only) mg_write(conn, reply.body.data(), reply.body.size());
-}
-
 HttpReply Refusal(int status, grpc::StatusCode code, const std::string& message) {
   return HttpReply{status, "application/json", ErrorJson(code, message, status)};
 }
 
-class ConnectionSink final : public EventSink {
+class ConnectionStream final : public ResponseStream {
  public:
-  explicit ConnectionSink(mg_connection* conn) : conn_(conn) {}
-  bool Start() override {
-    // X-Accel-Buffering: a proxy in front (nginx) must pass each event on at once.
-    return mg_printf(conn_,
-                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                     "X-Accel-Buffering: no\r\n%s\r\n",
-                     kCommonHeaders) > 0;
+  explicit ConnectionStream(mg_connection* conn) : conn_(conn) {}
+  bool Start(const StreamHead& head) override {
+    std::string text = absl::StrCat("HTTP/1.1 ", head.status, " ", HttpReasonPhrase(head.status),
+                                    "\r\nContent-Type: ", head.content_type, "\r\n");
+    if (head.content_length)
+      absl::StrAppend(&text, "Content-Length: ", *head.content_length, "\r\n");
+    for (const auto& [name, value] : head.headers)
+      absl::StrAppend(&text, name, ": ", value, "\r\n");
+    absl::StrAppend(&text, kCommonHeaders, "\r\n");
+    return Write(text);
   }
-  bool Write(std::string_view bytes) override {
+  bool Write(absl::string_view bytes) override {
     return mg_write(conn_, bytes.data(), bytes.size()) > 0;
   }
 
  private:
   mg_connection* conn_;
 };
+
+void SendReply(mg_connection* conn, const HttpReply& reply, bool head_only = false) {
+  StreamHead head{reply.status, reply.content_type, reply.body.size(), {}};
+  if (reply.status == 401) head.headers.push_back({"WWW-Authenticate", "Bearer realm=\"ftd\""});
+  ConnectionStream stream(conn);
+  if (stream.Start(head) && !head_only) stream.Write(reply.body);
+}
 
 }  // namespace
 
@@ -62,9 +63,7 @@ class ConsoleServer::Handler final : public CivetHandler {
   bool handleGet(CivetServer*, mg_connection* conn) override { return Handle(conn, "GET"); }
   bool handleHead(CivetServer*, mg_connection* conn) override { return Handle(conn, "HEAD"); }
   bool handlePost(CivetServer*, mg_connection* conn) override { return Handle(conn, "POST"); }
-  bool handleDelete(CivetServer*, mg_connection* conn) override {
-    return Handle(conn, "DELETE");
-  }
+  bool handleDelete(CivetServer*, mg_connection* conn) override { return Handle(conn, "DELETE"); }
   bool handlePut(CivetServer*, mg_connection* conn) override { return Handle(conn, "PUT"); }
   bool handlePatch(CivetServer*, mg_connection* conn) override { return Handle(conn, "PATCH"); }
 
@@ -77,15 +76,16 @@ class ConsoleServer::Handler final : public CivetHandler {
     request.query = info->query_string != nullptr ? info->query_string : "";
     if (const char* header = mg_get_header(conn, "Authorization")) request.authorization = header;
     if (const char* header = mg_get_header(conn, "Content-Type")) request.content_type = header;
+    if (const char* header = mg_get_header(conn, "Range")) request.range = header;
     const Route route = MatchRoute(request.method, request.path);
     switch (route.endpoint) {
       case Endpoint::kAsset: {
-        const Asset* asset = FindAsset(route.asset_path);
+        const Asset* asset = FindAsset(route.name);
         if (asset == nullptr) {
           SendReply(conn, HttpReply{404, "text/plain; charset=utf-8", "not found\n"});
         } else {
-          SendReply(conn, HttpReply{200, std::string(asset->content_type),
-                                    std::string(asset->body)},
+          SendReply(conn,
+                    HttpReply{200, std::string(asset->content_type), std::string(asset->body)},
                     request.method == "HEAD");
         }
         return true;
@@ -96,13 +96,21 @@ class ConsoleServer::Handler final : public CivetHandler {
         return true;
       case Endpoint::kMethodNotAllowed:
         SendReply(conn, Refusal(405, grpc::StatusCode::UNIMPLEMENTED,
-                                absl::StrCat(request.method, " is not allowed on ",
-                                             request.path)));
+                                absl::StrCat(request.method, " is not allowed on ", request.path)));
         return true;
       case Endpoint::kWatchJob: {
-        ConnectionSink sink(conn);
+        ConnectionStream stream(conn);
         if (std::optional<HttpReply> refused =
-                console_->streams_.Serve(route.job_id, request, &sink)) {
+                console_->streams_.Serve(route.job_id, request, &stream)) {
+          SendReply(conn, *refused);
+        }
+        return true;
+      }
+      case Endpoint::kDownloadArtifact:
+      case Endpoint::kDownloadByLink: {
+        ConnectionStream stream(conn);
+        if (std::optional<HttpReply> refused =
+                console_->downloads_.Serve(route, request, &stream)) {
           SendReply(conn, *refused);
         }
         return true;
@@ -119,7 +127,11 @@ class ConsoleServer::Handler final : public CivetHandler {
       return true;
     }
     if (!ReadBody(conn, info, &request.body)) return true;
-    SendReply(conn, console_->gateway_.Call(route, request));
+    if (route.endpoint == Endpoint::kCreateDownloadLink) {
+      SendReply(conn, console_->downloads_.CreateLink(route, request));
+    } else {
+      SendReply(conn, console_->gateway_.Call(route, request));
+    }
     return true;
   }
 
@@ -151,7 +163,8 @@ ConsoleServer::ConsoleServer(ConsoleOptions options,
                              std::shared_ptr<grpc::ChannelInterface> channel)
     : options_(std::move(options)),
       gateway_(std::move(channel)),
-      streams_(gateway_.stub(), options_.streams) {}
+      streams_(gateway_.stub(), options_.streams),
+      downloads_(gateway_.stub(), &links_) {}
 
 absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(
     ConsoleOptions options, std::shared_ptr<grpc::ChannelInterface> channel) {
@@ -159,9 +172,10 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(
   console->handler_ = std::make_unique<Handler>(console.get());
   // Each open event stream holds a thread; the others keep the page and the API answering.
   const int threads = std::max(console->options_.streams.max_streams, 0) + 8;
-  const std::vector<std::string> civet_options = {
-      "listening_ports", console->options_.listen, "num_threads", std::to_string(threads),
-      "enable_keep_alive", "no", "request_timeout_ms", "60000"};
+  const std::vector<std::string> civet_options = {"listening_ports",    console->options_.listen,
+                                                  "num_threads",        std::to_string(threads),
+                                                  "enable_keep_alive",  "no",
+                                                  "request_timeout_ms", "60000"};
   try {
     console->http_ = std::make_unique<CivetServer>(civet_options);
   } catch (const std::exception& e) {
@@ -177,6 +191,7 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Create(
 void ConsoleServer::Stop() {
   if (http_ == nullptr) return;
   streams_.CancelAll();
+  downloads_.CancelAll();
   http_->close();  // joins civetweb's threads, the streaming handlers among them
   http_.reset();
 }

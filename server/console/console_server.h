@@ -8,6 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
+#include "server/console/artifact_download.h"
+#include "server/console/download_links.h"
 #include "server/console/event_stream.h"
 #include "server/console/json_gateway.h"
 
@@ -39,6 +41,8 @@ class ConsoleServer {
   const ConsoleOptions options_;
   JsonGateway gateway_;
   EventStreams streams_;
+  DownloadLinks links_;
+  ArtifactDownloads downloads_;
   std::unique_ptr<Handler> handler_;
   std::unique_ptr<CivetServer> http_;  // after handler_ and streams_: stops before they go
   int port_ = 0;

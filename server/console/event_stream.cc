@@ -34,8 +34,8 @@ absl::StatusOr<uint64_t> AfterSeq(const HttpRequest& request) {
           absl::StrCat("query parameter '", key, "': unknown (after_seq)"));
     }
     if (!absl::SimpleAtoi(value, &after_seq)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "query parameter after_seq: '", value, "' is not a non-negative integer"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("query parameter after_seq: '", value, "' is not a non-negative integer"));
     }
   }
   return after_seq;
@@ -43,39 +43,10 @@ absl::StatusOr<uint64_t> AfterSeq(const HttpRequest& request) {
 
 }  // namespace
 
-std::optional<HttpReply> EventStreams::Admit(grpc::ClientContext* context) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_) {
-    return ErrorReply(grpc::Status(grpc::StatusCode::UNAVAILABLE, "ftd is shutting down"));
-  }
-  if (options_.max_streams > 0 && static_cast<int>(open_.size()) >= options_.max_streams) {
-    return ErrorReply(grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("too many open event streams (", options_.max_streams,
-                     ", ftd --console-max-streams); retry later")));
-  }
-  open_.insert(context);
-  return std::nullopt;
-}
+void EventStreams::CancelAll() { open_.CancelAll(); }
 
-void EventStreams::Release(grpc::ClientContext* context) {
-  absl::MutexLock lock(&mu_);
-  open_.erase(context);
-}
-
-void EventStreams::CancelAll() {
-  absl::MutexLock lock(&mu_);
-  stopping_ = true;
-  for (grpc::ClientContext* context : open_) context->TryCancel();
-}
-
-int EventStreams::open_streams() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(open_.size());
-}
-
-std::optional<HttpReply> EventStreams::Serve(const std::string& job_id,
-                                             const HttpRequest& request, EventSink* sink) {
+std::optional<HttpReply> EventStreams::Serve(const std::string& job_id, const HttpRequest& request,
+                                             ResponseStream* sink) {
   absl::StatusOr<uint64_t> after_seq = AfterSeq(request);
   if (!after_seq.ok()) {
     return ErrorReply(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -98,17 +69,25 @@ std::optional<HttpReply> EventStreams::Serve(const std::string& job_id,
   }
   grpc::ClientContext context;
   PrepareContext(request, &context);  // already checked above
-  if (std::optional<HttpReply> refused = Admit(&context)) return refused;
+  OpenCall call(&open_, &context, options_.max_streams);
+  if (call.admission() == Admission::kStopping) {
+    return ErrorReply(grpc::Status(grpc::StatusCode::UNAVAILABLE, "ftd is shutting down"));
+  }
+  if (call.admission() == Admission::kFull) {
+    return ErrorReply(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     absl::StrCat("too many open event streams (", options_.max_streams,
+                                  ", ftd --console-max-streams); retry later")));
+  }
   ft::v1::WatchJobRequest watch;
   watch.set_job_id(job_id);
   watch.set_after_seq(*after_seq);
   Pump(watch, &context, sink);
-  Release(&context);
   return std::nullopt;
 }
 
 void EventStreams::Pump(const ft::v1::WatchJobRequest& watch, grpc::ClientContext* context,
-                        EventSink* sink) {
+                        ResponseStream* sink) {
   Mailbox mailbox;
   // gRPC's blocking Read() cannot wait with a timeout, so a reader thread fills the mailbox and
   // this (HTTP) thread writes, sending keepalives in the pauses; a failed write is how a gone
@@ -127,7 +106,9 @@ void EventStreams::Pump(const ft::v1::WatchJobRequest& watch, grpc::ClientContex
     mailbox.status = std::move(status);
     mailbox.done = true;
   });
-  bool client_here = sink->Start();
+  // X-Accel-Buffering: a proxy in front (nginx) must pass each event on at once.
+  bool client_here = sink->Start(
+      StreamHead{200, "text/event-stream", std::nullopt, {{"X-Accel-Buffering", "no"}}});
   while (client_here) {
     std::deque<std::string> frames;
     bool done = false;

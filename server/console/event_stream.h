@@ -6,31 +6,18 @@
 #pragma once
 
 #include <optional>
-#include <set>
 #include <string>
-#include <string_view>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ft/v1/finetune_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "server/console/http_request.h"
+#include "server/console/open_calls.h"
 
 namespace ft::console {
 
-// Where a stream goes: the HTTP connection, or a test's buffer.
-class EventSink {
- public:
-  virtual ~EventSink() = default;
-  // Sends the 200 status line and the event-stream headers; false when the client has gone.
-  virtual bool Start() = 0;
-  // Sends bytes of the body; false when the client has gone.
-  virtual bool Write(std::string_view bytes) = 0;
-};
-
 struct EventStreamOptions {
-  int max_streams = 16;                           // open streams at once; more: 429
+  int max_streams = 16;                          // open streams at once; more: 429
   absl::Duration keepalive = absl::Seconds(15);  // a comment line after this long without events
 };
 
@@ -43,24 +30,20 @@ class EventStreams {
   // A refusal before the stream begins (bad token, unknown job, bad after_seq, too many streams)
   // is returned instead, for the caller to send as an ordinary reply.
   std::optional<HttpReply> Serve(const std::string& job_id, const HttpRequest& request,
-                                 EventSink* sink);
+                                 ResponseStream* sink);
 
   // Ends every open stream and refuses new ones (shutdown).
   void CancelAll();
 
-  int open_streams() const;
+  int open_streams() const { return open_.size(); }
 
  private:
-  // Reserves a slot for a stream, or says why not.
-  std::optional<HttpReply> Admit(grpc::ClientContext* context);
-  void Release(grpc::ClientContext* context);
-  void Pump(const ft::v1::WatchJobRequest& watch, grpc::ClientContext* context, EventSink* sink);
+  void Pump(const ft::v1::WatchJobRequest& watch, grpc::ClientContext* context,
+            ResponseStream* sink);
 
   ft::v1::FinetuneService::StubInterface* stub_;
   const EventStreamOptions options_;
-  mutable absl::Mutex mu_;
-  std::set<grpc::ClientContext*> open_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  OpenCalls open_;
 };
 
 }  // namespace ft::console

@@ -23,8 +23,7 @@ grpc::Status ParseBody(const HttpRequest& request, google::protobuf::Message* me
   if (request.body.empty()) return grpc::Status::OK;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(request.body, message, options);
+  const auto status = google::protobuf::util::JsonStringToMessage(request.body, message, options);
   if (!status.ok()) {
     return InvalidArgument(absl::StrCat("request body (", message->GetDescriptor()->name(),
                                         " as JSON): ", status.message().as_string()));
@@ -87,15 +86,15 @@ grpc::Status JsonGateway::ListJobs(const HttpRequest& request, grpc::ClientConte
     } else if (key == "page_size") {
       uint32_t size = 0;
       if (!absl::SimpleAtoi(value, &size)) {
-        return InvalidArgument(absl::StrCat("query parameter page_size: '", value,
-                                            "' is not a non-negative integer"));
+        return InvalidArgument(
+            absl::StrCat("query parameter page_size: '", value, "' is not a non-negative integer"));
       }
       list.set_page_size(size);
     } else if (key == "page_token") {
       list.set_page_token(value);
     } else {
-      return InvalidArgument(absl::StrCat("query parameter '", key,
-                                          "': unknown (state, page_size, page_token)"));
+      return InvalidArgument(
+          absl::StrCat("query parameter '", key, "': unknown (state, page_size, page_token)"));
     }
   }
   return stub_->ListJobs(context, list, response);
@@ -143,6 +142,12 @@ HttpReply JsonGateway::Call(const Route& route, const HttpRequest& request) {
       cancel.set_job_id(route.job_id);
       ft::v1::Job job;
       return Reply(stub_->CancelJob(&context, cancel, &job), job);
+    }
+    case Endpoint::kListArtifacts: {
+      ft::v1::ListArtifactsRequest list;
+      list.set_job_id(route.job_id);
+      ft::v1::ListArtifactsResponse response;
+      return Reply(stub_->ListArtifacts(&context, list, &response), response);
     }
     default:
       return ErrorReply(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such API endpoint"));

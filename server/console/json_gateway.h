@@ -19,7 +19,8 @@ class JsonGateway {
  public:
   explicit JsonGateway(std::shared_ptr<grpc::ChannelInterface> channel);
 
-  // The reply of a unary endpoint (list, submit, get, delete, cancel): the response message as
+  // The reply of a unary endpoint (list, submit, get, delete, cancel, list artifacts): the
+  // response message as
   // JSON, or the gRPC status as an HTTP status with a JSON error body.
   HttpReply Call(const Route& route, const HttpRequest& request);
 

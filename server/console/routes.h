@@ -7,10 +7,15 @@
 //   DELETE /api/v1/jobs/{id}            DeleteJob
 //   POST   /api/v1/jobs/{id}:cancel     CancelJob (body: optional {"reason": "..."})
 //   GET    /api/v1/jobs/{id}/events     WatchJob as server-sent events (?after_seq=N)
-//   GET    anything else                a page asset (/ is /index.html)
+//   GET    /api/v1/jobs/{id}/artifacts  ListArtifacts
+//   GET    /api/v1/jobs/{id}/artifacts/{name}  DownloadArtifact (name may hold '/'; Range:
+//   bytes=N-) POST   /api/v1/jobs/{id}/download_links    a one-use link for the page (body:
+//   {"name": ...}) GET    /api/v1/downloads/{ticket}   the download such a link stands for GET
+//   anything else                a page asset (/ is /index.html)
 #pragma once
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace ft::console {
@@ -22,6 +27,10 @@ enum class Endpoint {
   kDeleteJob,
   kCancelJob,
   kWatchJob,
+  kListArtifacts,
+  kDownloadArtifact,
+  kCreateDownloadLink,
+  kDownloadByLink,
   kAsset,             // a GET outside /api/
   kNotFound,          // no such API path
   kMethodNotAllowed,  // a known path, another method
@@ -29,8 +38,10 @@ enum class Endpoint {
 
 struct Route {
   Endpoint endpoint = Endpoint::kNotFound;
-  std::string job_id;      // for the per-job endpoints
-  std::string asset_path;  // for kAsset: "/index.html", "/console.js", ...
+  std::string job_id;  // for the per-job endpoints
+  // kAsset: the asset's path ("/index.html"); kDownloadArtifact: the artifact's name;
+  // kDownloadByLink: the ticket.
+  std::string name;
 };
 
 // `path` is the decoded path without the query string.

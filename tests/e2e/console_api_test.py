@@ -2,6 +2,8 @@
 """The console's JSON API over real HTTP against a real ftd with a real worker and bearer tokens:
 status mapping, authorization (a wrong token 401, another user's job 404), the JSON shapes, the
 event stream of a job that trains, and the page's files."""
+import base64
+import hashlib
 import os
 import shutil
 import sys
@@ -102,11 +104,57 @@ class ConsoleApiTest(unittest.TestCase):
         self.assertEqual(done["progress"]["step"], "6")  # uint64 is a string in proto JSON
         self.assertError(self.api.request("POST", path + ":cancel", "alice", {}), 400,
                          "FAILED_PRECONDITION")
+        self.check_downloads(path)
         self.assertError(self.api.request("DELETE", path, "bob"), 404, "NOT_FOUND")
         status, _, deleted = self.api.request("DELETE", path, "alice")
         self.assertEqual(status, 200, deleted)
         self.assertGreater(int(deleted["freed_bytes"]), 0)
         self.assertEqual(self.api.request("GET", path, "alice")[0], 404)
+
+    def check_downloads(self, path):
+        """The ended job's files: listed, downloaded whole and from an offset with their digest,
+        through a one-use link too; nothing for another user or outside the job's folder."""
+        status, _, listing = self.api.request("GET", path + "/artifacts", "alice")
+        self.assertEqual(status, 200, listing)
+        files = {a["name"]: a for a in listing["artifacts"]}
+        config = files["config.json"]
+        self.assertEqual(config["kind"], "ARTIFACT_MODEL")
+        self.assertIn("model.safetensors", files)
+        status, response, body = self.api.request("GET", path + "/artifacts/config.json", "alice")
+        self.assertEqual(status, 200)
+        self.assertEqual(len(body), int(config["size_bytes"]))
+        digest = hashlib.sha256(body).digest()
+        self.assertEqual(digest.hex(), config["sha256"])
+        self.assertEqual(response.getheader("Repr-Digest"),
+                         "sha-256=:{}:".format(base64.b64encode(digest).decode()))
+        self.assertIn('filename="config.json"', response.getheader("Content-Disposition"))
+        status, response, tail = self.api.request("GET", path + "/artifacts/config.json", "alice",
+                                                  headers={"Range": "bytes=10-"})
+        self.assertEqual(status, 206)
+        self.assertEqual(tail, body[10:])
+        self.assertEqual(response.getheader("Content-Range"),
+                         "bytes 10-{}/{}".format(len(body) - 1, len(body)))
+        self.assertEqual(self.api.request("GET", path + "/artifacts/config.json", "alice",
+                                          headers={"Range": "bytes=999999999-"})[0], 400)
+        self.assertEqual(self.api.request("GET", path + "/artifacts/config.json", "bob")[0], 404)
+        self.assertEqual(self.api.request("GET", path + "/artifacts", "bob")[0], 404)
+        self.assertEqual(self.api.request("GET", path + "/artifacts/nothing.bin", "alice")[0],
+                         404)
+        self.assertEqual(self.api.request("GET", path + "/artifacts/../../ftd.db", "alice")[0],
+                         404)
+
+        # The page's way: a one-use link that needs no token.
+        self.assertEqual(self.api.request("POST", path + "/download_links", "bob",
+                                          {"name": "model.safetensors"})[0], 404)
+        self.assertError(self.api.request("POST", path + "/download_links", "alice",
+                                          {"file": "x"}), 400, "INVALID_ARGUMENT", "name")
+        status, _, link = self.api.request("POST", path + "/download_links", "alice",
+                                           {"name": "model.safetensors"})
+        self.assertEqual(status, 200, link)
+        status, _, model = self.api.request("GET", link["url"])
+        self.assertEqual(status, 200)
+        self.assertEqual(hashlib.sha256(model).hexdigest(), files["model.safetensors"]["sha256"])
+        self.assertError(self.api.request("GET", link["url"]), 404, "NOT_FOUND", "link")
 
     def test_3_cancel_a_queued_job(self):
         # A job that would train for long, cancelled at once.

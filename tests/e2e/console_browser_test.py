@@ -4,6 +4,7 @@ protocol) against a real ftd training a real job: a wrong token shows the login 
 shows the job, the loss curve grows while it trains, the per-class table fills, and the cancel
 button cancels it. Skipped without chromium. FT_CONSOLE_SCREENSHOT=PATH keeps the job page's
 screenshot (docs/console.png comes from here)."""
+import hashlib
 import json
 import os
 import shutil
@@ -101,6 +102,33 @@ class ConsoleBrowserTest(unittest.TestCase):
         b.wait_for("document.getElementById('job-state').textContent === 'CANCELLED'", 15,
                    "the page to show CANCELLED")
         self.assertTrue(b.eval("document.getElementById('cancel').hidden"))
+
+    def test_download_a_finished_jobs_file(self):
+        spec = job_spec(training_csv(self.tmp), max_steps=3, eval_every_steps=0, name="short")
+        status, _, reply = self.api.request("POST", "/api/v1/jobs", "bob", {"spec": spec})
+        self.assertEqual(status, 200, reply)
+        job_id = reply["job"]["id"]
+        downloads = os.path.join(self.tmp, "downloads")
+        os.mkdir(downloads)
+        self.browser.call("Browser.setDownloadBehavior",
+                          {"behavior": "allow", "downloadPath": downloads})
+        b = self.browser
+        b.navigate(self.url)
+        b.wait_for("!document.getElementById('login').hidden", 10, "the login form")
+        self.sign_in(TOKENS["bob"])
+        b.eval("location.hash = '#/jobs/{}'".format(job_id))
+        b.wait_for("document.getElementById('job-state').textContent === 'SUCCEEDED'", 60,
+                   "the job to succeed")
+        b.wait_for("!document.getElementById('files').hidden && "
+                   "!!document.querySelector('button[data-name=\"config.json\"]')", 10,
+                   "the files table")
+        b.eval("document.querySelector('button[data-name=\"config.json\"]').click()")
+        saved = os.path.join(downloads, "config.json")
+        wait_until(lambda: os.path.exists(saved), 20, "the browser to save config.json")
+        listing = self.api.request("GET", "/api/v1/jobs/{}/artifacts".format(job_id), "bob")[2]
+        expected = [a["sha256"] for a in listing["artifacts"] if a["name"] == "config.json"][0]
+        with open(saved, "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), expected)
 
 
 if __name__ == "__main__":

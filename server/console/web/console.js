@@ -139,6 +139,7 @@ function showJob(id) {
   drawChart($('loss-chart'), loss, null);
   drawChart($('accuracy-chart'), accuracy, [0, 1]);
   $('class-rows').replaceChildren();
+  $('files').hidden = true;
   $('cancel').onclick = async () => {
     $('cancel').disabled = true;
     try {
@@ -186,6 +187,7 @@ function showJob(id) {
       await readEvents(response, onEvent);
       if (!ENDED.has(job.state)) await refreshJob();  // the stream ends when the job ends
       else renderJob(job);
+      if (!stopped) await showFiles(id);
     } catch (e) {
       if (stopped || e instanceof Unauthenticated) return;
       showError(e.message);
@@ -193,6 +195,53 @@ function showJob(id) {
   }
   follow();
   return { stop() { stopped = true; controller.abort(); } };
+}
+
+const KINDS = { ARTIFACT_MODEL: 'model', ARTIFACT_CHECKPOINT: 'checkpoint',
+  ARTIFACT_RESULT: 'result', ARTIFACT_LOG: 'log', ARTIFACT_OTHER: 'other' };
+
+function size(bytes) {
+  const n = Number(bytes);
+  if (n < 1024) return n + ' B';
+  if (n < 1 << 20) return (n / 1024).toFixed(1) + ' KiB';
+  if (n < 1 << 30) return (n / (1 << 20)).toFixed(1) + ' MiB';
+  return (n / (1 << 30)).toFixed(2) + ' GiB';
+}
+
+// The ended job's files, each with a download button.
+async function showFiles(id) {
+  let list;
+  try {
+    list = await (await api(`/api/v1/jobs/${encodeURIComponent(id)}/artifacts`)).json();
+  } catch (e) {
+    return;  // a server without artifacts, or the job is gone: no files section
+  }
+  $('file-rows').replaceChildren(...(list.artifacts || []).map((a) => {
+    const button = el('button', { type: 'button', 'data-name': a.name }, 'Download');
+    button.addEventListener('click', () => download(id, a.name));
+    return el('tr', {}, el('td', {}, a.name), el('td', {}, KINDS[a.kind] || a.kind),
+      el('td', {}, size(a.size_bytes)), el('td', { class: 'digest', title: a.sha256 },
+        a.sha256.slice(0, 12) + '…'), el('td', {}, button));
+  }));
+  $('files').hidden = !(list.artifacts || []).length;
+}
+
+// A link cannot carry the token: ask ftd for a one-use link, then follow it.
+async function download(id, name) {
+  try {
+    const link = await (await api(`/api/v1/jobs/${encodeURIComponent(id)}/download_links`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name }) })).json();
+    const a = el('a', { href: link.url, download: name.split('/').pop() });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } catch (e) {
+    if (!(e instanceof Unauthenticated)) {
+      $('job-error').textContent = e.message;
+      $('job-error').hidden = false;
+    }
+  }
 }
 
 // Reads a text/event-stream body, calling onEvent with each `data:` line's JSON; an

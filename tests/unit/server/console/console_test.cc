@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "nlohmann/json.hpp"
 #include "server/console/assets.h"
+#include "server/console/download_links.h"
 #include "server/console/event_stream.h"
 #include "server/console/http_request.h"
 #include "server/console/http_status.h"
@@ -33,19 +34,35 @@ TEST(ConsoleRoutesTest, NamesEachEndpointAndItsJob) {
   const Route events = MatchRoute("GET", "/api/v1/jobs/job-1/events");
   EXPECT_EQ(events.endpoint, Endpoint::kWatchJob);
   EXPECT_EQ(events.job_id, "job-1");
+  EXPECT_EQ(MatchRoute("GET", "/api/v1/jobs/job-1/artifacts").endpoint, Endpoint::kListArtifacts);
+  const Route file = MatchRoute("GET", "/api/v1/jobs/job-1/artifacts/checkpoints/step-2/state.pt");
+  EXPECT_EQ(file.endpoint, Endpoint::kDownloadArtifact);
+  EXPECT_EQ(file.job_id, "job-1");
+  EXPECT_EQ(file.name, "checkpoints/step-2/state.pt");
+  EXPECT_EQ(MatchRoute("POST", "/api/v1/jobs/job-1/download_links").endpoint,
+            Endpoint::kCreateDownloadLink);
+  const std::string ticket(64, 'a');
+  const Route link = MatchRoute("GET", "/api/v1/downloads/" + ticket);
+  EXPECT_EQ(link.endpoint, Endpoint::kDownloadByLink);
+  EXPECT_EQ(link.name, ticket);
 }
 
 TEST(ConsoleRoutesTest, RefusesOtherMethodsAndPaths) {
   EXPECT_EQ(MatchRoute("PUT", "/api/v1/jobs").endpoint, Endpoint::kMethodNotAllowed);
-  EXPECT_EQ(MatchRoute("GET", "/api/v1/jobs/job-1:cancel").endpoint,
-            Endpoint::kMethodNotAllowed);
+  EXPECT_EQ(MatchRoute("GET", "/api/v1/jobs/job-1:cancel").endpoint, Endpoint::kMethodNotAllowed);
   EXPECT_EQ(MatchRoute("POST", "/api/v1/jobs/job-1").endpoint, Endpoint::kMethodNotAllowed);
   EXPECT_EQ(MatchRoute("POST", "/index.html").endpoint, Endpoint::kMethodNotAllowed);
-  for (const char* path : {"/api/v1/jobs/", "/api/v1/jobs/../x", "/api/v1/jobs/a/b",
-                           "/api/v2/jobs", "/api/v1/jobsX", "/api/v1/jobs/:cancel"}) {
+  EXPECT_EQ(MatchRoute("DELETE", "/api/v1/jobs/job-1/artifacts/model.safetensors").endpoint,
+            Endpoint::kMethodNotAllowed);
+  for (const char* path :
+       {"/api/v1/jobs/", "/api/v1/jobs/../x", "/api/v1/jobs/a/b", "/api/v2/jobs", "/api/v1/jobsX",
+        "/api/v1/jobs/:cancel", "/api/v1/jobs/job-1/artifacts/", "/api/v1/jobs/job-1/artifacts/..",
+        "/api/v1/jobs/job-1/artifacts/a/../../x", "/api/v1/jobs/job-1/artifacts//etc/passwd",
+        "/api/v1/jobs/job-1/artifacts/a\\b", "/api/v1/downloads/abc",
+        "/api/v1/downloads/../../x"}) {
     EXPECT_EQ(MatchRoute("GET", path).endpoint, Endpoint::kNotFound) << path;
   }
-  EXPECT_EQ(MatchRoute("GET", "/").asset_path, "/index.html");
+  EXPECT_EQ(MatchRoute("GET", "/").name, "/index.html");
   EXPECT_EQ(MatchRoute("GET", "/console.js").endpoint, Endpoint::kAsset);
 }
 
@@ -78,8 +95,7 @@ TEST(ConsoleStatusTest, MapsGrpcCodesAsGoogleApisDo) {
   EXPECT_EQ(error["error"]["code"], 404);
   EXPECT_EQ(error["error"]["status"], "NOT_FOUND");
   EXPECT_EQ(error["error"]["message"], "no job with id 'job-x'");
-  EXPECT_EQ(nlohmann::json::parse(ErrorJson(grpc::UNIMPLEMENTED, "m", 405))["error"]["code"],
-            405);
+  EXPECT_EQ(nlohmann::json::parse(ErrorJson(grpc::UNIMPLEMENTED, "m", 405))["error"]["code"], 405);
 }
 
 TEST(ConsoleAssetsTest, ThePageAndItsFilesAreEmbedded) {
@@ -98,20 +114,53 @@ TEST(ConsoleAssetsTest, ThePageAndItsFilesAreEmbedded) {
   }
 }
 
+TEST(DownloadLinksTest, ATicketServesOnceWithinItsTime) {
+  absl::Time now = absl::FromUnixSeconds(1000);
+  DownloadLinkOptions options;
+  options.ttl = absl::Seconds(60);
+  options.max_open = 2;
+  options.now = [&now] { return now; };
+  DownloadLinks links(options);
+  const std::string id = links.Issue({"Bearer t", "job-1", "model.safetensors"});
+  EXPECT_EQ(id.size(), 64u);
+  EXPECT_NE(links.Issue({"Bearer t", "job-1", "config.json"}), id);
+  std::optional<DownloadTicket> ticket = links.Redeem(id);
+  ASSERT_TRUE(ticket.has_value());
+  EXPECT_EQ(ticket->authorization, "Bearer t");
+  EXPECT_EQ(ticket->job_id, "job-1");
+  EXPECT_EQ(ticket->name, "model.safetensors");
+  EXPECT_FALSE(links.Redeem(id).has_value()) << "a ticket serves once";
+  EXPECT_FALSE(links.Redeem(std::string(64, '0')).has_value());
+
+  const std::string late = links.Issue({"Bearer t", "job-1", "a"});
+  now += absl::Seconds(61);
+  EXPECT_FALSE(links.Redeem(late).has_value()) << "expired";
+
+  // Beyond max_open the oldest goes.
+  const std::string first = links.Issue({"", "job-1", "1"});
+  now += absl::Seconds(1);
+  const std::string second = links.Issue({"", "job-1", "2"});
+  now += absl::Seconds(1);
+  const std::string third = links.Issue({"", "job-1", "3"});
+  EXPECT_FALSE(links.Redeem(first).has_value());
+  EXPECT_TRUE(links.Redeem(second).has_value());
+  EXPECT_TRUE(links.Redeem(third).has_value());
+}
+
 // Records what a stream writes; Write fails once `fail_after` writes have gone through.
-class RecordingSink final : public EventSink {
+class RecordingSink final : public ResponseStream {
  public:
   explicit RecordingSink(int fail_after = -1) : fail_after_(fail_after) {}
-  bool Start() override {
+  bool Start(const StreamHead& head) override {
     absl::MutexLock lock(&mu_);
     started_ = true;
     return true;
   }
-  bool Write(std::string_view bytes) override {
+  bool Write(absl::string_view bytes) override {
     absl::MutexLock lock(&mu_);
     if (fail_after_ >= 0 && writes_ >= fail_after_) return false;
     ++writes_;
-    text_ += bytes;
+    text_.append(bytes.data(), bytes.size());
     return true;
   }
   std::string text() const {
