@@ -2,7 +2,7 @@
 """The web console in a real browser (Debian's headless Chromium, driven through the DevTools
 protocol) against a real ftd training a real job: a wrong token shows the login again, the list
 shows the job, the loss curve grows while it trains, the per-class table fills, and the cancel
-button cancels it. Skipped without chromium. FT_CONSOLE_SCREENSHOT=PATH keeps the job page's
+button cancels it; a finished job's Download button saves its file. Skipped without chromium. FT_CONSOLE_SCREENSHOT=PATH keeps the job page's
 screenshot (docs/console.png comes from here)."""
 import hashlib
 import json
