@@ -23,23 +23,29 @@ DownloadReactor* DownloadReactor::Start(
 }
 
 void DownloadReactor::Opened(absl::StatusOr<artifacts::OpenArtifact> opened) {
+  if (!opened.ok()) {
+    FinishOnce(ToGrpcStatus(opened.status()));
+  } else if (next_offset_ > opened->file.size()) {
+    FinishOnce(ToGrpcStatus(absl::OutOfRangeError(
+        absl::StrCat("offset ", next_offset_, " is past the end of ", opened->artifact.name(), " (",
+                     opened->file.size(), " bytes)"))));
+  } else {
+    file_ = std::move(*opened);
+    WriteNext();
+  }
   bool cancelled;
   {
     absl::MutexLock lock(&mu_);
     opening_ = false;
     cancelled = cancelled_;
   }
-  // A cancel that came while opening left the finishing to here: the reactor must outlive this
-  // call, and OnDone (which deletes it) can only follow Finish.
-  if (cancelled) return FinishOnce(grpc::Status::CANCELLED);
-  if (!opened.ok()) return FinishOnce(ToGrpcStatus(opened.status()));
-  if (next_offset_ > opened->file.size()) {
-    return FinishOnce(ToGrpcStatus(absl::OutOfRangeError(
-        absl::StrCat("offset ", next_offset_, " is past the end of ", opened->artifact.name(), " (",
-                     opened->file.size(), " bytes)"))));
-  }
-  file_ = std::move(*opened);
-  WriteNext();
+  // A cancel that came while opening left the finishing to here (FinishOnce ignores a second).
+  if (cancelled) FinishOnce(grpc::Status::CANCELLED);
+  Release();
+}
+
+void DownloadReactor::Release() {
+  if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
 }
 
 void DownloadReactor::WriteNext() {
@@ -100,6 +106,6 @@ void DownloadReactor::FinishOnce(const grpc::Status& status) {
   Finish(status);
 }
 
-void DownloadReactor::OnDone() { delete this; }
+void DownloadReactor::OnDone() { Release(); }
 
 }  // namespace ft::api

@@ -4,6 +4,7 @@
 // ftd holds at most one chunk per download however large the file and however slow the client.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -36,8 +37,11 @@ class DownloadReactor : public grpc::ServerWriteReactor<ft::v1::ArtifactChunk> {
  private:
   DownloadReactor(metrics::ServerMetrics* metrics, uint64_t offset)
       : metrics_(metrics), next_offset_(offset) {}
-  // Called once the open is done (on the pool's thread).
+  // Called once the open is done (on the pool's thread): starts the first write or finishes.
   void Opened(absl::StatusOr<artifacts::OpenArtifact> opened);
+  // Drops one of the two references (gRPC's, ended by OnDone; the opening's, ended by Opened):
+  // a cancel during the open can make gRPC call OnDone while Opened still runs.
+  void Release();
   // Reads the next chunk and writes it, or finishes after the last one.
   void WriteNext();
   void FinishOnce(const grpc::Status& status);
@@ -47,6 +51,7 @@ class DownloadReactor : public grpc::ServerWriteReactor<ft::v1::ArtifactChunk> {
   uint64_t next_offset_;          // touched only by the one write in flight
   ft::v1::ArtifactChunk chunk_;   // the message being written: alive until OnWriteDone
   bool sent_any_ = false;
+  std::atomic<int> references_{2};
 
   absl::Mutex mu_;
   bool opening_ ABSL_GUARDED_BY(mu_) = true;

@@ -7,6 +7,7 @@ set -eu
 build=${1:-build}
 bytes=${2:-2147483648}
 echo "machine: $(nproc) cores, $(uname -m), load $(cut -d' ' -f1 /proc/loadavg)"
-echo "command: FT_ARTIFACT_TEST_BYTES=$bytes FT_BIN_DIR=$build/bin $build/tests/artifact_memory_test"
+echo "command: FT_ARTIFACT_TEST_BYTES=$bytes FT_BIN_DIR=$build/bin" \
+  "$build/tests/artifact_memory_test"
 FT_ARTIFACT_TEST_BYTES=$bytes FT_BIN_DIR=$build/bin "$build/tests/artifact_memory_test" |
   grep -E "streamed|PASSED|FAILED"
