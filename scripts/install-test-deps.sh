@@ -17,6 +17,9 @@ TEST_PACKAGES=(
   python3-jinja2
   # the fuzz stage (scripts/fuzz.sh): clang with libFuzzer and its sanitizer runtimes
   clang libclang-rt-14-dev
+  # the web console in a real browser (console_browser_test drives it headless over the
+  # DevTools protocol; nothing else downloads a browser)
+  chromium
 )
 bash "$ROOT/scripts/install-deps.sh" "${TEST_PACKAGES[@]}"
 

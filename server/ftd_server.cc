@@ -43,6 +43,12 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
         "--insecure-no-auth: refusing to serve without authentication on ", options.listen,
         "; listen on a loopback address (127.0.0.1:PORT) or give --token-file"));
   }
+  if (options.insecure_no_auth && !options.console_listen.empty() &&
+      !IsLoopbackListen(options.console_listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--insecure-no-auth: refusing to serve the console without authentication on ",
+        options.console_listen, "; give --console-listen a loopback address or --token-file"));
+  }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
@@ -201,17 +207,33 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
   ftd->server_->GetHealthCheckService()->SetServingStatus("ft.v1.FinetuneService", false);
   ftd->server_->GetHealthCheckService()->SetServingStatus(false);
 
+  if (!options.console_listen.empty()) {
+    console::ConsoleOptions console_options;
+    console_options.listen = options.console_listen;
+    console_options.streams.max_streams = options.console_max_streams;
+    grpc::ChannelArguments channel_args;
+    channel_args.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
+    FT_ASSIGN_OR_RETURN(ftd->console_,
+                        console::ConsoleServer::Create(
+                            console_options, ftd->server_->InProcessChannel(channel_args)));
+  }
+
   // Workers start once the API listens, since they connect to it.
   FT_RETURN_IF_ERROR(ftd->pool_->Start(
       ftd->manager_.get(), worker_socket.empty() ? LocalAddressFor(options.listen, ftd->port_)
                                                  : "unix:" + worker_socket));
   ftd->housekeeping_ = std::thread([raw = ftd.get()] { raw->HousekeepingLoop(); });
   spdlog::info(
-      "ftd listening on {} (API{}, {}) and {} (metrics), home {}, data roots {}, {} local "
+      "ftd listening on {} (API{}, {}) and {} (metrics){}, home {}, data roots {}, {} local "
       "worker(s)",
       LocalAddressFor(options.listen, ftd->port_), worker_socket.empty() ? "" : " over TLS",
       options.insecure_no_auth ? "no authentication" : "bearer tokens",
-      LocalAddressFor(options.metrics_listen, ftd->metrics_port_), options.home,
+      LocalAddressFor(options.metrics_listen, ftd->metrics_port_),
+      ftd->console_ ? absl::StrCat(" and http://",
+                                   LocalAddressFor(options.console_listen, ftd->console_port()),
+                                   "/ (console)")
+                    : "",
+      options.home,
       absl::StrJoin(data_roots, ", "), options.local_workers);
   return ftd;
 }
@@ -284,6 +306,8 @@ void FtdServer::Shutdown() {
   // RUNNING in the store and is re-queued, to resume from that checkpoint, when ftd starts again.
   if (pool_) pool_->Stop();
   spdlog::debug("workers stopped");
+  // Before the gRPC server, whose in-process channel its handlers call.
+  if (console_) console_->Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   spdlog::debug("gRPC server stopped");
   if (housekeeping_.joinable()) housekeeping_.join();

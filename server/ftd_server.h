@@ -17,6 +17,7 @@
 #include "server/api/worker_service.h"
 #include "server/artifacts/artifact_catalog.h"
 #include "server/auth/authenticator.h"
+#include "server/console/console_server.h"
 #include "server/housekeeping/retention.h"
 #include "server/metrics/housekeeping_metrics.h"
 #include "server/metrics/server_metrics.h"
@@ -62,6 +63,10 @@ struct FtdOptions {
   int max_watchers_per_job = 256;   // and per job
   int max_request_bytes = 4 << 20;  // largest request message
 
+  // The web console and its JSON API (docs/console.md): HOST:PORT, empty: off.
+  std::string console_listen;
+  int console_max_streams = 16;  // open event streams of the console (each holds a thread)
+
   // Housekeeping: retention of ended jobs, applied every retention_interval.
   housekeeping::RetentionOptions retention;
   absl::Duration retention_interval = absl::Seconds(60);
@@ -77,6 +82,7 @@ class FtdServer {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
+  int console_port() const { return console_ ? console_->port() : 0; }
   // Stops accepting calls, stops the workers and the housekeeping thread. Idempotent.
   void Shutdown();
   // Re-reads the token file now (SIGHUP); a file that does not parse keeps the old tokens.
@@ -112,6 +118,8 @@ class FtdServer {
   std::unique_ptr<api::FinetuneServiceImpl> finetune_service_;
   std::unique_ptr<api::WorkerServiceImpl> worker_service_;
   std::unique_ptr<grpc::Server> server_;
+  // Calls server_ through its in-process channel: stopped before server_ shuts down.
+  std::unique_ptr<console::ConsoleServer> console_;
   int port_ = 0;
   int metrics_port_ = 0;
   std::atomic<bool> stopping_{false};

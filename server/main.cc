@@ -88,7 +88,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   app.add_option("--port-file", port_file,
-                 "once serving, write '<api port> <metrics port>' to this file (for scripts)");
+                 "once serving, write '<api port> <metrics port>' (and ' <console port>' with "
+                 "--console-listen) to this file (for scripts)");
+  app.add_option("--console-listen", options.console_listen,
+                 "serve the web console and its JSON API on HOST:PORT (port 0: any free port; "
+                 "default: off). Same bearer tokens as the gRPC API; plain HTTP");
+  app.add_option("--console-max-streams", options.console_max_streams,
+                 "open live event streams of the console at once")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   app.add_option("--log-level", logging.level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--log-json", logging.json, "log one JSON object per line");
@@ -239,7 +247,11 @@ int main(int argc, char** argv) {
   }
   if (!port_file.empty()) {
     const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << (*server)->port() << " " << (*server)->metrics_port() << "\n";
+    std::ofstream out(tmp);
+    out << (*server)->port() << " " << (*server)->metrics_port();
+    if ((*server)->console_port() != 0) out << " " << (*server)->console_port();
+    out << "\n";
+    out.close();
     std::filesystem::rename(tmp, port_file);
   }
   int sig = 0;
