@@ -56,6 +56,7 @@ struct SpecFlags {
   std::optional<bool> group_by_length;
   std::optional<std::string> task;
   std::optional<bool> train_on_prompt;
+  std::optional<bool> packing;
 };
 
 // Parses a JobSpec in the protobuf JSON mapping (either field-name style). Unknown fields are an
