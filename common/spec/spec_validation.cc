@@ -151,6 +151,10 @@ void CheckTrainingKnobs(Problems& problems, const ft::v1::JobSpec& spec) {
   if (spec.train_on_prompt() && task != "causal_lm") {
     problems.Invalid("spec.train_on_prompt: only for task causal_lm");
   }
+  if (spec.packing() && task != "causal_lm") {
+    problems.Invalid("spec.packing: only for task causal_lm (a classifier's examples each need "
+                     "their own row)");
+  }
   const std::string& scheduler = spec.lr_scheduler();
   // Empty (a spec stored before the field existed) means the default, linear.
   if (!scheduler.empty() && scheduler != "linear" && scheduler != "cosine" &&

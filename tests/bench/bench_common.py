@@ -259,9 +259,9 @@ def parse_extra_spec(text):
 def timed_spec(config, log_every_steps, eval_examples):
     """The JobSpec of a throughput run from `config` (model, train, validation,
     micro_batch_size, accumulation_steps, steps, learning_rate, max_seq_length, seed, and task
-    when set): a validation file of its own, so that train is the whole file (no split) and the
-    baseline trains on exactly its examples; as many epochs as max_steps needs; the learning
-    rate held constant, as a plain AdamW has it."""
+    and packing when set): a validation file of its own, so that train is the whole file (no
+    split) and the baseline trains on exactly its examples; as many epochs as max_steps needs;
+    the learning rate held constant, as a plain AdamW has it."""
     spec = {
         "model": config["model"],
         "dataset": {"train": config["train"], "validation": config["validation"]},
@@ -276,8 +276,9 @@ def timed_spec(config, log_every_steps, eval_examples):
         "max_eval_examples": eval_examples,
         "seed": config["seed"],
     }
-    if "task" in config:
-        spec["task"] = config["task"]
+    for optional in ("task", "packing"):
+        if optional in config:
+            spec[optional] = config[optional]
     return spec
 
 

@@ -25,7 +25,11 @@ For each model (--models: scratch:bloom-tiny and scratch:bloom-small) and each b
     ftworker's order (bench_common's shuffle and windows), dynamic right padding, labels -100 on
     prompt and padding, each micro-batch's cross-entropy summed over its target tokens and
     divided by the WINDOW's target count (correct accumulation), torch.optim.AdamW as ftworker
-    sets it up, torch.set_num_threads(N).
+    sets it up, torch.set_num_threads(N);
+  * packed (unless --no-packing): ftworker again with "packing": true, the same windows laid end
+    to end in rows of --max-seq-length (micro_batch_size rows per micro-batch), for the ratio
+    packed / unpacked in the same run and the padding both computed (result.json's
+    pipeline.padding).
 
 Same conditions: both sides run with OMP_WAIT_POLICY=PASSIVE and OPENBLAS_NUM_THREADS = N
 (ftworker sets its OpenBLAS pool itself), and the baseline with ftworker's malloc thresholds
@@ -200,14 +204,18 @@ def check_same_losses(ftworker, config, env_ours, env_base, steps):
 
 
 def measure_setting(ftworker, config, plan, args, env_ours, env_base, deadline):
-    """--repeats runs per side, alternating which goes first."""
-    runs = {"ours": [], "pytorch": []}
+    """--repeats runs per side (ftworker, the baseline, ftworker with packing unless
+    --no-packing), the order rotated from one repeat to the next."""
+    sides = ["ours", "pytorch"] + ([] if args.no_packing else ["packed"])
+    runs = {side: [] for side in sides}
     busy = []
     for repeat in range(args.repeats):
-        for side in (("ours", "pytorch") if repeat % 2 == 0 else ("pytorch", "ours")):
+        for side in sides[repeat % len(sides):] + sides[:repeat % len(sides)]:
             busy.append(bc.wait_for_idle_cpus(args.max_busy, deadline))
-            if side == "ours":
-                run, result, progress = run_ours(ftworker, config, env_ours, args.warmup)
+            if side in ("ours", "packed"):
+                run, result, progress = run_ours(
+                    ftworker, dict(config, packing=side == "packed"), env_ours, args.warmup)
+                padding = result["pipeline"]["padding"]
                 if result["tokens_seen"] != plan.all["tokens"]:
                     sys.exit("ftworker saw %d tokens, the baseline's plan %d: not the same "
                              "batches" % (result["tokens_seen"], plan.all["tokens"]))
@@ -215,7 +223,8 @@ def measure_setting(ftworker, config, plan, args, env_ours, env_base, deadline):
                 all_seconds = result["timing"]["train_seconds"]
                 loss = float(progress[-1]["loss"])
                 collate = 0.0  # on ftworker's prefetch thread, outside its step time
-            else:
+            if side == "pytorch":
+                padding = None
                 run, measured = run_pytorch(config, env_base)
                 if measured["tokens"] != plan.all["tokens"]:
                     sys.exit("the baseline saw %d tokens, its plan %d" %
@@ -230,7 +239,7 @@ def measure_setting(ftworker, config, plan, args, env_ours, env_base, deadline):
                         / sum(measured["step_targets"][begin:]))
             runs[side].append(dict(seconds=seconds, all_seconds=all_seconds, wall=run.wall,
                                    cores=run.cores_busy, rss=run.rss_mib, loss=loss,
-                                   collate=collate))
+                                   collate=collate, padding=padding))
             print("  %s run %d: %.1f target tokens/s, %.0f tokens/s (steady %.2f s, process "
                   "%.1f s, %.2f cores busy)" %
                   (side, repeat + 1, plan.steady["targets"] / seconds,
@@ -252,7 +261,7 @@ def summarize(runs, plan):
                 all_targets=plan.all["targets"] / min(r["all_seconds"] for r in runs),
                 wall=min(r["wall"] for r in runs), cores=statistics.median(r["cores"] for r in runs),
                 rss=max(r["rss"] for r in runs), loss=runs[0]["loss"],
-                collate=statistics.median(r["collate"] for r in runs))
+                collate=statistics.median(r["collate"] for r in runs), padding=runs[0]["padding"])
 
 
 def measure_memory(ftworker, args, env_ours, env_base, deadline, workdir):
@@ -317,6 +326,8 @@ def main():
     parser.add_argument("--memory-examples", type=int, default=64,
                         help="examples per memory run (a multiple of 64)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS runs")
+    parser.add_argument("--no-packing", action="store_true",
+                        help="skip the ftworker runs with packing: true")
     parser.add_argument("--smoke", action="store_true",
                         help="small settings (about a minute): bloom-tiny, 4x4, 14 steps with 4 "
                              "warm-up, 1 repeat, memory at 128 tokens over 64 examples; the "
@@ -380,11 +391,16 @@ def main():
             runs, busy = measure_setting(ftworker, config, plan, args, env_ours, env_base,
                                          deadline)
             ours, theirs = summarize(runs["ours"], plan), summarize(runs["pytorch"], plan)
+            packed = summarize(runs["packed"], plan) if "packed" in runs else None
             rows.append(dict(model=model, micro=micro, accumulation=accumulation, ours=ours,
-                             theirs=theirs, busy=busy, plan=plan))
+                             theirs=theirs, packed=packed, busy=busy, plan=plan))
             print("  best ratio %.2f, median ratio %.2f" %
                   (ours["targets_best"] / theirs["targets_best"],
                    ours["targets_median"] / theirs["targets_median"]), flush=True)
+            if packed:
+                print("  packed / unpacked ftworker: best ratio %.2f, median ratio %.2f" %
+                      (packed["targets_best"] / ours["targets_best"],
+                       packed["targets_median"] / ours["targets_median"]), flush=True)
 
     memory = [] if args.no_memory else measure_memory(ftworker, args, env_ours, env_base,
                                                        deadline, workdir)
@@ -429,6 +445,28 @@ def main():
                o["rss"], t["loss"], o["loss"],
                100 * (1 - plan.all["tokens"] / plan.all["computed"]), 100 * t["collate"]))
     print()
+    if any(r["packed"] for r in rows):
+        print("Packing (ftworker with \"packing\": true against ftworker without, the same runs; "
+              "the same windows and gradients, examples laid end to end in rows of "
+              "max_seq_length; padding = share of the computed token slots):")
+        print()
+        print("| model | micro x accum | unpacked target tok/s best / median | packed target "
+              "tok/s best / median | ratio best | ratio median | padding unpacked | padding "
+              "packed | token slots unpacked / packed | loss unpacked / packed |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            o, p = r["ours"], r["packed"]
+            if not p:
+                continue
+            print("| %s | %d x %d | %.0f / %.0f | %.0f / %.0f | **%.2f** | %.2f | %.1f %% | "
+                  "%.1f %% | %d / %d | %.4f / %.4f |" %
+                  (r["model"].split(":")[-1], r["micro"], r["accumulation"], o["targets_best"],
+                   o["targets_median"], p["targets_best"], p["targets_median"],
+                   p["targets_best"] / o["targets_best"],
+                   p["targets_median"] / o["targets_median"],
+                   100 * o["padding"]["fraction"], 100 * p["padding"]["fraction"],
+                   o["padding"]["slots"], p["padding"]["slots"], o["loss"], p["loss"]))
+        print()
     for model, differences in check_differences.items():
         print("loss check %s (%dx%d, %d steps): max |ftworker - PyTorch| per step %s (bar %.0e "
               "on the first)" % (model, batchings[0][0], batchings[0][1], args.check_steps,

@@ -51,6 +51,7 @@ train::TrainOptions ToTrainOptions(const ft::v1::JobSpec& spec, const std::strin
   options.keep_best_model = spec.keep_best_model();
   if (!spec.task().empty()) options.task = spec.task();
   options.train_on_prompt = spec.train_on_prompt();
+  options.packing = spec.packing();
   options.threads = threads;
   options.output_dir = output_dir;
   google::protobuf::util::JsonPrintOptions json;

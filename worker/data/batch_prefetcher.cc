@@ -11,8 +11,8 @@ PreparedWindow PrepareWindow(const TokenizedSplit& split, const Window& window, 
   PreparedWindow prepared;
   prepared.index = index;
   prepared.micro_batches.reserve(window.micro_batches.size());
-  for (const auto& indices : window.micro_batches) {
-    MicroBatch batch = CollateMicroBatch(split, indices, torch::kCPU);
+  for (std::size_t m = 0; m < window.micro_batches.size(); ++m) {
+    MicroBatch batch = CollateWindowMicroBatch(split, window, m, torch::kCPU);
     if (pin_memory) {
       batch.input_ids = batch.input_ids.pin_memory();
       batch.attention_mask = batch.attention_mask.pin_memory();

@@ -4,6 +4,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "worker/data/packing.h"
+
 namespace ft::train {
 namespace {
 
@@ -77,19 +79,26 @@ PaddingCount CountPadding(const std::vector<Window>& windows,
                           const std::vector<std::size_t>& lengths) {
   PaddingCount count;
   for (const Window& window : windows) {
-    for (const auto& micro_batch : window.micro_batches) {
+    for (std::size_t m = 0; m < window.micro_batches.size(); ++m) {
+      const std::vector<std::size_t>& micro_batch = window.micro_batches[m];
+      // Row lengths: an example each, or a packed row's examples end to end.
       std::size_t longest = 0;
-      for (std::size_t index : micro_batch) {
-        longest = std::max(longest, lengths[index]);
-        count.tokens += static_cast<int64_t>(lengths[index]);
+      std::size_t next = 0;
+      for (std::size_t row = 0; row < window.rows(m); ++row) {
+        const std::size_t examples = window.packed() ? window.examples_per_row[m][row] : 1;
+        std::size_t row_tokens = 0;
+        for (std::size_t e = 0; e < examples; ++e) row_tokens += lengths[micro_batch[next++]];
+        longest = std::max(longest, row_tokens);
+        count.tokens += static_cast<int64_t>(row_tokens);
       }
-      count.slots += static_cast<int64_t>(longest * micro_batch.size());
+      count.slots += static_cast<int64_t>(longest * window.rows(m));
     }
   }
   return count;
 }
 
 Window RecutWindow(const Window& window, int64_t micro_batch_size) {
+  if (window.packed()) return RecutPackedWindow(window, micro_batch_size);
   std::vector<std::size_t> examples;
   for (const auto& micro_batch : window.micro_batches) {
     examples.insert(examples.end(), micro_batch.begin(), micro_batch.end());

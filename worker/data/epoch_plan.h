@@ -39,7 +39,7 @@ std::vector<std::size_t> LengthGroupedOrder(const std::vector<std::size_t>& leng
 std::vector<Window> PlanEpoch(const std::vector<std::size_t>& lengths,
                               const EpochPlanOptions& options, int64_t epoch);
 
-// Padding of a plan: each micro-batch is padded to its longest example.
+// Padding of a plan: each micro-batch is padded to its longest row (example, or packed row).
 struct PaddingCount {
   int64_t tokens = 0;  // real tokens
   int64_t slots = 0;   // tokens + padding

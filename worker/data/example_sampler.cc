@@ -39,6 +39,10 @@ std::vector<std::size_t> EpochOrder(std::size_t n, uint64_t seed, int64_t epoch)
   return order;
 }
 
+std::size_t Window::rows(std::size_t micro_batch) const {
+  return packed() ? examples_per_row.at(micro_batch).size() : micro_batches.at(micro_batch).size();
+}
+
 std::size_t Window::size() const {
   std::size_t total = 0;
   for (const auto& micro_batch : micro_batches) total += micro_batch.size();

@@ -22,7 +22,13 @@ std::vector<std::size_t> EpochOrder(std::size_t n, uint64_t seed, int64_t epoch)
 // The examples of one optimizer step, as micro-batches of indices.
 struct Window {
   std::vector<std::vector<std::size_t>> micro_batches;
+  // Packed windows only (packing.h): examples_per_row[m][r] is how many of micro_batches[m]'s
+  // examples, taken in order, lie end to end in row r. Empty: one example per row.
+  std::vector<std::vector<std::size_t>> examples_per_row;
+
   std::size_t size() const;  // number of examples in the whole window
+  bool packed() const { return !examples_per_row.empty(); }
+  std::size_t rows(std::size_t micro_batch) const;  // rows of micro-batch `micro_batch`
 };
 
 // Cuts `order` into windows of micro_batch_size * accumulation_steps examples (the last window

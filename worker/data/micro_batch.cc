@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "common/tokenize/byte_tokenizer.h"
 
@@ -9,14 +10,33 @@ namespace ft::train {
 
 MicroBatch CollateMicroBatch(const TokenizedSplit& split, const std::vector<std::size_t>& indices,
                              const torch::Device& device) {
+  return CollatePackedMicroBatch(split, indices, std::vector<std::size_t>(indices.size(), 1),
+                                 device);
+}
+
+MicroBatch CollatePackedMicroBatch(const TokenizedSplit& split,
+                                   const std::vector<std::size_t>& indices,
+                                   const std::vector<std::size_t>& examples_per_row,
+                                   const torch::Device& device) {
   if (indices.empty()) throw std::invalid_argument("cannot collate an empty micro-batch");
+  std::size_t placed = 0;
   std::size_t longest = 0;
-  for (std::size_t index : indices) longest = std::max(longest, split.input_ids.at(index).size());
+  for (std::size_t count : examples_per_row) {
+    std::size_t row_tokens = 0;
+    for (std::size_t e = 0; e < count; ++e) {
+      row_tokens += split.input_ids.at(indices.at(placed++)).size();
+    }
+    longest = std::max(longest, row_tokens);
+  }
+  if (placed != indices.size()) {
+    throw std::invalid_argument("a packed micro-batch's rows hold " + std::to_string(placed) +
+                                " examples, not its " + std::to_string(indices.size()));
+  }
 
   // Filled element by element rather than with torch::full/zeros: no intra-op parallelism, so
   // that collating on the prefetch thread never competes with the model for LibTorch's pool.
-  const int64_t rows = static_cast<int64_t>(indices.size());
-  const int64_t columns = static_cast<int64_t>(longest);
+  const auto rows = static_cast<int64_t>(examples_per_row.size());
+  const auto columns = static_cast<int64_t>(longest);
   torch::Tensor input_ids = torch::empty({rows, columns}, torch::kInt64);
   torch::Tensor attention_mask = torch::empty({rows, columns}, torch::kInt64);
   const bool causal_lm = split.causal_lm();
@@ -27,34 +47,48 @@ MicroBatch CollateMicroBatch(const TokenizedSplit& split, const std::vector<std:
   int64_t* labels_data = labels.data_ptr<int64_t>();
 
   MicroBatch batch;
+  std::size_t next = 0;
   for (int64_t row = 0; row < rows; ++row) {
-    const TokenSpan ids = split.input_ids[indices[row]];
-    const auto length = static_cast<int64_t>(ids.size());
-    ids.CopyTo(ids_data + row * columns);
-    std::fill(ids_data + row * columns + length, ids_data + (row + 1) * columns,
-              tokenize::ByteTokenizer::kPadId);
-    std::fill(mask_data + row * columns, mask_data + row * columns + length, int64_t{1});
-    std::fill(mask_data + row * columns + length, mask_data + (row + 1) * columns, int64_t{0});
-    batch.tokens += length;
-    if (!causal_lm) {
-      labels_data[row] = split.labels[indices[row]];
-      continue;
+    int64_t* row_ids = ids_data + row * columns;
+    int64_t* row_mask = mask_data + row * columns;
+    int64_t* row_labels = causal_lm ? labels_data + row * columns : nullptr;
+    int64_t filled = 0;
+    for (std::size_t e = 0; e < examples_per_row[static_cast<std::size_t>(row)]; ++e) {
+      const std::size_t index = indices[next++];
+      const TokenSpan ids = split.input_ids[index];
+      const auto length = static_cast<int64_t>(ids.size());
+      ids.CopyTo(row_ids + filled);
+      std::fill(row_mask + filled, row_mask + filled + length, static_cast<int64_t>(e + 1));
+      if (!causal_lm) {
+        labels_data[row] = split.labels[index];
+      } else {
+        const TokenSpan targets = split.target_mask[index];
+        for (int64_t t = 0; t < length; ++t) {
+          const bool target = targets[static_cast<std::size_t>(t)] != 0;
+          row_labels[filled + t] = target ? ids[static_cast<std::size_t>(t)] : kIgnoredLabel;
+          batch.targets += target ? 1 : 0;
+        }
+      }
+      filled += length;
     }
-    const TokenSpan targets = split.target_mask[indices[row]];
-    int64_t* row_labels = labels_data + row * columns;
-    for (int64_t t = 0; t < length; ++t) {
-      const bool target = targets[static_cast<std::size_t>(t)] != 0;
-      row_labels[t] = target ? ids[static_cast<std::size_t>(t)] : kIgnoredLabel;
-      batch.targets += target ? 1 : 0;
-    }
-    std::fill(row_labels + length, row_labels + columns, kIgnoredLabel);
+    std::fill(row_ids + filled, row_ids + columns, tokenize::ByteTokenizer::kPadId);
+    std::fill(row_mask + filled, row_mask + columns, int64_t{0});
+    if (causal_lm) std::fill(row_labels + filled, row_labels + columns, kIgnoredLabel);
+    batch.tokens += filled;
   }
   if (!causal_lm) batch.targets = rows;
-  batch.examples = rows;
+  batch.examples = static_cast<int64_t>(indices.size());
   batch.input_ids = input_ids;
   batch.attention_mask = attention_mask;
   batch.labels = labels;
   return ToDevice(std::move(batch), device);
+}
+
+MicroBatch CollateWindowMicroBatch(const TokenizedSplit& split, const Window& window,
+                                   std::size_t m, const torch::Device& device) {
+  if (!window.packed()) return CollateMicroBatch(split, window.micro_batches.at(m), device);
+  return CollatePackedMicroBatch(split, window.micro_batches.at(m), window.examples_per_row.at(m),
+                                 device);
 }
 
 MicroBatch ToDevice(MicroBatch batch, const torch::Device& device) {

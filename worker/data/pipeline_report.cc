@@ -5,6 +5,29 @@
 
 namespace ft::train {
 
+double PaddingFraction(int64_t tokens, int64_t slots) {
+  return slots > 0 ? static_cast<double>(slots - tokens) / static_cast<double>(slots) : 0.0;
+}
+
+std::string DescribePadding(const PipelineReport& report) {
+  char line[256];
+  std::snprintf(line, sizeof(line), "padding: %.1f %% of the %lld token slots computed",
+                100.0 * PaddingFraction(report.tokens, report.padded_slots),
+                static_cast<long long>(report.padded_slots));
+  std::string text = line;
+  if (!report.packing) return text;
+  std::snprintf(line, sizeof(line),
+                "; packing saved %.1f %% of the slots (%.1f %% padding without it, %lld slots)",
+                report.unpacked_padded_slots > 0
+                    ? 100.0 * static_cast<double>(report.unpacked_padded_slots -
+                                                  report.padded_slots) /
+                          static_cast<double>(report.unpacked_padded_slots)
+                    : 0.0,
+                100.0 * PaddingFraction(report.tokens, report.unpacked_padded_slots),
+                static_cast<long long>(report.unpacked_padded_slots));
+  return text + line;
+}
+
 std::string MicroBatchChoice::Describe() const {
   char line[512];
   std::snprintf(line, sizeof(line),
@@ -66,14 +89,13 @@ std::string PipelineReportJson(const PipelineReport& report) {
   }
   json["micro_batch"] = batch;
   json["group_by_length"] = report.group_by_length;
-  const double padding =
-      report.padded_slots > 0
-          ? static_cast<double>(report.padded_slots - report.tokens) /
-                static_cast<double>(report.padded_slots)
-          : 0.0;
+  json["packing"] = report.packing;
   json["padding"] = {{"tokens", report.tokens},
                      {"slots", report.padded_slots},
-                     {"fraction", padding}};
+                     {"fraction", PaddingFraction(report.tokens, report.padded_slots)},
+                     {"unpacked_slots", report.unpacked_padded_slots},
+                     {"unpacked_fraction",
+                      PaddingFraction(report.tokens, report.unpacked_padded_slots)}};
   json["prefetch"] = {{"depth", report.prefetch_depth},
                       {"wait_seconds", report.prefetch_wait_seconds}};
   json["out_of_memory_retries"] = report.out_of_memory_retries;

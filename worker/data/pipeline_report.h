@@ -44,10 +44,20 @@ struct PipelineReport {
   // Over the training micro-batches this run collated (not counting an earlier attempt's).
   int64_t tokens = 0;        // real tokens
   int64_t padded_slots = 0;  // tokens + padding
+  // The same windows' tokens + padding without packing (each example its own row); equals
+  // padded_slots when the job does not pack.
+  int64_t unpacked_padded_slots = 0;
+  bool packing = false;
   int prefetch_depth = 0;    // windows prepared ahead on the background thread
   double prefetch_wait_seconds = 0;  // time the loop waited for a window's batches
   int64_t out_of_memory_retries = 0;  // CUDA: windows retried with half the micro-batch
 };
+
+// (slots - tokens) / slots, 0 for no slots.
+double PaddingFraction(int64_t tokens, int64_t slots);
+
+// One log line: the padding computed, and with packing what it would have been without.
+std::string DescribePadding(const PipelineReport& report);
 
 // The "pipeline" object of result.json, as JSON text.
 std::string PipelineReportJson(const PipelineReport& report);

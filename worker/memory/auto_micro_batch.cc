@@ -1,7 +1,6 @@
 #include "worker/memory/auto_micro_batch.h"
 
 #include <torch/cuda.h>
-#include <torch/nn/functional/loss.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
@@ -22,6 +21,7 @@
 #include "worker/models/model_loader.h"
 #include "worker/train/autocast_scope.h"
 #include "worker/train/compute_threads.h"
+#include "worker/train/train_step.h"
 
 namespace ft::train {
 namespace {
@@ -59,9 +59,13 @@ std::optional<double> CudaFreeMb(MemGetInfo mem_get_info) {
 
 class Prober {
  public:
-  Prober(const models::ModelConfig& config, int64_t num_labels, int64_t longest, bool bf16,
-         torch::Device device)
-      : model_(models::BuildArchitecture(config, num_labels)), longest_(longest), bf16_(bf16), device_(device) {
+  Prober(const models::ModelConfig& config, int64_t num_labels, models::ModelTask task,
+         int64_t longest, bool bf16, torch::Device device)
+      : model_(models::BuildArchitecture(config, num_labels, task)),
+        task_(task),
+        longest_(longest),
+        bf16_(bf16),
+        device_(device) {
     model_->to(device_);
     model_->train();
   }
@@ -69,7 +73,6 @@ class Prober {
   // One forward + backward pass on `micro` sequences of the longest length. False when the
   // device ran out of memory (CUDA).
   bool Run(int64_t micro) {
-    namespace F = torch::nn::functional;
     try {
       // Token ids need no randomness: a fixed byte pattern, so the global RNG stays untouched.
       const torch::Tensor ids =
@@ -77,15 +80,17 @@ class Prober {
               .view({micro, longest_})
               .to(device_);
       const torch::Tensor mask = torch::ones({micro, longest_}, torch::kInt64).to(device_);
-      const torch::Tensor labels = torch::zeros({micro}, torch::kInt64).to(device_);
+      // A causal LM predicts every token (its loss over [micro, longest, vocabulary] logits is
+      // part of the need); a classifier one class per row.
+      const torch::Tensor labels = task_ == models::ModelTask::kCausalLm
+                                       ? ids
+                                       : torch::zeros({micro}, torch::kInt64).to(device_);
       torch::Tensor logits;
       {
         AutocastScope autocast(bf16_, device_);
         logits = model_->forward(ids, mask);
       }
-      F::cross_entropy(logits.to(torch::kFloat32), labels,
-                       F::CrossEntropyFuncOptions().reduction(torch::kSum))
-          .backward();
+      SummedLoss(task_, logits, labels).backward();
       if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
       return true;
     } catch (const c10::OutOfMemoryError&) {
@@ -95,6 +100,7 @@ class Prober {
 
  private:
   models::TrainableModel model_;
+  models::ModelTask task_;
   int64_t longest_;
   bool bf16_;
   torch::Device device_;
@@ -187,6 +193,10 @@ MicroBatchChoice ChooseMicroBatch(const TrainOptions& options, const models::Mod
   choice.limit = std::min(options.micro_batch_size > 0 ? options.micro_batch_size : kLargestMicroBatch,
                           options.effective_batch_size);
   choice.longest_sequence = LongestTrainingSequence(data.train);
+  // A packed row can fill max_seq_length however short the examples are.
+  if (options.packing) {
+    choice.longest_sequence = std::max<int64_t>(choice.longest_sequence, options.max_seq_length);
+  }
 
   if (const std::optional<int64_t> saved = CheckpointMicroBatch(options.output_dir);
       saved && *saved >= 1 && *saved <= choice.limit && choice.effective_batch_size % *saved == 0) {
@@ -198,8 +208,11 @@ MicroBatchChoice ChooseMicroBatch(const TrainOptions& options, const models::Mod
   if (options.threads > 0) SetComputeThreads(options.threads);
   const torch::Device device =
       torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const models::ModelTask task = options.task == "causal_lm"
+                                     ? models::ModelTask::kCausalLm
+                                     : models::ModelTask::kSequenceClassification;
   Prober prober(config, static_cast<int64_t>(std::max<std::size_t>(2, data.label_names.size())),
-                choice.longest_sequence, options.precision == "bf16", device);
+                task, choice.longest_sequence, options.precision == "bf16", device);
   MemoryGauge gauge(device.is_cuda());
   gauge.Start(options.memory_budget_mb, choice);
 

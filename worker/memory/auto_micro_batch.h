@@ -4,7 +4,9 @@
 // Candidates are 1, 2, 4, ... up to the limit (micro_batch_size when set, else the effective
 // batch), and the limit itself. One throwaway model (same architecture, its own weights) runs,
 // for each candidate m, a forward and backward pass on [m, longest] tokens (a fixed pattern), in
-// the job's precision, and the memory that pass needed is measured:
+// the job's precision, with the task's loss (a causal LM's over every position's vocabulary
+// logits; with packing `longest` is max_seq_length, what a packed row may fill), and the memory
+// that pass needed is measured:
 //   CPU:  peak RSS growth over the RSS before the first probe. The heap is trimmed (malloc_trim)
 //         and VmHWM reset (writing 5 to /proc/self/clear_refs) before each probe, and VmHWM read
 //         after it; this counts activations, gradients and allocator overhead, not the optimizer

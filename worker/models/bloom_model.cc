@@ -34,8 +34,11 @@ torch::Tensor BuildAlibi(const torch::Tensor& attention_mask, int64_t num_heads,
   const torch::Tensor slopes =
       torch::tensor(slope_values, torch::kFloat32).to(attention_mask.device());
   const torch::Tensor mask = attention_mask.to(torch::kInt64);
-  // Position of each token among the non-padding tokens of its row; padding gets 0.
-  const torch::Tensor positions = ((mask.cumsum(-1) - 1) * mask).to(torch::kFloat32);
+  // Position of each token among the non-padding tokens of its row, padding 0; in a packed row
+  // its position inside its example, so that each example's bias is the one it has alone.
+  const torch::Tensor positions =
+      (HoldsPackedRows(mask) ? PositionsInExamples(mask) : (mask.cumsum(-1) - 1) * mask)
+          .to(torch::kFloat32);
   const int64_t batch = mask.size(0);
   const int64_t seq = mask.size(1);
   return (slopes.view({1, num_heads, 1, 1}) * positions.view({batch, 1, 1, seq})).to(dtype);
@@ -156,18 +159,13 @@ torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
                                             const torch::Tensor& attention_mask,
                                             const PaddingMaskUse& mask_use,
                                             const torch::Tensor& output_positions) {
-  const int64_t batch = input_ids.size(0);
-  const int64_t seq = input_ids.size(1);
   torch::Tensor hidden = word_embeddings_layernorm_(word_embeddings_(input_ids));
 
   const torch::Tensor mask =
       mask_use.in_attention ? attention_mask : torch::ones_like(attention_mask);
   const torch::Tensor alibi = BuildAlibi(mask, config_.n_head, hidden.scalar_type());
-  const torch::Tensor causal =
-      torch::ones({seq, seq}, torch::TensorOptions().dtype(torch::kBool).device(mask.device()))
-          .triu(1);
-  // True where a query may not look: at a later position or at a padding key.
-  const torch::Tensor masked = causal.view({1, 1, seq, seq}) | (mask == 0).view({batch, 1, 1, seq});
+  // True where a query may not look: at a later position, a padding key or another example.
+  const torch::Tensor masked = AttentionBlockedMask(mask, /*causal=*/true);
 
   const bool checkpoint = activation_checkpointing_ && torch::GradMode::is_enabled();
   // One bias for all blocks: ALiBi where attention is allowed, kBlockedAttentionBias elsewhere.

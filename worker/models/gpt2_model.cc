@@ -88,8 +88,12 @@ torch::Tensor Gpt2ModelImpl::forward(const torch::Tensor& input_ids,
   const int64_t seq = input_ids.size(1);
   TORCH_CHECK(seq <= wpe_->weight.size(0), "sequence of ", seq,
               " tokens is longer than GPT-2's n_positions ", wpe_->weight.size(0));
-  const torch::Tensor positions = torch::arange(seq, input_ids.options().dtype(torch::kInt64));
-  torch::Tensor hidden = wte_(input_ids) + wpe_(positions).unsqueeze(0);
+  // Packed rows: each example's positions start at 0, as they would alone.
+  torch::Tensor hidden =
+      HoldsPackedRows(attention_mask)
+          ? wte_(input_ids) + wpe_(PositionsInExamples(attention_mask))
+          : wte_(input_ids) +
+                wpe_(torch::arange(seq, input_ids.options().dtype(torch::kInt64))).unsqueeze(0);
   const bool recompute = checkpoint && torch::GradMode::is_enabled();
   return ln_f_(RunBlocks(h_, hidden, {AttentionBlockedMask(attention_mask, true)}, recompute,
                          output_positions));

@@ -156,6 +156,12 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids,
   torch::Tensor hidden = embed_tokens_(input_ids);
   auto [cos, sin] =
       RotaryTables(input_ids.size(1), config_.head_dim, config_.rope_theta, input_ids.device());
+  if (HoldsPackedRows(attention_mask)) {
+    // Packed rows: each example rotated from position 0, as it would be alone; [batch, seq, dim].
+    const torch::Tensor positions = PositionsInExamples(attention_mask);
+    cos = cos.squeeze(0).index({positions});
+    sin = sin.squeeze(0).index({positions});
+  }
   const torch::Tensor blocked =
       AttentionBlockedMask(attention_mask, /*causal=*/true, config_.sliding_window);
   const bool recompute = checkpoint && torch::GradMode::is_enabled();

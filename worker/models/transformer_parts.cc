@@ -29,11 +29,33 @@ torch::Tensor Activate(const std::string& name, const torch::Tensor& x) {
   throw std::runtime_error("activation '" + name + "' is not implemented");
 }
 
+bool HoldsPackedRows(const torch::Tensor& attention_mask) {
+  return (attention_mask > 1).any().item<bool>();
+}
+
+torch::Tensor PositionsInExamples(const torch::Tensor& attention_mask) {
+  const int64_t seq = attention_mask.size(1);
+  const torch::Tensor index =
+      torch::arange(seq, attention_mask.options().dtype(torch::kInt64)).expand_as(attention_mask);
+  // An example starts where the mask's value changes (and at column 0).
+  torch::Tensor starts = torch::ones_like(attention_mask, torch::kBool);
+  starts.narrow(1, 1, seq - 1)
+      .copy_(attention_mask.narrow(1, 1, seq - 1) != attention_mask.narrow(1, 0, seq - 1));
+  const torch::Tensor start_index =
+      std::get<0>(torch::cummax(torch::where(starts, index, torch::zeros_like(index)), 1));
+  return index - start_index;
+}
+
 torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool causal,
                                    int64_t sliding_window) {
   const int64_t batch = attention_mask.size(0);
   const int64_t seq = attention_mask.size(1);
   torch::Tensor blocked = (attention_mask == 0).view({batch, 1, 1, seq});
+  if (HoldsPackedRows(attention_mask)) {
+    // Block-diagonal: a query sees only the keys of its own example.
+    blocked = blocked | (attention_mask.view({batch, 1, seq, 1}) !=
+                         attention_mask.view({batch, 1, 1, seq}));
+  }
   if (causal) {
     const torch::Tensor positions =
         torch::arange(seq, attention_mask.options().dtype(torch::kInt64));

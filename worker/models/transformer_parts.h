@@ -26,8 +26,18 @@ std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::s
 // "relu", "silu".
 torch::Tensor Activate(const std::string& name, const torch::Tensor& x);
 
-// [batch, 1, seq, seq] bool, true where a query may not look: at a padding key (mask 0), and for
-// causal models at a later key or (sliding_window > 0) one sliding_window or more positions back.
+// Packed rows (worker/data/packing.h) number the examples of each row 1, 2, ... in the attention
+// mask (0 = padding); a plain row's mask is 0/1. True when any row holds more than one example
+// (one host read of the mask).
+bool HoldsPackedRows(const torch::Tensor& attention_mask);
+
+// [batch, seq] int64: each token's position inside its example (0 at each example's first token),
+// what Hugging Face's position_ids are for packed rows; padding counts on from its own start.
+torch::Tensor PositionsInExamples(const torch::Tensor& attention_mask);
+
+// [batch, 1, seq, seq] bool, true where a query may not look: at a padding key (mask 0), at a key
+// of another example of a packed row, and for causal models at a later key or
+// (sliding_window > 0) one sliding_window or more positions back.
 torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool causal,
                                    int64_t sliding_window = 0);
 

@@ -65,6 +65,7 @@ Json OptionsJson(const TrainOptions& options) {
   json["keep_best_model"] = options.keep_best_model;
   json["task"] = options.task;
   json["train_on_prompt"] = options.train_on_prompt;
+  json["packing"] = options.packing;
   json["checkpoint_every_steps"] = options.checkpoint_every_steps;
   json["checkpoint_every_seconds"] = options.checkpoint_every_seconds;
   json["threads"] = options.threads;

@@ -75,12 +75,11 @@ std::string FirstProblem(const TrainOptions& options) {
     return "unknown task " + Quoted(options.task) +
            " (expected \"sequence_classification\" or \"causal_lm\")";
   }
-  if (options.task == "causal_lm" && options.auto_micro_batch) {
-    return "auto_micro_batch is not implemented for task \"causal_lm\" yet: set "
-           "micro_batch_size";
-  }
   if (options.train_on_prompt && options.task != "causal_lm") {
     return "train_on_prompt is only for task \"causal_lm\"";
+  }
+  if (options.packing && options.task != "causal_lm") {
+    return "packing is only for task \"causal_lm\"";
   }
   if (options.task == "causal_lm" && options.early_stopping_metric == "macro_f1" &&
       (options.early_stopping_patience > 0 || options.keep_best_model)) {

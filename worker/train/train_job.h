@@ -84,6 +84,7 @@ struct TrainOptions {
   // "sequence_classification" or "causal_lm" (see job.proto's JobSpec.task).
   std::string task = "sequence_classification";
   bool train_on_prompt = false;  // causal_lm: the prompt's tokens are targets too
+  bool packing = false;  // causal_lm: examples packed into rows of max_seq_length (packing.h)
   // causal_lm: renders {"messages"} rows with the model's chat template; empty when the model
   // has none (such rows then fail the job, naming the file and line).
   ChatRenderer chat_renderer;

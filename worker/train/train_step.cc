@@ -6,12 +6,20 @@
 #include "worker/train/autocast_scope.h"
 
 namespace ft::train {
+namespace {
+
+// Reduced precision (bf16/fp16 autocast) is lifted to float32; float64 stays float64.
+torch::Tensor AtLeastFloat32(const torch::Tensor& logits) {
+  return logits.to(torch::promote_types(logits.scalar_type(), torch::kFloat32));
+}
+
+}  // namespace
 
 torch::Tensor SummedCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
                                  double label_smoothing) {
   namespace F = torch::nn::functional;
   return F::cross_entropy(
-      logits.to(torch::kFloat32), labels,
+      AtLeastFloat32(logits), labels,
       F::CrossEntropyFuncOptions().reduction(torch::kSum).label_smoothing(label_smoothing));
 }
 
@@ -19,7 +27,7 @@ torch::Tensor SummedTokenCrossEntropy(const torch::Tensor& logits, const torch::
                                       double label_smoothing) {
   namespace F = torch::nn::functional;
   const int64_t vocab = logits.size(-1);
-  const torch::Tensor predicted = logits.narrow(1, 0, logits.size(1) - 1).to(torch::kFloat32);
+  const torch::Tensor predicted = AtLeastFloat32(logits.narrow(1, 0, logits.size(1) - 1));
   const torch::Tensor targets = labels.narrow(1, 1, labels.size(1) - 1);
   return F::cross_entropy(predicted.reshape({-1, vocab}), targets.reshape({-1}),
                           F::CrossEntropyFuncOptions()

@@ -26,6 +26,7 @@
 #include "worker/io/durable_folder.h"
 #include "worker/models/model_loader.h"
 #include "worker/data/batch_prefetcher.h"
+#include "worker/data/packing.h"
 #include "worker/checkpoint/checkpoint_header.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/train/compute_threads.h"
@@ -256,6 +257,7 @@ void TrainingLoop::Run() {
   train_lengths_ = data_.train.input_ids.Lengths();
   micro_batch_size_ = options_.micro_batch_size;
   summary_.pipeline.group_by_length = options_.group_by_length;
+  summary_.pipeline.packing = options_.packing;
   summary_.pipeline.prefetch_depth = static_cast<int>(kPrefetchDepth);
 
   phase_ = "building the model";
@@ -268,16 +270,25 @@ void TrainingLoop::Run() {
   for (int64_t epoch = first_epoch; epoch <= options_.epochs && !TrainingDone(); ++epoch) {
     summary_.epochs_started = epoch;
     const int64_t window_size = options_.micro_batch_size * options_.accumulation_steps;
-    const std::vector<Window> windows = PlanEpoch(
+    const std::vector<Window> planned = PlanEpoch(
         train_lengths_,
         {micro_batch_size_, window_size / micro_batch_size_, options_.seed, options_.group_by_length},
         epoch);
+    // Packed: the same windows' examples in rows of max_seq_length, micro_batch_size rows each.
+    const std::vector<Window> windows =
+        options_.packing ? PackWindows(planned, train_lengths_,
+                                       static_cast<std::size_t>(options_.max_seq_length),
+                                       micro_batch_size_)
+                         : planned;
     const auto window_count = static_cast<int64_t>(windows.size());
     epoch_ = epoch;
     windows_done_ = epoch == first_epoch ? first_window : 0;
     BatchPrefetcher prefetcher(data_.train, windows, static_cast<std::size_t>(windows_done_),
                                kPrefetchDepth, device_.is_cuda());
     while (windows_done_ < window_count && !TrainingDone()) {
+      // What the window would have padded without packing, for the report.
+      summary_.pipeline.unpacked_padded_slots +=
+          CountPadding({planned[static_cast<std::size_t>(windows_done_)]}, train_lengths_).slots;
       if (!TrainOneStep(windows[static_cast<std::size_t>(windows_done_)], prefetcher.Next(),
                         epoch)) {
         // Stopped within the window: the parameters, optimizer and counters are still those of
@@ -300,6 +311,9 @@ void TrainingLoop::Run() {
     summary_.pipeline.prefetch_wait_seconds += prefetcher.wait_seconds();
     if (options_.eval_every_steps == 0 && !EvaluateSplit(data_.validation)) return Cancel();
     if (CheckpointsEnabled() && last_checkpoint_step_ != step_) WriteCheckpoint();
+  }
+  if (summary_.pipeline.padded_slots > 0) {
+    observer_.OnLog("info", DescribePadding(summary_.pipeline));
   }
   // The final numbers: validation after the last step (unless just done), then test.
   if (!EvaluateSplit(data_.validation)) return Cancel();
@@ -355,7 +369,7 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
   compat::SetLearningRate(*optimizer_, learning_rate);
   optimizer_->zero_grad();
 
-  if (static_cast<int64_t>(window.micro_batches.front().size()) > micro_batch_size_) {
+  if (static_cast<int64_t>(window.rows(0)) > micro_batch_size_) {
     // Planned before an out-of-memory retry lowered the micro-batch: cut it again.
     prepared = PrepareWindow(data_.train, RecutWindow(window, micro_batch_size_), prepared.index,
                              false);

@@ -36,6 +36,9 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
   submit->add_flag_function(
       "--train-on-prompt", [&f](int64_t count) { f.train_on_prompt = count > 0; },
       "causal_lm: the prompt's tokens (a chat's system and user turns) are loss targets too");
+  submit->add_flag_function(
+      "--packing", [&f](int64_t count) { f.packing = count > 0; },
+      "causal_lm: several examples per row of max_seq_length (less padding, the same gradient)");
   AddSpecOption(submit, "--dataset", f.dataset_name,
                 "a named dataset instead of --train/--validation/--test: imdb (the seed's split)",
                 "NAME")

@@ -106,6 +106,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ApplyIfSet(flags.task, [&](const std::string& v) { spec.set_task(v); });
   ApplyIfSet(flags.train_on_prompt, [&](bool v) { spec.set_train_on_prompt(v); });
   for (const std::string& url : flags.notify) spec.add_notify(url);
+  ApplyIfSet(flags.packing, [&](bool v) { spec.set_packing(v); });
 
   // A value given explicitly (even 0) is sent as is, for ftd to judge; only unset fields default.
   // With an effective batch, accumulation is derived from it; with auto_micro_batch and an

@@ -58,6 +58,7 @@ struct SpecFlags {
   std::optional<std::string> task;
   std::optional<bool> train_on_prompt;
   std::vector<std::string> notify;  // webhook URLs, added to the spec file's
+  std::optional<bool> packing;
 };
 
 // Parses a JobSpec in the protobuf JSON mapping (either field-name style). Unknown fields are an

@@ -168,12 +168,15 @@ TEST(BuildJobSpecTest, TaskFlagsReachTheSpec) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->task(), "");  // ftd's default, sequence_classification
   EXPECT_FALSE(spec->train_on_prompt());
+  EXPECT_FALSE(spec->packing());
   f.task = "causal_lm";
   f.train_on_prompt = true;
+  f.packing = true;
   spec = BuildJobSpec({}, f, "/w");
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->task(), "causal_lm");
   EXPECT_TRUE(spec->train_on_prompt());
+  EXPECT_TRUE(spec->packing());
 }
 
 TEST(BuildJobSpecTest, NotifyFlagsAddToTheSpecFilesUrls) {

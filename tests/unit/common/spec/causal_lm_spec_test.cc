@@ -62,13 +62,19 @@ TEST_F(CausalLmSpecTest, PromptCompletionAndTextRowsPass) {
   EXPECT_TRUE(Validate(Spec(kPromptRows)).ok()) << Validate(Spec(kPromptRows));
 }
 
-TEST_F(CausalLmSpecTest, UnknownTaskAndTrainOnPromptForClassifiersAreRefused) {
+TEST_F(CausalLmSpecTest, UnknownTaskAndTrainOnPromptOrPackingForClassifiersAreRefused) {
   JobSpec spec = Spec(kPromptRows);
   spec.set_task("seq2seq");
   ExpectInvalid(Validate(spec), "spec.task: unknown task 'seq2seq'");
   spec = ft::testing::ValidSpec(dir_.Write("train.csv", ft::testing::SmallCsv()));
   spec.set_train_on_prompt(true);
   ExpectInvalid(Validate(spec), "spec.train_on_prompt: only for task causal_lm");
+  spec.set_train_on_prompt(false);
+  spec.set_packing(true);
+  ExpectInvalid(Validate(spec), "spec.packing: only for task causal_lm");
+  spec = Spec(kPromptRows);
+  spec.set_packing(true);
+  EXPECT_TRUE(Validate(spec).ok()) << Validate(spec);
 }
 
 TEST_F(CausalLmSpecTest, BadRowsAreRefusedWithFileAndLine) {

@@ -180,6 +180,36 @@ INSTANTIATE_TEST_SUITE_P(
 
 // The comparison above can fail: a resume that restores the wrong position in the epoch, or no
 // optimizer state, ends with different parameters.
+// Packed causal-LM windows (rows of several examples, fewer micro-batches than planned) resume
+// at the same window: the resumed job ends with the uninterrupted one's bytes.
+TEST_F(CheckpointTest, PackedCausalLmResumesBitIdentical) {
+  std::string rows;
+  for (int i = 0; i < 40; ++i) {
+    rows += "{\"prompt\": \"Question " + std::to_string(i * 37 % 100) + std::string(i % 7, '?') +
+            "\\nType:\", \"completion\": \" type " + std::to_string(i % 3) + "\"}\n";
+  }
+  WriteFile(dir_ / "train.jsonl", rows);
+  const auto options = [&](const std::string& output) {
+    TrainOptions o = Options(output, "adamw");
+    o.task = "causal_lm";
+    o.train_path = (dir_ / "train.jsonl").string();
+    o.micro_batch_size = 2;
+    o.accumulation_steps = 3;
+    o.max_seq_length = 96;
+    o.packing = true;
+    return o;
+  };
+  Observer uninterrupted;
+  const TrainOutcome expected = Run(options("whole"), uninterrupted);
+  ASSERT_EQ(expected.status, TrainOutcome::Status::kSucceeded) << expected.error;
+  ASSERT_NO_FATAL_FAILURE(RunInterrupted(options("parts"), 3, 2));
+  Observer resumed;
+  const TrainOutcome outcome = Run(options("parts"), resumed);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  EXPECT_EQ(outcome.steps, expected.steps);
+  EXPECT_EQ(Model(options("parts")), Model(options("whole"))) << "the resumed parameters differ";
+}
+
 TEST_F(CheckpointTest, ResumingWrongGivesDifferentBytes) {
   TrainOptions whole = Options("whole", "adamw");
   Observer observer;

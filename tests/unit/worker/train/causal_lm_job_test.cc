@@ -92,23 +92,70 @@ TEST(CausalLmJobTest, TrainsEvaluatesAndExportsACausalLmFolder) {
   EXPECT_FALSE(result["metrics"]["validation"].contains("completion_examples"));  // test only
 }
 
-TEST(CausalLmJobTest, AutoMicroBatchAndUnknownTasksAreRefused) {
-  ft::testing::TempDir dir;
+// A one-thread causal_lm job on `rows` question rows, no validation split or checkpoints.
+TrainOptions SmallLmJob(const ft::testing::TempDir& dir, int rows) {
   TrainOptions options;
   options.model = "scratch:bloom-tiny";
   options.task = "causal_lm";
-  options.train_path = dir.Write("train.jsonl", QuestionRows(4));
+  options.train_path = dir.Write("train.jsonl", QuestionRows(rows));
+  options.validation_fraction = 0;
   options.output_dir = (dir.path() / "out").string();
+  options.threads = 1;
+  options.checkpoint_every_steps = -1;
+  return options;
+}
+
+TEST(CausalLmJobTest, AutoMicroBatchProbesTheLanguageModel) {
+  ft::testing::TempDir dir;
+  TrainOptions options = SmallLmJob(dir, 8);
   options.auto_micro_batch = true;
   options.effective_batch_size = 4;
-  TrainOutcome outcome = RunTrainingJob(options, nullptr);
-  EXPECT_EQ(outcome.status, TrainOutcome::Status::kFailed);
-  EXPECT_NE(outcome.error.find("auto_micro_batch"), std::string::npos) << outcome.error;
-  options.auto_micro_batch = false;
-  options.effective_batch_size = 0;
+  options.memory_budget_mb = 4096;
+  options.max_seq_length = 32;
+  const TrainOutcome outcome = RunTrainingJob(options, nullptr);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  const nlohmann::json choice =
+      ReadJson(options.output_dir + "/result.json")["pipeline"]["micro_batch"];
+  EXPECT_EQ(choice["auto"], true);
+  EXPECT_EQ(choice["micro_batch_size"].get<int64_t>() * choice["accumulation_steps"].get<int64_t>(),
+            4);
+  EXPECT_GE(choice["probes"].size(), 1u);
+}
+
+// Packing end to end: the job packs, says what it saved, and still learns per target token.
+TEST(CausalLmJobTest, PackingComputesFewerTokenSlots) {
+  ft::testing::TempDir dir;
+  TrainOptions options = SmallLmJob(dir, 16);
+  options.micro_batch_size = 8;
+  options.accumulation_steps = 1;
+  options.max_seq_length = 256;
+  options.packing = true;
+  testing::RecordingObserver observer;
+  const TrainOutcome outcome = RunTrainingJob(options, &observer);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  EXPECT_EQ(outcome.steps, 2);
+  const nlohmann::json result = ReadJson(options.output_dir + "/result.json");
+  EXPECT_TRUE(result["options"]["packing"].get<bool>());
+  const nlohmann::json padding = result["pipeline"]["padding"];
+  // Rows of ~25 tokens: a window's 8 fit one row of 256 instead of 8 rows padded to the longest.
+  EXPECT_LT(padding["slots"].get<int64_t>(), padding["unpacked_slots"].get<int64_t>());
+  EXPECT_GE(padding["slots"].get<int64_t>(), padding["tokens"].get<int64_t>());
+}
+
+TEST(CausalLmJobTest, UnknownTasksAndPackingAClassifierAreRefused) {
+  ft::testing::TempDir dir;
+  TrainOptions options;
+  options.model = "scratch:bloom-tiny";
+  options.train_path = dir.Write("train.jsonl", QuestionRows(4));
+  options.output_dir = (dir.path() / "out").string();
   options.task = "translation";
-  outcome = RunTrainingJob(options, nullptr);
+  TrainOutcome outcome = RunTrainingJob(options, nullptr);
   EXPECT_NE(outcome.error.find("unknown task"), std::string::npos) << outcome.error;
+  options.task = "sequence_classification";
+  options.packing = true;
+  outcome = RunTrainingJob(options, nullptr);
+  EXPECT_EQ(outcome.status, TrainOutcome::Status::kFailed);
+  EXPECT_NE(outcome.error.find("packing is only for task"), std::string::npos) << outcome.error;
 }
 
 }  // namespace
