@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -56,6 +57,16 @@ struct SpecFlags {
   std::optional<bool> group_by_length;
   std::optional<std::string> task;
   std::optional<bool> train_on_prompt;
+  // LoRA (JobSpec.lora): any of these turns it on.
+  std::optional<bool> lora;
+  std::optional<uint32_t> lora_r;
+  std::optional<double> lora_alpha;
+  std::optional<double> lora_dropout;
+  std::optional<std::vector<std::string>> lora_target_modules;
+  std::optional<bool> lora_use_rslora;
+  std::optional<std::string> lora_base_precision;
+  std::optional<bool> lora_merge;
+  std::optional<std::string> lora_adapter;
 };
 
 // Parses a JobSpec in the protobuf JSON mapping (either field-name style). Unknown fields are an
