@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <fstream>
+#include <ostream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -62,6 +63,8 @@ const FamilyCase kCases[] = {
                        "n_heads": 2, "hidden_dim": 32})",
      ModelTask::kSequenceClassification},
 };
+
+void PrintTo(const FamilyCase& c, std::ostream* os) { *os << c.name; }
 
 ModelConfig Config(const FamilyCase& c) {
   return models::ParseModelConfigJson(c.config_json, "config.json");
