@@ -4,33 +4,20 @@
 
 #include "worker/adapters/lora_model.h"
 #include "worker/data/file_identity.h"
+#include "worker/train/weights_snapshot.h"
 
 namespace ft::adapters {
-namespace {
-
-// An archive's keys become attribute names of a TorchScript class, which must be identifiers:
-// "transformer.h.0.self_attention.query_key_value.lora_A.weight" is stored as
-// "p_transformer_h_0_self_attention_query_key_value_lora_A_weight".
-std::string ArchiveKey(const std::string& name) {
-  std::string key = "p_" + name;
-  for (char& c : key) {
-    if (c == '.') c = '_';
-  }
-  return key;
-}
-
-}  // namespace
 
 void SaveTrainableTensors(torch::nn::Module& model, torch::serialize::OutputArchive& archive) {
   for (const auto& [name, tensor] : NamedTrainableParameters(model)) {
-    archive.write(ArchiveKey(name), tensor);
+    archive.write(train::ParameterArchiveKey(name), tensor);
   }
 }
 
 void LoadTrainableTensors(torch::nn::Module& model, torch::serialize::InputArchive& archive) {
   for (auto& [name, tensor] : NamedTrainableParameters(model)) {
     torch::Tensor handle = tensor;  // read() replaces the storage behind this parameter
-    archive.read(ArchiveKey(name), handle);
+    archive.read(train::ParameterArchiveKey(name), handle);
   }
 }
 

@@ -108,11 +108,16 @@ TEST_F(LoraJobTest, WritesAPeftAdapterFolderAndTheMergedModel) {
 }
 
 TEST_F(LoraJobTest, ResumedRunEndsBitIdenticalAndCheckpointsHoldNoBase) {
-  const TrainOptions whole = Options("whole", "scratch:bloom-tiny");
+  // keep_best_model: the checkpoints also carry the best weights (the trainable ones only).
+  TrainOptions whole = Options("whole", "scratch:bloom-tiny");
+  whole.keep_best_model = true;
+  whole.early_stopping_metric = "loss";
+  whole.eval_every_steps = 2;
   Observer whole_observer;
   ASSERT_EQ(Run(whole, whole_observer).status, TrainOutcome::Status::kSucceeded);
 
-  const TrainOptions resumed = Options("resumed", "scratch:bloom-tiny");
+  TrainOptions resumed = whole;
+  resumed.output_dir = (dir_ / "resumed").string();
   Observer first(3);
   ASSERT_EQ(Run(resumed, first).status, TrainOutcome::Status::kCancelled);
   const fs::path checkpoints = fs::path(resumed.output_dir) / "checkpoints";
