@@ -46,6 +46,16 @@ ft::v1::JobSpec WithDefaults(ft::v1::JobSpec spec, const std::string& base_dir) 
   dataset->set_train(Absolute(dataset->train(), base_dir));
   dataset->set_validation(Absolute(dataset->validation(), base_dir));
   dataset->set_test(Absolute(dataset->test(), base_dir));
+  if (spec.has_lora()) {
+    ft::v1::LoraSpec* lora = spec.mutable_lora();
+    // An adapter folder brings its own shape (checked against the spec at SubmitJob).
+    if (lora->adapter().empty()) {
+      if (lora->r() == 0) lora->set_r(kDefaultLoraRank);
+      if (lora->alpha() == 0) lora->set_alpha(kDefaultLoraAlpha);
+    }
+    if (lora->base_precision().empty()) lora->set_base_precision("fp32");
+    lora->set_adapter(Absolute(lora->adapter(), base_dir));
+  }
   return spec;
 }
 

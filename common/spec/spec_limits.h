@@ -23,5 +23,9 @@ inline constexpr double kDefaultValidationFraction = 0.1;
 inline constexpr const char* kDefaultLrScheduler = "linear";
 // Only when early_stopping_patience > 0 or keep_best_model (otherwise the field stays empty).
 inline constexpr const char* kDefaultEarlyStoppingMetric = "accuracy";
+// LoRA: PEFT's LoraConfig defaults (r = 8, lora_alpha = 8) and the largest rank accepted.
+inline constexpr uint32_t kDefaultLoraRank = 8;
+inline constexpr double kDefaultLoraAlpha = 8.0;
+inline constexpr uint32_t kMaxLoraRank = 1024;
 
 }  // namespace ft::spec

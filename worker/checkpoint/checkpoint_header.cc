@@ -180,6 +180,11 @@ Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) 
     fingerprint.emplace_back("task", text(options.task));
     fingerprint.emplace_back("train_on_prompt", text(options.train_on_prompt));
   }
+  if (options.lora.enabled) {
+    for (const auto& [field, value] : options.lora.Fields()) {
+      fingerprint.emplace_back("lora." + field, value);
+    }
+  }
   // Which validation evaluations exist decides when early stopping stops and which weights are
   // the best, so then the evaluation cadence must match too.
   if (options.early_stopping_patience > 0 || options.keep_best_model) {

@@ -52,6 +52,19 @@ train::TrainOptions ToTrainOptions(const ft::v1::JobSpec& spec, const std::strin
   if (!spec.task().empty()) options.task = spec.task();
   options.train_on_prompt = spec.train_on_prompt();
   options.packing = spec.packing();
+  if (spec.has_lora()) {
+    const ft::v1::LoraSpec& lora = spec.lora();
+    options.lora.enabled = true;
+    options.lora.r = lora.r();
+    options.lora.alpha = lora.alpha();
+    options.lora.dropout = lora.dropout();
+    options.lora.target_modules.assign(lora.target_modules().begin(),
+                                       lora.target_modules().end());
+    options.lora.use_rslora = lora.use_rslora();
+    if (!lora.base_precision().empty()) options.lora.base_precision = lora.base_precision();
+    options.lora.merge = lora.merge();
+    options.lora.adapter = lora.adapter();
+  }
   options.threads = threads;
   options.output_dir = output_dir;
   google::protobuf::util::JsonPrintOptions json;

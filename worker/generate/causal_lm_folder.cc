@@ -12,6 +12,8 @@
 #include <utility>
 
 #include "common/models/model_folder.h"
+#include "worker/adapters/lora_model.h"
+#include "worker/adapters/peft_folder.h"
 #include "worker/data/job_tokenizer.h"
 #include "worker/data/lm_data.h"
 #include "worker/generate/greedy_generate.h"
@@ -47,6 +49,29 @@ void CheckArchitecture(const std::filesystem::path& config_file) {
   }
 }
 
+// A PEFT adapter folder (a LoRA causal_lm job's output, or PEFT's own) stands for its base model
+// with the adapter on top: the base folder, from base_model_name_or_path.
+std::string BaseOfAdapter(const std::string& folder) {
+  const adapters::AdapterIdentity identity = adapters::ReadAdapterIdentity(folder);
+  const std::string config = folder + "/" + adapters::kAdapterConfigFile;
+  if (!identity.task_type.empty() && identity.task_type != "CAUSAL_LM") {
+    throw std::runtime_error(config + ": task_type is " + identity.task_type +
+                             ", not CAUSAL_LM; generation needs a causal_lm job's adapter");
+  }
+  if (identity.base_model.empty() || !std::filesystem::is_directory(identity.base_model)) {
+    throw std::runtime_error(config + ": base_model_name_or_path '" + identity.base_model +
+                             "' is not a local model folder");
+  }
+  return identity.base_model;
+}
+
+bool IsAdapterFolder(const std::string& folder) {
+  return std::filesystem::is_regular_file(std::filesystem::path(folder) /
+                                          adapters::kAdapterConfigFile) &&
+         !std::filesystem::is_regular_file(std::filesystem::path(folder) /
+                                           models::kModelConfigFile);
+}
+
 }  // namespace
 
 struct CausalLmFolder::State {
@@ -61,6 +86,13 @@ CausalLmFolder::~CausalLmFolder() = default;
 
 std::unique_ptr<CausalLmFolder> CausalLmFolder::Open(
     const std::string& folder, int threads,
+    const std::function<void(const std::string&, const std::string&)>& log) {
+  if (IsAdapterFolder(folder)) return OpenWithAdapter(BaseOfAdapter(folder), folder, threads, log);
+  return OpenWithAdapter(folder, "", threads, log);
+}
+
+std::unique_ptr<CausalLmFolder> CausalLmFolder::OpenWithAdapter(
+    const std::string& folder, const std::string& adapter, int threads,
     const std::function<void(const std::string&, const std::string&)>& log) {
   std::error_code error;
   if (!std::filesystem::is_directory(folder, error)) {
@@ -87,6 +119,12 @@ std::unique_ptr<CausalLmFolder> CausalLmFolder::Open(
   };
   try {
     state->model = models::BuildModel(config, 0, model_log, models::ModelTask::kCausalLm);
+    if (!adapter.empty()) {
+      adapters::LoraOptions options = adapters::ReadAdapterConfig(adapter, {});
+      options.enabled = true;
+      adapters::ApplyLora(*state->model, config.family, options);
+      adapters::LoadPeftAdapterWeights(*state->model, adapter);
+    }
   } catch (const c10::Error& torch_error) {
     throw std::runtime_error(folder + ": building the model: " + torch_error.what_without_backtrace());
   }

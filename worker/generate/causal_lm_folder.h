@@ -23,6 +23,8 @@ class CausalLmFolder {
   static std::unique_ptr<CausalLmFolder> Open(
       const std::string& folder, int threads,
       const std::function<void(const std::string&, const std::string&)>& log = {});
+  // `folder` may also be a PEFT adapter folder of a causal LM (a LoRA causal_lm job's output):
+  // its base_model_name_or_path (a local folder) is loaded with the adapter on top.
   ~CausalLmFolder();
   CausalLmFolder(const CausalLmFolder&) = delete;
   CausalLmFolder& operator=(const CausalLmFolder&) = delete;
@@ -41,6 +43,10 @@ class CausalLmFolder {
  private:
   struct State;
   explicit CausalLmFolder(std::unique_ptr<State> state);
+  // The model folder, with the PEFT adapter folder `adapter` on top unless empty.
+  static std::unique_ptr<CausalLmFolder> OpenWithAdapter(
+      const std::string& folder, const std::string& adapter, int threads,
+      const std::function<void(const std::string&, const std::string&)>& log);
   std::unique_ptr<State> state_;
 };
 

@@ -10,10 +10,10 @@
 
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "common/models/model_config.h"
+#include "worker/adapters/adaptable_linear.h"
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/post_norm_encoder.h"
 #include "worker/models/trainable_model.h"
@@ -59,10 +59,10 @@ class BertForSequenceClassificationImpl : public TrainableModelImpl {
   torch::nn::Embedding token_type_embeddings_{nullptr};
   torch::nn::LayerNorm embeddings_norm_{nullptr};
   torch::nn::ModuleList layers_{nullptr};
-  torch::nn::Linear pooler_dense_{nullptr};      // BERT
-  torch::nn::Linear classifier_{nullptr};        // BERT
-  torch::nn::Linear classifier_dense_{nullptr};  // RoBERTa
-  torch::nn::Linear out_proj_{nullptr};          // RoBERTa
+  adapters::AdaptableLinear pooler_dense_{nullptr};      // BERT
+  adapters::AdaptableLinear classifier_{nullptr};        // BERT
+  adapters::AdaptableLinear classifier_dense_{nullptr};  // RoBERTa
+  adapters::AdaptableLinear out_proj_{nullptr};          // RoBERTa
 };
 TORCH_MODULE(BertForSequenceClassification);
 

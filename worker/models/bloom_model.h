@@ -6,13 +6,13 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
 
 #include "common/models/model_catalog.h"
+#include "worker/adapters/adaptable_linear.h"
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/kv_cache.h"
 #include "worker/models/trainable_model.h"
@@ -57,8 +57,8 @@ class BloomAttentionImpl : public torch::nn::Module {
 
   int64_t num_heads_;
   int64_t head_dim_;
-  torch::nn::Linear query_key_value_{nullptr};
-  torch::nn::Linear dense_{nullptr};
+  adapters::AdaptableLinear query_key_value_{nullptr};
+  adapters::AdaptableLinear dense_{nullptr};
 };
 TORCH_MODULE(BloomAttention);
 
@@ -68,8 +68,8 @@ class BloomMlpImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& hidden);
 
  private:
-  torch::nn::Linear dense_h_to_4h_{nullptr};
-  torch::nn::Linear dense_4h_to_h_{nullptr};
+  adapters::AdaptableLinear dense_h_to_4h_{nullptr};
+  adapters::AdaptableLinear dense_4h_to_h_{nullptr};
 };
 TORCH_MODULE(BloomMlp);
 
@@ -157,7 +157,7 @@ class BloomForSequenceClassificationImpl : public TrainableModelImpl {
   BloomConfig config_;
   int64_t num_labels_;
   BloomTransformer transformer_{nullptr};
-  torch::nn::Linear score_{nullptr};
+  adapters::AdaptableLinear score_{nullptr};
 };
 TORCH_MODULE(BloomForSequenceClassification);
 

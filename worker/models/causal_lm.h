@@ -7,12 +7,12 @@
 // only from Torch translation units.
 #pragma once
 
-#include <torch/nn/modules/linear.h>
 
 #include <string>
 #include <vector>
 
 #include "common/models/model_config.h"
+#include "worker/adapters/adaptable_linear.h"
 #include "worker/models/bloom_model.h"
 #include "worker/models/gpt2_model.h"
 #include "worker/models/kv_cache.h"
@@ -47,7 +47,7 @@ class CausalLmImpl : public TrainableModelImpl {
   ModelConfig config_;
   int64_t vocab_size_;
   bool tied_;
-  torch::nn::Linear lm_head_{nullptr};  // only when not tied
+  adapters::AdaptableLinear lm_head_{nullptr};  // only when not tied
   bool checkpointing_ = false;
 };
 

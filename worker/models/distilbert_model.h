@@ -8,10 +8,10 @@
 
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "common/models/model_config.h"
+#include "worker/adapters/adaptable_linear.h"
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/post_norm_encoder.h"
 #include "worker/models/trainable_model.h"
@@ -54,8 +54,8 @@ class DistilBertForSequenceClassificationImpl : public TrainableModelImpl {
   torch::nn::Embedding position_embeddings_{nullptr};
   torch::nn::LayerNorm embeddings_norm_{nullptr};
   torch::nn::ModuleList layers_{nullptr};
-  torch::nn::Linear pre_classifier_{nullptr};
-  torch::nn::Linear classifier_{nullptr};
+  adapters::AdaptableLinear pre_classifier_{nullptr};
+  adapters::AdaptableLinear classifier_{nullptr};
 };
 TORCH_MODULE(DistilBertForSequenceClassification);
 

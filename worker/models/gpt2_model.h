@@ -7,10 +7,10 @@
 
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "common/models/model_config.h"
+#include "worker/adapters/adaptable_linear.h"
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/kv_cache.h"
 #include "worker/models/trainable_model.h"
@@ -107,7 +107,7 @@ class Gpt2ForSequenceClassificationImpl : public TrainableModelImpl {
   int64_t num_labels_;
   bool checkpointing_ = false;
   Gpt2Model transformer_{nullptr};
-  torch::nn::Linear score_{nullptr};
+  adapters::AdaptableLinear score_{nullptr};
 };
 TORCH_MODULE(Gpt2ForSequenceClassification);
 

@@ -8,9 +8,9 @@
 
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
 
 #include "common/models/model_config.h"
+#include "worker/adapters/adaptable_linear.h"
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/kv_cache.h"
 #include "worker/models/trainable_model.h"
@@ -41,10 +41,10 @@ class LlamaAttentionImpl : public torch::nn::Module {
   int64_t num_heads_;
   int64_t num_kv_heads_;
   int64_t head_dim_;
-  torch::nn::Linear q_proj_{nullptr};
-  torch::nn::Linear k_proj_{nullptr};
-  torch::nn::Linear v_proj_{nullptr};
-  torch::nn::Linear o_proj_{nullptr};
+  adapters::AdaptableLinear q_proj_{nullptr};
+  adapters::AdaptableLinear k_proj_{nullptr};
+  adapters::AdaptableLinear v_proj_{nullptr};
+  adapters::AdaptableLinear o_proj_{nullptr};
 };
 TORCH_MODULE(LlamaAttention);
 
@@ -55,9 +55,9 @@ class LlamaMlpImpl : public torch::nn::Module {
 
  private:
   std::string activation_;
-  torch::nn::Linear gate_proj_{nullptr};
-  torch::nn::Linear up_proj_{nullptr};
-  torch::nn::Linear down_proj_{nullptr};
+  adapters::AdaptableLinear gate_proj_{nullptr};
+  adapters::AdaptableLinear up_proj_{nullptr};
+  adapters::AdaptableLinear down_proj_{nullptr};
 };
 TORCH_MODULE(LlamaMlp);
 
@@ -118,7 +118,7 @@ class LlamaForSequenceClassificationImpl : public TrainableModelImpl {
   int64_t num_labels_;
   bool checkpointing_ = false;
   LlamaModel model_{nullptr};
-  torch::nn::Linear score_{nullptr};
+  adapters::AdaptableLinear score_{nullptr};
 };
 TORCH_MODULE(LlamaForSequenceClassification);
 

@@ -4,12 +4,13 @@
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/types.h>
 
 #include <cstdint>
 #include <string>
+
+#include "worker/adapters/adaptable_linear.h"
 
 namespace ft::models {
 
@@ -17,13 +18,13 @@ struct PostNormEncoderParts {
   int64_t num_heads = 0;
   int64_t head_dim = 0;
   std::string activation;
-  torch::nn::Linear query{nullptr};
-  torch::nn::Linear key{nullptr};
-  torch::nn::Linear value{nullptr};
-  torch::nn::Linear attention_out{nullptr};
+  adapters::AdaptableLinear query{nullptr};
+  adapters::AdaptableLinear key{nullptr};
+  adapters::AdaptableLinear value{nullptr};
+  adapters::AdaptableLinear attention_out{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
-  torch::nn::Linear inner{nullptr};  // hidden -> intermediate
-  torch::nn::Linear outer{nullptr};  // intermediate -> hidden
+  adapters::AdaptableLinear inner{nullptr};  // hidden -> intermediate
+  adapters::AdaptableLinear outer{nullptr};  // intermediate -> hidden
   torch::nn::LayerNorm output_norm{nullptr};
 };
 

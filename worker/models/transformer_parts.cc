@@ -9,8 +9,8 @@
 
 namespace ft::models {
 
-torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+adapters::AdaptableLinear MakeLinear(int64_t in, int64_t out, bool bias) {
+  return adapters::AdaptableLinear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
 torch::nn::LayerNorm MakeLayerNorm(int64_t width, double eps) {
@@ -120,7 +120,7 @@ Conv1DImpl::Conv1DImpl(int64_t in, int64_t out) {
 }
 
 torch::Tensor Conv1DImpl::forward(const torch::Tensor& x) {
-  return torch::matmul(x, weight) + bias;
+  return WithUpdate(x, torch::matmul(BaseInput(x), weight) + bias);
 }
 
 void InitializeHfWeights(torch::nn::Module& model, double std) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -13,9 +12,11 @@
 #include <memory>
 #include <string>
 
+#include "worker/adapters/adaptable_linear.h"
+
 namespace ft::models {
 
-torch::nn::Linear MakeLinear(int64_t in, int64_t out, bool bias);
+adapters::AdaptableLinear MakeLinear(int64_t in, int64_t out, bool bias);
 torch::nn::LayerNorm MakeLayerNorm(int64_t width, double eps);
 
 // A module that only groups others under a name ("attention", "embeddings", ...), so that
@@ -71,13 +72,20 @@ class RmsNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RmsNorm);
 
-// GPT-2's Conv1D: a linear layer whose weight is stored [in, out] (x @ weight + bias).
-class Conv1DImpl : public torch::nn::Module {
+// GPT-2's Conv1D: a linear layer whose weight is stored [in, out] (x @ weight + bias), which can
+// carry a LoRA update as PEFT's fan_in_fan_out layers do.
+class Conv1DImpl : public torch::nn::Module, public adapters::LoraLayer {
  public:
   Conv1DImpl(int64_t in, int64_t out);
   torch::Tensor forward(const torch::Tensor& x);
   torch::Tensor weight;
   torch::Tensor bias;
+
+ protected:
+  torch::nn::Module& host() override { return *this; }
+  torch::Tensor base_weight() const override { return weight; }
+  torch::Tensor base_bias() const override { return bias; }
+  bool weight_is_in_out() const override { return true; }
 };
 TORCH_MODULE(Conv1D);
 

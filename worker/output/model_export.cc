@@ -11,13 +11,14 @@
 
 namespace ft::train {
 
-void WriteModelSafetensors(torch::nn::Module& model, const std::string& path) {
+void WriteNamedSafetensors(const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                           const std::string& path) {
   std::vector<torch::Tensor> host_tensors;  // keep the CPU copies alive while writing
   std::vector<io::Float32TensorView> views;
-  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
-    torch::Tensor tensor = item.value().detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  for (const auto& [name, value] : tensors) {
+    torch::Tensor tensor = value.detach().to(torch::kCPU, torch::kFloat32).contiguous();
     io::Float32TensorView view;
-    view.name = item.key();
+    view.name = name;
     view.shape = tensor.sizes().vec();
     view.data = tensor.data_ptr<float>();
     host_tensors.push_back(std::move(tensor));
@@ -25,6 +26,29 @@ void WriteModelSafetensors(torch::nn::Module& model, const std::string& path) {
   }
   io::WriteSafetensors(path, std::move(views));
 }
+
+void WriteModelSafetensors(torch::nn::Module& model, const std::string& path) {
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
+    tensors.emplace_back(item.key(), item.value());
+  }
+  WriteNamedSafetensors(tensors, path);
+}
+
+namespace {
+
+void WriteConfigFiles(models::TrainableModelImpl& model,
+                      const std::vector<std::string>& label_names,
+                      const std::filesystem::path& dir) {
+  const std::string config = model.HfConfigJson(label_names);
+  WriteFileAtomically((dir / "config.json").string(), config);
+  if (model.task() == models::ModelTask::kCausalLm) {
+    WriteFileAtomically((dir / "generation_config.json").string(),
+                        models::GenerationConfigJson(config));
+  }
+}
+
+}  // namespace
 
 void WriteModelFolder(models::TrainableModelImpl& model,
                       const std::vector<std::string>& label_names, int64_t max_seq_length,
@@ -36,12 +60,17 @@ void WriteModelFolder(models::TrainableModelImpl& model,
   } else {
     WriteModelSafetensors(model, (dir / "model.safetensors").string());
   }
-  const std::string config = model.HfConfigJson(label_names);
-  WriteFileAtomically((dir / "config.json").string(), config);
-  if (model.task() == models::ModelTask::kCausalLm) {
-    WriteFileAtomically((dir / "generation_config.json").string(),
-                        models::GenerationConfigJson(config));
-  }
+  WriteConfigFiles(model, label_names, dir);
+}
+
+void WriteModelFolder(models::TrainableModelImpl& model,
+                      const std::vector<std::string>& label_names, int64_t max_seq_length,
+                      const std::string& output_dir,
+                      const std::vector<std::pair<std::string, torch::Tensor>>& tensors) {
+  const std::filesystem::path dir(output_dir);
+  std::filesystem::create_directories(dir);
+  WriteNamedSafetensors(tensors, (dir / "model.safetensors").string());
+  WriteConfigFiles(model, label_names, dir);
 }
 
 }  // namespace ft::train

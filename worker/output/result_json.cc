@@ -66,6 +66,11 @@ Json OptionsJson(const TrainOptions& options) {
   json["task"] = options.task;
   json["train_on_prompt"] = options.train_on_prompt;
   json["packing"] = options.packing;
+  if (options.lora.enabled) {
+    Json lora = Json::object();
+    for (const auto& [field, value] : options.lora.Fields()) lora[field] = Json::parse(value);
+    json["lora"] = std::move(lora);
+  }
   json["checkpoint_every_steps"] = options.checkpoint_every_steps;
   json["checkpoint_every_seconds"] = options.checkpoint_every_seconds;
   json["threads"] = options.threads;

@@ -81,6 +81,11 @@ std::string FirstProblem(const TrainOptions& options) {
   if (options.packing && options.task != "causal_lm") {
     return "packing is only for task \"causal_lm\"";
   }
+  if (std::string lora = adapters::LoraOptionsProblem(options.lora); !lora.empty()) return lora;
+  if (options.lora.enabled && options.lora.dropout > 0 && options.activation_checkpointing) {
+    return "lora.dropout > 0 is not implemented with activation_checkpointing (the recomputed "
+           "forward pass would draw other dropout masks)";
+  }
   if (options.task == "causal_lm" && options.early_stopping_metric == "macro_f1" &&
       (options.early_stopping_patience > 0 || options.keep_best_model)) {
     return "early_stopping_metric \"macro_f1\" has no meaning for task \"causal_lm\" (use "

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "worker/adapters/lora_options.h"
 #include "worker/data/chat_rendering.h"
 
 namespace ft::train {
@@ -88,6 +89,9 @@ struct TrainOptions {
   // causal_lm: renders {"messages"} rows with the model's chat template; empty when the model
   // has none (such rows then fail the job, naming the file and line).
   ChatRenderer chat_renderer;
+
+  // LoRA (worker/adapters): enabled trains an adapter beside the frozen base.
+  adapters::LoraOptions lora;
 
   TrainTestHooks test_hooks;
 };

@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "worker/adapters/lora_checkpoint.h"
+#include "worker/adapters/lora_job.h"
 #include "worker/io/durable_folder.h"
 #include "worker/models/model_loader.h"
 #include "worker/data/batch_prefetcher.h"
@@ -118,14 +120,16 @@ bool ExemptFromWeightDecay(const torch::Tensor& parameter) { return parameter.di
 
 std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(
     const TrainOptions& options, models::TrainableModelImpl& model) {
+  // Only what trains: a LoRA model's frozen base gets no optimizer state.
+  const std::vector<torch::Tensor> trainable = adapters::TrainableParameters(model);
   if (options.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(model.parameters(),
+    return std::make_unique<torch::optim::SGD>(trainable,
                                                torch::optim::SGDOptions(options.learning_rate));
   }
   std::vector<torch::Tensor> decayed;
   std::vector<torch::Tensor> exempt;
-  for (const auto& item : model.named_parameters()) {
-    (ExemptFromWeightDecay(item.value()) ? exempt : decayed).push_back(item.value());
+  for (const torch::Tensor& parameter : trainable) {
+    (ExemptFromWeightDecay(parameter) ? exempt : decayed).push_back(parameter);
   }
   const auto adamw_options = [&options](double weight_decay) {
     return torch::optim::AdamWOptions(options.learning_rate)
@@ -205,6 +209,7 @@ class TrainingLoop {
   std::string phase_ = "setting up";
   torch::Device device_ = torch::kCPU;
   models::TrainableModel model_{nullptr};
+  std::optional<adapters::LoraJob> lora_;  // options_.lora.enabled
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<torch::Tensor> parameters_;
   std::unique_ptr<LearningRateSchedule> schedule_;
@@ -262,6 +267,12 @@ void TrainingLoop::Run() {
 
   phase_ = "building the model";
   BuildFreshState();
+  if (lora_) {
+    // The checkpoints hold no base: resuming on another one must be refused.
+    // Fingerprint values are JSON text; the hash is hex digits.
+    fingerprint_.emplace_back("lora.base_weights",
+                              "\"" + adapters::FrozenWeightsHash(*model_) + "\"");
+  }
   Resume();
   last_checkpoint_time_ = Clock::now();
 
@@ -323,7 +334,16 @@ void TrainingLoop::Run() {
   summary_.exported_step = weights_step_ >= 0 ? weights_step_ : step_;
 
   phase_ = "writing the model to " + options_.output_dir;
-  WriteModelFolder(*model_, data_.label_names, options_.max_seq_length, options_.output_dir);
+  if (lora_) {
+    adapters::WriteLoraOutput(*model_, *lora_, config_.family, data_.label_names,
+                              options_.max_seq_length, options_.model, options_.output_dir);
+    if (lora_->applied.merge) {
+      WriteTokenizerFiles(options_.model, options_.max_seq_length,
+                          options_.output_dir + "/" + adapters::kMergedFolder);
+    }
+  } else {
+    WriteModelFolder(*model_, data_.label_names, options_.max_seq_length, options_.output_dir);
+  }
   WriteTokenizerFiles(options_.model, options_.max_seq_length, options_.output_dir);
   summary_.outcome.status = TrainOutcome::Status::kSucceeded;
   summary_.outcome.steps = step_;
@@ -336,10 +356,16 @@ void TrainingLoop::BuildFreshState() {
       [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); },
       options_.task == "causal_lm" ? models::ModelTask::kCausalLm
                                    : models::ModelTask::kSequenceClassification);
+  if (options_.lora.enabled) {
+    lora_ = adapters::SetUpLora(*model_, config_.family, options_.lora,
+                                [this](const std::string& level, const std::string& text) {
+                                  observer_.OnLog(level, text);
+                                });
+  }
   model_->to(device_);
   model_->train();
   model_->set_activation_checkpointing(options_.activation_checkpointing);
-  parameters_ = model_->parameters();
+  parameters_ = adapters::TrainableParameters(*model_);
   optimizer_ = MakeOptimizer(options_, *model_);
   schedule_ = std::make_unique<LearningRateSchedule>(
       ParseScheduleKind(options_.lr_scheduler).value_or(ScheduleKind::kLinear),
@@ -649,7 +675,11 @@ void TrainingLoop::RestoreTensors(const std::string& state_path, bool has_best_w
   archive.load_from(state_path, device_);
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
-  model_->load(model_archive);
+  if (lora_) {
+    adapters::LoadTrainableTensors(*model_, model_archive);
+  } else {
+    model_->load(model_archive);
+  }
   if (!options_.test_hooks.resume_without_optimizer) {
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
@@ -738,7 +768,11 @@ void TrainingLoop::WriteCheckpoint() {
 void TrainingLoop::WriteCheckpointFiles(const std::string& folder) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive model_archive;
-  model_->save(model_archive);
+  if (lora_) {
+    adapters::SaveTrainableTensors(*model_, model_archive);
+  } else {
+    model_->save(model_archive);
+  }
   archive.write("model", model_archive);
   torch::serialize::OutputArchive optimizer_archive;
   optimizer_->save(optimizer_archive);

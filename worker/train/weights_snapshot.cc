@@ -6,20 +6,17 @@
 #include <stdexcept>
 
 namespace ft::train {
-namespace {
 
-// An archive key for a parameter name: letters, digits and '_' only, as TorchScript attributes.
-std::string ArchiveKey(std::string name) {
+std::string ParameterArchiveKey(std::string name) {
   std::replace(name.begin(), name.end(), '.', '_');
   return name;
 }
-
-}  // namespace
 
 void WeightsSnapshot::Take(models::TrainableModelImpl& model) {
   torch::NoGradGuard no_grad;
   tensors_.clear();
   for (const auto& item : model.named_parameters()) {
+    if (!item.value().requires_grad()) continue;
     tensors_.emplace_back(item.key(), item.value().detach().to(torch::kCPU, /*non_blocking=*/false,
                                                                /*copy=*/true));
   }
@@ -37,15 +34,16 @@ void WeightsSnapshot::CopyInto(models::TrainableModelImpl& model) const {
 
 void WeightsSnapshot::Save(torch::serialize::OutputArchive& archive) const {
   for (const auto& [name, tensor] : tensors_)
-    archive.write(ArchiveKey(name), tensor, /*is_buffer=*/true);
+    archive.write(ParameterArchiveKey(name), tensor, /*is_buffer=*/true);
 }
 
 void WeightsSnapshot::Load(torch::serialize::InputArchive& archive,
                            models::TrainableModelImpl& model) {
   tensors_.clear();
   for (const auto& item : model.named_parameters()) {
+    if (!item.value().requires_grad()) continue;
     torch::Tensor tensor;
-    archive.read(ArchiveKey(item.key()), tensor, /*is_buffer=*/true);
+    archive.read(ParameterArchiveKey(item.key()), tensor, /*is_buffer=*/true);
     tensors_.emplace_back(item.key(), tensor.to(torch::kCPU));
   }
 }

@@ -21,6 +21,46 @@ CLI::Option* AddSpecOption(CLI::App* app, const std::string& name, std::optional
 
 }  // namespace
 
+namespace {
+
+void AddLoraOptions(CLI::App* submit, SpecFlags& f) {
+  const std::string lora = "LoRA (any of these trains an adapter; docs/lora.md)";
+  submit->add_flag_function("--lora", [&f](int64_t count) { f.lora = count > 0; },
+                            "train a LoRA adapter beside the frozen base (PEFT's format)")
+      ->group(lora);
+  AddSpecOption(submit, "--lora-r", f.lora_r, "rank, 1..1024 (default 8)", "R")->group(lora);
+  AddSpecOption(submit, "--lora-alpha", f.lora_alpha, "lora_alpha (default 8): scale alpha/r",
+                "A")
+      ->group(lora);
+  AddSpecOption(submit, "--lora-dropout", f.lora_dropout,
+                "dropout on the update's input, 0..<1 (default 0)", "P")
+      ->group(lora);
+  submit
+      ->add_option_function<std::vector<std::string>>(
+          "--lora-target", [&f](const std::vector<std::string>& v) { f.lora_target_modules = v; },
+          "layers to adapt by PEFT's names, e.g. q_proj,v_proj (default: PEFT's per family)")
+      ->delimiter(',')
+      ->type_name("NAME[,NAME...]")
+      ->group(lora);
+  submit
+      ->add_flag_function("--lora-rslora", [&f](int64_t count) { f.lora_use_rslora = count > 0; },
+                          "rank-stabilised scale alpha/sqrt(r)")
+      ->group(lora);
+  AddSpecOption(submit, "--lora-base-precision", f.lora_base_precision,
+                "fp32 (default) or bf16: the frozen linear weights' dtype (half the memory)", "P")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->group(lora);
+  submit
+      ->add_flag_function("--lora-merge", [&f](int64_t count) { f.lora_merge = count > 0; },
+                          "also write the merged full model to <output>/merged")
+      ->group(lora);
+  AddSpecOption(submit, "--lora-adapter", f.lora_adapter,
+                "a PEFT adapter folder to continue training (its r, alpha, targets apply)", "DIR")
+      ->group(lora);
+}
+
+}  // namespace
+
 void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
   namespace limits = ft::spec;
   const std::string data = "Dataset";
@@ -199,6 +239,7 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
                    "docs/webhooks.md)")
       ->type_name("URL")
       ->group(report);
+  AddLoraOptions(submit, f);
 }
 
 CLI::Option* AddOutputOption(CLI::App* app, std::string& output,

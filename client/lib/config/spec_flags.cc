@@ -60,6 +60,29 @@ std::string AbsolutePath(const std::string& path, const std::string& base_dir) {
   return p.lexically_normal().string();
 }
 
+namespace {
+
+void ApplyLoraFlags(const SpecFlags& flags, ft::v1::JobSpec& spec) {
+  const bool any = (flags.lora && *flags.lora) || flags.lora_r || flags.lora_alpha ||
+                   flags.lora_dropout || flags.lora_target_modules || flags.lora_use_rslora ||
+                   flags.lora_base_precision || flags.lora_merge || flags.lora_adapter;
+  if (!any) return;
+  ft::v1::LoraSpec& lora = *spec.mutable_lora();
+  ApplyIfSet(flags.lora_r, [&](uint32_t v) { lora.set_r(v); });
+  ApplyIfSet(flags.lora_alpha, [&](double v) { lora.set_alpha(v); });
+  ApplyIfSet(flags.lora_dropout, [&](double v) { lora.set_dropout(v); });
+  ApplyIfSet(flags.lora_target_modules, [&](const std::vector<std::string>& v) {
+    lora.clear_target_modules();
+    for (const std::string& name : v) lora.add_target_modules(name);
+  });
+  ApplyIfSet(flags.lora_use_rslora, [&](bool v) { lora.set_use_rslora(v); });
+  ApplyIfSet(flags.lora_base_precision, [&](const std::string& v) { lora.set_base_precision(v); });
+  ApplyIfSet(flags.lora_merge, [&](bool v) { lora.set_merge(v); });
+  ApplyIfSet(flags.lora_adapter, [&](const std::string& v) { lora.set_adapter(v); });
+}
+
+}  // namespace
+
 absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFlags& flags,
                                              const std::string& cwd) {
   ft::v1::JobSpec& spec = base;
@@ -107,6 +130,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ApplyIfSet(flags.train_on_prompt, [&](bool v) { spec.set_train_on_prompt(v); });
   for (const std::string& url : flags.notify) spec.add_notify(url);
   ApplyIfSet(flags.packing, [&](bool v) { spec.set_packing(v); });
+  ApplyLoraFlags(flags, spec);
 
   // A value given explicitly (even 0) is sent as is, for ftd to judge; only unset fields default.
   // With an effective batch, accumulation is derived from it; with auto_micro_batch and an
@@ -139,6 +163,9 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
                       !std::filesystem::exists(AbsolutePath(spec.model(), cwd));
   if (!models::IsScratchModelName(spec.model()) && !hub_id) {
     spec.set_model(AbsolutePath(spec.model(), cwd));
+  }
+  if (spec.has_lora()) {
+    spec.mutable_lora()->set_adapter(AbsolutePath(spec.lora().adapter(), cwd));
   }
   return spec;
 }

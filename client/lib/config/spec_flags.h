@@ -59,6 +59,16 @@ struct SpecFlags {
   std::optional<bool> train_on_prompt;
   std::vector<std::string> notify;  // webhook URLs, added to the spec file's
   std::optional<bool> packing;
+  // LoRA (JobSpec.lora): any of these turns it on.
+  std::optional<bool> lora;
+  std::optional<uint32_t> lora_r;
+  std::optional<double> lora_alpha;
+  std::optional<double> lora_dropout;
+  std::optional<std::vector<std::string>> lora_target_modules;
+  std::optional<bool> lora_use_rslora;
+  std::optional<std::string> lora_base_precision;
+  std::optional<bool> lora_merge;
+  std::optional<std::string> lora_adapter;
 };
 
 // Parses a JobSpec in the protobuf JSON mapping (either field-name style). Unknown fields are an

@@ -33,4 +33,15 @@ inline std::string SentimentCsv(int rows, uint64_t seed) {
   return csv;
 }
 
+// JSON Lines prompt/completion rows: TREC-like questions and their answer types.
+inline std::string QuestionRows(int count) {
+  static const char* kAnswers[] = {" location", " number", " person"};
+  std::string rows;
+  for (int i = 0; i < count; ++i) {
+    rows += "{\"prompt\": \"Question " + std::to_string(i * 7919 % 1000) + "?\\nType:\", " +
+            "\"completion\": \"" + kAnswers[i % 3] + "\"}\n";
+  }
+  return rows;
+}
+
 }  // namespace ft::testing

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -189,6 +191,39 @@ TEST(BuildJobSpecTest, NotifyFlagsAddToTheSpecFilesUrls) {
   ASSERT_EQ(spec->notify_size(), 3);
   EXPECT_EQ(spec->notify(0), "https://from.file/0");
   EXPECT_EQ(spec->notify(2), "https://b.example/2");
+}
+
+TEST(BuildJobSpecTest, LoraFlagsTurnLoraOnAndReachTheSpec) {
+  SpecFlags f = MinimalFlags();
+  absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_FALSE(spec->has_lora());
+  f.lora = true;
+  spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->has_lora());
+  EXPECT_EQ(spec->lora().r(), 0u);  // ftd's default, 8
+  f = MinimalFlags();
+  f.lora_r = 16;
+  f.lora_alpha = 32;
+  f.lora_dropout = 0.05;
+  f.lora_target_modules = std::vector<std::string>{"q_proj", "v_proj"};
+  f.lora_use_rslora = true;
+  f.lora_base_precision = "bf16";
+  f.lora_merge = true;
+  f.lora_adapter = "adapters/a";
+  spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const ft::v1::LoraSpec& lora = spec->lora();
+  EXPECT_EQ(lora.r(), 16u);
+  EXPECT_EQ(lora.alpha(), 32.0);
+  EXPECT_EQ(lora.dropout(), 0.05);
+  ASSERT_EQ(lora.target_modules_size(), 2);
+  EXPECT_EQ(lora.target_modules(1), "v_proj");
+  EXPECT_TRUE(lora.use_rslora());
+  EXPECT_EQ(lora.base_precision(), "bf16");
+  EXPECT_TRUE(lora.merge());
+  EXPECT_EQ(lora.adapter(), "/w/adapters/a");
 }
 
 TEST(BuildJobSpecTest, ExplicitZeroIsSentForFtdToReject) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tests/support/temp_dir.h"
+#include "tests/unit/worker/csv_fixture.h"
 #include "tests/unit/worker/recording_observer.h"
 #include "worker/io/safetensors_reader.h"
 #include "worker/train/train_job.h"
@@ -16,21 +17,13 @@
 namespace ft::train {
 namespace {
 
+using ft::testing::QuestionRows;
+
 nlohmann::json ReadJson(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   return nlohmann::json::parse(text.str());
-}
-
-std::string QuestionRows(int count) {
-  static const char* kAnswers[] = {" location", " number", " person"};
-  std::string rows;
-  for (int i = 0; i < count; ++i) {
-    rows += "{\"prompt\": \"Question " + std::to_string(i * 7919 % 1000) + "?\\nType:\", " +
-            "\"completion\": \"" + kAnswers[i % 3] + "\"}\n";
-  }
-  return rows;
 }
 
 TEST(CausalLmJobTest, TrainsEvaluatesAndExportsACausalLmFolder) {
