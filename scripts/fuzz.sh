@@ -53,9 +53,7 @@ for target in "${TARGETS[@]}"; do
     spec_validation)
       protoc -Iproto --cpp_out="$OUT/gen" proto/ft/v1/job.proto proto/ft/v1/progress.proto
       build spec_validation tests/fuzz/spec_validation_fuzz.cc \
-        common/spec/spec_defaults.cc common/spec/spec_validation.cc common/spec/batch_geometry.cc \
-        common/spec/causal_lm_validation.cc common/chat/*.cc \
-        common/models/model_catalog.cc common/models/model_folder.cc common/models/hf_config.cc \
+        common/spec/*.cc common/chat/*.cc common/models/*.cc \
         common/fetch/*.cc common/util/atomic_file.cc "${DATA_SOURCES[@]}" \
         "$OUT/gen/ft/v1/job.pb.cc" "$OUT/gen/ft/v1/progress.pb.cc" \
         $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format \
