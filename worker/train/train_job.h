@@ -9,6 +9,7 @@
 
 #include "worker/adapters/lora_options.h"
 #include "worker/data/chat_rendering.h"
+#include "worker/distributed/distributed_options.h"
 
 namespace ft::train {
 
@@ -92,6 +93,9 @@ struct TrainOptions {
 
   // LoRA (worker/adapters): enabled trains an adapter beside the frozen base.
   adapters::LoraOptions lora;
+
+  // Data parallelism (worker/distributed): set from the lease, not from the job spec.
+  DistributedOptions distributed;
 
   TrainTestHooks test_hooks;
 };
