@@ -119,6 +119,9 @@ struct ProgressReport {
   double loss_scale = 0;      // fp16: the current loss scale (0 when not scaling)
   uint64_t device_memory_bytes = 0;       // see device_memory.h; 0: unknown
   uint64_t device_memory_peak_bytes = 0;
+  // Data parallel (world_size > 1): this rank's mean time per optimizer step spent in the
+  // gradient all-reduce since the previous report; 0 otherwise.
+  double communication_seconds = 0;
 };
 
 // A committed checkpoint (checkpoint_store.h).
