@@ -10,6 +10,7 @@ BlockingCallPool::~BlockingCallPool() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    work_or_stop_.SignalAll();
   }
   for (std::thread& thread : threads_) thread.join();
 }
@@ -17,6 +18,7 @@ BlockingCallPool::~BlockingCallPool() {
 void BlockingCallPool::Run(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
   tasks_.push_back(std::move(task));
+  work_or_stop_.Signal();
 }
 
 void BlockingCallPool::Loop() {
@@ -24,11 +26,9 @@ void BlockingCallPool::Loop() {
     std::function<void()> task;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](BlockingCallPool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool->mu_) {
-            return pool->stopping_ || !pool->tasks_.empty();
-          },
-          this));
+      // A CondVar rather than Await with a condition: TSan sees the wait and the wake-up as
+      // the lock's own acquire and release (tests/support/tsan_absl_mutex.cc).
+      while (!stopping_ && tasks_.empty()) work_or_stop_.Wait(&mu_);
       if (tasks_.empty()) return;  // stopping, and nothing left to run
       task = std::move(tasks_.front());
       tasks_.pop_front();

@@ -28,6 +28,7 @@ class BlockingCallPool {
   void Loop();
 
   absl::Mutex mu_;
+  absl::CondVar work_or_stop_;  // signalled on each new task and on stopping
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
