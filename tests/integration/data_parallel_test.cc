@@ -45,7 +45,9 @@ class WorkerProcess {
     int pipe_fds[2];
     EXPECT_EQ(pipe(pipe_fds), 0);
     std::vector<char*> argv;
-    for (const std::string& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+    for (const std::string& argument : arguments) {
+      argv.push_back(const_cast<char*>(argument.c_str()));
+    }
     argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
@@ -183,7 +185,8 @@ nlohmann::json ClassifierSpec(TempDir& dir) {
   WriteToyCsv(dir.Path("train.csv"), 18, 3);
   WriteToyCsv(dir.Path("validation.csv"), 70, 4);
   return {{"model", "scratch:bloom-tiny"},
-          {"dataset", {{"train", dir.Path("train.csv")}, {"validation", dir.Path("validation.csv")}}},
+          {"dataset",
+           {{"train", dir.Path("train.csv")}, {"validation", dir.Path("validation.csv")}}},
           {"optimizer", "sgd"}, {"learning_rate", 0.1}, {"epochs", 1}, {"max_seq_length", 32},
           {"log_every_steps", 1}, {"seed", 11}, {"checkpoint_every_steps", 1},
           {"micro_batch_size", 2}, {"accumulation_steps", 2}};

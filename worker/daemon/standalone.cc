@@ -101,9 +101,9 @@ absl::StatusOr<train::DistributedOptions> StandaloneGang(int rank, int world_siz
     gang.store_port = port;
     return gang;
   }
-  return absl::InvalidArgumentError("--rendezvous \"" + rendezvous +
-                                    "\" is not HOST:PORT (a port in 1..65535), which --world-size " +
-                                    std::to_string(world_size) + " needs");
+  return absl::InvalidArgumentError(
+      "--rendezvous \"" + rendezvous + "\" is not HOST:PORT (a port in 1..65535), which " +
+      "--world-size " + std::to_string(world_size) + " needs");
 }
 
 int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads,
@@ -151,7 +151,11 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   const train::TrainOutcome outcome = train::RunTrainingJob(options, &observer);
   switch (outcome.status) {
     case train::TrainOutcome::Status::kSucceeded:
-      std::cout << "succeeded; model and result.json in " << out_dir << std::endl;
+      std::cout << (distributed.rank > 0 ? "[rank " + std::to_string(distributed.rank) +
+                                               "] succeeded; rank 0 wrote the model and "
+                                               "result.json in "
+                                         : std::string("succeeded; model and result.json in "))
+                << out_dir << std::endl;
       return 0;
     case train::TrainOutcome::Status::kCancelled:
       std::cerr << "ftworker: interrupted" << std::endl;

@@ -5,6 +5,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +19,13 @@ std::chrono::milliseconds Timeout(const train::DistributedOptions& options) {
 
 bool IsLoopback(const std::string& host) {
   return host.empty() || host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+// "3 s", "0.5 s".
+std::string Seconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g s", seconds);
+  return text;
 }
 
 std::string Address(const train::DistributedOptions& options) {
@@ -56,8 +64,7 @@ std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
     throw std::runtime_error(rendezvous + ": " +
                              (options.rank == 0 ? "cannot host the store: "
                                                 : "cannot reach the store within " +
-                                                      std::to_string(options.timeout_seconds) +
-                                                      " s: ") +
+                                                      Seconds(options.timeout_seconds) + ": ") +
                              error.what());
   }
   if (options.rank == 0 && options.on_store_listening) {
@@ -76,7 +83,7 @@ std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
         prefixed, options.rank, options.world_size, gloo_options);
   } catch (const std::exception& error) {
     throw std::runtime_error(rendezvous + ": the other ranks did not join within " +
-                             std::to_string(options.timeout_seconds) + " s: " + error.what());
+                             Seconds(options.timeout_seconds) + ": " + error.what());
   }
   return std::unique_ptr<Gang>(new Gang(options.rank, options.world_size, std::move(group)));
 }
