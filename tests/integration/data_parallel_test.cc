@@ -4,7 +4,8 @@
 // SGD parameters (within 1e-6 of each tensor's largest value) and the same evaluation, for a
 // classifier and a causal LM, a short last window included (in which rank 1 has no micro-batch);
 // a gang killed after a checkpoint resumes bit-identical to an uninterrupted gang; a rank that
-// cannot reach the rendezvous fails within its timeout, naming the address.
+// cannot reach the rendezvous fails within its timeout, naming the address; a peer killed or hung
+// mid-job fails the other rank instead of leaving it blocked.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -94,6 +96,7 @@ class WorkerProcess {
     return false;
   }
   void Kill() { kill(pid_, SIGKILL); }
+  void Freeze() { kill(pid_, SIGSTOP); }  // a hung rank: alive, its sockets open, silent
   std::string Output() {
     std::lock_guard<std::mutex> lock(mutex_);
     return output_;
@@ -331,6 +334,42 @@ TEST(DataParallelTest, MissingPeerFailsWithinTheTimeout) {
   EXPECT_EQ(status, 1) << rank0.Output();
   EXPECT_NE(rank0.Output().find("did not join"), std::string::npos) << rank0.Output();
   EXPECT_LT(seconds, 30) << rank0.Output();
+}
+
+// Starts a long gang (600 steps) with the given timeout, lets `disturb` do something to rank 1
+// once rank 0 reported step 2, and waits for rank 0: it must fail within the timeout (plus slack)
+// saying that a peer failed, and leave no model behind.
+void ExpectRankZeroFailsWhenRankOne(const std::function<void(WorkerProcess&)>& disturb,
+                                    double timeout, const std::string& what) {
+  TempDir dir;
+  nlohmann::json spec = ClassifierSpec(dir);
+  spec["epochs"] = 200;
+  const std::string spec_file = dir.Write("spec.json", spec.dump());
+  const int port = FreeTcpPort();
+  WorkerProcess rank0(RankArguments(spec_file, dir.Path("out"), 0, 2, port, timeout));
+  WorkerProcess rank1(RankArguments(spec_file, dir.Path("out"), 1, 2, port, timeout));
+  ASSERT_TRUE(rank0.WaitForText("step 2/", 60)) << rank0.Output();
+  const Clock::time_point disturbed = Clock::now();
+  disturb(rank1);
+  const int status = rank0.Wait();
+  const double seconds = std::chrono::duration<double>(Clock::now() - disturbed).count();
+  std::cout << "rank 0 ended " << seconds << " s after rank 1 " << what << std::endl;
+  EXPECT_EQ(status, 1) << rank0.Output();
+  EXPECT_NE(rank0.Output().find("failed (a peer died, hung or timed out)"), std::string::npos)
+      << rank0.Output();
+  EXPECT_LT(seconds, timeout + 20) << rank0.Output();
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("out") + "/model.safetensors"));
+}
+
+// kill -9 of rank 1 mid-job: rank 0, in the next all-reduce, fails at once (the socket closes).
+TEST(DataParallelTest, PeerKilledMidJobFailsTheOtherRank) {
+  ExpectRankZeroFailsWhenRankOne([](WorkerProcess& rank1) { rank1.Kill(); }, 5, "was killed");
+}
+
+// Rank 1 hangs (SIGSTOP) mid-job: its sockets stay open, so only c10d's timeout (3 s) can end
+// rank 0's wait in the all-reduce.
+TEST(DataParallelTest, HungPeerFailsTheOtherRankWithinTheTimeout) {
+  ExpectRankZeroFailsWhenRankOne([](WorkerProcess& rank1) { rank1.Freeze(); }, 3, "hung");
 }
 
 TEST(DataParallelTest, BadGangFlagsAreRefusedByName) {
