@@ -13,6 +13,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev prometheus-cpp-dev
   libtorch-dev libsqlite3-dev nlohmann-json3-dev libre2-dev libcli11-dev
+  # c10d's ProcessGroupGloo headers (worker/distributed: data-parallel training)
+  libgloo-dev
   # the web console's HTTP server (prometheus-cpp-dev pulls it in too; ftd uses it directly)
   libcivetweb-dev
   # the Hugging Face Hub and named datasets (HTTP(S), .tar.gz, the CAs to check the servers),

@@ -61,6 +61,22 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--spec", spec_path, "standalone: a JobSpec as JSON (ft.v1.JobSpec mapping)");
   app.add_option("--out", out_dir, "standalone: output folder");
+  int rank = 0;
+  int world_size = 1;
+  std::string rendezvous;
+  double gang_timeout_seconds = 60;
+  app.add_option("--rank", rank, "standalone data parallel: this process's rank (0..N-1)")
+      ->capture_default_str();
+  app.add_option("--world-size", world_size,
+                 "standalone data parallel: the number of processes training the spec together")
+      ->capture_default_str();
+  app.add_option("--rendezvous", rendezvous,
+                 "standalone data parallel: HOST:PORT of the store that rank 0 hosts");
+  app.add_option("--gang-timeout", gang_timeout_seconds,
+                 "standalone data parallel: seconds before a missing or silent rank fails the "
+                 "others")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--log-level", logging.level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_flag("--log-json", logging.json, "log one JSON object per line");
@@ -132,8 +148,14 @@ int main(int argc, char** argv) {
       std::cerr << "ftworker: --out is required with --spec\n";
       return 2;
     }
+    const absl::StatusOr<ft::train::DistributedOptions> gang =
+        ft::worker::StandaloneGang(rank, world_size, rendezvous, gang_timeout_seconds);
+    if (!gang.ok()) {
+      std::cerr << "ftworker: " << gang.status().message() << "\n";
+      return 2;
+    }
     return ft::worker::RunStandalone(spec_path, out_dir, options.threads, options.token_cache_dir,
-                                     options.memory_budget_mb);
+                                     options.memory_budget_mb, *gang);
   }
   if (options.server.empty()) {
     std::cerr << "ftworker: give --server HOST:PORT (daemon mode) or --spec FILE --out DIR\n";

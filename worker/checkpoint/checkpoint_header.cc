@@ -174,6 +174,10 @@ Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) 
       {"train_examples", text(data.train.size())},
       {"train_data_hash", text(TrainDataHash(data.train))},
   };
+  // A gang resumes bit-identically only with as many ranks (worker/distributed).
+  if (options.distributed.world_size > 1) {
+    fingerprint.emplace_back("world_size", text(options.distributed.world_size));
+  }
   // Only when on, so that checkpoints written before the option existed still match.
   if (options.group_by_length) fingerprint.emplace_back("group_by_length", text(true));
   if (options.task != "sequence_classification") {

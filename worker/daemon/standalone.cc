@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "common/events/event_log_appender.h"
 #include "common/spec/spec_defaults.h"
@@ -27,35 +28,44 @@ std::atomic<bool> interrupted{false};
 // fail it: a log that cannot be opened or written is left out.
 class PrintingObserver : public train::TrainObserver {
  public:
-  explicit PrintingObserver(const std::string& out_dir) {
+  // rank > 0: a gang's other rank prints with its rank in front and leaves the event log to rank 0.
+  PrintingObserver(const std::string& out_dir, int rank)
+      : prefix_(rank > 0 ? "[rank " + std::to_string(rank) + "] " : "") {
+    if (rank > 0) return;
     absl::StatusOr<std::unique_ptr<events::EventLogAppender>> appender =
         events::EventLogAppender::Open(out_dir);
     if (appender.ok()) events_ = std::move(*appender);
   }
   void OnProgress(const train::ProgressReport& r) override {
     Append(ProgressEvent(r));
-    std::cout << absl::StrFormat(
+    std::cout << prefix_
+              << absl::StrFormat(
                      "step %d/%d epoch %d loss %.4f lr %.2e %.1f samples/s %.0f tokens/s eta %.0fs",
                      r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.samples_per_second,
                      r.tokens_per_second, r.eta_seconds)
+              << (r.communication_seconds > 0
+                      ? absl::StrFormat(" step %.4fs all-reduce %.4fs", r.step_seconds,
+                                        r.communication_seconds)
+                      : "")
               << std::endl;
   }
   void OnEvaluation(const train::EvalReport& r) override {
     Append(EvaluationEvent(r));
-    std::cout << absl::StrFormat(
+    std::cout << prefix_
+              << absl::StrFormat(
                      "eval %s at step %d: accuracy %.2f%% macro-F1 %.4f loss %.4f (%d examples)",
                      r.split, r.step, 100 * r.accuracy, r.macro_f1, r.loss, r.examples)
               << std::endl;
   }
   void OnCheckpoint(const train::CheckpointReport& r) override {
     Append(CheckpointSavedEvent(r));
-    std::cout << absl::StrFormat("checkpoint at step %d (%.1f MB, %.2f s)", r.step,
+    std::cout << prefix_ << absl::StrFormat("checkpoint at step %d (%.1f MB, %.2f s)", r.step,
                                  static_cast<double>(r.bytes) / 1e6, r.seconds)
               << std::endl;
   }
   void OnLog(const std::string& level, const std::string& message) override {
     Append(LogEvent(level, message));
-    std::cout << level << ": " << message << std::endl;
+    std::cout << prefix_ << level << ": " << message << std::endl;
   }
   bool StopRequested() override { return interrupted.load(); }
 
@@ -64,13 +74,41 @@ class PrintingObserver : public train::TrainObserver {
     if (events_ != nullptr) (void)events_->Append(std::move(event));
   }
 
+  std::string prefix_;
   std::unique_ptr<events::EventLogAppender> events_;
 };
 
 }  // namespace
 
+absl::StatusOr<train::DistributedOptions> StandaloneGang(int rank, int world_size,
+                                                         const std::string& rendezvous,
+                                                         double timeout_seconds) {
+  train::DistributedOptions gang;
+  if (world_size < 1) return absl::InvalidArgumentError("--world-size must be at least 1");
+  if (rank < 0 || rank >= world_size) {
+    return absl::InvalidArgumentError(absl::StrFormat("--rank %d is not in 0..%d (--world-size %d)",
+                                                      rank, world_size - 1, world_size));
+  }
+  gang.rank = rank;
+  gang.world_size = world_size;
+  gang.timeout_seconds = timeout_seconds;
+  if (world_size == 1) return gang;
+  const std::size_t colon = rendezvous.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos && colon > 0 &&
+      absl::SimpleAtoi(rendezvous.substr(colon + 1), &port) && port >= 1 && port <= 65535) {
+    gang.store_host = rendezvous.substr(0, colon);
+    gang.store_port = port;
+    return gang;
+  }
+  return absl::InvalidArgumentError(
+      "--rendezvous \"" + rendezvous + "\" is not HOST:PORT (a port in 1..65535), which " +
+      "--world-size " + std::to_string(world_size) + " needs");
+}
+
 int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads,
-                  const std::string& token_cache_dir, double memory_budget_mb) {
+                  const std::string& token_cache_dir, double memory_budget_mb,
+                  const train::DistributedOptions& distributed) {
   std::ifstream in(spec_path);
   if (!in) {
     std::cerr << "ftworker: --spec: cannot read " << spec_path << "\n";
@@ -93,9 +131,15 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   }
   std::signal(SIGINT, [](int) { interrupted.store(true); });
   std::signal(SIGTERM, [](int) { interrupted.store(true); });
-  PrintingObserver observer(out_dir);
+  PrintingObserver observer(out_dir, distributed.rank);
   train::TrainOptions options =
       ToTrainOptions(spec, std::filesystem::absolute(out_dir).string(), threads);
+  options.distributed = distributed;
+  // The spec's micro_batch_size x accumulation_steps is each rank's share of the window.
+  if (!options.auto_micro_batch) {
+    options.effective_batch_size =
+        distributed.world_size * options.micro_batch_size * options.accumulation_steps;
+  }
   options.token_cache_dir = token_cache_dir;
   options.memory_budget_mb = memory_budget_mb;
   if (std::string error =
@@ -107,7 +151,11 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   const train::TrainOutcome outcome = train::RunTrainingJob(options, &observer);
   switch (outcome.status) {
     case train::TrainOutcome::Status::kSucceeded:
-      std::cout << "succeeded; model and result.json in " << out_dir << std::endl;
+      std::cout << (distributed.rank > 0 ? "[rank " + std::to_string(distributed.rank) +
+                                               "] succeeded; rank 0 wrote the model and "
+                                               "result.json in "
+                                         : std::string("succeeded; model and result.json in "))
+                << out_dir << std::endl;
       return 0;
     case train::TrainOutcome::Status::kCancelled:
       std::cerr << "ftworker: interrupted" << std::endl;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "worker/data/micro_batch.h"
+#include "worker/distributed/rank_share.h"
 #include "worker/eval/eval_mode_scope.h"
 #include "worker/eval/class_metrics.h"
 #include "worker/train/autocast_scope.h"
@@ -33,6 +34,9 @@ bool ForEachBatch(models::TrainableModelImpl& model, const TokenizedSplit& split
   const std::size_t batch_size = static_cast<std::size_t>(std::max<int64_t>(1, options.batch_size));
   for (std::size_t begin = 0; begin < count; begin += batch_size) {
     if (stop_requested && stop_requested()) return false;
+    if (!distributed::IsRanksShare(begin / batch_size, options.shard_rank, options.shard_count)) {
+      continue;
+    }
     const std::vector<std::size_t> indices(
         order.begin() + static_cast<std::ptrdiff_t>(begin),
         order.begin() + static_cast<std::ptrdiff_t>(std::min(count, begin + batch_size)));
@@ -47,6 +51,11 @@ bool ForEachBatch(models::TrainableModelImpl& model, const TokenizedSplit& split
   return true;
 }
 
+// Data parallel: each rank's partial sums become the gang's.
+void SumAcrossRanks(const EvaluationOptions& options, std::vector<torch::Tensor> sums) {
+  if (options.shard_count > 1) options.sum_across_ranks(sums);
+}
+
 std::optional<EvalReport> EvaluateCausalLm(models::TrainableModelImpl& model,
                                            const TokenizedSplit& split,
                                            const EvaluationOptions& options,
@@ -56,7 +65,7 @@ std::optional<EvalReport> EvaluateCausalLm(models::TrainableModelImpl& model,
   const auto on_device = torch::TensorOptions().device(device);
   torch::Tensor loss_sum = torch::zeros({}, on_device);
   torch::Tensor correct = torch::zeros({}, on_device.dtype(torch::kInt64));
-  int64_t targets = 0;
+  torch::Tensor targets_sum = torch::zeros({}, on_device.dtype(torch::kInt64));
   const bool finished = ForEachBatch(
       model, split, options, device, count, stop_requested,
       [&](const MicroBatch& batch, const torch::Tensor& logits) {
@@ -65,9 +74,11 @@ std::optional<EvalReport> EvaluateCausalLm(models::TrainableModelImpl& model,
         const torch::Tensor labels = batch.labels.narrow(1, 1, next);
         const torch::Tensor predicted = logits.narrow(1, 0, next).argmax(-1);
         correct += (predicted.eq(labels) & labels.ne(kIgnoredLabel)).sum();
-        targets += batch.targets;
+        targets_sum += batch.targets;
       });
   if (!finished) return std::nullopt;
+  SumAcrossRanks(options, {loss_sum, correct, targets_sum});
+  const int64_t targets = targets_sum.item<int64_t>();
   EvalReport report;
   report.split = split.name;
   report.step = step;
@@ -111,6 +122,7 @@ std::optional<EvalReport> Evaluate(models::TrainableModelImpl& model,
                                      classes * classes);
       });
   if (!finished) return std::nullopt;
+  SumAcrossRanks(options, {loss_sum, confusion});
 
   EvalReport report;
   report.split = split.name;

@@ -22,6 +22,13 @@ struct EvaluationOptions {
   // Class id -> name: the model's classes, for the per-class metrics and the confusion matrix.
   // Empty: as many as the model has outputs, named by their ids.
   std::vector<std::string> label_names = {};
+  // Data parallel: this rank runs batches b with b % shard_count == shard_rank, then
+  // sum_across_ranks (needed when shard_count > 1) sums the partial sums in place (loss, correct
+  // predictions, confusion matrix, target tokens), so that every rank reports the numbers of one
+  // process that ran every batch.
+  int shard_rank = 0;
+  int shard_count = 1;
+  std::function<void(std::vector<torch::Tensor>&)> sum_across_ranks = nullptr;
 };
 
 // Mean per-example cross-entropy, accuracy, per-class precision/recall/F1, macro-F1 and the

@@ -39,7 +39,9 @@ Json OptionsJson(const TrainOptions& options) {
   json["validation_fraction"] = options.validation_fraction;
   json["micro_batch_size"] = options.micro_batch_size;
   json["accumulation_steps"] = options.accumulation_steps;
-  json["effective_batch_size"] = options.micro_batch_size * options.accumulation_steps;
+  json["world_size"] = options.distributed.world_size;
+  json["effective_batch_size"] =
+      options.micro_batch_size * options.accumulation_steps * options.distributed.world_size;
   json["group_by_length"] = options.group_by_length;
   json["auto_micro_batch"] = options.auto_micro_batch;
   json["memory_budget_mb"] = options.memory_budget_mb;

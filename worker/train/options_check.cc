@@ -25,6 +25,18 @@ std::string FirstProblem(const TrainOptions& options) {
     return "unknown format " + Quoted(options.format) +
            " (expected \"\", \"csv\", \"tsv\", \"jsonl\" or \"aclimdb\")";
   }
+  const DistributedOptions& distributed = options.distributed;
+  if (distributed.world_size < 1) return "world_size must be at least 1";
+  if (distributed.rank < 0 || distributed.rank >= distributed.world_size) {
+    return "rank " + std::to_string(distributed.rank) + " is not in 0.." +
+           std::to_string(distributed.world_size - 1) + " (world_size " +
+           std::to_string(distributed.world_size) + ")";
+  }
+  if (distributed.world_size > 1 && options.auto_micro_batch) {
+    return "auto_micro_batch is not supported with world_size > 1 yet; set micro_batch_size and "
+           "accumulation_steps";
+  }
+  const int64_t world = distributed.world_size;
   if (options.auto_micro_batch) {
     if (options.effective_batch_size < 1) {
       return "auto_micro_batch needs effective_batch_size (at least 1)";
@@ -35,10 +47,11 @@ std::string FirstProblem(const TrainOptions& options) {
     if (options.micro_batch_size < 1) return "micro_batch_size must be at least 1";
     if (options.accumulation_steps < 1) return "accumulation_steps must be at least 1";
     if (options.effective_batch_size != 0 &&
-        options.effective_batch_size != options.micro_batch_size * options.accumulation_steps) {
+        options.effective_batch_size !=
+            world * options.micro_batch_size * options.accumulation_steps) {
       return "effective_batch_size " + std::to_string(options.effective_batch_size) +
-             " is not micro_batch_size x accumulation_steps (" +
-             std::to_string(options.micro_batch_size) + " x " +
+             " is not world_size x micro_batch_size x accumulation_steps (" +
+             std::to_string(world) + " x " + std::to_string(options.micro_batch_size) + " x " +
              std::to_string(options.accumulation_steps) + ")";
     }
   }

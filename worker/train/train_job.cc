@@ -96,6 +96,8 @@ TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer
     summary.pipeline.token_cache = data.token_cache;
     summary.pipeline.micro_batch = choice;
 
+    // The gang's rank 0 alone writes the job folder's files (worker/distributed).
+    if (options.distributed.rank != 0) return summary.outcome;
     phase = "writing result.json";
     const double total_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

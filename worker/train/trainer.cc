@@ -43,6 +43,10 @@
 #include "worker/output/model_export.h"
 #include "worker/eval/progress_meter.h"
 #include "worker/data/job_tokenizer.h"
+#include "worker/distributed/gang.h"
+#include "worker/distributed/gradient_reducer.h"
+#include "worker/distributed/rank_share.h"
+#include "worker/distributed/replica_check.h"
 #include "worker/data/lm_data.h"
 #include "worker/generate/completion_match.h"
 #include "worker/output/result_json.h"
@@ -162,13 +166,25 @@ class TrainingLoop {
 
  private:
   bool StopRequested() { return observer_.StopRequested(); }
+  // Data parallel (worker/distributed): rank 0 alone writes checkpoints and the model folder.
+  int Rank() const { return gang_ ? gang_->rank() : 0; }
+  int WorldSize() const { return gang_ ? gang_->world_size() : 1; }
+  bool IsLeader() const { return Rank() == 0; }
+  // Joins the gang when world_size > 1.
+  void JoinGang();
+  // After a resume (or none): every rank must stand at the same step with the same parameters.
+  void CheckGangAgreesOnStart();
+  // Sums the window's gradients and losses across the gang; false when some rank was stopped
+  // (then no rank steps). Also agrees on rank 0's clock-based checkpoint decision.
+  bool ReduceAcrossGang(WindowResult& result);
   // Seeds the generator, then builds the model, optimizer, schedule and meter from scratch.
   void BuildFreshState();
   // Returns false when cancelled. `prepared` holds the window's micro-batches, collated ahead.
   bool TrainOneStep(const Window& window, PreparedWindow prepared, int64_t epoch);
   // The window's gradient; on CUDA out-of-memory, retried with half the micro-batch.
+  // loss_terms: the whole window's (every rank's micro-batches).
   WindowResult AccumulateWithRetry(const Window& window, std::vector<MicroBatch>& micro_batches,
-                                   int64_t& tokens);
+                                   int64_t loss_terms, int64_t& tokens);
   bool EvaluateSplit(const TokenizedSplit& split);
   // causal_lm: greedy completions of the first validation prompts as log lines.
   void LogValidationSamples();
@@ -196,7 +212,9 @@ class TrainingLoop {
   bool CheckpointsEnabled() const { return options_.checkpoint_every_steps >= 0; }
   bool CheckpointDue() const;
   // A failed write is logged and training goes on: the checkpoint is a safety net.
-  void WriteCheckpoint();
+  // check_replicas: in a gang, first compare the ranks' parameters (a collective: every rank
+  // calls it); a divergence throws and fails the attempt.
+  void WriteCheckpoint(bool check_replicas = true);
   void WriteCheckpointFiles(const std::string& folder);
   CheckpointHeader MakeHeader() const;
 
@@ -242,6 +260,11 @@ class TrainingLoop {
   int64_t checkpoints_total_ = 0;  // by every attempt, from the checkpoint resumed from
   std::unique_ptr<DeviceMemoryMeter> memory_meter_;  // for progress reports
   std::optional<JobTokenizer> sample_tokenizer_;  // loaded at the first validation samples
+
+  std::unique_ptr<distributed::Gang> gang_;  // world_size > 1 only
+  std::unique_ptr<distributed::GradientReducer> reducer_;
+  double interval_communication_seconds_ = 0;  // all-reduce time since the last report
+  bool checkpoint_time_due_ = false;  // in a gang: rank 0's clock said so at the last step
 };
 
 void TrainingLoop::Run() {
@@ -265,6 +288,7 @@ void TrainingLoop::Run() {
   summary_.pipeline.packing = options_.packing;
   summary_.pipeline.prefetch_depth = static_cast<int>(kPrefetchDepth);
 
+  JoinGang();
   phase_ = "building the model";
   BuildFreshState();
   if (lora_) {
@@ -274,13 +298,16 @@ void TrainingLoop::Run() {
                               "\"" + adapters::FrozenWeightsHash(*model_) + "\"");
   }
   Resume();
+  CheckGangAgreesOnStart();
   last_checkpoint_time_ = Clock::now();
 
   const int64_t first_epoch = epoch_;
   const int64_t first_window = windows_done_;
   for (int64_t epoch = first_epoch; epoch <= options_.epochs && !TrainingDone(); ++epoch) {
     summary_.epochs_started = epoch;
-    const int64_t window_size = options_.micro_batch_size * options_.accumulation_steps;
+    // A window holds every rank's micro-batches (effective batch = world x micro x accumulation).
+    const int64_t window_size =
+        options_.micro_batch_size * options_.accumulation_steps * WorldSize();
     const std::vector<Window> planned = PlanEpoch(
         train_lengths_,
         {micro_batch_size_, window_size / micro_batch_size_, options_.seed, options_.group_by_length},
@@ -304,9 +331,10 @@ void TrainingLoop::Run() {
                         epoch)) {
         // Stopped within the window: the parameters, optimizer and counters are still those of
         // step_, a consistent point to resume from.
+        // In a gang each rank may be asked differently: no collective here.
         if (observer_.CheckpointBeforeStopping() && CheckpointsEnabled() &&
             last_checkpoint_step_ != step_) {
-          WriteCheckpoint();
+          WriteCheckpoint(/*check_replicas=*/false);
         }
         return Cancel();
       }
@@ -332,6 +360,9 @@ void TrainingLoop::Run() {
   if (!EvaluateSplit(data_.test)) return Cancel();
   summary_.validation_tracking = tracker_.state();
   summary_.exported_step = weights_step_ >= 0 ? weights_step_ : step_;
+  summary_.outcome.status = TrainOutcome::Status::kSucceeded;
+  summary_.outcome.steps = step_;
+  if (!IsLeader()) return;
 
   phase_ = "writing the model to " + options_.output_dir;
   if (lora_) {
@@ -345,8 +376,46 @@ void TrainingLoop::Run() {
     WriteModelFolder(*model_, data_.label_names, options_.max_seq_length, options_.output_dir);
   }
   WriteTokenizerFiles(options_.model, options_.max_seq_length, options_.output_dir);
-  summary_.outcome.status = TrainOutcome::Status::kSucceeded;
-  summary_.outcome.steps = step_;
+}
+
+void TrainingLoop::JoinGang() {
+  const DistributedOptions& distributed = options_.distributed;
+  if (distributed.world_size <= 1) return;
+  phase_ = "joining the gang as rank " + std::to_string(distributed.rank) + " of " +
+           std::to_string(distributed.world_size);
+  gang_ = distributed::Gang::Join(distributed);
+  observer_.OnLog("info", "data parallel: rank " + std::to_string(Rank()) + " of " +
+                              std::to_string(WorldSize()) + " joined the gang");
+}
+
+void TrainingLoop::CheckGangAgreesOnStart() {
+  if (!gang_) return;
+  phase_ = "checking that the gang starts from the same point";
+  std::vector<double> position = {static_cast<double>(step_), static_cast<double>(epoch_),
+                                  static_cast<double>(windows_done_)};
+  const std::vector<double> parameters = distributed::ParameterFingerprint(parameters_);
+  position.insert(position.end(), parameters.begin(), parameters.end());
+  distributed::CheckRanksAgree(*gang_, position,
+                               "the step and parameters to start from (step " +
+                                   std::to_string(step_) + " here)");
+  // The parameters are final now (a discarded checkpoint rebuilds them).
+  reducer_ = std::make_unique<distributed::GradientReducer>(*gang_, parameters_);
+  observer_.OnLog("info", "data parallel: each optimizer step all-reduces " +
+                              std::to_string(reducer_->bytes_per_reduce()) +
+                              " bytes of gradients (every trainable parameter) in " +
+                              std::to_string(reducer_->bucket_count()) + " buckets");
+}
+
+bool TrainingLoop::ReduceAcrossGang(WindowResult& result) {
+  const bool time_due = IsLeader() && options_.checkpoint_every_seconds > 0 &&
+                        SecondsSince(last_checkpoint_time_) >= options_.checkpoint_every_seconds;
+  const std::vector<double> sums = reducer_->Reduce(
+      {result.stopped ? 0.0 : result.loss_sum.item<double>(), result.stopped ? 1.0 : 0.0,
+       time_due ? 1.0 : 0.0});
+  interval_communication_seconds_ += reducer_->last_seconds();
+  checkpoint_time_due_ = sums[2] > 0;
+  result.loss_sum = torch::tensor(sums[0], interval_loss_.options());
+  return sums[1] == 0;
 }
 
 void TrainingLoop::BuildFreshState() {
@@ -400,16 +469,20 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
     prepared = PrepareWindow(data_.train, RecutWindow(window, micro_batch_size_), prepared.index,
                              false);
   }
+  // Every rank divides by the whole window's loss terms (examples, or target tokens), which each
+  // knows without a collective: the summed gradients are then the window's mean, as in one
+  // process. Each computes only its share of the micro-batches (rank_share.h).
+  const int64_t loss_terms = WindowLossTerms(prepared.micro_batches);
   std::vector<MicroBatch> micro_batches;
-  for (MicroBatch& batch : prepared.micro_batches) {
-    micro_batches.push_back(ToDevice(std::move(batch), device_));
+  for (std::size_t i = 0; i < prepared.micro_batches.size(); ++i) {
+    if (!distributed::IsRanksShare(i, Rank(), WorldSize())) continue;
+    micro_batches.push_back(ToDevice(std::move(prepared.micro_batches[i]), device_));
   }
-  int64_t tokens = prepared.tokens;
-  const int64_t loss_terms = WindowLossTerms(micro_batches);
+  int64_t tokens = prepared.tokens;  // the gang's: throughput is the whole window's
   summary_.pipeline.tokens += prepared.tokens;
   summary_.pipeline.padded_slots += prepared.padded_slots;
-  const WindowResult result = AccumulateWithRetry(window, micro_batches, tokens);
-  if (result.stopped) return false;
+  WindowResult result = AccumulateWithRetry(window, micro_batches, loss_terms, tokens);
+  if (gang_ ? !ReduceAcrossGang(result) : result.stopped) return false;
 
   // Unscaled once, before the norm and clipping; a step with inf/NaN gradients is skipped.
   const bool apply_step = !scaler_ || UnscaleForStep();
@@ -442,6 +515,11 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
     const DeviceMemory memory = memory_meter_->Read();
     report.device_memory_bytes = memory.in_use_bytes;
     report.device_memory_peak_bytes = memory.peak_bytes;
+    if (!interval_step_seconds_.empty()) {
+      report.communication_seconds = interval_communication_seconds_ /
+                                     static_cast<double>(interval_step_seconds_.size());
+    }
+    interval_communication_seconds_ = 0;
     observer_.OnProgress(report);
     interval_loss_.zero_();
     interval_step_seconds_.clear();
@@ -475,16 +553,16 @@ bool TrainingLoop::UnscaleForStep() {
 
 WindowResult TrainingLoop::AccumulateWithRetry(const Window& window,
                                                std::vector<MicroBatch>& micro_batches,
-                                               int64_t& tokens) {
+                                               int64_t loss_terms, int64_t& tokens) {
   // The same examples whatever the micro-batch, so the same divisor after a retry.
-  const int64_t loss_terms = WindowLossTerms(micro_batches);
   while (true) {
     try {
       return AccumulateWindow(
           *model_, micro_batches, loss_terms, [this] { return StopRequested(); },
           WindowPrecision(options_, scaler_.get()), options_.label_smoothing);
     } catch (const c10::OutOfMemoryError& error) {
-      if (!device_.is_cuda() || micro_batch_size_ == 1) throw;
+      // A gang's ranks would have to agree on the new cut: not done yet.
+      if (!device_.is_cuda() || micro_batch_size_ == 1 || gang_) throw;
       // Start the window over with half the micro-batch (a divisor of the effective batch):
       // the same examples, so the same gradient. Later windows keep the smaller size.
       optimizer_->zero_grad();
@@ -519,6 +597,16 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
   eval_options.max_examples = options_.max_eval_examples;
   eval_options.bf16_autocast = options_.precision == "bf16";
   eval_options.label_names = data_.label_names;
+  if (gang_) {
+    eval_options.shard_rank = Rank();
+    eval_options.shard_count = WorldSize();
+    eval_options.sum_across_ranks = [this](std::vector<torch::Tensor>& sums) {
+      std::vector<torch::Tensor> on_cpu;
+      for (const torch::Tensor& sum : sums) on_cpu.push_back(sum.to(torch::kCPU).contiguous());
+      gang_->SumInPlace(on_cpu);
+      for (std::size_t i = 0; i < sums.size(); ++i) sums[i].copy_(on_cpu[i]);
+    };
+  }
   const std::optional<EvalReport> report =
       Evaluate(*model_, split, eval_options, device_, weights_step_ >= 0 ? weights_step_ : step_,
                [this] { return StopRequested(); });
@@ -532,10 +620,12 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
                finals.end());
   finals.push_back(*report);
   observer_.OnEvaluation(*report);
-  if (&split == &data_.test && options_.task == "causal_lm") MatchTestCompletions();
+  // Greedy generation is rank 0's alone: its numbers go to result.json, its lines to the log.
+  const bool generates = options_.task == "causal_lm" && IsLeader();
+  if (&split == &data_.test && generates) MatchTestCompletions();
   if (is_validation) {
     TrackValidation(*report);
-    if (options_.task == "causal_lm") LogValidationSamples();
+    if (generates) LogValidationSamples();
   }
   return true;
 }
@@ -738,13 +828,29 @@ bool TrainingLoop::CheckpointDue() const {
   if (!CheckpointsEnabled()) return false;
   const int64_t every = options_.checkpoint_every_steps > 0 ? options_.checkpoint_every_steps
                                                             : kDefaultCheckpointEverySteps;
-  return step_ % every == 0 ||
-         (options_.checkpoint_every_seconds > 0 &&
-          SecondsSince(last_checkpoint_time_) >= options_.checkpoint_every_seconds);
+  if (step_ % every == 0) return true;
+  // A gang follows rank 0's clock, agreed on in the step's all-reduce.
+  if (gang_) return checkpoint_time_due_;
+  return options_.checkpoint_every_seconds > 0 &&
+         SecondsSince(last_checkpoint_time_) >= options_.checkpoint_every_seconds;
 }
 
-void TrainingLoop::WriteCheckpoint() {
+void TrainingLoop::WriteCheckpoint(bool check_replicas) {
   const std::string previous_phase = phase_;
+  if (gang_) {
+    if (check_replicas) {
+      phase_ = "comparing the ranks' parameters at step " + std::to_string(step_);
+      distributed::CheckRanksAgree(*gang_, distributed::ParameterFingerprint(parameters_),
+                                   "the parameters at step " + std::to_string(step_) +
+                                       " (the ranks diverged)");
+    }
+    if (!IsLeader()) {
+      last_checkpoint_step_ = step_;
+      last_checkpoint_time_ = Clock::now();
+      phase_ = previous_phase;
+      return;
+    }
+  }
   phase_ = "writing the checkpoint at step " + std::to_string(step_);
   const Clock::time_point start = Clock::now();
   try {
@@ -842,8 +948,9 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
 }  // namespace
 
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
+  const int64_t world = std::max(1, options.distributed.world_size);
   int64_t total = options.epochs * StepsPerEpoch(train_examples, options.micro_batch_size,
-                                                 options.accumulation_steps);
+                                                 options.accumulation_steps * world);
   if (options.max_steps > 0) total = std::min(total, options.max_steps);
   return total;
 }

@@ -41,7 +41,8 @@ struct TrainingSummary {
   double test_majority_completion_match = 0;  // MajorityCompletionMatch on the test split
 };
 
-// Total optimizer steps: epochs * ceil(n_train / (micro * accumulation)), capped by max_steps.
+// Total optimizer steps: epochs * ceil(n_train / (world_size * micro * accumulation)), capped by
+// max_steps.
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples);
 
 // Trains a freshly initialized classifier of the configured family (torch::manual_seed(options.seed) first, so a
@@ -56,6 +57,11 @@ int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples);
 // same parameters, bit for bit, as an uninterrupted run (same device and thread count). One
 // written for other options throws, naming the differing field; a broken one is skipped with a
 // warning through observer.OnLog.
+//
+// Data parallel (options.distributed.world_size > 1, docs/distributed.md): every rank calls Train
+// with the same options and data. All ranks call observer.OnProgress, OnEvaluation (the gang's
+// numbers) and OnLog; rank 0 alone writes checkpoints (and calls OnCheckpoint), the model folder,
+// and generates causal-LM samples. A failed or timed-out collective throws on every rank.
 TrainingSummary Train(const TrainOptions& options, const models::ModelConfig& config,
                       const JobData& data, TrainObserver& observer);
 

@@ -247,6 +247,23 @@ TEST_F(TrainJobTest, InvalidOptionsFailWithAClearMessage) {
               o.train_path = (dir_ / "nope.csv").string();
             }).find("nope.csv"),
             std::string::npos);
+  // Data parallel (worker/distributed): the rank, the gang's size, the batch geometry.
+  EXPECT_NE(error_for([](TrainOptions& o) {
+              o.distributed.world_size = 2;
+              o.distributed.rank = 2;
+            }).find("rank 2 is not in 0..1"),
+            std::string::npos);
+  EXPECT_NE(error_for([](TrainOptions& o) {
+              o.distributed.world_size = 2;
+              o.effective_batch_size = o.micro_batch_size * o.accumulation_steps;
+            }).find("world_size x micro_batch_size x accumulation_steps"),
+            std::string::npos);
+  EXPECT_NE(error_for([](TrainOptions& o) {
+              o.distributed.world_size = 2;
+              o.auto_micro_batch = true;
+              o.effective_batch_size = 8;
+            }).find("auto_micro_batch"),
+            std::string::npos);
 }
 
 TEST_F(TrainJobTest, SgdWithWarmupAndClippingRunsAcrossEpochs) {

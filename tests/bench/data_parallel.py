@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Data parallelism on this machine: 2 ranks of 1 thread against 1 rank of 1 thread, same job.
+
+Usage (from the repository root):
+
+    /usr/bin/python3 tests/bench/data_parallel.py --ftworker build/bin/ftworker
+
+Both sides train the same scratch model on the same windows: the first steps x window rows of
+ag_news/train_subset.csv, the effective batch --micro x 2. One rank runs micro x accumulation 2;
+the gang runs 2 ranks of micro x 1 (`ftworker --rank R --world-size 2 --rendezvous
+127.0.0.1:PORT`), each computing one micro-batch of every window, then all-reducing the
+gradients (c10d, ProcessGroupGloo over loopback). Both report the job's samples/s (the gang's
+rank 0 counts the whole window).
+
+Reported: samples/s of each (steady: the first progress interval, --warmup steps, left out),
+the ratio (issue 16's goal: >= 1.8x), the all-reduce's share of the gang's step time (rank 0's
+progress lines: mean all-reduce seconds / mean step seconds), and the bytes each rank puts into
+the all-reduce per optimizer step against the model's size (model.safetensors). The sides run
+--repeats times, alternating which goes first; best and median ratios are printed.
+"""
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_common as bc  # noqa: E402  (no torch import)
+
+TARGET = 1.8
+GANG_LINE = re.compile(r"step (\d+)/\d+ .* ([0-9.]+) samples/s .* step ([0-9.]+)s "
+                       r"all-reduce ([0-9.]+)s")
+BYTES_LINE = re.compile(r"all-reduces (\d+) bytes of gradients")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def steady_samples_per_second(stdout, window, warmup):
+    reports = bc.progress_reports(stdout)
+    seconds, samples = bc.steady_seconds(reports, [window] * (reports[-1][0] if reports else 0),
+                                         warmup)
+    return samples / seconds if seconds > 0 else 0.0
+
+
+def run_side(args, spec, world, workdir):
+    """(samples/s, all-reduce share or None, bytes per all-reduce or None, model bytes)."""
+    os.makedirs(workdir)
+    micro = args.micro
+    spec = dict(spec, micro_batch_size=micro, accumulation_steps=2 // world)
+    spec_path = os.path.join(workdir, "spec.json")
+    with open(spec_path, "w") as f:
+        json.dump(spec, f)
+    out_dir = os.path.join(workdir, "out")
+    port = free_port()
+    processes = []
+    for rank in range(world):
+        command = [args.ftworker, "--spec", spec_path, "--out", out_dir, "--threads", "1",
+                   "--cache-dir", ""]
+        if world > 1:
+            command += ["--rank", str(rank), "--world-size", str(world), "--rendezvous",
+                        "127.0.0.1:%d" % port]
+        processes.append(subprocess.Popen(command, env=bc.ftworker_env(), stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, text=True))
+    outputs = [p.communicate()[0] for p in processes]
+    for p, output in zip(processes, outputs):
+        if p.returncode != 0:
+            sys.exit("ftworker failed (exit %d):\n%s" % (p.returncode, output[-4000:]))
+    stdout = outputs[0]
+    rate = steady_samples_per_second(stdout, micro * 2, args.warmup)
+    share, sent = None, None
+    if world > 1:
+        steps = [m for m in (GANG_LINE.search(line) for line in stdout.splitlines()) if m]
+        steady = [m for m in steps if int(m.group(1)) > args.warmup]
+        step_s = statistics.mean(float(m.group(3)) for m in steady)
+        reduce_s = statistics.mean(float(m.group(4)) for m in steady)
+        share = reduce_s / step_s
+        found = BYTES_LINE.search(stdout)
+        sent = int(found.group(1)) if found else None
+    model_bytes = os.path.getsize(os.path.join(out_dir, "model.safetensors"))
+    return rate, share, sent, model_bytes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     epilog="Smoke run on a busy machine: --steps 6 --warmup 2 "
+                                            "--repeats 1 --max-load 100 --max-busy 1",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ftworker", default=bc.DEFAULT_FTWORKER)
+    parser.add_argument("--model", default="scratch:bloom-small")
+    parser.add_argument("--data", default=os.path.join(bc.SHARED_DATA, "ag_news",
+                                                       "train_subset.csv"))
+    parser.add_argument("--micro", type=int, default=8, help="rows per micro-batch")
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5, help="steps per progress report; "
+                        "the first report's steps are left out")
+    parser.add_argument("--max-seq-length", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    bc.add_quiet_arguments(parser)
+    args = parser.parse_args()
+    bc.check_ftworker(args.ftworker)
+    bc.check_data(args.data)
+    bc.print_header("data parallel: 2 ranks x 1 thread vs 1 rank x 1 thread")
+    bc.wait_until_quiet(args.max_load, args.max_wait)
+
+    with tempfile.TemporaryDirectory(prefix="ft_bench_dp_") as tmp:
+        texts, labels = bc.read_csv_examples(args.data)
+        rows = args.steps * args.micro * 2
+        train = os.path.join(tmp, "train.csv")
+        validation = os.path.join(tmp, "validation.csv")
+        bc.write_csv_examples(train, texts[:rows], labels[:rows])
+        bc.write_csv_examples(validation, texts[rows:rows + 64], labels[rows:rows + 64])
+        spec = {"model": args.model, "dataset": {"train": train, "validation": validation},
+                "epochs": 1, "max_steps": args.steps, "learning_rate": 1e-4,
+                "lr_scheduler": "constant", "max_seq_length": args.max_seq_length,
+                "log_every_steps": args.warmup, "max_eval_examples": 32, "seed": 1,
+                "checkpoint_every_steps": 1000}
+        ratios, shares, runs = [], [], []
+        sent = model_bytes = None
+        for repeat in range(args.repeats):
+            order = [1, 2] if repeat % 2 == 0 else [2, 1]
+            rates = {}
+            for world in order:
+                bc.wait_for_idle_cpus(args.max_busy, time.monotonic() + args.max_wait)
+                rate, share, side_sent, side_model = run_side(
+                    args, spec, world, os.path.join(tmp, "r%d-w%d" % (repeat, world)))
+                rates[world] = rate
+                model_bytes = side_model
+                if world == 2:
+                    shares.append(share)
+                    sent = side_sent
+            ratios.append(rates[2] / rates[1])
+            runs.append(rates)
+            print("repeat %d: 1 rank %.1f samples/s, 2 ranks %.1f samples/s, ratio %.2fx, "
+                  "all-reduce %.1f %% of the step" % (repeat + 1, rates[1], rates[2],
+                                                     ratios[-1], 100 * shares[-1]), flush=True)
+
+    print()
+    print("| figure | best | median |")
+    print("|---|---|---|")
+    print("| samples/s ratio, 2 ranks x 1 thread / 1 rank x 1 thread (goal >= %.1fx) | %.2fx | "
+          "%.2fx |" % (TARGET, max(ratios), statistics.median(ratios)))
+    print("| all-reduce share of the gang's step time | %.1f %% | %.1f %% |"
+          % (100 * min(shares), 100 * statistics.median(shares)))
+    if sent is not None:
+        print("| bytes into the all-reduce per optimizer step (each rank) | %d | "
+              "model.safetensors: %d bytes (%.2fx) |" % (sent, model_bytes, sent / model_bytes))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+#include "worker/distributed/gang.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+
+namespace ft::distributed {
+namespace {
+
+std::chrono::milliseconds Timeout(const train::DistributedOptions& options) {
+  return std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000));
+}
+
+bool IsLoopback(const std::string& host) {
+  return host.empty() || host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+// "3 s", "0.5 s".
+std::string Seconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g s", seconds);
+  return text;
+}
+
+std::string Address(const train::DistributedOptions& options) {
+  return (options.store_host.empty() ? std::string("127.0.0.1") : options.store_host) + ":" +
+         std::to_string(options.store_port);
+}
+
+}  // namespace
+
+struct Gang::Group {
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> process_group;
+  std::chrono::milliseconds timeout;
+};
+
+Gang::Gang(int rank, int world_size, std::unique_ptr<Group> group)
+    : rank_(rank), world_size_(world_size), group_(std::move(group)) {}
+
+Gang::~Gang() = default;
+
+std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
+  auto group = std::make_unique<Group>();
+  group->timeout = Timeout(options);
+  const std::string host = options.store_host.empty() ? "127.0.0.1" : options.store_host;
+  const std::string rendezvous = "rendezvous " + Address(options);
+  c10d::TCPStoreOptions store_options;
+  store_options.port = static_cast<std::uint16_t>(options.store_port);
+  store_options.isServer = options.rank == 0;
+  store_options.numWorkers = static_cast<std::size_t>(options.world_size);
+  // The ranks meet in the process group's own rendezvous below, which has the same timeout.
+  store_options.waitWorkers = false;
+  store_options.timeout = group->timeout;
+  try {
+    group->store = c10::make_intrusive<c10d::TCPStore>(host, store_options);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(rendezvous + ": " +
+                             (options.rank == 0 ? "cannot host the store: "
+                                                : "cannot reach the store within " +
+                                                      Seconds(options.timeout_seconds) + ": ") +
+                             error.what());
+  }
+  if (options.rank == 0 && options.on_store_listening) {
+    options.on_store_listening(group->store->getPort());
+  }
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>(
+      options.store_prefix.empty() ? std::string("ft") : options.store_prefix, group->store);
+  auto gloo_options = c10d::ProcessGroupGloo::Options::create(group->timeout);
+  // Every rank on one machine talks over loopback; across machines, over the address that this
+  // machine's hostname resolves to.
+  gloo_options->devices.push_back(
+      IsLoopback(options.store_host) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                     : c10d::ProcessGroupGloo::createDefaultDevice());
+  try {
+    group->process_group = c10::make_intrusive<c10d::ProcessGroupGloo>(
+        prefixed, options.rank, options.world_size, gloo_options);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(rendezvous + ": the other ranks did not join within " +
+                             Seconds(options.timeout_seconds) + ": " + error.what());
+  }
+  return std::unique_ptr<Gang>(new Gang(options.rank, options.world_size, std::move(group)));
+}
+
+void Gang::SumInPlace(std::vector<torch::Tensor>& tensors) {
+  std::vector<c10::intrusive_ptr<c10d::Work>> pending;
+  std::vector<std::vector<torch::Tensor>> inputs;
+  inputs.reserve(tensors.size());
+  for (torch::Tensor& tensor : tensors) {
+    inputs.push_back({tensor});
+    pending.push_back(group_->process_group->allreduce(inputs.back()));
+  }
+  for (auto& work : pending) {
+    try {
+      work->wait(group_->timeout);
+    } catch (const std::exception& error) {
+      throw std::runtime_error("rank " + std::to_string(rank_) +
+                               ": an all-reduce (sum) failed (a peer died, hung or timed "
+                               "out): " + error.what());
+    }
+  }
+}
+
+void Gang::MaxInPlace(torch::Tensor& tensor) {
+  std::vector<torch::Tensor> input{tensor};
+  c10d::AllreduceOptions options;
+  options.reduceOp = c10d::ReduceOp::MAX;
+  try {
+    group_->process_group->allreduce(input, options)->wait(group_->timeout);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("rank " + std::to_string(rank_) +
+                             ": an all-reduce (max) failed (a peer died, hung or timed out): " +
+                             error.what());
+  }
+}
+
+}  // namespace ft::distributed

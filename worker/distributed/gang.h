@@ -1,0 +1,45 @@
+// A rank's link to the other processes of a data-parallel job: c10d's TCPStore (hosted by rank 0)
+// and ProcessGroupGloo, with DistributedOptions' timeouts on every collective, so that a rank
+// that dies or hangs ends the collective on the others with an error instead of a hang.
+// LibTorch types in this header, c10d's only in gang.cc: the trainer includes it, the daemon never.
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+#include <vector>
+
+#include "worker/distributed/distributed_options.h"
+
+namespace ft::distributed {
+
+class Gang {
+ public:
+  // Connects to (rank 0: hosts) the store at store_host:store_port and builds the process group.
+  // Throws std::runtime_error naming the address when the store cannot be reached within
+  // timeout_seconds, or when the other ranks do not join in time.
+  static std::unique_ptr<Gang> Join(const train::DistributedOptions& options);
+  ~Gang();
+  Gang(const Gang&) = delete;
+  Gang& operator=(const Gang&) = delete;
+
+  int rank() const { return rank_; }
+  int world_size() const { return world_size_; }
+
+  // Element-wise sum across ranks, in place, of contiguous CPU tensors: every all-reduce is
+  // started before the first is waited for. Throws std::runtime_error when a peer fails or the
+  // timeout passes.
+  void SumInPlace(std::vector<torch::Tensor>& tensors);
+  // Element-wise maximum across ranks, in place.
+  void MaxInPlace(torch::Tensor& tensor);
+
+ private:
+  struct Group;
+  Gang(int rank, int world_size, std::unique_ptr<Group> group);
+
+  int rank_;
+  int world_size_;
+  std::unique_ptr<Group> group_;
+};
+
+}  // namespace ft::distributed
