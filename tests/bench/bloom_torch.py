@@ -199,11 +199,31 @@ def make_adamw(model, learning_rate):
                              weight_decay=0.0)
 
 
-def pad_batch(sequences, labels):
+def length_grouped_order(lengths, batch_size, seed):
+    """The order of transformers' LengthGroupedSampler (Trainer with group_by_length=True): a
+    seeded random permutation cut into megabatches of 50 batches (fewer when the data set holds
+    under 200 batches), each sorted longest first, the longest example's megabatch swapped to
+    the front so that an out-of-memory error comes at once. Consecutive batch_size slices of it
+    are the micro-batches."""
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    indices = torch.randperm(len(lengths), generator=generator).tolist()
+    megabatch_size = max(1, min(len(lengths) // (batch_size * 4), 50)) * batch_size
+    megabatches = [sorted(indices[i:i + megabatch_size], key=lambda j: -lengths[j])
+                   for i in range(0, len(indices), megabatch_size)]
+    longest = max(range(len(megabatches)), key=lambda m: lengths[megabatches[m][0]])
+    megabatches[0][0], megabatches[longest][0] = megabatches[longest][0], megabatches[0][0]
+    return [i for megabatch in megabatches for i in megabatch]
+
+
+def pad_batch(sequences, labels, length=None):
     """Dynamic right padding with <pad> to the longest sequence of the batch, as a DataLoader
-    collate_fn built on pad_sequence does: (ids, attention mask, labels)."""
+    collate_fn built on pad_sequence does, or to `length` (a tokenizer's padding to the longest
+    of the whole split): (ids, attention mask, labels)."""
     from torch.nn.utils.rnn import pad_sequence
     ids = pad_sequence(sequences, batch_first=True, padding_value=PAD_ID)
+    if length is not None and length > ids.shape[1]:
+        ids = F.pad(ids, (0, length - ids.shape[1]), value=PAD_ID)
     lengths = torch.tensor([len(s) for s in sequences])
     mask = (torch.arange(ids.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)).long()
     return ids, mask, torch.tensor(labels)
