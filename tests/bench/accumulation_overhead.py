@@ -84,7 +84,7 @@ def main():
     if train_count + eval_count > len(texts):
         sys.exit("%s has %d rows; %d steps of %d need %d (+%d for validation)" %
                  (data, len(texts), args.steps, effective, train_count, eval_count))
-    env = bc.baseline_env(args.threads)
+    env = bc.job_env(args.threads)  # the same for both sides
 
     bc.print_header(
         "accumulation_overhead: ftworker %s, %s, %s (first %d rows), max_seq_length %d, %d "
@@ -167,7 +167,7 @@ def main():
         ratios[b] = best.steady / reference
         micro, accumulation = b
         computed = sum(len(m) * max(lengths[i] for i in m)
-                       for w in bc.plan_windows(order, micro, accumulation) for m in w)
+                       for w in bc.plan_epoch(lengths, SEED, 1, micro, accumulation) for m in w)
         print("| %d x %d | %d | %d | %.1f | **%.2f** | %.1f | %s | %.0f | %s |" %
               (micro, accumulation, effective, args.steps, best.steady, ratios[b],
                best.result["timing"]["train_samples_per_second"],

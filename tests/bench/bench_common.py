@@ -354,14 +354,15 @@ FTWORKER_MALLOC_TUNABLES = ("glibc.malloc.trim_threshold=134217728:"
                             "glibc.malloc.mmap_threshold=33554432")
 
 
-def baseline_env(threads, malloc_like_ftworker=False):
-    """ftworker_env() with OPENBLAS_NUM_THREADS = threads: ftworker sets OpenBLAS's pool to its
-    --threads itself; a Python process gets the same only through this variable. With
-    malloc_like_ftworker, GLIBC_TUNABLES gives it ftworker's malloc thresholds too."""
+def job_env(threads):
+    """The one environment both sides of a comparison run in: ftworker_env() (passive OpenMP
+    waiting), OPENBLAS_NUM_THREADS = threads (ftworker sets its OpenBLAS pool to --threads
+    itself; a Python process gets the same only through this variable) and GLIBC_TUNABLES with
+    ftworker's malloc thresholds (ftworker sets them itself with mallopt; without the variable
+    the baseline would trim and fault its activation memory back in at every step)."""
     env = ftworker_env()
     env["OPENBLAS_NUM_THREADS"] = str(threads)
-    if malloc_like_ftworker:
-        env["GLIBC_TUNABLES"] = FTWORKER_MALLOC_TUNABLES
+    env["GLIBC_TUNABLES"] = FTWORKER_MALLOC_TUNABLES
     return env
 
 
@@ -453,13 +454,26 @@ def plan_windows(order, micro_batch_size, accumulation_steps):
     return windows
 
 
-def training_windows(n, seed, micro_batch_size, accumulation_steps, steps):
-    """The first `steps` windows ftworker trains on (epochs 1, 2, ... as needed)."""
+def plan_epoch(lengths, seed, epoch, micro_batch_size, accumulation_steps):
+    """ftworker's PlanEpoch without group_by_length (worker/data/epoch_plan.h): EpochOrder, each
+    window's examples sorted longest first (stable) before it is cut into micro-batches, so that
+    the baseline computes exactly ftworker's micro-batches (a window's gradient is the same in
+    any order, its padding is not)."""
+    order = epoch_order(len(lengths), seed, epoch)
+    window_size = micro_batch_size * accumulation_steps
+    for begin in range(0, len(order), window_size):
+        order[begin:begin + window_size] = sorted(order[begin:begin + window_size],
+                                                  key=lambda i: -lengths[i])
+    return plan_windows(order, micro_batch_size, accumulation_steps)
+
+
+def training_windows(lengths, seed, micro_batch_size, accumulation_steps, steps):
+    """The first `steps` windows ftworker trains on (epochs 1, 2, ... as needed); lengths[i] is
+    example i's token count."""
     windows = []
     epoch = 1
     while len(windows) < steps:
-        windows += plan_windows(epoch_order(n, seed, epoch), micro_batch_size,
-                                accumulation_steps)
+        windows += plan_epoch(lengths, seed, epoch, micro_batch_size, accumulation_steps)
         epoch += 1
     return windows[:steps]
 
@@ -575,6 +589,13 @@ def _self_test():
     # docs/causal_lm.md: EOS appended, the prompt masked, the head kept, the first id no target
     ids, targets = lm_example({"prompt": "Q:", "completion": " a"}, 8)
     assert ids == [4 + ord(c) for c in "Q: a"] + [EOS_ID] and targets == [0, 0, 1, 1, 1], ids
+    # PlanEpoch: each window longest first, ties in shuffled order
+    lengths = [5, 9, 9, 1, 7, 3, 8]
+    for window in plan_epoch(lengths, 1, 1, 2, 2):
+        flat = [i for micro in window for i in micro]
+        assert [lengths[i] for i in flat] == sorted((lengths[i] for i in flat), reverse=True)
+    assert sorted(i for w in plan_epoch(lengths, 1, 1, 2, 2) for m in w for i in m) == list(
+        range(len(lengths)))
     ids, targets = lm_example({"text": "abc"}, 3)
     assert ids == [4 + ord(c) for c in "abc"] and targets == [0, 1, 1], (ids, targets)
     assert lm_example({"prompt": "long prompt", "completion": " x"}, 5) is None

@@ -45,12 +45,13 @@ four times that), so use micro-batches of 1 to 4 there (e.g. --ours-batching 2x8
 fits a 24 GiB machine and shows the mechanism.
 
 Time per epoch: the sum of the optimizer steps' times (ftworker: result.json's
-timing.train_seconds; baseline: each window timed from fetching its first example to the end of
-optimizer.step()). Both sides train the same examples in the same windows of 16 (ftworker's
+timing.train_seconds; baseline: each window timed from its fetched examples to the end of
+optimizer.step(), as ftworker's prefetch thread collates outside its clock). Both sides train the same examples in the same windows of 16 (ftworker's
 shuffle, rebuilt by bench_common.py), from the same initial weights, with the same learning
 rate; the validation loss after the epoch is printed for both (equal up to rounding when the
-order is ftworker's default). Both run with OMP_WAIT_POLICY=PASSIVE, the same thread count and
-OPENBLAS_NUM_THREADS = threads. Target (issue 3): ours at least 3x faster per epoch.
+order is ftworker's default). Both run in one environment (bench_common.job_env:
+OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS = threads, ftworker's malloc thresholds in
+GLIBC_TUNABLES) with the same thread count. Target (issue 3): ours at least 3x faster per epoch.
 """
 import argparse
 import json
@@ -79,7 +80,7 @@ def flop_estimates(lengths, model, micro, accumulation):
     def cost(n):
         return 6 * 12 * hidden * hidden * layers * n + 12 * layers * n * n * hidden
 
-    windows = bc.plan_windows(bc.epoch_order(len(lengths), SEED, 1), micro, accumulation)
+    windows = bc.plan_epoch(lengths, SEED, 1, micro, accumulation)
     ordered = sorted(lengths)
     return {
         "seed": len(lengths) * cost(max(lengths)),
@@ -128,10 +129,12 @@ def run_baseline(config):
     batches = iter(loader)
     train_seconds, samples, computed = 0.0, 0, 0
     for window in windows:
+        # Fetched before the clock starts, as ftworker's prefetch thread collates outside its.
+        micro_batches = [next(batches) for _ in window]
         t0 = time.perf_counter()
         optimizer.zero_grad()
         window_size = len(window)  # micro-batches of one example
-        bloom_torch.window_loss_backward(model, (next(batches) for _ in window), window_size)
+        bloom_torch.window_loss_backward(model, micro_batches, window_size)
         optimizer.step()
         train_seconds += time.perf_counter() - t0
         samples += window_size
@@ -195,7 +198,7 @@ def main():
             args.examples + args.eval_examples > len(texts):
         sys.exit("need 1 <= --examples, 1 <= --eval-examples and their sum <= %d (rows of %s)"
                  % (len(texts), data))
-    env = bc.baseline_env(args.threads)
+    env = bc.job_env(args.threads)  # the same for both sides
 
     bc.print_header(
         "seed_recipe: the seed's recipe (pad to the longest, micro-batch 1 x accumulation %d) "
@@ -209,7 +212,7 @@ def main():
     lengths = [len(bc.byte_tokenize(t, args.max_seq_length)) for t in texts[:args.examples]]
     real_tokens = sum(lengths)
     longest = max(lengths)
-    ours_windows = bc.plan_windows(bc.epoch_order(args.examples, SEED, 1), micro, accumulation)
+    ours_windows = bc.plan_epoch(lengths, SEED, 1, micro, accumulation)
     ours_computed = sum(len(m) * max(lengths[i] for i in m) for w in ours_windows for m in w)
     print("reviews: %d, %d to %d bytes after truncation (mean %.0f), %.0f %% cut to %d" %
           (args.examples, min(lengths), longest, real_tokens / args.examples,

@@ -31,18 +31,20 @@ For each model (--models: scratch:bloom-tiny and scratch:bloom-small) and each b
     packed / unpacked in the same run and the padding both computed (result.json's
     pipeline.padding).
 
-Same conditions: both sides run with OMP_WAIT_POLICY=PASSIVE and OPENBLAS_NUM_THREADS = N
-(ftworker sets its OpenBLAS pool itself), and the baseline with ftworker's malloc thresholds
-(GLIBC_TUNABLES; ftworker calls mallopt). Each setting runs --repeats times per side, alternating
-which side goes first; best and median are reported.
+Same conditions: both sides run in one environment (bench_common.job_env): OMP_WAIT_POLICY=
+PASSIVE, OPENBLAS_NUM_THREADS = N (ftworker sets its OpenBLAS pool itself) and GLIBC_TUNABLES with
+ftworker's malloc thresholds (ftworker calls mallopt). Both train ftworker's micro-batches (each
+window sorted longest first, bench_common.plan_epoch). The baseline's model is bloom_torch.py's
+(transformers' BLOOM: ALiBi and mask through one baddbmm, fused tanh GeLU). Each setting runs
+--repeats times per side, alternating which side goes first; best and median are reported.
 
-Times: the sum of the optimizer steps after the first --warmup. ftworker's step time runs from
-zeroing the gradients to the end of optimizer.step() (its micro-batches are collated ahead on a
-prefetch thread; it also computes the global gradient norm every step); the baseline's from
-collating the window's micro-batches to the end of optimizer.step(). Rates: target tokens/s (the
-loss terms), all tokens/s (real tokens, prompts included, padding not) and samples/s. GFLOP/s are
-ESTIMATES (bench_common.micro_batch_flops with the LM head, padding included) against the
-~200 GFLOP/s fp32 peak assumed for this 2-core machine.
+Times: the sum of the optimizer steps after the first --warmup. Both step clocks run from
+zeroing the gradients to the end of optimizer.step(), the window's micro-batches collated
+before (ftworker's on a prefetch thread; ftworker also computes the global gradient norm every
+step); the baseline's collating time is shown apart, as a share of its step time. Rates:
+target tokens/s (the loss terms), all tokens/s (real tokens, prompts included, padding not) and
+samples/s. GFLOP/s are ESTIMATES (bench_common.micro_batch_flops with the LM head, padding
+included) against the ~200 GFLOP/s fp32 peak assumed for this 2-core machine.
 
 Same computation: before timing a model, a check run of --check-steps steps with a progress
 report every step (ftworker's events.jsonl, full precision) against the baseline's losses on the
@@ -107,20 +109,23 @@ def run_baseline(config):
     with open(config["train"], encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
     examples = bc.lm_examples(rows, config["max_seq_length"])
-    windows = bc.training_windows(len(examples), config["seed"], config["micro_batch_size"],
-                                  config["accumulation_steps"], config["steps"])
+    windows = bc.training_windows([len(ids) for ids, _ in examples], config["seed"],
+                                  config["micro_batch_size"], config["accumulation_steps"],
+                                  config["steps"])
 
     model = bloom_torch.build_causal_lm(config["model"], config["seed"])
     model.train()
     optimizer = bloom_torch.make_adamw(model, config["learning_rate"])
     step_seconds, collate_seconds, losses, step_targets, tokens = [], [], [], [], 0
     for window in windows:
-        t0 = time.perf_counter()
-        optimizer.zero_grad()
         # The window's micro-batches are collated first: their target count divides every loss.
+        # Outside the step clock, as ftworker's prefetch thread collates outside its own.
+        collate_start = time.perf_counter()
         batches = [bloom_torch.pad_lm_batch([examples[i] for i in micro]) for micro in window]
         targets = sum(bloom_torch.loss_terms(labels) for _, _, labels in batches)
-        collate_seconds.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        collate_seconds.append(t0 - collate_start)
+        optimizer.zero_grad()
         loss_sum, window_tokens = bloom_torch.window_loss_backward(
             model, batches, targets, bloom_torch.token_loss_sum)
         optimizer.step()
@@ -162,7 +167,8 @@ class Plan:
     after the warm-up."""
 
     def __init__(self, examples, config, warmup, model_config):
-        windows = bc.training_windows(len(examples), config["seed"], config["micro_batch_size"],
+        windows = bc.training_windows([len(ids) for ids, _ in examples], config["seed"],
+                                      config["micro_batch_size"],
                                       config["accumulation_steps"], config["steps"])
 
         def totals(part):
@@ -259,7 +265,8 @@ def summarize(runs, plan):
                 samples_best=steady["samples"] / best,
                 gflops_best=steady["flops"] / best / 1e9,
                 all_targets=plan.all["targets"] / min(r["all_seconds"] for r in runs),
-                wall=min(r["wall"] for r in runs), cores=statistics.median(r["cores"] for r in runs),
+                wall=min(r["wall"] for r in runs),
+                cores=statistics.median(r["cores"] for r in runs),
                 rss=max(r["rss"] for r in runs), loss=runs[0]["loss"],
                 collate=statistics.median(r["collate"] for r in runs), padding=runs[0]["padding"])
 
@@ -358,8 +365,7 @@ def main():
                      args.max_seq_length, args.threads, args.steps, args.warmup, args.repeats))
     load_before = bc.wait_until_quiet(args.max_load, args.max_wait)
     deadline = time.monotonic() + args.max_wait
-    env_ours = bc.ftworker_env()
-    env_base = bc.baseline_env(args.threads, malloc_like_ftworker=True)
+    env_ours = env_base = bc.job_env(args.threads)  # the same environment for both sides
     begin = time.perf_counter()
 
     workdir_holder = tempfile.TemporaryDirectory(prefix="ftd-sft-")
@@ -429,8 +435,9 @@ def main():
     print()
     print("Same runs: samples/s (best), process wall s (best: start to exit, evaluation of %d "
           "examples and ftworker's files included), cores busy (median), peak RSS MiB (max), "
-          "loss per target token over the last progress interval (first run), padding share of the computed "
-          "tokens, share of the baseline's steady step time spent collating (median):" % EVAL_EXAMPLES)
+          "loss per target token over the last progress interval (first run), padding share of "
+          "the computed tokens, the baseline's collating time as a share of its steady step "
+          "time (median):" % EVAL_EXAMPLES)
     print()
     print("| model | micro x accum | PyTorch samples/s | ftworker samples/s | PyTorch process s "
           "| ftworker process s | PyTorch cores | ftworker cores | PyTorch RSS | ftworker RSS "

@@ -18,8 +18,9 @@ accumulation 4) it runs, one after the other, each in a fresh process with OMP_W
     loss scaling for accumulation, torch.optim.AdamW(lr=1e-3, weight_decay=0),
     torch.set_num_threads(N).
 
-Fairness: both sides time each optimizer step from before collating its micro-batches to after
-optimizer.step(), and both exclude the first --warmup steps (ftworker reports every --warmup
+Fairness: both sides time each optimizer step from its collated micro-batches (ftworker's
+prefetch thread collates outside its clock; the baseline collates before starting its own) to
+after optimizer.step(), and both exclude the first --warmup steps (ftworker reports every --warmup
 steps, so its first progress interval is exactly the warm-up; later intervals give
 time = samples / (samples/s)). Process start, data loading, model construction, evaluation and
 writing the model are outside the timed steps on both sides (the process wall time is shown
@@ -36,9 +37,15 @@ the best run of each side is reported; all runs are printed as they finish.
 
 Threads: --threads / torch.set_num_threads set ATen's OpenMP pool only. Debian's PyTorch and
 ftworker both use OpenBLAS's pthread build for matrix products, which runs its own pool of one
-thread per core unless OPENBLAS_NUM_THREADS is set; so by default "1 thread" keeps both cores
-busy on both sides. --openblas-threads match sets OPENBLAS_NUM_THREADS to the thread count.
---glibc-tunables passes GLIBC_TUNABLES to both sides (to try malloc settings; see README.md).
+thread per core unless OPENBLAS_NUM_THREADS is set. ftworker sets OpenBLAS's pool to
+--threads itself, so by default (--openblas-threads match) both sides get
+OPENBLAS_NUM_THREADS = the thread count. ftworker sets its malloc thresholds
+with mallopt, so by default both sides get the same thresholds through GLIBC_TUNABLES
+(--glibc-tunables none leaves the baseline at glibc's defaults). The baseline trains
+ftworker's micro-batches (each window sorted longest first; checked through the padded token
+slots ftworker reports) with bloom_torch.py's BLOOM (transformers' BLOOM: ALiBi and mask
+through one baddbmm, fused tanh GeLU), by default with ftworker's last-block shortcut
+(--baseline-shortcut).
 
 Before measuring it waits (up to --max-wait seconds) for the 1-minute load average to drop
 below --max-load, and before each run while other processes keep more than --max-busy of the
@@ -78,19 +85,22 @@ def run_baseline(config):
     texts, labels = bc.read_csv_examples(config["train"])
     label_list, _, num_labels = bc.label_ids(labels)
     ids = [torch.tensor(bc.byte_tokenize(t, config["max_seq_length"])) for t in texts]
-    windows = bc.training_windows(len(texts), config["seed"], config["micro_batch_size"],
-                                  config["accumulation_steps"], config["steps"])
+    windows = bc.training_windows([len(i) for i in ids], config["seed"],
+                                  config["micro_batch_size"], config["accumulation_steps"],
+                                  config["steps"])
 
-    model = bloom_torch.build_model(MODEL, num_labels, config["seed"])
+    model = bloom_torch.build_model(MODEL, num_labels, config["seed"],
+                                    last_block_only=config["last_block_only"])
     model.train()
     optimizer = bloom_torch.make_adamw(model, config["learning_rate"])
     step_seconds, losses, tokens = [], [], 0
     for window in windows:
+        # Collated before the clock starts, as ftworker's prefetch thread collates outside its.
+        batches = [bloom_torch.pad_batch([ids[i] for i in micro], [label_list[i] for i in micro])
+                   for micro in window]
         t0 = time.perf_counter()
         optimizer.zero_grad()
         window_size = sum(len(micro) for micro in window)
-        batches = (bloom_torch.pad_batch([ids[i] for i in micro], [label_list[i] for i in micro])
-                   for micro in window)
         loss_sum, window_tokens = bloom_torch.window_loss_backward(model, batches, window_size)
         optimizer.step()
         step_seconds.append(time.perf_counter() - t0)
@@ -182,13 +192,19 @@ def main():
     parser.add_argument("--repeats", type=int, default=2,
                         help="runs of each side per setting, alternating which goes first; the "
                              "best (least disturbed) run of each side is reported")
-    parser.add_argument("--openblas-threads", choices=("default", "match"), default="default",
-                        help="default: leave OPENBLAS_NUM_THREADS unset (Debian's OpenBLAS then "
-                             "runs its own pool of one thread per core, whatever --threads / "
-                             "torch.set_num_threads say); match: set it to the thread count")
-    parser.add_argument("--glibc-tunables", default="",
-                        help="GLIBC_TUNABLES for both sides, e.g. glibc.malloc.trim_threshold="
-                             "134217728:glibc.malloc.mmap_threshold=33554432 (default: none)")
+    parser.add_argument("--openblas-threads", choices=("default", "match"), default="match",
+                        help="match (default): OPENBLAS_NUM_THREADS = the thread count on both "
+                             "sides (ftworker sets its OpenBLAS pool to --threads itself); "
+                             "default: leave it unset (the baseline's OpenBLAS then runs a pool "
+                             "of one thread per core, whatever torch.set_num_threads says)")
+    parser.add_argument("--glibc-tunables", default=bc.FTWORKER_MALLOC_TUNABLES,
+                        help="GLIBC_TUNABLES for both sides (default: ftworker's own malloc "
+                             "thresholds, %(default)s, which it sets with mallopt whatever the "
+                             "variable says; 'none' leaves the variable unset)")
+    parser.add_argument("--baseline-shortcut", choices=("on", "off"), default="on",
+                        help="on (default): the baseline's classifier computes the last block "
+                             "at the pooled token only, as ftworker does (the same work); off: "
+                             "at every position, as transformers' classifier does")
     bc.add_quiet_arguments(parser)
     parser.add_argument("--baseline", help=argparse.SUPPRESS)  # internal: the PyTorch run
     args = parser.parse_args()
@@ -201,7 +217,7 @@ def main():
         sys.exit("need --warmup >= 1, --repeats >= 1 and --steps > --warmup")
     base = dict(train=bc.check_data(args.train), validation=bc.check_data(args.validation),
                 steps=args.steps, warmup=args.warmup, learning_rate=1e-3, max_seq_length=128,
-                seed=1, eval_examples=32)
+                seed=1, eval_examples=32, last_block_only=args.baseline_shortcut == "on")
     threads_list = [int(t) for t in args.threads.split(",")]
     batchings = [bc.parse_batching(b, "--batching") for b in args.batching.split(",")]
 
@@ -209,15 +225,16 @@ def main():
     lengths = [len(bc.byte_tokenize(t, base["max_seq_length"])) for t in texts]
 
     print("# train_throughput: %s, %s, %d steps per run (first %d excluded), "
-          "max_seq_length %d, OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS %s, best of %d "
-          "runs per side" %
+          "max_seq_length %d, OMP_WAIT_POLICY=PASSIVE, OPENBLAS_NUM_THREADS %s, baseline "
+          "last-block shortcut %s, best of %d runs per side" %
           (MODEL, os.path.relpath(base["train"], bc.REPO_ROOT), args.steps, args.warmup,
            base["max_seq_length"],
-           "= threads" if args.openblas_threads == "match" else "unset", args.repeats))
+           "= threads" if args.openblas_threads == "match" else "unset",
+           args.baseline_shortcut, args.repeats))
     print("# %s, %d CPUs, %s%s" % (time.strftime("%Y-%m-%d %H:%M:%S %Z"), os.cpu_count(),
                                    ftworker,
                                    ", GLIBC_TUNABLES=" + args.glibc_tunables
-                                   if args.glibc_tunables else ""), flush=True)
+                                   if args.glibc_tunables != "none" else ""), flush=True)
     load_before = bc.wait_until_quiet(args.max_load, args.max_wait)
     deadline = time.monotonic() + args.max_wait  # for the waits before each run
 
@@ -229,14 +246,14 @@ def main():
             env["OPENBLAS_NUM_THREADS"] = str(threads)
         else:
             env.pop("OPENBLAS_NUM_THREADS", None)
-        if args.glibc_tunables:
+        if args.glibc_tunables != "none":
             env["GLIBC_TUNABLES"] = args.glibc_tunables
         else:
             env.pop("GLIBC_TUNABLES", None)
         for micro, accumulation in batchings:
             config = dict(base, threads=threads, micro_batch_size=micro,
                           accumulation_steps=accumulation)
-            windows = bc.training_windows(len(texts), config["seed"], micro, accumulation,
+            windows = bc.training_windows(lengths, config["seed"], micro, accumulation,
                                           args.steps)
             steady = windows[args.warmup:]
             steady_samples = sum(len(m) for w in steady for m in w)
@@ -261,6 +278,12 @@ def main():
                                                     "ftworker's model")
                         seconds, samples = bc.steady_seconds(
                             reports, [sum(len(m) for m in w) for w in windows], args.warmup)
+                        if result["pipeline"]["padding"]["slots"] != padded_tokens:
+                            problems.append(
+                                "%dx%d threads %d: ftworker computed %d token slots, the "
+                                "baseline's plan %d: not the same micro-batches" %
+                                (micro, accumulation, threads,
+                                 result["pipeline"]["padding"]["slots"], padded_tokens))
                         if result["tokens_seen"] != real_tokens or samples != steady_samples:
                             problems.append(
                                 "%dx%d threads %d: ftworker saw %d tokens, the baseline's plan "

@@ -13,35 +13,44 @@ train.tsv for training, the first and second halves of dev.tsv (up to 436 rows e
 validation and test. They are written to CSV files once, before any timed run, and both sides
 read those files.
 
-  * ours: `ftworker --spec SPEC --out DIR --threads N` (standalone mode), its default
-    pipeline plus whatever --extra-spec adds (e.g. '{"group_by_length": true}').
+Sides (--ours, --baselines), each run --repeats times (default 3), the order of the sides
+rotating by one each repeat; best and median of each side are reported:
+
+  * ftworker `plain` (its shuffle) and `grouped` (`"group_by_length": true`):
+    `ftworker --spec SPEC --out DIR --threads N` (standalone mode), plus --extra-spec.
   * the baseline: this script's --baseline mode, the job written the usual way: the csv
     module, the same byte tokenizer, a torch.utils.data.Dataset and a DataLoader whose
-    collate_fn pads each micro-batch to its longest sequence (pad_sequence), the same BLOOM
-    module (bloom_torch.py), torch.optim.AdamW, one epoch, then evaluation under
-    torch.no_grad() with DataLoader(shuffle=False) in file order, then torch.save of the
-    state_dict.
+    collate_fn pads each micro-batch to its longest sequence, bloom_torch.py's BLOOM (as
+    transformers writes it: ALiBi and mask through one baddbmm, fused tanh GeLU),
+    torch.optim.AdamW, one epoch, evaluation under torch.no_grad(), torch.save of the
+    state_dict. Recipes:
+      same      ftworker's micro-batches (its shuffle, each window sorted longest first;
+                checked: the padded token slots equal ftworker's)
+      grouped   transformers' group_by_length (LengthGroupedSampler: megabatches of 50
+                micro-batches, each sorted longest first)
+      unpadded  micro-batch 1 (nothing to pad), accumulation = micro x accumulation
+      seed      the seed's recipe: the split padded to its longest, micro-batch 1, the same
+                effective batch
+    `+shortcut` gives the baseline ftworker's shortcut: the classifier's last block computes
+    only the pooled token. Without it the baseline computes every position, as transformers'
+    BloomForSequenceClassification does.
 
-Same work on both sides: the same model, initial weights (torch.manual_seed), learning rate and
-micro-batches in the same order (the baseline's DataLoader gets ftworker's shuffle through
-batch_sampler; bench_common.py rebuilds it), ftworker's loss scaling (summed loss / window
-size), the same evaluation batch size (ftworker's max(micro-batch, 32)). Checked after each
-pair: ftworker's samples_seen and tokens_seen equal the baseline's, and the validation and test
-losses are printed side by side (they agree when --extra-spec leaves the order alone).
-What ftworker does on top, and pays for: it sorts evaluation examples by length (one of its
-advantages), computes the global gradient norm every step, writes checkpoints (every 100 steps
-and at the epoch's end) and writes model.safetensors, config.json and result.json.
+Same conditions on every side: the same model, initial weights (torch.manual_seed), learning
+rate, examples and token count (checked), the same environment (OMP_WAIT_POLICY=PASSIVE,
+OPENBLAS_NUM_THREADS = threads, GLIBC_TUNABLES with ftworker's malloc thresholds: ftworker sets
+them with mallopt, the baseline gets them from the variable), the same evaluation (shortest
+first, batches of max(micro-batch, 32), dynamic padding). What ftworker does on top, and pays
+for: the global gradient norm every step, checkpoints (every 100 steps and at the epoch's end),
+model.safetensors, config.json and result.json.
 
 Times: the process wall time from fork to exit (the whole job: start-up, imports, reading,
-tokenizing, model construction, training, evaluation, saving) for both sides, and the training
-epoch alone: the sum of the optimizer steps' times, each from fetching its first micro-batch
-to the end of optimizer.step() (ftworker: result.json timing.train_seconds; baseline: its own
-clock around the same span).
+tokenizing, model construction, training, evaluation, saving), and the training epoch alone:
+the sum of the optimizer steps' times, each from the step's collated micro-batches to the end
+of the optimizer step (ftworker: result.json timing.train_seconds, its prefetch thread collates
+outside the clock; the baseline collates a window's micro-batches before starting its clock).
 
-Both sides run with OMP_WAIT_POLICY=PASSIVE, the same thread count (--threads for ftworker,
-torch.set_num_threads in the baseline) and OPENBLAS_NUM_THREADS = threads (ftworker sets its
-OpenBLAS pool to --threads itself). Each side runs --repeats times per model, alternating which
-goes first; the run with the least process wall time of each side is reported.
+The headline row compares ftworker's fastest side with the fastest baseline side (a sensible
+user picks batch 1 unpadded or length grouping); the other rows isolate one difference each.
 
 Targets (issue 3): at least 1.3x faster on scratch:bloom-small (hidden 256, 4 layers); no
 slower on a hidden-1024 model. The only hidden-1024 model is scratch:bloom-560m (24 layers,
@@ -72,6 +81,18 @@ SEED = 1
 # The baseline: the job written the usual way
 
 
+def baseline_windows(recipe, lengths, seed, micro, accumulation):
+    """The epoch's windows (lists of micro-batches of example indices) of a baseline recipe."""
+    import bloom_torch
+    if recipe == "same":  # ftworker's micro-batches
+        return bc.plan_epoch(lengths, seed, 1, micro, accumulation)
+    if recipe == "grouped":  # transformers' Trainer with group_by_length=True
+        return bc.plan_windows(bloom_torch.length_grouped_order(lengths, micro, seed), micro,
+                               accumulation)
+    # "unpadded" and "seed": micro-batches of one example, the same effective batch
+    return bc.plan_windows(bc.epoch_order(len(lengths), seed, 1), 1, micro * accumulation)
+
+
 def run_baseline(config):
     """Reads, tokenizes, trains one epoch, evaluates, saves; prints one JSON line."""
     start = time.perf_counter()
@@ -94,9 +115,6 @@ def run_baseline(config):
         def __getitem__(self, index):
             return self.ids[index], self.labels[index]
 
-    def collate(items):  # dynamic padding to the longest of the batch
-        return bloom_torch.pad_batch([ids for ids, _ in items], [label for _, label in items])
-
     train_texts, train_labels = bc.read_csv_examples(config["train"])
     val_texts, val_labels = bc.read_csv_examples(config["validation"])
     test_texts, test_labels = bc.read_csv_examples(config["test"])
@@ -104,30 +122,43 @@ def run_baseline(config):
     train_set = TextDataset(train_texts, train_ids)
     eval_sets = [("validation", TextDataset(val_texts, other_ids[:len(val_texts)])),
                  ("test", TextDataset(test_texts, other_ids[len(val_texts):]))]
+    lengths = [len(ids) for ids in train_set.ids]
+    # The seed's recipe pads the whole split to its longest (a tokenizer's padding=True).
+    pad_length = max(lengths) if config["recipe"] == "seed" else None
 
-    # One epoch in ftworker's order: its micro-batches as the DataLoader's batches.
-    windows = bc.plan_windows(bc.epoch_order(len(train_set), config["seed"], 1),
-                              config["micro_batch_size"], config["accumulation_steps"])
+    def collate(items):
+        return bloom_torch.pad_batch([ids for ids, _ in items], [label for _, label in items],
+                                     pad_length)
+
+    def dynamic_collate(items):
+        return bloom_torch.pad_batch([ids for ids, _ in items], [label for _, label in items])
+
+    windows = baseline_windows(config["recipe"], lengths, config["seed"],
+                               config["micro_batch_size"], config["accumulation_steps"])
     loader = DataLoader(train_set, batch_sampler=[micro for w in windows for micro in w],
                         collate_fn=collate)
-    model = bloom_torch.build_model(config["model"], num_labels, config["seed"])
+    model = bloom_torch.build_model(config["model"], num_labels, config["seed"],
+                                    last_block_only=config["last_block_only"])
     model.train()
     optimizer = bloom_torch.make_adamw(model, config["learning_rate"])
     setup_seconds = time.perf_counter() - start
 
     epoch_start = time.perf_counter()
     batches = iter(loader)
-    train_seconds, tokens, samples = 0.0, 0, 0
+    train_seconds, tokens, samples, slots = 0.0, 0, 0, 0
     for window in windows:
+        # Collated before the clock starts, as ftworker's prefetch thread hands its step a
+        # collated window.
+        micro_batches = [next(batches) for _ in window]
         t0 = time.perf_counter()
         optimizer.zero_grad()
         window_size = sum(len(micro) for micro in window)
-        _, window_tokens = bloom_torch.window_loss_backward(
-            model, (next(batches) for _ in window), window_size)
+        _, window_tokens = bloom_torch.window_loss_backward(model, micro_batches, window_size)
         optimizer.step()
         train_seconds += time.perf_counter() - t0
         tokens += window_tokens
         samples += window_size
+        slots += sum(ids.numel() for ids, _, _ in micro_batches)
     epoch_seconds = time.perf_counter() - epoch_start
 
     eval_start = time.perf_counter()
@@ -135,9 +166,13 @@ def run_baseline(config):
     model.eval()
     with torch.no_grad():
         for name, dataset in eval_sets:
+            # ftworker's evaluation order: shortest first (stable), dynamic padding.
+            order = sorted(range(len(dataset)), key=lambda i: len(dataset.ids[i]))
+            batch = config["eval_batch_size"]
             loss_sum, correct = 0.0, 0
-            for ids, mask, labels in DataLoader(dataset, batch_size=config["eval_batch_size"],
-                                                shuffle=False, collate_fn=collate):
+            sampler = [order[b:b + batch] for b in range(0, len(order), batch)]
+            for ids, mask, labels in DataLoader(dataset, batch_sampler=sampler,
+                                                collate_fn=dynamic_collate):
                 logits = model(ids, mask)
                 loss_sum += float(F.cross_entropy(logits, labels, reduction="sum"))
                 correct += int((logits.argmax(-1) == labels).sum())
@@ -151,7 +186,7 @@ def run_baseline(config):
     print(json.dumps({"train_seconds": train_seconds, "epoch_seconds": epoch_seconds,
                       "setup_seconds": setup_seconds, "eval_seconds": eval_seconds,
                       "save_seconds": save_seconds, "tokens": tokens, "samples": samples,
-                      "metrics": metrics, "threads": torch.get_num_threads()}))
+                      "slots": slots, "metrics": metrics, "threads": torch.get_num_threads()}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +236,7 @@ def run_pytorch(config, env):
             [sys.executable, os.path.abspath(__file__), "--baseline",
              json.dumps(dict(config, out_dir=workdir))], env, workdir), "baseline")
     run.measured = json.loads(run.stdout.strip().splitlines()[-1])
+    run.train_seconds = run.measured["train_seconds"]
     return run
 
 
@@ -208,7 +244,180 @@ def run_ours(ftworker, spec, threads, env, extra_args):
     with tempfile.TemporaryDirectory(prefix="ftd-bench-") as workdir:
         run, result, _ = bc.run_ftworker(ftworker, spec, threads, workdir, env, extra_args)
     run.result = result
+    run.train_seconds = result["timing"]["train_seconds"]
     return run
+
+
+# ftworker's sides: the JobSpec fields each adds to the run's spec.
+OURS_SIDES = {"plain": {}, "grouped": {"group_by_length": True}}
+BASELINE_RECIPES = {
+    "same": "ftworker's micro-batches (its shuffle, each window sorted longest first)",
+    "grouped": "transformers' group_by_length (LengthGroupedSampler: megabatches of 50 "
+               "micro-batches sorted by length)",
+    "unpadded": "micro-batch 1 (no padding), accumulation = micro x accumulation",
+    "seed": "the seed's recipe: the split padded to its longest, micro-batch 1, accumulation "
+            "= micro x accumulation",
+}
+# (what is compared, ftworker's side, the baseline's side), printed when both sides ran.
+COMPARISONS = [
+    ("same micro-batches; baseline with the last-block shortcut (the same work)", "plain",
+     "same+shortcut"),
+    ("same micro-batches; baseline without it (transformers' classifier)", "plain", "same"),
+    ("length grouping on both sides; baseline with the shortcut", "grouped", "grouped+shortcut"),
+    ("length grouping on both sides; baseline without it", "grouped", "grouped"),
+    ("ftworker grouped vs batch 1 unpadded with the shortcut", "grouped", "unpadded+shortcut"),
+    ("ftworker grouped vs batch 1 unpadded without it", "grouped", "unpadded"),
+    ("ftworker plain vs the seed's recipe (no shortcut)", "plain", "seed"),
+]
+
+
+def parse_sides(ours_text, baselines_text):
+    """--ours and --baselines: ftworker's sides and the baseline's (RECIPE or
+    RECIPE+shortcut), each name once."""
+    ours = [name.strip() for name in ours_text.split(",") if name.strip()]
+    for name in ours:
+        if name not in OURS_SIDES:
+            sys.exit("--ours: unknown side %r (known: %s)" % (name, ", ".join(OURS_SIDES)))
+    baselines = [name.strip() for name in baselines_text.split(",") if name.strip()]
+    for name in baselines:
+        recipe, _, flag = name.partition("+")
+        if recipe not in BASELINE_RECIPES or flag not in ("", "shortcut"):
+            sys.exit("--baselines: %r is not RECIPE or RECIPE+shortcut (recipes: %s)" %
+                     (name, ", ".join(BASELINE_RECIPES)))
+    if not ours or not baselines or len(set(ours)) < len(ours) or (
+            len(set(baselines)) < len(baselines)):
+        sys.exit("--ours and --baselines need at least one side each, each name once")
+    return ours, baselines
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return (ordered[middle] if len(ordered) % 2
+            else (ordered[middle - 1] + ordered[middle]) / 2)
+
+
+def summarize(runs):
+    """Best and median of a side's runs: job (process wall) seconds and training-epoch
+    seconds, each on its own."""
+    walls = [r.wall for r in runs]
+    trains = [r.train_seconds for r in runs]
+    return dict(best=min(runs, key=lambda r: r.wall), wall_best=min(walls),
+                wall_median=median(walls), train_best=min(trains), train_median=median(trains),
+                walls=walls)
+
+
+def measure_config(args, ftworker, ftworker_args, sides, spec, config, env, deadline, busy):
+    """Runs every side --repeats times, the order of the sides rotating by one each repeat so
+    that no side always runs first or after the same neighbour; returns {side: [runs]}."""
+    runs = {side: [] for side in sides}
+    for repeat in range(args.repeats):
+        shift = repeat % len(sides)
+        for side in sides[shift:] + sides[:shift]:
+            busy.append(bc.wait_for_idle_cpus(args.max_busy, deadline))
+            kind, name = side
+            if kind == "ours":
+                run = run_ours(ftworker, bc.merge_spec(spec, OURS_SIDES[name]), args.threads,
+                               env, ftworker_args)
+                timing = run.result["timing"]
+                print("  ftworker %-8s: process %.1f s, train %.1f s, eval %.1f s, peak RSS "
+                      "%.0f MiB" % (name, run.wall, timing["train_seconds"],
+                                    timing["eval_seconds"], run.rss_mib), flush=True)
+            else:
+                recipe, _, flag = name.partition("+")
+                run = run_pytorch(dict(config, recipe=recipe, last_block_only=bool(flag)), env)
+                m = run.measured
+                print("  PyTorch  %-17s: process %.1f s, train %.1f s (epoch loop %.1f s), "
+                      "eval %.1f s, save %.1f s, set-up %.1f s, peak RSS %.0f MiB" %
+                      (name, run.wall, m["train_seconds"], m["epoch_seconds"],
+                       m["eval_seconds"], m["save_seconds"], m["setup_seconds"], run.rss_mib),
+                      flush=True)
+            runs[side].append(run)
+    return runs
+
+
+def check_same_work(model, train_count, runs, plan_slots):
+    """Problems: a side that trained other examples or tokens than ftworker, or (recipe
+    "same") other micro-batches (its padded slots differ from ftworker's plain run)."""
+    problems = []
+    reference = next((r[0].result for (kind, _), r in runs.items() if kind == "ours"), None)
+    for (kind, name), side_runs in runs.items():
+        run = side_runs[0]
+        if kind == "ours":
+            samples, tokens = run.result["samples_seen"], run.result["tokens_seen"]
+            if name == "plain" and run.result["pipeline"]["padding"]["slots"] != plan_slots:
+                problems.append("%s: ftworker computed %d token slots, the baseline's plan of "
+                                "its micro-batches %d: bench_common.plan_epoch is not ftworker's"
+                                % (model, run.result["pipeline"]["padding"]["slots"],
+                                   plan_slots))
+        else:
+            samples, tokens = run.measured["samples"], run.measured["tokens"]
+            if name.startswith("same") and run.measured["slots"] != plan_slots:
+                problems.append("%s: baseline %s computed %d token slots, ftworker's plan %d" %
+                                (model, name, run.measured["slots"], plan_slots))
+        if samples != train_count or tokens != reference["tokens_seen"]:
+            problems.append("%s: %s %s trained %d examples / %d tokens, ftworker %d / %d: not "
+                            "the same epoch" % (model, kind, name, samples, tokens, train_count,
+                                                reference["tokens_seen"]))
+    return problems
+
+
+def side_label(side):
+    kind, name = side
+    return ("ftworker " if kind == "ours" else "PyTorch ") + name
+
+
+def print_tables(rows, repeats):
+    print()
+    print("Every side (job = process wall time, fork to exit; epoch = the sum of the optimizer "
+          "steps' times, each from its collated micro-batches to the end of the optimizer "
+          "step; best and median of %d runs):" % repeats)
+    print()
+    print("| model | side | job s best | job s median | epoch s best | epoch s median | eval s "
+          "| rest s | peak RSS MiB | validation loss | test loss | test accuracy | padding | "
+          "all runs (job s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        for side, summary in r["summaries"].items():
+            run = summary["best"]
+            if side[0] == "ours":
+                metrics, eval_s = run.result["metrics"], run.result["timing"]["eval_seconds"]
+                padding = run.result["pipeline"]["padding"]["fraction"]
+            else:
+                metrics, eval_s = run.measured["metrics"], run.measured["eval_seconds"]
+                padding = 1 - run.measured["tokens"] / run.measured["slots"]
+            print("| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %.4f | %.4f | "
+                  "%.1f %% | %.0f %% | %s |" %
+                  (r["model"], side_label(side), summary["wall_best"], summary["wall_median"],
+                   summary["train_best"], summary["train_median"], eval_s,
+                   run.wall - run.train_seconds - eval_s, run.rss_mib,
+                   metrics["validation"]["loss"], metrics["test"]["loss"],
+                   100 * metrics["test"]["accuracy"], 100 * padding,
+                   " / ".join("%.1f" % w for w in summary["walls"])))
+    print()
+    print("Speedups (baseline time / ftworker time; best = best run against best run, median = "
+          "median against median):")
+    print()
+    print("| model | comparison | ftworker side | baseline side | job best | job median | "
+          "epoch best | epoch median |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        summaries = r["summaries"]
+        pairs = [(what, ("ours", ours), ("baseline", base)) for what, ours, base in COMPARISONS]
+        ours_sides = [s for s in summaries if s[0] == "ours"]
+        base_sides = [s for s in summaries if s[0] == "baseline"]
+        pairs.append(("HEADLINE: ftworker's fastest side vs the fastest baseline (job best)",
+                      min(ours_sides, key=lambda s: summaries[s]["wall_best"]),
+                      min(base_sides, key=lambda s: summaries[s]["wall_best"])))
+        for what, ours, base in pairs:
+            if ours not in summaries or base not in summaries:
+                continue
+            o, b = summaries[ours], summaries[base]
+            print("| %s | %s | %s | %s | **%.2f** | %.2f | %.2f | %.2f |" %
+                  (r["model"], what, ours[1], base[1], b["wall_best"] / o["wall_best"],
+                   b["wall_median"] / o["wall_median"], b["train_best"] / o["train_best"],
+                   b["train_median"] / o["train_median"]))
+    return
 
 
 def main():
@@ -230,9 +439,20 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="default: 1e-3 (ftworker's default for scratch models), 5e-5 for "
                              "bloom-560m (1e-3 diverges)")
-    parser.add_argument("--repeats", type=int, default=2,
-                        help="runs of each side per model, alternating which goes first; the "
-                             "fastest run of each side is reported")
+    parser.add_argument("--ours", default="plain,grouped",
+                        help="ftworker's sides: plain (its shuffle) and/or grouped "
+                             "(group_by_length) (default %(default)s)")
+    parser.add_argument("--baselines",
+                        default="same,same+shortcut,grouped,grouped+shortcut,unpadded+shortcut,"
+                                "seed",
+                        help="the baseline's sides, RECIPE or RECIPE+shortcut (the classifier "
+                             "computes the last block at the pooled token only, as ftworker "
+                             "does); recipes: " + "; ".join(
+                                 "%s: %s" % item for item in BASELINE_RECIPES.items()) +
+                             " (default %(default)s)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each side per model, the order of the sides rotating "
+                             "each repeat; best and median are reported (default %(default)s)")
     parser.add_argument("--ftworker-args", default="",
                         help="more ftworker command-line arguments, e.g. '--cache-dir DIR' "
                              "(a token cache filled by the first run serves the later ones, "
@@ -250,17 +470,20 @@ def main():
     extra = bc.parse_extra_spec(args.extra_spec)
     if args.repeats < 1 or args.threads < 1:
         sys.exit("need --repeats >= 1 and --threads >= 1")
+    ours_names, baseline_names = parse_sides(args.ours, args.baselines)
+    sides = ([("ours", n) for n in ours_names] + [("baseline", n) for n in baseline_names])
     max_eval = len(bc.read_glue_tsv(dev_tsv)[0]) // 2
     configs = parse_configs(args.configs, max_eval)
-    env = bc.baseline_env(args.threads)
+    env = bc.job_env(args.threads)  # the same environment for every side
 
     bc.print_header(
         "whole_job: ftworker vs the same job in PyTorch Python; SST-2 (%s), max_seq_length %d, "
         "micro-batch %d x accumulation %d, %d threads, OMP_WAIT_POLICY=PASSIVE, "
-        "OPENBLAS_NUM_THREADS=%d, fp32, best of %d runs per side; ftworker %s%s; extra spec %s" %
+        "OPENBLAS_NUM_THREADS=%d, GLIBC_TUNABLES=%s on every side, fp32, %d runs per side; "
+        "ftworker %s%s; extra spec %s" %
         (os.path.relpath(train_tsv, bc.REPO_ROOT), args.max_seq_length, args.micro_batch,
-         args.accumulation, args.threads, args.threads, args.repeats, ftworker,
-         " " + args.ftworker_args if args.ftworker_args else "",
+         args.accumulation, args.threads, args.threads, bc.FTWORKER_MALLOC_TUNABLES,
+         args.repeats, ftworker, " " + args.ftworker_args if args.ftworker_args else "",
          json.dumps(extra) if extra else "none"))
     load_before = bc.wait_until_quiet(args.max_load, args.max_wait)
     deadline = time.monotonic() + args.max_wait
@@ -288,97 +511,32 @@ def main():
                           accumulation_steps=args.accumulation, learning_rate=learning_rate,
                           max_seq_length=args.max_seq_length,
                           eval_batch_size=max(args.micro_batch, 32))
+            lengths = [len(bc.byte_tokenize(t, args.max_seq_length))
+                       for t in bc.read_csv_examples(paths["train"])[0]]
+            plan_slots = sum(len(m) * max(lengths[i] for i in m) for w in bc.plan_epoch(
+                lengths, SEED, 1, args.micro_batch, args.accumulation) for m in w)
             print("%s: %d training examples, %d validation + %d test, lr %g; ftworker spec: %s"
                   % (model, train_count, eval_count, eval_count, learning_rate,
                      json.dumps(spec)), flush=True)
-            ours_runs, base_runs = [], []
-            for repeat in range(args.repeats):
-                for side in (("ours", "pytorch") if repeat % 2 == 0 else ("pytorch", "ours")):
-                    busy.append(bc.wait_for_idle_cpus(args.max_busy, deadline))
-                    if side == "ours":
-                        run = run_ours(ftworker, spec, args.threads, env, ftworker_args)
-                        timing = run.result["timing"]
-                        ours_runs.append(run)
-                        print("  ftworker: process %.1f s, train %.1f s, eval %.1f s, peak RSS "
-                              "%.0f MiB" % (run.wall, timing["train_seconds"],
-                                            timing["eval_seconds"], run.rss_mib), flush=True)
-                    else:
-                        run = run_pytorch(config, env)
-                        m = run.measured
-                        base_runs.append(run)
-                        print("  PyTorch:  process %.1f s, train %.1f s (epoch loop %.1f s), "
-                              "eval %.1f s, save %.1f s, set-up %.1f s, peak RSS %.0f MiB" %
-                              (run.wall, m["train_seconds"], m["epoch_seconds"],
-                               m["eval_seconds"], m["save_seconds"], m["setup_seconds"],
-                               run.rss_mib), flush=True)
-        ours = min(ours_runs, key=lambda r: r.wall)
-        base = min(base_runs, key=lambda r: r.wall)
-        result, measured = ours.result, base.measured
-        if (result["samples_seen"] != measured["samples"] or result["samples_seen"] != train_count
-                or result["tokens_seen"] != measured["tokens"]):
-            problems.append("%s: ftworker trained %d examples / %d tokens, the baseline %d / %d: "
-                            "not the same epoch" % (model, result["samples_seen"],
-                                                    result["tokens_seen"], measured["samples"],
-                                                    measured["tokens"]))
-        for split in ("validation", "test"):
-            if result["metrics"][split]["examples"] != measured["metrics"][split]["examples"]:
-                problems.append("%s: %s examples differ" % (model, split))
-        rows.append(dict(model=model, train=train_count, evaluate=eval_count, ours=ours, base=base,
-                         speedup=base.wall / ours.wall,
-                         train_speedup=measured["train_seconds"] /
-                         result["timing"]["train_seconds"],
-                         ours_walls=[r.wall for r in ours_runs],
-                         base_walls=[r.wall for r in base_runs]))
+            runs = measure_config(args, ftworker, ftworker_args, sides, spec, config, env,
+                                  deadline, busy)
+        problems += check_same_work(model, train_count, runs, plan_slots)
+        rows.append(dict(model=model, summaries={s: summarize(r) for s, r in runs.items()}))
     elapsed = time.perf_counter() - begin
     load_after = os.getloadavg()
 
-    print()
-    print("Whole job (process wall time, fork to exit; best of %d runs per side) and the training "
-          "epoch alone (sum of the optimizer steps' times):" % args.repeats)
-    print()
-    print("| model | train / val / test examples | ftworker job s | PyTorch job s | job speedup "
-          "| target | ftworker epoch s | PyTorch epoch s | epoch speedup |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        target = TARGETS.get(r["model"])
-        print("| %s | %d / %d / %d | %.1f | %.1f | **%.2f** | %s | %.1f | %.1f | %.2f |" %
-              (r["model"], r["train"], r["evaluate"], r["evaluate"], r["ours"].wall,
-               r["base"].wall, r["speedup"], ">= %.1f" % target if target else "-",
-               r["ours"].result["timing"]["train_seconds"], r["base"].measured["train_seconds"],
-               r["train_speedup"]))
-    print()
-    print("Where the time goes (seconds; ftworker's rest = start-up, reading and tokenizing, "
-          "model construction, checkpoints, writing the model; the baseline's rest = Python and "
-          "torch imports, reading and tokenizing, model construction), peak RSS and losses:")
-    print()
-    print("| model | side | job s | epoch s | eval s | save s | rest s | cores busy | peak RSS MiB "
-          "| validation loss | test loss | test accuracy | all runs (job s) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        ours, base = r["ours"], r["base"]
-        timing, m = ours.result["timing"], base.measured
-        metrics = ours.result["metrics"]
-        print("| %s | ftworker | %.1f | %.1f | %.1f | - | %.1f | %.2f | %.0f | %.4f | %.4f | "
-              "%.1f %% | %s |" %
-              (r["model"], ours.wall, timing["train_seconds"], timing["eval_seconds"],
-               ours.wall - timing["train_seconds"] - timing["eval_seconds"], ours.cores_busy,
-               ours.rss_mib, metrics["validation"]["loss"], metrics["test"]["loss"],
-               100 * metrics["test"]["accuracy"], " / ".join("%.1f" % w for w in r["ours_walls"])))
-        print("| %s | PyTorch | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.0f | %.4f | %.4f | "
-              "%.1f %% | %s |" %
-              (r["model"], base.wall, m["train_seconds"], m["eval_seconds"], m["save_seconds"],
-               base.wall - m["train_seconds"] - m["eval_seconds"] - m["save_seconds"],
-               base.cores_busy, base.rss_mib, m["metrics"]["validation"]["loss"],
-               m["metrics"]["test"]["loss"], 100 * m["metrics"]["test"]["accuracy"],
-               " / ".join("%.1f" % w for w in r["base_walls"])))
+    print_tables(rows, args.repeats)
     print()
     for r in rows:
         target = TARGETS.get(r["model"])
-        if target is None:
+        fair = r["summaries"].get(("baseline", "same+shortcut"))
+        ours = r["summaries"].get(("ours", "plain"))
+        if target is None or fair is None or ours is None:
             continue
-        print("%s %s: job speedup %.2f (target >= %.1f)" %
-              ("target met:" if r["speedup"] >= target else "TARGET NOT MET:", r["model"],
-               r["speedup"], target))
+        speedup = fair["wall_best"] / ours["wall_best"]
+        print("%s %s: job speedup %.2f against the same work (target >= %.1f)" %
+              ("target met:" if speedup >= target else "TARGET NOT MET:", r["model"], speedup,
+               target))
     print("load average before %.2f, after %.2f %.2f %.2f (these runs included); others' CPU "
           "use sampled before each run: at most %.0f %%; benchmark took %.0f s" %
           ((load_before[0],) + load_after + (100 * max(busy), elapsed)))
