@@ -194,23 +194,27 @@ Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) 
   return fingerprint;
 }
 
-std::string FingerprintMismatch(const Fingerprint& checkpoint, const Fingerprint& current) {
+void ExpectSameFingerprint(const Fingerprint& checkpoint, const Fingerprint& current) {
   for (const auto& [field, value] : current) {
     const auto saved =
         std::find_if(checkpoint.begin(), checkpoint.end(),
                      [&field = field](const auto& item) { return item.first == field; });
-    if (saved == checkpoint.end()) return field + " is not recorded in the checkpoint";
+    if (saved == checkpoint.end()) {
+      throw FingerprintMismatch(field + " is not recorded in the checkpoint");
+    }
     if (saved->second != value) {
-      return field + " is " + value + " but the checkpoint was written with " + saved->second;
+      throw FingerprintMismatch(field + " is " + value + " but the checkpoint was written with " +
+                                saved->second);
     }
   }
   for (const auto& [field, value] : checkpoint) {
     const auto known =
         std::find_if(current.begin(), current.end(),
                      [&field = field](const auto& item) { return item.first == field; });
-    if (known == current.end()) return "the checkpoint records an unknown field " + field;
+    if (known == current.end()) {
+      throw FingerprintMismatch("the checkpoint records an unknown field " + field);
+    }
   }
-  return "";
 }
 
 }  // namespace ft::train

@@ -421,9 +421,14 @@ TEST(CheckpointHeaderTest, RoundTripsAndNamesTheFirstDifference) {
 
   train::Fingerprint other = header.fingerprint;
   other[0].second = "0.002";
-  EXPECT_EQ(train::FingerprintMismatch(header.fingerprint, header.fingerprint), "");
-  EXPECT_EQ(train::FingerprintMismatch(header.fingerprint, other),
-            "learning_rate is 0.002 but the checkpoint was written with 0.001");
+  EXPECT_NO_THROW(train::ExpectSameFingerprint(header.fingerprint, header.fingerprint));
+  try {
+    train::ExpectSameFingerprint(header.fingerprint, other);
+    ADD_FAILURE() << "a differing learning_rate was accepted";
+  } catch (const train::FingerprintMismatch& mismatch) {
+    EXPECT_STREQ(mismatch.what(),
+                 "learning_rate is 0.002 but the checkpoint was written with 0.001");
+  }
   EXPECT_THROW(train::ParseCheckpointHeader("{\"step\": 1}"), std::runtime_error);
   EXPECT_THROW(train::ParseCheckpointHeader("not json"), std::runtime_error);
   EXPECT_EQ(train::ParseCheckpointHeader("{\"format_version\": 2}").format_version, 2);
