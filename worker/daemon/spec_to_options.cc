@@ -31,8 +31,13 @@ struct SpecField {
   const FieldDescriptor* field = nullptr;
 };
 
+// The row's JobSpec field as a path: "seed", "dataset.train"; "" when it has none.
+std::string SpecPath(const train::TrainOptionField& row) {
+  return std::string(row.spec_field) == "=" ? row.name : row.spec_field;
+}
+
 SpecField FindSpecField(const ft::v1::JobSpec& spec, const train::TrainOptionField& row) {
-  const std::string path = std::string(row.spec_field) == "=" ? row.name : row.spec_field;
+  const std::string path = SpecPath(row);
   const Message* message = &spec;
   std::string name = path;
   if (const std::size_t dot = path.find('.'); dot != std::string::npos) {
@@ -150,7 +155,7 @@ std::vector<std::string> OptionTableProblems() {
   std::set<std::string> read;  // "name" or "dataset.name"
   for (const train::TrainOptionField& row : train::kTrainOptionFields) {
     if (!FromSpec(row)) continue;
-    const std::string path = std::string(row.spec_field) == "=" ? row.name : row.spec_field;
+    const std::string path = SpecPath(row);
     read.insert(path);
     train::TrainOptions options;
     if (!CopySpecField(spec, row, options)) {

@@ -106,6 +106,7 @@ void CheckTask(const TrainOptions& options, const models::ModelConfig& config) {
     case models::ModelFamily::kBloom:
     case models::ModelFamily::kGpt2:
     case models::ModelFamily::kLlama:
+      return;
     default:
       Refuse("task \"causal_lm\" needs a decoder model (bloom, gpt2, llama, mistral, qwen2); " +
              Quoted(config.model_type) + " is an encoder or a TorchScript classifier");
