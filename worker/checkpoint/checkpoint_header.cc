@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "worker/eval/eval_report_json.h"
+#include "worker/train/train_option_fields.h"
 
 namespace ft::train {
 namespace {
@@ -145,76 +146,48 @@ CheckpointHeader ParseCheckpointHeader(const std::string& text) {
 
 Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data) {
   const auto text = [](const Json& value) { return value.dump(); };
-  Fingerprint fingerprint = {
-      {"model", text(options.model)},
-      {"train_path", text(options.train_path)},
-      {"validation_path", text(options.validation_path)},
-      {"validation_fraction", text(options.validation_fraction)},
-      {"format", text(options.format)},
-      {"text_column", text(options.text_column)},
-      {"label_column", text(options.label_column)},
-      {"micro_batch_size", text(options.micro_batch_size)},
-      {"accumulation_steps", text(options.accumulation_steps)},
-      {"epochs", text(options.epochs)},
-      {"learning_rate", text(options.learning_rate)},
-      {"optimizer", text(options.optimizer)},
-      {"weight_decay", text(options.weight_decay)},
-      {"max_grad_norm", text(options.max_grad_norm)},
-      {"warmup_steps", text(options.warmup_steps)},
-      {"max_seq_length", text(options.max_seq_length)},
-      {"seed", text(options.seed)},
-      {"max_steps", text(options.max_steps)},
-      {"precision", text(options.precision)},
-      {"lr_scheduler", text(options.lr_scheduler)},
-      {"label_smoothing", text(options.label_smoothing)},
-      {"early_stopping_patience", text(options.early_stopping_patience)},
-      {"early_stopping_metric", text(options.early_stopping_metric)},
-      {"keep_best_model", text(options.keep_best_model)},
-      {"labels", text(data.label_names)},
-      {"train_examples", text(data.train.size())},
-      {"train_data_hash", text(TrainDataHash(data.train))},
-  };
+  Fingerprint fingerprint;
+  for (const TrainOptionField& field : kTrainOptionFields) {
+    if (!InFingerprint(options, field)) continue;
+    VisitOption(options, field,
+                [&](const auto& value) { fingerprint.emplace_back(field.name, text(value)); });
+  }
+  fingerprint.emplace_back("labels", text(data.label_names));
+  fingerprint.emplace_back("train_examples", text(data.train.size()));
+  fingerprint.emplace_back("train_data_hash", text(TrainDataHash(data.train)));
   // A gang resumes bit-identically only with as many ranks (worker/distributed).
   if (options.distributed.world_size > 1) {
     fingerprint.emplace_back("world_size", text(options.distributed.world_size));
-  }
-  // Only when on, so that checkpoints written before the option existed still match.
-  if (options.group_by_length) fingerprint.emplace_back("group_by_length", text(true));
-  if (options.task != "sequence_classification") {
-    fingerprint.emplace_back("task", text(options.task));
-    fingerprint.emplace_back("train_on_prompt", text(options.train_on_prompt));
   }
   if (options.lora.enabled) {
     for (const auto& [field, value] : options.lora.Fields()) {
       fingerprint.emplace_back("lora." + field, value);
     }
   }
-  // Which validation evaluations exist decides when early stopping stops and which weights are
-  // the best, so then the evaluation cadence must match too.
-  if (options.early_stopping_patience > 0 || options.keep_best_model) {
-    fingerprint.emplace_back("eval_every_steps", text(options.eval_every_steps));
-    fingerprint.emplace_back("max_eval_examples", text(options.max_eval_examples));
-  }
   return fingerprint;
 }
 
-std::string FingerprintMismatch(const Fingerprint& checkpoint, const Fingerprint& current) {
+void ExpectSameFingerprint(const Fingerprint& checkpoint, const Fingerprint& current) {
   for (const auto& [field, value] : current) {
     const auto saved =
         std::find_if(checkpoint.begin(), checkpoint.end(),
                      [&field = field](const auto& item) { return item.first == field; });
-    if (saved == checkpoint.end()) return field + " is not recorded in the checkpoint";
+    if (saved == checkpoint.end()) {
+      throw FingerprintMismatch(field + " is not recorded in the checkpoint");
+    }
     if (saved->second != value) {
-      return field + " is " + value + " but the checkpoint was written with " + saved->second;
+      throw FingerprintMismatch(field + " is " + value + " but the checkpoint was written with " +
+                                saved->second);
     }
   }
   for (const auto& [field, value] : checkpoint) {
     const auto known =
         std::find_if(current.begin(), current.end(),
                      [&field = field](const auto& item) { return item.first == field; });
-    if (known == current.end()) return "the checkpoint records an unknown field " + field;
+    if (known == current.end()) {
+      throw FingerprintMismatch("the checkpoint records an unknown field " + field);
+    }
   }
-  return "";
 }
 
 }  // namespace ft::train

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,8 +73,14 @@ CheckpointHeader ParseCheckpointHeader(const std::string& json);
 // changed under the same path.
 Fingerprint ResumeFingerprint(const TrainOptions& options, const JobData& data);
 
-// "" when equal; otherwise names the first differing field with both values, e.g.
+// Why a checkpoint cannot resume a run: the first differing field with both values, e.g.
 // "learning_rate is 0.002 but the checkpoint was written with 0.001".
-std::string FingerprintMismatch(const Fingerprint& checkpoint, const Fingerprint& current);
+class FingerprintMismatch : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws FingerprintMismatch unless both hold the same fields with the same values.
+void ExpectSameFingerprint(const Fingerprint& checkpoint, const Fingerprint& current);
 
 }  // namespace ft::train

@@ -9,8 +9,8 @@
 
 namespace ft::worker {
 
-std::string ResolveRemoteInputs(const ft::v1::JobSpec& spec, const std::string& datasets_dir,
-                                train::TrainOptions& options, train::TrainObserver* observer) {
+absl::Status ResolveRemoteInputs(const ft::v1::JobSpec& spec, const std::string& datasets_dir,
+                                 train::TrainOptions& options, train::TrainObserver* observer) {
   const auto log = [observer](const std::string& level, const std::string& message) {
     if (observer != nullptr) observer->OnLog(level, message);
   };
@@ -32,15 +32,18 @@ std::string ResolveRemoteInputs(const ft::v1::JobSpec& spec, const std::string& 
     }
     if (options.task == "causal_lm") {
       absl::StatusOr<train::ChatRenderer> renderer = ChatRendererFor(options.model);
-      if (!renderer.ok()) return std::string("model: ") + std::string(renderer.status().message());
+      if (!renderer.ok()) {
+        return absl::Status(renderer.status().code(),
+                            "model: " + std::string(renderer.status().message()));
+      }
       options.chat_renderer = *std::move(renderer);
     }
   } catch (const fetch::HubError& e) {
-    return e.what();
+    return absl::FailedPreconditionError(e.what());
   } catch (const std::exception& e) {
-    return std::string("fetching the job's inputs: ") + e.what();
+    return absl::UnavailableError(std::string("fetching the job's inputs: ") + e.what());
   }
-  return "";
+  return absl::OkStatus();
 }
 
 std::string DefaultDatasetsDir(const std::string& token_cache_dir) {

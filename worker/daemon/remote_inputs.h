@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "ft/v1/job.pb.h"
 #include "worker/train/train_job.h"
 
@@ -13,9 +14,9 @@ namespace ft::worker {
 // Fills options.model / train_path / validation_path / test_path / format from `spec`'s Hub id
 // and dataset name (each only when the spec uses one), and for a causal_lm job the chat renderer
 // of the (resolved) model folder. `datasets_dir` holds named datasets.
-// Returns "" or the error that fails the job.
-std::string ResolveRemoteInputs(const ft::v1::JobSpec& spec, const std::string& datasets_dir,
-                                train::TrainOptions& options, train::TrainObserver* observer);
+// An error status carries the message that fails the job.
+absl::Status ResolveRemoteInputs(const ft::v1::JobSpec& spec, const std::string& datasets_dir,
+                                 train::TrainOptions& options, train::TrainObserver* observer);
 
 // The default folder for named datasets: beside the token cache (`<home>/cache/datasets` for
 // `<home>/cache/tokens`), else $FT_HOME/cache/datasets.

@@ -142,10 +142,10 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   }
   options.token_cache_dir = token_cache_dir;
   options.memory_budget_mb = memory_budget_mb;
-  if (std::string error =
+  if (absl::Status inputs =
           ResolveRemoteInputs(spec, DefaultDatasetsDir(token_cache_dir), options, &observer);
-      !error.empty()) {
-    std::cerr << "ftworker: failed: " << error << std::endl;
+      !inputs.ok()) {
+    std::cerr << "ftworker: failed: " << inputs.message() << std::endl;
     return 1;
   }
   const train::TrainOutcome outcome = train::RunTrainingJob(options, &observer);

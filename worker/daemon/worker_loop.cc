@@ -76,11 +76,11 @@ void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
   train::TrainOptions train_options = ToTrainOptions(job.spec(), job.output_dir(), options_.threads);
   train_options.token_cache_dir = options_.token_cache_dir;
   train_options.memory_budget_mb = options_.memory_budget_mb;
-  if (std::string error = ResolveRemoteInputs(job.spec(), options_.datasets_dir, train_options,
-                                              &reporter);
-      !error.empty()) {
+  if (absl::Status inputs = ResolveRemoteInputs(job.spec(), options_.datasets_dir, train_options,
+                                                &reporter);
+      !inputs.ok()) {
     reporter.Flush();
-    Complete(lease, ft::v1::FAILED, error);
+    Complete(lease, ft::v1::FAILED, std::string(inputs.message()));
     return;
   }
   const train::TrainOutcome outcome = train_(train_options, &reporter);

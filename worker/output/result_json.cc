@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "worker/eval/eval_report_json.h"
+#include "worker/train/train_option_fields.h"
 
 namespace ft::train {
 namespace {
@@ -29,54 +30,19 @@ std::string CompilerVersion() {
 
 Json OptionsJson(const TrainOptions& options) {
   Json json;
-  json["model"] = options.model;
-  json["train_path"] = options.train_path;
-  json["validation_path"] = options.validation_path;
-  json["test_path"] = options.test_path;
-  json["format"] = options.format;
-  json["text_column"] = options.text_column;
-  json["label_column"] = options.label_column;
-  json["validation_fraction"] = options.validation_fraction;
-  json["micro_batch_size"] = options.micro_batch_size;
-  json["accumulation_steps"] = options.accumulation_steps;
+  for (const TrainOptionField& field : kTrainOptionFields) {
+    if (!field.in_result_json) continue;
+    VisitOption(options, field, [&](const auto& value) { json[field.name] = value; });
+  }
+  // What each optimizer step saw, also when the options left it to the geometry (0).
   json["world_size"] = options.distributed.world_size;
   json["effective_batch_size"] =
       options.micro_batch_size * options.accumulation_steps * options.distributed.world_size;
-  json["group_by_length"] = options.group_by_length;
-  json["auto_micro_batch"] = options.auto_micro_batch;
-  json["memory_budget_mb"] = options.memory_budget_mb;
-  json["token_cache_dir"] = options.token_cache_dir;
-  json["epochs"] = options.epochs;
-  json["learning_rate"] = options.learning_rate;
-  json["optimizer"] = options.optimizer;
-  json["weight_decay"] = options.weight_decay;
-  json["max_grad_norm"] = options.max_grad_norm;
-  json["warmup_steps"] = options.warmup_steps;
-  json["max_seq_length"] = options.max_seq_length;
-  json["seed"] = options.seed;
-  json["log_every_steps"] = options.log_every_steps;
-  json["max_steps"] = options.max_steps;
-  json["eval_every_steps"] = options.eval_every_steps;
-  json["max_eval_examples"] = options.max_eval_examples;
-  json["precision"] = options.precision;
-  json["activation_checkpointing"] = options.activation_checkpointing;
-  json["lr_scheduler"] = options.lr_scheduler;
-  json["label_smoothing"] = options.label_smoothing;
-  json["early_stopping_patience"] = options.early_stopping_patience;
-  json["early_stopping_metric"] = options.early_stopping_metric;
-  json["keep_best_model"] = options.keep_best_model;
-  json["task"] = options.task;
-  json["train_on_prompt"] = options.train_on_prompt;
-  json["packing"] = options.packing;
   if (options.lora.enabled) {
     Json lora = Json::object();
     for (const auto& [field, value] : options.lora.Fields()) lora[field] = Json::parse(value);
     json["lora"] = std::move(lora);
   }
-  json["checkpoint_every_steps"] = options.checkpoint_every_steps;
-  json["checkpoint_every_seconds"] = options.checkpoint_every_seconds;
-  json["threads"] = options.threads;
-  json["output_dir"] = options.output_dir;
   return json;
 }
 

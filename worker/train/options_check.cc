@@ -1,5 +1,7 @@
 #include "worker/train/options_check.h"
 
+#include <stdexcept>
+
 #include "common/data/dataset.h"
 #include "common/models/model_folder.h"
 #include "worker/eval/early_stopping.h"
@@ -10,144 +12,145 @@ namespace {
 
 std::string Quoted(const std::string& text) { return "\"" + text + "\""; }
 
-// The first problem with the numeric and named options, or "" when there is none.
-std::string FirstProblem(const TrainOptions& options) {
-  if (options.train_path.empty()) return "train_path is empty";
-  if (options.output_dir.empty()) return "output_dir is empty";
+[[noreturn]] void Refuse(const std::string& problem) { throw std::invalid_argument(problem); }
+
+// Throws std::invalid_argument naming the first problem with the numeric and named options.
+void CheckValues(const TrainOptions& options) {
+  if (options.train_path.empty()) Refuse("train_path is empty");
+  if (options.output_dir.empty()) Refuse("output_dir is empty");
   if (options.optimizer != "adamw" && options.optimizer != "sgd") {
-    return "unknown optimizer " + Quoted(options.optimizer) + " (expected \"adamw\" or \"sgd\")";
+    Refuse("unknown optimizer " + Quoted(options.optimizer) + " (expected \"adamw\" or \"sgd\")");
   }
   if (options.precision != "fp32" && options.precision != "bf16" && options.precision != "fp16") {
-    return "precision " + Quoted(options.precision) +
-           " is not supported (expected \"fp32\", \"bf16\" or \"fp16\")";
+    Refuse("precision " + Quoted(options.precision) +
+           " is not supported (expected \"fp32\", \"bf16\" or \"fp16\")");
   }
   if (!options.format.empty() && !data::ParseFormat(options.format)) {
-    return "unknown format " + Quoted(options.format) +
-           " (expected \"\", \"csv\", \"tsv\", \"jsonl\" or \"aclimdb\")";
+    Refuse("unknown format " + Quoted(options.format) +
+           " (expected \"\", \"csv\", \"tsv\", \"jsonl\" or \"aclimdb\")");
   }
   const DistributedOptions& distributed = options.distributed;
-  if (distributed.world_size < 1) return "world_size must be at least 1";
+  if (distributed.world_size < 1) Refuse("world_size must be at least 1");
   if (distributed.rank < 0 || distributed.rank >= distributed.world_size) {
-    return "rank " + std::to_string(distributed.rank) + " is not in 0.." +
+    Refuse("rank " + std::to_string(distributed.rank) + " is not in 0.." +
            std::to_string(distributed.world_size - 1) + " (world_size " +
-           std::to_string(distributed.world_size) + ")";
+           std::to_string(distributed.world_size) + ")");
   }
   if (distributed.world_size > 1 && options.auto_micro_batch) {
-    return "auto_micro_batch is not supported with world_size > 1 yet; set micro_batch_size and "
-           "accumulation_steps";
+    Refuse("auto_micro_batch is not supported with world_size > 1 yet; set micro_batch_size and "
+           "accumulation_steps");
   }
   const int64_t world = distributed.world_size;
   if (options.auto_micro_batch) {
     if (options.effective_batch_size < 1) {
-      return "auto_micro_batch needs effective_batch_size (at least 1)";
+      Refuse("auto_micro_batch needs effective_batch_size (at least 1)");
     }
-    if (options.micro_batch_size < 0) return "micro_batch_size must not be negative";
-    if (options.memory_budget_mb < 0) return "memory_budget_mb must not be negative";
+    if (options.micro_batch_size < 0) Refuse("micro_batch_size must not be negative");
+    if (options.memory_budget_mb < 0) Refuse("memory_budget_mb must not be negative");
   } else {
-    if (options.micro_batch_size < 1) return "micro_batch_size must be at least 1";
-    if (options.accumulation_steps < 1) return "accumulation_steps must be at least 1";
+    if (options.micro_batch_size < 1) Refuse("micro_batch_size must be at least 1");
+    if (options.accumulation_steps < 1) Refuse("accumulation_steps must be at least 1");
     if (options.effective_batch_size != 0 &&
         options.effective_batch_size !=
             world * options.micro_batch_size * options.accumulation_steps) {
-      return "effective_batch_size " + std::to_string(options.effective_batch_size) +
+      Refuse("effective_batch_size " + std::to_string(options.effective_batch_size) +
              " is not world_size x micro_batch_size x accumulation_steps (" +
              std::to_string(world) + " x " + std::to_string(options.micro_batch_size) + " x " +
-             std::to_string(options.accumulation_steps) + ")";
+             std::to_string(options.accumulation_steps) + ")");
     }
   }
-  if (options.epochs < 1) return "epochs must be at least 1";
-  if (!(options.learning_rate > 0)) return "learning_rate must be positive";
-  if (options.weight_decay < 0) return "weight_decay must not be negative";
-  if (options.max_grad_norm < 0) return "max_grad_norm must not be negative (0: no clipping)";
-  if (options.warmup_steps < 0) return "warmup_steps must not be negative";
-  if (options.max_seq_length < 1) return "max_seq_length must be at least 1";
-  if (options.log_every_steps < 1) return "log_every_steps must be at least 1";
-  if (options.max_steps < 0) return "max_steps must not be negative (0: no limit)";
-  if (options.eval_every_steps < 0) return "eval_every_steps must not be negative";
-  if (options.max_eval_examples < 0) return "max_eval_examples must not be negative (0: all)";
-  if (options.threads < 0) return "threads must not be negative (0: all cores)";
+  if (options.epochs < 1) Refuse("epochs must be at least 1");
+  if (!(options.learning_rate > 0)) Refuse("learning_rate must be positive");
+  if (options.weight_decay < 0) Refuse("weight_decay must not be negative");
+  if (options.max_grad_norm < 0) Refuse("max_grad_norm must not be negative (0: no clipping)");
+  if (options.warmup_steps < 0) Refuse("warmup_steps must not be negative");
+  if (options.max_seq_length < 1) Refuse("max_seq_length must be at least 1");
+  if (options.log_every_steps < 1) Refuse("log_every_steps must be at least 1");
+  if (options.max_steps < 0) Refuse("max_steps must not be negative (0: no limit)");
+  if (options.eval_every_steps < 0) Refuse("eval_every_steps must not be negative");
+  if (options.max_eval_examples < 0) Refuse("max_eval_examples must not be negative (0: all)");
+  if (options.threads < 0) Refuse("threads must not be negative (0: all cores)");
   if (!ParseScheduleKind(options.lr_scheduler)) {
-    return "unknown lr_scheduler " + Quoted(options.lr_scheduler) +
-           " (expected \"linear\", \"cosine\" or \"constant\")";
+    Refuse("unknown lr_scheduler " + Quoted(options.lr_scheduler) +
+           " (expected \"linear\", \"cosine\" or \"constant\")");
   }
   if (!(options.label_smoothing >= 0 && options.label_smoothing < 1)) {
-    return "label_smoothing must be in [0, 1)";
+    Refuse("label_smoothing must be in [0, 1)");
   }
   if (options.early_stopping_patience < 0) {
-    return "early_stopping_patience must not be negative (0: off)";
+    Refuse("early_stopping_patience must not be negative (0: off)");
   }
   if (!ParseStoppingMetric(options.early_stopping_metric)) {
-    return "unknown early_stopping_metric " + Quoted(options.early_stopping_metric) +
-           " (expected \"accuracy\", \"loss\" or \"macro_f1\")";
+    Refuse("unknown early_stopping_metric " + Quoted(options.early_stopping_metric) +
+           " (expected \"accuracy\", \"loss\" or \"macro_f1\")");
   }
   if (options.validation_path.empty() &&
       !(options.validation_fraction >= 0 && options.validation_fraction < 1)) {
-    return "validation_fraction must be in [0, 1)";
+    Refuse("validation_fraction must be in [0, 1)");
   }
   if (options.task != "sequence_classification" && options.task != "causal_lm") {
-    return "unknown task " + Quoted(options.task) +
-           " (expected \"sequence_classification\" or \"causal_lm\")";
+    Refuse("unknown task " + Quoted(options.task) +
+           " (expected \"sequence_classification\" or \"causal_lm\")");
   }
   if (options.train_on_prompt && options.task != "causal_lm") {
-    return "train_on_prompt is only for task \"causal_lm\"";
+    Refuse("train_on_prompt is only for task \"causal_lm\"");
   }
   if (options.packing && options.task != "causal_lm") {
-    return "packing is only for task \"causal_lm\"";
+    Refuse("packing is only for task \"causal_lm\"");
   }
-  if (std::string lora = adapters::LoraOptionsProblem(options.lora); !lora.empty()) return lora;
+  if (std::string lora = adapters::LoraOptionsProblem(options.lora); !lora.empty()) Refuse(lora);
   if (options.lora.enabled && options.lora.dropout > 0 && options.activation_checkpointing) {
-    return "lora.dropout > 0 is not implemented with activation_checkpointing (the recomputed "
-           "forward pass would draw other dropout masks)";
+    Refuse(
+        "lora.dropout > 0 is not implemented with activation_checkpointing (the recomputed "
+        "forward pass would draw other dropout masks)");
   }
   if (options.task == "causal_lm" && options.early_stopping_metric == "macro_f1" &&
       (options.early_stopping_patience > 0 || options.keep_best_model)) {
-    return "early_stopping_metric \"macro_f1\" has no meaning for task \"causal_lm\" (use "
-           "\"loss\" or \"accuracy\", the token accuracy)";
+    Refuse(
+        "early_stopping_metric \"macro_f1\" has no meaning for task \"causal_lm\" (use "
+        "\"loss\" or \"accuracy\", the token accuracy)");
   }
-  return "";
 }
 
 // causal_lm needs a decoder: its *ForCausalLM class is what the job trains.
-std::string TaskProblem(const TrainOptions& options, const models::ModelConfig& config) {
-  if (options.task != "causal_lm") return "";
+void CheckTask(const TrainOptions& options, const models::ModelConfig& config) {
+  if (options.task != "causal_lm") return;
   switch (config.family) {
     case models::ModelFamily::kBloom:
     case models::ModelFamily::kGpt2:
     case models::ModelFamily::kLlama:
-      return "";
+      return;
     default:
-      return "task \"causal_lm\" needs a decoder model (bloom, gpt2, llama, mistral, qwen2); " +
-             Quoted(config.model_type) + " is an encoder or a TorchScript classifier";
+      Refuse("task \"causal_lm\" needs a decoder model (bloom, gpt2, llama, mistral, qwen2); " +
+             Quoted(config.model_type) + " is an encoder or a TorchScript classifier");
   }
 }
 
 }  // namespace
 
-std::optional<models::ModelConfig> CheckOptions(const TrainOptions& options, std::string& error) {
+models::ModelConfig CheckOptions(const TrainOptions& options) {
   if (!models::IsScratchModelName(options.model)) {
+    models::ModelConfig config;
     try {
-      models::ModelConfig config = models::ReadModelFolderConfig(options.model);
-      error = FirstProblem(options);
-      if (error.empty()) error = TaskProblem(options, config);
-      if (error.empty()) return config;
+      config = models::ReadModelFolderConfig(options.model);
     } catch (const models::ModelFolderError& folder_error) {
-      error = std::string("model: ") + folder_error.what();
+      throw std::invalid_argument(std::string("model: ") + folder_error.what());
     }
-    return std::nullopt;
+    CheckValues(options);
+    CheckTask(options, config);
+    return config;
   }
   const std::optional<models::ScratchModel> model = models::FindScratchModel(options.model);
   if (!model) {
-    error = "unknown model " + Quoted(options.model) +
-            "; the training core currently builds only " + models::ScratchModelNames();
-    return std::nullopt;
+    throw std::invalid_argument("unknown model " + Quoted(options.model) +
+                                "; the training core currently builds only " +
+                                models::ScratchModelNames());
   }
   if (model->family != "bloom") {
-    error = "model " + Quoted(options.model) + " has family " + Quoted(model->family) +
-            "; only \"bloom\" is implemented";
-    return std::nullopt;
+    throw std::invalid_argument("model " + Quoted(options.model) + " has family " +
+                                Quoted(model->family) + "; only \"bloom\" is implemented");
   }
-  error = FirstProblem(options);
-  if (!error.empty()) return std::nullopt;
+  CheckValues(options);
   return models::ScratchModelConfig(model->bloom);
 }
 

@@ -2,15 +2,13 @@
 // option and what was expected.
 #pragma once
 
-#include <optional>
-#include <string>
-
 #include "common/models/model_config.h"
 #include "worker/train/train_job.h"
 
 namespace ft::train {
 
-// The BLOOM configuration of options.model, or nullopt with `error` set.
-std::optional<models::ModelConfig> CheckOptions(const TrainOptions& options, std::string& error);
+// The model configuration of options.model. Throws std::invalid_argument naming the first
+// problem (the option and what was expected); RunTrainingJob turns it into the job's error.
+models::ModelConfig CheckOptions(const TrainOptions& options);
 
 }  // namespace ft::train

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "common/data/dataset.h"
@@ -67,9 +68,12 @@ TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer
   TrainObserver& watcher = observer != nullptr ? *observer : silent;
   const auto start = std::chrono::steady_clock::now();
 
-  std::string error;
-  const std::optional<models::ModelConfig> config = CheckOptions(options, error);
-  if (!config) return Failed("invalid options: " + error);
+  std::optional<models::ModelConfig> config;
+  try {
+    config = CheckOptions(options);
+  } catch (const std::invalid_argument& invalid) {
+    return Failed("invalid options: " + std::string(invalid.what()));
+  }
 
   std::string phase = "reading data";
   try {

@@ -731,10 +731,12 @@ bool TrainingLoop::Resume() {
                              std::to_string(kCheckpointFormatVersion) + "; remove " +
                              store_.folder() + " to start over");
   }
-  const std::string mismatch = FingerprintMismatch(header.fingerprint, fingerprint_);
-  if (!mismatch.empty()) {
-    throw std::runtime_error("the checkpoint was written for other options: " + mismatch +
-                             "; remove " + store_.folder() + " to start over");
+  try {
+    ExpectSameFingerprint(header.fingerprint, fingerprint_);
+  } catch (const FingerprintMismatch& mismatch) {
+    throw std::runtime_error("the checkpoint was written for other options: " +
+                             std::string(mismatch.what()) + "; remove " + store_.folder() +
+                             " to start over");
   }
   try {
     RestoreTensors(

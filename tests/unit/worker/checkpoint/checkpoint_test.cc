@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "tests/support/temp_dir.h"
@@ -21,6 +23,7 @@
 #include "worker/checkpoint/checkpoint_header.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/train/train_job.h"
+#include "worker/train/train_option_fields.h"
 #include "worker/train/trainer.h"
 
 namespace ft {
@@ -421,12 +424,89 @@ TEST(CheckpointHeaderTest, RoundTripsAndNamesTheFirstDifference) {
 
   train::Fingerprint other = header.fingerprint;
   other[0].second = "0.002";
-  EXPECT_EQ(train::FingerprintMismatch(header.fingerprint, header.fingerprint), "");
-  EXPECT_EQ(train::FingerprintMismatch(header.fingerprint, other),
-            "learning_rate is 0.002 but the checkpoint was written with 0.001");
+  EXPECT_NO_THROW(train::ExpectSameFingerprint(header.fingerprint, header.fingerprint));
+  try {
+    train::ExpectSameFingerprint(header.fingerprint, other);
+    ADD_FAILURE() << "a differing learning_rate was accepted";
+  } catch (const train::FingerprintMismatch& mismatch) {
+    EXPECT_STREQ(mismatch.what(),
+                 "learning_rate is 0.002 but the checkpoint was written with 0.001");
+  }
   EXPECT_THROW(train::ParseCheckpointHeader("{\"step\": 1}"), std::runtime_error);
   EXPECT_THROW(train::ParseCheckpointHeader("not json"), std::runtime_error);
   EXPECT_EQ(train::ParseCheckpointHeader("{\"format_version\": 2}").format_version, 2);
+}
+
+// Options that turn on every conditional fingerprint field (see train_option_fields.h).
+TrainOptions OptionsRecordingEveryField() {
+  TrainOptions options;
+  options.task = "causal_lm";
+  options.early_stopping_patience = 2;
+  options.group_by_length = true;
+  options.lora.enabled = true;
+  return options;
+}
+
+// Each option that a resume must match, changed alone, is named by the mismatch; the others
+// leave the fingerprint as it was.
+TEST(CheckpointFingerprintTest, EachDifferingOptionIsNamed) {
+  const train::JobData data;
+  const TrainOptions saved = OptionsRecordingEveryField();
+  const train::Fingerprint checkpoint = train::ResumeFingerprint(saved, data);
+  int named = 0;
+  for (const train::TrainOptionField& field : train::kTrainOptionFields) {
+    if (std::holds_alternative<std::monostate>(field.member)) continue;
+    TrainOptions changed = saved;
+    std::visit(
+        [&](auto member) {
+          if constexpr (!std::is_same_v<decltype(member), std::monostate>) {
+            auto& value = changed.*member;
+            using Value = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<Value, std::string>) {
+              value += "-changed";
+            } else if constexpr (std::is_same_v<Value, bool>) {
+              value = !value;
+            } else {
+              value = static_cast<Value>(value + 1);
+            }
+          }
+        },
+        field.member);
+    const train::Fingerprint current = train::ResumeFingerprint(changed, data);
+    if (field.fingerprint == train::Fingerprinted::kNo) {
+      EXPECT_NO_THROW(train::ExpectSameFingerprint(checkpoint, current)) << field.name;
+      continue;
+    }
+    try {
+      train::ExpectSameFingerprint(checkpoint, current);
+      ADD_FAILURE() << "a resume with another " << field.name << " was accepted";
+    } catch (const train::FingerprintMismatch& mismatch) {
+      EXPECT_NE(std::string(mismatch.what()).find(field.name), std::string::npos)
+          << mismatch.what();
+      ++named;
+    }
+  }
+  EXPECT_EQ(named, 29);  // the rows that a resume must match
+}
+
+// The field names of checkpoints that earlier builds wrote (a resume matches them by name).
+TEST(CheckpointFingerprintTest, FieldNamesStayThoseOfEarlierCheckpoints) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] :
+       train::ResumeFingerprint(OptionsRecordingEveryField(), train::JobData{})) {
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  const std::vector<std::string> earlier = {
+      "accumulation_steps", "early_stopping_metric", "early_stopping_patience", "epochs",
+      "eval_every_steps", "format", "group_by_length", "keep_best_model", "label_column",
+      "label_smoothing", "labels", "learning_rate", "lora.adapter", "lora.alpha",
+      "lora.base_precision", "lora.dropout", "lora.merge", "lora.r", "lora.target_modules",
+      "lora.use_rslora", "lr_scheduler", "max_eval_examples", "max_grad_norm", "max_seq_length",
+      "max_steps", "micro_batch_size", "model", "optimizer", "precision", "seed", "task",
+      "text_column", "train_data_hash", "train_examples", "train_on_prompt", "train_path",
+      "validation_fraction", "validation_path", "warmup_steps", "weight_decay"};
+  EXPECT_EQ(names, earlier);
 }
 
 }  // namespace
