@@ -14,7 +14,9 @@ GangPlan PlanNextStart(const std::vector<QueuedJobView>& queue, const std::strin
     if (needed <= free_now) {
       plan.start = i;
       plan.workers.push_back(asking_worker);
-      for (size_t k = 0; plan.workers.size() < needed; ++k) plan.workers.push_back(idle[k]);
+      for (size_t k = 0; plan.workers.size() < needed && k < idle.size(); ++k) {
+        plan.workers.push_back(idle[k]);
+      }
       return plan;
     }
     if (needed > static_cast<uint32_t>(connected)) {
