@@ -251,16 +251,24 @@ absl::StatusOr<std::optional<Lease>> JobManager::Acquire(const std::string& work
   workers_.Seen(worker_id, now);
   absl::MutexLock acquire_lock(&acquire_mu_);
   if (std::optional<Lease> reserved = DeliverReserved(worker_id)) return reserved;
-  FT_ASSIGN_OR_RETURN(std::vector<Job> queued,
-                      store_->JobsInStates({ft::v1::QUEUED}, static_cast<int>(kPlanDepth)));
+  // A job of one worker at the head decides alone (the common case, one row read per poll); the
+  // queue is read deeper only when a gang heads it.
+  size_t depth = 1;
+  FT_ASSIGN_OR_RETURN(std::vector<Job> queued, store_->JobsInStates({ft::v1::QUEUED}, 1));
+  if (!queued.empty() && spec::WorldSize(queued.front().spec()) > 1) {
+    depth = kPlanDepth;
+    FT_ASSIGN_OR_RETURN(queued,
+                        store_->JobsInStates({ft::v1::QUEUED}, static_cast<int>(kPlanDepth)));
+  }
   std::vector<QueuedJobView> views;
   views.reserve(queued.size());
   for (const Job& job : queued) views.push_back({job.id(), spec::WorldSize(job.spec())});
   const GangPlan plan = PlanNextStart(views, worker_id, idle_.Others(worker_id, now),
                                       workers_.Connected(now, options_.lease_timeout));
   for (const auto& [job_id, reason] : plan.waiting) SetWaitingReason(job_id, reason);
-  if (queued.size() < kPlanDepth) {
-    // Reasons of jobs that left the queue otherwise (cancelled, deleted) are forgotten here.
+  if (queued.size() < depth) {
+    // The whole queue was read: reasons of jobs that left it otherwise (cancelled, deleted) are
+    // forgotten here.
     for (auto it = waiting_reasons_.begin(); it != waiting_reasons_.end();) {
       const bool queued_now = std::any_of(views.begin(), views.end(), [&](const QueuedJobView& v) {
         return v.job_id == it->first;
