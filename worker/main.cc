@@ -15,6 +15,7 @@
 #include "common/util/ft_home.h"
 #include "common/util/logging.h"
 #include "spdlog/spdlog.h"
+#include "worker/daemon/gang_rendezvous.h"
 #include "worker/daemon/grpc_worker_link.h"
 #include "worker/daemon/openmp_wait_policy.h"
 #include "worker/daemon/remote_inputs.h"
@@ -48,6 +49,11 @@ int main(int argc, char** argv) {
       "(--server); standalone mode trains one spec file (--spec, --out)."};
   app.add_option("--server", options.server, "ftd address HOST:PORT (daemon mode)");
   app.add_option("--worker-id", options.worker_id, "unique worker name")->capture_default_str();
+  options.advertise_host = ft::worker::DefaultAdvertiseHost();
+  app.add_option("--advertise-host", options.advertise_host,
+                 "data-parallel jobs: the address other workers reach this one at when it is "
+                 "rank 0 (ftd's local workers: 127.0.0.1; Kubernetes: the pod IP)")
+      ->capture_default_str();
   app.add_option("--threads", options.threads, "intra-op threads (0: all cores)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();

@@ -217,6 +217,8 @@ def main():
     parser.add_argument("--micro-batch-size", type=int, default=8)
     parser.add_argument("--accumulation-steps", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0)
+    parser.add_argument("--world-size", type=int, default=1,
+                        help="data parallel: workers that train the job together")
     parser.add_argument("--token", default=os.environ.get("FTD_TOKEN", ""),
                         help="bearer token (default: $FTD_TOKEN)")
     parser.add_argument("--log-every-steps", type=int, default=0)
@@ -248,9 +250,12 @@ def main():
                 epochs=1,
                 max_steps=args.max_steps,
                 log_every_steps=args.log_every_steps,
+                world_size=args.world_size,
             )
             job = submit(stub, spec, timeout=args.timeout)
             print("submitted", job.id, flush=True)
+            if job.spec.world_size > 1:
+                print("world size", job.spec.world_size, flush=True)
             follow(stub, job.id, sys.stdout, sys.stdout.isatty(), args.cancel_after_steps)
             final = get(stub, job.id, timeout=args.timeout)
         except grpc.RpcError as error:

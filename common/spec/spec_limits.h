@@ -14,6 +14,8 @@ inline constexpr double kMaxLearningRate = 10.0;
 inline constexpr uint32_t kMaxLogEverySteps = 1000000;
 inline constexpr uint32_t kMaxWarmupSteps = 10000000;
 inline constexpr uint32_t kMaxEarlyStoppingPatience = 1000000;
+// Workers of one data-parallel job (JobSpec.world_size).
+inline constexpr uint32_t kMaxWorldSize = 1024;
 
 // Defaults for fields left at zero / empty.
 inline constexpr double kDefaultScratchLearningRate = 1e-3;

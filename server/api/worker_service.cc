@@ -20,6 +20,9 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::AcquireJob(grpc::CallbackServerCont
             static_cast<uint32_t>(absl::ToInt64Milliseconds(manager_->lease_timeout())));
         if (!lease->has_value()) return absl::OkStatus();
         response->set_lease_id((*lease)->lease_id);
+        response->set_rank((*lease)->rank);
+        response->set_world_size((*lease)->world_size);
+        response->set_rendezvous_key((*lease)->rendezvous_key);
         *response->mutable_job() = std::move((*lease)->job);
         return absl::OkStatus();
       });
@@ -34,6 +37,11 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::Heartbeat(grpc::CallbackServerConte
         absl::StatusOr<bool> cancel = manager_->Heartbeat(request->lease_id(), request->job_id());
         if (!cancel.ok()) return cancel.status();
         response->set_cancel_requested(*cancel);
+        FT_ASSIGN_OR_RETURN(const sched::StoreAddress store,
+                            manager_->Rendezvous(request->lease_id(), request->job_id(),
+                                                 {request->store_host(), request->store_port()}));
+        response->set_store_host(store.host);
+        response->set_store_port(store.port);
         return absl::OkStatus();
       });
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/spec/data_parallel_validation.h"
 #include "common/util/time_util.h"
 #include "server/sched/job_manager.h"
 
@@ -158,6 +160,24 @@ ServerMetrics::ServerMetrics(prometheus::Registry& registry, sched::Clock* clock
                         .Name("ft_job_macro_f1")
                         .Help("Latest evaluation macro-F1 (0..1, mean per-class F1) by split")
                         .Register(registry)),
+      job_world_size_(BuildGauge()
+                          .Name("ft_job_world_size")
+                          .Help("Workers training the job together (spec.world_size), while it "
+                                "runs")
+                          .Register(registry)),
+      // A rank label only on data-parallel jobs: world_size series per running job, gone with
+      // the job's other series.
+      job_rank_step_(BuildGauge()
+                         .Name("ft_job_rank_step_seconds")
+                         .Help("Data parallel: mean optimizer-step wall time of each rank over "
+                               "its last progress interval")
+                         .Register(registry)),
+      job_rank_communication_(BuildGauge()
+                                  .Name("ft_job_rank_communication_seconds")
+                                  .Help("Data parallel: mean time per optimizer step each rank "
+                                        "spent in the gradient all-reduce over its last "
+                                        "progress interval")
+                                  .Register(registry)),
       step_duration_(BuildHistogram()
                          .Name("ft_optimizer_step_duration_seconds")
                          .Help("Wall time of one optimizer step (all its micro-batches)")
@@ -278,6 +298,10 @@ void ServerMetrics::OnJobStateChanged(const ft::v1::Job& job, ft::v1::JobState f
     series.ended_at.reset();
     StartAttemptLocked(series, job.attempt());
     series.running->Set(1);
+    if (series.world_size == nullptr) {
+      series.world_size = &job_world_size_.Add({{"job_id", job.id()}});
+    }
+    series.world_size->Set(spec::WorldSize(job.spec()));
     series.last_progress->Set(absl::ToDoubleSeconds(now - absl::UnixEpoch()));
   } else if (job.state() == ft::v1::QUEUED) {
     auto it = series_.find(job.id());
@@ -454,6 +478,22 @@ void ServerMetrics::RemoveSeriesLocked(JobSeries& series) {
   for (auto& [split, gauge] : series.accuracy) job_accuracy_.Remove(gauge);
   for (auto& [split, gauge] : series.eval_loss) job_eval_loss_.Remove(gauge);
   for (auto& [split, gauge] : series.macro_f1) job_macro_f1_.Remove(gauge);
+  if (series.world_size != nullptr) job_world_size_.Remove(series.world_size);
+  for (auto& [rank, gauge] : series.rank_step) job_rank_step_.Remove(gauge);
+  for (auto& [rank, gauge] : series.rank_communication) job_rank_communication_.Remove(gauge);
+}
+
+void ServerMetrics::OnRankProgress(const std::string& job_id, uint32_t rank,
+                                   const ft::v1::TrainingProgress& progress) {
+  absl::MutexLock lock(&mu_);
+  JobSeries& series = SeriesLocked(job_id);
+  const prometheus::Labels labels = {{"job_id", job_id}, {"rank", absl::StrCat(rank)}};
+  prometheus::Gauge*& step = series.rank_step[rank];
+  if (step == nullptr) step = &job_rank_step_.Add(labels);
+  step->Set(progress.step_seconds());
+  prometheus::Gauge*& communication = series.rank_communication[rank];
+  if (communication == nullptr) communication = &job_rank_communication_.Add(labels);
+  communication->Set(progress.communication_seconds());
 }
 
 void ServerMetrics::RemoveExpiredJobSeries() {

@@ -44,6 +44,8 @@ class ServerMetrics : public sched::JobObserver {
   void OnJobStateChanged(const ft::v1::Job& job, ft::v1::JobState from) override;
   void OnJobEvents(const ft::v1::Job& job, const std::vector<ft::v1::JobEvent>& events,
                    const std::vector<double>& step_seconds) override;
+  void OnRankProgress(const std::string& job_id, uint32_t rank,
+                      const ft::v1::TrainingProgress& progress) override;
 
   // One finished RPC: counted by method and status code, timed by method.
   void OnRpc(const std::string& method, const std::string& code, double seconds);
@@ -77,6 +79,9 @@ class ServerMetrics : public sched::JobObserver {
     std::map<std::string, prometheus::Gauge*> accuracy;   // by split
     std::map<std::string, prometheus::Gauge*> eval_loss;  // by split
     std::map<std::string, prometheus::Gauge*> macro_f1;   // by split
+    prometheus::Gauge* world_size = nullptr;              // while running
+    std::map<uint32_t, prometheus::Gauge*> rank_step;     // data parallel, by rank
+    std::map<uint32_t, prometheus::Gauge*> rank_communication;  // data parallel, by rank
     uint64_t last_step = 0;
     uint64_t last_skipped = 0;
     uint64_t last_samples = 0;
@@ -126,6 +131,9 @@ class ServerMetrics : public sched::JobObserver {
   prometheus::Family<prometheus::Gauge>& job_accuracy_;
   prometheus::Family<prometheus::Gauge>& job_eval_loss_;
   prometheus::Family<prometheus::Gauge>& job_macro_f1_;
+  prometheus::Family<prometheus::Gauge>& job_world_size_;
+  prometheus::Family<prometheus::Gauge>& job_rank_step_;
+  prometheus::Family<prometheus::Gauge>& job_rank_communication_;
   // Training, across jobs.
   prometheus::Histogram& step_duration_;
   prometheus::Histogram& checkpoint_duration_;

@@ -1,14 +1,18 @@
 #include "server/sched/job_manager.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/spec/data_parallel_validation.h"
 #include "common/spec/spec_defaults.h"
 #include "common/spec/spec_validation.h"
 #include "common/util/status_macros.h"
 #include "common/util/time_util.h"
+#include "server/sched/gang_plan.h"
 #include "spdlog/spdlog.h"
 
 namespace ft::sched {
@@ -40,7 +44,8 @@ JobManager::JobManager(JobManagerOptions options, store::JobStore* store, store:
       hub_(hub),
       clock_(clock),
       observer_(observer),
-      killer_(killer) {}
+      killer_(killer),
+      idle_(options_.idle_worker_window) {}
 
 JobEvent JobManager::NewEvent(uint32_t attempt) {
   JobEvent event;
@@ -236,29 +241,155 @@ absl::StatusOr<Job> JobManager::Cancel(const std::string& job_id, const std::str
   return result;
 }
 
+// How many queued jobs one Acquire looks at: those that cannot start (a gang bigger than the
+// workers ftd has) are passed over, up to this many.
+constexpr size_t kPlanDepth = 64;
+
 absl::StatusOr<std::optional<Lease>> JobManager::Acquire(const std::string& worker_id) {
   if (worker_id.empty()) return absl::InvalidArgumentError("worker_id: required");
-  workers_.Seen(worker_id, clock_->Now());
+  const absl::Time now = clock_->Now();
+  workers_.Seen(worker_id, now);
   absl::MutexLock acquire_lock(&acquire_mu_);
+  if (std::optional<Lease> reserved = DeliverReserved(worker_id)) return reserved;
+  // A job of one worker at the head decides alone (the common case, one row read per poll); the
+  // queue is read deeper only when a gang heads it.
+  size_t depth = 1;
   FT_ASSIGN_OR_RETURN(std::vector<Job> queued, store_->JobsInStates({ft::v1::QUEUED}, 1));
-  if (queued.empty()) return std::optional<Lease>();
-  const std::string& job_id = queued.front().id();
-  FT_ASSIGN_OR_RETURN(Job job, Transition(job_id, {ft::v1::QUEUED}, ft::v1::RUNNING,
-                                          absl::StrCat("attempt ", queued.front().attempt(),
-                                                       " started on worker ", worker_id),
-                                          [&](Job& j) {
-                                            j.set_worker_id(worker_id);
-                                            j.clear_error();
-                                            *j.mutable_start_time() = ToProtoTime(clock_->Now());
-                                          }));
+  if (!queued.empty() && spec::WorldSize(queued.front().spec()) > 1) {
+    depth = kPlanDepth;
+    FT_ASSIGN_OR_RETURN(queued,
+                        store_->JobsInStates({ft::v1::QUEUED}, static_cast<int>(kPlanDepth)));
+  }
+  std::vector<QueuedJobView> views;
+  views.reserve(queued.size());
+  for (const Job& job : queued) views.push_back({job.id(), spec::WorldSize(job.spec())});
+  const GangPlan plan = PlanNextStart(views, worker_id, idle_.Others(worker_id, now),
+                                      workers_.Connected(now, options_.lease_timeout));
+  for (const auto& [job_id, reason] : plan.waiting) SetWaitingReason(job_id, reason);
+  if (queued.size() < depth) {
+    // The whole queue was read: reasons of jobs that left it otherwise (cancelled, deleted) are
+    // forgotten here.
+    for (auto it = waiting_reasons_.begin(); it != waiting_reasons_.end();) {
+      const bool queued_now = std::any_of(views.begin(), views.end(), [&](const QueuedJobView& v) {
+        return v.job_id == it->first;
+      });
+      it = queued_now ? std::next(it) : waiting_reasons_.erase(it);
+    }
+  }
+  if (!plan.start) {
+    idle_.Asked(worker_id, now);
+    return std::optional<Lease>();
+  }
+  for (const std::string& worker : plan.workers) idle_.Busy(worker);
+  FT_ASSIGN_OR_RETURN(Lease lease, StartJob(queued[*plan.start], plan.workers));
+  return std::optional<Lease>(std::move(lease));
+}
+
+absl::StatusOr<Lease> JobManager::StartJob(const Job& queued,
+                                           const std::vector<std::string>& workers) {
+  const auto world_size = static_cast<uint32_t>(workers.size());
+  std::string reason =
+      absl::StrCat("attempt ", queued.attempt(), " started on worker ", workers.front());
+  std::string key;
+  if (world_size > 1) {
+    // Unique per attempt, so that a re-formed gang never meets a stale store key.
+    key = absl::StrFormat("%s-attempt%d-%08x", queued.id(), queued.attempt(),
+                          absl::Uniform<uint32_t>(absl::BitGen()));
+    std::vector<std::string> ranks;
+    for (uint32_t rank = 0; rank < world_size; ++rank) {
+      ranks.push_back(absl::StrCat(workers[rank], " (rank ", rank, ")"));
+    }
+    reason = absl::StrCat("attempt ", queued.attempt(), " started on ", world_size,
+                          " workers: ", absl::StrJoin(ranks, ", "), "; rendezvous key ", key);
+  }
+  FT_ASSIGN_OR_RETURN(
+      Job job, Transition(queued.id(), {ft::v1::QUEUED}, ft::v1::RUNNING, reason, [&](Job& j) {
+        j.set_worker_id(workers.front());
+        j.clear_error();
+        j.clear_waiting_reason();
+        *j.mutable_start_time() = ToProtoTime(clock_->Now());
+      }));
+  waiting_reasons_.erase(job.id());
   Lease lease;
   lease.job = job;
+  lease.world_size = world_size;
+  lease.rendezvous_key = key;
   absl::MutexLock lock(&mu_);
-  lease.lease_id =
-      absl::StrFormat("lease-%d-%016x", next_lease_++, absl::Uniform<uint64_t>(absl::BitGen()));
-  leases_[lease.lease_id] =
-      LeaseState{job.id(), worker_id, job.attempt(), clock_->Now(), std::nullopt, false};
-  return std::optional<Lease>(std::move(lease));
+  for (uint32_t rank = 0; rank < world_size; ++rank) {
+    const std::string lease_id =
+        absl::StrFormat("lease-%d-%016x", next_lease_++, absl::Uniform<uint64_t>(absl::BitGen()));
+    LeaseState state;
+    state.job_id = job.id();
+    state.worker_id = workers[rank];
+    state.attempt = job.attempt();
+    state.last_heartbeat = clock_->Now();
+    state.rank = rank;
+    state.world_size = world_size;
+    state.gang = key;
+    // The other ranks' workers pick their leases up on their next AcquireJob; until then the
+    // lease timeout runs for them as for a silent worker.
+    state.delivered = rank == 0;
+    if (rank == 0) {
+      lease.lease_id = lease_id;
+    } else {
+      reserved_[workers[rank]] = lease_id;
+    }
+    leases_[lease_id] = std::move(state);
+  }
+  return lease;
+}
+
+std::optional<Lease> JobManager::DeliverReserved(const std::string& worker_id) {
+  Lease lease;
+  std::string job_id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto reserved = reserved_.find(worker_id);
+    if (reserved == reserved_.end()) return std::nullopt;
+    lease.lease_id = reserved->second;
+    reserved_.erase(reserved);
+    auto it = leases_.find(lease.lease_id);
+    if (it == leases_.end()) return std::nullopt;
+    LeaseState& state = it->second;
+    state.delivered = true;
+    state.last_heartbeat = clock_->Now();
+    job_id = state.job_id;
+    lease.rank = state.rank;
+    lease.world_size = state.world_size;
+    lease.rendezvous_key = state.gang;
+  }
+  absl::StatusOr<Job> job = store_->GetJob(job_id);
+  if (!job.ok()) return std::nullopt;  // deleted meanwhile; the lease expires
+  lease.job = *std::move(job);
+  return lease;
+}
+
+void JobManager::SetWaitingReason(const std::string& job_id, const std::string& reason) {
+  std::string& known = waiting_reasons_[job_id];
+  if (known == reason) return;
+  known = reason;
+  AppendLog(job_id, reason, [&](Job& j) {
+    if (j.state() != ft::v1::QUEUED || j.waiting_reason() == reason) return false;
+    j.set_waiting_reason(reason);
+    return true;
+  });
+}
+
+void JobManager::AppendLog(const std::string& job_id, const std::string& message,
+                           const std::function<bool(Job&)>& change) {
+  std::vector<JobEvent> events;
+  absl::StatusOr<Job> job = store_->UpdateJob(
+      job_id,
+      [&](Job& j, std::vector<JobEvent>& new_events) -> absl::Status {
+        if (change && !change(j)) return absl::FailedPreconditionError("nothing to log");
+        JobEvent event = NewEvent(j.attempt());
+        event.mutable_log()->set_level("info");
+        event.mutable_log()->set_message(message);
+        new_events.push_back(std::move(event));
+        return absl::OkStatus();
+      },
+      &events);
+  if (job.ok()) AfterChange(*job, events, std::nullopt, {});
 }
 
 absl::StatusOr<JobManager::LeaseState> JobManager::FindLease(const std::string& lease_id,
@@ -279,6 +410,67 @@ void JobManager::DropLease(const std::string& lease_id) {
   leases_.erase(lease_id);
 }
 
+std::vector<JobManager::LeaseState> JobManager::TakeLeaseLocked(const std::string& lease_id) {
+  std::vector<LeaseState> taken;
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end()) return taken;
+  taken.push_back(std::move(it->second));
+  leases_.erase(it);
+  const std::string gang = taken.front().gang;
+  if (gang.empty()) return taken;
+  for (auto other = leases_.begin(); other != leases_.end();) {
+    if (other->second.gang == gang) {
+      taken.push_back(std::move(other->second));
+      other = leases_.erase(other);
+    } else {
+      ++other;
+    }
+  }
+  for (const LeaseState& lease : taken) {
+    auto reserved = reserved_.find(lease.worker_id);
+    if (!lease.delivered && reserved != reserved_.end()) reserved_.erase(reserved);
+  }
+  stores_.erase(gang);
+  return taken;
+}
+
+std::string JobManager::Describe(const LeaseState& lease) {
+  if (lease.world_size <= 1) return absl::StrCat("worker ", lease.worker_id);
+  return absl::StrCat("worker ", lease.worker_id, " (rank ", lease.rank, " of ", lease.world_size,
+                      ")");
+}
+
+absl::StatusOr<StoreAddress> JobManager::Rendezvous(const std::string& lease_id,
+                                                    const std::string& job_id,
+                                                    const StoreAddress& reported) {
+  FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
+  if (lease.world_size <= 1) return StoreAddress();
+  if (reported.port != 0 && lease.rank != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "store_port: only rank 0 hosts the rendezvous store; this lease is rank ", lease.rank));
+  }
+  if (reported.port > 65535 || (reported.port != 0 && reported.host.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat("store_host/store_port: not an address: '",
+                                                   reported.host, ":", reported.port, "'"));
+  }
+  bool announced = false;
+  StoreAddress address;
+  {
+    absl::MutexLock lock(&mu_);
+    StoreAddress& known = stores_[lease.gang];
+    if (reported.port != 0 && (known.port != reported.port || known.host != reported.host)) {
+      known = reported;
+      announced = true;
+    }
+    address = known;
+  }
+  if (announced) {
+    AppendLog(job_id, absl::StrCat("rank 0 (worker ", lease.worker_id,
+                                   ") serves the rendezvous at ", address.host, ":", address.port));
+  }
+  return address;
+}
+
 absl::StatusOr<bool> JobManager::Heartbeat(const std::string& lease_id, const std::string& job_id) {
   FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
   return lease.cancel_requested_at.has_value();
@@ -288,6 +480,19 @@ absl::StatusOr<bool> JobManager::Report(const std::string& lease_id, const std::
                                         std::vector<JobEvent> events,
                                         const std::vector<double>& step_seconds) {
   FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
+  if (lease.world_size > 1 && observer_ != nullptr) {
+    for (const JobEvent& event : events) {
+      if (event.has_progress()) observer_->OnRankProgress(job_id, lease.rank, event.progress());
+    }
+  }
+  if (lease.rank != 0) {
+    // The ranks train the same steps: rank 0 speaks for the gang in the job's log.
+    if (observer_ != nullptr && !step_seconds.empty()) {
+      FT_ASSIGN_OR_RETURN(Job job, store_->GetJob(job_id));
+      observer_->OnJobEvents(job, {}, step_seconds);
+    }
+    return lease.cancel_requested_at.has_value();
+  }
   std::vector<JobEvent> stored;
   FT_ASSIGN_OR_RETURN(
       Job job, store_->UpdateJob(
@@ -345,7 +550,25 @@ absl::Status JobManager::Complete(const std::string& lease_id, const std::string
         "final_state: must be SUCCEEDED, FAILED or CANCELLED, got ", JobState_Name(final_state)));
   }
   FT_ASSIGN_OR_RETURN(LeaseState lease, FindLease(lease_id, job_id));
-  DropLease(lease_id);
+  if (lease.world_size > 1) {
+    if (lease.rank != 0 && final_state != ft::v1::FAILED) {
+      // Rank 0 reports the gang's outcome.
+      DropLease(lease_id);
+      return absl::OkStatus();
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      TakeLeaseLocked(lease_id);
+    }
+    if (final_state == ft::v1::FAILED) {
+      // A rank fails as often because another rank died (its collective broke) as for a reason
+      // of its own: the attempt ends for the gang, and it runs again while attempts last.
+      EndLostLease(lease, absl::StrCat(Describe(lease), " failed: ", error));
+      return absl::OkStatus();
+    }
+  } else {
+    DropLease(lease_id);
+  }
   std::string reason;
   switch (final_state) {
     case ft::v1::SUCCEEDED:
@@ -365,7 +588,11 @@ absl::Status JobManager::Complete(const std::string& lease_id, const std::string
   return job.status();
 }
 
-void JobManager::EndLostLease(const LeaseState& lease, const std::string& reason) {
+void JobManager::EndLostLease(const LeaseState& lease, const std::string& why) {
+  const std::string reason = lease.world_size > 1
+                                 ? absl::StrCat(why, "; attempt ", lease.attempt, " ends for all ",
+                                                lease.world_size, " ranks")
+                                 : why;
   absl::StatusOr<Job> result =
       Transition(lease.job_id, {ft::v1::CANCELLING}, ft::v1::CANCELLED, reason);
   if (result.ok()) return;
@@ -376,10 +603,10 @@ void JobManager::EndLostLease(const LeaseState& lease, const std::string& reason
                           j.clear_worker_id();
                         });
   } else {
-    const std::string why =
+    const std::string gave_up =
         absl::StrCat(reason, "; gave up after ", lease.attempt, " attempts (--max-job-attempts)");
-    result = Transition(lease.job_id, {ft::v1::RUNNING}, ft::v1::FAILED, why,
-                        [&](Job& j) { j.set_error(why); });
+    result = Transition(lease.job_id, {ft::v1::RUNNING}, ft::v1::FAILED, gave_up,
+                        [&](Job& j) { j.set_error(gave_up); });
   }
   if (!result.ok() && !absl::IsFailedPrecondition(result.status())) {
     spdlog::error("{}: could not end lost lease: {}", lease.job_id, result.status().ToString());
@@ -390,17 +617,17 @@ void JobManager::OnWorkerExited(const std::string& worker_id, const std::string&
   std::vector<LeaseState> lost;
   {
     absl::MutexLock lock(&mu_);
-    for (auto it = leases_.begin(); it != leases_.end();) {
-      if (it->second.worker_id == worker_id) {
-        lost.push_back(it->second);
-        it = leases_.erase(it);
-      } else {
-        ++it;
-      }
+    std::vector<std::string> ids;
+    for (const auto& [id, lease] : leases_) {
+      if (lease.worker_id == worker_id) ids.push_back(id);
+    }
+    for (const std::string& id : ids) {
+      std::vector<LeaseState> taken = TakeLeaseLocked(id);
+      if (!taken.empty()) lost.push_back(taken.front());
     }
   }
   for (const LeaseState& lease : lost) {
-    EndLostLease(lease, absl::StrCat("worker ", worker_id, " ", description));
+    EndLostLease(lease, absl::StrCat(Describe(lease), " ", description));
   }
 }
 
@@ -410,11 +637,10 @@ void JobManager::Tick() {
   std::vector<std::string> to_kill;
   {
     absl::MutexLock lock(&mu_);
-    for (auto it = leases_.begin(); it != leases_.end();) {
-      LeaseState& lease = it->second;
+    std::vector<std::string> expired_ids;
+    for (auto& [id, lease] : leases_) {
       if (now - lease.last_heartbeat > options_.lease_timeout) {
-        expired.push_back(lease);
-        it = leases_.erase(it);
+        expired_ids.push_back(id);
         continue;
       }
       if (lease.cancel_requested_at && !lease.kill_sent &&
@@ -422,13 +648,20 @@ void JobManager::Tick() {
         lease.kill_sent = true;
         to_kill.push_back(lease.worker_id);
       }
-      ++it;
+    }
+    for (const std::string& id : expired_ids) {
+      // A gang's first expired lease takes its siblings along.
+      std::vector<LeaseState> taken = TakeLeaseLocked(id);
+      if (!taken.empty()) expired.push_back(taken.front());
     }
   }
   for (const LeaseState& lease : expired) {
-    EndLostLease(lease,
-                 absl::StrCat("lease of worker ", lease.worker_id, " expired (no heartbeat for ",
-                              absl::FormatDuration(now - lease.last_heartbeat), ")"));
+    const std::string silent = absl::FormatDuration(now - lease.last_heartbeat);
+    EndLostLease(
+        lease,
+        lease.delivered
+            ? absl::StrCat("lease of ", Describe(lease), " expired (no heartbeat for ", silent, ")")
+            : absl::StrCat(Describe(lease), " did not pick up its lease within ", silent));
   }
   for (const std::string& worker_id : to_kill) {
     if (killer_ != nullptr && killer_->KillWorker(worker_id)) {

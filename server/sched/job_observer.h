@@ -2,6 +2,8 @@
 // stored, never under the manager's locks.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ft/v1/event.pb.h"
@@ -16,6 +18,9 @@ class JobObserver {
   virtual void OnJobStateChanged(const ft::v1::Job& job, ft::v1::JobState from) {}
   virtual void OnJobEvents(const ft::v1::Job& job, const std::vector<ft::v1::JobEvent>& events,
                            const std::vector<double>& step_seconds) {}
+  // A data-parallel job's rank reported progress (every rank, rank 0 included).
+  virtual void OnRankProgress(const std::string& job_id, uint32_t rank,
+                              const ft::v1::TrainingProgress& progress) {}
 };
 
 // Stops a worker process that does not honour a cancel in time. Implemented by the local worker

@@ -56,6 +56,9 @@ absl::Status WorkerPool::SpawnLocked(Worker& worker) {
   const std::string log_path = absl::StrCat(options_.log_dir, "/", worker.id, ".log");
   std::vector<std::string> args = {options_.binary, "--server", server_address_, "--worker-id",
                                    worker.id};
+  // A local worker's gang peers are local too: rank 0's store is reached over loopback.
+  args.push_back("--advertise-host");
+  args.push_back("127.0.0.1");
   if (options_.threads > 0) {
     args.push_back("--threads");
     args.push_back(absl::StrCat(options_.threads));

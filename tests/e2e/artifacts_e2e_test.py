@@ -8,7 +8,6 @@ import filecmp
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -27,28 +26,12 @@ sys.path.insert(0, os.path.join(os.environ.get("FT_SOURCE_DIR", "."), "client", 
 import ft_client  # noqa: E402
 from ft.v1 import finetune_service_pb2_grpc as service_grpc  # noqa: E402
 from ftd_harness import kill_group, start_ftd  # noqa: E402
+import safetensors_file  # noqa: E402
 
-SAFETENSORS_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-                      "I64": torch.int64}
 
 
 def read_safetensors(path):
-    """{name: tensor} from a safetensors file, by its format: an 8-byte little-endian header
-    length, a JSON header of dtype/shape/data_offsets, then the bytes."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (header_len,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + header_len])
-    body = data[8 + header_len:]
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        dtype = SAFETENSORS_DTYPES[entry["dtype"]]
-        tensor = torch.frombuffer(bytearray(body[begin:end]), dtype=dtype)
-        tensors[name] = tensor.reshape(entry["shape"])
-    return tensors
+    return safetensors_file.read_safetensors(path, torch)
 
 
 def toy_csv(path):

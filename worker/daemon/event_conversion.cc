@@ -33,6 +33,7 @@ ft::v1::JobEvent ProgressEvent(const train::ProgressReport& report) {
   p->set_step_seconds(report.step_seconds);
   p->set_device_memory_bytes(report.device_memory_bytes);
   p->set_device_memory_peak_bytes(report.device_memory_peak_bytes);
+  p->set_communication_seconds(report.communication_seconds);
   return event;
 }
 

@@ -1,10 +1,12 @@
 #include "worker/daemon/worker_loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "common/spec/spec_validation.h"
 #include "spdlog/spdlog.h"
+#include "worker/daemon/gang_rendezvous.h"
 #include "worker/daemon/lease_reporter.h"
 #include "worker/daemon/remote_inputs.h"
 #include "worker/daemon/spec_to_options.h"
@@ -64,7 +66,12 @@ void WorkerLoop::Complete(const ft::v1::AcquireJobResponse& lease, ft::v1::JobSt
 
 void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
   const ft::v1::Job& job = lease.job();
-  spdlog::info("{}: attempt {} starting", job.id(), job.attempt());
+  if (lease.world_size() > 1) {
+    spdlog::info("{}: attempt {} starting as rank {} of {} (rendezvous key {})", job.id(),
+                 job.attempt(), lease.rank(), lease.world_size(), lease.rendezvous_key());
+  } else {
+    spdlog::info("{}: attempt {} starting", job.id(), job.attempt());
+  }
   // Files may have changed since ftd validated the spec.
   if (absl::Status status = spec::ValidateSpec(job.spec()); !status.ok()) {
     Complete(lease, ft::v1::FAILED, std::string(status.message()));
@@ -83,6 +90,24 @@ void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
     Complete(lease, ft::v1::FAILED, std::string(inputs.message()));
     return;
   }
+  const GangRendezvous gang =
+      PrepareRendezvous(lease, link_, options_.advertise_host,
+                        std::chrono::milliseconds(std::min(options_.idle_poll_ms, 200)), shutdown_);
+  switch (gang.outcome) {
+    case GangRendezvous::Outcome::kReady:
+      break;
+    case GangRendezvous::Outcome::kCancelled:
+      reporter.Flush();
+      Complete(lease, ft::v1::CANCELLED, "");
+      return;
+    case GangRendezvous::Outcome::kLeaseLost:
+    case GangRendezvous::Outcome::kShutdown:
+      reporter.Flush();
+      spdlog::warn("{}: rank {} abandoned before training (gang ended or worker stopping)",
+                   job.id(), lease.rank());
+      return;
+  }
+  train_options.distributed = gang.options;
   const train::TrainOutcome outcome = train_(train_options, &reporter);
   reporter.Flush();
   switch (reporter.stop_reason()) {

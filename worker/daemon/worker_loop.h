@@ -24,6 +24,9 @@ struct WorkerLoopOptions {
   std::string token_cache_dir;  // tokenized splits, shared by jobs; "": none (token_cache.h)
   double memory_budget_mb = 0;  // auto_micro_batch's budget; 0: half of MemAvailable
   int idle_poll_ms = 250;  // how often an idle worker asks for work
+  // Where the other ranks of a data-parallel job reach this worker when it is rank 0 (the c10d
+  // store binds every interface; this is the address ftd hands out).
+  std::string advertise_host = "127.0.0.1";
   // Worker token (role worker; ftd's local workers get $FT_WORKER_TOKEN) and TLS settings, for
   // the link to `server` (grpc_worker_link.h).
   net::ChannelSecurity security;

@@ -146,6 +146,11 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
           "the worker picks the largest micro-batch (up to --micro-batch-size if given) whose "
           "pass on the longest sequence fits its memory budget; needs --effective-batch-size")
       ->group(batch);
+  AddSpecOption(submit, "--world-size", f.world_size,
+                "data parallel: workers that train the job together, one rank each; it starts "
+                "when that many are free at once (default 1; docs/distributed.md)",
+                "N")
+      ->group(batch);
   submit
       ->add_flag_function(
           "--group-by-length", [&f](int64_t count) { f.group_by_length = count > 0; },

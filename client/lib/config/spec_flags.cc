@@ -130,6 +130,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ApplyIfSet(flags.train_on_prompt, [&](bool v) { spec.set_train_on_prompt(v); });
   for (const std::string& url : flags.notify) spec.add_notify(url);
   ApplyIfSet(flags.packing, [&](bool v) { spec.set_packing(v); });
+  ApplyIfSet(flags.world_size, [&](uint32_t v) { spec.set_world_size(v); });
   ApplyLoraFlags(flags, spec);
 
   // A value given explicitly (even 0) is sent as is, for ftd to judge; only unset fields default.

@@ -59,6 +59,7 @@ struct SpecFlags {
   std::optional<bool> train_on_prompt;
   std::vector<std::string> notify;  // webhook URLs, added to the spec file's
   std::optional<bool> packing;
+  std::optional<uint32_t> world_size;
   // LoRA (JobSpec.lora): any of these turns it on.
   std::optional<bool> lora;
   std::optional<uint32_t> lora_r;

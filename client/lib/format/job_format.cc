@@ -71,6 +71,9 @@ std::string BatchLine(const ft::v1::JobSpec& spec) {
                            spec.micro_batch_size(), accumulation, effective);
   }
   if (spec.group_by_length()) absl::StrAppend(&line, ", grouped by length");
+  if (spec.world_size() > 1) {
+    absl::StrAppend(&line, ", split over ", spec.world_size(), " data-parallel workers");
+  }
   return line;
 }
 
@@ -129,8 +132,10 @@ std::string FormatJobTable(const std::vector<ft::v1::Job>& jobs, absl::Time now,
   rows.reserve(jobs.size());
   for (const auto& job : jobs) {
     const ft::v1::Evaluation* val = LatestEvaluation(job, "validation");
+    std::string state = palette.State(job.state());
+    if (job.spec().world_size() > 1) absl::StrAppend(&state, " x", job.spec().world_size());
     rows.push_back(
-        {job.id(), palette.State(job.state()), job.spec().model(), StepOfTotal(job),
+        {job.id(), state, job.spec().model(), StepOfTotal(job),
          job.has_progress() ? absl::StrFormat("%.4f", job.progress().loss()) : "-",
          val != nullptr ? Percent(val->accuracy()) : "-",
          HasTime(job.create_time()) ? FormatAge(now - FromProtoTime(job.create_time())) : "-"});
@@ -147,8 +152,14 @@ std::string FormatJobSummary(const ft::v1::Job& job, absl::Time now, absl::TimeZ
                    : absl::StrCat(job.id(), " (", spec.display_name(), ")"));
   std::string state = palette.State(job.state());
   if (job.attempt() > 0) absl::StrAppend(&state, ", attempt ", job.attempt());
-  if (!job.worker_id().empty()) absl::StrAppend(&state, ", worker ", job.worker_id());
+  if (!job.worker_id().empty()) {
+    absl::StrAppend(&state, spec.world_size() > 1 ? ", rank 0 on worker " : ", worker ",
+                    job.worker_id());
+  }
   s.Add("State", state);
+  if (job.state() == ft::v1::QUEUED && !job.waiting_reason().empty()) {
+    s.Add("Waiting", job.waiting_reason());
+  }
   s.Add("Model", spec.model());
   const ft::v1::DatasetSpec& data = spec.dataset();
   s.Add("Dataset", DatasetLine(data));

@@ -292,6 +292,9 @@ function renderJob(job) {
     ['Train', s.dataset.train || s.dataset.name],
     ['Batch', `${s.micro_batch_size} × ${s.accumulation_steps} accumulation steps`],
     ['Owner', job.owner || '—'], ['Attempt', job.attempt],
+    // Data parallel: shown only for a gang, and why a queued job has not started.
+    ['World size', s.world_size > 1 ? s.world_size : undefined],
+    ['Waiting', job.state === 'QUEUED' ? job.waiting_reason : undefined],
     ['Created', time(job.create_time)], ['Ended', time(job.end_time)],
   ];
   $('job-facts').replaceChildren(...facts.filter(([, v]) => v !== '' && v !== undefined)

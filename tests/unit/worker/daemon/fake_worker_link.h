@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -38,6 +39,14 @@ class FakeWorkerLink : public WorkerLink {
   void RequestCancel() {
     absl::MutexLock lock(&mu_);
     cancel_requested_ = true;
+  }
+  // Heartbeat answers carry this rendezvous store address once `after` heartbeats arrived (a
+  // gang's rank 0 reported it meanwhile).
+  void AnswerStoreAfter(int after, const std::string& host, uint32_t port) {
+    absl::MutexLock lock(&mu_);
+    store_after_ = after;
+    store_host_ = host;
+    store_port_ = port;
   }
   // The next `times` CompleteJob calls fail with `status` (recorded all the same).
   void FailCompletes(absl::Status status, int times) {
@@ -120,6 +129,10 @@ class FakeWorkerLink : public WorkerLink {
   ft::v1::HeartbeatResponse AnswerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ft::v1::HeartbeatResponse response;
     response.set_cancel_requested(cancel_requested_);
+    if (store_port_ != 0 && static_cast<int>(heartbeats_.size()) >= store_after_) {
+      response.set_store_host(store_host_);
+      response.set_store_port(store_port_);
+    }
     return response;
   }
 
@@ -132,6 +145,9 @@ class FakeWorkerLink : public WorkerLink {
   bool cancel_requested_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status complete_failure_ ABSL_GUARDED_BY(mu_);
   int complete_failures_left_ ABSL_GUARDED_BY(mu_) = 0;
+  int store_after_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string store_host_ ABSL_GUARDED_BY(mu_);
+  uint32_t store_port_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<ft::v1::AcquireJobRequest> acquires_ ABSL_GUARDED_BY(mu_);
   std::vector<ft::v1::HeartbeatRequest> heartbeats_ ABSL_GUARDED_BY(mu_);
   std::vector<ft::v1::ReportEventsRequest> reports_ ABSL_GUARDED_BY(mu_);
