@@ -25,6 +25,9 @@ absl::StatusOr<BatchGeometry> ResolveBatchGeometry(const ft::v1::JobSpec& spec) 
   const uint64_t micro = spec.micro_batch_size();
   const uint64_t accumulation = spec.accumulation_steps();
   const uint64_t effective = spec.effective_batch_size();
+  // A data-parallel job's step takes micro x accumulation examples on each of its ranks.
+  const uint64_t ranks = spec.world_size() > 1 ? spec.world_size() : 1;
+  const std::string per_rank = ranks > 1 ? absl::StrCat(" x world_size ", ranks) : "";
   BatchGeometry geometry;
   geometry.auto_micro_batch = spec.auto_micro_batch();
 
@@ -47,13 +50,15 @@ absl::StatusOr<BatchGeometry> ResolveBatchGeometry(const ft::v1::JobSpec& spec) 
   if (effective == 0) {
     geometry.micro_batch_size = static_cast<uint32_t>(micro);
     geometry.accumulation_steps = static_cast<uint32_t>(accumulation);
-    geometry.effective_batch_size = micro * accumulation;
+    geometry.effective_batch_size = micro * accumulation * ranks;
   } else if (accumulation != 0) {
-    if (micro * accumulation != effective) {
+    if (micro * accumulation * ranks != effective) {
       return absl::InvalidArgumentError(absl::StrCat(
           "spec.effective_batch_size (", effective, ") and spec.accumulation_steps (", accumulation,
-          ") disagree: spec.micro_batch_size x spec.accumulation_steps = ", micro, " x ",
-          accumulation, " = ", micro * accumulation, "; give only one of them"));
+          ") disagree: spec.micro_batch_size x spec.accumulation_steps", per_rank.empty() ? "" :
+          " x spec.world_size", " = ", micro, " x ", accumulation, per_rank.empty() ? "" :
+          absl::StrCat(" x ", ranks), " = ", micro * accumulation * ranks,
+          "; give only one of them"));
     }
     geometry.micro_batch_size = static_cast<uint32_t>(micro);
     geometry.accumulation_steps = static_cast<uint32_t>(accumulation);
@@ -62,19 +67,21 @@ absl::StatusOr<BatchGeometry> ResolveBatchGeometry(const ft::v1::JobSpec& spec) 
     geometry.micro_batch_size = static_cast<uint32_t>(micro);
     geometry.effective_batch_size = effective;
   } else {
-    if (effective % micro != 0) {
+    if (effective % (micro * ranks) != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "spec.effective_batch_size (", effective, ") is not a multiple of spec.micro_batch_size (",
-          micro, "): accumulation_steps = effective_batch_size / micro_batch_size must be a whole "
-          "number; choose a micro-batch that divides it, or set auto_micro_batch"));
+          micro, ")", per_rank, ": accumulation_steps = effective_batch_size / (micro_batch_size",
+          per_rank, ") must be a whole number; choose a micro-batch that divides it, or set "
+          "auto_micro_batch"));
     }
-    if (effective / micro > kMaxAccumulationSteps) {
+    const uint64_t derived = effective / (micro * ranks);
+    if (derived > kMaxAccumulationSteps) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "spec.effective_batch_size (", effective, ") / spec.micro_batch_size (", micro, ") = ",
-          effective / micro, " accumulation steps, more than ", kMaxAccumulationSteps));
+          "spec.effective_batch_size (", effective, ") / (spec.micro_batch_size (", micro, ")",
+          per_rank, ") = ", derived, " accumulation steps, more than ", kMaxAccumulationSteps));
     }
     geometry.micro_batch_size = static_cast<uint32_t>(micro);
-    geometry.accumulation_steps = static_cast<uint32_t>(effective / micro);
+    geometry.accumulation_steps = static_cast<uint32_t>(derived);
     geometry.effective_batch_size = effective;
   }
   if (geometry.auto_micro_batch) geometry.accumulation_steps = 0;

@@ -5,6 +5,8 @@
 //   - effective_batch_size 0: micro_batch_size x accumulation_steps, both required.
 //   - effective_batch_size E: accumulation_steps may be 0 (derived: E / micro_batch_size, which
 //     must divide evenly) or must equal it.
+//   - world_size N > 1: each of the N ranks takes micro_batch_size x accumulation_steps of every
+//     step, so effective_batch_size = N x micro x accumulation (and E / (N x micro) derives it).
 //   - auto_micro_batch: micro_batch_size is an upper limit (0: none) and the worker picks the
 //     micro-batch; E (or micro x accumulation) is required; accumulation is derived by the worker.
 #pragma once

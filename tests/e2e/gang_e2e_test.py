@@ -9,14 +9,12 @@ events instead of hanging silently.
 --kill-loop (label dp_e2e): trains a world_size 2 job once uninterrupted, then again while a
 random rank is killed with SIGKILL again and again; every kill ends the gang's attempt, the job
 is re-queued and resumes from its checkpoint, and it must end with the uninterrupted run's
-parameters. Needs the data-parallel trainer: skipped (77) while `ftworker --help` has no
---world-size."""
+parameters."""
 import glob
 import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +23,7 @@ import unittest
 BIN = os.environ.get("FT_BIN_DIR", "build/bin")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from prerequisite import require_module, skip  # noqa: E402
+from prerequisite import require_module  # noqa: E402
 
 KILL_LOOP = "--kill-loop" in sys.argv
 if KILL_LOOP:
@@ -154,8 +152,6 @@ class GangKillLoop(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="ft-gang-kill-")
-        self.csv = os.path.join(self.tmp, "toy.csv")
-        toy_csv(self.csv, rows=96)
 
     def tearDown(self):
         if not os.environ.get("FT_KEEP_TEST_DIRS"):
@@ -164,9 +160,11 @@ class GangKillLoop(unittest.TestCase):
     def train(self, name, kills):
         tmp = os.path.join(self.tmp, name)
         os.makedirs(tmp)
+        csv = os.path.join(tmp, "toy.csv")  # inside this ftd's data root
+        toy_csv(csv, rows=96)
         ftd = Daemon(tmp, ["--lease-timeout-seconds", "3", "--max-job-attempts", "50"])
         try:
-            job = ft_client.submit(ftd.stub, spec(self.csv, 2, 12, optimizer="sgd",
+            job = ft_client.submit(ftd.stub, spec(csv, 2, 12, optimizer="sgd",
                                                   learning_rate=0.05, checkpoint_every_steps=1))
             rng = random.Random(int(os.environ.get("FT_GANG_KILL_SEED", "16")))
             done = 0
@@ -221,9 +219,4 @@ def local_worker_pids(ftd_pid):
 
 
 if __name__ == "__main__":
-    if KILL_LOOP:
-        help_text = subprocess.run([os.path.join(BIN, "ftworker"), "--help"],
-                                   capture_output=True, text=True).stdout
-        if "--world-size" not in help_text:
-            skip("ftworker has no --world-size yet (the data-parallel trainer, issue 16)")
     unittest.main()

@@ -22,6 +22,7 @@ const std::set<std::string> kSpecFieldsOutsideTheTable = {
     "lora",                  // by hand below, into LoraOptions
     "effective_batch_size",  // spec::ResolveBatchGeometry, below
     "auto_micro_batch",      // spec::ResolveBatchGeometry, below
+    "world_size",            // ResolveBatchGeometry; the rank comes with the lease (worker_loop)
 };
 
 // The message holding `path` ("dataset.train": spec.dataset()) and the field's descriptor;

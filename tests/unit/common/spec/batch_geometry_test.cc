@@ -47,6 +47,26 @@ TEST(BatchGeometryTest, MicroTimesAccumulationAsBefore) {
   ExpectRefused(Batch(8, 0, 0), {"spec.accumulation_steps", "effective_batch_size"});
 }
 
+// A gang: micro-batch and accumulation are per rank, so a step takes world x micro x accumulation.
+TEST(BatchGeometryTest, WorldSizeMultipliesTheStepAndDividesTheDerivedAccumulation) {
+  JobSpec spec = Batch(2, 2, 0);
+  spec.set_world_size(2);
+  auto geometry = ResolveBatchGeometry(spec);
+  ASSERT_TRUE(geometry.ok()) << geometry.status();
+  EXPECT_EQ(geometry->effective_batch_size, 8u);
+  spec = Batch(2, 0, 8);
+  spec.set_world_size(2);
+  geometry = ResolveBatchGeometry(spec);
+  ASSERT_TRUE(geometry.ok()) << geometry.status();
+  EXPECT_EQ(geometry->accumulation_steps, 2u);
+  spec = Batch(2, 4, 8);  // 2 x 4 x 2 = 16, not 8
+  spec.set_world_size(2);
+  ExpectRefused(spec, {"spec.effective_batch_size", "spec.world_size", "16"});
+  spec = Batch(4, 0, 12);  // 12 is a multiple of 4 but not of 2 x 4
+  spec.set_world_size(2);
+  ExpectRefused(spec, {"spec.effective_batch_size", "world_size 2"});
+}
+
 TEST(BatchGeometryTest, EffectiveBatchDerivesAccumulationWhenItDivides) {
   const auto geometry = ResolveBatchGeometry(Batch(8, 0, 32));
   ASSERT_TRUE(geometry.ok()) << geometry.status();
