@@ -41,6 +41,7 @@ train::TrainOptions ToTrainOptions(const ft::v1::JobSpec& spec, const std::strin
   options.precision = spec.precision();
   options.checkpoint_every_steps = spec.checkpoint_every_steps();
   options.activation_checkpointing = spec.activation_checkpointing();
+  options.evaluate_only = spec.evaluate_only();
   // Empty (a spec stored before these fields existed): TrainOptions' defaults.
   if (!spec.lr_scheduler().empty()) options.lr_scheduler = spec.lr_scheduler();
   options.label_smoothing = spec.label_smoothing();

@@ -58,6 +58,7 @@ Json OptionsJson(const TrainOptions& options) {
   json["max_eval_examples"] = options.max_eval_examples;
   json["precision"] = options.precision;
   json["activation_checkpointing"] = options.activation_checkpointing;
+  json["evaluate_only"] = options.evaluate_only;
   json["lr_scheduler"] = options.lr_scheduler;
   json["label_smoothing"] = options.label_smoothing;
   json["early_stopping_patience"] = options.early_stopping_patience;

@@ -170,6 +170,8 @@ class TrainingLoop {
   WindowResult AccumulateWithRetry(const Window& window, std::vector<MicroBatch>& micro_batches,
                                    int64_t& tokens);
   bool EvaluateSplit(const TokenizedSplit& split);
+  // evaluate_only: the final evaluations of the weights as loaded; no step, checkpoint or model.
+  void EvaluateOnly();
   // causal_lm: greedy completions of the first validation prompts as log lines.
   void LogValidationSamples();
   // Causal LM: the test split's greedy answers against the references (completion_match.h),
@@ -267,6 +269,7 @@ void TrainingLoop::Run() {
 
   phase_ = "building the model";
   BuildFreshState();
+  if (options_.evaluate_only) return EvaluateOnly();
   if (lora_) {
     // The checkpoints hold no base: resuming on another one must be refused.
     // Fingerprint values are JSON text; the hash is hex digits.
@@ -347,6 +350,14 @@ void TrainingLoop::Run() {
   WriteTokenizerFiles(options_.model, options_.max_seq_length, options_.output_dir);
   summary_.outcome.status = TrainOutcome::Status::kSucceeded;
   summary_.outcome.steps = step_;
+}
+
+void TrainingLoop::EvaluateOnly() {
+  if (!EvaluateSplit(data_.validation) || !EvaluateSplit(data_.test)) return Cancel();
+  summary_.validation_tracking = tracker_.state();
+  summary_.exported_step = 0;
+  summary_.outcome.status = TrainOutcome::Status::kSucceeded;
+  summary_.outcome.steps = 0;
 }
 
 void TrainingLoop::BuildFreshState() {
@@ -842,6 +853,7 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
 }  // namespace
 
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
+  if (options.evaluate_only) return 0;
   int64_t total = options.epochs * StepsPerEpoch(train_examples, options.micro_batch_size,
                                                  options.accumulation_steps);
   if (options.max_steps > 0) total = std::min(total, options.max_steps);
