@@ -1,6 +1,7 @@
 #include "worker/train/options_check.h"
 
 #include "common/data/dataset.h"
+#include "common/models/hf_config.h"
 #include "common/models/model_folder.h"
 #include "worker/eval/early_stopping.h"
 #include "worker/train/lr_schedule.h"
@@ -82,10 +83,6 @@ std::string FirstProblem(const TrainOptions& options) {
     return "packing is only for task \"causal_lm\"";
   }
   if (std::string lora = adapters::LoraOptionsProblem(options.lora); !lora.empty()) return lora;
-  if (options.lora.enabled && options.lora.dropout > 0 && options.activation_checkpointing) {
-    return "lora.dropout > 0 is not implemented with activation_checkpointing (the recomputed "
-           "forward pass would draw other dropout masks)";
-  }
   if (options.task == "causal_lm" && options.early_stopping_metric == "macro_f1" &&
       (options.early_stopping_patience > 0 || options.keep_best_model)) {
     return "early_stopping_metric \"macro_f1\" has no meaning for task \"causal_lm\" (use "
@@ -128,13 +125,11 @@ std::optional<models::ModelConfig> CheckOptions(const TrainOptions& options, std
             "; the training core currently builds only " + models::ScratchModelNames();
     return std::nullopt;
   }
-  if (model->family != "bloom") {
-    error = "model " + Quoted(options.model) + " has family " + Quoted(model->family) +
-            "; only \"bloom\" is implemented";
-    return std::nullopt;
-  }
   error = FirstProblem(options);
   if (!error.empty()) return std::nullopt;
+  if (!model->hf_config_json.empty()) {
+    return models::ParseModelConfigJson(model->hf_config_json, options.model);
+  }
   return models::ScratchModelConfig(model->bloom);
 }
 
