@@ -39,6 +39,21 @@ std::vector<ScratchModel> BuildCatalog() {
   full.bloom = BloomConfig{};
   models.push_back(full);
 
+  // TinyLlama-1.1B's shape (Llama 2 architecture, grouped-query attention): the ~1B Llama-style
+  // model of the LoRA memory benchmark (tests/bench/lora_memory.py).
+  ScratchModel llama;
+  llama.name = "llama-1b";
+  llama.family = "llama";
+  llama.description =
+      "TinyLlama-1.1B configuration, 22 layers, hidden 2048, 32 heads (4 key/value), MLP 5632, "
+      "vocabulary 32000 (~1.1B parameters)";
+  llama.hf_config_json = R"({"model_type": "llama", "vocab_size": 32000, "hidden_size": 2048,
+      "intermediate_size": 5632, "num_hidden_layers": 22, "num_attention_heads": 32,
+      "num_key_value_heads": 4, "max_position_embeddings": 2048, "rms_norm_eps": 1e-5,
+      "rope_theta": 10000.0, "tie_word_embeddings": false, "bos_token_id": 1,
+      "eos_token_id": 2, "pad_token_id": 3})";
+  models.push_back(llama);
+
   return models;
 }
 

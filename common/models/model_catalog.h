@@ -31,7 +31,9 @@ struct ScratchModel {
   std::string name;         // "bloom-tiny"
   std::string family;       // "bloom"
   std::string description;  // one line for --help and errors
-  BloomConfig bloom;
+  BloomConfig bloom;        // family "bloom"
+  // Other families: the shape as a Hugging Face config.json (common/models/hf_config.h parses it).
+  std::string hf_config_json;
 };
 
 // Every built-in architecture, in a stable order.

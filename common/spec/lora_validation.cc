@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/models/hf_config.h"
 #include "common/models/lora_targets.h"
 #include "common/models/model_catalog.h"
 #include "common/models/model_folder.h"
@@ -17,8 +18,10 @@ namespace {
 // The model's family when it can be known before training: a scratch model or a local folder.
 std::optional<models::ModelFamily> KnownFamily(const std::string& model) {
   if (models::IsScratchModelName(model)) {
-    return models::FindScratchModel(model) ? std::optional(models::ModelFamily::kBloom)
-                                           : std::nullopt;
+    const std::optional<models::ScratchModel> scratch = models::FindScratchModel(model);
+    if (!scratch) return std::nullopt;
+    if (scratch->hf_config_json.empty()) return models::ModelFamily::kBloom;
+    return models::ParseModelConfigJson(scratch->hf_config_json, model).family;
   }
   if (!std::filesystem::is_directory(model)) return std::nullopt;
   try {
@@ -76,10 +79,6 @@ std::vector<std::string> LoraProblems(const ft::v1::JobSpec& spec) {
   if (!std::isfinite(lora.dropout()) || lora.dropout() < 0 || lora.dropout() >= 1) {
     problems.push_back(absl::StrCat("spec.lora.dropout: must be in [0, 1), got ",
                                     lora.dropout()));
-  }
-  if (lora.dropout() > 0 && spec.activation_checkpointing()) {
-    problems.push_back("spec.lora.dropout: not with activation_checkpointing yet (the recomputed "
-                       "forward pass would draw other dropout masks); use dropout 0");
   }
   if (lora.base_precision() != "fp32" && lora.base_precision() != "bf16") {
     problems.push_back(absl::StrCat("spec.lora.base_precision: '", lora.base_precision(),

@@ -18,6 +18,7 @@
 #include "common/models/model_folder.h"
 #include "common/spec/batch_geometry.h"
 #include "common/spec/data_parallel_validation.h"
+#include "common/spec/evaluate_only_validation.h"
 #include "common/spec/lora_validation.h"
 #include "common/spec/spec_limits.h"
 
@@ -228,6 +229,7 @@ absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
   CheckTrainingKnobs(problems, spec);
   for (std::string& problem : LoraProblems(spec)) problems.Invalid(std::move(problem));
   for (std::string& problem : DataParallelProblems(spec)) problems.Invalid(std::move(problem));
+  for (std::string& problem : EvaluateOnlyProblems(spec)) problems.Invalid(std::move(problem));
   if (spec.display_name().size() > 200) {
     problems.Invalid("spec.display_name: at most 200 bytes");
   }

@@ -1,9 +1,12 @@
 #include "worker/models/activation_checkpoint.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <torch/autograd.h>
 
 #include <cstdint>
+#include <mutex>
 
 #include "worker/models/transformer_parts.h"
 #include "worker/train/autocast_state.h"
@@ -43,6 +46,55 @@ class RecordedAutocast {
   const int64_t nesting_ = at::autocast::increment_nesting();
 };
 
+at::Generator DefaultGenerator(const c10::Device& device) {
+  return device.is_cpu() ? at::detail::getDefaultCPUGenerator()
+                         : at::globalContext().defaultGenerator(device);
+}
+
+torch::Tensor GeneratorState(const c10::Device& device) {
+  at::Generator generator = DefaultGenerator(device);
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
+
+void SetGeneratorState(const c10::Device& device, const torch::Tensor& state) {
+  at::Generator generator = DefaultGenerator(device);
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+}
+
+// The recomputation must draw the random numbers the forward drew (dropout masks), or the
+// gradients belong to another forward pass: the generators are set to the states the forward
+// started from, and put back when the scope ends, so that the backward's own draws and everything
+// after it are as without checkpointing (torch.utils.checkpoint's preserve_rng_state). The CPU
+// generator always, and the block's GPU's when it runs on one.
+class ReplayedRng {
+ public:
+  struct State {
+    torch::Tensor cpu;
+    torch::Tensor gpu;  // undefined on the CPU
+  };
+  static State Current(const c10::Device& device) {
+    return {GeneratorState(c10::Device(c10::kCPU)),
+            device.is_cpu() ? torch::Tensor() : GeneratorState(device)};
+  }
+  ReplayedRng(const c10::Device& device, const State& state)
+      : device_(device), saved_(Current(device)) {
+    Apply(state);
+  }
+  ~ReplayedRng() { Apply(saved_); }
+  ReplayedRng(const ReplayedRng&) = delete;
+  ReplayedRng& operator=(const ReplayedRng&) = delete;
+
+ private:
+  void Apply(const State& state) const {
+    SetGeneratorState(c10::Device(c10::kCPU), state.cpu);
+    if (state.gpu.defined()) SetGeneratorState(device_, state.gpu);
+  }
+  const c10::Device device_;
+  const State saved_;
+};
+
 class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
  public:
   // Runs with gradient recording off (Function::apply does that): nothing of the block's
@@ -55,6 +107,9 @@ class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     ctx->saved_data["cpu_dtype"] = static_cast<int64_t>(autocast.cpu.dtype);
     ctx->saved_data["gpu_autocast"] = autocast.cuda.enabled;
     ctx->saved_data["gpu_dtype"] = static_cast<int64_t>(autocast.cuda.dtype);
+    const ReplayedRng::State rng = ReplayedRng::Current(hidden.device());
+    ctx->saved_data["cpu_rng"] = rng.cpu;
+    if (rng.gpu.defined()) ctx->saved_data["gpu_rng"] = rng.gpu;
     std::vector<torch::Tensor> saved = {hidden};
     saved.insert(saved.end(), context.begin(), context.end());
     ctx->save_for_backward(saved);
@@ -76,6 +131,9 @@ class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     {
       torch::AutoGradMode enable_grad(true);
       RecordedAutocast recorded(autocast);
+      ReplayedRng::State rng{ctx->saved_data["cpu_rng"].toTensor(), torch::Tensor()};
+      if (ctx->saved_data.count("gpu_rng") != 0) rng.gpu = ctx->saved_data["gpu_rng"].toTensor();
+      const ReplayedRng replayed(input.device(), rng);
       const std::vector<torch::Tensor> context(saved.begin() + 1, saved.end());
       output = Block(ctx->saved_data["block"].toInt()).BlockForward(input, context);
     }
@@ -96,7 +154,13 @@ class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
 
 torch::Tensor CheckpointedBlockForward(CheckpointableBlock& block, const torch::Tensor& hidden,
                                        const std::vector<torch::Tensor>& context) {
-  return CheckpointedBlock::apply(hidden, context,
+  // An autograd function whose inputs need no gradient is left out of the graph, and the block's
+  // parameters would get none: with a frozen base (LoRA) the first block's input, the embedding,
+  // needs none. It is marked as needing one, as PEFT's enable_input_require_grads does.
+  const torch::Tensor input = hidden.requires_grad() || !torch::GradMode::is_enabled()
+                                  ? hidden
+                                  : hidden.detach().requires_grad_(true);
+  return CheckpointedBlock::apply(input, context,
                                   static_cast<int64_t>(reinterpret_cast<intptr_t>(&block)));
 }
 

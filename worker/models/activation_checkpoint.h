@@ -23,7 +23,8 @@ class CheckpointableBlock {
 
 // block.BlockForward(hidden, context) with the same value and gradients (also for the block's
 // parameters), without keeping the block's activations. The recomputation runs under the autocast
-// state the forward ran under. `block` must outlive the backward pass.
+// state and from the random-generator states the forward ran under (same dropout masks).
+// `block` must outlive the backward pass.
 torch::Tensor CheckpointedBlockForward(CheckpointableBlock& block, const torch::Tensor& hidden,
                                        const std::vector<torch::Tensor>& context);
 

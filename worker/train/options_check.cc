@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/data/dataset.h"
+#include "common/models/hf_config.h"
 #include "common/models/model_folder.h"
 #include "worker/eval/early_stopping.h"
 #include "worker/train/lr_schedule.h"
@@ -99,11 +100,6 @@ void CheckValues(const TrainOptions& options) {
     Refuse("packing is only for task \"causal_lm\"");
   }
   if (std::string lora = adapters::LoraOptionsProblem(options.lora); !lora.empty()) Refuse(lora);
-  if (options.lora.enabled && options.lora.dropout > 0 && options.activation_checkpointing) {
-    Refuse(
-        "lora.dropout > 0 is not implemented with activation_checkpointing (the recomputed "
-        "forward pass would draw other dropout masks)");
-  }
   if (options.task == "causal_lm" && options.early_stopping_metric == "macro_f1" &&
       (options.early_stopping_patience > 0 || options.keep_best_model)) {
     Refuse(
@@ -146,11 +142,17 @@ models::ModelConfig CheckOptions(const TrainOptions& options) {
                                 "; the training core currently builds only " +
                                 models::ScratchModelNames());
   }
+  CheckValues(options);
+  // Scratch models of other families carry their config as transformers' config.json text.
+  if (!model->hf_config_json.empty()) {
+    models::ModelConfig config = models::ParseModelConfigJson(model->hf_config_json, options.model);
+    CheckTask(options, config);
+    return config;
+  }
   if (model->family != "bloom") {
     throw std::invalid_argument("model " + Quoted(options.model) + " has family " +
-                                Quoted(model->family) + "; only \"bloom\" is implemented");
+                                Quoted(model->family) + " but no config to build it from");
   }
-  CheckValues(options);
   return models::ScratchModelConfig(model->bloom);
 }
 

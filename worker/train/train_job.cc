@@ -93,7 +93,7 @@ TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer
     resolved.effective_batch_size = choice.effective_batch_size;
     watcher.OnLog("info", choice.Describe());
 
-    phase = "training";
+    phase = options.evaluate_only ? "evaluating" : "training";
     std::filesystem::create_directories(options.output_dir);
     TrainingSummary summary = Train(resolved, *config, data, watcher);
     if (summary.outcome.status != TrainOutcome::Status::kSucceeded) return summary.outcome;

@@ -56,6 +56,7 @@ struct TrainOptions {
   int64_t max_eval_examples = 0;  // 0: all
   std::string precision = "fp32";  // "fp32", "bf16" or "fp16" (CUDA only, dynamic loss scaling)
   bool activation_checkpointing = false;  // recompute block activations in backward
+  bool evaluate_only = false;  // the final evaluation of the model as given; no training
   std::string lr_scheduler = "linear";  // "linear", "cosine" or "constant" (see lr_schedule.h)
   double label_smoothing = 0.0;         // 0..<1, training loss only
   // Early stopping and best-model export (see early_stopping.h). Patience 0: never stop early.

@@ -108,6 +108,7 @@ inline constexpr TrainOptionField kRows[] = {
   {"task", &O::task, kByName, kResult, kWithTask, kEmptyKeepsDefault},
   {"train_on_prompt", &O::train_on_prompt, kByName, kResult, kWithTask},
   {"packing", &O::packing, kByName, kResult, kNo},
+  {"evaluate_only", &O::evaluate_only, kByName, kResult, kNo},  // writes no checkpoint
   {"checkpoint_every_steps", &O::checkpoint_every_steps, kByName, kResult, kNo},
   {"checkpoint_every_seconds", &O::checkpoint_every_seconds, kNotFromSpec, kResult, kNo},
   {"threads", &O::threads, kNotFromSpec, kResult, kNo},

@@ -186,6 +186,8 @@ class TrainingLoop {
   WindowResult AccumulateWithRetry(const Window& window, std::vector<MicroBatch>& micro_batches,
                                    int64_t loss_terms, int64_t& tokens);
   bool EvaluateSplit(const TokenizedSplit& split);
+  // evaluate_only: the final evaluations of the weights as loaded; no step, checkpoint or model.
+  void EvaluateOnly();
   // causal_lm: greedy completions of the first validation prompts as log lines.
   void LogValidationSamples();
   // Causal LM: the test split's greedy answers against the references (completion_match.h),
@@ -291,6 +293,7 @@ void TrainingLoop::Run() {
   JoinGang();
   phase_ = "building the model";
   BuildFreshState();
+  if (options_.evaluate_only) return EvaluateOnly();
   if (lora_) {
     // The checkpoints hold no base: resuming on another one must be refused.
     // Fingerprint values are JSON text; the hash is hex digits.
@@ -416,6 +419,14 @@ bool TrainingLoop::ReduceAcrossGang(WindowResult& result) {
   checkpoint_time_due_ = sums[2] > 0;
   result.loss_sum = torch::tensor(sums[0], interval_loss_.options());
   return sums[1] == 0;
+}
+
+void TrainingLoop::EvaluateOnly() {
+  if (!EvaluateSplit(data_.validation) || !EvaluateSplit(data_.test)) return Cancel();
+  summary_.validation_tracking = tracker_.state();
+  summary_.exported_step = 0;
+  summary_.outcome.status = TrainOutcome::Status::kSucceeded;
+  summary_.outcome.steps = 0;
 }
 
 void TrainingLoop::BuildFreshState() {
@@ -950,6 +961,7 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
 }  // namespace
 
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
+  if (options.evaluate_only) return 0;
   const int64_t world = std::max(1, options.distributed.world_size);
   int64_t total = options.epochs * StepsPerEpoch(train_examples, options.micro_batch_size,
                                                  options.accumulation_steps * world);

@@ -55,7 +55,9 @@ void AddLoraOptions(CLI::App* submit, SpecFlags& f) {
                           "also write the merged full model to <output>/merged")
       ->group(lora);
   AddSpecOption(submit, "--lora-adapter", f.lora_adapter,
-                "a PEFT adapter folder to continue training (its r, alpha, targets apply)", "DIR")
+                "a PEFT adapter folder to continue training, or to evaluate with "
+                "--evaluate-only (its r, alpha, targets apply)",
+                "DIR")
       ->group(lora);
 }
 
@@ -198,6 +200,12 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
           "--activation-checkpointing", [&f](int64_t) { f.activation_checkpointing = true; },
           "recompute each block's activations in the backward pass: less memory, about one "
           "more forward per step")
+      ->group(optim);
+  submit
+      ->add_flag_function(
+          "--evaluate-only", [&f](int64_t) { f.evaluate_only = true; },
+          "evaluate the model folder (or --lora-adapter on its base) on validation and test; "
+          "no training, nothing written but result.json")
       ->group(optim);
   AddSpecOption(submit, "--checkpoint-every-steps", f.checkpoint_every_steps,
                 "checkpoint every N optimizer steps (default 0: every 100) and at each epoch "

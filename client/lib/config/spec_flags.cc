@@ -115,6 +115,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
              [&](uint32_t v) { spec.set_checkpoint_every_steps(v); });
   ApplyIfSet(flags.activation_checkpointing,
              [&](bool v) { spec.set_activation_checkpointing(v); });
+  ApplyIfSet(flags.evaluate_only, [&](bool v) { spec.set_evaluate_only(v); });
   ApplyIfSet(flags.lr_scheduler, [&](const std::string& v) { spec.set_lr_scheduler(v); });
   ApplyIfSet(flags.label_smoothing, [&](double v) { spec.set_label_smoothing(v); });
   ApplyIfSet(flags.early_stopping_patience,

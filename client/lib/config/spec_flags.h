@@ -46,6 +46,7 @@ struct SpecFlags {
   std::optional<std::string> precision;
   std::optional<uint32_t> checkpoint_every_steps;
   std::optional<bool> activation_checkpointing;
+  std::optional<bool> evaluate_only;
   std::optional<std::string> lr_scheduler;
   std::optional<double> label_smoothing;
   std::optional<uint32_t> early_stopping_patience;

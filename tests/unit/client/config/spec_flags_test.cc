@@ -226,6 +226,17 @@ TEST(BuildJobSpecTest, LoraFlagsTurnLoraOnAndReachTheSpec) {
   EXPECT_EQ(lora.adapter(), "/w/adapters/a");
 }
 
+TEST(BuildJobSpecTest, EvaluateOnlyFlagReachesTheSpec) {
+  SpecFlags f = MinimalFlags();
+  absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_FALSE(spec->evaluate_only());
+  f.evaluate_only = true;
+  spec = BuildJobSpec({}, f, "/w");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->evaluate_only());
+}
+
 TEST(BuildJobSpecTest, ExplicitZeroIsSentForFtdToReject) {
   SpecFlags f = MinimalFlags();
   f.micro_batch_size = 0;

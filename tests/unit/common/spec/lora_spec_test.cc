@@ -61,6 +61,9 @@ TEST_F(LoraSpecTest, UnknownTargetIsRefusedListingTheFamilysNames) {
   EXPECT_TRUE(Validate(spec).ok()) << Validate(spec);
   spec.mutable_lora()->add_target_modules("c_attn");
   ExpectInvalid(Validate(spec), "unknown module 'c_attn' for a llama model");
+  // A scratch model of another family is checked against its own family's names.
+  spec.set_model("scratch:llama-1b");
+  ExpectInvalid(Validate(spec), "unknown module 'c_attn' for a llama model");
 }
 
 TEST_F(LoraSpecTest, OutOfRangeFieldsAreRefusedByName) {
@@ -74,12 +77,15 @@ TEST_F(LoraSpecTest, OutOfRangeFieldsAreRefusedByName) {
   spec.mutable_lora()->set_dropout(1);
   ExpectInvalid(Validate(spec), "spec.lora.dropout: must be in [0, 1)");
   spec = Spec();
-  spec.mutable_lora()->set_dropout(0.1);
-  spec.set_activation_checkpointing(true);
-  ExpectInvalid(Validate(spec), "spec.lora.dropout: not with activation_checkpointing");
-  spec = Spec();
   spec.mutable_lora()->set_base_precision("fp16");
   ExpectInvalid(Validate(spec), "spec.lora.base_precision: 'fp16' is not supported");
+}
+
+TEST_F(LoraSpecTest, DropoutGoesWithActivationCheckpointing) {
+  JobSpec spec = Spec();
+  spec.mutable_lora()->set_dropout(0.1);
+  spec.set_activation_checkpointing(true);
+  EXPECT_TRUE(Validate(spec).ok()) << Validate(spec);
 }
 
 TEST_F(LoraSpecTest, AdapterMustBeAPeftFolderAndBringsItsShape) {

@@ -213,7 +213,8 @@ TEST_F(SpecTest, ZeroLearningRateGetsTheDefaultAndPasses) {
 
 TEST_F(SpecTest, NamesAndChoices) {
   EXPECT_TRUE(Validate([](JobSpec& s) { s.set_optimizer("sgd"); }).ok());
-  for (const char* model : {"scratch:bloom-tiny", "scratch:bloom-small", "scratch:bloom-560m"}) {
+  for (const char* model : {"scratch:bloom-tiny", "scratch:bloom-small", "scratch:bloom-560m",
+                            "scratch:llama-1b"}) {
     EXPECT_TRUE(Validate([&](JobSpec& s) { s.set_model(model); }).ok()) << model;
   }
   const std::vector<std::pair<std::function<void(JobSpec&)>, std::string>> bad = {

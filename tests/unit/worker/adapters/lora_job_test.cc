@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tests/support/temp_dir.h"
 #include "tests/unit/worker/csv_fixture.h"
@@ -74,9 +75,82 @@ class LoraJobTest : public ::testing::Test {
     return options.output_dir;
   }
 
+  // evaluate_only of `adapter` on `base`, with `trained`'s data: the adapter's shape comes from
+  // its folder, as for a user who names only the folder.
+  static TrainOptions EvaluateAdapter(const TrainOptions& trained, const std::string& output) {
+    TrainOptions options = trained;
+    options.output_dir = (fs::path(trained.output_dir).parent_path() / output).string();
+    options.evaluate_only = true;
+    options.lora = {};
+    options.lora.enabled = true;
+    options.lora.adapter = trained.output_dir;
+    return options;
+  }
+
   testing::TempDir temp_;
   fs::path dir_;
 };
+
+// The numbers of an evaluation: every figure but the step it was taken at.
+void ExpectSameEvaluations(const std::vector<train::EvalReport>& expected,
+                           const std::vector<train::EvalReport>& actual) {
+  ASSERT_EQ(expected.size(), actual.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE(expected[i].split);
+    EXPECT_EQ(actual[i].split, expected[i].split);
+    EXPECT_EQ(actual[i].loss, expected[i].loss);
+    EXPECT_EQ(actual[i].accuracy, expected[i].accuracy);
+    EXPECT_EQ(actual[i].examples, expected[i].examples);
+    EXPECT_EQ(actual[i].confusion, expected[i].confusion);
+    EXPECT_EQ(actual[i].perplexity, expected[i].perplexity);
+    EXPECT_EQ(actual[i].target_tokens, expected[i].target_tokens);
+  }
+}
+
+bool HasEntry(const fs::path& folder, const std::string& name) {
+  return fs::exists(folder / name);
+}
+
+// An adapter folder evaluated on its base gives exactly the final validation and test numbers of
+// the job that trained it, writes result.json and nothing else; the base folder evaluated alone
+// (a full model folder) gives other numbers, so the comparison can fail.
+TEST_F(LoraJobTest, EvaluatingAnAdapterGivesTheFinalNumbersOfItsTraining) {
+  const std::string base = BaseFolder("base", 1);
+  TrainOptions trained = Options("trained", base);
+  trained.test_path = temp_.Write("test.csv", testing::SentimentCsv(12, 8));
+  trained.max_eval_examples = 0;
+  trained.lora.merge = false;
+  Observer training;
+  const TrainOutcome trained_outcome = Run(trained, training);
+  ASSERT_EQ(trained_outcome.status, TrainOutcome::Status::kSucceeded) << trained_outcome.error;
+
+  const TrainOptions evaluate = EvaluateAdapter(trained, "evaluated");
+  Observer evaluation;
+  const TrainOutcome outcome = Run(evaluate, evaluation);
+  ASSERT_EQ(outcome.status, TrainOutcome::Status::kSucceeded) << outcome.error;
+  EXPECT_EQ(outcome.steps, 0);
+  EXPECT_TRUE(evaluation.progress.empty());
+  EXPECT_TRUE(evaluation.checkpoints.empty());
+  ExpectSameEvaluations(trained_outcome.final_evals, outcome.final_evals);
+  ExpectSameEvaluations(trained_outcome.final_evals, evaluation.evaluations);
+  const fs::path out(evaluate.output_dir);
+  EXPECT_FALSE(HasEntry(out, "checkpoints"));
+  EXPECT_FALSE(HasEntry(out, "adapter_model.safetensors"));
+  EXPECT_FALSE(HasEntry(out, "model.safetensors"));
+  const nlohmann::json result = nlohmann::json::parse(ReadAll(out / "result.json"));
+  EXPECT_EQ(result["options"]["evaluate_only"], true) << result.dump();
+  EXPECT_EQ(result["steps"], 0) << result.dump();
+
+  TrainOptions base_only = evaluate;
+  base_only.output_dir = (dir_ / "base_evaluated").string();
+  base_only.model = base;
+  base_only.lora = {};
+  Observer base_observer;
+  const TrainOutcome base_outcome = Run(base_only, base_observer);
+  ASSERT_EQ(base_outcome.status, TrainOutcome::Status::kSucceeded) << base_outcome.error;
+  ASSERT_EQ(base_outcome.final_evals.size(), 2u);
+  EXPECT_NE(base_outcome.final_evals[0].loss, outcome.final_evals[0].loss);
+}
 
 TEST_F(LoraJobTest, WritesAPeftAdapterFolderAndTheMergedModel) {
   const TrainOptions options = Options("out", "scratch:bloom-tiny");
@@ -199,6 +273,14 @@ TEST_F(LoraJobTest, CausalLmAdapterFolderGeneratesAsTheMergedModel) {
     differs_from_base += completion != base_completion ? 1 : 0;
   }
   EXPECT_GT(differs_from_base, 0) << "the adapter changed no completion";
+
+  // Evaluated on its base, the adapter gives the training's final perplexity and token accuracy.
+  Observer evaluation;
+  const TrainOutcome evaluated = Run(EvaluateAdapter(lora, "lm_evaluated"), evaluation);
+  ASSERT_EQ(evaluated.status, TrainOutcome::Status::kSucceeded) << evaluated.error;
+  ASSERT_FALSE(evaluated.final_evals.empty());
+  EXPECT_GT(evaluated.final_evals[0].perplexity, 1.0);
+  ExpectSameEvaluations(outcome.final_evals, evaluated.final_evals);
 }
 
 }  // namespace

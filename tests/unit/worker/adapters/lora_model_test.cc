@@ -7,10 +7,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <ostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/models/hf_config.h"
 #include "common/models/lora_targets.h"
@@ -205,6 +209,50 @@ TEST_P(LoraFamilyTest, PeftFolderRoundTrips) {
   ApplyLora(*loaded, config.family, read);
   LoadPeftAdapterWeights(*loaded, dir.path().string());
   EXPECT_TRUE(torch::equal(Logits(loaded), Logits(model)));
+}
+
+// The trainable tensors' gradients of one backward pass in train mode (dropout on), every update
+// and the head in the model's order, from generator seed `seed`.
+std::vector<std::pair<std::string, torch::Tensor>> DropoutGradients(TrainableModel& model,
+                                                                     bool checkpointing,
+                                                                     uint64_t seed) {
+  model->zero_grad();
+  model->train();
+  model->set_activation_checkpointing(checkpointing);
+  torch::manual_seed(seed);
+  model->forward(Ids(), Mask()).pow(2).sum().backward();
+  std::vector<std::pair<std::string, torch::Tensor>> gradients;
+  for (auto& [name, tensor] : NamedTrainableParameters(*model)) {
+    gradients.emplace_back(name, tensor.grad().clone());
+  }
+  return gradients;
+}
+
+// The largest difference between two gradient lists, each tensor's relative to its largest value.
+double WorstRelativeDifference(const std::vector<std::pair<std::string, torch::Tensor>>& a,
+                               const std::vector<std::pair<std::string, torch::Tensor>>& b) {
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double scale = std::max(a[i].second.abs().max().item<double>(), 1e-30);
+    worst = std::max(worst, (a[i].second - b[i].second).abs().max().item<double>() / scale);
+  }
+  return worst;
+}
+
+// The checkpointed block's recomputation must draw the forward's dropout masks: the gradients
+// equal those of the plain backward pass from the same seed. Another seed draws other masks and
+// other gradients, so the comparison can fail.
+TEST_P(LoraFamilyTest, DropoutWithActivationCheckpointingGivesThePlainGradients) {
+  TrainableModel model = Build(GetParam());
+  LoraOptions options = AllTargets(Config(GetParam()));
+  options.dropout = 0.3;
+  ApplyLora(*model, Config(GetParam()).family, options);
+  RandomizeUpdates(*model);
+  const auto plain = DropoutGradients(model, false, 11);
+  const auto checkpointed = DropoutGradients(model, true, 11);
+  ASSERT_EQ(plain.size(), checkpointed.size());
+  EXPECT_LE(WorstRelativeDifference(plain, checkpointed), 1e-6);
+  EXPECT_GT(WorstRelativeDifference(plain, DropoutGradients(model, false, 12)), 1e-2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, LoraFamilyTest, ::testing::ValuesIn(kCases),
