@@ -39,7 +39,9 @@ which side goes first; best and median are reported.
 Times: the sum of the optimizer steps after the first --warmup. ftworker's step time runs from
 zeroing the gradients to the end of optimizer.step() (its micro-batches are collated ahead on a
 prefetch thread; it also computes the global gradient norm every step); the baseline's from
-collating the window's micro-batches to the end of optimizer.step(). Rates: target tokens/s (the
+zeroing the gradients to the end of optimizer.step() less the time it spends collating the
+window's micro-batches (as if a DataLoader worker had collated them ahead; reported apart). The
+baseline's GeLU is the fused tanh kernel, as ftworker's. Rates: target tokens/s (the
 loss terms), all tokens/s (real tokens, prompts included, padding not) and samples/s. GFLOP/s are
 ESTIMATES (bench_common.micro_batch_flops with the LM head, padding included) against the
 ~200 GFLOP/s fp32 peak assumed for this 2-core machine.
@@ -229,8 +231,12 @@ def measure_setting(ftworker, config, plan, args, env_ours, env_base, deadline):
                 if measured["tokens"] != plan.all["tokens"]:
                     sys.exit("the baseline saw %d tokens, its plan %d" %
                              (measured["tokens"], plan.all["tokens"]))
-                seconds = sum(measured["step_seconds"][args.warmup:])
-                collate = sum(measured["collate_seconds"][args.warmup:]) / seconds
+                # Collating is left out of the baseline's time as ftworker's prefetch thread
+                # leaves it out of its own (a DataLoader worker would do it ahead too).
+                step = sum(measured["step_seconds"][args.warmup:])
+                collate_seconds = sum(measured["collate_seconds"][args.warmup:])
+                seconds = step - collate_seconds
+                collate = collate_seconds / step
                 all_seconds = sum(measured["step_seconds"])
                 # ftworker's interval loss: the interval's summed loss / its target tokens
                 begin = (args.steps - 1) // args.warmup * args.warmup
