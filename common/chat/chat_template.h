@@ -56,6 +56,7 @@ class ChatTemplate {
       const std::vector<ChatMessage>& messages) const;
 
   const std::string& source() const { return source_; }
+  const SpecialTokens& special_tokens() const { return special_tokens_; }
 
  private:
   ChatTemplate(std::string source, std::shared_ptr<const Body> body, SpecialTokens special_tokens)

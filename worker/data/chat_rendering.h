@@ -19,8 +19,15 @@ struct RenderedChat {
   std::vector<std::pair<std::size_t, std::size_t>> assistant_spans;
 };
 
-// Renders one conversation; throws std::runtime_error saying why it cannot (the template raised,
-// or does not render turns incrementally).
-using ChatRenderer = std::function<RenderedChat(const std::vector<data::ChatTurn>&)>;
+struct ChatRenderer {
+  // Renders one conversation; throws std::runtime_error saying why it cannot (the template
+  // raised, or does not render turns incrementally).
+  std::function<RenderedChat(const std::vector<data::ChatTurn>&)> render;
+  // Everything the rendering depends on (the template's text, the special tokens it sees), so
+  // that the token cache keys chat rows by it: another template must never reuse their tokens.
+  std::string cache_id;
+
+  explicit operator bool() const { return static_cast<bool>(render); }
+};
 
 }  // namespace ft::train

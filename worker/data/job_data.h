@@ -25,6 +25,9 @@ struct TokenizedSplit {
   // Causal LM: prompt_tokens[i] is how many of example i's first ids are its prompt (a
   // prompt/completion row), 0 for text and chat rows: where a greedy sample's prompt ends.
   std::vector<int64_t> prompt_tokens;
+  // What tokenizing the split left out or changed (rows skipped, ...), for the job's log; kept
+  // in the token cache with the tokens.
+  std::vector<std::string> notes;
 
   std::size_t size() const { return input_ids.size(); }
   bool empty() const { return input_ids.empty(); }

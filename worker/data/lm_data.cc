@@ -1,7 +1,6 @@
 #include "worker/data/lm_data.h"
 
 #include <algorithm>
-#include <chrono>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include "common/data/dataset.h"
 #include "common/data/lm_rows.h"
+#include "worker/data/cached_job_data.h"
 #include "worker/data/job_tokenizer.h"
 
 namespace ft::train {
@@ -17,6 +17,10 @@ namespace {
 
 // Encode without truncation: rows are cut after the EOS is appended, as TRL does.
 constexpr int64_t kUntruncated = std::numeric_limits<int32_t>::max();
+
+// Names this file's way of turning rows into ids and targets in token-cache keys: change it when
+// that way changes, so that no cache entry made the old way is read.
+constexpr char kLmTokenizationRules[] = "lm-rows-1";
 
 struct LmExample {
   std::vector<int64_t> ids;
@@ -53,7 +57,7 @@ LmExample TokenizeChat(const data::LmRow& row, const JobTokenizer& tokenizer,
   }
   RenderedChat chat;
   try {
-    chat = options.chat_renderer(row.messages);
+    chat = options.chat_renderer.render(row.messages);
   } catch (const std::exception& error) {
     throw data::DataError(file, row.line, 0, error.what());
   }
@@ -109,9 +113,9 @@ LmExample TokenizeRow(const data::LmRow& row, const JobTokenizer& tokenizer,
 
 TokenizedSplit TokenizeRows(std::string name, const std::string& file,
                             const std::vector<data::LmRow>& rows, const JobTokenizer& tokenizer,
-                            const TrainOptions& options, std::optional<int64_t> eos,
-                            std::vector<std::string>& notes) {
+                            const TrainOptions& options, std::optional<int64_t> eos) {
   TokenizedSplit split;
+  std::vector<std::string>& notes = split.notes;
   split.name = std::move(name);
   split.source = file;
   SplitCounts counts;
@@ -147,24 +151,8 @@ TokenizedSplit TokenizeRows(std::string name, const std::string& file,
   return split;
 }
 
-}  // namespace
-
-std::optional<int64_t> EosTokenId(const models::ModelConfig& config) {
-  if (config.family == models::ModelFamily::kBloom) return config.bloom.eos_token_id;
-  const nlohmann::json json = nlohmann::json::parse(config.config_json, nullptr, false);
-  if (!json.is_object()) return std::nullopt;
-  const auto found = json.find("eos_token_id");
-  if (found == json.end()) return std::nullopt;
-  if (found->is_number_integer()) return found->get<int64_t>();
-  if (found->is_array() && !found->empty() && (*found)[0].is_number_integer()) {
-    return (*found)[0].get<int64_t>();
-  }
-  return std::nullopt;
-}
-
-JobData LoadLmJobData(const TrainOptions& options, std::optional<int64_t> eos_token_id) {
-  const auto start = std::chrono::steady_clock::now();
-  JobTokenizer tokenizer = JobTokenizer::ForModel(options.model);
+JobData ReadAndTokenize(const TrainOptions& options, JobTokenizer& tokenizer,
+                        std::optional<int64_t> eos_token_id) {
   tokenizer.Load();
   std::vector<data::LmRow> train = data::ReadLmRows(options.train_path);
   std::vector<data::LmRow> validation;
@@ -182,24 +170,55 @@ JobData LoadLmJobData(const TrainOptions& options, std::optional<int64_t> eos_to
     validation = data::ReadLmRows(options.validation_path);
   }
   JobData job;
-  job.train = TokenizeRows("train", options.train_path, train, tokenizer, options, eos_token_id,
-                           job.notes);
-  job.validation = TokenizeRows("validation", validation_file, validation, tokenizer, options,
-                                eos_token_id, job.notes);
+  job.train = TokenizeRows("train", options.train_path, train, tokenizer, options, eos_token_id);
+  job.validation =
+      TokenizeRows("validation", validation_file, validation, tokenizer, options, eos_token_id);
   if (!options.test_path.empty()) {
     job.test = TokenizeRows("test", options.test_path, data::ReadLmRows(options.test_path),
-                            tokenizer, options, eos_token_id, job.notes);
+                            tokenizer, options, eos_token_id);
   }
-  if (!options.token_cache_dir.empty()) {
-    job.notes.push_back("the token cache is not used for causal_lm jobs yet: rows are tokenized "
-                        "each time");
+  return job;
+}
+
+}  // namespace
+
+std::optional<int64_t> EosTokenId(const models::ModelConfig& config) {
+  if (config.family == models::ModelFamily::kBloom) return config.bloom.eos_token_id;
+  const nlohmann::json json = nlohmann::json::parse(config.config_json, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  const auto found = json.find("eos_token_id");
+  if (found == json.end()) return std::nullopt;
+  if (found->is_number_integer()) return found->get<int64_t>();
+  if (found->is_array() && !found->empty() && (*found)[0].is_number_integer()) {
+    return (*found)[0].get<int64_t>();
+  }
+  return std::nullopt;
+}
+
+JobData LoadLmJobData(const TrainOptions& options, std::optional<int64_t> eos_token_id) {
+  JobTokenizer tokenizer = JobTokenizer::ForModel(options.model);
+  // Everything TokenizeRow's result depends on besides the rows themselves.
+  const auto settings = [&] {
+    nlohmann::ordered_json json;
+    json["task"] = "causal_lm";
+    json["rules"] = kLmTokenizationRules;
+    json["tokenizer"] = tokenizer.CacheId();
+    json["max_seq_length"] = options.max_seq_length;
+    json["train_on_prompt"] = options.train_on_prompt;
+    json["eos_token_id"] = eos_token_id ? nlohmann::ordered_json(*eos_token_id) : nullptr;
+    json["chat_template"] = options.chat_renderer.cache_id;
+    return json.dump();
+  };
+  JobData job = LoadThroughTokenCache(options, settings, [&] {
+    return ReadAndTokenize(options, tokenizer, eos_token_id);
+  });
+  for (const TokenizedSplit* split : {&job.train, &job.validation, &job.test}) {
+    job.notes.insert(job.notes.end(), split->notes.begin(), split->notes.end());
   }
   if (!eos_token_id) {
     job.notes.push_back("the model's config.json names no eos_token_id: no end-of-sequence token "
                         "is appended to completions and texts");
   }
-  job.token_cache.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return job;
 }
 

@@ -8,7 +8,9 @@
 //   messages: the chat template's rendering, targets inside the assistant turns.
 // Then the head is kept to max_seq_length tokens. A row left without a target token (its prompt
 // fills max_seq_length) is skipped and counted in JobData::notes; a split with none left fails.
-// Standard library only.
+// With options.token_cache_dir the splits go through the token cache (cached_job_data.h), keyed
+// by the tokenizer, max_seq_length, train_on_prompt, the EOS id and the chat template besides the
+// files. Standard library only.
 #pragma once
 
 #include <cstdint>

@@ -78,6 +78,7 @@ MicroBatch CollatePackedMicroBatch(const TokenizedSplit& split,
   }
   if (!causal_lm) batch.targets = rows;
   batch.examples = static_cast<int64_t>(indices.size());
+  batch.packed = batch.examples > rows;
   batch.input_ids = input_ids;
   batch.attention_mask = attention_mask;
   batch.labels = labels;

@@ -27,6 +27,10 @@ struct MicroBatch {
   int64_t examples = 0;  // examples (several per row when packed)
   int64_t tokens = 0;   // non-padding tokens
   int64_t targets = 0;  // causal LM: target tokens (the loss's terms); classification: examples
+  // Some row holds more than one example: the model must keep attention and positions inside
+  // each (TrainableModelImpl::ForwardPacked). Known here, where the rows are laid out, so that
+  // the forward never reads the mask back from the device to find out.
+  bool packed = false;
 };
 
 // The label of a position that is not a target (PyTorch's and Hugging Face's ignore_index).

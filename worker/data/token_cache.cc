@@ -31,7 +31,7 @@ struct Header {
   uint64_t metadata_size;
   uint64_t checksum;
   uint64_t file_size;
-  uint64_t reserved;
+  uint64_t causal_lm;
 };
 static_assert(sizeof(Header) == kHeaderSize, "the header is 64 bytes");
 
@@ -42,8 +42,10 @@ uint64_t PadTo8(uint64_t size) { return (size + 7) / 8 * 8; }
 struct Layout {
   uint64_t metadata = kHeaderSize;
   uint64_t offsets = 0;
-  uint64_t labels = 0;
+  uint64_t prompt_tokens = 0;  // causal LM only
+  uint64_t labels = 0;         // classification only
   uint64_t ids = 0;
+  uint64_t target_mask = 0;  // causal LM only
   uint64_t end = 0;
 };
 
@@ -52,11 +54,14 @@ std::optional<Layout> LayoutFor(const Header& header, uint64_t file_size) {
       header.total_tokens > file_size / header.width) {
     return std::nullopt;
   }
+  const bool lm = header.causal_lm != 0;
   Layout layout;
   layout.offsets = kHeaderSize + PadTo8(header.metadata_size);
-  layout.labels = layout.offsets + 8 * (header.examples + 1);
-  layout.ids = layout.labels + PadTo8(4 * header.examples);
-  layout.end = layout.ids + header.width * header.total_tokens;
+  layout.prompt_tokens = layout.offsets + 8 * (header.examples + 1);
+  layout.labels = layout.prompt_tokens + (lm ? 8 * header.examples : 0);
+  layout.ids = layout.labels + (lm ? 0 : PadTo8(4 * header.examples));
+  layout.target_mask = layout.ids + header.width * header.total_tokens;
+  layout.end = layout.target_mask + (lm ? 2 * header.total_tokens : 0);
   return layout;
 }
 
@@ -80,6 +85,26 @@ class Damaged : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A causal-LM split's prompt lengths (copied) after checking them and its target mask (mapped by
+// the caller): each prompt within its example, every mask value 0 or 1.
+void ReadLmSections(const uint8_t* base, const Layout& layout, const Header& header,
+                    TokenizedSplit& split) {
+  const auto* offsets = reinterpret_cast<const uint64_t*>(base + layout.offsets);
+  const auto* prompt_tokens = reinterpret_cast<const int64_t*>(base + layout.prompt_tokens);
+  split.prompt_tokens.reserve(header.examples);
+  for (uint64_t i = 0; i < header.examples; ++i) {
+    if (prompt_tokens[i] < 0 ||
+        static_cast<uint64_t>(prompt_tokens[i]) > offsets[i + 1] - offsets[i]) {
+      throw Damaged("prompt length out of range");
+    }
+    split.prompt_tokens.push_back(prompt_tokens[i]);
+  }
+  const auto* mask = reinterpret_cast<const uint16_t*>(base + layout.target_mask);
+  for (uint64_t t = 0; t < header.total_tokens; ++t) {
+    if (mask[t] > 1) throw Damaged("target mask value other than 0 or 1");
+  }
+}
+
 std::optional<CachedSplit> Parse(std::shared_ptr<const void> mapping, uint64_t file_size,
                                  const std::string& key) {
   const auto* base = static_cast<const uint8_t*>(mapping.get());
@@ -91,6 +116,7 @@ std::optional<CachedSplit> Parse(std::shared_ptr<const void> mapping, uint64_t f
                   std::to_string(kTokenCacheVersion));
   }
   if (header.width != 2 && header.width != 4) throw Damaged("impossible id width");
+  if (header.causal_lm > 1) throw Damaged("impossible split kind");
   if (header.file_size != file_size) {
     throw Damaged("truncated: " + std::to_string(file_size) + " of " +
                   std::to_string(header.file_size) + " bytes");
@@ -116,6 +142,7 @@ std::optional<CachedSplit> Parse(std::shared_ptr<const void> mapping, uint64_t f
     cached.label_names = metadata.at("labels").get<std::vector<std::string>>();
     cached.split.name = metadata.at("split").get<std::string>();
     cached.split.source = metadata.at("source").get<std::string>();
+    cached.split.notes = metadata.at("notes").get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& error) {
     throw Damaged(std::string("incomplete metadata: ") + error.what());
   }
@@ -126,17 +153,23 @@ std::optional<CachedSplit> Parse(std::shared_ptr<const void> mapping, uint64_t f
   for (uint64_t i = 0; i < header.examples; ++i) {
     if (offsets[i + 1] < offsets[i]) throw Damaged("offsets go backwards");
   }
-  const auto* labels = reinterpret_cast<const int32_t*>(base + layout->labels);
-  cached.split.labels.reserve(header.examples);
-  for (uint64_t i = 0; i < header.examples; ++i) {
-    if (labels[i] < 0 || static_cast<std::size_t>(labels[i]) >= cached.label_names.size()) {
-      throw Damaged("label id out of range");
+  const auto examples = static_cast<std::size_t>(header.examples);
+  if (header.causal_lm != 0) {
+    ReadLmSections(base, *layout, header, cached.split);
+    cached.split.target_mask =
+        TokenTable::Borrow(mapping, offsets, examples, base + layout->target_mask, 2);
+  } else {
+    const auto* labels = reinterpret_cast<const int32_t*>(base + layout->labels);
+    cached.split.labels.reserve(examples);
+    for (uint64_t i = 0; i < header.examples; ++i) {
+      if (labels[i] < 0 || static_cast<std::size_t>(labels[i]) >= cached.label_names.size()) {
+        throw Damaged("label id out of range");
+      }
+      cached.split.labels.push_back(labels[i]);
     }
-    cached.split.labels.push_back(labels[i]);
   }
-  cached.split.input_ids =
-      TokenTable::Borrow(std::move(mapping), offsets, static_cast<std::size_t>(header.examples),
-                         base + layout->ids, static_cast<int>(header.width));
+  cached.split.input_ids = TokenTable::Borrow(std::move(mapping), offsets, examples,
+                                              base + layout->ids, static_cast<int>(header.width));
   return cached;
 }
 
@@ -200,6 +233,7 @@ bool TokenCache::Store(const std::string& key, const TokenizedSplit& split,
     json["split"] = split.name;
     json["source"] = split.source;
     json["labels"] = label_names;
+    json["notes"] = split.notes;
     const std::string metadata = json.dump();
 
     const TokenTable& ids = split.input_ids;
@@ -210,8 +244,22 @@ bool TokenCache::Store(const std::string& key, const TokenizedSplit& split,
     header.examples = ids.size();
     header.total_tokens = ids.total_tokens();
     header.metadata_size = metadata.size();
+    header.causal_lm = split.causal_lm() ? 1 : 0;
 
     std::vector<int32_t> labels(split.labels.begin(), split.labels.end());
+    std::vector<uint16_t> target_mask;
+    if (split.causal_lm()) {
+      if (split.prompt_tokens.size() != ids.size() || split.target_mask.size() != ids.size() ||
+          split.target_mask.total_tokens() != ids.total_tokens()) {
+        throw std::logic_error("a causal-LM split whose mask or prompts do not match its ids");
+      }
+      target_mask.reserve(ids.total_tokens());
+      for (std::size_t i = 0; i < split.target_mask.size(); ++i) {
+        for (const int64_t target : split.target_mask[i]) {
+          target_mask.push_back(static_cast<uint16_t>(target));
+        }
+      }
+    }
     const std::string zeros(8, '\0');
     const uint64_t metadata_padding = PadTo8(metadata.size()) - metadata.size();
     const uint64_t labels_padding = PadTo8(4 * labels.size()) - 4 * labels.size();
@@ -223,9 +271,11 @@ bool TokenCache::Store(const std::string& key, const TokenizedSplit& split,
     const Piece pieces[] = {{metadata.data(), metadata.size()},
                             {zeros.data(), metadata_padding},
                             {ids.offsets(), 8 * (ids.size() + 1)},
+                            {split.prompt_tokens.data(), 8 * split.prompt_tokens.size()},
                             {labels.data(), 4 * labels.size()},
                             {zeros.data(), labels_padding},
-                            {ids.ids_bytes(), ids_bytes}};
+                            {ids.ids_bytes(), ids_bytes},
+                            {target_mask.data(), 2 * target_mask.size()}};
     ContentHash checksum;
     uint64_t size = kHeaderSize;
     for (const Piece& piece : pieces) {

@@ -3,20 +3,22 @@
 // <dir>/<16 hex digits>.tokens, named by a hash of its key; the key itself is inside the file and
 // compared on load, so a hash collision is a miss, never wrong data.
 //
-// File layout (little-endian, as the CPU writes it; version 1):
+// File layout (little-endian, as the CPU writes it; version 2):
 //   0  char[8]  magic "FTTOKENS"
 //   8  u32      format version
 //   12 u32      id width in bytes (2 or 4)
 //   16 u64      examples
 //   24 u64      total tokens
-//   32 u64      metadata size (JSON: key, split name, source file, label names)
+//   32 u64      metadata size (JSON: key, split name, source file, label names, notes)
 //   40 u64      checksum of every byte after the 64-byte header
 //   48 u64      file size
-//   56 u64      0 (reserved)
+//   56 u64      1 for a causal-LM split (target mask and prompt lengths follow), else 0
 //   64          metadata, zero-padded to a multiple of 8
 //               offsets: (examples + 1) x u64, from 0 to total tokens
-//               labels: examples x i32, zero-padded to a multiple of 8
+//               causal LM: prompt tokens, examples x i64
+//               classification: labels, examples x i32, zero-padded to a multiple of 8
 //               ids: total tokens x width
+//               causal LM: target mask, total tokens x u16 (0 or 1; same offsets as the ids)
 // Written atomically (a uniquely named temporary file renamed over the final one, so two workers
 // building the same entry never mix their bytes) and read with mmap. A file that is truncated,
 // fails its checksum or does not hold what it claims is ignored with a warning, removed, and the
@@ -33,10 +35,11 @@
 
 namespace ft::train {
 
-inline constexpr uint32_t kTokenCacheVersion = 1;
+inline constexpr uint32_t kTokenCacheVersion = 2;
 
 struct CachedSplit {
-  TokenizedSplit split;  // input_ids borrowed from the mapping
+  // input_ids (and a causal-LM split's target_mask) borrowed from the mapping
+  TokenizedSplit split;
   std::vector<std::string> label_names;
 };
 

@@ -29,7 +29,7 @@ torch::Tensor BloomGelu(const torch::Tensor& x) {
 }
 
 torch::Tensor BuildAlibi(const torch::Tensor& attention_mask, int64_t num_heads,
-                         torch::ScalarType dtype) {
+                         torch::ScalarType dtype, RowLayout rows) {
   const std::vector<float> slope_values = AlibiSlopes(num_heads);
   const torch::Tensor slopes =
       torch::tensor(slope_values, torch::kFloat32).to(attention_mask.device());
@@ -37,7 +37,7 @@ torch::Tensor BuildAlibi(const torch::Tensor& attention_mask, int64_t num_heads,
   // Position of each token among the non-padding tokens of its row, padding 0; in a packed row
   // its position inside its example, so that each example's bias is the one it has alone.
   const torch::Tensor positions =
-      (HoldsPackedRows(mask) ? PositionsInExamples(mask) : (mask.cumsum(-1) - 1) * mask)
+      (rows == RowLayout::kPacked ? PositionsInExamples(mask) : (mask.cumsum(-1) - 1) * mask)
           .to(torch::kFloat32);
   const int64_t batch = mask.size(0);
   const int64_t seq = mask.size(1);
@@ -158,14 +158,15 @@ BloomTransformerImpl::BloomTransformerImpl(const BloomConfig& config) : config_(
 torch::Tensor BloomTransformerImpl::forward(const torch::Tensor& input_ids,
                                             const torch::Tensor& attention_mask,
                                             const PaddingMaskUse& mask_use,
-                                            const torch::Tensor& output_positions) {
+                                            const torch::Tensor& output_positions,
+                                            RowLayout rows) {
   torch::Tensor hidden = word_embeddings_layernorm_(word_embeddings_(input_ids));
 
   const torch::Tensor mask =
       mask_use.in_attention ? attention_mask : torch::ones_like(attention_mask);
-  const torch::Tensor alibi = BuildAlibi(mask, config_.n_head, hidden.scalar_type());
+  const torch::Tensor alibi = BuildAlibi(mask, config_.n_head, hidden.scalar_type(), rows);
   // True where a query may not look: at a later position, a padding key or another example.
-  const torch::Tensor masked = AttentionBlockedMask(mask, /*causal=*/true);
+  const torch::Tensor masked = AttentionBlockedMask(mask, /*causal=*/true, 0, rows);
 
   const bool checkpoint = activation_checkpointing_ && torch::GradMode::is_enabled();
   // One bias for all blocks: ALiBi where attention is allowed, kBlockedAttentionBias elsewhere.

@@ -16,6 +16,7 @@
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/kv_cache.h"
 #include "worker/models/trainable_model.h"
+#include "worker/models/transformer_parts.h"
 
 namespace ft::models {
 
@@ -106,7 +107,8 @@ class BloomTransformerImpl : public torch::nn::Module {
   // rows (a classifier reads one position, so most of the last block's work can be skipped).
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         const PaddingMaskUse& mask_use = {},
-                        const torch::Tensor& output_positions = {});
+                        const torch::Tensor& output_positions = {},
+                        RowLayout rows = RowLayout::kOneExample);
   // Incremental decoding: the last hidden states [batch, new, hidden] of input_ids [batch, new]
   // (no padding), the tokens after those in `cache`, whose keys and values it appends. ALiBi
   // positions continue from the cached length.
@@ -162,9 +164,10 @@ class BloomForSequenceClassificationImpl : public TrainableModelImpl {
 TORCH_MODULE(BloomForSequenceClassification);
 
 // The ALiBi bias [batch, heads, 1, seq]: slope(head) * position of each key, where positions
-// count only non-padding tokens ((cumsum(mask) - 1) * mask), as Hugging Face's build_alibi_tensor.
+// count only non-padding tokens ((cumsum(mask) - 1) * mask), as Hugging Face's build_alibi_tensor;
+// in packed rows, the position inside the key's example.
 torch::Tensor BuildAlibi(const torch::Tensor& attention_mask, int64_t num_heads,
-                         torch::ScalarType dtype);
+                         torch::ScalarType dtype, RowLayout rows = RowLayout::kOneExample);
 
 // BLOOM's tanh approximation of GeLU.
 torch::Tensor BloomGelu(const torch::Tensor& x);

@@ -40,9 +40,10 @@ BloomForCausalLmImpl::BloomForCausalLmImpl(const ModelConfig& config)
   InitializeHfWeights(*this, config.bloom.initializer_range);
 }
 
-torch::Tensor BloomForCausalLmImpl::forward(const torch::Tensor& input_ids,
-                                            const torch::Tensor& attention_mask) {
-  return Logits(transformer_(input_ids, attention_mask), transformer_->word_embeddings());
+torch::Tensor BloomForCausalLmImpl::ForwardRows(const torch::Tensor& input_ids,
+                                            const torch::Tensor& attention_mask, RowLayout rows) {
+  return Logits(transformer_(input_ids, attention_mask, PaddingMaskUse{}, torch::Tensor(), rows),
+                transformer_->word_embeddings());
 }
 
 torch::Tensor BloomForCausalLmImpl::NextTokenLogits(const torch::Tensor& input_ids,
@@ -58,9 +59,10 @@ Gpt2LmHeadModelImpl::Gpt2LmHeadModelImpl(const ModelConfig& config)
   InitializeHfWeights(*this, config.transformer.initializer_range);
 }
 
-torch::Tensor Gpt2LmHeadModelImpl::forward(const torch::Tensor& input_ids,
-                                           const torch::Tensor& attention_mask) {
-  return Logits(transformer_(input_ids, attention_mask, checkpointing_), transformer_->wte());
+torch::Tensor Gpt2LmHeadModelImpl::ForwardRows(const torch::Tensor& input_ids,
+                                           const torch::Tensor& attention_mask, RowLayout rows) {
+  return Logits(transformer_(input_ids, attention_mask, checkpointing_, torch::Tensor(), rows),
+                transformer_->wte());
 }
 
 torch::Tensor Gpt2LmHeadModelImpl::NextTokenLogits(const torch::Tensor& input_ids,
@@ -75,9 +77,10 @@ LlamaForCausalLmImpl::LlamaForCausalLmImpl(const ModelConfig& config)
   InitializeHfWeights(*this, config.transformer.initializer_range);
 }
 
-torch::Tensor LlamaForCausalLmImpl::forward(const torch::Tensor& input_ids,
-                                            const torch::Tensor& attention_mask) {
-  return Logits(model_(input_ids, attention_mask, checkpointing_), model_->embed_tokens());
+torch::Tensor LlamaForCausalLmImpl::ForwardRows(const torch::Tensor& input_ids,
+                                            const torch::Tensor& attention_mask, RowLayout rows) {
+  return Logits(model_(input_ids, attention_mask, checkpointing_, torch::Tensor(), rows),
+                model_->embed_tokens());
 }
 
 torch::Tensor LlamaForCausalLmImpl::NextTokenLogits(const torch::Tensor& input_ids,

@@ -7,7 +7,6 @@
 // only from Torch translation units.
 #pragma once
 
-
 #include <string>
 #include <vector>
 
@@ -18,6 +17,7 @@
 #include "worker/models/kv_cache.h"
 #include "worker/models/llama_model.h"
 #include "worker/models/trainable_model.h"
+#include "worker/models/transformer_parts.h"
 
 namespace ft::models {
 
@@ -30,6 +30,15 @@ class CausalLmImpl : public TrainableModelImpl {
   std::string HfConfigJson(const std::vector<std::string>& label_names) const override;
   bool tied() const { return tied_; }
 
+  torch::Tensor forward(const torch::Tensor& input_ids,
+                        const torch::Tensor& attention_mask) override {
+    return ForwardRows(input_ids, attention_mask, RowLayout::kOneExample);
+  }
+  torch::Tensor ForwardPacked(const torch::Tensor& input_ids,
+                              const torch::Tensor& attention_mask) override {
+    return ForwardRows(input_ids, attention_mask, RowLayout::kPacked);
+  }
+
   // Incremental decoding: the logits [batch, vocab] that follow the last of input_ids [batch,
   // new] (rows unpadded, all the same length), given the tokens in `cache` before them; appends
   // the new tokens' keys and values to `cache`. With an empty cache this is the prefill over a
@@ -41,6 +50,9 @@ class CausalLmImpl : public TrainableModelImpl {
 
  protected:
   CausalLmImpl(const ModelConfig& config, int64_t vocab_size, int64_t hidden_size, bool tied);
+  // Logits [batch, seq, vocab] of rows laid out as `rows` says.
+  virtual torch::Tensor ForwardRows(const torch::Tensor& input_ids,
+                                const torch::Tensor& attention_mask, RowLayout rows) = 0;
   // The head applied to hidden states [batch, seq, hidden]: [batch, seq, vocab].
   torch::Tensor Logits(const torch::Tensor& hidden, const torch::nn::Embedding& embedding);
 
@@ -54,13 +66,15 @@ class CausalLmImpl : public TrainableModelImpl {
 class BloomForCausalLmImpl : public CausalLmImpl {
  public:
   explicit BloomForCausalLmImpl(const ModelConfig& config);
-  torch::Tensor forward(const torch::Tensor& input_ids,
-                        const torch::Tensor& attention_mask) override;
   torch::Tensor NextTokenLogits(const torch::Tensor& input_ids, KvCache& cache) override;
   void set_activation_checkpointing(bool on) override {
     transformer_->set_activation_checkpointing(on);
   }
   std::string BaseModelPrefix() const override { return "transformer."; }
+
+ protected:
+  torch::Tensor ForwardRows(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                        RowLayout rows) override;
 
  private:
   BloomTransformer transformer_{nullptr};
@@ -70,11 +84,13 @@ TORCH_MODULE(BloomForCausalLm);
 class Gpt2LmHeadModelImpl : public CausalLmImpl {
  public:
   explicit Gpt2LmHeadModelImpl(const ModelConfig& config);
-  torch::Tensor forward(const torch::Tensor& input_ids,
-                        const torch::Tensor& attention_mask) override;
   torch::Tensor NextTokenLogits(const torch::Tensor& input_ids, KvCache& cache) override;
   void set_activation_checkpointing(bool on) override { checkpointing_ = on; }
   std::string BaseModelPrefix() const override { return "transformer."; }
+
+ protected:
+  torch::Tensor ForwardRows(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                        RowLayout rows) override;
 
  private:
   Gpt2Model transformer_{nullptr};
@@ -85,11 +101,13 @@ TORCH_MODULE(Gpt2LmHeadModel);
 class LlamaForCausalLmImpl : public CausalLmImpl {
  public:
   explicit LlamaForCausalLmImpl(const ModelConfig& config);
-  torch::Tensor forward(const torch::Tensor& input_ids,
-                        const torch::Tensor& attention_mask) override;
   torch::Tensor NextTokenLogits(const torch::Tensor& input_ids, KvCache& cache) override;
   void set_activation_checkpointing(bool on) override { checkpointing_ = on; }
   std::string BaseModelPrefix() const override { return "model."; }
+
+ protected:
+  torch::Tensor ForwardRows(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                        RowLayout rows) override;
 
  private:
   LlamaModel model_{nullptr};

@@ -84,19 +84,19 @@ Gpt2ModelImpl::Gpt2ModelImpl(const TransformerConfig& config) {
 
 torch::Tensor Gpt2ModelImpl::forward(const torch::Tensor& input_ids,
                                      const torch::Tensor& attention_mask, bool checkpoint,
-                                     const torch::Tensor& output_positions) {
+                                     const torch::Tensor& output_positions, RowLayout rows) {
   const int64_t seq = input_ids.size(1);
   TORCH_CHECK(seq <= wpe_->weight.size(0), "sequence of ", seq,
               " tokens is longer than GPT-2's n_positions ", wpe_->weight.size(0));
   // Packed rows: each example's positions start at 0, as they would alone.
   torch::Tensor hidden =
-      HoldsPackedRows(attention_mask)
+      rows == RowLayout::kPacked
           ? wte_(input_ids) + wpe_(PositionsInExamples(attention_mask))
           : wte_(input_ids) +
                 wpe_(torch::arange(seq, input_ids.options().dtype(torch::kInt64))).unsqueeze(0);
   const bool recompute = checkpoint && torch::GradMode::is_enabled();
-  return ln_f_(RunBlocks(h_, hidden, {AttentionBlockedMask(attention_mask, true)}, recompute,
-                         output_positions));
+  const torch::Tensor blocked = AttentionBlockedMask(attention_mask, /*causal=*/true, 0, rows);
+  return ln_f_(RunBlocks(h_, hidden, {blocked}, recompute, output_positions));
 }
 
 torch::Tensor Gpt2ModelImpl::ForwardCached(const torch::Tensor& input_ids, KvCache& cache) {

@@ -74,7 +74,8 @@ class Gpt2ModelImpl : public torch::nn::Module {
   explicit Gpt2ModelImpl(const TransformerConfig& config);
   // Last hidden states [batch, seq, hidden]; with output_positions only those, [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                        bool checkpoint, const torch::Tensor& output_positions = {});
+                        bool checkpoint, const torch::Tensor& output_positions = {},
+                        RowLayout rows = RowLayout::kOneExample);
   // Incremental decoding: the last hidden states [batch, new, hidden] of input_ids [batch, new]
   // (no padding), the tokens after those in `cache`, whose keys and values it appends. Learned
   // positions continue from the cached length.

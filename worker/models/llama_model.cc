@@ -152,18 +152,18 @@ LlamaModelImpl::LlamaModelImpl(const TransformerConfig& config) : config_(config
 
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids,
                                       const torch::Tensor& attention_mask, bool checkpoint,
-                                      const torch::Tensor& output_positions) {
+                                      const torch::Tensor& output_positions, RowLayout rows) {
   torch::Tensor hidden = embed_tokens_(input_ids);
   auto [cos, sin] =
       RotaryTables(input_ids.size(1), config_.head_dim, config_.rope_theta, input_ids.device());
-  if (HoldsPackedRows(attention_mask)) {
+  if (rows == RowLayout::kPacked) {
     // Packed rows: each example rotated from position 0, as it would be alone; [batch, seq, dim].
     const torch::Tensor positions = PositionsInExamples(attention_mask);
     cos = cos.squeeze(0).index({positions});
     sin = sin.squeeze(0).index({positions});
   }
   const torch::Tensor blocked =
-      AttentionBlockedMask(attention_mask, /*causal=*/true, config_.sliding_window);
+      AttentionBlockedMask(attention_mask, /*causal=*/true, config_.sliding_window, rows);
   const bool recompute = checkpoint && torch::GradMode::is_enabled();
   return norm_(RunBlocks(layers_, hidden, {cos, sin, blocked}, recompute, output_positions));
 }

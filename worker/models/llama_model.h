@@ -85,7 +85,8 @@ class LlamaModelImpl : public torch::nn::Module {
   // Last hidden states [batch, seq, hidden] after the final norm; with output_positions only
   // those, [batch, 1, hidden].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                        bool checkpoint, const torch::Tensor& output_positions = {});
+                        bool checkpoint, const torch::Tensor& output_positions = {},
+                        RowLayout rows = RowLayout::kOneExample);
   // Incremental decoding: the last hidden states [batch, new, hidden] of input_ids [batch, new]
   // (no padding), the tokens after those in `cache`, whose keys and values it appends. Rotary
   // positions continue from the cached length; the sliding window counts the cached keys.

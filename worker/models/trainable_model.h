@@ -9,6 +9,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ class TrainableModelImpl : public torch::nn::Module {
   // Returns the logits: [batch, num_labels] or, for a causal LM, [batch, seq, vocab].
   virtual torch::Tensor forward(const torch::Tensor& input_ids,
                                 const torch::Tensor& attention_mask) = 0;
+
+  // forward() of packed rows (worker/data/packing.h): several examples end to end in a row,
+  // numbered 1, 2, ... in the attention mask (0 = padding), each attending and positioned as if
+  // it were alone. Only causal LMs train on packed rows.
+  virtual torch::Tensor ForwardPacked(const torch::Tensor& /*input_ids*/,
+                                      const torch::Tensor& /*attention_mask*/) {
+    throw std::logic_error("this model does not take packed rows");
+  }
 
   virtual ModelTask task() const { return ModelTask::kSequenceClassification; }
 

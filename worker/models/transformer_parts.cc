@@ -29,10 +29,6 @@ torch::Tensor Activate(const std::string& name, const torch::Tensor& x) {
   throw std::runtime_error("activation '" + name + "' is not implemented");
 }
 
-bool HoldsPackedRows(const torch::Tensor& attention_mask) {
-  return (attention_mask > 1).any().item<bool>();
-}
-
 torch::Tensor PositionsInExamples(const torch::Tensor& attention_mask) {
   const int64_t seq = attention_mask.size(1);
   const torch::Tensor index =
@@ -47,11 +43,11 @@ torch::Tensor PositionsInExamples(const torch::Tensor& attention_mask) {
 }
 
 torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool causal,
-                                   int64_t sliding_window) {
+                                   int64_t sliding_window, RowLayout rows) {
   const int64_t batch = attention_mask.size(0);
   const int64_t seq = attention_mask.size(1);
   torch::Tensor blocked = (attention_mask == 0).view({batch, 1, 1, seq});
-  if (HoldsPackedRows(attention_mask)) {
+  if (rows == RowLayout::kPacked) {
     // Block-diagonal: a query sees only the keys of its own example.
     blocked = blocked | (attention_mask.view({batch, 1, seq, 1}) !=
                          attention_mask.view({batch, 1, 1, seq}));

@@ -27,10 +27,10 @@ std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::s
 // "relu", "silu".
 torch::Tensor Activate(const std::string& name, const torch::Tensor& x);
 
-// Packed rows (worker/data/packing.h) number the examples of each row 1, 2, ... in the attention
-// mask (0 = padding); a plain row's mask is 0/1. True when any row holds more than one example
-// (one host read of the mask).
-bool HoldsPackedRows(const torch::Tensor& attention_mask);
+// How a batch's rows hold examples: one each (attention mask 1 = token, 0 = padding), or packed
+// (worker/data/packing.h: several end to end, numbered 1, 2, ... in the mask, 0 = padding). The
+// caller, which laid the rows out, says which: reading it from the mask would cost a host sync.
+enum class RowLayout { kOneExample, kPacked };
 
 // [batch, seq] int64: each token's position inside its example (0 at each example's first token),
 // what Hugging Face's position_ids are for packed rows; padding counts on from its own start.
@@ -40,7 +40,8 @@ torch::Tensor PositionsInExamples(const torch::Tensor& attention_mask);
 // of another example of a packed row, and for causal models at a later key or
 // (sliding_window > 0) one sliding_window or more positions back.
 torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool causal,
-                                   int64_t sliding_window = 0);
+                                   int64_t sliding_window = 0,
+                                   RowLayout rows = RowLayout::kOneExample);
 
 // softmax(query key^T * scale, blocked keys excluded) value, softmax in at least float32.
 // query [batch, heads, seq, dim], key/value [batch, heads, seq, dim]; returns [batch, seq,

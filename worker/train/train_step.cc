@@ -64,7 +64,8 @@ WindowResult AccumulateWindow(models::TrainableModelImpl& model,
     {
       AutocastScope autocast(precision.autocast, batch.input_ids.device(),
                              precision.autocast_dtype);
-      logits = model.forward(batch.input_ids, batch.attention_mask);
+      logits = batch.packed ? model.ForwardPacked(batch.input_ids, batch.attention_mask)
+                            : model.forward(batch.input_ids, batch.attention_mask);
     }
     const torch::Tensor loss_sum = SummedLoss(model.task(), logits, batch.labels, label_smoothing);
     torch::Tensor scaled = loss_sum / static_cast<double>(loss_divisor);

@@ -405,8 +405,7 @@ TEST_F(TokenCacheTest, AFlippedBitIsNeverWrongData) {
   const std::vector<fs::path> files = CacheFiles();
   ASSERT_EQ(files.size(), 3u);
   const std::string original = ReadAll(files[0]);
-  // A bit flipped anywhere (header, metadata, offsets, labels, ids) is detected, or lands in the
-  // reserved header word and changes nothing.
+  // A bit flipped anywhere (header, metadata, offsets, labels, ids) is detected.
   int detected = 0;
   for (std::size_t position = 0; position < original.size(); position += 5) {
     std::string damaged = original;
@@ -414,8 +413,7 @@ TEST_F(TokenCacheTest, AFlippedBitIsNeverWrongData) {
     WriteFile(files[0], damaged);
     const train::JobData data = train::LoadJobData(Options());
     if (data.token_cache.hits == 3) {
-      EXPECT_TRUE(position >= 56 && position < 64) << "byte " << position << " went unnoticed";
-      ExpectSameData(data, reference);
+      ADD_FAILURE() << "byte " << position << " went unnoticed";
     } else {
       EXPECT_FALSE(data.token_cache.warnings.empty()) << "byte " << position;
       ++detected;

@@ -102,7 +102,7 @@ TEST_F(LmDataTest, ChatRowsTrainOnTheRenderersAssistantSpans) {
       "\"content\": \"yo\"}, {\"role\": \"user\", \"content\": \"?\"}, {\"role\": "
       "\"assistant\", \"content\": \"!\"}]}\n");
   // A stand-in for the template engine with a fixed layout: <role>content|
-  options.chat_renderer = [](const std::vector<data::ChatTurn>& turns) {
+  options.chat_renderer.render = [](const std::vector<data::ChatTurn>& turns) {
     RenderedChat chat;
     for (const data::ChatTurn& turn : turns) {
       chat.text += "<" + turn.role + ">";

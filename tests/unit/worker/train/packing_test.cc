@@ -197,6 +197,9 @@ TEST_F(PackingExactnessTest, PackedCollationNumbersExamplesAndNeverPredictsAcros
   ASSERT_EQ(batch.input_ids.size(0), 2);
   EXPECT_EQ(batch.input_ids.size(1), first + second);
   EXPECT_EQ(batch.examples, 3);
+  EXPECT_TRUE(batch.packed);
+  EXPECT_FALSE(CollatePackedMicroBatch(data_, {0, 1}, {1, 1}, torch::kCPU).packed)
+      << "one example per row needs no packed forward";
   EXPECT_EQ(batch.attention_mask[0][first - 1].item<int64_t>(), 1);
   EXPECT_EQ(batch.attention_mask[0][first].item<int64_t>(), 2);
   // The second example's first token is no target: nothing asks example 1 to predict it.
