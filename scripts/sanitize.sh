@@ -26,7 +26,7 @@ STAGES=("$@")
 TSAN_TESTS=(concurrency_test event_hub_test job_manager_test store_test auth_test
             housekeeping_test worker_pool_test submit_policy_test wal_sync_test
             wal_checkpointer_test lease_reporter_test worker_loop_test webhook_delivery_test
-            console_test gang_scheduling_test gang_worker_test)
+            gang_scheduling_test gang_worker_test)
 
 asan() {
   local out=${ASAN_DIR:-build-asan}
