@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "worker/eval/eval_report_json.h"
+#include "worker/train/examples_per_step.h"
 #include "worker/train/train_option_fields.h"
 
 namespace ft::train {
@@ -36,8 +37,7 @@ Json OptionsJson(const TrainOptions& options) {
   }
   // What each optimizer step saw, also when the options left it to the geometry (0).
   json["world_size"] = options.distributed.world_size;
-  json["effective_batch_size"] =
-      options.micro_batch_size * options.accumulation_steps * options.distributed.world_size;
+  json["effective_batch_size"] = ExamplesPerStep(options);
   if (options.lora.enabled) {
     Json lora = Json::object();
     for (const auto& [field, value] : options.lora.Fields()) lora[field] = Json::parse(value);

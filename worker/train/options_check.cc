@@ -6,6 +6,7 @@
 #include "common/models/hf_config.h"
 #include "common/models/model_folder.h"
 #include "worker/eval/early_stopping.h"
+#include "worker/train/examples_per_step.h"
 #include "worker/train/lr_schedule.h"
 
 namespace ft::train {
@@ -52,8 +53,7 @@ void CheckValues(const TrainOptions& options) {
     if (options.micro_batch_size < 1) Refuse("micro_batch_size must be at least 1");
     if (options.accumulation_steps < 1) Refuse("accumulation_steps must be at least 1");
     if (options.effective_batch_size != 0 &&
-        options.effective_batch_size !=
-            world * options.micro_batch_size * options.accumulation_steps) {
+        options.effective_batch_size != ExamplesPerStep(options)) {
       Refuse("effective_batch_size " + std::to_string(options.effective_batch_size) +
              " is not world_size x micro_batch_size x accumulation_steps (" +
              std::to_string(world) + " x " + std::to_string(options.micro_batch_size) + " x " +

@@ -37,6 +37,7 @@
 #include "worker/eval/early_stopping.h"
 #include "worker/eval/evaluation.h"
 #include "worker/data/example_sampler.h"
+#include "worker/train/examples_per_step.h"
 #include "worker/train/loss_scaler.h"
 #include "worker/train/lr_schedule.h"
 #include "worker/data/micro_batch.h"
@@ -309,8 +310,7 @@ void TrainingLoop::Run() {
   for (int64_t epoch = first_epoch; epoch <= options_.epochs && !TrainingDone(); ++epoch) {
     summary_.epochs_started = epoch;
     // A window holds every rank's micro-batches (effective batch = world x micro x accumulation).
-    const int64_t window_size =
-        options_.micro_batch_size * options_.accumulation_steps * WorldSize();
+    const int64_t window_size = ExamplesPerStep(options_);
     const std::vector<Window> planned = PlanEpoch(
         train_lengths_,
         {micro_batch_size_, window_size / micro_batch_size_, options_.seed, options_.group_by_length},
