@@ -35,8 +35,9 @@ using Clock = std::chrono::steady_clock;
 
 // Parameters after 3 SGD steps: max |a - b| <= 1e-6 * max |b| per tensor.
 constexpr double kTolerance = 1e-6;
-// Against 1 x 8 x 1, whose micro-batch sums add in another order than the gang's, within this
-// factor of the rounding that 1 x 2 x 4 and 1 x 8 x 1 already show between themselves.
+// Or, where float32 rounding alone exceeds that, within this factor of the rounding that the two
+// single-process geometries 1 x 2 x 4 and 1 x 8 x 1 show between themselves: the gang cuts its
+// windows into other micro-batches than either (rank_share.h), so its sums add in another order.
 constexpr double kRoundingFactor = 2.0;
 
 // One ftworker process whose stdout and stderr are collected by a thread, so that a test can wait
@@ -244,8 +245,9 @@ void ExpectGeometriesAgree(TempDir& dir, const nlohmann::json& spec) {
   const double rounding = MaxRelativeDifference(accumulated_weights, one_batch_weights);
   std::cout << "max relative difference of 2x2x2 vs 1x2x4: " << vs_accumulated
             << ", vs 1x8x1: " << vs_one_batch << "; 1x2x4 vs 1x8x1: " << rounding << std::endl;
-  EXPECT_LE(vs_accumulated, kTolerance);
-  EXPECT_LE(vs_one_batch, std::max(kTolerance, kRoundingFactor * rounding));
+  const double allowed = std::max(kTolerance, kRoundingFactor * rounding);
+  EXPECT_LE(vs_accumulated, allowed);
+  EXPECT_LE(vs_one_batch, allowed);
   // The parameters moved: the comparison is not between three untrained models.
   const nlohmann::json result = ResultJson(gang);
   EXPECT_EQ(result.value("total_steps", 0), 3) << result.dump();

@@ -29,6 +29,12 @@ GradientReducer::GradientReducer(Gang& gang, std::vector<torch::Tensor> paramete
     in_bucket += Bytes(parameters_[i]);
     bytes_per_reduce_ += Bytes(parameters_[i]);
   }
+  for (Bucket& bucket : buckets_) {
+    int64_t elements = 0;
+    for (std::size_t i = bucket.first; i < bucket.end; ++i) elements += parameters_[i].numel();
+    bucket.flat = torch::empty({elements},
+                               parameters_[bucket.first].options().device(torch::kCPU));
+  }
 }
 
 std::vector<double> GradientReducer::Reduce(const std::vector<double>& extras) {
@@ -42,15 +48,19 @@ std::vector<double> GradientReducer::Reduce(const std::vector<double>& extras) {
   std::vector<torch::Tensor> flat;
   flat.reserve(buckets_.size() + 1);
   for (const Bucket& bucket : buckets_) {
-    std::vector<torch::Tensor> pieces;
+    int64_t offset = 0;
     for (std::size_t i = bucket.first; i < bucket.end; ++i) {
       const torch::Tensor& grad = parameters_[i].grad();
-      if (grad.defined()) small_values[extras.size() + i] = 1.0;
-      pieces.push_back(grad.defined() ? grad.reshape({-1}).to(torch::kCPU)
-                                      : torch::zeros({parameters_[i].numel()},
-                                                     parameters_[i].options().device(torch::kCPU)));
+      torch::Tensor slot = bucket.flat.narrow(0, offset, parameters_[i].numel());
+      offset += parameters_[i].numel();
+      if (grad.defined()) {
+        small_values[extras.size() + i] = 1.0;
+        slot.copy_(grad.reshape({-1}));
+      } else {
+        slot.zero_();
+      }
     }
-    flat.push_back(torch::cat(pieces));
+    flat.push_back(bucket.flat);
   }
   std::copy(extras.begin(), extras.end(), small_values);
   flat.push_back(small);
@@ -62,7 +72,7 @@ std::vector<double> GradientReducer::Reduce(const std::vector<double>& extras) {
     for (std::size_t i = buckets_[b].first; i < buckets_[b].end; ++i) {
       torch::Tensor& parameter = parameters_[i];
       const torch::Tensor summed =
-          flat[b].narrow(0, offset, parameter.numel()).view(parameter.sizes());
+          buckets_[b].flat.narrow(0, offset, parameter.numel()).view(parameter.sizes());
       offset += parameter.numel();
       if (parameter.grad().defined()) {
         parameter.mutable_grad().copy_(summed);

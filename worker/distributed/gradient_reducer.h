@@ -37,6 +37,9 @@ class GradientReducer {
   struct Bucket {
     std::size_t first = 0;  // parameters [first, end)
     std::size_t end = 0;
+    // The bucket's contiguous CPU buffer, kept from step to step: a fresh one each step would cost
+    // an allocation the size of the model, and the page faults that come with it.
+    torch::Tensor flat;
   };
 
   Gang& gang_;

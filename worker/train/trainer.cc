@@ -311,10 +311,15 @@ void TrainingLoop::Run() {
     summary_.epochs_started = epoch;
     // A window holds every rank's micro-batches (effective batch = world x micro x accumulation).
     const int64_t window_size = ExamplesPerStep(options_);
-    const std::vector<Window> planned = PlanEpoch(
+    std::vector<Window> planned = PlanEpoch(
         train_lengths_,
         {micro_batch_size_, window_size / micro_batch_size_, options_.seed, options_.group_by_length},
         epoch);
+    if (WorldSize() > 1 && !options_.packing) {
+      for (Window& window : planned) {
+        window = distributed::DealWindow(window, WorldSize(), micro_batch_size_);
+      }
+    }
     // Packed: the same windows' examples in rows of max_seq_length, micro_batch_size rows each.
     const std::vector<Window> windows =
         options_.packing ? PackWindows(planned, train_lengths_,
