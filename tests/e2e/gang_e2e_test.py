@@ -15,6 +15,8 @@ import os
 import random
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,11 +55,12 @@ def spec(csv, world_size, max_steps, **extra):
 
 
 class Daemon:
-    def __init__(self, tmp, extra=()):
+    def __init__(self, tmp, extra=(), local_workers=2):
         self.tmp = tmp
         self.log = open(os.path.join(tmp, "ftd.log"), "w")
-        self.process, port, _ = start_ftd(tmp, self.log, ["--local-workers", "2", *extra])
-        self.channel = ft_client.connect("127.0.0.1:{}".format(port))
+        self.process, self.port, _ = start_ftd(
+            tmp, self.log, ["--local-workers", str(local_workers), *extra])
+        self.channel = ft_client.connect("127.0.0.1:{}".format(self.port))
         self.stub = service_grpc.FinetuneServiceStub(self.channel)
 
     def close(self):
@@ -138,6 +141,58 @@ class GangScheduling(unittest.TestCase):
         logged = [e.log.message for e in ft_client.watch(self.ftd.stub, job.id)
                   if e.WhichOneof("kind") == "log"]
         self.assertIn(waiting, logged)
+
+
+@unittest.skipIf(KILL_LOOP, "the --kill-loop run")
+class RemoteGang(unittest.TestCase):
+    """The same gang from two `ftworker --server` processes started by hand, as on other hosts:
+    ftd has no local workers, and the rank 0 worker advertises the default host (its host name)
+    when that resolves."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ft-gang-remote-")
+        self.ftd = Daemon(self.tmp, local_workers=0)
+        self.workers = []
+
+    def tearDown(self):
+        for worker in self.workers:
+            kill_group(worker)
+        self.ftd.close()
+        if not os.environ.get("FT_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start_worker(self, name):
+        command = [os.path.join(BIN, "ftworker"), "--server", "127.0.0.1:{}".format(self.ftd.port),
+                   "--worker-id", name, "--threads", "1"]
+        try:
+            socket.gethostbyname(socket.gethostname())
+        except OSError:
+            command += ["--advertise-host", "127.0.0.1"]  # this host's name does not resolve
+        log = open(os.path.join(self.tmp, name + ".log"), "w")
+        self.workers.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                             start_new_session=True))
+
+    def test_two_remote_workers_train_a_world_size_2_job(self):
+        csv = os.path.join(self.tmp, "toy.csv")
+        toy_csv(csv, rows=64)
+        job = ft_client.submit(self.ftd.stub, spec(csv, 2, 8))
+        # One worker is not a gang: the job waits, saying so, until the second one connects.
+        self.start_worker("remote-a")
+        waiting = wait_until(lambda: ft_client.get(self.ftd.stub, job.id).waiting_reason, 30,
+                             "a waiting reason")
+        self.assertIn("ftd has 1 connected", waiting)
+        self.assertEqual(ft_client.get(self.ftd.stub, job.id).state, job_pb2.QUEUED)
+        self.start_worker("remote-b")
+        final = self.ftd.wait_ended(job.id, 90)
+        self.assertEqual(final.state, job_pb2.SUCCEEDED, final.error)
+        self.assertEqual(final.progress.step, 8)
+        started = [e.state_change.reason for e in ft_client.watch(self.ftd.stub, job.id)
+                   if e.WhichOneof("kind") == "state_change"
+                   and e.state_change.to == job_pb2.RUNNING]
+        self.assertTrue(started, "no RUNNING event")
+        self.assertIn("remote-a", started[0])
+        self.assertIn("remote-b", started[0])
+        self.assertTrue(os.path.exists(os.path.join(final.output_dir, "model.safetensors")))
 
 
 def read_parameters(folder):
