@@ -6,8 +6,8 @@
 #         build/bin/ftworker; without it only the unit tests run).
 #   tsan  TSan over our own threaded logic (event hub, job manager and leases, store with its
 #         group commit and checkpointer, token reload, watcher limits, worker pool, cancel
-#         token, ftworker's lease reporter and loop, webhook delivery), built into build-tsan/:
-#         only those unit tests, none of which serves gRPC.
+#         token, ftworker's lease reporter and loop, webhook delivery, gangs, the console's event
+#         stream), built into build-tsan/: only those unit tests.
 #         absl::Mutex is made visible to TSan by tests/support/tsan_absl_mutex.cc;
 #         tests/tsan_suppressions.txt names the uninstrumented libraries.
 # Any sanitizer report fails the test that triggered it.
@@ -26,7 +26,7 @@ STAGES=("$@")
 TSAN_TESTS=(concurrency_test event_hub_test job_manager_test store_test auth_test
             housekeeping_test worker_pool_test submit_policy_test wal_sync_test
             wal_checkpointer_test lease_reporter_test worker_loop_test webhook_delivery_test
-            gang_scheduling_test gang_worker_test)
+            gang_scheduling_test gang_worker_test console_test)
 
 asan() {
   local out=${ASAN_DIR:-build-asan}

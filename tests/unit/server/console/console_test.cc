@@ -210,7 +210,9 @@ class ConsoleStreamTest : public ::testing::Test {
 };
 
 TEST_F(ConsoleStreamTest, SendsEventsThenKeepalivesAndStopsWhenTheClientGoes) {
-  EventStreams streams(stub_.get(), {/*max_streams=*/1, absl::Milliseconds(20)});
+  // A keepalive interval long enough for the stored first event to arrive before the first
+  // keepalive even under TSan's slowdown.
+  EventStreams streams(stub_.get(), {/*max_streams=*/1, absl::Milliseconds(250)});
   RecordingSink sink(/*fail_after=*/3);
   HttpRequest request;
   EXPECT_FALSE(streams.Serve(job_id_, request, &sink).has_value());
