@@ -216,17 +216,19 @@ class GangKillLoop(unittest.TestCase):
         tmp = os.path.join(self.tmp, name)
         os.makedirs(tmp)
         csv = os.path.join(tmp, "toy.csv")  # inside this ftd's data root
-        toy_csv(csv, rows=96)
+        toy_csv(csv, rows=384)
         ftd = Daemon(tmp, ["--lease-timeout-seconds", "3", "--max-job-attempts", "50"])
         try:
-            job = ft_client.submit(ftd.stub, spec(csv, 2, 12, optimizer="sgd",
+            # 48 steps, polled every 50 ms, so that the kills land while the job runs even on a
+            # quiet machine, where this tiny model takes a few milliseconds a step.
+            job = ft_client.submit(ftd.stub, spec(csv, 2, 48, optimizer="sgd",
                                                   learning_rate=0.05, checkpoint_every_steps=1))
             rng = random.Random(int(os.environ.get("FT_GANG_KILL_SEED", "16")))
             done = 0
             while done < kills:
                 current = ft_client.get(ftd.stub, job.id)
                 if current.state != job_pb2.RUNNING or current.progress.step < 1 + 2 * done:
-                    time.sleep(0.2)
+                    time.sleep(0.05)
                     if current.state in (job_pb2.SUCCEEDED, job_pb2.FAILED):
                         break
                     continue
