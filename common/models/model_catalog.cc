@@ -54,6 +54,42 @@ std::vector<ScratchModel> BuildCatalog() {
       "eos_token_id": 2, "pad_token_id": 3})";
   models.push_back(llama);
 
+  // Llama 2's 7B and 13B shapes and Code Llama's 34B, for finding the largest model that LoRA
+  // trains on one GPU (tests/gpu/). Random weights are made in float32 on the CPU first, so the
+  // host needs about 4 bytes of memory per parameter.
+  struct LlamaShape {
+    const char* name;
+    const char* description;
+    int hidden, intermediate, layers, heads, kv_heads;
+    double rope_theta;
+  };
+  for (const LlamaShape& shape : {
+           LlamaShape{"llama-7b", "Llama-2-7B configuration, 32 layers, hidden 4096, 32 heads, "
+                                  "MLP 11008, vocabulary 32000 (~6.7B parameters)",
+                      4096, 11008, 32, 32, 32, 10000.0},
+           LlamaShape{"llama-13b", "Llama-2-13B configuration, 40 layers, hidden 5120, 40 heads, "
+                                   "MLP 13824, vocabulary 32000 (~13B parameters)",
+                      5120, 13824, 40, 40, 40, 10000.0},
+           LlamaShape{"llama-34b", "Code Llama 34B configuration, 48 layers, hidden 8192, 64 heads "
+                                   "(8 key/value), MLP 22016, vocabulary 32000 (~34B parameters)",
+                      8192, 22016, 48, 64, 8, 1000000.0}}) {
+    ScratchModel model;
+    model.name = shape.name;
+    model.family = "llama";
+    model.description = shape.description;
+    model.hf_config_json =
+        R"({"model_type": "llama", "vocab_size": 32000, "hidden_size": )" +
+        std::to_string(shape.hidden) + R"(, "intermediate_size": )" +
+        std::to_string(shape.intermediate) + R"(, "num_hidden_layers": )" +
+        std::to_string(shape.layers) + R"(, "num_attention_heads": )" +
+        std::to_string(shape.heads) + R"(, "num_key_value_heads": )" +
+        std::to_string(shape.kv_heads) + R"(, "max_position_embeddings": 4096, )" +
+        R"("rms_norm_eps": 1e-5, "rope_theta": )" + std::to_string(shape.rope_theta) +
+        R"(, "tie_word_embeddings": false, "bos_token_id": 1, "eos_token_id": 2, )" +
+        R"("pad_token_id": 3})";
+    models.push_back(model);
+  }
+
   return models;
 }
 

@@ -30,6 +30,7 @@ DATA="$PWD/../../build-gpu/data/imdb_small_2000.csv"
 : > "$OUT/run.log"
 # One process per memory configuration: the GPU memory a process holds after its job is the job's
 # peak (the caching allocator keeps it).
+# lora:MODEL sections (e.g. lora:llama-13b) run only when named; give them SECTION_SECONDS=300.
 SECTIONS=${SECTIONS:-memory:1x1 memory:1x32 memory:32x1 memory:1x32-ckpt memory:32x1-ckpt precision long speed}
 for section in $SECTIONS; do
   timeout "${SECTION_SECONDS:-100}" "$BINARY" /tmp/ft-gpu-check "$DATA" "${MODEL:-scratch:bloom-560m}" \

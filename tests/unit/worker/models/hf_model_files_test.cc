@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/models/hf_config.h"
+#include "common/models/model_catalog.h"
 #include "common/models/model_folder.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/worker/csv_fixture.h"
@@ -93,6 +94,29 @@ TEST(HfConfigTest, ReadsEveryFixtureFamily) {
 
 const char* kLlama = R"({"model_type": "llama", "vocab_size": 300, "hidden_size": 32,
   "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64)";
+
+// The Llama shapes of the catalog have the parameter counts of the models they are named after
+// (as LlamaForCausalLM: untied head; Code Llama's vocabulary of 32,016 is rounded to 32,000).
+TEST(HfConfigTest, ScratchLlamaShapesHaveTheirModelsParameterCounts) {
+  const std::vector<std::pair<std::string, int64_t>> expected = {
+      {"scratch:llama-1b", 1'100'048'384},
+      {"scratch:llama-7b", 6'738'415'616},
+      {"scratch:llama-13b", 13'015'864'320},
+      {"scratch:llama-34b", 33'743'970'304}};
+  for (const auto& [name, count] : expected) {
+    const std::optional<models::ScratchModel> scratch = models::FindScratchModel(name);
+    ASSERT_TRUE(scratch.has_value()) << name;
+    const models::TransformerConfig c =
+        models::ParseModelConfigJson(scratch->hf_config_json, name).transformer;
+    const int64_t head_dim = c.hidden_size / c.num_heads;
+    const int64_t attention = 2 * c.hidden_size * c.num_heads * head_dim +
+                              2 * c.hidden_size * c.num_kv_heads * head_dim;
+    const int64_t layer = attention + 3 * c.hidden_size * c.intermediate_size + 2 * c.hidden_size;
+    const int64_t total =
+        2 * c.vocab_size * c.hidden_size + c.num_layers * layer + c.hidden_size;
+    EXPECT_EQ(total, count) << name;
+  }
+}
 
 TEST(HfConfigTest, RopeThetaInEitherSpelling) {
   EXPECT_DOUBLE_EQ(
