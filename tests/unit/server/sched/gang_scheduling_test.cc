@@ -13,6 +13,7 @@
 #include "server/sched/event_hub.h"
 #include "server/sched/job_manager.h"
 #include "server/store/job_store.h"
+#include "tests/unit/server/sched/job_manager_fixture.h"
 #include "tests/unit/server/server_test_util.h"
 
 namespace ft::sched {
@@ -40,25 +41,12 @@ class RankObserver : public JobObserver {
   std::map<uint32_t, double> communication_by_rank;
 };
 
-class GangSchedulingTest : public ::testing::Test {
+class GangSchedulingTest : public JobManagerFixture<RankObserver> {
  protected:
   void SetUp() override {
-    csv_ = dir_.Write("data/train.csv", ft::testing::SmallCsv());
-    auto store = store::JobStore::Open(dir_.Path("ftd.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
-    options_.base_dir = dir_.path().string();
     options_.lease_timeout = absl::Seconds(15);
     options_.idle_worker_window = absl::Seconds(2);
-    Recreate();
-  }
-
-  void Recreate() {
-    auto manager = JobManager::Create(options_, store_.get(), folders_.get(), &hub_, &clock_,
-                                      &observer_, nullptr);
-    ASSERT_TRUE(manager.ok()) << manager.status();
-    manager_ = std::move(*manager);
+    Start();
   }
 
   Job Submit(uint32_t world_size) {
@@ -76,17 +64,9 @@ class GangSchedulingTest : public ::testing::Test {
     return lease.ok() ? *lease : std::nullopt;
   }
 
-  Job Get(const std::string& id) {
-    auto job = manager_->Get(id);
-    EXPECT_TRUE(job.ok()) << job.status();
-    return job.ok() ? *job : Job();
-  }
-
   std::string AllEventText(const std::string& id) {
-    auto events = store_->ReadEvents(id, 0, 10000);
-    EXPECT_TRUE(events.ok());
     std::string text;
-    for (const JobEvent& e : *events) {
+    for (const JobEvent& e : Events(id)) {
       text += e.has_log() ? e.log().message() : e.state_change().reason();
       text += "\n";
     }
@@ -106,15 +86,6 @@ class GangSchedulingTest : public ::testing::Test {
     return {*rank0, *rank1};
   }
 
-  TempDir dir_;
-  std::string csv_;
-  std::unique_ptr<store::JobStore> store_;
-  std::unique_ptr<store::JobFolders> folders_;
-  EventHub hub_;
-  FakeClock clock_;
-  RankObserver observer_;
-  JobManagerOptions options_;
-  std::unique_ptr<JobManager> manager_;
 };
 
 TEST_F(GangSchedulingTest, GangFormsOnlyWhenWorldSizeWorkersAreIdleAndGivesEachItsRank) {

@@ -21,6 +21,7 @@
 #include "server/sched/clock.h"
 #include "server/sched/event_hub.h"
 #include "server/store/job_store.h"
+#include "tests/unit/server/sched/job_manager_fixture.h"
 #include "tests/unit/server/server_test_util.h"
 
 namespace ft::sched {
@@ -85,26 +86,13 @@ class CountingListener : public EventListener {
   std::atomic<int> wakeups{0};
 };
 
-class JobManagerTest : public ::testing::Test {
+class JobManagerTest : public JobManagerFixture<RecordingObserver> {
  protected:
   void SetUp() override {
-    csv_ = dir_.Write("data/train.csv", ft::testing::SmallCsv());
-    auto store = store::JobStore::Open(dir_.Path("ftd.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    folders_ = ft::testing::JobFoldersIn(dir_.Path("home"));
-    options_.base_dir = dir_.path().string();
     options_.heartbeat_interval = absl::Seconds(1);
     options_.lease_timeout = absl::Seconds(15);
     options_.cancel_grace = absl::Seconds(4);
-    Recreate();
-  }
-
-  void Recreate() {
-    auto manager = JobManager::Create(options_, store_.get(), folders_.get(), &hub_, &clock_,
-                                      &observer_, &killer_);
-    ASSERT_TRUE(manager.ok()) << manager.status();
-    manager_ = std::move(*manager);
+    Start(&killer_);
   }
 
   JobSpec Spec() { return ft::testing::ValidSpec(csv_); }
@@ -127,18 +115,6 @@ class JobManagerTest : public ::testing::Test {
     return **lease;
   }
 
-  Job Get(const std::string& id) {
-    auto job = manager_->Get(id);
-    EXPECT_TRUE(job.ok()) << job.status();
-    return job.ok() ? *job : Job();
-  }
-
-  std::vector<JobEvent> Events(const std::string& id) {
-    auto events = store_->ReadEvents(id, 0, 10000);
-    EXPECT_TRUE(events.ok()) << events.status();
-    return events.ok() ? *events : std::vector<JobEvent>();
-  }
-
   JobEvent LastEvent(const std::string& id) {
     std::vector<JobEvent> events = Events(id);
     return events.empty() ? JobEvent() : events.back();
@@ -156,16 +132,7 @@ class JobManagerTest : public ::testing::Test {
     return page.ok() ? page->jobs.size() : 0;
   }
 
-  TempDir dir_;
-  std::string csv_;
-  std::unique_ptr<store::JobStore> store_;
-  std::unique_ptr<store::JobFolders> folders_;
-  EventHub hub_;
-  FakeClock clock_;
-  RecordingObserver observer_;
   RecordingKiller killer_;
-  JobManagerOptions options_;
-  std::unique_ptr<JobManager> manager_;
 };
 
 // --- Submit ---
