@@ -1,16 +1,20 @@
 #include "worker/distributed/gang.h"
 
+#if FT_WITH_GLOO
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
-
 namespace ft::distributed {
+
+#if FT_WITH_GLOO
+
 namespace {
 
 std::chrono::milliseconds Timeout(const train::DistributedOptions& options) {
@@ -41,10 +45,18 @@ struct Gang::Group {
   std::chrono::milliseconds timeout;
 };
 
+#else
+
+struct Gang::Group {};
+
+#endif
+
 Gang::Gang(int rank, int world_size, std::unique_ptr<Group> group)
     : rank_(rank), world_size_(world_size), group_(std::move(group)) {}
 
 Gang::~Gang() = default;
+
+#if FT_WITH_GLOO
 
 std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
   auto group = std::make_unique<Group>();
@@ -119,5 +131,22 @@ void Gang::MaxInPlace(torch::Tensor& tensor) {
                              error.what());
   }
 }
+
+#else  // built without Gloo's headers (tests/gpu on a LibTorch that ships none)
+
+std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
+  throw std::runtime_error("rank " + std::to_string(options.rank) + " of " +
+                           std::to_string(options.world_size) +
+                           ": this ftworker was built without c10d's Gloo backend (its LibTorch "
+                           "came without Gloo's headers), so it cannot train with world_size > 1");
+}
+
+void Gang::SumInPlace(std::vector<torch::Tensor>&) {
+  throw std::logic_error("Gang::SumInPlace without Gloo");
+}
+
+void Gang::MaxInPlace(torch::Tensor&) { throw std::logic_error("Gang::MaxInPlace without Gloo"); }
+
+#endif
 
 }  // namespace ft::distributed

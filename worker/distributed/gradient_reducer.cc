@@ -22,7 +22,7 @@ GradientReducer::GradientReducer(Gang& gang, std::vector<torch::Tensor> paramete
     const bool same_dtype =
         i > 0 && parameters_[i].scalar_type() == parameters_[i - 1].scalar_type();
     if (buckets_.empty() || !same_dtype || in_bucket + Bytes(parameters_[i]) > bucket_bytes) {
-      buckets_.push_back({i, i});
+      buckets_.push_back(Bucket{i, i, torch::Tensor()});
       in_bucket = 0;
     }
     buckets_.back().end = i + 1;
