@@ -80,10 +80,15 @@ GENERATOR=$(command -v ninja >/dev/null && echo Ninja || echo "Unix Makefiles")
 STATIC_CXX=${FT_SVC_STATIC_LIBSTDCXX:-1}
 LINK_FLAGS="-Wl,-rpath-link,$LIBS"
 [[ $STATIC_CXX == 1 ]] && LINK_FLAGS="$LINK_FLAGS -static-libstdc++ -static-libgcc"
+# Debian 12's package headers were written against GCC 12's, which pulled in <cstdint> along the
+# way; GCC 13 and later no longer do.
+CXX_FLAGS=""
+(( $(c++ -dumpversion | cut -d. -f1) >= 13 )) 2>/dev/null && CXX_FLAGS="-include cstdint"
 timeout 300 cmake -S . -B "$BUILD" -G "$GENERATOR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFT_WORKER_ONLY=ON -DFT_BUILD_TESTS=OFF -DFT_PROTO_GENERATED_DIR="$SVC/gen" \
   -DCMAKE_PREFIX_PATH="$PREFIX;$TORCH_CMAKE" -DCMAKE_LIBRARY_PATH="$LIBS" \
   -DCMAKE_INCLUDE_PATH="$PREFIX/include" -DCMAKE_EXE_LINKER_FLAGS="$LINK_FLAGS" \
+  -DCMAKE_CXX_FLAGS="$CXX_FLAGS" \
   > "$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; fail "configure"; }
 # Every package but Torch must come from the prefix: list where each resolved.
 pkgs='gRPC|absl|Protobuf|protobuf|spdlog|fmt|CLI11|nlohmann_json|ICU|CURL|OPENSSL|ZLIB|c-ares|re2'
