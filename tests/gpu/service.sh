@@ -203,6 +203,10 @@ EOF
 )
   run_job "$spec" 240 service-result.json || fail "service job $JOB did not succeed"
   say "ok   [$(elapsed) s] job SUCCEEDED: $(result_line "$OUT/service-result.json")"
+  device=$("$PYTHON" -c 'import json, sys
+print(json.load(open(sys.argv[1])).get("runtime", {}).get("device", "?"))' \
+    "$OUT/service-result.json")
+  [[ $DRY == 1 || $device == cuda* ]] || fail "service job trained on $device, not CUDA"
   scrape > "$OUT/metrics.txt" || fail "metrics: no answer on $METRICS_PORT"
   gauges=$(grep -E "^ft_job_device_memory(_peak)?_bytes" "$OUT/metrics.txt")
   [[ -n $gauges ]] || fail "metrics: no ft_job_device_memory_bytes series (metrics.txt)"
