@@ -56,6 +56,30 @@ TEST(TanhGeluTest, GradientsAsTorchGelu) {
             std::max(2e-7, 2 * WorstRelative(torch_in.grad(), reference_in.grad())));
 }
 
+// bfloat16 as bf16 autocast hands it over: computed in float32 and rounded once, so within one
+// bfloat16 rounding (2^-9 relative, 2^-8 with the float32 error) of the float64 GeLU of the same
+// bfloat16 inputs, and no further from it than LibTorch's bfloat16 kernel.
+TEST(TanhGeluTest, Bfloat16RoundsTheFloat32Result) {
+  const torch::Tensor x = Inputs().to(torch::kBFloat16);
+  const torch::Tensor upstream = torch::randn(x.sizes()).to(torch::kBFloat16);
+  const torch::Tensor ours_in = x.clone().requires_grad_(true);
+  const torch::Tensor torch_in = x.clone().requires_grad_(true);
+  const torch::Tensor exact_in = x.to(torch::kFloat64).requires_grad_(true);
+  const torch::Tensor ours = models::TanhGelu(ours_in);
+  const torch::Tensor theirs = torch::gelu(torch_in, "tanh");
+  const torch::Tensor exact = torch::gelu(exact_in, "tanh");
+  EXPECT_EQ(ours.scalar_type(), torch::kBFloat16);
+  EXPECT_LE(WorstRelative(ours, exact), 1.0 / 256);
+  EXPECT_LE(WorstRelative(ours, exact), WorstRelative(theirs, exact));
+  (ours * upstream).sum().backward();
+  (theirs * upstream).sum().backward();
+  (exact * upstream.to(torch::kFloat64)).sum().backward();
+  EXPECT_EQ(ours_in.grad().scalar_type(), torch::kBFloat16);
+  EXPECT_LE(WorstRelative(ours_in.grad(), exact_in.grad()), 1.0 / 256);
+  EXPECT_LE(WorstRelative(ours_in.grad(), exact_in.grad()),
+            WorstRelative(torch_in.grad(), exact_in.grad()));
+}
+
 TEST(TanhGeluTest, OtherTensorsTakeTorchsKernel) {
   const torch::Tensor x = Inputs().to(torch::kFloat64);
   EXPECT_TRUE(torch::equal(models::TanhGelu(x), torch::gelu(x, "tanh")));
