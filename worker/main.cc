@@ -67,6 +67,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--spec", spec_path, "standalone: a JobSpec as JSON (ft.v1.JobSpec mapping)");
   app.add_option("--out", out_dir, "standalone: output folder");
+  std::string profile_trace;
+  app.add_option("--profile-trace", profile_trace,
+                 "standalone: write LibTorch's operator trace (Chrome trace JSON) of the training "
+                 "steps between the first and the second progress report to FILE "
+                 "(docs/performance.md)");
   int rank = 0;
   int world_size = 1;
   std::string rendezvous;
@@ -161,7 +166,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     return ft::worker::RunStandalone(spec_path, out_dir, options.threads, options.token_cache_dir,
-                                     options.memory_budget_mb, *gang);
+                                     options.memory_budget_mb, *gang, profile_trace);
   }
   if (options.server.empty()) {
     std::cerr << "ftworker: give --server HOST:PORT (daemon mode) or --spec FILE --out DIR\n";

@@ -36,7 +36,7 @@ PAD_ID = 3  # ByteTokenizer::kPadId, BLOOM's <pad>
 class Attention(nn.Module):
     """transformers' BloomAttention: one fused QKV projection, the scores as
     baddbmm(bias, q, k^T, alpha=1/sqrt(head_dim)) over [batch x heads] matrices with the ALiBi
-    bias and the causal/padding mask already added into `bias`, softmax, bmm."""
+    bias and the causal/padding mask already added into `bias`, softmax (in float32), bmm."""
 
     def __init__(self, hidden, heads):
         super().__init__()
@@ -62,7 +62,8 @@ class Attention(nn.Module):
         key = key.permute(0, 2, 3, 1).reshape(batch * self.heads, self.head_dim, seq)
         value = value.transpose(1, 2).reshape(batch * self.heads, seq, self.head_dim)
         scores = torch.baddbmm(bias, query, key, beta=1.0, alpha=self.inv_norm_factor)
-        context = torch.bmm(scores.softmax(-1), value)
+        # float32 softmax under bf16 autocast, as transformers' BloomAttention upcasts it
+        context = torch.bmm(scores.softmax(-1, dtype=torch.float32).to(value.dtype), value)
         context = context.view(batch, self.heads, queries, self.head_dim).transpose(1, 2)
         return self.dense(context.reshape(batch, queries, hidden))
 
@@ -191,6 +192,21 @@ def build_causal_lm(model_name, seed):
     """ftworker's initial causal LM for `model_name`, seeded as build_model."""
     torch.manual_seed(seed)
     return BloomForCausalLM(**bc.model_config(model_name))
+
+
+def training_setup(config, model_name, last_block_only):
+    """What a throughput baseline needs from its config (train, max_seq_length, seed,
+    micro_batch_size, accumulation_steps, steps, learning_rate): the byte-tokenized examples,
+    their label ids, ftworker's windows, the initial model in train mode and its AdamW."""
+    texts, labels = bc.read_csv_examples(config["train"])
+    label_list, _, num_labels = bc.label_ids(labels)
+    ids = [torch.tensor(bc.byte_tokenize(t, config["max_seq_length"])) for t in texts]
+    windows = bc.training_windows([len(i) for i in ids], config["seed"],
+                                  config["micro_batch_size"], config["accumulation_steps"],
+                                  config["steps"])
+    model = build_model(model_name, num_labels, config["seed"], last_block_only=last_block_only)
+    model.train()
+    return ids, label_list, windows, model, make_adamw(model, config["learning_rate"])
 
 
 def make_adamw(model, learning_rate):

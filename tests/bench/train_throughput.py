@@ -82,17 +82,8 @@ def run_baseline(config):
     import bloom_torch
 
     torch.set_num_threads(config["threads"])
-    texts, labels = bc.read_csv_examples(config["train"])
-    label_list, _, num_labels = bc.label_ids(labels)
-    ids = [torch.tensor(bc.byte_tokenize(t, config["max_seq_length"])) for t in texts]
-    windows = bc.training_windows([len(i) for i in ids], config["seed"],
-                                  config["micro_batch_size"], config["accumulation_steps"],
-                                  config["steps"])
-
-    model = bloom_torch.build_model(MODEL, num_labels, config["seed"],
-                                    last_block_only=config["last_block_only"])
-    model.train()
-    optimizer = bloom_torch.make_adamw(model, config["learning_rate"])
+    ids, label_list, windows, model, optimizer = bloom_torch.training_setup(
+        config, MODEL, config["last_block_only"])
     step_seconds, losses, tokens = [], [], 0
     for window in windows:
         # Collated before the clock starts, as ftworker's prefetch thread collates outside its.

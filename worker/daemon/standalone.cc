@@ -2,11 +2,14 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -18,6 +21,7 @@
 #include "worker/daemon/event_conversion.h"
 #include "worker/daemon/remote_inputs.h"
 #include "worker/daemon/spec_to_options.h"
+#include "worker/profile/operator_trace.h"
 
 namespace ft::worker {
 namespace {
@@ -29,8 +33,9 @@ std::atomic<bool> interrupted{false};
 class PrintingObserver : public train::TrainObserver {
  public:
   // rank > 0: a gang's other rank prints with its rank in front and leaves the event log to rank 0.
-  PrintingObserver(const std::string& out_dir, int rank)
-      : prefix_(rank > 0 ? "[rank " + std::to_string(rank) + "] " : "") {
+  PrintingObserver(const std::string& out_dir, int rank, std::string trace_path)
+      : prefix_(rank > 0 ? "[rank " + std::to_string(rank) + "] " : ""),
+        trace_path_(std::move(trace_path)) {
     if (rank > 0) return;
     absl::StatusOr<std::unique_ptr<events::EventLogAppender>> appender =
         events::EventLogAppender::Open(out_dir);
@@ -48,6 +53,7 @@ class PrintingObserver : public train::TrainObserver {
                                         r.communication_seconds)
                       : "")
               << std::endl;
+    TraceAfterReport(r.step);
   }
   void OnEvaluation(const train::EvalReport& r) override {
     Append(EvaluationEvent(r));
@@ -74,7 +80,29 @@ class PrintingObserver : public train::TrainObserver {
     if (events_ != nullptr) (void)events_->Append(std::move(event));
   }
 
+  // --profile-trace: the steps between the first and the second progress report, so that the
+  // first interval (warm-up: first allocations, first OpenBLAS and oneDNN calls) stays out.
+  void TraceAfterReport(int64_t step) {
+    if (trace_path_.empty()) return;
+    ++reports_;
+    try {
+      if (reports_ == 1) {
+        trace_.Start();
+        trace_from_step_ = step + 1;
+      } else if (reports_ == 2 && trace_.StopAndWrite(trace_path_)) {
+        std::cout << prefix_ << "operator trace of steps " << trace_from_step_ << ".." << step
+                  << " written to " << trace_path_ << std::endl;
+      }
+    } catch (const std::exception& error) {
+      std::cerr << "ftworker: " << error.what() << std::endl;
+    }
+  }
+
   std::string prefix_;
+  std::string trace_path_;
+  profile::OperatorTrace trace_;
+  int reports_ = 0;
+  int64_t trace_from_step_ = 0;
   std::unique_ptr<events::EventLogAppender> events_;
 };
 
@@ -108,7 +136,8 @@ absl::StatusOr<train::DistributedOptions> StandaloneGang(int rank, int world_siz
 
 int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads,
                   const std::string& token_cache_dir, double memory_budget_mb,
-                  const train::DistributedOptions& distributed) {
+                  const train::DistributedOptions& distributed,
+                  const std::string& profile_trace_path) {
   std::ifstream in(spec_path);
   if (!in) {
     std::cerr << "ftworker: --spec: cannot read " << spec_path << "\n";
@@ -131,7 +160,7 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   }
   std::signal(SIGINT, [](int) { interrupted.store(true); });
   std::signal(SIGTERM, [](int) { interrupted.store(true); });
-  PrintingObserver observer(out_dir, distributed.rank);
+  PrintingObserver observer(out_dir, distributed.rank, profile_trace_path);
   train::TrainOptions options =
       ToTrainOptions(spec, std::filesystem::absolute(out_dir).string(), threads);
   options.distributed = distributed;

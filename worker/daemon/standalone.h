@@ -20,8 +20,11 @@ absl::StatusOr<train::DistributedOptions> StandaloneGang(int rank, int world_siz
 // token_cache_dir "": no token cache; memory_budget_mb 0: auto_micro_batch's default budget.
 // distributed: world_size 1 trains alone; otherwise every rank gets the same spec and --out (a
 // shared folder), and rank 0 alone writes events.jsonl, checkpoints, the model and result.json.
+// profile_trace_path "": no trace; otherwise LibTorch's operator trace of the training steps
+// between the first and the second progress report is written there (worker/profile).
 int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads,
                   const std::string& token_cache_dir = "", double memory_budget_mb = 0,
-                  const train::DistributedOptions& distributed = {});
+                  const train::DistributedOptions& distributed = {},
+                  const std::string& profile_trace_path = "");
 
 }  // namespace ft::worker

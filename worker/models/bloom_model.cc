@@ -10,6 +10,7 @@
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/alibi.h"
 #include "worker/models/bloom_hf_config.h"
+#include "worker/models/tanh_gelu.h"
 #include "worker/models/transformer_parts.h"
 
 namespace ft::models {
@@ -23,9 +24,9 @@ torch::nn::LayerNorm BloomLayerNorm(const BloomConfig& config) {
 
 torch::Tensor BloomGelu(const torch::Tensor& x) {
   // BLOOM's x * 0.5 * (1 + tanh(0.79788456 * x * (1 + 0.044715 * x^2))) is GeLU's tanh
-  // approximation, which LibTorch has as one fused kernel (forward and backward): written out as
-  // eight element-wise operations it took ~6x longer and kept their intermediates for backward.
-  return torch::gelu(x, "tanh");
+  // approximation, one fused pass forward and backward (tanh_gelu.h): written out as eight
+  // element-wise operations it took ~6x longer and kept their intermediates for backward.
+  return TanhGelu(x);
 }
 
 torch::Tensor BuildAlibi(const torch::Tensor& attention_mask, int64_t num_heads,

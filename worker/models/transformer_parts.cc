@@ -7,6 +7,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "worker/models/tanh_gelu.h"
+
 namespace ft::models {
 
 adapters::AdaptableLinear MakeLinear(int64_t in, int64_t out, bool bias) {
@@ -23,7 +25,7 @@ std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::s
 
 torch::Tensor Activate(const std::string& name, const torch::Tensor& x) {
   if (name == "gelu") return torch::gelu(x);
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return TanhGelu(x);
   if (name == "relu") return torch::relu(x);
   if (name == "silu") return torch::silu(x);
   throw std::runtime_error("activation '" + name + "' is not implemented");

@@ -1,5 +1,6 @@
 #include "worker/train/train_step.h"
 
+#include <ATen/record_function.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/utils.h>
 
@@ -62,15 +63,25 @@ WindowResult AccumulateWindow(models::TrainableModelImpl& model,
     }
     torch::Tensor logits;
     {
+      // Named scopes for `ftworker --profile-trace` (worker/profile); free when not profiling.
+      RECORD_FUNCTION("ft::forward", std::vector<c10::IValue>());
       AutocastScope autocast(precision.autocast, batch.input_ids.device(),
                              precision.autocast_dtype);
       logits = batch.packed ? model.ForwardPacked(batch.input_ids, batch.attention_mask)
                             : model.forward(batch.input_ids, batch.attention_mask);
     }
-    const torch::Tensor loss_sum = SummedLoss(model.task(), logits, batch.labels, label_smoothing);
-    torch::Tensor scaled = loss_sum / static_cast<double>(loss_divisor);
-    if (precision.loss_scale != 1.0) scaled = scaled * precision.loss_scale;
-    scaled.backward();
+    torch::Tensor loss_sum;
+    torch::Tensor scaled;
+    {
+      RECORD_FUNCTION("ft::loss", std::vector<c10::IValue>());
+      loss_sum = SummedLoss(model.task(), logits, batch.labels, label_smoothing);
+      scaled = loss_sum / static_cast<double>(loss_divisor);
+      if (precision.loss_scale != 1.0) scaled = scaled * precision.loss_scale;
+    }
+    {
+      RECORD_FUNCTION("ft::backward", std::vector<c10::IValue>());
+      scaled.backward();
+    }
     const torch::Tensor detached = loss_sum.detach();
     result.loss_sum = result.loss_sum.defined() ? result.loss_sum + detached : detached;
   }
@@ -79,6 +90,7 @@ WindowResult AccumulateWindow(models::TrainableModelImpl& model,
 }
 
 torch::Tensor GlobalGradNorm(const std::vector<torch::Tensor>& parameters) {
+  RECORD_FUNCTION("ft::grad_norm", std::vector<c10::IValue>());
   std::vector<torch::Tensor> norms;
   for (const torch::Tensor& parameter : parameters) {
     if (parameter.grad().defined()) norms.push_back(parameter.grad().norm());
@@ -89,6 +101,7 @@ torch::Tensor GlobalGradNorm(const std::vector<torch::Tensor>& parameters) {
 
 void ClipGradients(const std::vector<torch::Tensor>& parameters, double max_norm,
                    const torch::Tensor& norm) {
+  RECORD_FUNCTION("ft::clip_gradients", std::vector<c10::IValue>());
   torch::NoGradGuard no_grad;
   const torch::Tensor scale = (max_norm / (norm + 1e-6)).clamp_max(1.0);
   for (const torch::Tensor& parameter : parameters) {

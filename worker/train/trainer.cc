@@ -27,6 +27,7 @@
 #include "worker/adapters/lora_job.h"
 #include "worker/io/durable_folder.h"
 #include "worker/models/model_loader.h"
+#include "worker/optim/fused_adamw.h"
 #include "worker/data/batch_prefetcher.h"
 #include "worker/data/packing.h"
 #include "worker/checkpoint/checkpoint_header.h"
@@ -146,8 +147,9 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(
   groups.emplace_back(
       decayed, std::make_unique<torch::optim::AdamWOptions>(adamw_options(options.weight_decay)));
   groups.emplace_back(exempt, std::make_unique<torch::optim::AdamWOptions>(adamw_options(0.0)));
-  return std::make_unique<torch::optim::AdamW>(std::move(groups),
-                                               adamw_options(options.weight_decay));
+  // torch::optim::AdamW's arithmetic and checkpoint state in one pass per parameter.
+  return std::make_unique<ft::optim::FusedAdamW>(std::move(groups),
+                                                 adamw_options(options.weight_decay));
 }
 
 torch::Device ChooseDevice() {
