@@ -15,6 +15,7 @@ position's to the LM head tied to the word embeddings.
 Imports torch: only the baseline processes import this module, never the benchmark drivers.
 `/usr/bin/python3 bloom_torch.py` checks the modules against the float64 reference (1e-5).
 """
+import contextlib
 import math
 import os
 import sys
@@ -279,14 +280,18 @@ def loss_terms(labels):
     return int((labels[:, 1:] != bc.IGNORED_LABEL).sum())
 
 
-def window_loss_backward(model, batches, loss_divisor, summed_loss=example_loss_sum):
+def window_loss_backward(model, batches, loss_divisor, summed_loss=example_loss_sum,
+                         autocast=contextlib.nullcontext):
     """One optimizer step's forward and backward passes, with ftworker's loss scaling: each
     micro-batch's summed loss divided by the window's loss terms (its example count for a
     classifier, its target tokens for a causal LM), so that accumulation gives the mean over the
-    window. Returns the summed loss (a tensor) and the real (unpadded) token count."""
+    window. The forward runs under `autocast()` (bf16 runs pass torch.autocast's); the loss is
+    taken in float32. Returns the summed loss (a tensor) and the real (unpadded) token count."""
     loss_sum, tokens = 0.0, 0
     for ids, mask, labels in batches:
-        loss = summed_loss(model(ids, mask), labels)
+        with autocast():
+            logits = model(ids, mask)
+        loss = summed_loss(logits.float(), labels)
         (loss / loss_divisor).backward()
         loss_sum += loss.detach()
         tokens += int(mask.sum())

@@ -72,7 +72,6 @@ def run_baseline(config):
     """The PyTorch training loop; one JSON line with per-step seconds and the summed losses."""
     import contextlib
     import torch
-    import torch.nn.functional as F
     import bloom_torch
 
     torch.set_num_threads(config["threads"])
@@ -87,13 +86,8 @@ def run_baseline(config):
         start = time.perf_counter()
         optimizer.zero_grad()
         window_size = sum(len(micro) for micro in window)
-        loss_sum = 0.0
-        for input_ids, mask, target in batches:
-            with autocast():
-                logits = model(input_ids, mask)
-            loss = F.cross_entropy(logits.float(), target, reduction="sum")
-            (loss / window_size).backward()
-            loss_sum += loss.detach()
+        loss_sum, _ = bloom_torch.window_loss_backward(model, batches, window_size,
+                                                       autocast=autocast)
         optimizer.step()
         step_seconds.append(time.perf_counter() - start)
         losses.append(float(loss_sum) / window_size)
