@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 
+#include "worker/models/block_dtype.h"
 #include "worker/models/hf_export_config.h"
 
 namespace ft::models {
@@ -54,7 +55,9 @@ BertForSequenceClassificationImpl::BertForSequenceClassificationImpl(const Model
   embeddings_norm_ = embeddings->register_module("LayerNorm", MakeLayerNorm(c.hidden_size, c.norm_eps));
   const auto encoder = Group(*base, "encoder");
   layers_ = encoder->register_module("layer", torch::nn::ModuleList());
-  for (int64_t layer = 0; layer < c.num_layers; ++layer) layers_->push_back(BertLayer(c));
+  for (int64_t layer = 0; layer < c.num_layers; ++layer) {
+    layers_->push_back(Settled(BertLayer(c)));
+  }
   if (roberta_) {
     const auto classifier = Group(*this, "classifier");
     classifier_dense_ =

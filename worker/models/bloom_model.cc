@@ -9,6 +9,7 @@
 
 #include "worker/models/activation_checkpoint.h"
 #include "worker/models/alibi.h"
+#include "worker/models/block_dtype.h"
 #include "worker/models/bloom_hf_config.h"
 #include "worker/models/tanh_gelu.h"
 #include "worker/models/transformer_parts.h"
@@ -152,7 +153,9 @@ BloomTransformerImpl::BloomTransformerImpl(const BloomConfig& config) : config_(
                                      torch::nn::Embedding(config.vocab_size, config.hidden_size));
   word_embeddings_layernorm_ = register_module("word_embeddings_layernorm", BloomLayerNorm(config));
   h_ = register_module("h", torch::nn::ModuleList());
-  for (int64_t layer = 0; layer < config.n_layer; ++layer) h_->push_back(BloomBlock(config));
+  for (int64_t layer = 0; layer < config.n_layer; ++layer) {
+    h_->push_back(Settled(BloomBlock(config)));
+  }
   ln_f_ = register_module("ln_f", BloomLayerNorm(config));
 }
 

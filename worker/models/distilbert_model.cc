@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 
+#include "worker/models/block_dtype.h"
 #include "worker/models/hf_export_config.h"
 
 namespace ft::models {
@@ -47,7 +48,9 @@ DistilBertForSequenceClassificationImpl::DistilBertForSequenceClassificationImpl
   embeddings_norm_ = embeddings->register_module("LayerNorm", MakeLayerNorm(c.hidden_size, c.norm_eps));
   const auto transformer = Group(*base, "transformer");
   layers_ = transformer->register_module("layer", torch::nn::ModuleList());
-  for (int64_t layer = 0; layer < c.num_layers; ++layer) layers_->push_back(DistilBertLayer(c));
+  for (int64_t layer = 0; layer < c.num_layers; ++layer) {
+    layers_->push_back(Settled(DistilBertLayer(c)));
+  }
   pre_classifier_ =
       register_module("pre_classifier", MakeLinear(c.hidden_size, c.hidden_size, true));
   classifier_ = register_module("classifier", MakeLinear(c.hidden_size, num_labels, true));

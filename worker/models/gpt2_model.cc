@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "worker/models/block_dtype.h"
 #include "worker/models/hf_export_config.h"
 
 namespace ft::models {
@@ -78,7 +79,9 @@ Gpt2ModelImpl::Gpt2ModelImpl(const TransformerConfig& config) {
   wte_ = register_module("wte", torch::nn::Embedding(config.vocab_size, config.hidden_size));
   wpe_ = register_module("wpe", torch::nn::Embedding(config.max_positions, config.hidden_size));
   h_ = register_module("h", torch::nn::ModuleList());
-  for (int64_t layer = 0; layer < config.num_layers; ++layer) h_->push_back(Gpt2Block(config, layer));
+  for (int64_t layer = 0; layer < config.num_layers; ++layer) {
+    h_->push_back(Settled(Gpt2Block(config, layer)));
+  }
   ln_f_ = register_module("ln_f", MakeLayerNorm(config.hidden_size, config.norm_eps));
 }
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "worker/models/block_dtype.h"
 #include "worker/models/hf_export_config.h"
 
 namespace ft::models {
@@ -145,7 +146,7 @@ LlamaModelImpl::LlamaModelImpl(const TransformerConfig& config) : config_(config
                                   torch::nn::Embedding(config.vocab_size, config.hidden_size));
   layers_ = register_module("layers", torch::nn::ModuleList());
   for (int64_t layer = 0; layer < config.num_layers; ++layer) {
-    layers_->push_back(LlamaDecoderLayer(config));
+    layers_->push_back(Settled(LlamaDecoderLayer(config)));
   }
   norm_ = register_module("norm", RmsNorm(config.hidden_size, config.norm_eps));
 }

@@ -202,14 +202,18 @@ void LoadCheckpointWeights(TrainableModelImpl& model, const std::string& folder,
                                "' has shape " + ShapeText(found.entry->shape) +
                                ", config.json implies " + ShapeText(parameter.sizes().vec()));
     }
-    TORCH_CHECK(parameter.is_contiguous() && parameter.scalar_type() == torch::kFloat32 &&
-                    parameter.device().is_cpu(),
-                "parameter ", name, " is not a contiguous float32 CPU tensor");
+    // A block already held in bfloat16 (block_dtype.h) reads through a float32 buffer of one
+    // tensor and is rounded by the cast a whole-model conversion would use.
+    const bool direct = parameter.is_contiguous() &&
+                        parameter.scalar_type() == torch::kFloat32 && parameter.device().is_cpu();
+    torch::Tensor target =
+        direct ? parameter : torch::empty(parameter.sizes(), torch::dtype(torch::kFloat32));
     try {
-      found.file->ReadAsFloat32(*found.entry, parameter.data_ptr<float>());
+      found.file->ReadAsFloat32(*found.entry, target.data_ptr<float>());
     } catch (const io::SafetensorsError& error) {
       throw std::runtime_error(std::string("reading the checkpoint: ") + error.what());
     }
+    if (!direct) parameter.copy_(target);
     used.insert(found.entry->name);
     ++loaded;
   }

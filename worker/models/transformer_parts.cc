@@ -121,14 +121,29 @@ torch::Tensor Conv1DImpl::forward(const torch::Tensor& x) {
   return WithUpdate(x, torch::matmul(BaseInput(x), weight) + bias);
 }
 
+namespace {
+
+// Drawn in float32 whatever the weight's dtype, then rounded: a block already held in bfloat16
+// (block_dtype.h) gets the values, and leaves the generator where, a float32 build would.
+void FillNormal(torch::Tensor& weight, double std) {
+  if (weight.scalar_type() == torch::kFloat32) {
+    weight.normal_(0.0, std);
+    return;
+  }
+  weight.copy_(torch::empty(weight.sizes(), weight.options().dtype(torch::kFloat32))
+                   .normal_(0.0, std));
+}
+
+}  // namespace
+
 void InitializeHfWeights(torch::nn::Module& model, double std) {
   torch::NoGradGuard no_grad;
   for (const auto& module : model.modules(/*include_self=*/false)) {
     if (auto* linear = module->as<torch::nn::LinearImpl>()) {
-      linear->weight.normal_(0.0, std);
+      FillNormal(linear->weight, std);
       if (linear->bias.defined()) linear->bias.zero_();
     } else if (auto* conv = module->as<Conv1DImpl>()) {
-      conv->weight.normal_(0.0, std);
+      FillNormal(conv->weight, std);
       conv->bias.zero_();
     } else if (auto* embedding = module->as<torch::nn::EmbeddingImpl>()) {
       embedding->weight.normal_(0.0, std);

@@ -27,6 +27,7 @@
 #include "worker/adapters/lora_job.h"
 #include "worker/io/durable_folder.h"
 #include "worker/models/model_loader.h"
+#include "worker/models/block_dtype.h"
 #include "worker/optim/fused_adamw.h"
 #include "worker/data/batch_prefetcher.h"
 #include "worker/data/packing.h"
@@ -438,11 +439,18 @@ void TrainingLoop::EvaluateOnly() {
 
 void TrainingLoop::BuildFreshState() {
   torch::manual_seed(options_.seed);
-  model_ = models::BuildModel(
-      config_, static_cast<int64_t>(data_.label_names.size()),
-      [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); },
-      options_.task == "causal_lm" ? models::ModelTask::kCausalLm
-                                   : models::ModelTask::kSequenceClassification);
+  {
+    // A bf16 base is built block by block in bf16: the float32 model never exists whole.
+    std::optional<models::FrozenBlockDtype> bf16_blocks;
+    if (options_.lora.enabled && options_.lora.base_precision == "bf16") {
+      bf16_blocks.emplace(torch::kBFloat16);
+    }
+    model_ = models::BuildModel(
+        config_, static_cast<int64_t>(data_.label_names.size()),
+        [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); },
+        options_.task == "causal_lm" ? models::ModelTask::kCausalLm
+                                     : models::ModelTask::kSequenceClassification);
+  }
   if (options_.lora.enabled) {
     lora_ = adapters::SetUpLora(*model_, config_.family, options_.lora,
                                 [this](const std::string& level, const std::string& text) {

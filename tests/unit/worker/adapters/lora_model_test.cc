@@ -21,6 +21,8 @@
 #include "tests/support/temp_dir.h"
 #include "worker/adapters/lora_layer.h"
 #include "worker/adapters/peft_folder.h"
+#include "worker/io/safetensors_writer.h"
+#include "worker/models/block_dtype.h"
 #include "worker/models/model_loader.h"
 
 namespace ft::adapters {
@@ -209,6 +211,73 @@ TEST_P(LoraFamilyTest, PeftFolderRoundTrips) {
   ApplyLora(*loaded, config.family, read);
   LoadPeftAdapterWeights(*loaded, dir.path().string());
   EXPECT_TRUE(torch::equal(Logits(loaded), Logits(model)));
+}
+
+// Every parameter's name, dtype and value, in the model's order.
+void ExpectSameParameters(TrainableModel& expected, TrainableModel& actual) {
+  const auto want = expected->named_parameters();
+  const auto got = actual->named_parameters();
+  ASSERT_EQ(want.size(), got.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(want[i].key(), got[i].key());
+    EXPECT_EQ(want[i].value().scalar_type(), got[i].value().scalar_type()) << want[i].key();
+    EXPECT_TRUE(torch::equal(want[i].value(), got[i].value())) << want[i].key();
+  }
+}
+
+int64_t Bf16Parameters(torch::nn::Module& model) {
+  int64_t count = 0;
+  for (const auto& parameter : model.parameters()) {
+    count += parameter.scalar_type() == torch::kBFloat16 ? 1 : 0;
+  }
+  return count;
+}
+
+// Built block by block in bf16 (the low-memory path), a model with a bf16 base is the one that a
+// float32 build converted afterwards gives: the same weights bit for bit, and the generator left
+// in the same place (the LoRA A matrices are drawn after the build). From scratch and from a
+// checkpoint.
+TEST_P(LoraFamilyTest, BlocksBuiltInBf16EqualAConversionAfterTheBuild) {
+  const ModelConfig config = Config(GetParam());
+  LoraOptions options = AllTargets(config);
+  options.base_precision = "bf16";
+  TrainableModel converted = Build(GetParam());
+  ApplyLora(*converted, config.family, options);
+  TrainableModel settled{nullptr};
+  {
+    models::FrozenBlockDtype bf16_blocks(torch::kBFloat16);
+    settled = Build(GetParam());
+  }
+  EXPECT_GT(Bf16Parameters(*settled), 0);  // before the LoRA set-up: the blocks already are
+  ApplyLora(*settled, config.family, options);
+  ExpectSameParameters(converted, settled);
+
+  // A checkpoint of different weights, read into bf16 blocks.
+  torch::manual_seed(6);
+  TrainableModel other = models::BuildArchitecture(config, 3, GetParam().task);
+  std::vector<torch::Tensor> values;
+  std::vector<io::Float32TensorView> views;
+  for (const auto& item : other->named_parameters()) {
+    values.push_back(item.value().detach().contiguous());
+    views.push_back({item.key(), item.value().sizes().vec(), values.back().data_ptr<float>()});
+  }
+  ft::testing::TempDir dir;
+  io::WriteSafetensors(dir.path().string() + "/model.safetensors", views);
+  ModelConfig from_folder = config;
+  from_folder.source = dir.path().string();
+  const models::ModelLog quiet = [](const std::string&, const std::string&) {};
+  torch::manual_seed(5);
+  TrainableModel loaded = models::BuildModel(from_folder, 3, quiet, GetParam().task);
+  ApplyLora(*loaded, config.family, options);
+  TrainableModel loaded_settled{nullptr};
+  {
+    models::FrozenBlockDtype bf16_blocks(torch::kBFloat16);
+    torch::manual_seed(5);
+    loaded_settled = models::BuildModel(from_folder, 3, quiet, GetParam().task);
+  }
+  ApplyLora(*loaded_settled, config.family, options);
+  ExpectSameParameters(loaded, loaded_settled);
+  EXPECT_FALSE(torch::equal(loaded->parameters()[0], converted->parameters()[0]));
 }
 
 // The trainable tensors' gradients of one backward pass in train mode (dropout on), every update
