@@ -11,6 +11,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/housekeeping/disk_usage.h"
+#include "server/housekeeping/token_cache_trim.h"
 #include "common/net/ftd_channel.h"
 #include "server/health/readiness.h"
 #include "common/util/grpc_limits.h"
@@ -266,6 +267,14 @@ void FtdServer::HousekeepingLoop() {
       } else {
         housekeeping_metrics_->OnRetention(result->jobs_deleted, result->checkpoints_removed);
       }
+      const housekeeping::TokenCacheTrim trim = housekeeping::TrimTokenCache(
+          options_.home + "/cache/tokens", options_.retention.token_cache_budget_bytes);
+      if (trim.entries_removed > 0) {
+        spdlog::info("token cache: removed {} least recently used entries ({} bytes) to stay "
+                     "within --token-cache-budget-mb; {} bytes kept",
+                     trim.entries_removed, trim.bytes_freed, trim.bytes_kept);
+      }
+      housekeeping_metrics_->OnTokenCacheTrim(trim.entries_removed, trim.bytes_kept);
       housekeeping_metrics_->SetHomeDiskBytes(housekeeping::DiskUsage(options_.home));
     }
     if (now - last_slow_check >= absl::Seconds(2)) {  // a store query and a statvfs

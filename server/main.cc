@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   double retention_max_age_hours = 24 * 30;
   double retention_interval_seconds = 60;
   uint64_t retention_disk_budget_mb = 50 * 1024;
+  uint64_t token_cache_budget_mb = 20 * 1024;
 
   CLI::App app{
       "ftd: the finetuning job daemon. Stores, queues and runs finetuning jobs on local "
@@ -167,6 +168,11 @@ int main(int argc, char** argv) {
   app.add_flag("--keep-checkpoints", options.retention.keep_checkpoints,
                "keep succeeded jobs' checkpoints/ (default: removed; the model stays)")
       ->group("Housekeeping");
+  app.add_option("--token-cache-budget-mb", token_cache_budget_mb,
+                 "remove the least recently used tokenized splits from <home>/cache/tokens while "
+                 "they use more (0: no budget)")
+      ->capture_default_str()
+      ->group("Housekeeping");
   app.add_option("--retention-interval-seconds", retention_interval_seconds,
                  "how often retention runs and ft_home_disk_bytes is measured")
       ->check(CLI::Range(0.1, 86400.0))
@@ -220,6 +226,7 @@ int main(int argc, char** argv) {
   options.lease_timeout = absl::Seconds(lease_timeout_seconds);
   options.retention.max_age = absl::Hours(retention_max_age_hours);
   options.retention.disk_budget_bytes = retention_disk_budget_mb << 20;
+  options.retention.token_cache_budget_bytes = token_cache_budget_mb << 20;
   options.retention_interval = absl::Seconds(retention_interval_seconds);
   // Files and folders ftd and its workers create (job folders, models, logs, the database) are
   // not readable by other users.

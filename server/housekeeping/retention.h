@@ -19,6 +19,8 @@ struct RetentionOptions {
   int max_jobs = 1000;                            // ended jobs kept; 0: no count limit
   uint64_t disk_budget_bytes = 50ull << 30;       // their folders together; 0: no budget
   bool keep_checkpoints = false;                  // keep succeeded jobs' checkpoints/
+  // <home>/cache/tokens, least recently used entries first (token_cache_trim.h); 0: no budget
+  uint64_t token_cache_budget_bytes = 20ull << 30;
 };
 
 struct RetentionResult {

@@ -18,11 +18,28 @@ HousekeepingMetrics::HousekeepingMetrics(prometheus::Registry& registry)
                                 .Name("ft_retention_removed_checkpoints_total")
                                 .Help("Checkpoint folders of succeeded jobs removed by retention")
                                 .Register(registry)
-                                .Add({})) {}
+                                .Add({})),
+      token_cache_evictions_(&prometheus::BuildCounter()
+                                  .Name("ft_token_cache_evictions_total")
+                                  .Help("Tokenized splits removed from the token cache to stay "
+                                        "within --token-cache-budget-mb")
+                                  .Register(registry)
+                                  .Add({})),
+      token_cache_bytes_(&prometheus::BuildGauge()
+                              .Name("ft_token_cache_bytes")
+                              .Help("Bytes of tokenized splits in the token cache after the "
+                                    "last retention pass")
+                              .Register(registry)
+                              .Add({})) {}
 
 void HousekeepingMetrics::OnRetention(int jobs_deleted, int checkpoints_removed) {
   jobs_deleted_->Increment(jobs_deleted);
   checkpoints_removed_->Increment(checkpoints_removed);
+}
+
+void HousekeepingMetrics::OnTokenCacheTrim(int entries_removed, uint64_t bytes_kept) {
+  token_cache_evictions_->Increment(entries_removed);
+  token_cache_bytes_->Set(static_cast<double>(bytes_kept));
 }
 
 }  // namespace ft::metrics

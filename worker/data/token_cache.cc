@@ -210,7 +210,11 @@ std::optional<CachedSplit> TokenCache::Load(const std::string& key,
   close(fd);  // the mapping stays valid without it
   if (problem.empty()) {
     try {
-      return Parse(std::move(mapping), size, key);
+      std::optional<CachedSplit> cached = Parse(std::move(mapping), size, key);
+      // The modification time is the entry's last use: ftd's budget removes the least recently
+      // used first (server/housekeeping/token_cache_trim.h). A read-only cache stays as it is.
+      if (cached) utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+      return cached;
     } catch (const std::exception& error) {
       problem = error.what();
     }

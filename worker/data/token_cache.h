@@ -22,7 +22,9 @@
 // Written atomically (a uniquely named temporary file renamed over the final one, so two workers
 // building the same entry never mix their bytes) and read with mmap. A file that is truncated,
 // fails its checksum or does not hold what it claims is ignored with a warning, removed, and the
-// split is tokenized again. Nothing is ever evicted: delete the folder to reclaim the space.
+// split is tokenized again. Each use sets the file's modification time, so that ftd can keep the
+// folder within its budget by removing the least recently used entries
+// (server/housekeeping/token_cache_trim.h); a mapped entry outlives its removal.
 // Standard library + POSIX only.
 #pragma once
 

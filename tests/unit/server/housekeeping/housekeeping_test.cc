@@ -2,10 +2,13 @@
 // per-owner request ids and listing, and the v1 -> v2 schema migration.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <string>
 
 #include "server/housekeeping/disk_usage.h"
 #include "server/housekeeping/retention.h"
+#include "server/housekeeping/token_cache_trim.h"
 #include "server/sched/clock.h"
 #include "server/sched/event_hub.h"
 #include "server/sched/job_manager.h"
@@ -256,6 +259,47 @@ TEST(StoreMigrationTest, AVersion1DatabaseGetsOwnersAndKeepsItsJobs) {
   auto count = (*store)->CountJobs(ft::v1::QUEUED, "");
   FT_ASSERT_OK(count);
   EXPECT_EQ(*count, 1);
+}
+
+// The token cache's budget: least recently used entries go first until the rest fit; stale
+// temporaries of crashed writers go; a writer's fresh temporary and files that are not the cache's
+// stay; no budget removes no entry.
+TEST(TokenCacheTrimTest, LeastRecentlyUsedEntriesGoFirstUntilTheRestFit) {
+  TempDir dir;
+  const auto now = fs::file_time_type::clock::now();
+  auto write = [&](const std::string& name, std::size_t bytes, std::chrono::hours age) {
+    const fs::path path = dir.Write("cache/" + name, std::string(bytes, 't'));
+    fs::last_write_time(path, now - age);
+  };
+  // Used 4, 1, 3 and 2 hours ago.
+  write("00000000000000a4.tokens", 100, std::chrono::hours(4));
+  write("00000000000000a1.tokens", 100, std::chrono::hours(1));
+  write("00000000000000a3.tokens", 100, std::chrono::hours(3));
+  write("00000000000000a2.tokens", 100, std::chrono::hours(2));
+  write("00000000000000b1.tokens.tmp.123.0", 40, std::chrono::hours(2));  // a crashed writer's
+  write("00000000000000b2.tokens.tmp.124.0", 40, std::chrono::hours(0));  // being written
+  write("notes.txt", 500, std::chrono::hours(9));
+  const std::string cache = dir.Path("cache");
+
+  TokenCacheTrim unbounded = TrimTokenCache(cache, 0);
+  EXPECT_EQ(unbounded.entries_removed, 0);
+  EXPECT_EQ(unbounded.temporaries_removed, 1);
+  EXPECT_EQ(unbounded.bytes_kept, 400u);
+  EXPECT_FALSE(fs::exists(cache + "/00000000000000b1.tokens.tmp.123.0"));
+
+  const TokenCacheTrim trim = TrimTokenCache(cache, 250);
+  EXPECT_EQ(trim.entries_removed, 2);
+  EXPECT_EQ(trim.bytes_freed, 200u);
+  EXPECT_EQ(trim.bytes_kept, 200u);
+  EXPECT_FALSE(fs::exists(cache + "/00000000000000a4.tokens"));
+  EXPECT_FALSE(fs::exists(cache + "/00000000000000a3.tokens"));
+  EXPECT_TRUE(fs::exists(cache + "/00000000000000a2.tokens"));
+  EXPECT_TRUE(fs::exists(cache + "/00000000000000a1.tokens"));
+  EXPECT_TRUE(fs::exists(cache + "/00000000000000b2.tokens.tmp.124.0"));
+  EXPECT_TRUE(fs::exists(cache + "/notes.txt"));
+
+  EXPECT_EQ(TrimTokenCache(cache, 200).entries_removed, 0);  // fits exactly
+  EXPECT_EQ(TrimTokenCache(dir.Path("no-such-folder"), 1).bytes_kept, 0u);
 }
 
 }  // namespace

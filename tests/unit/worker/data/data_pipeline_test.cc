@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -372,6 +373,19 @@ TEST_F(TokenCacheTest, SecondLoadMapsTheSameTokensFromTheCache) {
   EXPECT_EQ(CacheFiles().size(), 5u);
   reseeded.token_cache_dir.clear();
   ExpectSameData(other, train::LoadJobData(reseeded));
+}
+
+// ftd's budget removes the least recently used entries first, by modification time
+// (server/housekeeping/token_cache_trim.h): a hit marks its entry used now.
+TEST_F(TokenCacheTest, AHitMarksTheEntryAsUsedNow) {
+  train::LoadJobData(Options());
+  const auto day_ago = fs::file_time_type::clock::now() - std::chrono::hours(24);
+  for (const fs::path& file : CacheFiles()) fs::last_write_time(file, day_ago);
+  const train::JobData second = train::LoadJobData(Options());
+  ASSERT_EQ(second.token_cache.hits, 3);
+  for (const fs::path& file : CacheFiles()) {
+    EXPECT_GT(fs::last_write_time(file), day_ago + std::chrono::hours(23)) << file;
+  }
 }
 
 TEST_F(TokenCacheTest, DamagedEntriesAreIgnoredAndRebuilt) {
