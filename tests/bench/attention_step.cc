@@ -40,9 +40,9 @@ double TimeStep(const Attention& attention, const torch::Tensor& fused, const to
                 const torch::Tensor& upstream, double scale) {
   const torch::Tensor input = fused.detach().requires_grad_(true);
   const auto start = std::chrono::steady_clock::now();
-  const torch::Tensor output = attention(input.select(3, 0).transpose(1, 2),
-                                         input.select(3, 1).transpose(1, 2),
-                                         input.select(3, 2).transpose(1, 2), bias, scale);
+  const torch::Tensor output =
+      attention(input.select(3, 0).transpose(1, 2), input.select(3, 1).transpose(1, 2),
+                input.select(3, 2).transpose(1, 2), bias, scale);
   output.backward(upstream);
   const auto end = std::chrono::steady_clock::now();
   return std::chrono::duration<double>(end - start).count();
@@ -79,13 +79,13 @@ void Measure(const Shape& shape, int repeats) {
   }
   const double fused_best = *std::min_element(fused_times.begin(), fused_times.end());
   const double ops_best = *std::min_element(ops_times.begin(), ops_times.end());
-  std::printf("%-10s %3lld x %3lld heads x dim %3lld, seq %4lld | ops %8.3f / %8.3f ms | fused "
-              "%8.3f / %8.3f ms | ops/fused best %.2fx, median %.2fx\n",
-              shape.model, static_cast<long long>(shape.batch),
-              static_cast<long long>(shape.heads), static_cast<long long>(shape.dim),
-              static_cast<long long>(shape.seq), 1e3 * ops_best, 1e3 * Median(ops_times),
-              1e3 * fused_best, 1e3 * Median(fused_times), ops_best / fused_best,
-              Median(ops_times) / Median(fused_times));
+  std::printf(
+      "%-10s %3lld x %3lld heads x dim %3lld, seq %4lld | ops %8.3f / %8.3f ms | fused "
+      "%8.3f / %8.3f ms | ops/fused best %.2fx, median %.2fx\n",
+      shape.model, static_cast<long long>(shape.batch), static_cast<long long>(shape.heads),
+      static_cast<long long>(shape.dim), static_cast<long long>(shape.seq), 1e3 * ops_best,
+      1e3 * Median(ops_times), 1e3 * fused_best, 1e3 * Median(fused_times), ops_best / fused_best,
+      Median(ops_times) / Median(fused_times));
 }
 
 }  // namespace
@@ -105,9 +105,9 @@ int main(int argc, char** argv) {
   std::printf("threads %d, repeats %d (alternated), best / median, forward + backward\n",
               at::get_num_threads(), repeats);
   const std::vector<Shape> shapes = {
-      {"bloom-small", 16, 8, 32, 32},   {"bloom-small", 16, 8, 32, 64},
-      {"bloom-small", 16, 8, 32, 128},  {"bloom-560m", 8, 16, 64, 64},
-      {"bloom-560m", 8, 16, 64, 128},   {"bloom-560m", 4, 16, 64, 512},
+      {"bloom-small", 16, 8, 32, 32},  {"bloom-small", 16, 8, 32, 64},
+      {"bloom-small", 16, 8, 32, 128}, {"bloom-560m", 8, 16, 64, 64},
+      {"bloom-560m", 8, 16, 64, 128},  {"bloom-560m", 4, 16, 64, 512},
   };
   for (const Shape& shape : shapes) Measure(shape, repeats);
   return 0;

@@ -121,25 +121,23 @@ __attribute__((target("avx2,fma"))) void ForwardHead(
                BiasRow(mask, batch, head, i), BlockedRow(mask, batch, head, i));
   }
   SmallMatmul({probabilities, padded, false}, {value.Head(batch, head), value.row_stride},
-              {output.Head(batch, head), output.row_stride}, shape.queries, shape.dim,
-              shape.keys);
+              {output.Head(batch, head), output.row_stride}, shape.queries, shape.dim, shape.keys);
 }
 
 __attribute__((target("avx2,fma"))) void BackwardHead(
     const AttentionShape& shape, int64_t batch, int64_t head,
     const HeadRows<const float>& grad_output, const float* probabilities,
     const HeadRows<const float>& query, const HeadRows<const float>& key,
-    const HeadRows<const float>& value, const ScoreMask& mask,
-    const AttentionGradients& gradients, Scratch& scratch) {
+    const HeadRows<const float>& value, const ScoreMask& mask, const AttentionGradients& gradients,
+    Scratch& scratch) {
   const int64_t padded = shape.PaddedKeys();
   const float* grad_out = grad_output.Head(batch, head);
   float* value_t = scratch.transposed.data();
   float* grad_scores = scratch.scores.data();
-  TransposeInto(value.Head(batch, head), value.row_stride, shape.keys, shape.dim, padded,
-                value_t);
+  TransposeInto(value.Head(batch, head), value.row_stride, shape.keys, shape.dim, padded, value_t);
   // dP = dO V^T (its padding columns are 0: value_t's are).
-  SmallMatmul({grad_out, grad_output.row_stride, false}, {value_t, padded},
-              {grad_scores, padded}, shape.queries, padded, shape.dim);
+  SmallMatmul({grad_out, grad_output.row_stride, false}, {value_t, padded}, {grad_scores, padded},
+              shape.queries, padded, shape.dim);
   for (int64_t i = 0; i < shape.queries; ++i) {
     const float* p = probabilities + i * padded;
     float* ds = grad_scores + i * padded;
@@ -175,8 +173,7 @@ bool AttentionKernelSupported() {
 
 void AttentionForward(const AttentionShape& shape, const HeadRows<const float>& query,
                       const HeadRows<const float>& key, const HeadRows<const float>& value,
-                      const ScoreMask& mask, float* probabilities,
-                      const HeadRows<float>& output) {
+                      const ScoreMask& mask, float* probabilities, const HeadRows<float>& output) {
   ForEachHead(shape, /*with_scores=*/false, [&](int64_t batch, int64_t head, Scratch& scratch) {
     ForwardHead(shape, batch, head, query, key, value, mask,
                 probabilities + ProbabilitiesOffset(shape, batch, head), output, scratch);

@@ -50,8 +50,7 @@ bool AttentionKernelSupported();
 // ([batch, heads, queries, PaddedKeys()], contiguous).
 void AttentionForward(const AttentionShape& shape, const HeadRows<const float>& query,
                       const HeadRows<const float>& key, const HeadRows<const float>& value,
-                      const ScoreMask& mask, float* probabilities,
-                      const HeadRows<float>& output);
+                      const ScoreMask& mask, float* probabilities, const HeadRows<float>& output);
 
 struct AttentionGradients {
   HeadRows<float> query;

@@ -92,14 +92,17 @@ class FusedAttentionFunction : public torch::autograd::Function<FusedAttentionFu
         saved[4].data_ptr<float>(), RowsOf<const float>(query), RowsOf<const float>(key),
         RowsOf<const float>(value), MaskOf(saved[3], context->saved_data["additive"].toBool()),
         gradients);
-    return {grad_query.transpose(1, 2), grad_key.transpose(1, 2), grad_value.transpose(1, 2),
-            torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {grad_query.transpose(1, 2),
+            grad_key.transpose(1, 2),
+            grad_value.transpose(1, 2),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor()};
   }
 };
 
-torch::Tensor Run(const torch::Tensor& query, const torch::Tensor& key,
-                  const torch::Tensor& value, const torch::Tensor& mask, bool additive,
-                  double scale) {
+torch::Tensor Run(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
+                  const torch::Tensor& mask, bool additive, double scale) {
   const torch::Tensor expanded_mask =
       LastDimContiguous(mask.expand({query.size(0), query.size(1), query.size(2), key.size(2)}));
   return FusedAttentionFunction::apply(LastDimContiguous(query), LastDimContiguous(key),

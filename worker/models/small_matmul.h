@@ -2,8 +2,8 @@
 // in registers: blocks of 4 rows x 16 columns of C are accumulated over the inner dimension with
 // GCC's vector extensions, so that each loaded row of B feeds 8 multiply-adds. Per head these
 // products are too small for a BLAS call to pay (ATen's bmm calls OpenBLAS once per head and was
-// the least efficient GEMM of a training step, docs/performance.md). Std-only; built for AVX2 and FMA,
-// so only functions built for them too can call these (attention_kernel.cc).
+// the least efficient GEMM of a training step, docs/performance.md). Std-only; built for AVX2 and
+// FMA, so only functions built for them too can call these (attention_kernel.cc).
 #pragma once
 
 #include <cstdint>
@@ -52,9 +52,11 @@ __attribute__((always_inline, target("avx2,fma"))) inline void Store8(float* p, 
 
 // kRows x (8 kVectors) block of C at (row, column), summed over `inner`.
 template <int kRows, int kVectors>
-__attribute__((always_inline, target("avx2,fma"))) inline void Block(const LeftOperand& a, const RightOperand& b,
-                                                 const Product& c, int64_t row, int64_t column,
-                                                 int64_t inner) {
+__attribute__((always_inline, target("avx2,fma"))) inline void Block(const LeftOperand& a,
+                                                                     const RightOperand& b,
+                                                                     const Product& c, int64_t row,
+                                                                     int64_t column,
+                                                                     int64_t inner) {
   Float8 sum[kRows][kVectors] = {};
   for (int64_t k = 0; k < inner; ++k) {
     Float8 right[kVectors];
@@ -65,14 +67,15 @@ __attribute__((always_inline, target("avx2,fma"))) inline void Block(const LeftO
     }
   }
   for (int r = 0; r < kRows; ++r) {
-    for (int v = 0; v < kVectors; ++v) Store8(c.data + (row + r) * c.stride + column + 8 * v, sum[r][v]);
+    for (int v = 0; v < kVectors; ++v)
+      Store8(c.data + (row + r) * c.stride + column + 8 * v, sum[r][v]);
   }
 }
 
 template <int kRows>
-__attribute__((always_inline, target("avx2,fma"))) inline void RowBlock(const LeftOperand& a, const RightOperand& b,
-                                                    const Product& c, int64_t row,
-                                                    int64_t columns, int64_t inner) {
+__attribute__((always_inline, target("avx2,fma"))) inline void RowBlock(
+    const LeftOperand& a, const RightOperand& b, const Product& c, int64_t row, int64_t columns,
+    int64_t inner) {
   int64_t column = 0;
   for (; column + 16 <= columns; column += 16) Block<kRows, 2>(a, b, c, row, column, inner);
   if (column < columns) Block<kRows, 1>(a, b, c, row, column, inner);
@@ -81,17 +84,24 @@ __attribute__((always_inline, target("avx2,fma"))) inline void RowBlock(const Le
 }  // namespace small_matmul_internal
 
 // c = a b, a [rows, inner], b [inner, columns], columns a multiple of 8.
-__attribute__((always_inline, target("avx2,fma"))) inline void SmallMatmul(const LeftOperand& a, const RightOperand& b,
-                                                       const Product& c, int64_t rows,
-                                                       int64_t columns, int64_t inner) {
+__attribute__((always_inline, target("avx2,fma"))) inline void SmallMatmul(
+    const LeftOperand& a, const RightOperand& b, const Product& c, int64_t rows, int64_t columns,
+    int64_t inner) {
   using small_matmul_internal::RowBlock;
   int64_t row = 0;
   for (; row + 4 <= rows; row += 4) RowBlock<4>(a, b, c, row, columns, inner);
   switch (rows - row) {
-    case 3: RowBlock<3>(a, b, c, row, columns, inner); break;
-    case 2: RowBlock<2>(a, b, c, row, columns, inner); break;
-    case 1: RowBlock<1>(a, b, c, row, columns, inner); break;
-    default: break;
+    case 3:
+      RowBlock<3>(a, b, c, row, columns, inner);
+      break;
+    case 2:
+      RowBlock<2>(a, b, c, row, columns, inner);
+      break;
+    case 1:
+      RowBlock<1>(a, b, c, row, columns, inner);
+      break;
+    default:
+      break;
   }
 }
 

@@ -75,7 +75,8 @@ struct Result {
 };
 
 template <typename Attention>
-Result RunAttention(const Attention& attention, const torch::Tensor& fused, const torch::Tensor& upstream) {
+Result RunAttention(const Attention& attention, const torch::Tensor& fused,
+                    const torch::Tensor& upstream) {
   const torch::Tensor input = fused.detach().clone().requires_grad_(true);
   const FusedInputs parts{input};
   const torch::Tensor output = attention(parts.Part(0), parts.Part(1), parts.Part(2));
@@ -99,9 +100,9 @@ void ExpectSame(const std::string& what, const Fused& fused, const Ops& ops,
   const double grad_error = ErrorRelativeToLargest(ours.grad, float64.grad);
   const double output_error32 = ErrorRelativeToLargest(ours.output, float32.output);
   const double grad_error32 = ErrorRelativeToLargest(ours.grad, float32.grad);
-  std::cout << what << ": against float64 output " << output_error << ", gradients "
-            << grad_error << "; against float32 ops " << output_error32 << ", "
-            << grad_error32 << "; float32 ops against float64 "
+  std::cout << what << ": against float64 output " << output_error << ", gradients " << grad_error
+            << "; against float32 ops " << output_error32 << ", " << grad_error32
+            << "; float32 ops against float64 "
             << ErrorRelativeToLargest(float32.output, float64.output) << ", "
             << ErrorRelativeToLargest(float32.grad, float64.grad) << "\n";
   if (float64_check == Float64::kChecked) {
@@ -115,7 +116,8 @@ void ExpectSame(const std::string& what, const Fused& fused, const Ops& ops,
 
 // BLOOM's bias: ALiBi where a query may look, -1e4 where it may not.
 torch::Tensor BloomBias(const Case& c) {
-  const torch::Tensor alibi = models::BuildAlibi(c.attention_mask, c.heads, torch::kFloat32, c.rows);
+  const torch::Tensor alibi =
+      models::BuildAlibi(c.attention_mask, c.heads, torch::kFloat32, c.rows);
   return models::BloomAttentionBias(
       alibi, models::AttentionBlockedMask(c.attention_mask, /*causal=*/true, 0, c.rows));
 }
@@ -136,7 +138,8 @@ TEST(FusedAttentionTest, BiasedAsBaddbmmSoftmaxBmm) {
     const torch::Tensor upstream = torch::randn({batch, seq, c.heads * c.dim});
     const torch::Tensor bias = BloomBias(c);
     const double scale = 1.0 / std::sqrt(static_cast<double>(c.dim));
-    ASSERT_TRUE(models::FusedAttentionApplies(inputs.Part(0), inputs.Part(1), inputs.Part(2), bias));
+    ASSERT_TRUE(
+        models::FusedAttentionApplies(inputs.Part(0), inputs.Part(1), inputs.Part(2), bias));
     const auto fused = [&](const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
       return models::FusedAttentionWithBias(q, k, v, bias, scale);
     };
@@ -177,16 +180,18 @@ TEST(FusedAttentionTest, BlockedAsMaskedFillSoftmaxBmm) {
       const int64_t seq = c.attention_mask.size(1);
       const FusedInputs inputs = RandomInputs(batch, seq, c.heads, c.dim);
       const torch::Tensor upstream = torch::randn({batch, seq, c.heads * c.dim});
-      const torch::Tensor blocked = models::AttentionBlockedMask(c.attention_mask, causal, 0, c.rows);
+      const torch::Tensor blocked =
+          models::AttentionBlockedMask(c.attention_mask, causal, 0, c.rows);
       const double scale = 1.0 / std::sqrt(static_cast<double>(c.dim));
-      const auto fused = [&](const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+      const auto fused = [&](const torch::Tensor& q, const torch::Tensor& k,
+                             const torch::Tensor& v) {
         return models::FusedAttentionBlocked(q, k, v, blocked, scale);
       };
       const auto ops = [&](const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
         return models::AttentionBlockedOps(q, k, v, blocked, scale);
       };
-      ExpectSame(c.name + (causal ? " (blocked, causal)" : " (blocked)"), fused, ops,
-                 inputs.fused, upstream);
+      ExpectSame(c.name + (causal ? " (blocked, causal)" : " (blocked)"), fused, ops, inputs.fused,
+                 upstream);
     }
   }
 }
@@ -196,9 +201,8 @@ TEST(FusedAttentionTest, FullyBlockedRowAttendsUniformly) {
   torch::manual_seed(20);
   const torch::Tensor value = torch::randn({1, 1, 5, 8});
   const torch::Tensor blocked = torch::ones({1, 1, 2, 5}, torch::kBool);
-  const torch::Tensor output = models::FusedAttentionBlocked(torch::randn({1, 1, 2, 8}),
-                                                             torch::randn({1, 1, 5, 8}), value,
-                                                             blocked, 0.5);
+  const torch::Tensor output = models::FusedAttentionBlocked(
+      torch::randn({1, 1, 2, 8}), torch::randn({1, 1, 5, 8}), value, blocked, 0.5);
   const torch::Tensor mean = value.mean(2).view({1, 1, 8}).expand({1, 2, 8});
   EXPECT_LE(ErrorRelativeToLargest(output, mean), kBar);
 }
