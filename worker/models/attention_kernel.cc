@@ -77,20 +77,40 @@ void TransposeInto(const float* rows, int64_t row_stride, int64_t count, int64_t
   }
 }
 
-// The per-thread scratch of one head: a transposed key or value [dim, padded] and, in backward,
-// dP / dS [queries, padded].
+// rows [count, dim] with a row stride copied into `out` without one. A head's rows lie a whole
+// fused projection apart (3 x hidden floats in BLOOM): read in place as the right operand of a
+// product, a power-of-two multiple of 1 KiB apart, they fall into a few sets of the L1 cache and
+// evict each other.
+const float* PackRows(const float* rows, int64_t row_stride, int64_t count, int64_t dim,
+                      std::vector<float>& out) {
+  for (int64_t j = 0; j < count; ++j) {
+    for (int64_t d = 0; d < dim; ++d) out[j * dim + d] = rows[j * row_stride + d];
+  }
+  return out.data();
+}
+
+// The per-thread scratch of one head: a transposed key or value [dim, padded], packed rows
+// [rows, dim] of the right operands, and in backward dP / dS [queries, padded].
 struct Scratch {
   std::vector<float> transposed;
+  std::vector<float> packed_keys;
+  std::vector<float> packed_queries;
+  std::vector<float> packed_grad_output;
   std::vector<float> scores;
 };
 
 // Runs head_work(batch, head, scratch) for every (batch, head) pair over LibTorch's threads.
 template <typename HeadWork>
-void ForEachHead(const AttentionShape& shape, bool with_scores, const HeadWork& head_work) {
+void ForEachHead(const AttentionShape& shape, bool backward, const HeadWork& head_work) {
   at::parallel_for(0, shape.batch * shape.heads, 1, [&](int64_t begin, int64_t end) {
     Scratch scratch;
     scratch.transposed.resize(shape.dim * shape.PaddedKeys());
-    if (with_scores) scratch.scores.resize(shape.queries * shape.PaddedKeys());
+    scratch.packed_keys.resize(shape.keys * shape.dim);
+    if (backward) {
+      scratch.packed_queries.resize(shape.queries * shape.dim);
+      scratch.packed_grad_output.resize(shape.queries * shape.dim);
+      scratch.scores.resize(shape.queries * shape.PaddedKeys());
+    }
     for (int64_t pair = begin; pair < end; ++pair) {
       head_work(pair / shape.heads, pair % shape.heads, scratch);
     }
@@ -120,7 +140,9 @@ __attribute__((target("avx2,fma"))) void ForwardHead(
     SoftmaxRow(probabilities + i * padded, shape.keys, padded, shape.scale,
                BiasRow(mask, batch, head, i), BlockedRow(mask, batch, head, i));
   }
-  SmallMatmul({probabilities, padded, false}, {value.Head(batch, head), value.row_stride},
+  const float* values = PackRows(value.Head(batch, head), value.row_stride, shape.keys, shape.dim,
+                                 scratch.packed_keys);
+  SmallMatmul({probabilities, padded, false}, {values, shape.dim},
               {output.Head(batch, head), output.row_stride}, shape.queries, shape.dim, shape.keys);
 }
 
@@ -148,14 +170,21 @@ __attribute__((target("avx2,fma"))) void BackwardHead(
       for (int64_t j = 0; j < shape.keys; ++j) ds[j] = blocked[j] != 0 ? 0.0f : ds[j];
     }
   }
-  SmallMatmul({probabilities, padded, true}, {grad_out, grad_output.row_stride},
-              {gradients.value.Head(batch, head), gradients.value.row_stride}, shape.keys,
-              shape.dim, shape.queries);
-  SmallMatmul({grad_scores, padded, false}, {key.Head(batch, head), key.row_stride},
-              {gradients.query.Head(batch, head), gradients.query.row_stride}, shape.queries,
-              shape.dim, shape.keys);
-  SmallMatmul({grad_scores, padded, true}, {query.Head(batch, head), query.row_stride},
-              {gradients.key.Head(batch, head), gradients.key.row_stride}, shape.keys, shape.dim,
+  const int64_t dim = shape.dim;
+  const float* grad_out_rows =
+      PackRows(grad_out, grad_output.row_stride, shape.queries, dim, scratch.packed_grad_output);
+  SmallMatmul({probabilities, padded, true}, {grad_out_rows, dim},
+              {gradients.value.Head(batch, head), gradients.value.row_stride}, shape.keys, dim,
+              shape.queries);
+  const float* keys =
+      PackRows(key.Head(batch, head), key.row_stride, shape.keys, dim, scratch.packed_keys);
+  SmallMatmul({grad_scores, padded, false}, {keys, dim},
+              {gradients.query.Head(batch, head), gradients.query.row_stride}, shape.queries, dim,
+              shape.keys);
+  const float* queries = PackRows(query.Head(batch, head), query.row_stride, shape.queries, dim,
+                                  scratch.packed_queries);
+  SmallMatmul({grad_scores, padded, true}, {queries, dim},
+              {gradients.key.Head(batch, head), gradients.key.row_stride}, shape.keys, dim,
               shape.queries);
 }
 
@@ -174,7 +203,7 @@ bool AttentionKernelSupported() {
 void AttentionForward(const AttentionShape& shape, const HeadRows<const float>& query,
                       const HeadRows<const float>& key, const HeadRows<const float>& value,
                       const ScoreMask& mask, float* probabilities, const HeadRows<float>& output) {
-  ForEachHead(shape, /*with_scores=*/false, [&](int64_t batch, int64_t head, Scratch& scratch) {
+  ForEachHead(shape, /*backward=*/false, [&](int64_t batch, int64_t head, Scratch& scratch) {
     ForwardHead(shape, batch, head, query, key, value, mask,
                 probabilities + ProbabilitiesOffset(shape, batch, head), output, scratch);
   });
@@ -184,7 +213,7 @@ void AttentionBackward(const AttentionShape& shape, const HeadRows<const float>&
                        const float* probabilities, const HeadRows<const float>& query,
                        const HeadRows<const float>& key, const HeadRows<const float>& value,
                        const ScoreMask& mask, const AttentionGradients& gradients) {
-  ForEachHead(shape, /*with_scores=*/true, [&](int64_t batch, int64_t head, Scratch& scratch) {
+  ForEachHead(shape, /*backward=*/true, [&](int64_t batch, int64_t head, Scratch& scratch) {
     BackwardHead(shape, batch, head, grad_output,
                  probabilities + ProbabilitiesOffset(shape, batch, head), query, key, value, mask,
                  gradients, scratch);
