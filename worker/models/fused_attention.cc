@@ -103,6 +103,7 @@ class FusedAttentionFunction : public torch::autograd::Function<FusedAttentionFu
 
 torch::Tensor Run(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
                   const torch::Tensor& mask, bool additive, double scale) {
+  TORCH_CHECK(AttentionKernelSupported(), "the fused attention needs a CPU with AVX2 and FMA");
   const torch::Tensor expanded_mask =
       LastDimContiguous(mask.expand({query.size(0), query.size(1), query.size(2), key.size(2)}));
   return FusedAttentionFunction::apply(LastDimContiguous(query), LastDimContiguous(key),

@@ -12,6 +12,8 @@
 #include <iostream>
 #include <string>
 
+#include "tests/support/prerequisite.h"
+#include "worker/models/attention_kernel.h"
 #include "worker/models/bloom_model.h"
 #include "worker/models/transformer_parts.h"
 
@@ -129,7 +131,17 @@ std::vector<Case> Cases() {
           {"head_dim 8", PaddedMask(13), 2, 8}};
 }
 
-TEST(FusedAttentionTest, BiasedAsBaddbmmSoftmaxBmm) {
+// The kernels need AVX2 and FMA; elsewhere the models keep LibTorch's operators.
+class FusedAttentionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!models::AttentionKernelSupported()) {
+      FT_SKIP_PREREQUISITE_MISSING() << "this CPU lacks AVX2 or FMA";
+    }
+  }
+};
+
+TEST_F(FusedAttentionTest, BiasedAsBaddbmmSoftmaxBmm) {
   torch::manual_seed(17);
   for (const Case& c : Cases()) {
     const int64_t batch = c.attention_mask.size(0);
@@ -151,7 +163,7 @@ TEST(FusedAttentionTest, BiasedAsBaddbmmSoftmaxBmm) {
 }
 
 // The last-block shortcut: one query per row (its last token), every key.
-TEST(FusedAttentionTest, BiasedForOneQueryPerRow) {
+TEST_F(FusedAttentionTest, BiasedForOneQueryPerRow) {
   torch::manual_seed(18);
   const Case c{"one query", PaddedMask(29), 8, 32};
   const FusedInputs inputs = RandomInputs(3, 29, c.heads, c.dim);
@@ -172,7 +184,7 @@ TEST(FusedAttentionTest, BiasedForOneQueryPerRow) {
   ExpectSame(c.name, fused, ops, inputs.fused, upstream);
 }
 
-TEST(FusedAttentionTest, BlockedAsMaskedFillSoftmaxBmm) {
+TEST_F(FusedAttentionTest, BlockedAsMaskedFillSoftmaxBmm) {
   torch::manual_seed(19);
   for (const Case& c : Cases()) {
     for (const bool causal : {true, false}) {
@@ -197,7 +209,7 @@ TEST(FusedAttentionTest, BlockedAsMaskedFillSoftmaxBmm) {
 }
 
 // A padding query sees no key: a uniform distribution over all of them, finite gradients.
-TEST(FusedAttentionTest, FullyBlockedRowAttendsUniformly) {
+TEST_F(FusedAttentionTest, FullyBlockedRowAttendsUniformly) {
   torch::manual_seed(20);
   const torch::Tensor value = torch::randn({1, 1, 5, 8});
   const torch::Tensor blocked = torch::ones({1, 1, 2, 5}, torch::kBool);
@@ -207,7 +219,7 @@ TEST(FusedAttentionTest, FullyBlockedRowAttendsUniformly) {
   EXPECT_LE(ErrorRelativeToLargest(output, mean), kBar);
 }
 
-TEST(FusedAttentionTest, LeavesWhatItDoesNotCover) {
+TEST_F(FusedAttentionTest, LeavesWhatItDoesNotCover) {
   const torch::Tensor q = torch::randn({1, 2, 4, 8});
   const torch::Tensor bias = torch::zeros({1, 2, 4, 4});
   EXPECT_TRUE(models::FusedAttentionApplies(q, q, q, bias));
