@@ -91,26 +91,8 @@ torch::Tensor BloomAttentionImpl::ForwardCached(const torch::Tensor& hidden,
 
 torch::Tensor BloomAttentionImpl::Attend(const torch::Tensor& query, const torch::Tensor& key,
                                          const torch::Tensor& value, const torch::Tensor& bias) {
-  const int64_t batch = query.size(0);
-  const int64_t queries = query.size(2);
-  const int64_t seq = key.size(2);
   const double inverse_norm = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  // bias + query key^T / sqrt(head_dim) as one fused kernel (Hugging Face computes it the same
-  // way): scaling, adding ALiBi and masking as separate passes over [batch, heads, seq, seq]
-  // took as long as the product itself on the CPU.
-  const torch::Tensor scores =
-      torch::baddbmm(bias.reshape({batch * num_heads_, queries, seq}),
-                     query.reshape({batch * num_heads_, queries, head_dim_}),
-                     key.transpose(-1, -2).reshape({batch * num_heads_, head_dim_, seq}),
-                     /*beta=*/1.0, /*alpha=*/inverse_norm)
-          .view({batch, num_heads_, queries, seq});
-  // Softmax in at least float32 (Hugging Face upcasts half precision the same way).
-  const torch::Tensor probabilities =
-      torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
-          .to(value.scalar_type());
-  const torch::Tensor context =
-      torch::matmul(probabilities, value).transpose(1, 2).reshape({batch, queries, -1});
-  return dense_(context);
+  return dense_(AttentionWithBias(query, key, value, bias, inverse_norm));
 }
 
 BloomMlpImpl::BloomMlpImpl(const BloomConfig& config) {

@@ -6,40 +6,19 @@
 #include <cstdint>
 #include <cstring>
 
+#include "worker/models/vector_exp.h"
+
 namespace ft::models {
 namespace {
 
 constexpr float kSqrtTwoOverPi = 0.7978845608028654f;
 constexpr float kCubic = 0.044715f;
 
-// exp(x) for x in [-87, 88] to ~2 ulp (Cody-Waite reduction by ln 2, Cephes' degree-6
-// polynomial, 2^n through the exponent bits), with no branch or library call so that the loops
-// below vectorize. Outside the range the argument is clamped: the sigmoid below is then exactly
-// 0 or 1 in float32 anyway. Always inlined: GCC would not inline it into the AVX2 loops below,
-// and a call per element keeps the loops from vectorizing.
-__attribute__((always_inline)) inline float ExpForSigmoid(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  const float scaled = x * 1.44269504088896341f;
-  const int32_t n = static_cast<int32_t>(scaled + (scaled >= 0 ? 0.5f : -0.5f));
-  const float nf = static_cast<float>(n);
-  const float r = (x - nf * 0.693359375f) + nf * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
-  const int32_t bits = (n + 127) << 23;
-  float two_to_n;
-  std::memcpy(&two_to_n, &bits, sizeof(two_to_n));
-  return e * two_to_n;
-}
-
 // exp(-2u) for u = sqrt(2/pi) (x + 0.044715 x^3): sigmoid(2u) = 0.5 (1 + tanh(u)) = 1 / (1 + it),
-// and 1 - sigmoid(2u) = it / (1 + it), without the cancellation of 1 - sigmoid.
+// and 1 - sigmoid(2u) = it / (1 + it), without the cancellation of 1 - sigmoid. Where
+// ClampedExp clamps, the sigmoid is exactly 0 or 1 in float32 anyway.
 __attribute__((always_inline)) inline float ExpMinusTwoU(float x) {
-  return ExpForSigmoid(-2.0f * kSqrtTwoOverPi * x * (1.0f + kCubic * x * x));
+  return ClampedExp(-2.0f * kSqrtTwoOverPi * x * (1.0f + kCubic * x * x));
 }
 
 // Elements as float32 (bfloat16 widened exactly, and rounded to nearest even on the way out, as

@@ -7,6 +7,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "worker/models/fused_attention.h"
 #include "worker/models/tanh_gelu.h"
 
 namespace ft::models {
@@ -70,16 +71,64 @@ torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool cau
 torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch::Tensor& key,
                                         const torch::Tensor& value, const torch::Tensor& blocked,
                                         double scale) {
-  const int64_t batch = query.size(0);
-  const int64_t seq = query.size(2);
+  if (FusedAttentionApplies(query, key, value, blocked)) {
+    return FusedAttentionBlocked(query, key, value, blocked, scale);
+  }
+  return AttentionBlockedOps(query, key, value, blocked, scale);
+}
+
+torch::Tensor AttentionWithBias(const torch::Tensor& query, const torch::Tensor& key,
+                                const torch::Tensor& value, const torch::Tensor& bias,
+                                double scale) {
+  if (FusedAttentionApplies(query, key, value, bias)) {
+    return FusedAttentionWithBias(query, key, value, bias, scale);
+  }
+  return AttentionWithBiasOps(query, key, value, bias, scale);
+}
+
+namespace {
+
+// softmax in at least float32 (Hugging Face upcasts half precision the same way), then times
+// value, heads side by side: [batch, queries, heads * dim].
+torch::Tensor SoftmaxTimesValue(const torch::Tensor& scores, const torch::Tensor& value) {
+  const torch::Tensor probabilities =
+      torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
+          .to(value.scalar_type());
+  return torch::matmul(probabilities, value)
+      .transpose(1, 2)
+      .reshape({scores.size(0), scores.size(2), -1});
+}
+
+}  // namespace
+
+torch::Tensor AttentionBlockedOps(const torch::Tensor& query, const torch::Tensor& key,
+                                  const torch::Tensor& value, const torch::Tensor& blocked,
+                                  double scale) {
   torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2)) * scale;
   // The lowest finite value rather than -inf: a fully blocked row (a padding query) gives a
   // uniform distribution instead of NaN.
   scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
-  const torch::Tensor probabilities =
-      torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
-          .to(value.scalar_type());
-  return torch::matmul(probabilities, value).transpose(1, 2).reshape({batch, seq, -1});
+  return SoftmaxTimesValue(scores, value);
+}
+
+torch::Tensor AttentionWithBiasOps(const torch::Tensor& query, const torch::Tensor& key,
+                                   const torch::Tensor& value, const torch::Tensor& bias,
+                                   double scale) {
+  const int64_t batch = query.size(0);
+  const int64_t heads = query.size(1);
+  const int64_t queries = query.size(2);
+  const int64_t keys = key.size(2);
+  const int64_t dim = query.size(3);
+  // bias + query key^T * scale as one kernel (Hugging Face computes it the same way): scaling,
+  // adding the bias and masking as separate passes over [batch, heads, queries, keys] took as
+  // long as the product itself on the CPU.
+  const torch::Tensor scores =
+      torch::baddbmm(bias.expand({batch, heads, queries, keys}).reshape({-1, queries, keys}),
+                     query.reshape({batch * heads, queries, dim}),
+                     key.transpose(-1, -2).reshape({batch * heads, dim, keys}),
+                     /*beta=*/1.0, /*alpha=*/scale)
+          .view({batch, heads, queries, keys});
+  return SoftmaxTimesValue(scores, value);
 }
 
 torch::Tensor LastTokenPositions(const torch::Tensor& attention_mask) {

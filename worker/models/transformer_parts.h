@@ -44,11 +44,29 @@ torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool cau
                                    RowLayout rows = RowLayout::kOneExample);
 
 // softmax(query key^T * scale, blocked keys excluded) value, softmax in at least float32.
-// query [batch, heads, seq, dim], key/value [batch, heads, seq, dim]; returns [batch, seq,
-// heads * dim].
+// query [batch, heads, queries, dim], key/value [batch, heads, keys, dim], blocked (bool, true
+// where a query may not look) broadcastable to [batch, heads, queries, keys]; returns [batch,
+// queries, heads * dim]. Blocked scores pass no gradient; a fully blocked row attends uniformly.
+// FusedAttention where it applies (fused_attention.h), else AttentionBlockedOps.
 torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch::Tensor& key,
                                         const torch::Tensor& value, const torch::Tensor& blocked,
                                         double scale);
+
+// softmax(bias + query key^T * scale) value with an additive bias (float, broadcastable to
+// [batch, heads, queries, keys]; BLOOM's ALiBi with -1e4 where blocked), the same shapes; the
+// gradient passes through every score. FusedAttention where it applies, else
+// AttentionWithBiasOps.
+torch::Tensor AttentionWithBias(const torch::Tensor& query, const torch::Tensor& key,
+                                const torch::Tensor& value, const torch::Tensor& bias,
+                                double scale);
+
+// The two through LibTorch's operators (CUDA, bf16 and fp16, and the reference in tests).
+torch::Tensor AttentionBlockedOps(const torch::Tensor& query, const torch::Tensor& key,
+                                  const torch::Tensor& value, const torch::Tensor& blocked,
+                                  double scale);
+torch::Tensor AttentionWithBiasOps(const torch::Tensor& query, const torch::Tensor& key,
+                                   const torch::Tensor& value, const torch::Tensor& bias,
+                                   double scale);
 
 // Each row's last non-padding position (the index of the last 1 of the mask), [batch] int64:
 // where the decoder families' *ForSequenceClassification pool.
