@@ -7,6 +7,7 @@
 #endif
 
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -43,6 +44,9 @@ struct Gang::Group {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> process_group;
   std::chrono::milliseconds timeout;
+  // Started, not yet waited for; with their inputs, which the work must not outlive.
+  std::vector<c10::intrusive_ptr<c10d::Work>> pending_sums;
+  std::deque<std::vector<torch::Tensor>> pending_inputs;  // a deque: push_back moves none
 };
 
 #else
@@ -101,13 +105,20 @@ std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
 }
 
 void Gang::SumInPlace(std::vector<torch::Tensor>& tensors) {
-  std::vector<c10::intrusive_ptr<c10d::Work>> pending;
-  std::vector<std::vector<torch::Tensor>> inputs;
-  inputs.reserve(tensors.size());
-  for (torch::Tensor& tensor : tensors) {
-    inputs.push_back({tensor});
-    pending.push_back(group_->process_group->allreduce(inputs.back()));
-  }
+  for (const torch::Tensor& tensor : tensors) StartSum(tensor);
+  WaitForSums();
+}
+
+void Gang::StartSum(const torch::Tensor& tensor) {
+  group_->pending_inputs.push_back({tensor});
+  group_->pending_sums.push_back(group_->process_group->allreduce(group_->pending_inputs.back()));
+}
+
+void Gang::WaitForSums() {
+  std::vector<c10::intrusive_ptr<c10d::Work>> pending = std::move(group_->pending_sums);
+  group_->pending_sums.clear();
+  std::deque<std::vector<torch::Tensor>> inputs = std::move(group_->pending_inputs);
+  group_->pending_inputs.clear();
   for (auto& work : pending) {
     try {
       work->wait(group_->timeout);
@@ -144,6 +155,10 @@ std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
 void Gang::SumInPlace(std::vector<torch::Tensor>&) {
   throw std::logic_error("Gang::SumInPlace without Gloo");
 }
+
+void Gang::StartSum(const torch::Tensor&) { throw std::logic_error("Gang::StartSum without Gloo"); }
+
+void Gang::WaitForSums() { throw std::logic_error("Gang::WaitForSums without Gloo"); }
 
 void Gang::MaxInPlace(torch::Tensor&) { throw std::logic_error("Gang::MaxInPlace without Gloo"); }
 
