@@ -44,9 +44,10 @@ struct Gang::Group {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> process_group;
   std::chrono::milliseconds timeout;
-  // Started, not yet waited for; with their inputs, which the work must not outlive.
-  std::vector<c10::intrusive_ptr<c10d::Work>> pending_sums;
-  std::deque<std::vector<torch::Tensor>> pending_inputs;  // a deque: push_back moves none
+  // Started, not yet waited for, oldest first; with their inputs, which the work must not
+  // outlive (a deque: push_back moves none of them).
+  std::deque<c10::intrusive_ptr<c10d::Work>> pending_sums;
+  std::deque<std::vector<torch::Tensor>> pending_inputs;
 };
 
 #else
@@ -114,20 +115,22 @@ void Gang::StartSum(const torch::Tensor& tensor) {
   group_->pending_sums.push_back(group_->process_group->allreduce(group_->pending_inputs.back()));
 }
 
-void Gang::WaitForSums() {
-  std::vector<c10::intrusive_ptr<c10d::Work>> pending = std::move(group_->pending_sums);
-  group_->pending_sums.clear();
-  std::deque<std::vector<torch::Tensor>> inputs = std::move(group_->pending_inputs);
-  group_->pending_inputs.clear();
-  for (auto& work : pending) {
-    try {
-      work->wait(group_->timeout);
-    } catch (const std::exception& error) {
-      throw std::runtime_error("rank " + std::to_string(rank_) +
-                               ": an all-reduce (sum) failed (a peer died, hung or timed "
-                               "out): " + error.what());
-    }
+void Gang::WaitForNextSum() {
+  if (group_->pending_sums.empty()) return;
+  const c10::intrusive_ptr<c10d::Work> work = group_->pending_sums.front();
+  try {
+    work->wait(group_->timeout);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("rank " + std::to_string(rank_) +
+                             ": an all-reduce (sum) failed (a peer died, hung or timed out): " +
+                             error.what());
   }
+  group_->pending_sums.pop_front();
+  group_->pending_inputs.pop_front();
+}
+
+void Gang::WaitForSums() {
+  while (!group_->pending_sums.empty()) WaitForNextSum();
 }
 
 void Gang::MaxInPlace(torch::Tensor& tensor) {
@@ -157,6 +160,8 @@ void Gang::SumInPlace(std::vector<torch::Tensor>&) {
 }
 
 void Gang::StartSum(const torch::Tensor&) { throw std::logic_error("Gang::StartSum without Gloo"); }
+
+void Gang::WaitForNextSum() { throw std::logic_error("Gang::WaitForNextSum without Gloo"); }
 
 void Gang::WaitForSums() { throw std::logic_error("Gang::WaitForSums without Gloo"); }
 

@@ -30,11 +30,12 @@ class Gang {
   // started before the first is waited for. Throws std::runtime_error when a peer fails or the
   // timeout passes.
   void SumInPlace(std::vector<torch::Tensor>& tensors);
-  // The same in two halves, so that the caller can go on computing while the sums travel:
-  // StartSum begins summing one tensor (which must stay untouched until WaitForSums returns);
-  // WaitForSums waits for every sum started since the last wait. Every rank must start its sums
-  // in the same order with the same shapes: that order is how Gloo pairs them across ranks.
+  // The same in parts, so that the caller can go on computing while the sums travel: StartSum
+  // begins summing one tensor (which must stay untouched until its wait returns); WaitForNextSum
+  // waits for the oldest sum not waited for yet, WaitForSums for all of them. Every rank must
+  // start its sums in the same order with the same shapes: that order is how Gloo pairs them.
   void StartSum(const torch::Tensor& tensor);
+  void WaitForNextSum();
   void WaitForSums();
   // Element-wise maximum across ranks, in place.
   void MaxInPlace(torch::Tensor& tensor);

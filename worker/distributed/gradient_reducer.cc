@@ -89,18 +89,22 @@ void GradientReducer::OnGradientReady(std::size_t parameter) {
 
 void GradientReducer::MarkReady(std::size_t parameter) {
   torch::NoGradGuard no_grad;
-  const std::size_t b = bucket_of_[parameter];
-  Bucket& bucket = buckets_[b];
-  torch::Tensor slot = bucket.flat.narrow(0, bucket.offsets[slot_of_[parameter]],
-                                          parameters_[parameter].numel());
+  torch::Tensor slot = Slot(parameter);
   const torch::Tensor& grad = parameters_[parameter].grad();
   if (grad.defined()) {
-    slot.copy_(grad.reshape({-1}));
+    slot.copy_(grad);
   } else {
     slot.zero_();
   }
   ready_[parameter] = true;
-  --missing_[b];
+  --missing_[bucket_of_[parameter]];
+}
+
+torch::Tensor GradientReducer::Slot(std::size_t parameter) const {
+  const Bucket& bucket = buckets_[bucket_of_[parameter]];
+  const torch::Tensor& shape = parameters_[parameter];
+  return bucket.flat.narrow(0, bucket.offsets[slot_of_[parameter]], shape.numel())
+      .view(shape.sizes());
 }
 
 void GradientReducer::StartCompleteBuckets() {
@@ -132,20 +136,21 @@ std::vector<double> GradientReducer::Finish(const std::vector<double>& extras) {
     if (parameters_[i].grad().defined()) small_values[extras.size() + i] = 1.0;
   }
   gang_.StartSum(small);
-  gang_.WaitForSums();
 
+  // Each bucket's sums go back into .grad as soon as they arrive, while later buckets travel.
+  for (const Bucket& bucket : buckets_) {
+    gang_.WaitForNextSum();
+    for (std::size_t i : bucket.parameters) {
+      // One without a gradient here waits for the flags: does any rank have one?
+      if (parameters_[i].grad().defined()) parameters_[i].mutable_grad().copy_(Slot(i));
+    }
+  }
+  gang_.WaitForNextSum();
   const double* sums = small.data_ptr<double>();
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
     torch::Tensor& parameter = parameters_[i];
-    const Bucket& bucket = buckets_[bucket_of_[i]];
-    const torch::Tensor summed =
-        bucket.flat.narrow(0, bucket.offsets[slot_of_[i]], parameter.numel())
-            .view(parameter.sizes());
-    if (parameter.grad().defined()) {
-      parameter.mutable_grad().copy_(summed);
-    } else if (sums[extras.size() + i] > 0) {
-      parameter.mutable_grad() = summed.to(parameter.device()).clone();
-    }
+    if (parameter.grad().defined() || sums[extras.size() + i] == 0) continue;
+    parameter.mutable_grad() = Slot(i).to(parameter.device()).clone();
   }
   last_exposed_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

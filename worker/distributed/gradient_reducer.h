@@ -72,6 +72,8 @@ class GradientReducer {
   void ResetWindow();  // nothing ready, nothing started. mutex_ held.
   // Copies parameter's gradient (zeros without one) into its bucket's slot. mutex_ held.
   void MarkReady(std::size_t parameter);
+  // parameter's place in its bucket, shaped like it.
+  torch::Tensor Slot(std::size_t parameter) const;
   // Starts the sums of the complete buckets that follow the last started one. mutex_ held.
   void StartCompleteBuckets();
 
