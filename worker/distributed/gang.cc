@@ -63,6 +63,8 @@ Gang::~Gang() = default;
 
 #if FT_WITH_GLOO
 
+bool Gang::Available() { return true; }
+
 std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
   auto group = std::make_unique<Group>();
   group->timeout = Timeout(options);
@@ -147,6 +149,8 @@ void Gang::MaxInPlace(torch::Tensor& tensor) {
 }
 
 #else  // built without Gloo's headers (tests/gpu on a LibTorch that ships none)
+
+bool Gang::Available() { return false; }
 
 std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
   throw std::runtime_error("rank " + std::to_string(options.rank) + " of " +

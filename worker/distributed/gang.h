@@ -19,6 +19,8 @@ class Gang {
   // Throws std::runtime_error naming the address when the store cannot be reached within
   // timeout_seconds, or when the other ranks do not join in time.
   static std::unique_ptr<Gang> Join(const train::DistributedOptions& options);
+  // False when this build has no c10d Gloo backend (Join then always throws, naming the reason).
+  static bool Available();
   ~Gang();
   Gang(const Gang&) = delete;
   Gang& operator=(const Gang&) = delete;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/prerequisite.h"
 #include "worker/distributed/gang.h"
 
 namespace ft::distributed {
@@ -165,6 +166,15 @@ void ExpectOneProcessGradients(const std::vector<RankOutcome>& ranks,
   }
 }
 
+class GradientReducerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!Gang::Available()) {
+      FT_SKIP_PREREQUISITE_MISSING() << "this build has no c10d Gloo backend (libgloo-dev)";
+    }
+  }
+};
+
 // Buckets of one layer each (kWidth^2 float64), the first one too.
 GradientReducerOptions LayerBuckets(bool overlap) {
   GradientReducerOptions options;
@@ -174,7 +184,7 @@ GradientReducerOptions LayerBuckets(bool overlap) {
   return options;
 }
 
-TEST(GradientReducerTest, OverlappedSumsEqualOneProcessAndStartDuringTheBackward) {
+TEST_F(GradientReducerTest, OverlappedSumsEqualOneProcessAndStartDuringTheBackward) {
   const std::vector<int> micro_batches = {2, 3};
   const std::vector<RankOutcome> ranks = RunGang(LayerBuckets(true), micro_batches);
   ExpectOneProcessGradients(ranks, micro_batches);
@@ -188,7 +198,7 @@ TEST(GradientReducerTest, OverlappedSumsEqualOneProcessAndStartDuringTheBackward
   EXPECT_EQ(ranks[0].buckets_during_backward, 4u);
 }
 
-TEST(GradientReducerTest, BucketOfSeveralParametersStartsOnlyWhenAllAreFinal) {
+TEST_F(GradientReducerTest, BucketOfSeveralParametersStartsOnlyWhenAllAreFinal) {
   // Two layers a bucket: [layer 3, layer 2], [layer 1, layer 0], [head, unused weight].
   GradientReducerOptions options = LayerBuckets(true);
   options.first_bucket_bytes *= 2;
@@ -201,14 +211,14 @@ TEST(GradientReducerTest, BucketOfSeveralParametersStartsOnlyWhenAllAreFinal) {
   EXPECT_EQ(ranks[1].buckets_during_backward, 2u);
 }
 
-TEST(GradientReducerTest, AfterTheBackwardGivesTheSameSums) {
+TEST_F(GradientReducerTest, AfterTheBackwardGivesTheSameSums) {
   const std::vector<int> micro_batches = {2, 3};
   const std::vector<RankOutcome> ranks = RunGang(LayerBuckets(false), micro_batches);
   ExpectOneProcessGradients(ranks, micro_batches);
   EXPECT_EQ(ranks[0].buckets_during_backward, 0u);
 }
 
-TEST(GradientReducerTest, RankWithoutMicroBatchJoinsWithZeros) {
+TEST_F(GradientReducerTest, RankWithoutMicroBatchJoinsWithZeros) {
   // Rank 1 computes nothing (a short last window): it never arms, and rank 1's head gets no
   // gradient anywhere, so it keeps none.
   const std::vector<int> micro_batches = {2, 0};
