@@ -175,8 +175,9 @@ ServerMetrics::ServerMetrics(prometheus::Registry& registry, sched::Clock* clock
       job_rank_communication_(BuildGauge()
                                   .Name("ft_job_rank_communication_seconds")
                                   .Help("Data parallel: mean time per optimizer step each rank "
-                                        "spent in the gradient all-reduce over its last "
-                                        "progress interval")
+                                        "spent in the gradient all-reduce after its backward "
+                                        "(the part not overlapped) over its last progress "
+                                        "interval")
                                   .Register(registry)),
       step_duration_(BuildHistogram()
                          .Name("ft_optimizer_step_duration_seconds")

@@ -12,11 +12,16 @@ the gang runs 2 ranks of micro x 1 (`ftworker --rank R --world-size 2 --rendezvo
 gradients (c10d, ProcessGroupGloo over loopback). Both report the job's samples/s (the gang's
 rank 0 counts the whole window).
 
+The gang overlaps each gradient bucket's all-reduce with the backward (`--gang-reduce
+overlapped`, the default); --compare-after-backward adds a third side, the same gang with every
+all-reduce started after the backward (`--gang-reduce after-backward`), for a before/after.
+
 Reported: samples/s of each (steady: the first progress interval, --warmup steps, left out),
-the ratio (issue 16's goal: >= 1.8x), the all-reduce's share of the gang's step time (rank 0's
-progress lines: mean all-reduce seconds / mean step seconds), and the bytes each rank puts into
+the ratio (issue 16's goal: >= 1.8x), the exposed all-reduce's share of the gang's step time
+(rank 0's progress lines: mean seconds from the end of the backward to the last sum's arrival,
+waiting for the slower rank included, / mean step seconds), and the bytes each rank puts into
 the all-reduce per optimizer step against the model's size (model.safetensors). The sides run
---repeats times, alternating which goes first; best and median ratios are printed.
+--repeats times, rotating which goes first; best and median ratios are printed.
 """
 import argparse
 import json
@@ -35,7 +40,8 @@ import bench_common as bc  # noqa: E402  (no torch import)
 
 TARGET = 1.8
 GANG_LINE = re.compile(r"step (\d+)/\d+ .* ([0-9.]+) samples/s .* step ([0-9.]+)s "
-                       r"all-reduce ([0-9.]+)s")
+                       r"exposed all-reduce ([0-9.]+)s")
+OVERLAPPED, AFTER_BACKWARD = "overlapped", "after-backward"
 BYTES_LINE = re.compile(r"all-reduces (\d+) bytes of gradients")
 
 
@@ -52,8 +58,9 @@ def steady_samples_per_second(stdout, window, warmup):
     return samples / seconds if seconds > 0 else 0.0
 
 
-def run_side(args, spec, world, workdir):
-    """(samples/s, all-reduce share or None, bytes per all-reduce or None, model bytes)."""
+def run_side(args, spec, world, workdir, gang_reduce=OVERLAPPED):
+    """(samples/s, exposed all-reduce share or None, bytes per all-reduce or None, model
+    bytes)."""
     os.makedirs(workdir)
     micro = args.micro
     spec = dict(spec, micro_batch_size=micro, accumulation_steps=2 // world)
@@ -68,7 +75,7 @@ def run_side(args, spec, world, workdir):
                    "--cache-dir", ""]
         if world > 1:
             command += ["--rank", str(rank), "--world-size", str(world), "--rendezvous",
-                        "127.0.0.1:%d" % port]
+                        "127.0.0.1:%d" % port, "--gang-reduce", gang_reduce]
         processes.append(subprocess.Popen(command, env=bc.ftworker_env(), stdout=subprocess.PIPE,
                                           stderr=subprocess.STDOUT, text=True))
     outputs = [p.communicate()[0] for p in processes]
@@ -105,6 +112,8 @@ def main():
                         "the first report's steps are left out")
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compare-after-backward", action="store_true",
+                        help="also run the gang with every all-reduce after the backward")
     bc.add_quiet_arguments(parser)
     args = parser.parse_args()
     bc.check_ftworker(args.ftworker)
@@ -124,33 +133,42 @@ def main():
                 "lr_scheduler": "constant", "max_seq_length": args.max_seq_length,
                 "log_every_steps": args.warmup, "max_eval_examples": 32, "seed": 1,
                 "checkpoint_every_steps": 1000}
-        ratios, shares, runs = [], [], []
+        sides = [(1, OVERLAPPED), (2, OVERLAPPED)]
+        if args.compare_after_backward:
+            sides.append((2, AFTER_BACKWARD))
+        ratios = {reduce: [] for _, reduce in sides[1:]}
+        shares = {reduce: [] for _, reduce in sides[1:]}
         sent = model_bytes = None
         for repeat in range(args.repeats):
-            order = [1, 2] if repeat % 2 == 0 else [2, 1]
+            shift = repeat % len(sides)
             rates = {}
-            for world in order:
+            for world, reduce in sides[shift:] + sides[:shift]:
                 bc.wait_for_idle_cpus(args.max_busy, time.monotonic() + args.max_wait)
                 rate, share, side_sent, side_model = run_side(
-                    args, spec, world, os.path.join(tmp, "r%d-w%d" % (repeat, world)))
-                rates[world] = rate
+                    args, spec, world, os.path.join(tmp, "r%d-w%d-%s" % (repeat, world, reduce)),
+                    reduce)
+                rates[(world, reduce)] = rate
                 model_bytes = side_model
                 if world == 2:
-                    shares.append(share)
+                    shares[reduce].append(share)
                     sent = side_sent
-            ratios.append(rates[2] / rates[1])
-            runs.append(rates)
-            print("repeat %d: 1 rank %.1f samples/s, 2 ranks %.1f samples/s, ratio %.2fx, "
-                  "all-reduce %.1f %% of the step" % (repeat + 1, rates[1], rates[2],
-                                                     ratios[-1], 100 * shares[-1]), flush=True)
+            line = "repeat %d: 1 rank %.1f samples/s" % (repeat + 1, rates[(1, OVERLAPPED)])
+            for _, reduce in sides[1:]:
+                ratios[reduce].append(rates[(2, reduce)] / rates[(1, OVERLAPPED)])
+                line += ("; 2 ranks %s %.1f samples/s, ratio %.2fx, exposed all-reduce %.1f %% "
+                         "of the step" % (reduce, rates[(2, reduce)], ratios[reduce][-1],
+                                          100 * shares[reduce][-1]))
+            print(line, flush=True)
 
     print()
     print("| figure | best | median |")
     print("|---|---|---|")
-    print("| samples/s ratio, 2 ranks x 1 thread / 1 rank x 1 thread (goal >= %.1fx) | %.2fx | "
-          "%.2fx |" % (TARGET, max(ratios), statistics.median(ratios)))
-    print("| all-reduce share of the gang's step time | %.1f %% | %.1f %% |"
-          % (100 * min(shares), 100 * statistics.median(shares)))
+    for _, reduce in sides[1:]:
+        print("| samples/s ratio, 2 ranks x 1 thread (%s) / 1 rank x 1 thread (goal >= %.1fx) | "
+              "%.2fx | %.2fx |" % (reduce, TARGET, max(ratios[reduce]),
+                                   statistics.median(ratios[reduce])))
+        print("| exposed all-reduce share of the gang's step time (%s) | %.1f %% | %.1f %% |"
+              % (reduce, 100 * min(shares[reduce]), 100 * statistics.median(shares[reduce])))
     if sent is not None:
         print("| bytes into the all-reduce per optimizer step (each rank) | %d | "
               "model.safetensors: %d bytes (%.2fx) |" % (sent, model_bytes, sent / model_bytes))

@@ -49,7 +49,7 @@ class PrintingObserver : public train::TrainObserver {
                      r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.samples_per_second,
                      r.tokens_per_second, r.eta_seconds)
               << (r.communication_seconds > 0
-                      ? absl::StrFormat(" step %.4fs all-reduce %.4fs", r.step_seconds,
+                      ? absl::StrFormat(" step %.4fs exposed all-reduce %.4fs", r.step_seconds,
                                         r.communication_seconds)
                       : "")
               << std::endl;

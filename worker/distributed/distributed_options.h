@@ -21,6 +21,9 @@ struct DistributedOptions {
   std::string store_prefix;
   // c10d timeouts: a rank that dies or hangs ends the collective on every other rank within this.
   double timeout_seconds = 60;
+  // Each gradient bucket's all-reduce starts during the backward, as soon as the bucket's
+  // gradients are final (gradient_reducer.h); false: all of them after the backward.
+  bool overlap_gradient_reduce = true;
   std::function<void(int port)> on_store_listening;
 };
 

@@ -7,6 +7,7 @@
 #endif
 
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -43,6 +44,10 @@ struct Gang::Group {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> process_group;
   std::chrono::milliseconds timeout;
+  // Started, not yet waited for, oldest first; with their inputs, which the work must not
+  // outlive (a deque: push_back moves none of them).
+  std::deque<c10::intrusive_ptr<c10d::Work>> pending_sums;
+  std::deque<std::vector<torch::Tensor>> pending_inputs;
 };
 
 #else
@@ -57,6 +62,8 @@ Gang::Gang(int rank, int world_size, std::unique_ptr<Group> group)
 Gang::~Gang() = default;
 
 #if FT_WITH_GLOO
+
+bool Gang::Available() { return true; }
 
 std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
   auto group = std::make_unique<Group>();
@@ -101,22 +108,31 @@ std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
 }
 
 void Gang::SumInPlace(std::vector<torch::Tensor>& tensors) {
-  std::vector<c10::intrusive_ptr<c10d::Work>> pending;
-  std::vector<std::vector<torch::Tensor>> inputs;
-  inputs.reserve(tensors.size());
-  for (torch::Tensor& tensor : tensors) {
-    inputs.push_back({tensor});
-    pending.push_back(group_->process_group->allreduce(inputs.back()));
+  for (const torch::Tensor& tensor : tensors) StartSum(tensor);
+  WaitForSums();
+}
+
+void Gang::StartSum(const torch::Tensor& tensor) {
+  group_->pending_inputs.push_back({tensor});
+  group_->pending_sums.push_back(group_->process_group->allreduce(group_->pending_inputs.back()));
+}
+
+void Gang::WaitForNextSum() {
+  if (group_->pending_sums.empty()) return;
+  const c10::intrusive_ptr<c10d::Work> work = group_->pending_sums.front();
+  try {
+    work->wait(group_->timeout);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("rank " + std::to_string(rank_) +
+                             ": an all-reduce (sum) failed (a peer died, hung or timed out): " +
+                             error.what());
   }
-  for (auto& work : pending) {
-    try {
-      work->wait(group_->timeout);
-    } catch (const std::exception& error) {
-      throw std::runtime_error("rank " + std::to_string(rank_) +
-                               ": an all-reduce (sum) failed (a peer died, hung or timed "
-                               "out): " + error.what());
-    }
-  }
+  group_->pending_sums.pop_front();
+  group_->pending_inputs.pop_front();
+}
+
+void Gang::WaitForSums() {
+  while (!group_->pending_sums.empty()) WaitForNextSum();
 }
 
 void Gang::MaxInPlace(torch::Tensor& tensor) {
@@ -134,6 +150,8 @@ void Gang::MaxInPlace(torch::Tensor& tensor) {
 
 #else  // built without Gloo's headers (tests/gpu on a LibTorch that ships none)
 
+bool Gang::Available() { return false; }
+
 std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
   throw std::runtime_error("rank " + std::to_string(options.rank) + " of " +
                            std::to_string(options.world_size) +
@@ -144,6 +162,12 @@ std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
 void Gang::SumInPlace(std::vector<torch::Tensor>&) {
   throw std::logic_error("Gang::SumInPlace without Gloo");
 }
+
+void Gang::StartSum(const torch::Tensor&) { throw std::logic_error("Gang::StartSum without Gloo"); }
+
+void Gang::WaitForNextSum() { throw std::logic_error("Gang::WaitForNextSum without Gloo"); }
+
+void Gang::WaitForSums() { throw std::logic_error("Gang::WaitForSums without Gloo"); }
 
 void Gang::MaxInPlace(torch::Tensor&) { throw std::logic_error("Gang::MaxInPlace without Gloo"); }
 

@@ -19,6 +19,8 @@ class Gang {
   // Throws std::runtime_error naming the address when the store cannot be reached within
   // timeout_seconds, or when the other ranks do not join in time.
   static std::unique_ptr<Gang> Join(const train::DistributedOptions& options);
+  // False when this build has no c10d Gloo backend (Join then always throws, naming the reason).
+  static bool Available();
   ~Gang();
   Gang(const Gang&) = delete;
   Gang& operator=(const Gang&) = delete;
@@ -30,6 +32,13 @@ class Gang {
   // started before the first is waited for. Throws std::runtime_error when a peer fails or the
   // timeout passes.
   void SumInPlace(std::vector<torch::Tensor>& tensors);
+  // The same in parts, so that the caller can go on computing while the sums travel: StartSum
+  // begins summing one tensor (which must stay untouched until its wait returns); WaitForNextSum
+  // waits for the oldest sum not waited for yet, WaitForSums for all of them. Every rank must
+  // start its sums in the same order with the same shapes: that order is how Gloo pairs them.
+  void StartSum(const torch::Tensor& tensor);
+  void WaitForNextSum();
+  void WaitForSums();
   // Element-wise maximum across ranks, in place.
   void MaxInPlace(torch::Tensor& tensor);
 

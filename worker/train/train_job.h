@@ -121,7 +121,8 @@ struct ProgressReport {
   uint64_t device_memory_bytes = 0;       // see device_memory.h; 0: unknown
   uint64_t device_memory_peak_bytes = 0;
   // Data parallel (world_size > 1): this rank's mean time per optimizer step spent in the
-  // gradient all-reduce since the previous report; 0 otherwise.
+  // gradient all-reduce since the previous report, the part not hidden behind the backward (from
+  // the backward's end to the last sum's arrival, waiting for slower ranks included); 0 otherwise.
   double communication_seconds = 0;
 };
 

@@ -51,10 +51,11 @@ int64_t WindowLossTerms(const std::vector<MicroBatch>& micro_batches) {
   return terms;
 }
 
-WindowResult AccumulateWindow(models::TrainableModelImpl& model,
-                              const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
-                              const std::function<bool()>& stop_requested,
-                              const StepPrecision& precision, double label_smoothing) {
+WindowResult AccumulateWindow(
+    models::TrainableModelImpl& model, const std::vector<MicroBatch>& micro_batches,
+    int64_t loss_divisor, const std::function<bool()>& stop_requested,
+    const StepPrecision& precision, double label_smoothing,
+    const std::function<void()>& before_last_backward) {
   WindowResult result;
   for (const MicroBatch& batch : micro_batches) {
     if (stop_requested && stop_requested()) {
@@ -78,6 +79,7 @@ WindowResult AccumulateWindow(models::TrainableModelImpl& model,
       scaled = loss_sum / static_cast<double>(loss_divisor);
       if (precision.loss_scale != 1.0) scaled = scaled * precision.loss_scale;
     }
+    if (before_last_backward && &batch == &micro_batches.back()) before_last_backward();
     {
       RECORD_FUNCTION("ft::backward", std::vector<c10::IValue>());
       scaled.backward();

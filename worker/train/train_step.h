@@ -56,10 +56,13 @@ torch::Tensor SummedLoss(models::ModelTask task, const torch::Tensor& logits,
 // stop_requested (optional) is polled before each micro-batch. The loss stays on the device: no
 // host synchronization per micro-batch.
 // label_smoothing goes to SummedCrossEntropy; loss_sum is then the smoothed loss.
-WindowResult AccumulateWindow(models::TrainableModelImpl& model,
-                              const std::vector<MicroBatch>& micro_batches, int64_t loss_divisor,
-                              const std::function<bool()>& stop_requested = nullptr,
-                              const StepPrecision& precision = {}, double label_smoothing = 0.0);
+// before_last_backward (optional) runs just before the last micro-batch's backward: a
+// data-parallel rank arms its gradient all-reduce there (gradient_reducer.h).
+WindowResult AccumulateWindow(
+    models::TrainableModelImpl& model, const std::vector<MicroBatch>& micro_batches,
+    int64_t loss_divisor, const std::function<bool()>& stop_requested = nullptr,
+    const StepPrecision& precision = {}, double label_smoothing = 0.0,
+    const std::function<void()>& before_last_backward = nullptr);
 
 // The loss terms of a window: the sum of its micro-batches' targets.
 int64_t WindowLossTerms(const std::vector<MicroBatch>& micro_batches);

@@ -410,20 +410,24 @@ void TrainingLoop::CheckGangAgreesOnStart() {
                                "the step and parameters to start from (step " +
                                    std::to_string(step_) + " here)");
   // The parameters are final now (a discarded checkpoint rebuilds them).
-  reducer_ = std::make_unique<distributed::GradientReducer>(*gang_, parameters_);
+  distributed::GradientReducerOptions reducer_options;
+  reducer_options.overlap = options_.distributed.overlap_gradient_reduce;
+  reducer_ = std::make_unique<distributed::GradientReducer>(*gang_, parameters_, reducer_options);
   observer_.OnLog("info", "data parallel: each optimizer step all-reduces " +
                               std::to_string(reducer_->bytes_per_reduce()) +
                               " bytes of gradients (every trainable parameter) in " +
-                              std::to_string(reducer_->bucket_count()) + " buckets");
+                              std::to_string(reducer_->bucket_count()) + " buckets, " +
+                              (reducer_options.overlap ? "overlapped with the backward"
+                                                       : "after the backward"));
 }
 
 bool TrainingLoop::ReduceAcrossGang(WindowResult& result) {
   const bool time_due = IsLeader() && options_.checkpoint_every_seconds > 0 &&
                         SecondsSince(last_checkpoint_time_) >= options_.checkpoint_every_seconds;
-  const std::vector<double> sums = reducer_->Reduce(
+  const std::vector<double> sums = reducer_->Finish(
       {result.stopped ? 0.0 : result.loss_sum.item<double>(), result.stopped ? 1.0 : 0.0,
        time_due ? 1.0 : 0.0});
-  interval_communication_seconds_ += reducer_->last_seconds();
+  interval_communication_seconds_ += reducer_->last_exposed_seconds();
   checkpoint_time_due_ = sums[2] > 0;
   result.loss_sum = torch::tensor(sums[0], interval_loss_.options());
   return sums[1] == 0;
@@ -583,9 +587,11 @@ WindowResult TrainingLoop::AccumulateWithRetry(const Window& window,
   // The same examples whatever the micro-batch, so the same divisor after a retry.
   while (true) {
     try {
+      std::function<void()> arm_reduce;
+      if (reducer_) arm_reduce = [this] { reducer_->ArmBeforeLastBackward(); };
       return AccumulateWindow(
           *model_, micro_batches, loss_terms, [this] { return StopRequested(); },
-          WindowPrecision(options_, scaler_.get()), options_.label_smoothing);
+          WindowPrecision(options_, scaler_.get()), options_.label_smoothing, arm_reduce);
     } catch (const c10::OutOfMemoryError& error) {
       // A gang's ranks would have to agree on the new cut: not done yet.
       if (!device_.is_cuda() || micro_batch_size_ == 1 || gang_) throw;
