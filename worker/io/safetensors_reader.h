@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "common/util/half_float.h"
+
 namespace ft::io {
 
 class SafetensorsError : public std::runtime_error {
@@ -69,8 +71,8 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
-// IEEE 754 half and bfloat16 bit patterns to float32 (exact; NaN and infinity kept).
-float HalfToFloat(uint16_t bits);
-float BFloat16ToFloat(uint16_t bits);
+// IEEE 754 half and bfloat16 bit patterns to float32 (common/util/half_float.h).
+using util::BFloat16ToFloat;
+using util::HalfToFloat;
 
 }  // namespace ft::io
