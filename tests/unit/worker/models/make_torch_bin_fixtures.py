@@ -12,6 +12,7 @@ OUT/legacy/       the same dict in the legacy (non-zip) format, beside a config.
 OUT/evil/         a zip whose data.pkl calls os.system("touch OUT/evil/ran"): must never run
 OUT/compressed/   mixed/pytorch_model.bin repacked with deflate
 OUT/bigendian/    mixed/pytorch_model.bin with <archive>/byteorder "big"
+OUT/zip64/        mixed/pytorch_model.bin with ZIP64 sizes and offsets (torch.load reads it)
 OUT/<family>_bin/ config.json + pytorch_model.bin holding FIXTURE_MODELS/<family>'s safetensors
                   weights (gpt2: each matrix stored column-major, i.e. a transposed view; llama:
                   two shards and pytorch_model.bin.index.json)
@@ -124,6 +125,37 @@ def repack(name, compression, extra):
             out.writestr(entry, text)
 
 
+def write_zip64():
+    """mixed/pytorch_model.bin rewritten with every size and offset in ZIP64 records (as torch
+    writes them past 4 GiB), checked by torch.load itself."""
+    source = os.path.join(OUT, "mixed", "pytorch_model.bin")
+    with zipfile.ZipFile(source) as z:
+        entries = [(info.filename.encode(), z.read(info.filename), info.CRC)
+                   for info in z.infolist()]
+    out, central = bytearray(), bytearray()
+    full = 0xFFFFFFFF
+    for name, data, crc in entries:
+        offset = len(out)
+        extra = struct.pack("<HHQQ", 1, 16, len(data), len(data))
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0, crc, full, full,
+                           len(name), len(extra)) + name + extra + data
+        extra = struct.pack("<HHQQQ", 1, 24, len(data), len(data), offset)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0, crc, full,
+                               full, len(name), len(extra), 0, 0, 0, 0, full) + name + extra
+    start = len(out)
+    out += central
+    end64 = len(out)
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(entries), len(entries),
+                       len(central), start)
+    out += struct.pack("<IIQI", 0x07064B50, 0, end64, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, full, full, 0)
+    path = os.path.join(folder("zip64"), "pytorch_model.bin")
+    with open(path, "wb") as f:
+        f.write(out)
+    loaded, original = torch.load(path), torch.load(source)
+    assert all(torch.equal(loaded[k], original[k]) for k in original), "torch reads it differently"
+
+
 def write_family(family):
     path = folder(family + "_bin")
     source = os.path.join(MODELS, family)
@@ -151,5 +183,6 @@ write_mixed()
 write_evil()
 repack("compressed", zipfile.ZIP_DEFLATED, {})
 repack("bigendian", zipfile.ZIP_STORED, {"pytorch_model/byteorder": "big"})
+write_zip64()
 for family in ("bert", "gpt2", "llama"):
     write_family(family)

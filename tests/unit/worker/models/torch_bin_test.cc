@@ -1,6 +1,6 @@
 // pytorch_model.bin without PyTorch (common/torchsave): every tensor of a state dict torch.save
 // wrote (float32, bfloat16, float16, float64; transposed, offset and narrowed views; one storage
-// under two names) reads bit-identical to PyTorch's own .float(); checkpoint folders of three
+// under two names; also in ZIP64 records) reads bit-identical to PyTorch's own .float(); checkpoint folders of three
 // families hold the same tensors as their safetensors twins; and what must be refused is, with
 // the file named: the legacy format, a pickle that would run os.system (and it does not run),
 // compressed or big-endian archives, truncated and corrupted files. Fixtures come from
@@ -82,8 +82,12 @@ class TorchBinTest : public ::testing::Test {
 testing::TempDir* TorchBinTest::dir_ = nullptr;
 std::string* TorchBinTest::problem_ = nullptr;
 
-TEST_F(TorchBinTest, EveryTensorReadsAsPyTorchConvertsIt) {
-  const auto file = TorchSaveFile::Open(Bin("mixed"));
+// mixed/ as torch.save wrote it, and zip64/ with the same entries in ZIP64 records.
+class TorchBinArchiveTest : public TorchBinTest,
+                            public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(TorchBinArchiveTest, EveryTensorReadsAsPyTorchConvertsIt) {
+  const auto file = TorchSaveFile::Open(Bin(GetParam()));
   const nlohmann::json shapes = nlohmann::json::parse(ReadBytes(Path("mixed") / "expected.json"));
   ASSERT_EQ(file->tensors().size(), shapes.size());
   int compared = 0;
@@ -117,6 +121,8 @@ TEST_F(TorchBinTest, EveryTensorReadsAsPyTorchConvertsIt) {
         << error.what();
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Archives, TorchBinArchiveTest, ::testing::Values("mixed", "zip64"));
 
 // The same weights through a checkpoint folder of .bin files and of safetensors: the same names,
 // shapes and bits (gpt2's matrices are stored column-major, llama's in two shards).
