@@ -51,15 +51,15 @@ for target in "${TARGETS[@]}"; do
   case $target in
     data_reader) build data_reader tests/fuzz/data_reader_fuzz.cc "${DATA_SOURCES[@]}" ;;
     safetensors) build safetensors tests/fuzz/safetensors_fuzz.cc worker/io/safetensors_reader.cc \
-      common/util/half_float.cc ;;
+      common/util/half_float.cc common/util/mapped_file.cc ;;
     torch_save) build torch_save tests/fuzz/torch_save_fuzz.cc common/torchsave/*.cc \
-      common/util/half_float.cc ;;
+      common/util/half_float.cc common/util/mapped_file.cc ;;
     spec_validation)
       protoc -Iproto --cpp_out="$OUT/gen" proto/ft/v1/job.proto proto/ft/v1/progress.proto
       build spec_validation tests/fuzz/spec_validation_fuzz.cc \
         common/spec/*.cc common/chat/*.cc common/models/*.cc common/torchsave/*.cc \
         common/fetch/*.cc common/util/atomic_file.cc common/util/half_float.cc \
-        "${DATA_SOURCES[@]}" \
+        common/util/mapped_file.cc "${DATA_SOURCES[@]}" \
         "$OUT/gen/ft/v1/job.pb.cc" "$OUT/gen/ft/v1/progress.pb.cc" \
         $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format \
           libcurl libcrypto zlib) ;;

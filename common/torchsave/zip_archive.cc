@@ -1,13 +1,6 @@
 #include "common/torchsave/zip_archive.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <utility>
 
 #include "common/torchsave/torch_save_error.h"
 
@@ -40,44 +33,31 @@ uint64_t Little(std::string_view bytes, uint64_t offset, int width) {
 }  // namespace
 
 std::unique_ptr<ZipArchive> ZipArchive::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw TorchSaveError(path + ": cannot open: " + std::strerror(errno));
-  struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    throw TorchSaveError(path + ": not a regular file");
-  }
-  const auto size = static_cast<std::size_t>(info.st_size);
-  if (size < kEndRecordSize) {
-    ::close(fd);
-    throw TorchSaveError(path + ": " + std::to_string(size) +
+  std::string error;
+  std::unique_ptr<util::MappedFile> file = util::MappedFile::Open(path, &error);
+  if (file == nullptr) throw TorchSaveError(path + ": " + error);
+  if (file->bytes().size() < kEndRecordSize) {
+    throw TorchSaveError(path + ": " + std::to_string(file->bytes().size()) +
                          " bytes, too short for a zip archive (a torch.save file)");
   }
-  void* mapping = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int map_errno = errno;
-  ::close(fd);  // the mapping keeps the file
-  if (mapping == MAP_FAILED) {
-    throw TorchSaveError(path + ": cannot map: " + std::strerror(map_errno));
-  }
-  std::unique_ptr<ZipArchive> archive(
-      new ZipArchive(path, std::string_view(static_cast<const char*>(mapping), size), true));
-  archive->ReadCentralDirectory();  // on a throw, the destructor unmaps
+  const std::string_view bytes = file->bytes();
+  std::unique_ptr<ZipArchive> archive(new ZipArchive(path, bytes, std::move(file)));
+  archive->ReadCentralDirectory();
   return archive;
 }
 
 std::unique_ptr<ZipArchive> ZipArchive::FromBytes(std::string_view bytes,
                                                   const std::string& path) {
-  std::unique_ptr<ZipArchive> archive(new ZipArchive(path, bytes, false));
+  std::unique_ptr<ZipArchive> archive(new ZipArchive(path, bytes, nullptr));
   archive->ReadCentralDirectory();
   return archive;
 }
 
-ZipArchive::ZipArchive(std::string path, std::string_view bytes, bool mapped)
-    : path_(std::move(path)), bytes_(bytes), mapped_(mapped) {}
+ZipArchive::ZipArchive(std::string path, std::string_view bytes,
+                       std::unique_ptr<util::MappedFile> file)
+    : path_(std::move(path)), bytes_(bytes), file_(std::move(file)) {}
 
-ZipArchive::~ZipArchive() {
-  if (mapped_) ::munmap(const_cast<char*>(bytes_.data()), bytes_.size());
-}
+ZipArchive::~ZipArchive() = default;
 
 const ZipEntry* ZipArchive::Find(const std::string& name) const {
   const auto it = entries_.find(name);

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/util/mapped_file.h"
+
 namespace ft::torchsave {
 
 struct ZipEntry {
@@ -38,12 +40,12 @@ class ZipArchive {
   std::string_view Bytes(const ZipEntry& entry) const;
 
  private:
-  ZipArchive(std::string path, std::string_view bytes, bool mapped);
+  ZipArchive(std::string path, std::string_view bytes, std::unique_ptr<util::MappedFile> file);
   void ReadCentralDirectory();
 
   std::string path_;
   std::string_view bytes_;
-  bool mapped_;
+  std::unique_ptr<util::MappedFile> file_;  // nullptr for FromBytes
   std::map<std::string, ZipEntry> entries_;
 };
 

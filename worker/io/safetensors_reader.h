@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/util/half_float.h"
+#include "common/util/mapped_file.h"
 
 namespace ft::io {
 
@@ -59,10 +60,11 @@ class SafetensorsFile {
   void ReadAsFloat32(const SafetensorsEntry& entry, float* out) const;
 
  private:
-  SafetensorsFile(std::string path, const unsigned char* mapping, std::size_t size);
+  SafetensorsFile(std::string path, std::unique_ptr<util::MappedFile> file);
   void ParseHeader();
 
   std::string path_;
+  std::unique_ptr<util::MappedFile> file_;
   const unsigned char* mapping_;
   std::size_t size_;
   const unsigned char* data_ = nullptr;  // start of the data section
