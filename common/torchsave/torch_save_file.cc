@@ -18,7 +18,8 @@ constexpr char kConvertHint[] =
 
 // The legacy format begins with a protocol-2 pickle of torch's magic number
 // 0x1950a86a20f9469cfc6c (LONG1, 10 bytes).
-constexpr std::string_view kLegacyMagic = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+constexpr std::string_view kLegacyMagic =
+    "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
 constexpr std::string_view kZipMagic = "PK\x03\x04";
 constexpr std::size_t kTarMagicOffset = 257;
 
@@ -97,8 +98,12 @@ void TorchSaveFile::ReadStateDict() {
   if (prefix.empty()) fail("a zip archive without <archive>/data.pkl: not a torch.save file");
   if (const ZipEntry* order = archive_->Find(prefix + "byteorder")) {
     const std::string_view text = archive_->Bytes(*order);
-    if (text == "big") fail("the tensors are big-endian (byteorder \"big\")" + std::string(kConvertHint));
-    if (text != "little") fail(prefix + "byteorder: expected \"little\", got \"" + std::string(text) + "\"");
+    if (text == "big") {
+      fail("the tensors are big-endian (byteorder \"big\")" + std::string(kConvertHint));
+    }
+    if (text != "little") {
+      fail(prefix + "byteorder: expected \"little\", got \"" + std::string(text) + "\"");
+    }
   }
   const std::vector<PickledTensor> views = UnpickleStateDict(
       archive_->Bytes(*archive_->Find(prefix + "data.pkl")), file + ": " + prefix + "data.pkl");

@@ -6,8 +6,8 @@ usage: hub_test.py FTWORKER REPO_ROOT
 Checks: a job finetunes `org/name` downloaded into the Hub cache layout (a download cut mid-file
 resumes with Range); a second job downloads nothing; offline works from the cache; a gated model
 needs HF_TOKEN; a corrupted file is refused and not kept; a repository with only
-pytorch_model.bin (written by torch.save here) downloads it and trains; `dataset.name: imdb` fetches the
-archive, verifies it, and builds the seed's split (compared with an independent Python
+pytorch_model.bin (written by torch.save here) downloads it and trains; `dataset.name: imdb`
+fetches the archive, verifies it, and builds the seed's split (compared with an independent Python
 reference: sorted names, numpy's RandomState(1) permutation, 70/10/20); a tarball that is not the
 published one is refused.
 """

@@ -1,9 +1,10 @@
 // pytorch_model.bin without PyTorch (common/torchsave): every tensor of a state dict torch.save
 // wrote (float32, bfloat16, float16, float64; transposed, offset and narrowed views; one storage
-// under two names; also in ZIP64 records) reads bit-identical to PyTorch's own .float(); checkpoint folders of three
-// families hold the same tensors as their safetensors twins; and what must be refused is, with
-// the file named: the legacy format, a pickle that would run os.system (and it does not run),
-// compressed or big-endian archives, truncated and corrupted files. Fixtures come from
+// under two names; also in ZIP64 records) reads bit-identical to PyTorch's own .float();
+// checkpoint folders of three families hold the same tensors as their safetensors twins; and
+// what must be refused is, with the file named: the legacy format, a pickle that would run
+// os.system (and it does not run), compressed or big-endian archives, truncated and corrupted
+// files. Fixtures come from
 // /usr/bin/python3's torch at test time; without it the tests skip. No LibTorch here.
 #include <gtest/gtest.h>
 
@@ -48,15 +49,19 @@ std::vector<uint32_t> Bits(const std::vector<float>& values) {
   return bits;
 }
 
+// The fixtures, made once for the whole binary (PyTorch's import takes a second).
+struct Fixtures {
+  Fixtures() : problem(testing::MakeTorchBinFixtures(dir.path())) {}
+  testing::TempDir dir;
+  std::string problem;  // why they could not be made, "" when they were
+};
+
 class TorchBinTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
-    problem_ = new std::string(testing::MakeTorchBinFixtures(dir_->path()));
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    delete problem_;
+    static const Fixtures fixtures;  // removed at exit
+    dir_ = &fixtures.dir;
+    problem_ = &fixtures.problem;
   }
   void SetUp() override {
     if (!problem_->empty()) FT_SKIP_PREREQUISITE_MISSING() << *problem_;
@@ -75,12 +80,12 @@ class TorchBinTest : public ::testing::Test {
     return "";
   }
 
-  static testing::TempDir* dir_;
-  static std::string* problem_;
+  static const testing::TempDir* dir_;
+  static const std::string* problem_;
 };
 
-testing::TempDir* TorchBinTest::dir_ = nullptr;
-std::string* TorchBinTest::problem_ = nullptr;
+const testing::TempDir* TorchBinTest::dir_ = nullptr;
+const std::string* TorchBinTest::problem_ = nullptr;
 
 // mixed/ as torch.save wrote it, and zip64/ with the same entries in ZIP64 records.
 class TorchBinArchiveTest : public TorchBinTest,
