@@ -164,7 +164,12 @@ ModelConfig ReadModelFolderConfig(const std::string& folder) {
     CheckTorchSaveFile(torch_weights.string());
   } else if (fs::is_regular_file(torch_index, error)) {
     for (const std::string& shard : IndexShards(torch_index)) {
-      CheckTorchSaveFile((fs::path(folder) / shard).string());
+      const fs::path shard_path = fs::path(folder) / shard;
+      if (!fs::is_regular_file(shard_path, error)) {
+        throw ModelFolderError(true, torch_index.string() + ": weight_map names " + shard +
+                                         ", which does not exist in " + folder);
+      }
+      CheckTorchSaveFile(shard_path.string());
     }
   } else {
     throw ModelFolderError(true, weights.string() + ": no such file (nor " +

@@ -205,6 +205,22 @@ TEST_F(TorchBinTest, RefusesOtherFormatsNamingTheFile) {
   }
   EXPECT_EQ(models::ReadModelFolderConfig(Path("gpt2_bin").string()).model_type, "gpt2");
   EXPECT_EQ(models::ReadModelFolderConfig(Path("llama_bin").string()).model_type, "llama");
+  // A shard the index names but the folder lacks is NOT_FOUND at submission, named.
+  const fs::path lacking = Path("llama_lacking_a_shard");
+  fs::create_directories(lacking);
+  for (const char* file : {"config.json", "pytorch_model.bin.index.json",
+                           "pytorch_model-00001-of-00002.bin"}) {
+    fs::copy_file(Path("llama_bin") / file, lacking / file, fs::copy_options::overwrite_existing);
+  }
+  try {
+    models::ReadModelFolderConfig(lacking.string());
+    ADD_FAILURE() << "a folder lacking a shard was accepted";
+  } catch (const models::ModelFolderError& refused) {
+    EXPECT_TRUE(refused.not_found());
+    EXPECT_NE(std::string(refused.what()).find("pytorch_model-00002-of-00002.bin, which does not"),
+              std::string::npos)
+        << refused.what();
+  }
 }
 
 // Every prefix of a valid file, and every single-byte corruption of its pickle, is refused with
