@@ -2,6 +2,7 @@
 # libFuzzer with ASan+UBSan over the parsers that read what users hand us:
 #   data_reader      the CSV, TSV and JSONL readers and the label map (common/data)
 #   safetensors      the safetensors reader (worker/io; standard library only)
+#   torch_save       the pytorch_model.bin reader: zip, restricted unpickler (common/torchsave)
 #   spec_validation  spec defaults and validation on arbitrary JobSpec messages (common/spec)
 #   tokenizer        the tokenizer.json loader and encoder (common/tokenize)
 # Builds with clang into build-fuzz/ (separate from build/; each source compiled once through
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 OUT=${FUZZ_DIR:-build-fuzz}
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-30}
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(data_reader safetensors spec_validation tokenizer)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(data_reader safetensors torch_save spec_validation tokenizer)
 CXX=${CXX_FUZZ:-clang++}
 LAUNCHER=()
 command -v ccache >/dev/null && LAUNCHER=(ccache)
@@ -49,19 +50,24 @@ TOKENIZE_SOURCES=(common/tokenize/*.cc)
 for target in "${TARGETS[@]}"; do
   case $target in
     data_reader) build data_reader tests/fuzz/data_reader_fuzz.cc "${DATA_SOURCES[@]}" ;;
-    safetensors) build safetensors tests/fuzz/safetensors_fuzz.cc worker/io/safetensors_reader.cc ;;
+    safetensors) build safetensors tests/fuzz/safetensors_fuzz.cc worker/io/safetensors_reader.cc \
+      common/util/half_float.cc common/util/mapped_file.cc ;;
+    torch_save) build torch_save tests/fuzz/torch_save_fuzz.cc common/torchsave/*.cc \
+      common/util/half_float.cc common/util/mapped_file.cc ;;
     spec_validation)
       protoc -Iproto --cpp_out="$OUT/gen" proto/ft/v1/job.proto proto/ft/v1/progress.proto
       build spec_validation tests/fuzz/spec_validation_fuzz.cc \
-        common/spec/*.cc common/chat/*.cc common/models/*.cc \
-        common/fetch/*.cc common/util/atomic_file.cc "${DATA_SOURCES[@]}" \
+        common/spec/*.cc common/chat/*.cc common/models/*.cc common/torchsave/*.cc \
+        common/fetch/*.cc common/util/atomic_file.cc common/util/half_float.cc \
+        common/util/mapped_file.cc "${DATA_SOURCES[@]}" \
         "$OUT/gen/ft/v1/job.pb.cc" "$OUT/gen/ft/v1/progress.pb.cc" \
         $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format \
           libcurl libcrypto zlib) ;;
     tokenizer)
       build tokenizer tests/fuzz/tokenizer_fuzz.cc "${TOKENIZE_SOURCES[@]}" \
         $(pkg-config --libs icu-i18n icu-uc) ;;
-    *) echo "unknown target $target (data_reader, safetensors, spec_validation, tokenizer)" >&2
+    *) echo "unknown target $target (data_reader, safetensors, torch_save, spec_validation," \
+         "tokenizer)" >&2
        exit 2 ;;
   esac
 done

@@ -27,8 +27,15 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::string_view kConfig = "config.json";
-constexpr std::string_view kWeights = "model.safetensors";
-constexpr std::string_view kWeightsIndex = "model.safetensors.index.json";
+// The weights, in transformers' order of preference: safetensors, else torch.save files (read by
+// common/torchsave without running their pickle). Each is one file or an index and its shards.
+struct WeightFiles {
+  std::string_view single;
+  std::string_view index;
+};
+constexpr WeightFiles kWeightFormats[] = {
+    {"model.safetensors", "model.safetensors.index.json"},
+    {"pytorch_model.bin", "pytorch_model.bin.index.json"}};
 // Tokenizer files taken along when the repository has them.
 constexpr std::string_view kTokenizerFiles[] = {"tokenizer.json", "tokenizer_config.json",
                                                  "special_tokens_map.json", "vocab.txt",
@@ -114,17 +121,20 @@ std::vector<std::string> ShardsOfIndex(const std::string& text, const std::strin
 bool SnapshotComplete(const fs::path& snapshot) {
   std::error_code ec;
   if (!fs::exists(snapshot / kConfig, ec)) return false;
-  if (fs::exists(snapshot / kWeights, ec)) return true;
-  if (!fs::exists(snapshot / kWeightsIndex, ec)) return false;
-  try {
-    for (const std::string& shard :
-         ShardsOfIndex(ReadText(snapshot / kWeightsIndex), (snapshot / kWeightsIndex).string())) {
-      if (!fs::exists(snapshot / shard, ec)) return false;
+  for (const WeightFiles& format : kWeightFormats) {
+    if (fs::exists(snapshot / format.single, ec)) return true;
+    const fs::path index = snapshot / format.index;
+    if (!fs::exists(index, ec)) continue;
+    try {
+      for (const std::string& shard : ShardsOfIndex(ReadText(index), index.string())) {
+        if (!fs::exists(snapshot / shard, ec)) return false;
+      }
+    } catch (const HubError&) {
+      return false;
     }
-  } catch (const HubError&) {
-    return false;
+    return true;
   }
-  return true;
+  return false;
 }
 
 std::string HumanBytes(int64_t bytes) {
@@ -177,24 +187,7 @@ class HubClient {
       throw HubError(true, model_.repo_id + "@" + model_.revision + ": the repository has no config.json");
     }
     Fetch(commit, snapshot, std::string(kConfig));
-    if (listed.count(std::string(kWeights))) {
-      Fetch(commit, snapshot, std::string(kWeights));
-    } else if (listed.count(std::string(kWeightsIndex))) {
-      Fetch(commit, snapshot, std::string(kWeightsIndex));
-      const fs::path index = snapshot / kWeightsIndex;
-      for (const std::string& shard : ShardsOfIndex(ReadText(index), index.string())) {
-        if (!listed.count(shard)) {
-          throw HubError(true, model_.repo_id + ": " + std::string(kWeightsIndex) + " names " + shard +
-                                   ", which the repository does not have");
-        }
-        Fetch(commit, snapshot, shard);
-      }
-    } else {
-      throw HubError(true, model_.repo_id + "@" + model_.revision +
-                               ": no safetensors weights (model.safetensors or " +
-                               std::string(kWeightsIndex) +
-                               "); pytorch_model.bin checkpoints are not supported");
-    }
+    FetchWeights(commit, snapshot, listed);
     for (std::string_view name : kTokenizerFiles) {
       if (listed.count(std::string(name))) Fetch(commit, snapshot, std::string(name));
     }
@@ -233,6 +226,34 @@ class HubClient {
     } catch (const json::exception& e) {
       throw HubError(false, request.url + ": not valid JSON: " + e.what());
     }
+  }
+
+  // The first format of kWeightFormats the repository has: its single file, or its index and
+  // every shard the index names.
+  void FetchWeights(const std::string& commit, const fs::path& snapshot,
+                    const std::set<std::string>& listed) {
+    for (const WeightFiles& format : kWeightFormats) {
+      const std::string single(format.single);
+      const std::string index_name(format.index);
+      if (listed.count(single)) {
+        Fetch(commit, snapshot, single);
+        return;
+      }
+      if (!listed.count(index_name)) continue;
+      Fetch(commit, snapshot, index_name);
+      const fs::path index = snapshot / index_name;
+      for (const std::string& shard : ShardsOfIndex(ReadText(index), index.string())) {
+        if (!listed.count(shard)) {
+          throw HubError(true, model_.repo_id + ": " + index_name + " names " + shard +
+                                   ", which the repository does not have");
+        }
+        Fetch(commit, snapshot, shard);
+      }
+      return;
+    }
+    throw HubError(true, model_.repo_id + "@" + model_.revision +
+                             ": no weights (model.safetensors, pytorch_model.bin, or the "
+                             "index.json of their shards)");
   }
 
   // Puts `name` into the snapshot, downloading its blob unless the cache already has it.

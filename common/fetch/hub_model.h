@@ -1,8 +1,9 @@
 // Hugging Face Hub model ids as `spec.model` ("org/name", optionally "@revision"): the worker
-// downloads config, tokenizer and safetensors weights into the Hub's own cache layout
-// ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub: models--org--name/{blobs,
-// snapshots/<commit>, refs/<revision>}), so a cache filled by `huggingface_hub` serves ftd and
-// the other way round. Honours HF_ENDPOINT, HF_TOKEN (else $HF_HOME/token) and HF_HUB_OFFLINE.
+// downloads config, tokenizer and weights (safetensors, else pytorch_model.bin) into the Hub's
+// own cache layout ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub:
+// models--org--name/{blobs, snapshots/<commit>, refs/<revision>}), so a cache filled by
+// `huggingface_hub` serves ftd and the other way round. Honours HF_ENDPOINT, HF_TOKEN (else
+// $HF_HOME/token) and HF_HUB_OFFLINE.
 #pragma once
 
 #include <functional>
@@ -44,10 +45,11 @@ class HubError : public std::runtime_error {
 // level ("info", "warning"), message.
 using HubLog = std::function<void(const std::string&, const std::string&)>;
 
-// The local snapshot folder holding config.json, the safetensors weights (single or sharded,
-// with their index) and whichever tokenizer files the repository has. Files already in the
-// cache are never downloaded again; partial downloads resume; every file is checked against the
-// size and hash the Hub announces (SHA-256 for large files, git's blob SHA-1 for the others).
+// The local snapshot folder holding config.json, the weights (model.safetensors, else
+// pytorch_model.bin; single or sharded, with their index) and whichever tokenizer files the
+// repository has. Files already in the cache are never downloaded again; partial downloads
+// resume; every file is checked against the size and hash the Hub announces (SHA-256 for large
+// files, git's blob SHA-1 for the others).
 // When the Hub cannot be reached, a complete cached snapshot of the revision is used (warning).
 std::string ResolveHubModel(const HubModelRef& model, const HubOptions& options, const HubLog& log);
 

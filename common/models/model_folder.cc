@@ -5,9 +5,12 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <vector>
 
 #include "common/models/config_reader.h"
 #include "common/models/hf_config.h"
+#include "common/torchsave/torch_save_file.h"
 
 namespace ft::models {
 namespace {
@@ -36,6 +39,42 @@ std::string ReadText(const std::filesystem::path& path) {
   } catch (const std::exception& e) {  // libstdc++ throws from a failed read (EISDIR, EIO)
     throw ModelFolderError(false, path.string() + ": cannot read: " + e.what());
   }
+}
+
+// Opens a torch.save file as the worker will (its zip directory and pickle, not its tensors).
+void CheckTorchSaveFile(const std::string& path) {
+  try {
+    torchsave::TorchSaveFile::Open(path);
+  } catch (const torchsave::TorchSaveError& bad) {
+    throw ModelFolderError(false, bad.what());
+  }
+}
+
+// The distinct shard files an index's weight_map names, each a plain file name.
+std::vector<std::string> IndexShards(const std::filesystem::path& index) {
+  const std::string where = index.string();
+  Json json;
+  try {
+    json = Json::parse(ReadText(index));
+  } catch (const Json::exception& error) {
+    throw ModelFolderError(false, where + ": not valid JSON: " + error.what());
+  }
+  const auto map = json.is_object() ? json.find("weight_map") : json.end();
+  if (map == json.end() || !map->is_object() || map->empty()) {
+    throw ModelFolderError(false, where + ": weight_map: missing, empty or not an object of "
+                                          "tensor -> file");
+  }
+  std::set<std::string> shards;
+  for (const auto& [name, file] : map->items()) {
+    const std::string shard = file.is_string() ? file.get<std::string>() : "";
+    if (shard.empty() || shard == "." || shard == ".." ||
+        shard.find_first_of("/\\") != std::string::npos) {
+      throw ModelFolderError(false, where + ": weight_map['" + name +
+                                        "']: expected a file name, got " + file.dump());
+    }
+    shards.insert(shard);
+  }
+  return {shards.begin(), shards.end()};
 }
 
 }  // namespace
@@ -96,7 +135,8 @@ ModelConfig ReadModelFolderConfig(const std::string& folder) {
   namespace fs = std::filesystem;
   const std::string hint =
       "; spec.model is scratch:NAME (" + ScratchModelNames() +
-      "), a local Hugging Face folder with config.json and model.safetensors (or its shards), or a "
+      "), a local Hugging Face folder with config.json and model.safetensors or pytorch_model.bin "
+      "(or their shards), or a "
       "TorchScript .pt file (Hub names are not downloaded)";
   std::error_code error;
   const fs::file_status status = fs::status(folder, error);
@@ -117,11 +157,25 @@ ModelConfig ReadModelFolderConfig(const std::string& folder) {
   config.source = folder;
   const fs::path weights = fs::path(folder) / kModelWeightsFile;
   const fs::path index = fs::path(folder) / kModelWeightsIndexFile;
-  if (!fs::is_regular_file(weights, error) && !fs::is_regular_file(index, error)) {
+  if (fs::is_regular_file(weights, error) || fs::is_regular_file(index, error)) return config;
+  const fs::path torch_weights = fs::path(folder) / kTorchWeightsFile;
+  const fs::path torch_index = fs::path(folder) / kTorchWeightsIndexFile;
+  if (fs::is_regular_file(torch_weights, error)) {
+    CheckTorchSaveFile(torch_weights.string());
+  } else if (fs::is_regular_file(torch_index, error)) {
+    for (const std::string& shard : IndexShards(torch_index)) {
+      const fs::path shard_path = fs::path(folder) / shard;
+      if (!fs::is_regular_file(shard_path, error)) {
+        throw ModelFolderError(true, torch_index.string() + ": weight_map names " + shard +
+                                         ", which does not exist in " + folder);
+      }
+      CheckTorchSaveFile(shard_path.string());
+    }
+  } else {
     throw ModelFolderError(true, weights.string() + ": no such file (nor " +
-                                     std::string(kModelWeightsIndexFile) +
-                                     " for a sharded checkpoint; pytorch_model.bin is not "
-                                     "supported)");
+                                     std::string(kModelWeightsIndexFile) + ", " +
+                                     std::string(kTorchWeightsFile) + " or " +
+                                     std::string(kTorchWeightsIndexFile) + ")");
   }
   return config;
 }

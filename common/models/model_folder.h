@@ -1,6 +1,8 @@
 // A local Hugging Face model folder as `spec.model`: config.json beside model.safetensors (or
-// model.safetensors.index.json and its shards), or a TorchScript .pt file. Standard library only: ftd checks the folder when a job is submitted, the
-// worker reads the configuration before it builds the model.
+// model.safetensors.index.json and its shards), or beside pytorch_model.bin (or
+// pytorch_model.bin.index.json and its shards); or a TorchScript .pt file. Standard library only:
+// ftd checks the folder when a job is submitted, the worker reads the configuration before it
+// builds the model.
 #pragma once
 
 #include <stdexcept>
@@ -15,6 +17,8 @@ namespace ft::models {
 inline constexpr std::string_view kModelConfigFile = "config.json";
 inline constexpr std::string_view kModelWeightsFile = "model.safetensors";
 inline constexpr std::string_view kModelWeightsIndexFile = "model.safetensors.index.json";
+inline constexpr std::string_view kTorchWeightsFile = "pytorch_model.bin";
+inline constexpr std::string_view kTorchWeightsIndexFile = "pytorch_model.bin.index.json";
 inline constexpr std::string_view kTorchScriptExtension = ".pt";
 
 // Why a folder cannot serve as a model. not_found(): the folder or one of its two files does not
@@ -33,7 +37,10 @@ class ModelFolderError : public std::runtime_error {
 bool IsScratchModelName(std::string_view model);
 
 // Reads <folder>/config.json (hf_config.h: every supported family, dispatched on model_type)
-// and checks that <folder>/model.safetensors or model.safetensors.index.json exists; a regular
+// and checks that <folder>/model.safetensors or model.safetensors.index.json exists, or else
+// that pytorch_model.bin (or every shard pytorch_model.bin.index.json names) is a torch.save
+// state dict that common/torchsave reads (its zip directory and pickle; refusing, naming the
+// file, the legacy format, anything else, and a pickle that would run code); a regular
 // file ending in ".pt" is a TorchScript model (family kTorchScript, nothing read yet). Refuses,
 // naming the file and the field, whatever the family's parser refuses.
 ModelConfig ReadModelFolderConfig(const std::string& folder);

@@ -96,6 +96,12 @@ class BadFiles {
               tensor["shape"] = {130, 256};  // same bytes, other shape
             }
           }));
+    // pytorch_model.bin: the legacy format (its magic number's pickle), and not a zip at all.
+    Model("model_bin_legacy", config, "", false);
+    Put("model_bin_legacy/pytorch_model.bin",
+        std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15));
+    Model("model_bin_junk", config, "", false);
+    Put("model_bin_junk/pytorch_model.bin", "junk, not a zip archive");
     Put("model_is_a_file", "x");
     Model("model_config_dir", "", weights);
     fs::create_directories(dir.Path("model_config_dir/config.json"));
@@ -331,6 +337,8 @@ std::vector<Case> Cases() {
       model("model_small_vocab", INVALID, {"config.json", "vocab_size"}),
       model("model_bad_heads", INVALID, {"config.json", "n_head"}),
       model("model_negative_hidden", INVALID, {"config.json", "must be 1..65536, got -128"}),
+      model("model_bin_legacy", INVALID, {"model_bin_legacy/pytorch_model.bin", "legacy"}),
+      model("model_bin_junk", INVALID, {"model_bin_junk/pytorch_model.bin", "not a torch.save"}),
       model("model_truncated", OK, {"model_truncated/model.safetensors"}),
       model("model_tiny_weights", OK, {"model_tiny_weights/model.safetensors"}),
       model("model_empty_weights", OK, {"model_empty_weights/model.safetensors", "0 bytes"}),

@@ -5,8 +5,9 @@
 usage: hub_test.py FTWORKER REPO_ROOT
 Checks: a job finetunes `org/name` downloaded into the Hub cache layout (a download cut mid-file
 resumes with Range); a second job downloads nothing; offline works from the cache; a gated model
-needs HF_TOKEN; a corrupted file is refused and not kept; `dataset.name: imdb` fetches the
-archive, verifies it, and builds the seed's split (compared with an independent Python
+needs HF_TOKEN; a corrupted file is refused and not kept; a repository with only
+pytorch_model.bin (written by torch.save here) downloads it and trains; `dataset.name: imdb`
+fetches the archive, verifies it, and builds the seed's split (compared with an independent Python
 reference: sorted names, numpy's RandomState(1) permutation, 70/10/20); a tarball that is not the
 published one is refused.
 """
@@ -272,9 +273,47 @@ def test_named_dataset(work):
               "a cache pre-filled with ../shared/data/imdb works offline")
 
 
+def test_hub_bin_model(work):
+    """A repository with pytorch_model.bin and no safetensors: the .bin is downloaded and trains."""
+    try:
+        import torch
+    except ImportError:
+        print("skip a pytorch_model.bin repository: /usr/bin/python3 has no torch")
+        return
+    repo = os.path.join(work, "bin-repo")
+    os.makedirs(repo)
+    shutil.copy(os.path.join(BLOOM_FIXTURE, "config.json"), repo)
+    with open(os.path.join(BLOOM_FIXTURE, "model.safetensors"), "rb") as f:
+        data = f.read()
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + size])
+    body = data[8 + size:]
+    state = {name: torch.frombuffer(bytearray(body[info["data_offsets"][0]:
+                                                   info["data_offsets"][1]]),
+                                    dtype=torch.float32).reshape(info["shape"])
+             for name, info in header.items() if name != "__metadata__"}
+    torch.save(state, os.path.join(repo, "pytorch_model.bin"))
+    cache = os.path.join(work, "bin-cache")
+    hub = FakeHub(work, "--repo", "acme/tiny-bloom-bin=" + repo)
+    try:
+        run, out = run_job(work, "bin", base_spec("acme/tiny-bloom-bin", tiny_csv(
+            os.path.join(work, "bin-train.csv"))), hub_env(hub.url, cache))
+        check(run.returncode == 0, "a Hub repository with only pytorch_model.bin trains (rc %d: %s)"
+              % (run.returncode, run.stderr[-800:]))
+        snapshot = os.path.join(cache, "models--acme--tiny-bloom-bin", "snapshots",
+                                hashlib.sha1(b"acme/tiny-bloom-bin").hexdigest())
+        check(os.path.exists(os.path.join(snapshot, "pytorch_model.bin")),
+              "pytorch_model.bin is in the snapshot")
+        check("pytorch_model.bin" in run.stdout + run.stderr,
+              "the job says it loaded pytorch_model.bin")
+    finally:
+        hub.stop()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="ftd-hub-test-") as work:
         test_hub_models(work)
+        test_hub_bin_model(work)
         test_named_dataset(work)
     if failures:
         print("%d check(s) failed" % len(failures))

@@ -12,6 +12,36 @@ namespace fs = std::filesystem;
 
 constexpr const char* kSingleFile = "model.safetensors";
 constexpr const char* kIndexFile = "model.safetensors.index.json";
+constexpr const char* kTorchFile = "pytorch_model.bin";
+constexpr const char* kTorchIndexFile = "pytorch_model.bin.index.json";
+
+class SafetensorsTensor : public CheckpointTensor {
+ public:
+  SafetensorsTensor(const SafetensorsFile& file, const SafetensorsEntry& entry)
+      : file_(file), entry_(entry) {}
+  const std::string& name() const override { return entry_.name; }
+  const std::vector<int64_t>& shape() const override { return entry_.shape; }
+  const std::string& path() const override { return file_.path(); }
+  void ReadAsFloat32(float* out) const override { file_.ReadAsFloat32(entry_, out); }
+
+ private:
+  const SafetensorsFile& file_;
+  const SafetensorsEntry& entry_;
+};
+
+class TorchSaveTensor : public CheckpointTensor {
+ public:
+  TorchSaveTensor(const torchsave::TorchSaveFile& file, const torchsave::TorchSaveTensor& tensor)
+      : file_(file), tensor_(tensor) {}
+  const std::string& name() const override { return tensor_.view.name; }
+  const std::vector<int64_t>& shape() const override { return tensor_.view.shape; }
+  const std::string& path() const override { return file_.path(); }
+  void ReadAsFloat32(float* out) const override { file_.ReadAsFloat32(tensor_, out); }
+
+ private:
+  const torchsave::TorchSaveFile& file_;
+  const torchsave::TorchSaveTensor& tensor_;
+};
 
 std::string ReadIndex(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -25,66 +55,98 @@ bool PlainFileName(const std::string& name) {
          name.find('\\') == std::string::npos;
 }
 
+bool Exists(const fs::path& path) {
+  std::error_code error;
+  return fs::exists(path, error);
+}
+
 }  // namespace
 
-std::unique_ptr<CheckpointTensors> CheckpointTensors::Open(const std::string& folder) {
-  std::unique_ptr<CheckpointTensors> tensors(new CheckpointTensors());
-  const fs::path single = fs::path(folder) / kSingleFile;
-  std::error_code error;
-  if (fs::exists(single, error) || !fs::exists(fs::path(folder) / kIndexFile, error)) {
-    tensors->description_ = single.string();
-    tensors->files_.push_back(SafetensorsFile::Open(single.string()));
-    for (const SafetensorsEntry& entry : tensors->files_[0]->entries()) {
-      tensors->tensors_[entry.name] = {tensors->files_[0].get(), &entry};
+CheckpointTensors::~CheckpointTensors() = default;
+
+std::map<std::string, std::unique_ptr<CheckpointTensor>> CheckpointTensors::OpenFile(
+    const std::string& path) {
+  std::map<std::string, std::unique_ptr<CheckpointTensor>> tensors;
+  if (fs::path(path).extension() == ".bin") {
+    torch_files_.push_back(torchsave::TorchSaveFile::Open(path));
+    const torchsave::TorchSaveFile& file = *torch_files_.back();
+    for (const torchsave::TorchSaveTensor& tensor : file.tensors()) {
+      tensors[tensor.view.name] = std::make_unique<TorchSaveTensor>(file, tensor);
     }
     return tensors;
   }
+  safetensors_files_.push_back(SafetensorsFile::Open(path));
+  const SafetensorsFile& file = *safetensors_files_.back();
+  for (const SafetensorsEntry& entry : file.entries()) {
+    tensors[entry.name] = std::make_unique<SafetensorsTensor>(file, entry);
+  }
+  return tensors;
+}
 
-  const fs::path index_path = fs::path(folder) / kIndexFile;
-  const std::string where = index_path.string();
+std::unique_ptr<CheckpointTensors> CheckpointTensors::Open(const std::string& folder) {
+  std::unique_ptr<CheckpointTensors> tensors(new CheckpointTensors());
+  const fs::path base(folder);
+  for (const char* single : {kSingleFile, kIndexFile, kTorchFile, kTorchIndexFile}) {
+    const std::string path = (base / single).string();
+    if (!Exists(path)) continue;
+    if (single == kIndexFile || single == kTorchIndexFile) {
+      tensors->OpenIndex(folder, path, single == kTorchIndexFile);
+    } else {
+      tensors->description_ = path;
+      tensors->tensors_ = tensors->OpenFile(path);
+    }
+    return tensors;
+  }
+  throw SafetensorsError(folder + ": no " + kSingleFile + ", " + kIndexFile + ", " + kTorchFile +
+                         " or " + kTorchIndexFile + ": the folder holds no model weights");
+}
+
+void CheckpointTensors::OpenIndex(const std::string& folder, const std::string& where,
+                                  bool torch_format) {
+  const auto fail = [torch_format, &where](const std::string& message) {
+    if (torch_format) throw torchsave::TorchSaveError(where + ": " + message);
+    throw SafetensorsError(where + ": " + message);
+  };
   nlohmann::json index;
   try {
-    index = nlohmann::json::parse(ReadIndex(index_path));
+    index = nlohmann::json::parse(ReadIndex(where));
   } catch (const nlohmann::json::exception& parse_error) {  // out_of_range too (1e999)
-    throw SafetensorsError(where + ": not valid JSON: " + parse_error.what());
+    fail(std::string("not valid JSON: ") + parse_error.what());
   }
-  if (!index.is_object()) throw SafetensorsError(where + ": expected a JSON object");
+  if (!index.is_object()) fail("expected a JSON object");
   const auto map = index.find("weight_map");
   if (map == index.end() || !map->is_object()) {
-    throw SafetensorsError(where + ": weight_map: missing or not an object of tensor -> file");
+    fail("weight_map: missing or not an object of tensor -> file");
   }
-  if (map->empty()) throw SafetensorsError(where + ": weight_map: lists no tensor");
-  std::map<std::string, const SafetensorsFile*> shards;
+  if (map->empty()) fail("weight_map: lists no tensor");
+  std::map<std::string, std::map<std::string, std::unique_ptr<CheckpointTensor>>> shards;
   for (const auto& [name, file] : map->items()) {
     if (!file.is_string() || !PlainFileName(file.get<std::string>())) {
-      throw SafetensorsError(where + ": weight_map['" + name + "']: expected a file name in " +
-                             folder + ", got " + file.dump());
+      fail("weight_map['" + name + "']: expected a file name in " + folder + ", got " +
+           file.dump());
     }
     const std::string shard = file.get<std::string>();
     auto it = shards.find(shard);
     if (it == shards.end()) {
       const fs::path shard_path = fs::path(folder) / shard;
+      std::error_code error;
       if (!fs::is_regular_file(shard_path, error)) {
-        throw SafetensorsError(where + ": weight_map['" + name + "'] names " + shard +
-                               ", which does not exist in " + folder);
+        fail("weight_map['" + name + "'] names " + shard + ", which does not exist in " + folder);
       }
-      tensors->files_.push_back(SafetensorsFile::Open(shard_path.string()));
-      it = shards.emplace(shard, tensors->files_.back().get()).first;
+      it = shards.emplace(shard, OpenFile(shard_path.string())).first;
     }
-    const SafetensorsEntry* entry = it->second->Find(name);
-    if (entry == nullptr) {
-      throw SafetensorsError(where + ": weight_map['" + name + "'] names " + shard +
-                             ", which has no tensor '" + name + "'");
+    auto tensor = it->second.find(name);
+    if (tensor == it->second.end() || tensor->second == nullptr) {
+      fail("weight_map['" + name + "'] names " + shard + ", which has no tensor '" + name + "'");
     }
-    tensors->tensors_[name] = {it->second, entry};
+    tensors_[name] = std::move(tensor->second);
   }
-  tensors->description_ = where + " (" + std::to_string(shards.size()) + " shards)";
-  return tensors;
+  description_ = where + " (" + std::to_string(shards.size()) + " shards)";
 }
 
-CheckpointTensors::Tensor CheckpointTensors::Find(const std::string& name) const {
+const CheckpointTensor* CheckpointTensors::Find(const std::string& name) const {
   const auto it = tensors_.find(name);
-  return it == tensors_.end() ? Tensor{nullptr, nullptr} : it->second;
+  return it == tensors_.end() ? nullptr : it->second.get();
 }
 
 std::vector<std::string> CheckpointTensors::Names() const {

@@ -1,12 +1,6 @@
 #include "worker/io/safetensors_reader.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -46,63 +40,26 @@ int64_t SafetensorsEntry::ElementCount() const {
   return count;
 }
 
-float HalfToFloat(uint16_t bits) {
-  const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
-  const uint32_t exponent = (bits >> 10) & 0x1fu;
-  const uint32_t mantissa = bits & 0x3ffu;
-  if (exponent == 0) {
-    // Zero or subnormal: mantissa * 2^-24, exact in float32.
-    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    return sign != 0 ? -magnitude : magnitude;
-  }
-  uint32_t word;
-  if (exponent == 0x1f) {
-    word = sign | 0x7f800000u | (mantissa << 13);  // infinity or NaN (payload kept)
-  } else {
-    word = sign | ((exponent + 112) << 23) | (mantissa << 13);  // rebias 15 -> 127
-  }
-  float value;
-  std::memcpy(&value, &word, sizeof(value));
-  return value;
-}
-
-float BFloat16ToFloat(uint16_t bits) {
-  const uint32_t word = static_cast<uint32_t>(bits) << 16;
-  float value;
-  std::memcpy(&value, &word, sizeof(value));
-  return value;
-}
-
 std::unique_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw SafetensorsError(path + ": cannot open: " + std::strerror(errno));
-  struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    throw SafetensorsError(path + ": not a regular file");
-  }
-  const auto size = static_cast<std::size_t>(info.st_size);
-  if (size < 8) {
-    ::close(fd);
-    throw SafetensorsError(path + ": " + std::to_string(size) +
+  std::string error;
+  std::unique_ptr<util::MappedFile> file = util::MappedFile::Open(path, &error);
+  if (file == nullptr) throw SafetensorsError(path + ": " + error);
+  if (file->bytes().size() < 8) {
+    throw SafetensorsError(path + ": " + std::to_string(file->bytes().size()) +
                            " bytes, too short for the 8-byte header length of a safetensors file");
   }
-  void* mapping = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int map_errno = errno;
-  ::close(fd);  // the mapping keeps the file
-  if (mapping == MAP_FAILED) {
-    throw SafetensorsError(path + ": cannot map: " + std::strerror(map_errno));
-  }
-  std::unique_ptr<SafetensorsFile> file(
-      new SafetensorsFile(path, static_cast<const unsigned char*>(mapping), size));
-  file->ParseHeader();  // on a throw, the destructor unmaps
-  return file;
+  std::unique_ptr<SafetensorsFile> tensors(new SafetensorsFile(path, std::move(file)));
+  tensors->ParseHeader();
+  return tensors;
 }
 
-SafetensorsFile::SafetensorsFile(std::string path, const unsigned char* mapping, std::size_t size)
-    : path_(std::move(path)), mapping_(mapping), size_(size) {}
+SafetensorsFile::SafetensorsFile(std::string path, std::unique_ptr<util::MappedFile> file)
+    : path_(std::move(path)),
+      file_(std::move(file)),
+      mapping_(reinterpret_cast<const unsigned char*>(file_->bytes().data())),
+      size_(file_->bytes().size()) {}
 
-SafetensorsFile::~SafetensorsFile() { ::munmap(const_cast<unsigned char*>(mapping_), size_); }
+SafetensorsFile::~SafetensorsFile() = default;
 
 void SafetensorsFile::ParseHeader() {
   const auto fail = [this](const std::string& message) {

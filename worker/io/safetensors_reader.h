@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "common/util/half_float.h"
+#include "common/util/mapped_file.h"
+
 namespace ft::io {
 
 class SafetensorsError : public std::runtime_error {
@@ -57,10 +60,11 @@ class SafetensorsFile {
   void ReadAsFloat32(const SafetensorsEntry& entry, float* out) const;
 
  private:
-  SafetensorsFile(std::string path, const unsigned char* mapping, std::size_t size);
+  SafetensorsFile(std::string path, std::unique_ptr<util::MappedFile> file);
   void ParseHeader();
 
   std::string path_;
+  std::unique_ptr<util::MappedFile> file_;
   const unsigned char* mapping_;
   std::size_t size_;
   const unsigned char* data_ = nullptr;  // start of the data section
@@ -69,8 +73,8 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
-// IEEE 754 half and bfloat16 bit patterns to float32 (exact; NaN and infinity kept).
-float HalfToFloat(uint16_t bits);
-float BFloat16ToFloat(uint16_t bits);
+// IEEE 754 half and bfloat16 bit patterns to float32 (common/util/half_float.h).
+using util::BFloat16ToFloat;
+using util::HalfToFloat;
 
 }  // namespace ft::io

@@ -58,13 +58,12 @@ std::vector<std::string> Candidates(const std::string& name, const std::string& 
   return names;
 }
 
-io::CheckpointTensors::Tensor FindTensor(const io::CheckpointTensors& checkpoint,
-                                         const std::string& name, const std::string& prefix) {
+const io::CheckpointTensor* FindTensor(const io::CheckpointTensors& checkpoint,
+                                       const std::string& name, const std::string& prefix) {
   for (const std::string& candidate : Candidates(name, prefix)) {
-    const io::CheckpointTensors::Tensor found = checkpoint.Find(candidate);
-    if (found.file != nullptr) return found;
+    if (const io::CheckpointTensor* found = checkpoint.Find(candidate)) return found;
   }
-  return {nullptr, nullptr};
+  return nullptr;
 }
 
 // Why the checkpoint's head cannot be used ("" when it can): a head tensor is missing, or has
@@ -74,11 +73,10 @@ std::string FreshHeadReason(const io::CheckpointTensors& checkpoint, TrainableMo
   for (const std::string& name : model.HeadParameterNames()) {
     const torch::Tensor* parameter = parameters.find(name);
     if (parameter == nullptr) continue;
-    const io::CheckpointTensors::Tensor found =
-        FindTensor(checkpoint, name, model.BaseModelPrefix());
-    if (found.file == nullptr) return " has no " + name;
+    const io::CheckpointTensor* found = FindTensor(checkpoint, name, model.BaseModelPrefix());
+    if (found == nullptr) return " has no " + name;
     const std::vector<int64_t> expected = parameter->sizes().vec();
-    const std::vector<int64_t>& shape = found.entry->shape;
+    const std::vector<int64_t>& shape = found->shape();
     if (model.task() == ModelTask::kSequenceClassification && !expected.empty() &&
         expected[0] == model.num_labels() &&
         shape.size() == expected.size() && shape[0] != expected[0] &&
@@ -157,7 +155,7 @@ void LoadCheckpointWeights(TrainableModelImpl& model, const std::string& folder,
   std::unique_ptr<io::CheckpointTensors> checkpoint;
   try {
     checkpoint = io::CheckpointTensors::Open(folder);
-  } catch (const io::SafetensorsError& error) {
+  } catch (const std::runtime_error& error) {  // SafetensorsError, torchsave::TorchSaveError
     throw std::runtime_error(std::string("reading the checkpoint: ") + error.what());
   }
   const std::string& where = checkpoint->description();
@@ -179,17 +177,17 @@ void LoadCheckpointWeights(TrainableModelImpl& model, const std::string& folder,
   for (auto& item : model.named_parameters(/*recurse=*/true)) {
     const std::string& name = item.key();
     torch::Tensor& parameter = item.value();
-    const io::CheckpointTensors::Tensor found = FindTensor(*checkpoint, name, prefix);
+    const io::CheckpointTensor* found = FindTensor(*checkpoint, name, prefix);
     if (std::find(head.begin(), head.end(), name) != head.end() && !use_head) {
-      if (found.file != nullptr) used.insert(found.entry->name);  // seen, deliberately not used
+      if (found != nullptr) used.insert(found->name());  // seen, deliberately not used
       continue;
     }
-    if (found.file == nullptr &&
+    if (found == nullptr &&
         std::find(optional.begin(), optional.end(), name) != optional.end()) {
       log("info", where + " has no " + name + ": initialised it fresh (seeded)");
       continue;
     }
-    if (found.file == nullptr) {
+    if (found == nullptr) {
       std::string tried;
       for (const std::string& candidate : Candidates(name, prefix)) {
         tried += (tried.empty() ? "'" : ", '") + candidate + "'";
@@ -197,9 +195,9 @@ void LoadCheckpointWeights(TrainableModelImpl& model, const std::string& folder,
       throw std::runtime_error(where + ": no tensor " + tried +
                                ", which the configuration needs");
     }
-    if (found.entry->shape != parameter.sizes().vec()) {
-      throw std::runtime_error(found.file->path() + ": tensor '" + found.entry->name +
-                               "' has shape " + ShapeText(found.entry->shape) +
+    if (found->shape() != parameter.sizes().vec()) {
+      throw std::runtime_error(found->path() + ": tensor '" + found->name() + "' has shape " +
+                               ShapeText(found->shape()) +
                                ", config.json implies " + ShapeText(parameter.sizes().vec()));
     }
     // A block already held in bfloat16 (block_dtype.h) reads through a float32 buffer of one
@@ -209,12 +207,12 @@ void LoadCheckpointWeights(TrainableModelImpl& model, const std::string& folder,
     torch::Tensor target =
         direct ? parameter : torch::empty(parameter.sizes(), torch::dtype(torch::kFloat32));
     try {
-      found.file->ReadAsFloat32(*found.entry, target.data_ptr<float>());
-    } catch (const io::SafetensorsError& error) {
+      found->ReadAsFloat32(target.data_ptr<float>());
+    } catch (const std::runtime_error& error) {  // SafetensorsError, torchsave::TorchSaveError
       throw std::runtime_error(std::string("reading the checkpoint: ") + error.what());
     }
     if (!direct) parameter.copy_(target);
-    used.insert(found.entry->name);
+    used.insert(found->name());
     ++loaded;
   }
   std::string unused;

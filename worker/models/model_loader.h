@@ -1,5 +1,6 @@
 // Builds the model a job names (a classifier, or for task causal_lm a decoder's causal LM): `scratch:NAME` gets fresh weights, a local Hugging Face
-// folder (config.json + model.safetensors or its shards, see common/models/model_folder.h) gets
+// folder (config.json + model.safetensors, pytorch_model.bin or their shards, see
+// common/models/model_folder.h) gets
 // the checkpoint's weights, as `AutoModelForSequenceClassification.from_pretrained(folder,
 // num_labels=N)` would, and a TorchScript .pt file is loaded as it is.
 #pragma once
