@@ -88,12 +88,13 @@ int main(int argc, char** argv) {
                  "others")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  std::string gang_reduce = "overlapped";
+  std::string gang_reduce = "auto";
   app.add_option("--gang-reduce", gang_reduce,
                  "standalone data parallel: when the gradients' all-reduce starts: \"overlapped\" "
-                 "(each bucket during the backward, as soon as its gradients are final) or "
-                 "\"after-backward\" (all of them once the backward ends; for comparison)")
-      ->check(CLI::IsMember({"overlapped", "after-backward"}))
+                 "(each bucket during the backward, as soon as its gradients are final), "
+                 "\"after-backward\" (all of them once the backward ends) or \"auto\" "
+                 "(overlapped on a GPU, after the backward on the CPU)")
+      ->check(CLI::IsMember({"auto", "overlapped", "after-backward"}))
       ->capture_default_str();
   app.add_option("--log-level", logging.level, "trace, debug, info, warn, error")
       ->capture_default_str();
@@ -172,7 +173,7 @@ int main(int argc, char** argv) {
       std::cerr << "ftworker: " << gang.status().message() << "\n";
       return 2;
     }
-    gang->overlap_gradient_reduce = gang_reduce == "overlapped";
+    if (gang_reduce != "auto") gang->overlap_gradient_reduce = gang_reduce == "overlapped";
     return ft::worker::RunStandalone(spec_path, out_dir, options.threads, options.token_cache_dir,
                                      options.memory_budget_mb, *gang, profile_trace);
   }

@@ -115,10 +115,12 @@ struct Geometry {
   int world_size;
   int micro_batch_size;
   int accumulation_steps;
+  std::string gang_reduce = "";  // ftworker --gang-reduce; empty: its default
 };
 
 std::vector<std::string> RankArguments(const std::string& spec, const std::string& out, int rank,
-                                       int world_size, int port, double timeout = 30) {
+                                       int world_size, int port, double timeout = 30,
+                                       const std::string& gang_reduce = "") {
   std::vector<std::string> arguments = {BinaryPath("ftworker"), "--spec", spec, "--out", out,
                                         "--threads", "1", "--cache-dir", ""};
   if (world_size > 1) {
@@ -126,6 +128,7 @@ std::vector<std::string> RankArguments(const std::string& spec, const std::strin
                      {"--rank", std::to_string(rank), "--world-size", std::to_string(world_size),
                       "--rendezvous", "127.0.0.1:" + std::to_string(port), "--gang-timeout",
                       std::to_string(timeout)});
+    if (!gang_reduce.empty()) arguments.insert(arguments.end(), {"--gang-reduce", gang_reduce});
   }
   return arguments;
 }
@@ -141,7 +144,8 @@ std::vector<std::string> RunGang(TempDir& dir, nlohmann::json spec, const Geomet
   std::vector<std::unique_ptr<WorkerProcess>> ranks;
   for (int rank = 0; rank < geometry.world_size; ++rank) {
     ranks.push_back(std::make_unique<WorkerProcess>(
-        RankArguments(spec_file, out, rank, geometry.world_size, port)));
+        RankArguments(spec_file, out, rank, geometry.world_size, port, 30,
+                      geometry.gang_reduce)));
   }
   std::vector<std::string> outputs;
   for (auto& rank : ranks) {
@@ -227,7 +231,12 @@ nlohmann::json CausalLmSpec(TempDir& dir) {
 
 void ExpectGeometriesAgree(TempDir& dir, const nlohmann::json& spec) {
   const std::string gang = dir.Path("gang-2x2x2");
-  RunGang(dir, spec, {2, 2, 2}, gang);
+  RunGang(dir, spec, {2, 2, 2, "overlapped"}, gang);
+  // The all-reduce started after the backward (the CPU's default) adds the same two numbers for
+  // each element, so the gangs end bit-identical.
+  const std::string gang_after = dir.Path("gang-2x2x2-after-backward");
+  RunGang(dir, spec, {2, 2, 2, "after-backward"}, gang_after);
+  EXPECT_EQ(ReadBytes(gang + "/model.safetensors"), ReadBytes(gang_after + "/model.safetensors"));
   const std::string accumulated = dir.Path("alone-1x2x4");
   RunGang(dir, spec, {1, 2, 4}, accumulated);
   const std::string one_batch = dir.Path("alone-1x8x1");

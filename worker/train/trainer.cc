@@ -411,7 +411,8 @@ void TrainingLoop::CheckGangAgreesOnStart() {
                                    std::to_string(step_) + " here)");
   // The parameters are final now (a discarded checkpoint rebuilds them).
   distributed::GradientReducerOptions reducer_options;
-  reducer_options.overlap = options_.distributed.overlap_gradient_reduce;
+  reducer_options.overlap =
+      options_.distributed.overlap_gradient_reduce.value_or(device_.is_cuda());
   reducer_ = std::make_unique<distributed::GradientReducer>(*gang_, parameters_, reducer_options);
   observer_.OnLog("info", "data parallel: each optimizer step all-reduces " +
                               std::to_string(reducer_->bytes_per_reduce()) +
