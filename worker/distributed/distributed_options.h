@@ -25,7 +25,7 @@ struct DistributedOptions {
   // true: each gradient bucket's all-reduce starts during the backward, as soon as the bucket's
   // gradients are final (gradient_reducer.h); false: all of them after the backward. Unset: on a
   // GPU overlapped, on the CPU after the backward, where Gloo's copies and sums compete with the
-  // backward for the same cores (measured: 1.73x against 1.81x the samples/s of one rank, median,
+  // backward for the same cores (measured: 1.73x against 1.77x the samples/s of one rank, median,
   // docs/distributed.md).
   std::optional<bool> overlap_gradient_reduce;
   std::function<void(int port)> on_store_listening;
