@@ -18,6 +18,7 @@
 
 #include "common/fetch/file_digest.h"
 #include "common/fetch/http_client.h"
+#include "common/models/weight_index.h"
 #include "common/util/atomic_file.h"
 
 namespace ft::fetch {
@@ -94,27 +95,13 @@ bool IsCommitHash(const std::string& revision) {
          });
 }
 
-// The shard files an index names (its weight_map's values), sorted and unique.
+// The shard files an index names (common/models/weight_index.h), as a HubError.
 std::vector<std::string> ShardsOfIndex(const std::string& text, const std::string& where) {
-  json index;
   try {
-    index = json::parse(text);
-  } catch (const json::exception& e) {
-    throw HubError(false, where + ": not valid JSON: " + e.what());
+    return models::ShardsOfIndex(text, where);
+  } catch (const std::invalid_argument& bad) {
+    throw HubError(false, bad.what());
   }
-  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
-    throw HubError(false, where + ": no \"weight_map\" object");
-  }
-  std::set<std::string> shards;
-  for (const auto& [tensor, file] : index["weight_map"].items()) {
-    if (!file.is_string()) throw HubError(false, where + ": weight_map[\"" + tensor + "\"] is not a file name");
-    const std::string name = file.get<std::string>();
-    if (name.empty() || name.find('/') != std::string::npos || name.find("..") != std::string::npos) {
-      throw HubError(false, where + ": weight_map[\"" + tensor + "\"] names an unsafe file '" + name + "'");
-    }
-    shards.insert(name);
-  }
-  return {shards.begin(), shards.end()};
 }
 
 // The snapshot's files a model needs are all there: config and weights (single or sharded).

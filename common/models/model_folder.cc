@@ -5,11 +5,11 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "common/models/config_reader.h"
 #include "common/models/hf_config.h"
+#include "common/models/weight_index.h"
 #include "common/torchsave/torch_save_file.h"
 
 namespace ft::models {
@@ -48,33 +48,6 @@ void CheckTorchSaveFile(const std::string& path) {
   } catch (const torchsave::TorchSaveError& bad) {
     throw ModelFolderError(false, bad.what());
   }
-}
-
-// The distinct shard files an index's weight_map names, each a plain file name.
-std::vector<std::string> IndexShards(const std::filesystem::path& index) {
-  const std::string where = index.string();
-  Json json;
-  try {
-    json = Json::parse(ReadText(index));
-  } catch (const Json::exception& error) {
-    throw ModelFolderError(false, where + ": not valid JSON: " + error.what());
-  }
-  const auto map = json.is_object() ? json.find("weight_map") : json.end();
-  if (map == json.end() || !map->is_object() || map->empty()) {
-    throw ModelFolderError(false, where + ": weight_map: missing, empty or not an object of "
-                                          "tensor -> file");
-  }
-  std::set<std::string> shards;
-  for (const auto& [name, file] : map->items()) {
-    const std::string shard = file.is_string() ? file.get<std::string>() : "";
-    if (shard.empty() || shard == "." || shard == ".." ||
-        shard.find_first_of("/\\") != std::string::npos) {
-      throw ModelFolderError(false, where + ": weight_map['" + name +
-                                        "']: expected a file name, got " + file.dump());
-    }
-    shards.insert(shard);
-  }
-  return {shards.begin(), shards.end()};
 }
 
 }  // namespace
@@ -163,7 +136,13 @@ ModelConfig ReadModelFolderConfig(const std::string& folder) {
   if (fs::is_regular_file(torch_weights, error)) {
     CheckTorchSaveFile(torch_weights.string());
   } else if (fs::is_regular_file(torch_index, error)) {
-    for (const std::string& shard : IndexShards(torch_index)) {
+    std::vector<std::string> shards;
+    try {
+      shards = ShardsOfIndex(ReadText(torch_index), torch_index.string());
+    } catch (const std::invalid_argument& bad) {
+      throw ModelFolderError(false, bad.what());
+    }
+    for (const std::string& shard : shards) {
       const fs::path shard_path = fs::path(folder) / shard;
       if (!fs::is_regular_file(shard_path, error)) {
         throw ModelFolderError(true, torch_index.string() + ": weight_map names " + shard +
