@@ -79,18 +79,8 @@ def run_baseline(config):
         config, config["model"], last_block_only=True)
     autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) \
         if config["precision"] == "bf16" else contextlib.nullcontext
-    step_seconds, losses = [], []
-    for window in windows:
-        batches = [bloom_torch.pad_batch([ids[i] for i in micro], [label_list[i] for i in micro])
-                   for micro in window]
-        start = time.perf_counter()
-        optimizer.zero_grad()
-        window_size = sum(len(micro) for micro in window)
-        loss_sum, _ = bloom_torch.window_loss_backward(model, batches, window_size,
-                                                       autocast=autocast)
-        optimizer.step()
-        step_seconds.append(time.perf_counter() - start)
-        losses.append(float(loss_sum) / window_size)
+    step_seconds, losses, _ = bloom_torch.timed_classifier_steps(
+        model, optimizer, ids, label_list, windows, autocast=autocast)
     print(json.dumps({"step_seconds": step_seconds, "losses": losses}))
 
 

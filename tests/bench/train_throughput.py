@@ -84,19 +84,8 @@ def run_baseline(config):
     torch.set_num_threads(config["threads"])
     ids, label_list, windows, model, optimizer = bloom_torch.training_setup(
         config, MODEL, config["last_block_only"])
-    step_seconds, losses, tokens = [], [], 0
-    for window in windows:
-        # Collated before the clock starts, as ftworker's prefetch thread collates outside its.
-        batches = [bloom_torch.pad_batch([ids[i] for i in micro], [label_list[i] for i in micro])
-                   for micro in window]
-        t0 = time.perf_counter()
-        optimizer.zero_grad()
-        window_size = sum(len(micro) for micro in window)
-        loss_sum, window_tokens = bloom_torch.window_loss_backward(model, batches, window_size)
-        optimizer.step()
-        step_seconds.append(time.perf_counter() - t0)
-        losses.append(float(loss_sum) / window_size)
-        tokens += window_tokens
+    step_seconds, losses, tokens = bloom_torch.timed_classifier_steps(
+        model, optimizer, ids, label_list, windows)
     print(json.dumps({"step_seconds": step_seconds, "losses": losses, "tokens": tokens,
                       "threads": torch.get_num_threads(),
                       "process_seconds": time.perf_counter() - start}))
