@@ -28,15 +28,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::string_view kConfig = "config.json";
-// The weights, in transformers' order of preference: safetensors, else torch.save files (read by
-// common/torchsave without running their pickle). Each is one file or an index and its shards.
-struct WeightFiles {
-  std::string_view single;
-  std::string_view index;
-};
-constexpr WeightFiles kWeightFormats[] = {
-    {"model.safetensors", "model.safetensors.index.json"},
-    {"pytorch_model.bin", "pytorch_model.bin.index.json"}};
 // Tokenizer files taken along when the repository has them.
 constexpr std::string_view kTokenizerFiles[] = {"tokenizer.json", "tokenizer_config.json",
                                                  "special_tokens_map.json", "vocab.txt",
@@ -108,7 +99,7 @@ std::vector<std::string> ShardsOfIndex(const std::string& text, const std::strin
 bool SnapshotComplete(const fs::path& snapshot) {
   std::error_code ec;
   if (!fs::exists(snapshot / kConfig, ec)) return false;
-  for (const WeightFiles& format : kWeightFormats) {
+  for (const models::WeightFiles& format : models::kWeightFormats) {
     if (fs::exists(snapshot / format.single, ec)) return true;
     const fs::path index = snapshot / format.index;
     if (!fs::exists(index, ec)) continue;
@@ -215,11 +206,11 @@ class HubClient {
     }
   }
 
-  // The first format of kWeightFormats the repository has: its single file, or its index and
+  // The first format of models::kWeightFormats the repository has: its single file, or its index and
   // every shard the index names.
   void FetchWeights(const std::string& commit, const fs::path& snapshot,
                     const std::set<std::string>& listed) {
-    for (const WeightFiles& format : kWeightFormats) {
+    for (const models::WeightFiles& format : models::kWeightFormats) {
       const std::string single(format.single);
       const std::string index_name(format.index);
       if (listed.count(single)) {
@@ -239,8 +230,7 @@ class HubClient {
       return;
     }
     throw HubError(true, model_.repo_id + "@" + model_.revision +
-                             ": no weights (model.safetensors, pytorch_model.bin, or the "
-                             "index.json of their shards)");
+                             ": no weights (" + models::WeightFileNames() + ")");
   }
 
   // Puts `name` into the snapshot, downloading its blob unless the cache already has it.

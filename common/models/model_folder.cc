@@ -128,35 +128,34 @@ ModelConfig ReadModelFolderConfig(const std::string& folder) {
   }
   ModelConfig config = ParseModelConfigJson(ReadText(config_path), config_path.string());
   config.source = folder;
-  const fs::path weights = fs::path(folder) / kModelWeightsFile;
-  const fs::path index = fs::path(folder) / kModelWeightsIndexFile;
-  if (fs::is_regular_file(weights, error) || fs::is_regular_file(index, error)) return config;
-  const fs::path torch_weights = fs::path(folder) / kTorchWeightsFile;
-  const fs::path torch_index = fs::path(folder) / kTorchWeightsIndexFile;
-  if (fs::is_regular_file(torch_weights, error)) {
-    CheckTorchSaveFile(torch_weights.string());
-  } else if (fs::is_regular_file(torch_index, error)) {
+  // The first format the folder has decides (transformers' preference): safetensors are read
+  // as they are, a torch.save file is checked now, each shard of it.
+  for (const WeightFiles& format : kWeightFormats) {
+    const fs::path single = fs::path(folder) / format.single;
+    const fs::path index = fs::path(folder) / format.index;
+    if (fs::is_regular_file(single, error)) {
+      if (format.torch_save) CheckTorchSaveFile(single.string());
+      return config;
+    }
+    if (!fs::is_regular_file(index, error)) continue;
+    if (!format.torch_save) return config;
     std::vector<std::string> shards;
     try {
-      shards = ShardsOfIndex(ReadText(torch_index), torch_index.string());
+      shards = ShardsOfIndex(ReadText(index), index.string());
     } catch (const std::invalid_argument& bad) {
       throw ModelFolderError(false, bad.what());
     }
     for (const std::string& shard : shards) {
       const fs::path shard_path = fs::path(folder) / shard;
       if (!fs::is_regular_file(shard_path, error)) {
-        throw ModelFolderError(true, torch_index.string() + ": weight_map names " + shard +
+        throw ModelFolderError(true, index.string() + ": weight_map names " + shard +
                                          ", which does not exist in " + folder);
       }
       CheckTorchSaveFile(shard_path.string());
     }
-  } else {
-    throw ModelFolderError(true, weights.string() + ": no such file (nor " +
-                                     std::string(kModelWeightsIndexFile) + ", " +
-                                     std::string(kTorchWeightsFile) + " or " +
-                                     std::string(kTorchWeightsIndexFile) + ")");
+    return config;
   }
-  return config;
+  throw ModelFolderError(true, folder + ": no model weights (" + WeightFileNames() + ")");
 }
 
 }  // namespace ft::models

@@ -15,10 +15,6 @@
 namespace ft::models {
 
 inline constexpr std::string_view kModelConfigFile = "config.json";
-inline constexpr std::string_view kModelWeightsFile = "model.safetensors";
-inline constexpr std::string_view kModelWeightsIndexFile = "model.safetensors.index.json";
-inline constexpr std::string_view kTorchWeightsFile = "pytorch_model.bin";
-inline constexpr std::string_view kTorchWeightsIndexFile = "pytorch_model.bin.index.json";
 inline constexpr std::string_view kTorchScriptExtension = ".pt";
 
 // Why a folder cannot serve as a model. not_found(): the folder or one of its two files does not

@@ -5,6 +5,20 @@
 
 namespace ft::models {
 
+std::string WeightFileNames() {
+  std::vector<std::string_view> names;
+  for (const WeightFiles& format : kWeightFormats) {
+    names.push_back(format.single);
+    names.push_back(format.index);
+  }
+  std::string joined;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) joined += i + 1 == names.size() ? " or " : ", ";
+    joined += names[i];
+  }
+  return joined;
+}
+
 std::vector<std::string> ShardsOfIndex(const std::string& index_text, const std::string& where) {
   using Json = nlohmann::json;
   Json json;

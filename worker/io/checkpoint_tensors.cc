@@ -5,15 +5,12 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "common/models/weight_index.h"
+
 namespace ft::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr const char* kSingleFile = "model.safetensors";
-constexpr const char* kIndexFile = "model.safetensors.index.json";
-constexpr const char* kTorchFile = "pytorch_model.bin";
-constexpr const char* kTorchIndexFile = "pytorch_model.bin.index.json";
 
 class SafetensorsTensor : public CheckpointTensor {
  public:
@@ -86,19 +83,21 @@ std::map<std::string, std::unique_ptr<CheckpointTensor>> CheckpointTensors::Open
 std::unique_ptr<CheckpointTensors> CheckpointTensors::Open(const std::string& folder) {
   std::unique_ptr<CheckpointTensors> tensors(new CheckpointTensors());
   const fs::path base(folder);
-  for (const char* single : {kSingleFile, kIndexFile, kTorchFile, kTorchIndexFile}) {
-    const std::string path = (base / single).string();
-    if (!Exists(path)) continue;
-    if (single == kIndexFile || single == kTorchIndexFile) {
-      tensors->OpenIndex(folder, path, single == kTorchIndexFile);
-    } else {
-      tensors->description_ = path;
-      tensors->tensors_ = tensors->OpenFile(path);
+  for (const models::WeightFiles& format : models::kWeightFormats) {
+    const std::string single = (base / format.single).string();
+    if (Exists(single)) {
+      tensors->description_ = single;
+      tensors->tensors_ = tensors->OpenFile(single);
+      return tensors;
     }
-    return tensors;
+    const std::string index = (base / format.index).string();
+    if (Exists(index)) {
+      tensors->OpenIndex(folder, index, format.torch_save);
+      return tensors;
+    }
   }
-  throw SafetensorsError(folder + ": no " + kSingleFile + ", " + kIndexFile + ", " + kTorchFile +
-                         " or " + kTorchIndexFile + ": the folder holds no model weights");
+  throw SafetensorsError(folder + ": no " + models::WeightFileNames() +
+                         ": the folder holds no model weights");
 }
 
 void CheckpointTensors::OpenIndex(const std::string& folder, const std::string& where,

@@ -263,7 +263,7 @@ TEST_F(SpecTest, MissingModelFolderPartsAreNotFound) {
       {dir_.Path("absent"), "no such folder"},
       {"gpt2", "no such folder"},  // a Hub name is not downloaded
       {dir_.Path("no_config"), "config.json: no such file"},
-      {dir_.Path("no_weights"), "model.safetensors: no such file"},
+      {dir_.Path("no_weights"), "no model weights (model.safetensors, "},
   };
   for (const auto& [model, expected] : cases) {
     const absl::Status status = Validate([&](JobSpec& s) { s.set_model(model); });
