@@ -8,6 +8,7 @@
 #include "common/chat/template_loader.h"
 #include "common/data/dataset.h"
 #include "common/data/lm_rows.h"
+#include "common/models/end_of_sequence.h"
 #include "common/models/model_folder.h"
 
 namespace ft::spec {
@@ -30,6 +31,8 @@ void CheckModel(const std::string& model, std::vector<std::string>& problems) {
       problems.push_back(absl::StrCat("spec.task: causal_lm needs a decoder model (bloom, gpt2, "
                                       "llama, mistral, qwen2); ", model, " is a ",
                                       config.model_type, " model"));
+    } else if (const std::string eos = models::EosTokenProblem(config); !eos.empty()) {
+      problems.push_back(absl::StrCat("spec.model: ", eos));
     }
   } catch (const models::ModelFolderError&) {
     // Reported by the common model check.

@@ -182,19 +182,6 @@ JobData ReadAndTokenize(const TrainOptions& options, JobTokenizer& tokenizer,
 
 }  // namespace
 
-std::optional<int64_t> EosTokenId(const models::ModelConfig& config) {
-  if (config.family == models::ModelFamily::kBloom) return config.bloom.eos_token_id;
-  const nlohmann::json json = nlohmann::json::parse(config.config_json, nullptr, false);
-  if (!json.is_object()) return std::nullopt;
-  const auto found = json.find("eos_token_id");
-  if (found == json.end()) return std::nullopt;
-  if (found->is_number_integer()) return found->get<int64_t>();
-  if (found->is_array() && !found->empty() && (*found)[0].is_number_integer()) {
-    return (*found)[0].get<int64_t>();
-  }
-  return std::nullopt;
-}
-
 JobData LoadLmJobData(const TrainOptions& options, std::optional<int64_t> eos_token_id) {
   JobTokenizer tokenizer = JobTokenizer::ForModel(options.model);
   // Everything TokenizeRow's result depends on besides the rows themselves.

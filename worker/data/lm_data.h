@@ -26,8 +26,4 @@ namespace ft::train {
 // data::DataError naming the file and line for bad rows.
 JobData LoadLmJobData(const TrainOptions& options, std::optional<int64_t> eos_token_id);
 
-// The model's end-of-sequence id: BLOOM's configuration, else config.json's eos_token_id (the
-// first one when it is a list, as Llama 3's); nullopt when there is none.
-std::optional<int64_t> EosTokenId(const models::ModelConfig& config);
-
 }  // namespace ft::train

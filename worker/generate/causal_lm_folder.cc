@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/models/end_of_sequence.h"
 #include "common/models/model_folder.h"
 #include "worker/adapters/lora_model.h"
 #include "worker/adapters/peft_folder.h"
@@ -113,7 +114,7 @@ std::unique_ptr<CausalLmFolder> CausalLmFolder::OpenWithAdapter(
   auto state = std::make_unique<State>();
   state->tokenizer = train::JobTokenizer::ForModel(folder);
   state->tokenizer.Load();
-  state->eos_id = train::EosTokenId(config);
+  state->eos_id = models::EosTokenId(config);
   const models::ModelLog model_log = [&log](const std::string& level, const std::string& text) {
     if (log) log(level, text);
   };

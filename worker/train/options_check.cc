@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/data/dataset.h"
+#include "common/models/end_of_sequence.h"
 #include "common/models/hf_config.h"
 #include "common/models/model_folder.h"
 #include "worker/eval/early_stopping.h"
@@ -115,10 +116,13 @@ void CheckTask(const TrainOptions& options, const models::ModelConfig& config) {
     case models::ModelFamily::kBloom:
     case models::ModelFamily::kGpt2:
     case models::ModelFamily::kLlama:
-      return;
+      break;
     default:
       Refuse("task \"causal_lm\" needs a decoder model (bloom, gpt2, llama, mistral, qwen2); " +
              Quoted(config.model_type) + " is an encoder or a TorchScript classifier");
+  }
+  if (const std::string problem = models::EosTokenProblem(config); !problem.empty()) {
+    Refuse(problem);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/data/dataset.h"
+#include "common/models/end_of_sequence.h"
 #include "common/util/atomic_file.h"
 #include "worker/memory/auto_micro_batch.h"
 #include "worker/data/job_data.h"
@@ -78,7 +79,7 @@ TrainOutcome RunTrainingJob(const TrainOptions& options, TrainObserver* observer
   std::string phase = "reading data";
   try {
     const JobData data = options.task == "causal_lm"
-                             ? LoadLmJobData(options, EosTokenId(*config))
+                             ? LoadLmJobData(options, models::EosTokenId(*config))
                              : LoadJobData(options);
     watcher.OnLog("info", DescribeData(data));
     for (const std::string& note : data.notes) watcher.OnLog("warning", note);

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/models/end_of_sequence.h"
 #include "worker/adapters/lora_checkpoint.h"
 #include "worker/adapters/lora_job.h"
 #include "worker/io/durable_folder.h"
@@ -668,7 +669,7 @@ void TrainingLoop::MatchTestCompletions() {
   if (causal_lm == nullptr) return;
   const Clock::time_point start = Clock::now();
   const generate::CompletionMatch match = generate::GreedyCompletionMatch(
-      *causal_lm, data_.test, EosTokenId(config_), options_.max_eval_examples);
+      *causal_lm, data_.test, models::EosTokenId(config_), options_.max_eval_examples);
   summary_.eval_seconds += SecondsSince(start);
   summary_.test_completion_examples = match.examples;
   summary_.test_completion_matched = match.matched;
@@ -694,7 +695,7 @@ void TrainingLoop::LogValidationSamples() {
     sample_tokenizer_ = std::move(tokenizer);
   }
   for (const std::string& line : generate::ValidationSampleLines(
-           *causal_lm, data_.validation, *sample_tokenizer_, EosTokenId(config_))) {
+           *causal_lm, data_.validation, *sample_tokenizer_, models::EosTokenId(config_))) {
     observer_.OnLog("info", line);
   }
   summary_.eval_seconds += SecondsSince(start);

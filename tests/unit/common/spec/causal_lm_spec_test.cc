@@ -126,6 +126,22 @@ TEST_F(CausalLmSpecTest, EncoderModelsAreRefused) {
                 "causal_lm needs a decoder model");
 }
 
+// A config copied from another model can name an EOS outside its own vocabulary (a tiny test
+// model with GPT-2's 50256); appended to every example, it would fail the first training step.
+TEST_F(CausalLmSpecTest, EosOutsideTheVocabularyIsRefusedNamingBothFields) {
+  for (const char* eos : {"50256", "[300, 2]", "-1"}) {
+    dir_.Write("wide_eos/config.json",
+               std::string("{\"model_type\": \"gpt2\", \"vocab_size\": 300, \"n_embd\": 16, "
+                           "\"n_layer\": 1, \"n_head\": 2, \"eos_token_id\": ") +
+                   eos + "}");
+    dir_.Write("wide_eos/model.safetensors", "");
+    const absl::Status status = Validate(Spec(kPromptRows, (dir_.path() / "wide_eos").string()));
+    ExpectInvalid(status, "wide_eos/config.json: eos_token_id ");
+    EXPECT_TRUE(absl::StrContains(status.message(), "vocab_size 300")) << status;
+  }
+  EXPECT_TRUE(Validate(Spec(kPromptRows, Gpt2Folder("fine", ""))).ok());
+}
+
 TEST_F(CausalLmSpecTest, NonJsonlFormatIsRefused) {
   JobSpec spec = Spec(kPromptRows);
   spec.mutable_dataset()->set_format("csv");
