@@ -8,8 +8,20 @@ references that ftd's parity tests compare against, computed by Hugging Face's o
   tokenizers/      ids from the Rust `tokenizers` library for texts.jsonl (collect_texts.py);
   export/          logits transformers computes for a model folder that ftworker wrote.
 
+With --causal-lm, the causal-LM references instead (issue 14):
+
+  models_lm/FAMILY/   tiny random *ForCausalLM checkpoints of the decoder families and
+                      expected.json: a padded batch with prompt positions masked from the labels,
+                      logits at sampled positions, transformers' loss (the mean over the shifted
+                      targets), gradient norms, the same after one SGD step, the logits of a row
+                      without padding, and greedy generate() with the KV cache from that row;
+  exports_lm/FAMILY/  for each folder ftworker exported from a causal_lm job (IN_DIR/exports_lm,
+                      made by prepare_lm_exports.sh): AutoModelForCausalLM's logits on a batch,
+                      the folder's generation_config.json as GenerationConfig reads it, and
+                      AutoTokenizer's ids and greedy completion of a few prompts.
+
 Everything is computed on the CPU in float32 (no TF32), eager attention, dropout off.
-usage: hf_reference.py IN_DIR OUT_DIR [--exports-only]
+usage: hf_reference.py IN_DIR OUT_DIR [--exports-only | --causal-lm]
 """
 import json
 import os
@@ -60,15 +72,20 @@ def family_configs():
     }
 
 
-def batch(pad_id, generator):
-    lengths = [12, 7, 9, 1]
+def padded_ids(lengths, pad_id, vocab, generator):
+    """Random rows of these lengths, right-padded, and their attention mask."""
     longest = max(lengths)
     ids = torch.full((len(lengths), longest), pad_id, dtype=torch.long)
     mask = torch.zeros((len(lengths), longest), dtype=torch.long)
     for row, length in enumerate(lengths):
         # Real tokens never equal the pad id: decoder heads find the last token by it.
-        ids[row, :length] = torch.randint(4, VOCAB, (length,), generator=generator)
+        ids[row, :length] = torch.randint(4, vocab, (length,), generator=generator)
         mask[row, :length] = 1
+    return ids, mask
+
+
+def batch(pad_id, generator):
+    ids, mask = padded_ids([12, 7, 9, 1], pad_id, VOCAB, generator)
     labels = torch.tensor([0, 2, 1, 2])
     return ids, mask, labels
 
@@ -182,6 +199,9 @@ def main():
     if "--exports-only" in sys.argv:
         export_reference(in_dir, out_dir)
         return 0
+    if "--causal-lm" in sys.argv:
+        import hf_causal_lm_reference
+        return hf_causal_lm_reference.main(in_dir, out_dir)
     for seed, (name, config) in enumerate(family_configs().items()):
         try:
             model_reference(name, config, out_dir, 100 + seed)

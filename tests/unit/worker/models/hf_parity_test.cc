@@ -24,6 +24,7 @@
 
 #include "common/models/model_folder.h"
 #include "tests/support/prerequisite.h"
+#include "tests/unit/worker/models/hf_fixture.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/worker/csv_fixture.h"
 #include "worker/io/safetensors_reader.h"
@@ -42,34 +43,11 @@ using Json = nlohmann::json;
 // Absolute tolerance for logits and losses (fp32); gradient norms are compared relatively.
 constexpr double kTolerance = 1e-4;
 
-fs::path FixtureRoot() {
-  const char* source = std::getenv("FT_SOURCE_DIR");
-  return fs::path(source != nullptr ? source : FT_SOURCE_DIR_FALLBACK) / "tests/fixtures/hf";
-}
-
-Json ReadJson(const fs::path& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  return Json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
-}
-
-torch::Tensor Matrix(const Json& rows, torch::ScalarType dtype) {
-  std::vector<double> values;
-  const auto height = static_cast<int64_t>(rows.size());
-  const auto width = static_cast<int64_t>(rows[0].size());
-  for (const Json& row : rows) {
-    for (const Json& value : row) values.push_back(value.get<double>());
-  }
-  return torch::tensor(values, torch::kFloat64).view({height, width}).to(dtype);
-}
-
-double MaxDifference(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
-
-double RelativeDifference(double ours, double theirs) {
-  return std::abs(ours - theirs) / std::max(1.0, std::abs(theirs));
-}
+using testing::HfFixtureRoot;
+using testing::JsonMatrix;
+using testing::MaxDifference;
+using testing::ReadJsonFile;
+using testing::RelativeDifference;
 
 models::TrainableModel LoadFolder(const fs::path& folder, int64_t num_labels,
                                       std::string* log = nullptr) {
@@ -84,8 +62,7 @@ models::TrainableModel LoadFolder(const fs::path& folder, int64_t num_labels,
 struct Pass {
   torch::Tensor logits;
   double loss = 0;
-  double grad_norm = 0;
-  std::map<std::string, double> grad_norms;
+  testing::GradientNorms norms;
 };
 
 Pass ForwardBackward(models::TrainableModelImpl& model, const torch::Tensor& ids,
@@ -96,45 +73,18 @@ Pass ForwardBackward(models::TrainableModelImpl& model, const torch::Tensor& ids
   const torch::Tensor loss = torch::nn::functional::cross_entropy(pass.logits, labels);
   loss.backward();
   pass.loss = loss.item<double>();
-  torch::Tensor sum = torch::zeros({}, torch::kFloat64);
-  for (const auto& item : model.named_parameters()) {
-    if (!item.value().grad().defined()) continue;
-    const torch::Tensor grad = item.value().grad().to(torch::kFloat64);
-    pass.grad_norms[item.key()] = grad.norm().item<double>();
-    sum += grad.pow(2).sum();
-  }
-  pass.grad_norm = sum.sqrt().item<double>();
+  pass.norms = testing::NormsOfGradients(model.named_parameters());
   pass.logits = pass.logits.detach();
   return pass;
 }
 
-// The largest differences from the reference, per quantity.
-struct Figures {
-  double logits = 0;
-  double loss = 0;
-  double grad_norm = 0;        // relative
-  double tensor_grad_norm = 0; // relative, the worst tensor
-  std::vector<std::string> names_only_here;
-  std::vector<std::string> names_only_there;
-};
+using Figures = testing::ParityFigures;
 
 Figures Compare(const Pass& ours, const Json& theirs) {
   Figures figures;
-  figures.logits = MaxDifference(ours.logits, Matrix(theirs["logits"], torch::kFloat64));
+  figures.logits = MaxDifference(ours.logits, JsonMatrix(theirs["logits"], torch::kFloat64));
   figures.loss = std::abs(ours.loss - theirs["loss"].get<double>());
-  figures.grad_norm = RelativeDifference(ours.grad_norm, theirs["grad_norm"].get<double>());
-  for (const auto& [name, norm] : theirs["grad_norms"].items()) {
-    const auto it = ours.grad_norms.find(name);
-    if (it == ours.grad_norms.end()) {
-      figures.names_only_there.push_back(name);
-      continue;
-    }
-    figures.tensor_grad_norm =
-        std::max(figures.tensor_grad_norm, RelativeDifference(it->second, norm.get<double>()));
-  }
-  for (const auto& [name, norm] : ours.grad_norms) {
-    if (!theirs["grad_norms"].contains(name)) figures.names_only_here.push_back(name);
-  }
+  testing::CompareGradientNorms(ours.norms, theirs, figures);
   return figures;
 }
 
@@ -147,10 +97,10 @@ struct Parity {
 // The reference's procedure on our implementation. ignore_padding: the deliberate mistake of a
 // model that never sees the mask (all ones), which the comparison must notice.
 Parity RunParity(const std::string& family, bool ignore_padding = false) {
-  const fs::path folder = FixtureRoot() / "models" / family;
-  const Json expected = ReadJson(folder / "expected.json");
-  const torch::Tensor ids = Matrix(expected["input_ids"], torch::kInt64);
-  torch::Tensor mask = Matrix(expected["attention_mask"], torch::kInt64);
+  const fs::path folder = HfFixtureRoot() / "models" / family;
+  const Json expected = ReadJsonFile(folder / "expected.json");
+  const torch::Tensor ids = JsonMatrix(expected["input_ids"], torch::kInt64);
+  torch::Tensor mask = JsonMatrix(expected["attention_mask"], torch::kInt64);
   if (ignore_padding) mask = torch::ones_like(mask);
   std::vector<int64_t> label_values;
   for (const Json& label : expected["labels"]) label_values.push_back(label.get<int64_t>());
@@ -168,26 +118,22 @@ Parity RunParity(const std::string& family, bool ignore_padding = false) {
       if (parameter.grad().defined()) parameter.sub_(lr * parameter.grad());
     }
   }
-  parity.after = Compare(ForwardBackward(*model, ids, mask, labels), expected["after_one_sgd_step"]);
+  parity.after =
+      Compare(ForwardBackward(*model, ids, mask, labels), expected["after_one_sgd_step"]);
   {
     torch::NoGradGuard no_grad;
-    const int64_t length = Matrix(expected["attention_mask"], torch::kInt64)[1].sum().item<int64_t>();
+    const int64_t length =
+        JsonMatrix(expected["attention_mask"], torch::kInt64)[1].sum().item<int64_t>();
     const torch::Tensor row = ids.slice(0, 1, 2).slice(1, 0, length);
     const torch::Tensor logits = model->forward(row, torch::ones_like(row));
-    parity.unpadded = MaxDifference(logits, Matrix(expected["unpadded_row1_logits"], torch::kFloat64));
+    parity.unpadded =
+        MaxDifference(logits, JsonMatrix(expected["unpadded_row1_logits"], torch::kFloat64));
   }
   return parity;
 }
 
 void ExpectWithin(const Figures& figures, const std::string& where) {
-  EXPECT_LE(figures.logits, kTolerance) << where << " logits";
-  EXPECT_LE(figures.loss, kTolerance) << where << " loss";
-  EXPECT_LE(figures.grad_norm, kTolerance) << where << " gradient norm (relative)";
-  EXPECT_LE(figures.tensor_grad_norm, kTolerance) << where << " per-tensor gradient norm";
-  EXPECT_TRUE(figures.names_only_here.empty())
-      << where << ": we have gradients transformers has not, e.g. " << figures.names_only_here[0];
-  EXPECT_TRUE(figures.names_only_there.empty())
-      << where << ": transformers has parameters we lack, e.g. " << figures.names_only_there[0];
+  testing::ExpectParity(figures, where, kTolerance);
 }
 
 class HfParityTest : public ::testing::TestWithParam<std::string> {};
@@ -222,10 +168,10 @@ TEST_P(HfParityTest, NoticesAModelThatIgnoresPadding) {
 
 // Activation checkpointing recomputes each block in the backward pass: the same gradients.
 TEST_P(HfParityTest, ActivationCheckpointingGivesTheSameGradients) {
-  const fs::path folder = FixtureRoot() / "models" / GetParam();
-  const Json expected = ReadJson(folder / "expected.json");
-  const torch::Tensor ids = Matrix(expected["input_ids"], torch::kInt64);
-  const torch::Tensor mask = Matrix(expected["attention_mask"], torch::kInt64);
+  const fs::path folder = HfFixtureRoot() / "models" / GetParam();
+  const Json expected = ReadJsonFile(folder / "expected.json");
+  const torch::Tensor ids = JsonMatrix(expected["input_ids"], torch::kInt64);
+  const torch::Tensor mask = JsonMatrix(expected["attention_mask"], torch::kInt64);
   const torch::Tensor labels = torch::tensor({0, 2, 1, 2}, torch::kInt64);
   models::TrainableModel plain = LoadFolder(folder, 3);
   models::TrainableModel checkpointed = LoadFolder(folder, 3);
@@ -233,8 +179,8 @@ TEST_P(HfParityTest, ActivationCheckpointingGivesTheSameGradients) {
   const Pass a = ForwardBackward(*plain, ids, mask, labels);
   const Pass b = ForwardBackward(*checkpointed, ids, mask, labels);
   EXPECT_TRUE(torch::equal(a.logits, b.logits));
-  for (const auto& [name, norm] : a.grad_norms) {
-    EXPECT_NEAR(b.grad_norms.at(name), norm, 1e-6 * std::max(1.0, norm)) << name;
+  for (const auto& [name, norm] : a.norms.per_tensor) {
+    EXPECT_NEAR(b.norms.per_tensor.at(name), norm, 1e-6 * std::max(1.0, norm)) << name;
   }
 }
 
@@ -245,19 +191,22 @@ INSTANTIATE_TEST_SUITE_P(Families, HfParityTest,
 // Folders ftworker exported (export/: BLOOM; exports/NAME/: every other family), as
 // transformers loaded them on the GPU host: our loader gives the same logits.
 TEST(HfExportParityTest, OurExportsGiveTransformersLogits) {
-  std::vector<fs::path> folders = {FixtureRoot() / "export"};
-  for (const char* family : {"gpt2", "llama", "mistral", "qwen2", "bert", "distilbert", "roberta"}) {
-    folders.push_back(FixtureRoot() / "exports" / family);
+  std::vector<fs::path> folders = {HfFixtureRoot() / "export"};
+  for (const char* family :
+       {"gpt2", "llama", "mistral", "qwen2", "bert", "distilbert", "roberta"}) {
+    folders.push_back(HfFixtureRoot() / "exports" / family);
   }
   for (const fs::path& folder : folders) {
-    const Json expected = ReadJson(folder / "expected.json");
+    const Json expected = ReadJsonFile(folder / "expected.json");
     const auto num_labels = static_cast<int64_t>(expected["logits"][0].size());
     models::TrainableModel model = LoadFolder(folder, num_labels);
     torch::NoGradGuard no_grad;
     model->eval();
-    const torch::Tensor logits = model->forward(Matrix(expected["input_ids"], torch::kInt64),
-                                                Matrix(expected["attention_mask"], torch::kInt64));
-    const double difference = MaxDifference(logits, Matrix(expected["logits"], torch::kFloat64));
+    const torch::Tensor logits =
+        model->forward(JsonMatrix(expected["input_ids"], torch::kInt64),
+                       JsonMatrix(expected["attention_mask"], torch::kInt64));
+    const double difference =
+        MaxDifference(logits, JsonMatrix(expected["logits"], torch::kFloat64));
     EXPECT_LE(difference, kTolerance) << folder;
     std::printf("%-18s %s max|dlogits| %.2e\n", folder.filename().c_str(),
                 expected["class"].get<std::string>().c_str(), difference);
@@ -277,8 +226,8 @@ class HfFamilyJobTest : public ::testing::Test {
 
   static torch::Tensor Logits(models::TrainableModelImpl& model, const Json& expected) {
     torch::NoGradGuard no_grad;
-    return model.forward(Matrix(expected["input_ids"], torch::kInt64),
-                         Matrix(expected["attention_mask"], torch::kInt64));
+    return model.forward(JsonMatrix(expected["input_ids"], torch::kInt64),
+                         JsonMatrix(expected["attention_mask"], torch::kInt64));
   }
 
   train::TrainOptions JobOptions(const std::string& model, const std::string& out) {
@@ -307,14 +256,14 @@ class HfFamilyJobTest : public ::testing::Test {
 TEST_F(HfFamilyJobTest, ExportedFoldersLoadBackForEveryFamily) {
   for (const std::string family :
        {"bloom", "gpt2", "llama", "mistral", "qwen2", "bert", "distilbert", "roberta"}) {
-    const fs::path folder = FixtureRoot() / "models" / family;
-    const Json expected = ReadJson(folder / "expected.json");
+    const fs::path folder = HfFixtureRoot() / "models" / family;
+    const Json expected = ReadJsonFile(folder / "expected.json");
     models::TrainableModel model = LoadFolder(folder, 3);
     const fs::path out = dir_ / family;
     train::WriteModelFolder(*model, {"neg", "neutral", "pos"}, 32, out.string());
-    const Json config = ReadJson(out / "config.json");
+    const Json config = ReadJsonFile(out / "config.json");
     EXPECT_EQ(config["architectures"][0], expected["class"]) << family;
-    EXPECT_EQ(config["model_type"], ReadJson(folder / "config.json")["model_type"]) << family;
+    EXPECT_EQ(config["model_type"], ReadJsonFile(folder / "config.json")["model_type"]) << family;
     EXPECT_EQ(config["id2label"]["2"], "pos") << family;
     EXPECT_EQ(config["label2id"]["neutral"], 1) << family;
     std::string log;
@@ -332,7 +281,7 @@ TEST_F(HfFamilyJobTest, ExportedFoldersLoadBackForEveryFamily) {
 
 // A checkpoint split into shards with an index loads to the same weights as the single file.
 TEST_F(HfFamilyJobTest, ShardedCheckpointLoadsAsTheSingleFile) {
-  const fs::path source = FixtureRoot() / "models" / "llama";
+  const fs::path source = HfFixtureRoot() / "models" / "llama";
   const fs::path folder = dir_ / "sharded";
   fs::create_directories(folder);
   fs::copy_file(source / "config.json", folder / "config.json");
@@ -352,7 +301,7 @@ TEST_F(HfFamilyJobTest, ShardedCheckpointLoadsAsTheSingleFile) {
   io::WriteSafetensors((folder / "model-00001-of-00002.safetensors").string(), shards[0]);
   io::WriteSafetensors((folder / "model-00002-of-00002.safetensors").string(), shards[1]);
   testing::WriteFile(folder / "model.safetensors.index.json", index.dump());
-  const Json expected = ReadJson(source / "expected.json");
+  const Json expected = ReadJsonFile(source / "expected.json");
   std::string log;
   models::TrainableModel sharded = LoadFolder(folder, 3, &log);
   models::TrainableModel single = LoadFolder(source, 3);
@@ -373,7 +322,7 @@ TEST_F(HfFamilyJobTest, ShardedCheckpointLoadsAsTheSingleFile) {
 
 // A base-model checkpoint (no head) gets a fresh head of num_labels, said in the log.
 TEST_F(HfFamilyJobTest, CheckpointWithoutHeadGetsAFreshOne) {
-  const fs::path source = FixtureRoot() / "models" / "qwen2";
+  const fs::path source = HfFixtureRoot() / "models" / "qwen2";
   const fs::path folder = dir_ / "base";
   fs::create_directories(folder);
   fs::copy_file(source / "config.json", folder / "config.json");
@@ -399,10 +348,10 @@ TEST_F(HfFamilyJobTest, CheckpointWithoutHeadGetsAFreshOne) {
 // A whole job on a Llama-style checkpoint: trains, checkpoints, exports a folder transformers
 // can load (LlamaForSequenceClassification, two labels) that loads back here.
 TEST_F(HfFamilyJobTest, AJobFinetunesALlamaCheckpoint) {
-  const std::string llama = (FixtureRoot() / "models" / "llama").string();
+  const std::string llama = (HfFixtureRoot() / "models" / "llama").string();
   const train::TrainOutcome outcome = train::RunTrainingJob(JobOptions(llama, "out"), nullptr);
   ASSERT_EQ(outcome.status, train::TrainOutcome::Status::kSucceeded) << outcome.error;
-  const Json config = ReadJson(dir_ / "out" / "config.json");
+  const Json config = ReadJsonFile(dir_ / "out" / "config.json");
   EXPECT_EQ(config["architectures"][0], "LlamaForSequenceClassification");
   EXPECT_EQ(config["num_labels"], 2);
   EXPECT_EQ(config["rope_parameters"]["rope_type"], "default");  // the checkpoint's fields kept
@@ -427,7 +376,7 @@ TEST_F(HfFamilyJobTest, TorchScriptModuleTrainsThroughTheSameLoop) {
       train::RunTrainingJob(JobOptions(script.string(), "out"), nullptr);
   ASSERT_EQ(outcome.status, train::TrainOutcome::Status::kSucceeded) << outcome.error;
   ASSERT_TRUE(fs::exists(dir_ / "out" / "model.pt"));
-  EXPECT_EQ(ReadJson(dir_ / "out" / "config.json")["id2label"].size(), 2u);
+  EXPECT_EQ(ReadJsonFile(dir_ / "out" / "config.json")["id2label"].size(), 2u);
   // The exported module holds the trained weights: not the initial ones.
   torch::jit::Module before = torch::jit::load(script.string());
   torch::jit::Module after = torch::jit::load((dir_ / "out" / "model.pt").string());
