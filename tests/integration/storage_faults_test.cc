@@ -195,7 +195,8 @@ TEST(StorageFaultsTest, DatasetOrModelChangedAfterSubmissionFailsTheJobNamingThe
   EXPECT_TRUE(Contains(job.error(), "no column 'text'")) << job.error();
   job = WaitFor(ftd, no_weights_job.id(), IsFinished);
   EXPECT_EQ(job.state(), ft::v1::FAILED);
-  EXPECT_TRUE(Contains(job.error(), model_dir + "/model.safetensors")) << job.error();
+  EXPECT_TRUE(Contains(job.error(), model_dir + ": no model weights (model.safetensors"))
+      << job.error();
   // The daemon still takes and runs jobs.
   const ft::v1::Job fine = WaitFor(ftd, worker.SubmitQueued(spec).id(), IsFinished);
   EXPECT_EQ(fine.state(), ft::v1::SUCCEEDED) << fine.error();
