@@ -14,6 +14,7 @@
 #include "server/housekeeping/token_cache_trim.h"
 #include "common/net/ftd_channel.h"
 #include "server/health/readiness.h"
+#include "server/workers/local_worker_gpus.h"
 #include "common/util/grpc_limits.h"
 #include "spdlog/spdlog.h"
 #include "common/util/status_macros.h"
@@ -113,7 +114,9 @@ absl::StatusOr<std::unique_ptr<FtdServer>> FtdServer::Create(FtdOptions options)
 
   workers::WorkerPoolOptions pool_options;
   pool_options.binary = options.worker_binary;
-  pool_options.count = options.local_workers;
+  FT_ASSIGN_OR_RETURN(pool_options.count,
+                      workers::LocalWorkerCount(options.local_workers, options.local_worker_gpus));
+  pool_options.gpus = options.local_worker_gpus;
   pool_options.log_dir = options.home + "/workers";
   pool_options.threads = options.worker_threads;
   pool_options.nice = options.worker_nice;

@@ -38,6 +38,9 @@ struct FtdOptions {
   std::string home;                               // ftd.db, jobs/, workers/ live here
   std::string worker_binary;                      // ftworker
   int local_workers = 1;
+  // CUDA_VISIBLE_DEVICES of each local worker (local_worker_gpus.h); empty: ftd's own. When set,
+  // one entry per local worker.
+  std::vector<std::string> local_worker_gpus;
   int worker_threads = 0;  // intra-op threads per local worker; 0: the worker's default
   int worker_nice = 10;    // niceness added to local workers (WorkerPoolOptions::nice)
   absl::Duration metrics_grace = absl::Seconds(60);

@@ -13,6 +13,7 @@
 #include "common/util/ft_home.h"
 #include "common/util/logging.h"
 #include "server/ftd_server.h"
+#include "server/workers/local_worker_gpus.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
                  "ftworker processes to start (0: none, only remote workers)")
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
+  std::string local_worker_gpus;
+  app.add_option("--local-worker-gpus", local_worker_gpus,
+                 "one GPU per local worker, e.g. 0,1,2,3 (indices or GPU-/MIG- UUIDs): worker i "
+                 "sees only the i-th (CUDA_VISIBLE_DEVICES), as cuda:0; starts one worker per GPU "
+                 "unless --local-workers says so too (then the counts must match)");
   app.add_option("--worker-threads", options.worker_threads,
                  "intra-op threads per local worker (0: all cores)")
       ->check(CLI::Range(0, 1024))
@@ -219,6 +225,20 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->group("Webhooks");
   CLI11_PARSE(app, argc, argv);
+  if (app.count("--local-worker-gpus") > 0) {
+    absl::StatusOr<std::vector<std::string>> gpus =
+        ft::workers::ParseLocalWorkerGpus(local_worker_gpus);
+    absl::StatusOr<int> count =
+        gpus.ok() ? ft::workers::LocalWorkerCount(
+                        app.count("--local-workers") > 0 ? options.local_workers : -1, *gpus)
+                  : gpus.status();
+    if (!count.ok()) {
+      std::cerr << "ftd: " << count.status().message() << "\n";
+      return 2;
+    }
+    options.local_workers = *count;
+    options.local_worker_gpus = *gpus;
+  }
   options.webhooks.schedule.base = absl::Seconds(webhook_retry_base_seconds);
   options.webhooks.schedule.give_up_after = absl::Seconds(webhook_give_up_seconds);
   options.webhooks.timeout = absl::Seconds(webhook_timeout_seconds);

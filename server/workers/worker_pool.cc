@@ -44,6 +44,14 @@ absl::Status WorkerPool::Start(sched::JobManager* manager, const std::string& se
   for (int i = 0; i < options_.count; ++i) {
     Worker worker;
     worker.id = absl::StrCat("local-", i);
+    if (!options_.gpus.empty()) {
+      if (static_cast<std::size_t>(i) >= options_.gpus.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--local-worker-gpus names ", options_.gpus.size(), " GPUs for ", options_.count,
+            " local workers"));
+      }
+      worker.gpu = options_.gpus[static_cast<std::size_t>(i)];
+    }
     absl::Status status = SpawnLocked(worker);
     if (!status.ok()) return status;
     workers_.push_back(std::move(worker));
@@ -72,7 +80,9 @@ absl::Status WorkerPool::SpawnLocked(Worker& worker) {
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   // Built before fork: the child of a threaded process may only make async-signal-safe calls.
-  std::vector<std::string> environment = ChildEnvironment(environ, options_.environment);
+  std::map<std::string, std::string> overrides = options_.environment;
+  if (!worker.gpu.empty()) overrides["CUDA_VISIBLE_DEVICES"] = worker.gpu;
+  std::vector<std::string> environment = ChildEnvironment(environ, overrides);
   std::vector<char*> envp;
   for (auto& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
@@ -113,7 +123,8 @@ absl::Status WorkerPool::SpawnLocked(Worker& worker) {
   close(log_fd);
   worker.pid = pid;
   worker.started = absl::Now();
-  spdlog::info("started worker {} (pid {}), log {}", worker.id, pid, log_path);
+  spdlog::info("started worker {} (pid {}{}), log {}", worker.id, pid,
+               worker.gpu.empty() ? "" : ", CUDA_VISIBLE_DEVICES=" + worker.gpu, log_path);
   return absl::OkStatus();
 }
 

@@ -34,6 +34,8 @@ struct WorkerPoolOptions {
   // Set in each worker's environment on top of ftd's own (child_environment.h); ftd's own
   // environment is left as it is.
   std::map<std::string, std::string> environment;
+  // Worker i gets CUDA_VISIBLE_DEVICES=gpus[i] on top (local_worker_gpus.h); empty: ftd's own.
+  std::vector<std::string> gpus;
 };
 
 class WorkerPool : public sched::WorkerKiller {
@@ -56,7 +58,8 @@ class WorkerPool : public sched::WorkerKiller {
  private:
   struct Worker {
     std::string id;
-    pid_t pid = 0;  // 0: not running
+    std::string gpu;  // its CUDA_VISIBLE_DEVICES; empty: ftd's own
+    pid_t pid = 0;    // 0: not running
     absl::Time started;
     absl::Time restart_at;
     absl::Duration backoff = absl::Seconds(1);

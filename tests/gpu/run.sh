@@ -10,6 +10,19 @@ nvidia-smi --query-gpu=name,memory.total,memory.free --format=csv,noheader
 PREFIX=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 python3 -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())'
 GENERATOR=$(command -v ninja >/dev/null && echo Ninja || echo "Unix Makefiles")
+# nccl.h and CUDA's runtime headers for c10d's NCCL backend (worker/CMakeLists.txt): the pip
+# wheels' (site-packages/nvidia/*/include), else the CUDA toolkit's.
+NCCL_FLAGS=$(python3 -c '
+import glob, os, torch
+packages = os.path.dirname(os.path.dirname(torch.__file__))
+wanted = (("FT_NCCL_INCLUDE_DIR", "nccl.h"), ("FT_CUDA_INCLUDE_DIR", "cuda_runtime_api.h"))
+for flag, name in wanted:
+    found = sorted(glob.glob(packages + "/nvidia/**/include/" + name, recursive=True)) + \
+        sorted(glob.glob("/usr/local/cuda*/include/" + name))
+    if found:
+        print("-D%s=%s" % (flag, os.path.dirname(found[0])))
+')
+echo "NCCL headers: ${NCCL_FLAGS:-none found}"
 start=$(date +%s)
 ICU=$PWD/../../build-gpu/deps/icu
 export LD_LIBRARY_PATH=$ICU/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -17,9 +30,10 @@ cmake -S . -B /tmp/ft-gpu-build -G "$GENERATOR" -DCMAKE_BUILD_TYPE=RelWithDebInf
   -DCMAKE_PREFIX_PATH="$PREFIX;$PWD/../../build-gpu/deps" -DICU_INCLUDE_DIR="$ICU/include" \
   -DICU_UC_LIBRARY_RELEASE="$ICU/lib/libicuuc.so.72" \
   -DICU_I18N_LIBRARY_RELEASE="$ICU/lib/libicui18n.so.72" \
-  -DICU_DATA_LIBRARY_RELEASE="$ICU/lib/libicudata.so.72" > "$OUT/configure.log" 2>&1 ||
+  -DICU_DATA_LIBRARY_RELEASE="$ICU/lib/libicudata.so.72" $NCCL_FLAGS > "$OUT/configure.log" 2>&1 ||
   { tail -40 "$OUT/configure.log"; exit 2; }
-cmake --build /tmp/ft-gpu-build -j 16 --target gpu_check > "$OUT/build.log" 2>&1 ||
+grep "c10d NCCL backend" "$OUT/configure.log"
+cmake --build /tmp/ft-gpu-build -j 16 --target gpu_check nccl_check > "$OUT/build.log" 2>&1 ||
   { grep -m 20 -B2 -A6 "error" "$OUT/build.log" | head -80; exit 3; }
 echo "built in $(( $(date +%s) - start )) s"
 c++ --version | head -1; ldd /tmp/ft-gpu-build/gpu_check | grep -i "stdc\|libgcc"
@@ -31,8 +45,15 @@ DATA="$PWD/../../build-gpu/data/imdb_small_2000.csv"
 # One process per memory configuration: the GPU memory a process holds after its job is the job's
 # peak (the caching allocator keeps it).
 # lora:MODEL sections (e.g. lora:llama-13b) run only when named; give them SECTION_SECONDS=300.
-SECTIONS=${SECTIONS:-memory:1x1 memory:1x32 memory:32x1 memory:1x32-ckpt memory:32x1-ckpt precision long speed}
+# nccl: the gang's c10d backends (nccl_check.cc), a few seconds.
+SECTIONS=${SECTIONS:-nccl memory:1x1 memory:1x32 memory:32x1 memory:1x32-ckpt memory:32x1-ckpt
+  precision long speed}
 for section in $SECTIONS; do
+  if [ "$section" = nccl ]; then
+    timeout 60 "$(dirname "$BINARY")/nccl_check" >> "$OUT/run.log" 2>&1
+    echo "nccl: exit $?"
+    continue
+  fi
   timeout "${SECTION_SECONDS:-100}" "$BINARY" /tmp/ft-gpu-check "$DATA" "${MODEL:-scratch:bloom-560m}" \
     "$section" >> "$OUT/run.log" 2>&1
   echo "$section: exit $?"

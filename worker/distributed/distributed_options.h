@@ -28,6 +28,9 @@ struct DistributedOptions {
   // backward for the same cores (measured: 1.73x against 1.77x the samples/s of one rank, median,
   // docs/distributed.md).
   std::optional<bool> overlap_gradient_reduce;
+  // c10d backend (worker/distributed/collective_backend.h): "" (auto: NCCL for a CUDA rank where
+  // this ftworker was built with it, else Gloo), "gloo" or "nccl".
+  std::string backend;
   std::function<void(int port)> on_store_listening;
 };
 

@@ -1,29 +1,46 @@
 #include "worker/distributed/gang.h"
 
-#if FT_WITH_GLOO
+// Set by worker/CMakeLists.txt where the backend's headers were found.
+#ifndef FT_WITH_GLOO
+#define FT_WITH_GLOO 0
+#endif
+#ifndef FT_WITH_NCCL
+#define FT_WITH_NCCL 0
+#endif
+
+#if FT_WITH_GLOO || FT_WITH_NCCL
+#define FT_WITH_C10D 1
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "worker/distributed/c10d_group.h"
+#endif
+#if FT_WITH_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
 
 #include <chrono>
-#include <deque>
 #include <cstdio>
+#include <deque>
 #include <stdexcept>
 #include <string>
 
+#include "worker/distributed/collective_backend.h"
+
 namespace ft::distributed {
 
-#if FT_WITH_GLOO
+namespace {
+
+constexpr BackendsBuilt kBuilt{FT_WITH_GLOO != 0, FT_WITH_NCCL != 0};
+
+}  // namespace
+
+#if FT_WITH_C10D
 
 namespace {
 
 std::chrono::milliseconds Timeout(const train::DistributedOptions& options) {
   return std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000));
-}
-
-bool IsLoopback(const std::string& host) {
-  return host.empty() || host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
 }
 
 // "3 s", "0.5 s".
@@ -38,21 +55,51 @@ std::string Address(const train::DistributedOptions& options) {
          std::to_string(options.store_port);
 }
 
+#if FT_WITH_GLOO
+bool IsLoopback(const std::string& host) {
+  return host.empty() || host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+c10::intrusive_ptr<C10dGroup> JoinGlooGroup(const c10::intrusive_ptr<c10d::Store>& store,
+                                            const train::DistributedOptions& options,
+                                            std::chrono::milliseconds timeout) {
+  auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+  // Every rank on one machine talks over loopback; across machines, over the address that this
+  // machine's hostname resolves to.
+  gloo_options->devices.push_back(
+      IsLoopback(options.store_host) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                     : c10d::ProcessGroupGloo::createDefaultDevice());
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, options.rank, options.world_size,
+                                                     gloo_options);
+}
+#endif
+
 }  // namespace
 
+// A started all-reduce. `sent` is what the backend sums, kept alive until the wait; `caller` is
+// defined when `sent` is a copy on the backend's device, and gets the result back.
+struct PendingCollective {
+  c10::intrusive_ptr<c10d::Work> work;
+  std::vector<torch::Tensor> sent;
+  torch::Tensor caller;
+};
+
 struct Gang::Group {
+  CollectiveBackend backend = CollectiveBackend::kGloo;
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> process_group;
-  std::chrono::milliseconds timeout;
-  // Started, not yet waited for, oldest first; with their inputs, which the work must not
-  // outlive (a deque: push_back moves none of them).
-  std::deque<c10::intrusive_ptr<c10d::Work>> pending_sums;
-  std::deque<std::vector<torch::Tensor>> pending_inputs;
+  c10::intrusive_ptr<C10dGroup> process_group;
+  // Where the backend's tensors live: the CPU for Gloo, the rank's GPU for NCCL.
+  torch::Device device = torch::kCPU;
+  std::chrono::milliseconds timeout{0};
+  // Oldest first (a deque: push_back moves none of them).
+  std::deque<PendingCollective> pending_sums;
 };
 
 #else
 
-struct Gang::Group {};
+struct Gang::Group {
+  CollectiveBackend backend = CollectiveBackend::kGloo;
+};
 
 #endif
 
@@ -61,12 +108,22 @@ Gang::Gang(int rank, int world_size, std::unique_ptr<Group> group)
 
 Gang::~Gang() = default;
 
-#if FT_WITH_GLOO
+bool Gang::Available() { return kBuilt.gloo; }
 
-bool Gang::Available() { return true; }
+const char* Gang::backend() const { return CollectiveBackendName(group_->backend); }
 
-std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
+#if FT_WITH_C10D
+
+std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options, torch::Device device) {
+  const std::string who =
+      "rank " + std::to_string(options.rank) + " of " + std::to_string(options.world_size);
   auto group = std::make_unique<Group>();
+  try {
+    group->backend = ChooseCollectiveBackend(options.backend, device.is_cuda(), kBuilt);
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(who + ": " + error.what());
+  }
+  group->device = group->backend == CollectiveBackend::kNccl ? device : torch::Device(torch::kCPU);
   group->timeout = Timeout(options);
   const std::string host = options.store_host.empty() ? "127.0.0.1" : options.store_host;
   const std::string rendezvous = "rendezvous " + Address(options);
@@ -91,18 +148,22 @@ std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
   }
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>(
       options.store_prefix.empty() ? std::string("ft") : options.store_prefix, group->store);
-  auto gloo_options = c10d::ProcessGroupGloo::Options::create(group->timeout);
-  // Every rank on one machine talks over loopback; across machines, over the address that this
-  // machine's hostname resolves to.
-  gloo_options->devices.push_back(
-      IsLoopback(options.store_host) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                     : c10d::ProcessGroupGloo::createDefaultDevice());
   try {
-    group->process_group = c10::make_intrusive<c10d::ProcessGroupGloo>(
-        prefixed, options.rank, options.world_size, gloo_options);
+#if FT_WITH_NCCL
+    if (group->backend == CollectiveBackend::kNccl) {
+      group->process_group = JoinNcclGroup(prefixed, options.rank, options.world_size,
+                                           group->timeout, group->device);
+    }
+#endif
+#if FT_WITH_GLOO
+    if (group->backend == CollectiveBackend::kGloo) {
+      group->process_group = JoinGlooGroup(prefixed, options, group->timeout);
+    }
+#endif
   } catch (const std::exception& error) {
     throw std::runtime_error(rendezvous + ": the other ranks did not join within " +
-                             Seconds(options.timeout_seconds) + ": " + error.what());
+                             Seconds(options.timeout_seconds) + " (" +
+                             CollectiveBackendName(group->backend) + "): " + error.what());
   }
   return std::unique_ptr<Gang>(new Gang(options.rank, options.world_size, std::move(group)));
 }
@@ -112,23 +173,54 @@ void Gang::SumInPlace(std::vector<torch::Tensor>& tensors) {
   WaitForSums();
 }
 
+namespace {
+
+// Starts reducing `tensor` on `process_group`, through a copy on `device` when it lies elsewhere.
+PendingCollective StartAllreduce(C10dGroup& process_group, torch::Device device,
+                                 const torch::Tensor& tensor, c10d::ReduceOp op) {
+  PendingCollective collective;
+  if (tensor.device() == device) {
+    collective.sent = {tensor};
+  } else {
+    collective.sent = {tensor.to(device)};
+    collective.caller = tensor;
+  }
+  c10d::AllreduceOptions options;
+  options.reduceOp = op;
+  collective.work = process_group.allreduce(collective.sent, options);
+  return collective;
+}
+
+// Waits for `collective` and copies a moved tensor's result back to the caller's.
+void WaitAndCopyBack(PendingCollective& collective, std::chrono::milliseconds timeout) {
+  collective.work->wait(timeout);
+  if (collective.caller.defined()) collective.caller.copy_(collective.sent.front());
+}
+
+std::runtime_error CollectiveError(int rank, const char* what, const std::exception& error) {
+  return std::runtime_error("rank " + std::to_string(rank) + ": an all-reduce (" + what +
+                            ") failed (a peer died, hung or timed out): " + error.what());
+}
+
+}  // namespace
+
 void Gang::StartSum(const torch::Tensor& tensor) {
-  group_->pending_inputs.push_back({tensor});
-  group_->pending_sums.push_back(group_->process_group->allreduce(group_->pending_inputs.back()));
+  try {
+    group_->pending_sums.push_back(
+        StartAllreduce(*group_->process_group, group_->device, tensor, c10d::ReduceOp::SUM));
+  } catch (const std::exception& error) {
+    throw CollectiveError(rank_, "sum", error);
+  }
 }
 
 void Gang::WaitForNextSum() {
   if (group_->pending_sums.empty()) return;
-  const c10::intrusive_ptr<c10d::Work> work = group_->pending_sums.front();
   try {
-    work->wait(group_->timeout);
+    WaitAndCopyBack(group_->pending_sums.front(), group_->timeout);
   } catch (const std::exception& error) {
-    throw std::runtime_error("rank " + std::to_string(rank_) +
-                             ": an all-reduce (sum) failed (a peer died, hung or timed out): " +
-                             error.what());
+    throw CollectiveError(rank_, "sum", error);
   }
   group_->pending_sums.pop_front();
-  group_->pending_inputs.pop_front();
 }
 
 void Gang::WaitForSums() {
@@ -136,40 +228,38 @@ void Gang::WaitForSums() {
 }
 
 void Gang::MaxInPlace(torch::Tensor& tensor) {
-  std::vector<torch::Tensor> input{tensor};
-  c10d::AllreduceOptions options;
-  options.reduceOp = c10d::ReduceOp::MAX;
   try {
-    group_->process_group->allreduce(input, options)->wait(group_->timeout);
+    PendingCollective collective =
+        StartAllreduce(*group_->process_group, group_->device, tensor, c10d::ReduceOp::MAX);
+    WaitAndCopyBack(collective, group_->timeout);
   } catch (const std::exception& error) {
-    throw std::runtime_error("rank " + std::to_string(rank_) +
-                             ": an all-reduce (max) failed (a peer died, hung or timed out): " +
-                             error.what());
+    throw CollectiveError(rank_, "max", error);
   }
 }
 
-#else  // built without Gloo's headers (tests/gpu on a LibTorch that ships none)
+#else  // built without c10d's Gloo and NCCL (tests/gpu on a LibTorch that ships neither)
 
-bool Gang::Available() { return false; }
-
-std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options) {
-  throw std::runtime_error("rank " + std::to_string(options.rank) + " of " +
-                           std::to_string(options.world_size) +
-                           ": this ftworker was built without c10d's Gloo backend (its LibTorch "
-                           "came without Gloo's headers), so it cannot train with world_size > 1");
+std::unique_ptr<Gang> Gang::Join(const train::DistributedOptions& options, torch::Device device) {
+  try {
+    ChooseCollectiveBackend(options.backend, device.is_cuda(), kBuilt);
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument("rank " + std::to_string(options.rank) + " of " +
+                                std::to_string(options.world_size) + ": " + error.what());
+  }
+  throw std::logic_error("Gang::Join: a backend was chosen that this build lacks");
 }
 
 void Gang::SumInPlace(std::vector<torch::Tensor>&) {
-  throw std::logic_error("Gang::SumInPlace without Gloo");
+  throw std::logic_error("Gang::SumInPlace without c10d");
 }
 
-void Gang::StartSum(const torch::Tensor&) { throw std::logic_error("Gang::StartSum without Gloo"); }
+void Gang::StartSum(const torch::Tensor&) { throw std::logic_error("Gang::StartSum without c10d"); }
 
-void Gang::WaitForNextSum() { throw std::logic_error("Gang::WaitForNextSum without Gloo"); }
+void Gang::WaitForNextSum() { throw std::logic_error("Gang::WaitForNextSum without c10d"); }
 
-void Gang::WaitForSums() { throw std::logic_error("Gang::WaitForSums without Gloo"); }
+void Gang::WaitForSums() { throw std::logic_error("Gang::WaitForSums without c10d"); }
 
-void Gang::MaxInPlace(torch::Tensor&) { throw std::logic_error("Gang::MaxInPlace without Gloo"); }
+void Gang::MaxInPlace(torch::Tensor&) { throw std::logic_error("Gang::MaxInPlace without c10d"); }
 
 #endif
 

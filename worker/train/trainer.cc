@@ -395,9 +395,10 @@ void TrainingLoop::JoinGang() {
   if (distributed.world_size <= 1) return;
   phase_ = "joining the gang as rank " + std::to_string(distributed.rank) + " of " +
            std::to_string(distributed.world_size);
-  gang_ = distributed::Gang::Join(distributed);
+  gang_ = distributed::Gang::Join(distributed, device_);
   observer_.OnLog("info", "data parallel: rank " + std::to_string(Rank()) + " of " +
-                              std::to_string(WorldSize()) + " joined the gang");
+                              std::to_string(WorldSize()) + " joined the gang (" +
+                              gang_->backend() + " on " + device_.str() + ")");
 }
 
 void TrainingLoop::CheckGangAgreesOnStart() {

@@ -158,6 +158,40 @@ TEST_F(WorkerPoolTest, CrashingWorkerIsNoticedAndItsOutputLogged) {
   EXPECT_TRUE(absl::StrContains(log, "args: --server 127.0.0.1:4321 --worker-id local-0")) << log;
 }
 
+// --local-worker-gpus: each real worker process sees its own GPU, the others ftd's own value.
+TEST_F(WorkerPoolTest, EachWorkerGetsItsOwnGpu) {
+  setenv("CUDA_VISIBLE_DEVICES", "ftd-own", 1);
+  const std::string script =
+      Script("ftworker.sh", "echo \"gpu=[$CUDA_VISIBLE_DEVICES]\"\nexec sleep 30");
+  WorkerPoolOptions options = Options(script, 2);
+  options.gpus = {"3", "GPU-8f2a"};
+  pool_ = std::make_unique<WorkerPool>(options);
+  FT_ASSERT_OK(pool_->Start(manager_.get(), "127.0.0.1:1"));
+  ASSERT_TRUE(WaitFor([&] {
+    return absl::StrContains(Log("local-0"), "gpu=") && absl::StrContains(Log("local-1"), "gpu=");
+  }));
+  EXPECT_TRUE(absl::StrContains(Log("local-0"), "gpu=[3]")) << Log("local-0");
+  EXPECT_TRUE(absl::StrContains(Log("local-1"), "gpu=[GPU-8f2a]")) << Log("local-1");
+  pool_->Stop(absl::Milliseconds(500));
+
+  const std::string inherit = Script("inherit.sh", "echo \"gpu=[$CUDA_VISIBLE_DEVICES]\"\nexit 0");
+  dir_.Write("logs/local-0.log", "");
+  pool_ = std::make_unique<WorkerPool>(Options(inherit));
+  FT_ASSERT_OK(pool_->Start(manager_.get(), "127.0.0.1:1"));
+  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(Log("local-0"), "gpu="); }));
+  EXPECT_TRUE(absl::StrContains(Log("local-0"), "gpu=[ftd-own]")) << Log("local-0");
+  unsetenv("CUDA_VISIBLE_DEVICES");
+}
+
+TEST_F(WorkerPoolTest, FewerGpusThanWorkersIsRefused) {
+  WorkerPoolOptions options = Options(Script("ftworker.sh", "exit 0"), 2);
+  options.gpus = {"0"};
+  pool_ = std::make_unique<WorkerPool>(options);
+  const absl::Status status = pool_->Start(manager_.get(), "127.0.0.1:1");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "--local-worker-gpus")) << status;
+}
+
 TEST_F(WorkerPoolTest, CrashFailsTheWorkersJobWithExitAndOutput) {
   const std::string job_id = LeaseJobTo("local-0");
   const std::string script = Script("ftworker.sh", "echo 'Traceback: boom' >&2\nexit 3");
