@@ -1,5 +1,7 @@
 #include "worker/distributed/gradient_buckets.h"
 
+#include <algorithm>
+
 namespace ft::distributed {
 namespace {
 

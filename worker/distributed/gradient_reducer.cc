@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 #include <unordered_set>
 
 namespace ft::distributed {
@@ -69,6 +71,15 @@ void GradientReducer::ResetWindow() {
 void GradientReducer::OnGradientReady(std::size_t parameter, bool received) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (received) received_[parameter] = true;
+  if (armed_ && ready_[parameter] && received) {
+    // The slot was final, and its bucket's sum may be reading it: a second gradient in one
+    // backward would race with the all-reduce (DDP refuses the same: "marked ready twice").
+    throw std::logic_error(
+        "data parallel: parameter " + std::to_string(parameter) +
+        " got a second gradient in one backward after it was final; a parameter used both "
+        "inside a reentrantly checkpointed block and outside it cannot overlap its all-reduce "
+        "with the backward (ftworker --gang-reduce after-backward can)");
+  }
   if (!armed_ || ready_[parameter]) return;
   MarkReady(parameter);
   StartCompleteBuckets();

@@ -61,7 +61,9 @@ class GradientReducer {
   // bucket's sum starts as soon as its gradients are final. Earlier micro-batches only
   // accumulate. A parameter that this backward does not reach (no gradient in this window, or
   // only from earlier micro-batches) holds back its bucket and the later ones until Finish.
-  // Not called (a rank with no micro-batch, or stopped): everything starts in Finish.
+  // Not called (a rank with no micro-batch, or stopped): everything starts in Finish. A
+  // parameter that gets a second gradient in this backward after it was final (used inside a
+  // reentrant nested backward and outside it) fails the backward with std::logic_error.
   void ArmBeforeLastBackward();
 
   // After the window's backward: sums every gradient across the gang, and `extras` (a few

@@ -432,5 +432,79 @@ TEST(GradientReadyHooksTest, SayWhetherAGradientFlowedIn) {
   EXPECT_FALSE(without.grad().defined());
 }
 
+// Multiplies its input by a weight that is not one of its inputs, and back-propagates through a
+// recomputation in a nested backward, as reentrant activation checkpointing does: the weight's
+// accumulation node runs in that nested backward.
+struct NestedBackwardProduct : torch::autograd::Function<NestedBackwardProduct> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
+                               int64_t weight_address) {
+    ctx->save_for_backward({input});
+    ctx->saved_data["weight"] = weight_address;
+    return input.matmul(Weight(weight_address));
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const torch::Tensor input = ctx->get_saved_variables()[0].detach().requires_grad_();
+    torch::Tensor output;
+    {
+      torch::AutoGradMode enable_grad(true);
+      output = input.matmul(Weight(ctx->saved_data["weight"].toInt()));
+    }
+    torch::autograd::backward({output}, {grad_outputs[0]});
+    return {input.grad(), torch::Tensor()};
+  }
+  static const torch::Tensor& Weight(int64_t address) {
+    return *reinterpret_cast<const torch::Tensor*>(static_cast<intptr_t>(address));
+  }
+};
+
+// A weight used inside a reentrant nested backward and outside it gets two gradients in one
+// backward. Overlapped, the first one makes it final and starts its bucket's sum (the last layer:
+// the first bucket), which the second would race with: the backward fails, naming the cause, on
+// both ranks. After the backward, the sum is right.
+TEST_F(GradientReducerTest, SecondGradientInOneBackwardFailsTheOverlappedBackward) {
+  const auto loss = [](const torch::Tensor& weight, int rank) {
+    const torch::Tensor input =
+        torch::cos(torch::arange(2 * kWidth, torch::kFloat64) * 0.3 + rank).reshape({2, kWidth});
+    const torch::Tensor outside = torch::tanh(input.matmul(weight));
+    return NestedBackwardProduct::apply(outside, reinterpret_cast<intptr_t>(&weight)).sum() +
+           outside.pow(2).sum();
+  };
+  for (const bool overlap : {true, false}) {
+    SCOPED_TRACE(overlap ? "overlapped" : "after the backward");
+    std::vector<std::string> errors(2);
+    const std::vector<RankOutcome> ranks =
+        RunGang(LayerBuckets(overlap),
+                [&](int rank, const ToyModel& model, GradientReducer& reducer, RankOutcome&) {
+                  const torch::Tensor& weight = model.layers.back();
+                  reducer.BeginWindow(ZeroGrad::kToZeros);
+                  reducer.ArmBeforeLastBackward();
+                  try {
+                    loss(weight, rank).backward();
+                  } catch (const std::exception& error) {
+                    errors[rank] = error.what();
+                  }
+                  reducer.Finish({});
+                });
+    if (overlap) {
+      for (int rank = 0; rank < 2; ++rank) {
+        EXPECT_NE(errors[rank].find("second gradient in one backward"), std::string::npos)
+            << "rank " << rank << ": " << errors[rank];
+        // The last layer's bucket (the first) was summing when the second gradient came.
+        EXPECT_EQ(ranks[rank].buckets_during_backward, 1u) << "rank " << rank;
+      }
+      continue;
+    }
+    EXPECT_EQ(errors, std::vector<std::string>(2));
+    ToyModel alone;
+    for (int rank = 0; rank < 2; ++rank) loss(alone.layers.back(), rank).backward();
+    const torch::Tensor& expected = alone.layers.back().grad();
+    const torch::Tensor& summed = ranks[0].gradients[kFirstLayer + kLayers - 1];
+    ASSERT_TRUE(summed.defined());
+    EXPECT_LE((summed - expected).abs().max().item<double>(),
+              1e-12 * expected.abs().max().item<double>());
+  }
+}
+
 }  // namespace
 }  // namespace ft::distributed
