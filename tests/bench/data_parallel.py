@@ -16,12 +16,16 @@ The gang overlaps each gradient bucket's all-reduce with the backward (`--gang-r
 overlapped`, the default); --compare-after-backward adds a third side, the same gang with every
 all-reduce started after the backward (`--gang-reduce after-backward`), for a before/after.
 
+--baseline-ftworker PATH adds each gang again with another ftworker build (e.g. main's), for a
+before/after of a change to the gang: the same job, rotated with the other sides.
+
 Reported: samples/s of each (steady: the first progress interval, --warmup steps, left out),
 the ratio (issue 16's goal: >= 1.8x), the exposed all-reduce's share of the gang's step time
 (rank 0's progress lines: mean seconds from the end of the backward to the last sum's arrival,
-waiting for the slower rank included, / mean step seconds), and the bytes each rank puts into
-the all-reduce per optimizer step against the model's size (model.safetensors). The sides run
---repeats times, rotating which goes first; best and median ratios are printed.
+waiting for the slower rank included, / mean step seconds) and its milliseconds per step, each
+gang rank's peak RSS, and the bytes each rank puts into the all-reduce per optimizer step
+against the model's size (model.safetensors). The sides run --repeats times, rotating which goes
+first; best and median ratios are printed.
 """
 import argparse
 import json
@@ -42,6 +46,7 @@ TARGET = 1.8
 GANG_LINE = re.compile(r"step (\d+)/\d+ .* ([0-9.]+) samples/s .* step ([0-9.]+)s "
                        r"exposed all-reduce ([0-9.]+)s")
 OVERLAPPED, AFTER_BACKWARD = "overlapped", "after-backward"
+BASELINE = "baseline build"
 BYTES_LINE = re.compile(r"all-reduces (\d+) bytes of gradients")
 
 
@@ -58,9 +63,9 @@ def steady_samples_per_second(stdout, window, warmup):
     return samples / seconds if seconds > 0 else 0.0
 
 
-def run_side(args, spec, world, workdir, gang_reduce=OVERLAPPED):
-    """(samples/s, exposed all-reduce share or None, bytes per all-reduce or None, model
-    bytes)."""
+def run_side(args, spec, world, workdir, gang_reduce=OVERLAPPED, ftworker=None):
+    """{rate: samples/s, share: exposed all-reduce share or None, exposed_ms: its mean per step,
+    sent: bytes per all-reduce or None, model_bytes, rss_mib: each rank's peak RSS}."""
     os.makedirs(workdir)
     micro = args.micro
     spec = dict(spec, micro_batch_size=micro, accumulation_steps=2 // world)
@@ -71,30 +76,40 @@ def run_side(args, spec, world, workdir, gang_reduce=OVERLAPPED):
     port = free_port()
     processes = []
     for rank in range(world):
-        command = [args.ftworker, "--spec", spec_path, "--out", out_dir, "--threads", "1",
-                   "--cache-dir", ""]
+        command = [ftworker or args.ftworker, "--spec", spec_path, "--out", out_dir, "--threads",
+                   "1", "--cache-dir", ""]
         if world > 1:
             command += ["--rank", str(rank), "--world-size", str(world), "--rendezvous",
                         "127.0.0.1:%d" % port, "--gang-reduce", gang_reduce]
-        processes.append(subprocess.Popen(command, env=bc.ftworker_env(), stdout=subprocess.PIPE,
-                                          stderr=subprocess.STDOUT, text=True))
-    outputs = [p.communicate()[0] for p in processes]
-    for p, output in zip(processes, outputs):
+        log = open(os.path.join(workdir, "rank%d.log" % rank), "w+")
+        processes.append((subprocess.Popen(command, env=bc.ftworker_env(), stdout=log,
+                                           stderr=subprocess.STDOUT, text=True), log))
+    outputs, rss_mib = [], []
+    for process, log in processes:
+        # os.wait4: this rank's own peak RSS (as `/usr/bin/time -v` reports it).
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        outputs.append(log.read())
+        log.close()
+        rss_mib.append(usage.ru_maxrss / 1024.0)
+    for (p, _), output in zip(processes, outputs):
         if p.returncode != 0:
             sys.exit("ftworker failed (exit %d):\n%s" % (p.returncode, output[-4000:]))
     stdout = outputs[0]
-    rate = steady_samples_per_second(stdout, micro * 2, args.warmup)
-    share, sent = None, None
+    side = {"rate": steady_samples_per_second(stdout, micro * 2, args.warmup), "share": None,
+            "exposed_ms": None, "sent": None, "rss_mib": rss_mib,
+            "model_bytes": os.path.getsize(os.path.join(out_dir, "model.safetensors"))}
     if world > 1:
         steps = [m for m in (GANG_LINE.search(line) for line in stdout.splitlines()) if m]
         steady = [m for m in steps if int(m.group(1)) > args.warmup]
         step_s = statistics.mean(float(m.group(3)) for m in steady)
         reduce_s = statistics.mean(float(m.group(4)) for m in steady)
-        share = reduce_s / step_s
+        side["share"] = reduce_s / step_s
+        side["exposed_ms"] = 1000 * reduce_s
         found = BYTES_LINE.search(stdout)
-        sent = int(found.group(1)) if found else None
-    model_bytes = os.path.getsize(os.path.join(out_dir, "model.safetensors"))
-    return rate, share, sent, model_bytes
+        side["sent"] = int(found.group(1)) if found else None
+    return side
 
 
 def main():
@@ -114,9 +129,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compare-after-backward", action="store_true",
                         help="also run the gang with every all-reduce after the backward")
+    parser.add_argument("--baseline-ftworker", help="also run each gang with this ftworker "
+                        "(another build), for a before/after")
     bc.add_quiet_arguments(parser)
     args = parser.parse_args()
     bc.check_ftworker(args.ftworker)
+    if args.baseline_ftworker:
+        bc.check_ftworker(args.baseline_ftworker)
     bc.check_data(args.data)
     bc.print_header("data parallel: 2 ranks x 1 thread vs 1 rank x 1 thread")
     bc.wait_until_quiet(args.max_load, args.max_wait)
@@ -133,45 +152,65 @@ def main():
                 "lr_scheduler": "constant", "max_seq_length": args.max_seq_length,
                 "log_every_steps": args.warmup, "max_eval_examples": 32, "seed": 1,
                 "checkpoint_every_steps": 1000}
-        sides = [(1, OVERLAPPED), (2, OVERLAPPED)]
-        if args.compare_after_backward:
-            sides.append((2, AFTER_BACKWARD))
-        ratios = {reduce: [] for _, reduce in sides[1:]}
-        shares = {reduce: [] for _, reduce in sides[1:]}
+        gangs = [OVERLAPPED] + ([AFTER_BACKWARD] if args.compare_after_backward else [])
+        # (world, --gang-reduce, label): the label names the ftworker build.
+        sides = [(1, OVERLAPPED, "")] + [(2, reduce, "") for reduce in gangs]
+        if args.baseline_ftworker:
+            sides += [(2, reduce, BASELINE) for reduce in gangs]
+        figures = {side: {"ratio": [], "share": [], "exposed_ms": [], "rss_mib": []}
+                   for side in sides[1:]}
         sent = model_bytes = None
         for repeat in range(args.repeats):
             shift = repeat % len(sides)
             rates = {}
-            for world, reduce in sides[shift:] + sides[:shift]:
+            for side in sides[shift:] + sides[:shift]:
+                world, reduce, label = side
                 bc.wait_for_idle_cpus(args.max_busy, time.monotonic() + args.max_wait)
-                rate, share, side_sent, side_model = run_side(
-                    args, spec, world, os.path.join(tmp, "r%d-w%d-%s" % (repeat, world, reduce)),
-                    reduce)
-                rates[(world, reduce)] = rate
-                model_bytes = side_model
+                result = run_side(
+                    args, spec, world,
+                    os.path.join(tmp, "r%d-w%d-%s%s" % (repeat, world, reduce, label)), reduce,
+                    args.baseline_ftworker if label == BASELINE else None)
+                rates[side] = result["rate"]
+                model_bytes = result["model_bytes"]
                 if world == 2:
-                    shares[reduce].append(share)
-                    sent = side_sent
-            line = "repeat %d: 1 rank %.1f samples/s" % (repeat + 1, rates[(1, OVERLAPPED)])
-            for _, reduce in sides[1:]:
-                ratios[reduce].append(rates[(2, reduce)] / rates[(1, OVERLAPPED)])
+                    for key in ("share", "exposed_ms"):
+                        figures[side][key].append(result[key])
+                    figures[side]["rss_mib"].append(max(result["rss_mib"]))
+                    sent = result["sent"] if not label else sent
+            line = "repeat %d: 1 rank %.1f samples/s" % (repeat + 1, rates[sides[0]])
+            for side in sides[1:]:
+                figures[side]["ratio"].append(rates[side] / rates[sides[0]])
                 line += ("; 2 ranks %s %.1f samples/s, ratio %.2fx, exposed all-reduce %.1f %% "
-                         "of the step" % (reduce, rates[(2, reduce)], ratios[reduce][-1],
-                                          100 * shares[reduce][-1]))
+                         "of the step (%.1f ms), peak RSS %.0f MiB"
+                         % (side_name(side), rates[side], figures[side]["ratio"][-1],
+                            100 * figures[side]["share"][-1], figures[side]["exposed_ms"][-1],
+                            figures[side]["rss_mib"][-1]))
             print(line, flush=True)
 
     print()
     print("| figure | best | median |")
     print("|---|---|---|")
-    for _, reduce in sides[1:]:
+    for side in sides[1:]:
+        name, side_figures = side_name(side), figures[side]
         print("| samples/s ratio, 2 ranks x 1 thread (%s) / 1 rank x 1 thread (goal >= %.1fx) | "
-              "%.2fx | %.2fx |" % (reduce, TARGET, max(ratios[reduce]),
-                                   statistics.median(ratios[reduce])))
+              "%.2fx | %.2fx |" % (name, TARGET, max(side_figures["ratio"]),
+                                   statistics.median(side_figures["ratio"])))
         print("| exposed all-reduce share of the gang's step time (%s) | %.1f %% | %.1f %% |"
-              % (reduce, 100 * min(shares[reduce]), 100 * statistics.median(shares[reduce])))
+              % (name, 100 * min(side_figures["share"]),
+                 100 * statistics.median(side_figures["share"])))
+        print("| exposed all-reduce per step (%s) | %.1f ms | %.1f ms |"
+              % (name, min(side_figures["exposed_ms"]),
+                 statistics.median(side_figures["exposed_ms"])))
+        print("| peak RSS of the larger rank (%s) | %.0f MiB | %.0f MiB |"
+              % (name, min(side_figures["rss_mib"]), statistics.median(side_figures["rss_mib"])))
     if sent is not None:
         print("| bytes into the all-reduce per optimizer step (each rank) | %d | "
               "model.safetensors: %d bytes (%.2fx) |" % (sent, model_bytes, sent / model_bytes))
+
+
+def side_name(side):
+    _, reduce, label = side
+    return reduce + (", " + label if label else "")
 
 
 if __name__ == "__main__":

@@ -12,23 +12,24 @@ namespace {
 
 class ReadyHook : public torch::autograd::FunctionPostHook {
  public:
-  ReadyHook(std::size_t index, const std::function<void(std::size_t)>* on_ready)
+  ReadyHook(std::size_t index, const GradientReadyHooks::OnReady* on_ready)
       : index_(index), on_ready_(on_ready) {}
+  // inputs: what flowed into the accumulation node (the engine keeps them for post hooks).
   torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
-                                            const torch::autograd::variable_list&) override {
-    (*on_ready_)(index_);
+                                            const torch::autograd::variable_list& inputs) override {
+    (*on_ready_)(index_, !inputs.empty() && inputs[0].defined());
     return outputs;
   }
 
  private:
   std::size_t index_;
-  const std::function<void(std::size_t)>* on_ready_;
+  const GradientReadyHooks::OnReady* on_ready_;
 };
 
 }  // namespace
 
 GradientReadyHooks::GradientReadyHooks(const std::vector<torch::Tensor>& parameters,
-                                       std::function<void(std::size_t)> on_ready)
+                                       OnReady on_ready)
     : on_ready_(std::move(on_ready)) {
   for (std::size_t i = 0; i < parameters.size(); ++i) {
     if (!parameters[i].requires_grad() || !parameters[i].is_leaf()) {

@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 #include <unordered_set>
 
 namespace ft::distributed {
 namespace {
-
-uint64_t Bytes(const torch::Tensor& tensor) {
-  return static_cast<uint64_t>(tensor.numel()) * tensor.element_size();
-}
 
 // A tensor listed twice (a tied weight registered under two names) is one parameter: its one
 // accumulation node gathers both uses, and its gradient must be summed across ranks once.
@@ -26,49 +24,36 @@ std::vector<torch::Tensor> Distinct(const std::vector<torch::Tensor>& parameters
 
 GradientReducer::GradientReducer(Gang& gang, std::vector<torch::Tensor> parameters,
                                  GradientReducerOptions options)
-    : gang_(gang), parameters_(Distinct(parameters)), options_(options) {
-  // Reverse model order: the backward finishes the last layers' gradients first. A bucket holds
-  // parameters of one dtype up to its byte cap (a larger parameter gets a bucket of its own).
-  bucket_of_.resize(parameters_.size());
-  slot_of_.resize(parameters_.size());
-  uint64_t in_bucket = 0;
-  for (std::size_t k = parameters_.size(); k-- > 0;) {
-    const torch::Tensor& parameter = parameters_[k];
-    const std::size_t cap =
-        buckets_.size() == 1 ? options_.first_bucket_bytes : options_.bucket_bytes;
-    const bool same_dtype =
-        !buckets_.empty() &&
-        parameters_[buckets_.back().parameters.back()].scalar_type() == parameter.scalar_type();
-    if (buckets_.empty() || !same_dtype || in_bucket + Bytes(parameter) > cap) {
-      buckets_.emplace_back();
-      in_bucket = 0;
-    }
-    Bucket& bucket = buckets_.back();
-    bucket_of_[k] = buckets_.size() - 1;
-    slot_of_[k] = bucket.parameters.size();
-    bucket.offsets.push_back(bucket.parameters.empty()
-                                 ? 0
-                                 : bucket.offsets.back() +
-                                       parameters_[bucket.parameters.back()].numel());
-    bucket.parameters.push_back(k);
-    in_bucket += Bytes(parameter);
-    bytes_per_reduce_ += Bytes(parameter);
-  }
-  for (Bucket& bucket : buckets_) {
-    const std::size_t last = bucket.parameters.back();
-    bucket.flat = torch::empty({bucket.offsets.back() + parameters_[last].numel()},
-                               parameters_[last].options().device(torch::kCPU));
-  }
+    : gang_(gang),
+      parameters_(Distinct(parameters)),
+      options_(options),
+      buckets_(parameters_, options_.first_bucket_bytes, options_.bucket_bytes) {
+  received_.assign(parameters_.size(), false);
+  kept_.assign(parameters_.size(), false);
   ready_.assign(parameters_.size(), false);
+  has_gradient_.assign(parameters_.size(), false);
   missing_.assign(buckets_.size(), 0);
-  if (options_.overlap) {
-    hooks_ = std::make_unique<GradientReadyHooks>(
-        parameters_, [this](std::size_t parameter) { OnGradientReady(parameter); });
+  // In both modes: the hooks also record which parameters a backward reached with a gradient.
+  hooks_ = std::make_unique<GradientReadyHooks>(
+      parameters_,
+      [this](std::size_t parameter, bool received) { OnGradientReady(parameter, received); });
+}
+
+void GradientReducer::BeginWindow(ZeroGrad zero_grad) {
+  torch::NoGradGuard no_grad;
+  std::lock_guard<std::mutex> lock(mutex_);
+  armed_ = false;
+  for (std::size_t b = 0; b < buckets_.size(); ++b) buckets_.buffer(b).zero_();
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    torch::Tensor& parameter = parameters_[i];
+    kept_[i] = zero_grad == ZeroGrad::kToZeros && parameter.grad().defined();
+    received_[i] = false;
+    if (!buckets_.IsSlot(i, parameter.grad())) parameter.mutable_grad() = buckets_.Slot(i);
   }
 }
 
 void GradientReducer::ArmBeforeLastBackward() {
-  if (!hooks_) return;
+  if (!options_.overlap) return;
   std::lock_guard<std::mutex> lock(mutex_);
   ResetWindow();
   armed_ = true;
@@ -76,12 +61,25 @@ void GradientReducer::ArmBeforeLastBackward() {
 
 void GradientReducer::ResetWindow() {
   std::fill(ready_.begin(), ready_.end(), false);
-  for (std::size_t b = 0; b < buckets_.size(); ++b) missing_[b] = buckets_[b].parameters.size();
+  for (std::size_t b = 0; b < buckets_.size(); ++b) {
+    missing_[b] = buckets_.parameters_of(b).size();
+  }
   next_bucket_ = 0;
+  last_gradients_copied_ = 0;
 }
 
-void GradientReducer::OnGradientReady(std::size_t parameter) {
+void GradientReducer::OnGradientReady(std::size_t parameter, bool received) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (received) received_[parameter] = true;
+  if (armed_ && ready_[parameter] && received) {
+    // The slot was final, and its bucket's sum may be reading it: a second gradient in one
+    // backward would race with the all-reduce (DDP refuses the same: "marked ready twice").
+    throw std::logic_error(
+        "data parallel: parameter " + std::to_string(parameter) +
+        " got a second gradient in one backward after it was final; a parameter used both "
+        "inside a reentrantly checkpointed block and outside it cannot overlap its all-reduce "
+        "with the backward (ftworker --gang-reduce after-backward can)");
+  }
   if (!armed_ || ready_[parameter]) return;
   MarkReady(parameter);
   StartCompleteBuckets();
@@ -89,27 +87,28 @@ void GradientReducer::OnGradientReady(std::size_t parameter) {
 
 void GradientReducer::MarkReady(std::size_t parameter) {
   torch::NoGradGuard no_grad;
-  torch::Tensor slot = Slot(parameter);
   const torch::Tensor& grad = parameters_[parameter].grad();
-  if (grad.defined()) {
-    slot.copy_(grad);
+  if (buckets_.IsSlot(parameter, grad)) {
+    // The backward accumulated into the bucket.
+    has_gradient_[parameter] = received_[parameter] || kept_[parameter];
+    // Zeros already, unless the window began without BeginWindow: a rank without a gradient
+    // must add zeros to another rank's.
+    if (!has_gradient_[parameter]) grad.zero_();
+  } else if (grad.defined()) {
+    buckets_.Slot(parameter).copy_(grad);
+    has_gradient_[parameter] = true;
+    ++last_gradients_copied_;
   } else {
-    slot.zero_();
+    buckets_.Slot(parameter).zero_();
+    has_gradient_[parameter] = false;
   }
   ready_[parameter] = true;
-  --missing_[bucket_of_[parameter]];
-}
-
-torch::Tensor GradientReducer::Slot(std::size_t parameter) const {
-  const Bucket& bucket = buckets_[bucket_of_[parameter]];
-  const torch::Tensor& shape = parameters_[parameter];
-  return bucket.flat.narrow(0, bucket.offsets[slot_of_[parameter]], shape.numel())
-      .view(shape.sizes());
+  --missing_[buckets_.bucket_of(parameter)];
 }
 
 void GradientReducer::StartCompleteBuckets() {
   while (next_bucket_ < buckets_.size() && missing_[next_bucket_] == 0) {
-    gang_.StartSum(buckets_[next_bucket_].flat);
+    gang_.StartSum(buckets_.buffer(next_bucket_));
     ++next_bucket_;
   }
 }
@@ -128,29 +127,27 @@ std::vector<double> GradientReducer::Finish(const std::vector<double>& extras) {
   StartCompleteBuckets();
   // The extras, then one flag per parameter: how many ranks hold its gradient. Started last, so
   // that every rank starts its sums in the same order whatever its backward did.
-  torch::Tensor small = torch::zeros(
-      {static_cast<int64_t>(extras.size() + parameters_.size())}, torch::kFloat64);
+  torch::Tensor small =
+      torch::zeros({static_cast<int64_t>(extras.size() + parameters_.size())}, torch::kFloat64);
   double* small_values = small.data_ptr<double>();
   std::copy(extras.begin(), extras.end(), small_values);
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
-    if (parameters_[i].grad().defined()) small_values[extras.size() + i] = 1.0;
+    if (has_gradient_[i]) small_values[extras.size() + i] = 1.0;
   }
   gang_.StartSum(small);
+  gang_.WaitForSums();
 
-  // Each bucket's sums go back into .grad as soon as they arrive, while later buckets travel.
-  for (const Bucket& bucket : buckets_) {
-    gang_.WaitForNextSum();
-    for (std::size_t i : bucket.parameters) {
-      // One without a gradient here waits for the flags: does any rank have one?
-      if (parameters_[i].grad().defined()) parameters_[i].mutable_grad().copy_(Slot(i));
-    }
-  }
-  gang_.WaitForNextSum();
   const double* sums = small.data_ptr<double>();
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
     torch::Tensor& parameter = parameters_[i];
-    if (parameter.grad().defined() || sums[extras.size() + i] == 0) continue;
-    parameter.mutable_grad() = Slot(i).to(parameter.device()).clone();
+    if (sums[extras.size() + i] == 0) {
+      parameter.mutable_grad() = torch::Tensor();
+    } else if (!buckets_.IsSlot(i, parameter.grad())) {
+      parameter.mutable_grad() = buckets_.Slot(i);
+    }
+    // For a next window that begins without BeginWindow.
+    kept_[i] = parameter.grad().defined();
+    received_[i] = false;
   }
   last_exposed_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

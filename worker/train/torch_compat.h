@@ -21,6 +21,10 @@ inline std::string ErrorMessage(const c10::Error& error) { return error.what_wit
 
 inline std::string LibTorchVersion() { return TORCH_VERSION; }
 
+// LibTorch 2.0 made Optimizer::zero_grad() set the gradients to None by default; 1.x zeroes them
+// in place (a parameter that had a gradient keeps a defined one).
+inline constexpr bool kZeroGradSetsToNone = TORCH_VERSION_MAJOR >= 2;
+
 inline void SynchronizeDevice(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }

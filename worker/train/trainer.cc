@@ -495,7 +495,13 @@ bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, i
   const Clock::time_point start = Clock::now();
   const double learning_rate = schedule_->LearningRate(step_);
   compat::SetLearningRate(*optimizer_, learning_rate);
-  optimizer_->zero_grad();
+  if (reducer_) {
+    // The gang's gradients are its all-reduce buckets: zeroed there, as zero_grad would.
+    reducer_->BeginWindow(compat::kZeroGradSetsToNone ? distributed::ZeroGrad::kToNone
+                                                      : distributed::ZeroGrad::kToZeros);
+  } else {
+    optimizer_->zero_grad();
+  }
 
   if (static_cast<int64_t>(window.rows(0)) > micro_batch_size_) {
     // Planned before an out-of-memory retry lowered the micro-batch: cut it again.

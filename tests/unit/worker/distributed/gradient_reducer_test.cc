@@ -1,21 +1,25 @@
-// The gang's overlapped gradient all-reduce (gradient_reducer.h) with two real ranks: two
-// threads, each with its own c10d gang (TCPStore and ProcessGroupGloo over loopback). In float64,
-// the summed gradients must equal one process's gradient of all micro-batches of both ranks;
-// buckets start during the last micro-batch's backward (not during earlier ones) in bucket order,
-// a bucket with a parameter that the backward never reaches waits for Finish, a parameter that no
-// rank has a gradient for keeps none, one that only the other rank has gets the other's, a
-// parameter listed twice (tied) is summed once, and a rank with no micro-batch joins with zeros.
+// The gang's gradient all-reduce (gradient_reducer.h) with two real ranks: two threads, each with
+// its own c10d gang (TCPStore and ProcessGroupGloo over loopback). In float64, the summed
+// gradients must equal one process's gradient of all micro-batches of both ranks; buckets start
+// during the last micro-batch's backward (not during earlier ones) in bucket order, a bucket with
+// a parameter that the backward never reaches waits for Finish, a parameter that no rank has a
+// gradient for keeps none, one that only the other rank has gets the other's, a parameter listed
+// twice (tied) is summed once, and a rank with no micro-batch joins with zeros. The gradients are
+// the buckets (gradient_buckets.h): the backward accumulates into them and Finish copies nothing;
+// a gradient set to None or replaced between or inside windows is still summed right.
 #include "worker/distributed/gradient_reducer.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <exception>
 #include <functional>
 #include <future>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/support/prerequisite.h"
@@ -70,14 +74,22 @@ torch::Tensor MicroBatch(int rank, int index) {
 
 constexpr double kDivisor = 12.0;  // the "window's loss terms": the same on every rank
 
-// One rank's window: micro_batches micro-batches, the reducer armed before the last backward.
-void AccumulateAndReduce(const ToyModel& model, GradientReducer& reducer, int rank,
-                         int micro_batches) {
+// One rank's backwards of a window: micro_batches micro-batches, the reducer armed before the
+// last backward; use_head: rank 1 uses its head.
+void Backwards(const ToyModel& model, GradientReducer& reducer, int rank, int micro_batches,
+               bool use_head = true) {
   for (int i = 0; i < micro_batches; ++i) {
-    const torch::Tensor loss = model.Loss(MicroBatch(rank, i), rank == 1) / kDivisor;
+    const torch::Tensor loss = model.Loss(MicroBatch(rank, i), use_head && rank == 1) / kDivisor;
     if (i == micro_batches - 1) reducer.ArmBeforeLastBackward();
     loss.backward();
   }
+}
+
+// One rank's window as the trainer runs it.
+void AccumulateAndReduce(const ToyModel& model, GradientReducer& reducer, int rank,
+                         int micro_batches) {
+  reducer.BeginWindow(ZeroGrad::kToZeros);
+  Backwards(model, reducer, rank, micro_batches);
   reducer.Finish({static_cast<double>(rank)});
 }
 
@@ -85,12 +97,31 @@ struct RankOutcome {
   std::vector<torch::Tensor> gradients;  // per parameter of Parameters(); undefined: none
   std::size_t buckets = 0;
   std::size_t buckets_during_backward = 0;
+  std::size_t gradients_copied = 0;
   uint64_t bytes = 0;
+  std::vector<std::string> failures;  // checks made on the rank's thread
 };
 
-// Runs `body` on ranks 0 and 1 of a fresh two-rank gang, each on its own thread.
-std::vector<RankOutcome> RunGang(const GradientReducerOptions& options,
-                                 const std::vector<int>& micro_batches_per_rank) {
+// Each gradient is its slot in the reducer's buckets; an undefined one passes unless
+// all_defined.
+void CheckGradientsAreSlots(const ToyModel& model, const GradientReducer& reducer,
+                            const std::string& when, RankOutcome& outcome,
+                            bool all_defined = false) {
+  const std::vector<torch::Tensor> parameters = model.Parameters();
+  for (std::size_t i = 0; i + 1 < parameters.size(); ++i) {  // the last one is the tied repeat
+    const torch::Tensor& grad = parameters[i].grad();
+    if ((grad.defined() || all_defined) && !reducer.buckets().IsSlot(i, grad)) {
+      outcome.failures.push_back(when + ": the gradient of parameter " + std::to_string(i) +
+                                 " is not its slot in the buckets");
+    }
+  }
+}
+
+using RankBody = std::function<void(int rank, const ToyModel&, GradientReducer&, RankOutcome&)>;
+
+// Runs `body` on ranks 0 and 1 of a fresh two-rank gang, each on its own thread, then records
+// each rank's gradients.
+std::vector<RankOutcome> RunGang(const GradientReducerOptions& options, const RankBody& body) {
   std::promise<int> port;
   std::future<int> port_ready = port.get_future();
   std::vector<RankOutcome> outcomes(2);
@@ -111,14 +142,15 @@ std::vector<RankOutcome> RunGang(const GradientReducerOptions& options,
       std::unique_ptr<Gang> gang = Gang::Join(gang_options);
       ToyModel model;
       GradientReducer reducer(*gang, model.Parameters(), options);
-      AccumulateAndReduce(model, reducer, rank, micro_batches_per_rank[rank]);
       RankOutcome& outcome = outcomes[rank];
+      body(rank, model, reducer, outcome);
       for (const torch::Tensor& parameter : model.Parameters()) {
         outcome.gradients.push_back(parameter.grad().defined() ? parameter.grad().clone()
                                                                : torch::Tensor());
       }
       outcome.buckets = reducer.bucket_count();
       outcome.buckets_during_backward = reducer.last_buckets_during_backward();
+      outcome.gradients_copied = reducer.last_gradients_copied();
       outcome.bytes = reducer.bytes_per_reduce();
     } catch (...) {
       errors[rank] = std::current_exception();
@@ -130,15 +162,28 @@ std::vector<RankOutcome> RunGang(const GradientReducerOptions& options,
   for (const std::exception_ptr& error : errors) {
     if (error) std::rethrow_exception(error);
   }
+  for (const RankOutcome& outcome : outcomes) {
+    for (const std::string& failure : outcome.failures) ADD_FAILURE() << failure;
+  }
   return outcomes;
 }
 
+// One window per rank, as the trainer runs it.
+std::vector<RankOutcome> RunGang(const GradientReducerOptions& options,
+                                 const std::vector<int>& micro_batches_per_rank) {
+  return RunGang(options,
+                 [&](int rank, const ToyModel& model, GradientReducer& reducer, RankOutcome&) {
+                   AccumulateAndReduce(model, reducer, rank, micro_batches_per_rank[rank]);
+                 });
+}
+
 // One process: every micro-batch of both ranks, accumulated into one model.
-std::vector<torch::Tensor> OneProcessGradients(const std::vector<int>& micro_batches_per_rank) {
+std::vector<torch::Tensor> OneProcessGradients(const std::vector<int>& micro_batches_per_rank,
+                                               bool use_head = true) {
   ToyModel model;
   for (int rank = 0; rank < 2; ++rank) {
     for (int i = 0; i < micro_batches_per_rank[rank]; ++i) {
-      (model.Loss(MicroBatch(rank, i), rank == 1) / kDivisor).backward();
+      (model.Loss(MicroBatch(rank, i), use_head && rank == 1) / kDivisor).backward();
     }
   }
   std::vector<torch::Tensor> gradients;
@@ -147,13 +192,13 @@ std::vector<torch::Tensor> OneProcessGradients(const std::vector<int>& micro_bat
 }
 
 void ExpectOneProcessGradients(const std::vector<RankOutcome>& ranks,
-                               const std::vector<int>& micro_batches_per_rank) {
-  const std::vector<torch::Tensor> expected = OneProcessGradients(micro_batches_per_rank);
+                               const std::vector<int>& micro_batches_per_rank,
+                               bool use_head = true) {
+  const std::vector<torch::Tensor> expected = OneProcessGradients(micro_batches_per_rank, use_head);
   for (int rank = 0; rank < 2; ++rank) {
     ASSERT_EQ(ranks[rank].gradients.size(), expected.size());
     for (std::size_t i = 0; i < expected.size(); ++i) {
-      const std::string what = "rank " + std::to_string(rank) + ", parameter " +
-                               std::to_string(i);
+      const std::string what = "rank " + std::to_string(rank) + ", parameter " + std::to_string(i);
       if (!expected[i].defined()) {
         EXPECT_FALSE(ranks[rank].gradients[i].defined()) << what << ": no rank has a gradient";
         continue;
@@ -226,6 +271,239 @@ TEST_F(GradientReducerTest, RankWithoutMicroBatchJoinsWithZeros) {
   ExpectOneProcessGradients(ranks, micro_batches);
   EXPECT_EQ(ranks[1].buckets_during_backward, 0u);
   EXPECT_EQ(ranks[0].buckets_during_backward, 4u);
+}
+
+// Parameter indices in ToyModel::Parameters().
+constexpr std::size_t kUnused = 0;
+constexpr std::size_t kHead = 1;
+constexpr std::size_t kFirstLayer = 2;
+
+TEST_F(GradientReducerTest, GradientsAreTheBucketsWithNoSecondCopy) {
+  for (const bool overlap : {true, false}) {
+    SCOPED_TRACE(overlap ? "overlapped" : "after the backward");
+    const std::vector<int> micro_batches = {2, 3};
+    const std::vector<RankOutcome> ranks = RunGang(
+        LayerBuckets(overlap),
+        [&](int rank, const ToyModel& model, GradientReducer& reducer, RankOutcome& outcome) {
+          // Two windows: the second one's sums must not carry the first one's.
+          for (int window = 1; window <= 2; ++window) {
+            const std::string when = "window " + std::to_string(window) + ", ";
+            reducer.BeginWindow(ZeroGrad::kToZeros);
+            CheckGradientsAreSlots(model, reducer, when + "after BeginWindow", outcome, true);
+            Backwards(model, reducer, rank, micro_batches[rank]);
+            // Accumulated in place: no micro-batch replaced a slot with a tensor of its own.
+            CheckGradientsAreSlots(model, reducer, when + "after the backward", outcome, true);
+            reducer.Finish({});
+            CheckGradientsAreSlots(model, reducer, when + "after Finish", outcome);
+            if (reducer.last_gradients_copied() != 0) {
+              outcome.failures.push_back(when + "Finish copied " +
+                                         std::to_string(reducer.last_gradients_copied()) +
+                                         " gradients into the buckets");
+            }
+          }
+        });
+    ExpectOneProcessGradients(ranks, micro_batches);
+  }
+}
+
+// A parameter that no rank's backward reaches is left without a gradient on every rank, window
+// after window, although its .grad was a zeroed slot during the window. The head, which only rank
+// 1 uses in the first window and nobody in the second, keeps its (zero) gradient with
+// ZeroGrad::kToZeros, as LibTorch 1.x's zero_grad keeps it in one process, and has none with
+// kToNone (LibTorch 2.x).
+TEST_F(GradientReducerTest, UnusedParameterStaysWithoutGradientOnEveryRank) {
+  for (const ZeroGrad zero_grad : {ZeroGrad::kToZeros, ZeroGrad::kToNone}) {
+    const bool keeps = zero_grad == ZeroGrad::kToZeros;
+    SCOPED_TRACE(keeps ? "kToZeros" : "kToNone");
+    const std::vector<int> micro_batches = {2, 3};
+    const std::vector<RankOutcome> ranks = RunGang(
+        LayerBuckets(true),
+        [&](int rank, const ToyModel& model, GradientReducer& reducer, RankOutcome& outcome) {
+          const std::vector<torch::Tensor> parameters = model.Parameters();
+          for (int window = 1; window <= 2; ++window) {
+            reducer.BeginWindow(zero_grad);
+            Backwards(model, reducer, rank, micro_batches[rank], /*use_head=*/window == 1);
+            reducer.Finish({});
+            const std::string when =
+                "rank " + std::to_string(rank) + ", window " + std::to_string(window) + ": ";
+            if (parameters[kUnused].grad().defined()) {
+              outcome.failures.push_back(when + "the unused weight has a gradient");
+            }
+            if (window == 1 && !parameters[kHead].grad().defined()) {
+              outcome.failures.push_back(when + "the head has no gradient (rank 1 has one)");
+            }
+          }
+        });
+    for (int rank = 0; rank < 2; ++rank) {
+      EXPECT_FALSE(ranks[rank].gradients[kUnused].defined()) << "rank " << rank;
+      const torch::Tensor& head = ranks[rank].gradients[kHead];
+      ASSERT_EQ(head.defined(), keeps) << "rank " << rank;
+      if (keeps) {
+        EXPECT_EQ(head.abs().max().item<double>(), 0.0) << "rank " << rank;
+      }
+      for (std::size_t i = kFirstLayer; i < kFirstLayer + kLayers; ++i) {
+        ASSERT_TRUE(ranks[rank].gradients[i].defined()) << "rank " << rank << ", layer " << i;
+      }
+    }
+    // The layers' sums are the second window's.
+    const std::vector<torch::Tensor> expected = OneProcessGradients(micro_batches, false);
+    for (std::size_t i = kFirstLayer; i < kFirstLayer + kLayers; ++i) {
+      const double scale = expected[i].abs().max().item<double>();
+      EXPECT_LE((ranks[0].gradients[i] - expected[i]).abs().max().item<double>(), 1e-12 * scale);
+    }
+  }
+}
+
+// What may happen to a .grad that the reducer pointed at its slot.
+enum class Replacement {
+  kNoneBeforeBegin,  // LibTorch 2.x's zero_grad before BeginWindow
+  kZerosAfterBegin,  // code assigns each layer a tensor of its own inside the window
+  kNoneAfterBegin,   // set to None inside the window: the backward makes new tensors
+};
+
+// Correctness never depends on the views: after a first window, the second window's gradients
+// are replaced (above); BeginWindow makes them slots again, or Finish copies the replacements in.
+// The sums are one process's either way, and every .grad is its slot afterwards.
+TEST_F(GradientReducerTest, ReplacedGradientsAreStillSummed) {
+  for (const bool overlap : {true, false}) {
+    for (const Replacement replacement :
+         {Replacement::kNoneBeforeBegin, Replacement::kZerosAfterBegin,
+          Replacement::kNoneAfterBegin}) {
+      SCOPED_TRACE(std::string(overlap ? "overlapped, " : "after the backward, ") +
+                   (replacement == Replacement::kNoneBeforeBegin   ? "none before BeginWindow"
+                    : replacement == Replacement::kZerosAfterBegin ? "zeros after BeginWindow"
+                                                                   : "none after BeginWindow"));
+      const std::vector<int> micro_batches = {2, 3};
+      const std::vector<RankOutcome> ranks = RunGang(
+          LayerBuckets(overlap),
+          [&](int rank, const ToyModel& model, GradientReducer& reducer, RankOutcome& outcome) {
+            AccumulateAndReduce(model, reducer, rank, micro_batches[rank]);
+            std::vector<torch::Tensor> parameters = model.Parameters();
+            if (replacement == Replacement::kNoneBeforeBegin) {
+              for (torch::Tensor& parameter : parameters)
+                parameter.mutable_grad() = torch::Tensor();
+              reducer.BeginWindow(ZeroGrad::kToNone);
+              CheckGradientsAreSlots(model, reducer, "after BeginWindow", outcome, true);
+            } else {
+              reducer.BeginWindow(ZeroGrad::kToZeros);
+              for (std::size_t i = kFirstLayer; i < kFirstLayer + kLayers; ++i) {
+                parameters[i].mutable_grad() = replacement == Replacement::kZerosAfterBegin
+                                                   ? torch::zeros_like(parameters[i])
+                                                   : torch::Tensor();
+              }
+            }
+            Backwards(model, reducer, rank, micro_batches[rank]);
+            reducer.Finish({});
+            CheckGradientsAreSlots(model, reducer, "after Finish", outcome);
+          });
+      ExpectOneProcessGradients(ranks, micro_batches);
+      const std::size_t copied = replacement == Replacement::kNoneBeforeBegin ? 0 : kLayers;
+      EXPECT_EQ(ranks[0].gradients_copied, copied);
+      EXPECT_EQ(ranks[1].gradients_copied, copied);
+    }
+  }
+}
+
+// Passes its input on forward and gives it no gradient back (undefined): the input's
+// accumulation node still runs, with nothing flowing in.
+struct WithoutGradient : torch::autograd::Function<WithoutGradient> {
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& input) {
+    return input.clone();
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
+                                                 const torch::autograd::variable_list&) {
+    return {torch::Tensor()};
+  }
+};
+
+// The reducer tells "reached with a gradient" from "reached with none" by the hooks' second
+// argument: a .grad that is a slot is defined either way.
+TEST(GradientReadyHooksTest, SayWhetherAGradientFlowedIn) {
+  const torch::Tensor reached = torch::ones({3}, torch::kFloat64).requires_grad_();
+  const torch::Tensor without = torch::ones({3}, torch::kFloat64).requires_grad_();
+  std::vector<std::pair<std::size_t, bool>> calls;
+  GradientReadyHooks hooks({reached, without}, [&calls](std::size_t parameter, bool received) {
+    calls.emplace_back(parameter, received);
+  });
+  ((reached * 2).sum() + WithoutGradient::apply(without).sum()).backward();
+  std::sort(calls.begin(), calls.end());
+  const std::vector<std::pair<std::size_t, bool>> expected = {{0, true}, {1, false}};
+  EXPECT_EQ(calls, expected);
+  EXPECT_FALSE(without.grad().defined());
+}
+
+// Multiplies its input by a weight that is not one of its inputs, and back-propagates through a
+// recomputation in a nested backward, as reentrant activation checkpointing does: the weight's
+// accumulation node runs in that nested backward.
+struct NestedBackwardProduct : torch::autograd::Function<NestedBackwardProduct> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
+                               int64_t weight_address) {
+    ctx->save_for_backward({input});
+    ctx->saved_data["weight"] = weight_address;
+    return input.matmul(Weight(weight_address));
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const torch::Tensor input = ctx->get_saved_variables()[0].detach().requires_grad_();
+    torch::Tensor output;
+    {
+      torch::AutoGradMode enable_grad(true);
+      output = input.matmul(Weight(ctx->saved_data["weight"].toInt()));
+    }
+    torch::autograd::backward({output}, {grad_outputs[0]});
+    return {input.grad(), torch::Tensor()};
+  }
+  static const torch::Tensor& Weight(int64_t address) {
+    return *reinterpret_cast<const torch::Tensor*>(static_cast<intptr_t>(address));
+  }
+};
+
+// A weight used inside a reentrant nested backward and outside it gets two gradients in one
+// backward. Overlapped, the first one makes it final and starts its bucket's sum (the last layer:
+// the first bucket), which the second would race with: the backward fails, naming the cause, on
+// both ranks. After the backward, the sum is right.
+TEST_F(GradientReducerTest, SecondGradientInOneBackwardFailsTheOverlappedBackward) {
+  const auto loss = [](const torch::Tensor& weight, int rank) {
+    const torch::Tensor input =
+        torch::cos(torch::arange(2 * kWidth, torch::kFloat64) * 0.3 + rank).reshape({2, kWidth});
+    const torch::Tensor outside = torch::tanh(input.matmul(weight));
+    return NestedBackwardProduct::apply(outside, reinterpret_cast<intptr_t>(&weight)).sum() +
+           outside.pow(2).sum();
+  };
+  for (const bool overlap : {true, false}) {
+    SCOPED_TRACE(overlap ? "overlapped" : "after the backward");
+    std::vector<std::string> errors(2);
+    const std::vector<RankOutcome> ranks =
+        RunGang(LayerBuckets(overlap),
+                [&](int rank, const ToyModel& model, GradientReducer& reducer, RankOutcome&) {
+                  const torch::Tensor& weight = model.layers.back();
+                  reducer.BeginWindow(ZeroGrad::kToZeros);
+                  reducer.ArmBeforeLastBackward();
+                  try {
+                    loss(weight, rank).backward();
+                  } catch (const std::exception& error) {
+                    errors[rank] = error.what();
+                  }
+                  reducer.Finish({});
+                });
+    if (overlap) {
+      for (int rank = 0; rank < 2; ++rank) {
+        EXPECT_NE(errors[rank].find("second gradient in one backward"), std::string::npos)
+            << "rank " << rank << ": " << errors[rank];
+        // The last layer's bucket (the first) was summing when the second gradient came.
+        EXPECT_EQ(ranks[rank].buckets_during_backward, 1u) << "rank " << rank;
+      }
+      continue;
+    }
+    EXPECT_EQ(errors, std::vector<std::string>(2));
+    ToyModel alone;
+    for (int rank = 0; rank < 2; ++rank) loss(alone.layers.back(), rank).backward();
+    const torch::Tensor& expected = alone.layers.back().grad();
+    const torch::Tensor& summed = ranks[0].gradients[kFirstLayer + kLayers - 1];
+    ASSERT_TRUE(summed.defined());
+    EXPECT_LE((summed - expected).abs().max().item<double>(),
+              1e-12 * expected.abs().max().item<double>());
+  }
 }
 
 }  // namespace
