@@ -43,7 +43,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libtorch1.13 libopenblas0-pthread libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
       libspdlog1.10 libfmt9 libprometheus-cpp-pull1.0 libprometheus-cpp-core1.0 libcivetweb1 \
-      libsqlite3-0 libicu72 \
+      libsqlite3-0 libicu72 libgomp1 \
       libcurl4 ca-certificates zlib1g libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/ftd --create-home ftd

@@ -57,6 +57,13 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "intra-op threads (0: all cores)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
+  std::string cpu_replicas = "auto";
+  app.add_option("--cpu-replicas", cpu_replicas,
+                 "on a CPU with several threads: auto splits each micro-batch's rows between "
+                 "single-threaded replicas of the model where the job allows it (faster; one "
+                 "more gradient buffer per replica); off: one model whose ops use every thread")
+      ->check(CLI::IsMember({"auto", "off"}))
+      ->capture_default_str();
   app.add_option("--cache-dir", options.token_cache_dir,
                  "token cache: tokenized datasets, shared by jobs and workers (\"\": none)")
       ->capture_default_str();
@@ -126,6 +133,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.cpu_replicas = cpu_replicas == "auto";
   if (*generate_command) {
     generate.log = [](const std::string& level, const std::string& text) {
       if (level != "info") std::cerr << "ftworker generate: " << level << ": " << text << "\n";
@@ -175,7 +183,8 @@ int main(int argc, char** argv) {
     }
     if (gang_reduce != "auto") gang->overlap_gradient_reduce = gang_reduce == "overlapped";
     return ft::worker::RunStandalone(spec_path, out_dir, options.threads, options.token_cache_dir,
-                                     options.memory_budget_mb, *gang, profile_trace);
+                                     options.memory_budget_mb, *gang, profile_trace,
+                                     options.cpu_replicas);
   }
   if (options.server.empty()) {
     std::cerr << "ftworker: give --server HOST:PORT (daemon mode) or --spec FILE --out DIR\n";

@@ -62,6 +62,8 @@ import argparse
 import json
 import os
 import shlex
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,15 +95,38 @@ def baseline_windows(recipe, lengths, seed, micro, accumulation):
     return bc.plan_windows(bc.epoch_order(len(lengths), seed, 1), 1, micro * accumulation)
 
 
+def start_ddp_ranks(config):
+    """The +ddp baseline: one process per thread, one thread each (OpenBLAS's too, read when
+    torch loads), as `torchrun --nproc_per_node` starts them; rank 0 (this process) starts the
+    others and waits for them, so its wall time covers the whole gang."""
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(config["ddp_port"]),
+                      WORLD_SIZE=str(config["world"]))
+    if config.get("rank", 0) != 0:
+        return []
+    return [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--baseline",
+                              json.dumps(dict(config, rank=rank))], stdout=subprocess.DEVNULL)
+            for rank in range(1, config["world"])]
+
+
 def run_baseline(config):
-    """Reads, tokenizes, trains one epoch, evaluates, saves; prints one JSON line."""
+    """Reads, tokenizes, trains one epoch, evaluates, saves; prints one JSON line. With
+    config["world"] > 1, PyTorch's DistributedDataParallel over Gloo: each rank computes its share
+    of every micro-batch's rows and the gradients are all-reduced once per window (no_sync before
+    the last micro-batch), evaluation sharded and summed."""
     start = time.perf_counter()
+    world = config.get("world", 1)
+    rank = config.get("rank", 0)
+    others = start_ddp_ranks(config) if world > 1 else []
     import torch
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, Dataset
     import bloom_torch
 
-    torch.set_num_threads(config["threads"])
+    torch.set_num_threads(max(1, config["threads"] // world))
+    if world > 1:
+        import torch.distributed as dist
+        dist.init_process_group("gloo", rank=rank, world_size=world)
     max_length = config["max_seq_length"]
 
     class TextDataset(Dataset):
@@ -141,6 +166,9 @@ def run_baseline(config):
                                     last_block_only=config["last_block_only"])
     model.train()
     optimizer = bloom_torch.make_adamw(model, config["learning_rate"])
+    step_model = model
+    if world > 1:
+        step_model = torch.nn.parallel.DistributedDataParallel(model)
     setup_seconds = time.perf_counter() - start
 
     epoch_start = time.perf_counter()
@@ -153,7 +181,11 @@ def run_baseline(config):
         t0 = time.perf_counter()
         optimizer.zero_grad()
         window_size = sum(len(micro) for micro in window)
-        _, window_tokens = bloom_torch.window_loss_backward(model, micro_batches, window_size)
+        if world > 1:
+            window_tokens = ddp_window_backward(step_model, micro_batches, window_size, rank,
+                                                world)
+        else:
+            _, window_tokens = bloom_torch.window_loss_backward(model, micro_batches, window_size)
         optimizer.step()
         train_seconds += time.perf_counter() - t0
         tokens += window_tokens
@@ -170,23 +202,62 @@ def run_baseline(config):
             order = sorted(range(len(dataset)), key=lambda i: len(dataset.ids[i]))
             batch = config["eval_batch_size"]
             loss_sum, correct = 0.0, 0
-            sampler = [order[b:b + batch] for b in range(0, len(order), batch)]
+            sampler = [order[b:b + batch] for b in range(0, len(order), batch)][rank::world]
             for ids, mask, labels in DataLoader(dataset, batch_sampler=sampler,
                                                 collate_fn=dynamic_collate):
                 logits = model(ids, mask)
                 loss_sum += float(F.cross_entropy(logits, labels, reduction="sum"))
                 correct += int((logits.argmax(-1) == labels).sum())
+            if world > 1:
+                sums = torch.tensor([loss_sum, float(correct)], dtype=torch.float64)
+                dist.all_reduce(sums)
+                loss_sum, correct = float(sums[0]), int(sums[1])
             metrics[name] = {"loss": loss_sum / len(dataset), "accuracy": correct / len(dataset),
                              "examples": len(dataset)}
     eval_seconds = time.perf_counter() - eval_start
 
     save_start = time.perf_counter()
-    torch.save(model.state_dict(), os.path.join(config["out_dir"], "model.pt"))
+    if rank == 0:
+        torch.save(model.state_dict(), os.path.join(config["out_dir"], "model.pt"))
     save_seconds = time.perf_counter() - save_start
+    if world > 1:
+        dist.destroy_process_group()
+        for process in others:
+            if process.wait() != 0:
+                sys.exit("DDP rank exited with %d" % process.returncode)
+        if rank != 0:
+            return
     print(json.dumps({"train_seconds": train_seconds, "epoch_seconds": epoch_seconds,
                       "setup_seconds": setup_seconds, "eval_seconds": eval_seconds,
                       "save_seconds": save_seconds, "tokens": tokens, "samples": samples,
                       "slots": slots, "metrics": metrics, "threads": torch.get_num_threads()}))
+
+
+def ddp_window_backward(ddp_model, micro_batches, window_size, rank, world):
+    """One window under DDP: this rank's contiguous share of each micro-batch's rows, padded to
+    its own longest (as a rank collating its own examples would); the loss scaled by world /
+    window size, since DDP averages the ranks' gradients; all-reduce only at the last
+    micro-batch. Returns the real tokens of the whole window (every rank's)."""
+    import contextlib
+    import torch
+    import torch.nn.functional as F
+    tokens = 0
+    for index, (ids, mask, labels) in enumerate(micro_batches):
+        tokens += int(mask.sum())
+        rows = ids.shape[0]
+        begin = rank * rows // world
+        end = (rank + 1) * rows // world
+        share_mask = mask[begin:end]
+        longest = int(share_mask.sum(1).max()) if end > begin else 0
+        last = index == len(micro_batches) - 1
+        with contextlib.nullcontext() if last else ddp_model.no_sync():
+            if end > begin:
+                logits = ddp_model(ids[begin:end, :longest], share_mask[:, :longest])
+                loss = F.cross_entropy(logits.float(), labels[begin:end], reduction="sum")
+            else:  # no rows here: a zero loss that still takes part in the all-reduce
+                loss = sum(p.sum() for p in ddp_model.parameters()) * 0.0
+            (loss * world / window_size).backward()
+    return tokens
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,6 +301,12 @@ def write_data(folder, train_tsv, dev_tsv, train_count, eval_count):
     return paths
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def run_pytorch(config, env):
     with tempfile.TemporaryDirectory(prefix="ftd-bench-") as workdir:
         run = bc.check_child(bc.run_child(
@@ -268,6 +345,11 @@ COMPARISONS = [
     ("ftworker grouped vs batch 1 unpadded with the shortcut", "grouped", "unpadded+shortcut"),
     ("ftworker grouped vs batch 1 unpadded without it", "grouped", "unpadded"),
     ("ftworker plain vs the seed's recipe (no shortcut)", "plain", "seed"),
+    ("length grouping on both sides; baseline as DDP, one single-threaded process per thread, "
+     "with the shortcut", "grouped", "grouped+shortcut+ddp"),
+    ("same micro-batches; baseline as DDP with the shortcut", "plain", "same+shortcut+ddp"),
+    ("ftworker as one model on every thread (--cpu-replicas off) vs the grouped baseline with "
+     "the shortcut", "grouped+threads", "grouped+shortcut"),
 ]
 
 
@@ -276,13 +358,16 @@ def parse_sides(ours_text, baselines_text):
     RECIPE+shortcut), each name once."""
     ours = [name.strip() for name in ours_text.split(",") if name.strip()]
     for name in ours:
-        if name not in OURS_SIDES:
-            sys.exit("--ours: unknown side %r (known: %s)" % (name, ", ".join(OURS_SIDES)))
+        side, _, flag = name.partition("+")
+        if side not in OURS_SIDES or flag not in ("", "threads"):
+            sys.exit("--ours: unknown side %r (known: %s, each optionally +threads)"
+                     % (name, ", ".join(OURS_SIDES)))
     baselines = [name.strip() for name in baselines_text.split(",") if name.strip()]
     for name in baselines:
-        recipe, _, flag = name.partition("+")
-        if recipe not in BASELINE_RECIPES or flag not in ("", "shortcut"):
-            sys.exit("--baselines: %r is not RECIPE or RECIPE+shortcut (recipes: %s)" %
+        recipe, *flags = name.split("+")
+        if recipe not in BASELINE_RECIPES or not set(flags) <= {"shortcut", "ddp"} or (
+                len(set(flags)) < len(flags)):
+            sys.exit("--baselines: %r is not RECIPE[+shortcut][+ddp] (recipes: %s)" %
                      (name, ", ".join(BASELINE_RECIPES)))
     if not ours or not baselines or len(set(ours)) < len(ours) or (
             len(set(baselines)) < len(baselines)):
@@ -317,15 +402,19 @@ def measure_config(args, ftworker, ftworker_args, sides, spec, config, env, dead
             busy.append(bc.wait_for_idle_cpus(args.max_busy, deadline))
             kind, name = side
             if kind == "ours":
-                run = run_ours(ftworker, bc.merge_spec(spec, OURS_SIDES[name]), args.threads,
-                               env, ftworker_args)
+                side_name, _, flag = name.partition("+")
+                # +threads: one model whose ops use every thread (no CPU replicas).
+                run = run_ours(ftworker, bc.merge_spec(spec, OURS_SIDES[side_name]), args.threads,
+                               env, ftworker_args + (["--cpu-replicas", "off"] if flag else []))
                 timing = run.result["timing"]
                 print("  ftworker %-8s: process %.1f s, train %.1f s, eval %.1f s, peak RSS "
                       "%.0f MiB" % (name, run.wall, timing["train_seconds"],
                                     timing["eval_seconds"], run.rss_mib), flush=True)
             else:
-                recipe, _, flag = name.partition("+")
-                run = run_pytorch(dict(config, recipe=recipe, last_block_only=bool(flag)), env)
+                recipe, *flags = name.split("+")
+                world = args.threads if "ddp" in flags else 1
+                run = run_pytorch(dict(config, recipe=recipe, last_block_only="shortcut" in flags,
+                                       world=world, ddp_port=free_port()), env)
                 m = run.measured
                 print("  PyTorch  %-17s: process %.1f s, train %.1f s (epoch loop %.1f s), "
                       "eval %.1f s, save %.1f s, set-up %.1f s, peak RSS %.0f MiB" %

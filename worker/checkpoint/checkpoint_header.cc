@@ -82,6 +82,7 @@ std::string CheckpointHeaderJson(const CheckpointHeader& header) {
                                  {"stopped_at_step", tracking.stopped_at_step}};
   json["checkpoints_written"] = header.checkpoints_written;
   json["runtime"] = {{"threads", header.threads},
+                     {"cpu_replicas", header.cpu_replicas},
                      {"device", header.device},
                      {"libtorch", header.libtorch_version}};
   return json.dump(2) + "\n";
@@ -133,6 +134,7 @@ CheckpointHeader ParseCheckpointHeader(const std::string& text) {
     header.checkpoints_written = json.at("checkpoints_written").get<int64_t>();
     const Json& runtime = json.at("runtime");
     header.threads = runtime.at("threads").get<int>();
+    header.cpu_replicas = runtime.value("cpu_replicas", 1);
     header.device = runtime.at("device").get<std::string>();
     header.libtorch_version = runtime.at("libtorch").get<std::string>();
   } catch (const Json::exception& error) {

@@ -57,6 +57,7 @@ struct CheckpointHeader {
 
   int64_t checkpoints_written = 0;  // by every attempt so far, this one included
   int threads = 0;                  // bit-identity after a resume needs the same count
+  int cpu_replicas = 1;             // and the same replicas (train/cpu_replicas.h); 1 when absent
   std::string device;
   std::string libtorch_version;
 };

@@ -137,7 +137,7 @@ absl::StatusOr<train::DistributedOptions> StandaloneGang(int rank, int world_siz
 int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads,
                   const std::string& token_cache_dir, double memory_budget_mb,
                   const train::DistributedOptions& distributed,
-                  const std::string& profile_trace_path) {
+                  const std::string& profile_trace_path, bool cpu_replicas) {
   std::ifstream in(spec_path);
   if (!in) {
     std::cerr << "ftworker: --spec: cannot read " << spec_path << "\n";
@@ -171,6 +171,7 @@ int RunStandalone(const std::string& spec_path, const std::string& out_dir, int 
   }
   options.token_cache_dir = token_cache_dir;
   options.memory_budget_mb = memory_budget_mb;
+  options.cpu_replicas = cpu_replicas;
   if (absl::Status inputs =
           ResolveRemoteInputs(spec, DefaultDatasetsDir(token_cache_dir), options, &observer);
       !inputs.ok()) {

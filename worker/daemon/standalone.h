@@ -22,9 +22,10 @@ absl::StatusOr<train::DistributedOptions> StandaloneGang(int rank, int world_siz
 // shared folder), and rank 0 alone writes events.jsonl, checkpoints, the model and result.json.
 // profile_trace_path "": no trace; otherwise LibTorch's operator trace of the training steps
 // between the first and the second progress report is written there (worker/profile).
+// cpu_replicas: train::TrainOptions::cpu_replicas.
 int RunStandalone(const std::string& spec_path, const std::string& out_dir, int threads,
                   const std::string& token_cache_dir = "", double memory_budget_mb = 0,
                   const train::DistributedOptions& distributed = {},
-                  const std::string& profile_trace_path = "");
+                  const std::string& profile_trace_path = "", bool cpu_replicas = true);
 
 }  // namespace ft::worker

@@ -83,6 +83,7 @@ void WorkerLoop::RunJob(const ft::v1::AcquireJobResponse& lease) {
   train::TrainOptions train_options = ToTrainOptions(job.spec(), job.output_dir(), options_.threads);
   train_options.token_cache_dir = options_.token_cache_dir;
   train_options.memory_budget_mb = options_.memory_budget_mb;
+  train_options.cpu_replicas = options_.cpu_replicas;
   if (absl::Status inputs = ResolveRemoteInputs(job.spec(), options_.datasets_dir, train_options,
                                                 &reporter);
       !inputs.ok()) {

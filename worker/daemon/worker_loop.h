@@ -20,6 +20,7 @@ struct WorkerLoopOptions {
   std::string worker_id;  // unique per worker
   std::string device = "cpu";
   int threads = 0;         // intra-op threads; 0: all cores
+  bool cpu_replicas = true;  // train::TrainOptions::cpu_replicas
   std::string datasets_dir;     // named datasets' cache (remote_inputs.h)
   std::string token_cache_dir;  // tokenized splits, shared by jobs; "": none (token_cache.h)
   double memory_budget_mb = 0;  // auto_micro_batch's budget; 0: half of MemAvailable

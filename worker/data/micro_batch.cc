@@ -92,6 +92,27 @@ MicroBatch CollateWindowMicroBatch(const TokenizedSplit& split, const Window& wi
                                  device);
 }
 
+MicroBatch SliceRows(const MicroBatch& batch, int64_t begin, int64_t end) {
+  MicroBatch slice;
+  slice.packed = batch.packed;
+  const torch::Tensor mask = batch.attention_mask.slice(0, begin, end);
+  const torch::Tensor real = mask.ne(0);
+  // Right padding: the longest row's length is the last column any row uses.
+  const int64_t longest = real.any(0).nonzero().max().item<int64_t>() + 1;
+  slice.input_ids = batch.input_ids.slice(0, begin, end).narrow(1, 0, longest);
+  slice.attention_mask = mask.narrow(1, 0, longest);
+  slice.tokens = real.sum().item<int64_t>();
+  slice.examples = batch.packed ? mask.amax(1).sum().item<int64_t>() : end - begin;
+  if (batch.labels.dim() == 2) {  // a causal LM's token labels
+    slice.labels = batch.labels.slice(0, begin, end).narrow(1, 0, longest);
+    slice.targets = slice.labels.ne(kIgnoredLabel).sum().item<int64_t>();
+  } else {
+    slice.labels = batch.labels.slice(0, begin, end);
+    slice.targets = end - begin;
+  }
+  return slice;
+}
+
 MicroBatch ToDevice(MicroBatch batch, const torch::Device& device) {
   if (batch.input_ids.device() == device) return batch;
   // From pinned memory (the prefetcher pins for CUDA) the copies overlap with compute.

@@ -50,6 +50,10 @@ MicroBatch CollatePackedMicroBatch(const TokenizedSplit& split,
 MicroBatch CollateWindowMicroBatch(const TokenizedSplit& split, const Window& window,
                                    std::size_t m, const torch::Device& device);
 
+// Rows [begin, end) of `batch` (a CPU batch), without the trailing columns that are padding in
+// every one of them; the counts are the slice's own.
+MicroBatch SliceRows(const MicroBatch& batch, int64_t begin, int64_t end);
+
 // The batch's tensors on `device` (no copy when they are there already).
 MicroBatch ToDevice(MicroBatch batch, const torch::Device& device);
 

@@ -164,7 +164,9 @@ std::string ResultJson(const TrainOptions& options, const JobData& data,
   }
   result["versions"] = {
       {"ft", FT_VERSION}, {"libtorch", TORCH_VERSION}, {"compiler", CompilerVersion()}};
-  result["runtime"] = {{"device", summary.device}, {"threads", summary.threads}};
+  result["runtime"] = {{"device", summary.device},
+                       {"threads", summary.threads},
+                       {"cpu_replicas", summary.cpu_replicas}};
   result["pipeline"] = Json::parse(PipelineReportJson(summary.pipeline));
   const double samples_per_second =
       summary.train_seconds > 0 ? static_cast<double>(summary.samples_seen) / summary.train_seconds

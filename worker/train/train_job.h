@@ -81,6 +81,10 @@ struct TrainOptions {
   std::string token_cache_dir;  // "": tokenize every time (token_cache.h)
 
   int threads = 0;         // intra-op threads; 0: all cores
+  // On a CPU with several threads, split each micro-batch's rows between single-threaded
+  // replicas of the model where the job allows it (cpu_replicas.h); false: one model whose ops
+  // use every thread.
+  bool cpu_replicas = true;
   std::string output_dir;  // model.safetensors, config.json, result.json go here
   std::string spec_json;   // the job spec as JSON, copied into result.json
 

@@ -112,6 +112,7 @@ inline constexpr TrainOptionField kRows[] = {
   {"checkpoint_every_steps", &O::checkpoint_every_steps, kByName, kResult, kNo},
   {"checkpoint_every_seconds", &O::checkpoint_every_seconds, kNotFromSpec, kResult, kNo},
   {"threads", &O::threads, kNotFromSpec, kResult, kNo},
+  {"cpu_replicas", &O::cpu_replicas, kNotFromSpec, kResult, kNo},
   {"output_dir", &O::output_dir, kNotFromSpec, kResult, kNo},
   {"spec_json", &O::spec_json, kNotFromSpec, kNoResult, kNo},
   // Struct-valued. LoraOptions::Fields() feeds result.json and the fingerprint ("lora.*").

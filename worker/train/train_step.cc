@@ -51,6 +51,34 @@ int64_t WindowLossTerms(const std::vector<MicroBatch>& micro_batches) {
   return terms;
 }
 
+torch::Tensor AccumulateMicroBatch(models::TrainableModelImpl& model, const MicroBatch& batch,
+                                   int64_t loss_divisor, const StepPrecision& precision,
+                                   double label_smoothing,
+                                   const std::function<void()>& before_backward) {
+  torch::Tensor logits;
+  {
+    // Named scopes for `ftworker --profile-trace` (worker/profile); free when not profiling.
+    RECORD_FUNCTION("ft::forward", std::vector<c10::IValue>());
+    AutocastScope autocast(precision.autocast, batch.input_ids.device(), precision.autocast_dtype);
+    logits = batch.packed ? model.ForwardPacked(batch.input_ids, batch.attention_mask)
+                          : model.forward(batch.input_ids, batch.attention_mask);
+  }
+  torch::Tensor loss_sum;
+  torch::Tensor scaled;
+  {
+    RECORD_FUNCTION("ft::loss", std::vector<c10::IValue>());
+    loss_sum = SummedLoss(model.task(), logits, batch.labels, label_smoothing);
+    scaled = loss_sum / static_cast<double>(loss_divisor);
+    if (precision.loss_scale != 1.0) scaled = scaled * precision.loss_scale;
+  }
+  if (before_backward) before_backward();
+  {
+    RECORD_FUNCTION("ft::backward", std::vector<c10::IValue>());
+    scaled.backward();
+  }
+  return loss_sum.detach();
+}
+
 WindowResult AccumulateWindow(
     models::TrainableModelImpl& model, const std::vector<MicroBatch>& micro_batches,
     int64_t loss_divisor, const std::function<bool()>& stop_requested,
@@ -62,30 +90,11 @@ WindowResult AccumulateWindow(
       result.stopped = true;
       return result;
     }
-    torch::Tensor logits;
-    {
-      // Named scopes for `ftworker --profile-trace` (worker/profile); free when not profiling.
-      RECORD_FUNCTION("ft::forward", std::vector<c10::IValue>());
-      AutocastScope autocast(precision.autocast, batch.input_ids.device(),
-                             precision.autocast_dtype);
-      logits = batch.packed ? model.ForwardPacked(batch.input_ids, batch.attention_mask)
-                            : model.forward(batch.input_ids, batch.attention_mask);
-    }
-    torch::Tensor loss_sum;
-    torch::Tensor scaled;
-    {
-      RECORD_FUNCTION("ft::loss", std::vector<c10::IValue>());
-      loss_sum = SummedLoss(model.task(), logits, batch.labels, label_smoothing);
-      scaled = loss_sum / static_cast<double>(loss_divisor);
-      if (precision.loss_scale != 1.0) scaled = scaled * precision.loss_scale;
-    }
-    if (before_last_backward && &batch == &micro_batches.back()) before_last_backward();
-    {
-      RECORD_FUNCTION("ft::backward", std::vector<c10::IValue>());
-      scaled.backward();
-    }
-    const torch::Tensor detached = loss_sum.detach();
-    result.loss_sum = result.loss_sum.defined() ? result.loss_sum + detached : detached;
+    const bool last = &batch == &micro_batches.back();
+    const torch::Tensor loss_sum =
+        AccumulateMicroBatch(model, batch, loss_divisor, precision, label_smoothing,
+                             last ? before_last_backward : nullptr);
+    result.loss_sum = result.loss_sum.defined() ? result.loss_sum + loss_sum : loss_sum;
   }
   if (!result.loss_sum.defined()) result.loss_sum = torch::zeros({});
   return result;

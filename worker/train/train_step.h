@@ -45,7 +45,15 @@ torch::Tensor SummedTokenCrossEntropy(const torch::Tensor& logits, const torch::
 torch::Tensor SummedLoss(models::ModelTask task, const torch::Tensor& logits,
                          const torch::Tensor& labels, double label_smoothing = 0.0);
 
-// Forward and backward of each micro-batch; gradients are ADDED to the parameters' .grad (the
+// One micro-batch: forward, SummedLoss / loss_divisor (times precision.loss_scale), backward,
+// the gradients added to .grad. Returns the micro-batch's summed loss, detached.
+// before_backward (optional) runs between the loss and the backward.
+torch::Tensor AccumulateMicroBatch(models::TrainableModelImpl& model, const MicroBatch& batch,
+                                   int64_t loss_divisor, const StepPrecision& precision,
+                                   double label_smoothing,
+                                   const std::function<void()>& before_backward = nullptr);
+
+// Forward and backward of each micro-batch (AccumulateMicroBatch); gradients are ADDED to the parameters' .grad (the
 // caller zeroes them first). Each micro-batch contributes its summed loss (SummedLoss) /
 // loss_divisor. With loss_divisor = the loss terms of the whole window (its examples; for a
 // causal LM its target tokens, WindowLossTerms), the accumulated gradient equals the gradient of

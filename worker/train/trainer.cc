@@ -26,6 +26,7 @@
 #include "common/models/end_of_sequence.h"
 #include "worker/adapters/lora_checkpoint.h"
 #include "worker/adapters/lora_job.h"
+#include "worker/adapters/lora_model.h"
 #include "worker/io/durable_folder.h"
 #include "worker/models/model_loader.h"
 #include "worker/models/block_dtype.h"
@@ -35,6 +36,8 @@
 #include "worker/checkpoint/checkpoint_header.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/train/compute_threads.h"
+#include "worker/train/cpu_replicas.h"
+#include "worker/memory/process_memory.h"
 #include "worker/memory/device_memory.h"
 #include "worker/data/epoch_plan.h"
 #include "worker/eval/early_stopping.h"
@@ -184,6 +187,16 @@ class TrainingLoop {
   bool ReduceAcrossGang(WindowResult& result);
   // Seeds the generator, then builds the model, optimizer, schedule and meter from scratch.
   void BuildFreshState();
+  models::ModelTask Task() const {
+    return options_.task == "causal_lm" ? models::ModelTask::kCausalLm
+                                        : models::ModelTask::kSequenceClassification;
+  }
+  // On a CPU with several threads: how many replicas split each micro-batch (cpu_replicas.h),
+  // into summary_.cpu_replicas, or a log line saying why none. Before a resume, which compares.
+  void DecideCpuReplicas();
+  void BuildCpuReplicas();
+  // Why this job cannot train on CPU replicas; "" when it can.
+  std::string CpuReplicasRefusal() const;
   // Returns false when cancelled. `prepared` holds the window's micro-batches, collated ahead.
   bool TrainOneStep(const Window& window, PreparedWindow prepared, int64_t epoch);
   // The window's gradient; on CUDA out-of-memory, retried with half the micro-batch.
@@ -191,6 +204,9 @@ class TrainingLoop {
   WindowResult AccumulateWithRetry(const Window& window, std::vector<MicroBatch>& micro_batches,
                                    int64_t loss_terms, int64_t& tokens);
   bool EvaluateSplit(const TokenizedSplit& split);
+  // Evaluate with the batches dealt between the CPU replicas; nullopt when stopped.
+  std::optional<EvalReport> EvaluateOnReplicas(const TokenizedSplit& split,
+                                               const EvaluationOptions& options, int64_t step);
   // evaluate_only: the final evaluations of the weights as loaded; no step, checkpoint or model.
   void EvaluateOnly();
   // causal_lm: greedy completions of the first validation prompts as log lines.
@@ -268,6 +284,8 @@ class TrainingLoop {
   std::unique_ptr<DeviceMemoryMeter> memory_meter_;  // for progress reports
   std::optional<JobTokenizer> sample_tokenizer_;  // loaded at the first validation samples
 
+  std::unique_ptr<CpuReplicas> replicas_;  // CPU, several threads: cpu_replicas.h
+
   std::unique_ptr<distributed::Gang> gang_;  // world_size > 1 only
   std::unique_ptr<distributed::GradientReducer> reducer_;
   double interval_communication_seconds_ = 0;  // all-reduce time since the last report
@@ -305,8 +323,10 @@ void TrainingLoop::Run() {
     fingerprint_.emplace_back("lora.base_weights",
                               "\"" + adapters::FrozenWeightsHash(*model_) + "\"");
   }
+  DecideCpuReplicas();
   Resume();
   CheckGangAgreesOnStart();
+  if (summary_.cpu_replicas > 1) BuildCpuReplicas();
   last_checkpoint_time_ = Clock::now();
 
   const int64_t first_epoch = epoch_;
@@ -455,8 +475,7 @@ void TrainingLoop::BuildFreshState() {
     model_ = models::BuildModel(
         config_, static_cast<int64_t>(data_.label_names.size()),
         [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); },
-        options_.task == "causal_lm" ? models::ModelTask::kCausalLm
-                                     : models::ModelTask::kSequenceClassification);
+        Task());
   }
   if (options_.lora.enabled) {
     lora_ = adapters::SetUpLora(*model_, config_.family, options_.lora,
@@ -487,6 +506,74 @@ void TrainingLoop::BuildFreshState() {
     summary_.loss_scale = scaler_->scale();
   }
   interval_loss_ = torch::zeros({}, torch::TensorOptions().device(device_));
+}
+
+std::string TrainingLoop::CpuReplicasRefusal() const {
+  if (WorldSize() > 1) return "a data-parallel rank splits no further";
+  if (micro_batch_size_ < 2) return "a micro-batch of one row cannot be split";
+  if (config_.family == models::ModelFamily::kTorchScript) {
+    return "a TorchScript module cannot be rebuilt";
+  }
+  if (options_.lora.enabled && options_.lora.dropout > 0) {
+    return "lora.dropout draws random numbers in the forward";
+  }
+  int64_t gradient_bytes = 0;
+  for (const torch::Tensor& parameter : parameters_) {
+    gradient_bytes += parameter.numel() * static_cast<int64_t>(parameter.element_size());
+  }
+  const int replicas = static_cast<int>(std::min<int64_t>(summary_.threads, micro_batch_size_));
+  const std::optional<uint64_t> available = MemAvailableBytes();
+  const auto extra = static_cast<uint64_t>(gradient_bytes) * static_cast<uint64_t>(replicas - 1);
+  if (available && extra > *available / 4) {
+    return "their gradients (" + std::to_string(extra >> 20) + " MiB) would take more than a "
+           "quarter of the available memory";
+  }
+  return "";
+}
+
+void TrainingLoop::DecideCpuReplicas() {
+  summary_.cpu_replicas = 1;
+  if (!options_.cpu_replicas || !device_.is_cpu() || summary_.threads < 2) return;
+  const std::string refusal = CpuReplicasRefusal();
+  if (!refusal.empty()) {
+    observer_.OnLog("info", "CPU: one model on " + std::to_string(summary_.threads) +
+                                " threads, not split into replicas: " + refusal);
+    return;
+  }
+  summary_.cpu_replicas = static_cast<int>(std::min<int64_t>(summary_.threads, micro_batch_size_));
+}
+
+void TrainingLoop::BuildCpuReplicas() {
+  phase_ = "building the CPU replicas";
+  const int count = summary_.cpu_replicas;
+  // Their random initial weights are dropped at once; the generator must not notice them.
+  const torch::Tensor generator_state = [] {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    return generator.get_state();
+  }();
+  std::vector<models::TrainableModel> extra;
+  for (int i = 1; i < count; ++i) {
+    std::optional<models::FrozenBlockDtype> bf16_blocks;
+    if (options_.lora.enabled && options_.lora.base_precision == "bf16") {
+      bf16_blocks.emplace(torch::kBFloat16);
+    }
+    models::TrainableModel replica = models::BuildArchitecture(
+        config_, static_cast<int64_t>(data_.label_names.size()), Task());
+    if (lora_) adapters::ApplyLora(*replica, config_.family, lora_->applied);
+    replica->set_activation_checkpointing(options_.activation_checkpointing);
+    extra.push_back(std::move(replica));
+  }
+  {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(generator_state);
+  }
+  replicas_ = std::make_unique<CpuReplicas>(*model_, std::move(extra), summary_.threads);
+  observer_.OnLog("info", "CPU: each micro-batch's rows split between " + std::to_string(count) +
+                              " replicas of the model, one thread each (ftworker --cpu-replicas "
+                              "off: one model on " + std::to_string(summary_.threads) +
+                              " threads)");
 }
 
 bool TrainingLoop::TrainOneStep(const Window& window, PreparedWindow prepared, int64_t epoch) {
@@ -596,6 +683,12 @@ WindowResult TrainingLoop::AccumulateWithRetry(const Window& window,
   // The same examples whatever the micro-batch, so the same divisor after a retry.
   while (true) {
     try {
+      if (replicas_) {
+        return replicas_->AccumulateWindow(micro_batches, loss_terms,
+                                           [this] { return StopRequested(); },
+                                           WindowPrecision(options_, scaler_.get()),
+                                           options_.label_smoothing);
+      }
       std::function<void()> arm_reduce;
       if (reducer_) arm_reduce = [this] { reducer_->ArmBeforeLastBackward(); };
       return AccumulateWindow(
@@ -627,6 +720,37 @@ WindowResult TrainingLoop::AccumulateWithRetry(const Window& window,
   }
 }
 
+std::optional<EvalReport> TrainingLoop::EvaluateOnReplicas(const TokenizedSplit& split,
+                                                           const EvaluationOptions& options,
+                                                           int64_t step) {
+  // The batches dealt between the replicas as between a gang's ranks, the sums added in-process.
+  ReplicaSum sum(replicas_->count());
+  std::optional<EvalReport> report;
+  replicas_->ForEachReplica([&](models::TrainableModelImpl& replica, int index) {
+    EvaluationOptions share = options;
+    share.shard_rank = index;
+    share.shard_count = replicas_->count();
+    share.sum_across_ranks = [&sum, index](std::vector<torch::Tensor>& sums) {
+      sum.Sum(index, sums);
+    };
+    try {
+      // Only the model's thread asks whether to stop; when it stops, the others are released.
+      std::optional<EvalReport> own =
+          Evaluate(replica, split, share, device_, step,
+                   index == 0 ? std::function<bool()>([this] { return StopRequested(); })
+                              : nullptr);
+      if (index == 0) {
+        if (!own) sum.Abort();
+        report = std::move(own);
+      }
+    } catch (...) {
+      sum.Abort();
+      throw;
+    }
+  });
+  return report;
+}
+
 bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
   if (split.empty()) return true;
   const bool is_validation = &split == &data_.validation;
@@ -648,9 +772,11 @@ bool TrainingLoop::EvaluateSplit(const TokenizedSplit& split) {
       for (std::size_t i = 0; i < sums.size(); ++i) sums[i].copy_(on_cpu[i]);
     };
   }
+  const int64_t step = weights_step_ >= 0 ? weights_step_ : step_;
   const std::optional<EvalReport> report =
-      Evaluate(*model_, split, eval_options, device_, weights_step_ >= 0 ? weights_step_ : step_,
-               [this] { return StopRequested(); });
+      replicas_ ? EvaluateOnReplicas(split, eval_options, step)
+                : Evaluate(*model_, split, eval_options, device_, step,
+                           [this] { return StopRequested(); });
   summary_.eval_seconds += SecondsSince(start);
   if (!report) return false;
   if (is_validation) last_validation_step_ = step_;
@@ -790,10 +916,17 @@ bool TrainingLoop::Resume() {
     return discard(error.what());
   }
   RestoreCounters(header);
-  if (header.threads != summary_.threads || header.device != summary_.device) {
-    observer_.OnLog("warning", "the checkpoint was written on " + header.device + " with " +
-                                   std::to_string(header.threads) + " threads, this run uses " +
-                                   summary_.device + " with " + std::to_string(summary_.threads) +
+  if (header.threads != summary_.threads || header.device != summary_.device ||
+      header.cpu_replicas != summary_.cpu_replicas) {
+    const auto runtime = [](const std::string& device, int threads, int replicas) {
+      return device + " with " + std::to_string(threads) + " threads" +
+             (replicas > 1 ? " in " + std::to_string(replicas) + " replicas" : "");
+    };
+    observer_.OnLog("warning", "the checkpoint was written on " +
+                                   runtime(header.device, header.threads, header.cpu_replicas) +
+                                   ", this run uses " +
+                                   runtime(summary_.device, summary_.threads,
+                                           summary_.cpu_replicas) +
                                    ": the result may differ in the last bits from an "
                                    "uninterrupted run");
   }
@@ -983,6 +1116,7 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
   header.validation_tracking = tracker_.state();
   header.checkpoints_written = checkpoints_total_;
   header.threads = summary_.threads;
+  header.cpu_replicas = summary_.cpu_replicas;
   header.device = summary_.device;
   header.libtorch_version = compat::LibTorchVersion();
   return header;

@@ -24,6 +24,7 @@ struct TrainingSummary {
   double eval_seconds = 0;
   std::string device;  // "cpu", "cuda:0"
   int threads = 0;
+  int cpu_replicas = 1;  // models computing each micro-batch together (cpu_replicas.h)
   int64_t resumed_from_step = 0;    // 0: started from scratch
   int64_t checkpoints_written = 0;  // by this run (not counting earlier attempts)
   // fp16 loss scaling (0 and 0 when off): optimizer steps skipped for inf/NaN gradients, by every
