@@ -43,6 +43,7 @@ ft::v1::JobSpec WithDefaults(ft::v1::JobSpec spec, const std::string& base_dir) 
         !std::filesystem::exists(Absolute(spec.model(), base_dir)))) {
     spec.set_model(Absolute(spec.model(), base_dir));
   }
+  spec.set_tokenizer(Absolute(spec.tokenizer(), base_dir));
   dataset->set_train(Absolute(dataset->train(), base_dir));
   dataset->set_validation(Absolute(dataset->validation(), base_dir));
   dataset->set_test(Absolute(dataset->test(), base_dir));

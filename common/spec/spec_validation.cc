@@ -21,6 +21,7 @@
 #include "common/spec/evaluate_only_validation.h"
 #include "common/spec/lora_validation.h"
 #include "common/spec/spec_limits.h"
+#include "common/spec/tokenizer_validation.h"
 
 namespace ft::spec {
 namespace {
@@ -198,6 +199,7 @@ absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
   Problems problems;
   const ft::v1::DatasetSpec& dataset = spec.dataset();
   const bool nul_model = HasNul(problems, "model", spec.model());
+  const bool nul_tokenizer = HasNul(problems, "tokenizer", spec.tokenizer());
   bool nul_data = HasNul(problems, "dataset.train", dataset.train());
   nul_data = HasNul(problems, "dataset.validation", dataset.validation()) || nul_data;
   nul_data = HasNul(problems, "dataset.test", dataset.test()) || nul_data;
@@ -230,6 +232,9 @@ absl::Status ValidateSpec(const ft::v1::JobSpec& spec) {
   for (std::string& problem : LoraProblems(spec)) problems.Invalid(std::move(problem));
   for (std::string& problem : DataParallelProblems(spec)) problems.Invalid(std::move(problem));
   for (std::string& problem : EvaluateOnlyProblems(spec)) problems.Invalid(std::move(problem));
+  if (!nul_model && !nul_tokenizer) {
+    for (std::string& problem : TokenizerProblems(spec)) problems.Invalid(std::move(problem));
+  }
   if (spec.display_name().size() > 200) {
     problems.Invalid("spec.display_name: at most 200 bytes");
   }

@@ -107,6 +107,9 @@ absl::Status ApplySubmitLimits(const SubmitLimits& limits, ft::v1::JobSpec& spec
                                {"spec.dataset.validation", &validation, true},
                                {"spec.dataset.test", &test, true}};
   if (model_is_path) fields.push_back({"spec.model", &model, false});
+  // Another tokenizer is read like a model folder: from the same roots.
+  std::string tokenizer = spec.tokenizer();
+  if (!tokenizer.empty()) fields.push_back({"spec.tokenizer", &tokenizer, false});
   for (const Field& field : fields) {
     if (absl::Status status = CheckPath(limits, field.name, field.path, field.is_dataset);
         !status.ok()) {
@@ -117,6 +120,7 @@ absl::Status ApplySubmitLimits(const SubmitLimits& limits, ft::v1::JobSpec& spec
   dataset->set_validation(validation);
   dataset->set_test(test);
   if (model_is_path) spec.set_model(model);
+  spec.set_tokenizer(tokenizer);
   // Lengths past the spec's own bound are validation's to refuse (INVALID_ARGUMENT).
   if (limits.max_seq_length > 0 && spec.max_seq_length() > limits.max_seq_length &&
       spec.max_seq_length() <= spec::kMaxSeqLength) {

@@ -81,7 +81,7 @@ JobData ReadAndTokenize(const TrainOptions& options, JobTokenizer& tokenizer) {
 }  // namespace
 
 JobData LoadJobData(const TrainOptions& options) {
-  JobTokenizer tokenizer = JobTokenizer::ForModel(options.model);
+  JobTokenizer tokenizer = JobTokenizer::ForModel(options.model, options.tokenizer);
   const auto settings = [&] {
     nlohmann::ordered_json json;
     json["task"] = "sequence_classification";

@@ -25,10 +25,11 @@ constexpr char kByteTokenizerId[] = "ft-bytes-v1 (byte+4, head truncation, empty
 constexpr char kHfTokenizerRules[] =
     "hf-tokenizer-json-v1 (ft tokenize, specials kept on truncation, empty -> first special)";
 
-// config.json's vocab_size beside `tokenizer_file`, or -1 when there is none.
-int64_t FolderVocabSize(const std::string& tokenizer_file) {
+// config.json's vocab_size in `model_folder`, or -1 when there is none.
+int64_t FolderVocabSize(const std::string& model_folder) {
+  if (model_folder.empty()) return -1;
   const std::filesystem::path config =
-      std::filesystem::path(tokenizer_file).parent_path() / models::kModelConfigFile;
+      std::filesystem::path(model_folder) / models::kModelConfigFile;
   std::ifstream in(config);
   if (!in) return -1;
   const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -69,9 +70,22 @@ std::string TokenizerFileFor(const std::string& model) {
   return std::filesystem::is_regular_file(file, error) ? file.string() : "";
 }
 
-JobTokenizer JobTokenizer::ForModel(const std::string& model) {
+std::string TokenizerFileFor(const std::string& model, const std::string& tokenizer) {
+  if (tokenizer.empty()) return TokenizerFileFor(model);
+  std::error_code error;
+  if (std::filesystem::is_directory(tokenizer, error)) {
+    return (std::filesystem::path(tokenizer) / "tokenizer.json").string();
+  }
+  return tokenizer;
+}
+
+JobTokenizer JobTokenizer::ForModel(const std::string& model, const std::string& spec_tokenizer) {
   JobTokenizer tokenizer;
-  tokenizer.file_ = TokenizerFileFor(model);
+  tokenizer.file_ = TokenizerFileFor(model, spec_tokenizer);
+  std::error_code error;
+  if (!models::IsScratchModelName(model) && std::filesystem::is_directory(model, error)) {
+    tokenizer.model_folder_ = model;
+  }
   tokenizer.empty_id_ = tokenize::ByteTokenizer::kUnkId;
   return tokenizer;
 }
@@ -79,7 +93,7 @@ JobTokenizer JobTokenizer::ForModel(const std::string& model) {
 void JobTokenizer::Load() {
   if (file_.empty() || tokenizer_) return;
   std::shared_ptr<const tokenize::Tokenizer> tokenizer = tokenize::Tokenizer::FromFile(file_);
-  const int64_t vocab_size = FolderVocabSize(file_);
+  const int64_t vocab_size = FolderVocabSize(model_folder_);
   if (vocab_size >= 0 && tokenizer->VocabSize() > vocab_size) {
     throw std::runtime_error(
         file_ + ": its ids go up to " + std::to_string(tokenizer->VocabSize() - 1) +

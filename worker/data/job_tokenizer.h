@@ -19,13 +19,18 @@ namespace ft::train {
 // <model>/tokenizer.json when `model` is a folder (not "scratch:...") that has one, else "".
 std::string TokenizerFileFor(const std::string& model);
 
+// The tokenizer.json a job uses: `tokenizer` (JobSpec.tokenizer: a tokenizer.json file, or a
+// folder holding one) when set, else TokenizerFileFor(model); "" for the byte-level tokenizer.
+std::string TokenizerFileFor(const std::string& model, const std::string& tokenizer);
+
 class JobTokenizer {
  public:
-  // Picks the tokenizer for `model` without parsing it yet (a token-cache hit never needs to).
-  static JobTokenizer ForModel(const std::string& model);
+  // Picks the tokenizer for `model` without parsing it yet (a token-cache hit never needs to):
+  // `spec_tokenizer` (JobSpec.tokenizer) when set, else the model folder's.
+  static JobTokenizer ForModel(const std::string& model, const std::string& spec_tokenizer = "");
 
   // Parses the tokenizer.json (a no-op for the byte-level one) and checks that its ids fit the
-  // folder's config.json vocab_size. Throws tokenize::TokenizerError naming the file and the
+  // model folder's config.json vocab_size. Throws tokenize::TokenizerError naming the file and the
   // JSON path of what cannot be used, std::runtime_error for a vocabulary that does not fit.
   void Load();
 
@@ -52,6 +57,7 @@ class JobTokenizer {
 
  private:
   std::string file_;
+  std::string model_folder_;  // whose config.json bounds the ids; "" when not a folder
   std::shared_ptr<const tokenize::Tokenizer> tokenizer_;
   int64_t empty_id_ = 0;
   std::vector<int64_t> config_special_ids_;  // tokenizer_config.json's, for Decode

@@ -183,7 +183,7 @@ JobData ReadAndTokenize(const TrainOptions& options, JobTokenizer& tokenizer,
 }  // namespace
 
 JobData LoadLmJobData(const TrainOptions& options, std::optional<int64_t> eos_token_id) {
-  JobTokenizer tokenizer = JobTokenizer::ForModel(options.model);
+  JobTokenizer tokenizer = JobTokenizer::ForModel(options.model, options.tokenizer);
   // Everything TokenizeRow's result depends on besides the rows themselves.
   const auto settings = [&] {
     nlohmann::ordered_json json;

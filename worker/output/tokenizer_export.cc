@@ -23,11 +23,11 @@ std::string ReadFile(const std::filesystem::path& path) {
 
 }  // namespace
 
-void WriteTokenizerFiles(const std::string& model, int64_t max_seq_length,
-                         const std::string& output_dir) {
+void WriteTokenizerFiles(const std::string& model, const std::string& tokenizer,
+                         int64_t max_seq_length, const std::string& output_dir) {
   const std::filesystem::path dir(output_dir);
   std::filesystem::create_directories(dir);
-  const std::string source = TokenizerFileFor(model);
+  const std::string source = TokenizerFileFor(model, tokenizer);
   if (source.empty()) {
     WriteFileAtomically((dir / "tokenizer.json").string(), tokenize::ByteTokenizerJson());
     WriteFileAtomically((dir / "tokenizer_config.json").string(),

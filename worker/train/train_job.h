@@ -32,6 +32,9 @@ struct TrainTestHooks {
 // Everything a training run needs, with defaults already applied (see common/spec).
 struct TrainOptions {
   std::string model;  // "scratch:bloom-tiny", ...
+  // A tokenizer.json file or a folder holding one, used instead of the model folder's; "": the
+  // model folder's (worker/data/job_tokenizer.h).
+  std::string tokenizer;
   std::string train_path;
   std::string validation_path;  // empty: seeded split of train by validation_fraction
   std::string test_path;        // empty: no test evaluation

@@ -69,6 +69,8 @@ inline constexpr Fingerprinted kWithTracking = Fingerprinted::kWhenTrackingValid
 // {name, member, spec field, in result.json, fingerprint[, kEmptyKeepsDefault]}
 inline constexpr TrainOptionField kRows[] = {
   {"model", &O::model, kByName, kResult, kAlways},
+  // Other ids for the same text: another job (but checkpoints written without it still resume).
+  {"tokenizer", &O::tokenizer, kByName, kResult, kUnlessDefault},
   {"train_path", &O::train_path, "dataset.train", kResult, kAlways},
   {"validation_path", &O::validation_path, "dataset.validation", kResult, kAlways},
   {"test_path", &O::test_path, "dataset.test", kResult, kNo},

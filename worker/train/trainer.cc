@@ -401,13 +401,14 @@ void TrainingLoop::Run() {
     adapters::WriteLoraOutput(*model_, *lora_, config_.family, data_.label_names,
                               options_.max_seq_length, options_.model, options_.output_dir);
     if (lora_->applied.merge) {
-      WriteTokenizerFiles(options_.model, options_.max_seq_length,
+      WriteTokenizerFiles(options_.model, options_.tokenizer, options_.max_seq_length,
                           options_.output_dir + "/" + adapters::kMergedFolder);
     }
   } else {
     WriteModelFolder(*model_, data_.label_names, options_.max_seq_length, options_.output_dir);
   }
-  WriteTokenizerFiles(options_.model, options_.max_seq_length, options_.output_dir);
+  WriteTokenizerFiles(options_.model, options_.tokenizer, options_.max_seq_length,
+                      options_.output_dir);
 }
 
 void TrainingLoop::JoinGang() {
@@ -823,7 +824,7 @@ void TrainingLoop::LogValidationSamples() {
   if (causal_lm == nullptr) return;
   const Clock::time_point start = Clock::now();
   if (!sample_tokenizer_) {
-    JobTokenizer tokenizer = JobTokenizer::ForModel(options_.model);
+    JobTokenizer tokenizer = JobTokenizer::ForModel(options_.model, options_.tokenizer);
     tokenizer.Load();
     sample_tokenizer_ = std::move(tokenizer);
   }

@@ -70,6 +70,10 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
                 "model to finetune: scratch:bloom-tiny, a local Hugging Face folder "
                 "(config.json + model.safetensors), or a Hub id org/name[@revision]",
                 "NAME|DIR|ORG/NAME");
+  AddSpecOption(submit, "--tokenizer", f.tokenizer,
+                "another tokenizer than the model folder's: a tokenizer.json, or a folder "
+                "holding one (its ids must fit the model's vocab_size)",
+                "FILE|DIR");
   AddSpecOption(submit, "--task", f.task,
                 "sequence_classification (default: text and label columns) or causal_lm "
                 "(a decoder on prompt/completion, text or chat JSONL rows)",

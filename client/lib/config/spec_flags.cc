@@ -88,6 +88,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ft::v1::JobSpec& spec = base;
   ft::v1::DatasetSpec& data = *spec.mutable_dataset();
   ApplyIfSet(flags.model, [&](const std::string& v) { spec.set_model(v); });
+  ApplyIfSet(flags.tokenizer, [&](const std::string& v) { spec.set_tokenizer(v); });
   ApplyIfSet(flags.dataset_name, [&](const std::string& v) { data.set_name(v); });
   ApplyIfSet(flags.train, [&](const std::string& v) { data.set_train(v); });
   ApplyIfSet(flags.validation, [&](const std::string& v) { data.set_validation(v); });
@@ -166,6 +167,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   if (!models::IsScratchModelName(spec.model()) && !hub_id) {
     spec.set_model(AbsolutePath(spec.model(), cwd));
   }
+  spec.set_tokenizer(AbsolutePath(spec.tokenizer(), cwd));
   if (spec.has_lora()) {
     spec.mutable_lora()->set_adapter(AbsolutePath(spec.lora().adapter(), cwd));
   }

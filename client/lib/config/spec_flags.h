@@ -21,6 +21,7 @@ inline constexpr uint32_t kDefaultEpochs = 1;
 // JobSpec fields given on the command line. A field set here overrides the -f file's.
 struct SpecFlags {
   std::optional<std::string> model;
+  std::optional<std::string> tokenizer;
   std::optional<std::string> dataset_name;
   std::optional<std::string> train;
   std::optional<std::string> validation;

@@ -253,8 +253,10 @@ TEST(BuildJobSpecTest, RelativePathsBecomeAbsoluteAndNormal) {
   f.train = "./a/../b/train.csv";
   f.validation = "../val.jsonl";
   f.test = "aclImdb/test/";
+  f.tokenizer = "../tokenizers/words";
   absl::StatusOr<ft::v1::JobSpec> spec = BuildJobSpec({}, f, "/work/run");
   ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->tokenizer(), "/work/tokenizers/words");
   EXPECT_EQ(spec->dataset().train(), "/work/run/b/train.csv");
   EXPECT_EQ(spec->dataset().validation(), "/work/val.jsonl");
   EXPECT_EQ(spec->dataset().test(), "/work/run/aclImdb/test/");

@@ -75,6 +75,18 @@ TEST_F(SubmitPolicyTest, PathsOutsideTheRootsAreRefusedNamingTheField) {
   const absl::Status model = ApplySubmitLimits(limits_, spec);
   EXPECT_EQ(model.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(model.message().find("spec.model"), std::string::npos) << model;
+  // spec.tokenizer is read like a model folder, from the same roots.
+  spec = ft::testing::ValidSpec(csv_);
+  spec.set_tokenizer((dir_.path() / "outside").string());
+  const absl::Status tokenizer = ApplySubmitLimits(limits_, spec);
+  EXPECT_EQ(tokenizer.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(tokenizer.message().find("spec.tokenizer"), std::string::npos) << tokenizer;
+  spec.set_tokenizer(root_ + "/missing");
+  EXPECT_EQ(ApplySubmitLimits(limits_, spec).code(), absl::StatusCode::kNotFound);
+  fs::create_symlink(root_, root_ + "/words");
+  spec.set_tokenizer(root_ + "/words");
+  FT_EXPECT_OK(ApplySubmitLimits(limits_, spec));
+  EXPECT_EQ(spec.tokenizer(), fs::canonical(root_).string());  // resolved, as spec.model
 }
 
 // Hub ids and named datasets are fetched by the worker into its caches, not read from the roots.

@@ -444,6 +444,7 @@ TrainOptions OptionsRecordingEveryField() {
   options.early_stopping_patience = 2;
   options.group_by_length = true;
   options.lora.enabled = true;
+  options.tokenizer = "/data/tokenizers/wordlevel";
   return options;
 }
 
@@ -486,7 +487,7 @@ TEST(CheckpointFingerprintTest, EachDifferingOptionIsNamed) {
       ++named;
     }
   }
-  EXPECT_EQ(named, 29);  // the rows that a resume must match
+  EXPECT_EQ(named, 30);  // the rows that a resume must match
 }
 
 // The field names of checkpoints that earlier builds wrote (a resume matches them by name).
@@ -504,8 +505,8 @@ TEST(CheckpointFingerprintTest, FieldNamesStayThoseOfEarlierCheckpoints) {
       "lora.base_precision", "lora.dropout", "lora.merge", "lora.r", "lora.target_modules",
       "lora.use_rslora", "lr_scheduler", "max_eval_examples", "max_grad_norm", "max_seq_length",
       "max_steps", "micro_batch_size", "model", "optimizer", "precision", "seed", "task",
-      "text_column", "train_data_hash", "train_examples", "train_on_prompt", "train_path",
-      "validation_fraction", "validation_path", "warmup_steps", "weight_decay"};
+      "text_column", "tokenizer", "train_data_hash", "train_examples", "train_on_prompt",
+      "train_path", "validation_fraction", "validation_path", "warmup_steps", "weight_decay"};
   EXPECT_EQ(names, earlier);
 }
 

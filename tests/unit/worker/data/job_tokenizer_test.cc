@@ -145,7 +145,7 @@ TEST(JobTokenizerTest, LoadJobDataUsesTheFoldersTokenizer) {
 
 TEST(TokenizerExportTest, ByteLevelFolderIsSelfContained) {
   TempDir dir;
-  WriteTokenizerFiles("scratch:bloom-tiny", 128, dir.Path("out"));
+  WriteTokenizerFiles("scratch:bloom-tiny", "", 128, dir.Path("out"));
   const auto tokenizer = tokenize::Tokenizer::FromFile(dir.Path("out/tokenizer.json"));
   const std::string text = "A review<br />with &amp; \x07 bytes \xE2\x80\x94 <s>";
   EXPECT_EQ(tokenizer->Encode(text, 20), tokenize::ByteTokenizer().Encode(text, 20));
@@ -160,13 +160,13 @@ TEST(TokenizerExportTest, CopiesTheFoldersTokenizer) {
   SKIP_WITHOUT_SHARED_TOKENIZERS();
   TempDir dir;
   const fs::path folder = MiniLmFolder(dir, 30522);
-  WriteTokenizerFiles(folder.string(), 128, dir.Path("out"));
+  WriteTokenizerFiles(folder.string(), "", 128, dir.Path("out"));
   EXPECT_EQ(ReadAll(dir.path() / "out/tokenizer.json"), ReadAll(folder / "tokenizer.json"));
   const nlohmann::json config =
       nlohmann::json::parse(ReadAll(dir.path() / "out/tokenizer_config.json"));
   EXPECT_EQ(config["tokenizer_class"], "PreTrainedTokenizerFast");
   const fs::path gpt2 = SharedTokenizer("gpt2").parent_path();
-  WriteTokenizerFiles(gpt2.string(), 128, dir.Path("gpt2"));
+  WriteTokenizerFiles(gpt2.string(), "", 128, dir.Path("gpt2"));
   EXPECT_EQ(ReadAll(dir.path() / "gpt2/tokenizer_config.json"),
             ReadAll(gpt2 / "tokenizer_config.json"));
   EXPECT_EQ(ReadAll(dir.path() / "gpt2/special_tokens_map.json"),
