@@ -59,10 +59,10 @@ for target in "${TARGETS[@]}"; do
       build spec_validation tests/fuzz/spec_validation_fuzz.cc \
         common/spec/*.cc common/chat/*.cc common/models/*.cc common/torchsave/*.cc \
         common/fetch/*.cc common/util/atomic_file.cc common/util/half_float.cc \
-        common/util/mapped_file.cc "${DATA_SOURCES[@]}" \
+        common/util/mapped_file.cc "${DATA_SOURCES[@]}" "${TOKENIZE_SOURCES[@]}" \
         "$OUT/gen/ft/v1/job.pb.cc" "$OUT/gen/ft/v1/progress.pb.cc" \
         $(pkg-config --libs protobuf absl_status absl_statusor absl_strings absl_str_format \
-          libcurl libcrypto zlib) ;;
+          libcurl libcrypto zlib icu-i18n icu-uc) ;;
     tokenizer)
       build tokenizer tests/fuzz/tokenizer_fuzz.cc "${TOKENIZE_SOURCES[@]}" \
         $(pkg-config --libs icu-i18n icu-uc) ;;
