@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/models/vocab_size.h"
+
 namespace ft::models {
 
 std::optional<int64_t> EosTokenId(const ModelConfig& config) {
@@ -20,8 +22,7 @@ std::optional<int64_t> EosTokenId(const ModelConfig& config) {
 
 std::string EosTokenProblem(const ModelConfig& config) {
   const std::optional<int64_t> eos = EosTokenId(config);
-  const int64_t vocab_size = config.family == ModelFamily::kBloom ? config.bloom.vocab_size
-                                                                   : config.transformer.vocab_size;
+  const int64_t vocab_size = VocabSize(config);
   if (!eos || (*eos >= 0 && *eos < vocab_size)) return "";
   const std::string file =
       config.source.empty() ? std::string("config.json")

@@ -9,15 +9,11 @@
 #include "common/models/model_catalog.h"
 #include "common/models/model_config.h"
 #include "common/models/model_folder.h"
+#include "common/models/vocab_size.h"
 #include "common/tokenize/tokenizer.h"
 
 namespace ft::spec {
 namespace {
-
-int64_t VocabSize(const models::ModelConfig& config) {
-  return config.family == models::ModelFamily::kBloom ? config.bloom.vocab_size
-                                                      : config.transformer.vocab_size;
-}
 
 // The model's vocab_size, or nullopt when it is not known here (a Hub id the worker fetches, a
 // folder whose config.json spec.model's own check refuses).
@@ -26,12 +22,12 @@ std::optional<int64_t> ModelVocabSize(const std::string& model) {
     const std::optional<models::ScratchModel> scratch = models::FindScratchModel(model);
     if (!scratch) return std::nullopt;
     if (scratch->hf_config_json.empty()) return scratch->bloom.vocab_size;
-    return VocabSize(models::ParseModelConfigJson(scratch->hf_config_json, model));
+    return models::VocabSize(models::ParseModelConfigJson(scratch->hf_config_json, model));
   }
   std::error_code error;
   if (!std::filesystem::is_directory(model, error)) return std::nullopt;
   try {
-    return VocabSize(models::ReadModelFolderConfig(model));
+    return models::VocabSize(models::ReadModelFolderConfig(model));
   } catch (const std::exception&) {
     return std::nullopt;
   }

@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/models/vocab_size.h"
 #include "common/tokenize/byte_tokenizer.h"
 #include "worker/io/checkpoint_tensors.h"
 #include "worker/models/bert_model.h"
@@ -138,8 +139,7 @@ TrainableModel BuildModel(const ModelConfig& config, int64_t num_labels, const M
   }
   if (!config.source.empty()) {
     LoadCheckpointWeights(*classifier, config.source, log);
-    const int64_t vocab_size = config.family == ModelFamily::kBloom ? config.bloom.vocab_size
-                                                                    : config.transformer.vocab_size;
+    const int64_t vocab_size = VocabSize(config);
     if (vocab_size != kByteTokenizerVocabSize) {
       log("warning", "the byte-level tokenizer uses ids 0.." +
                          std::to_string(kByteTokenizerVocabSize - 1) + " of the checkpoint's " +

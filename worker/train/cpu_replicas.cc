@@ -150,9 +150,8 @@ void CpuReplicas::AliasParameters() {
     for (std::size_t i = 0; i < names_.size(); ++i) {
       const torch::Tensor& source = model_tensors[i].second;
       torch::Tensor& replica = replica_tensors_[r][i];
-      if (!replica.is_same(source) && (replica.data_ptr() != source.data_ptr() ||
-                                       replica.sizes() != source.sizes() ||
-                                       replica.scalar_type() != source.scalar_type())) {
+      if (replica.data_ptr() != source.data_ptr() || replica.sizes() != source.sizes() ||
+          replica.scalar_type() != source.scalar_type()) {
         replica.set_data(source);
       }
       if (replica.requires_grad() != source.requires_grad()) {
@@ -185,6 +184,11 @@ void CpuReplicas::ForEachReplica(
     const std::function<void(models::TrainableModelImpl&, int)>& task) {
   AliasParameters();
   SingleThreadedWindow single_threaded(threads_outside_);
+  RunOnEachReplica(task);
+}
+
+void CpuReplicas::RunOnEachReplica(
+    const std::function<void(models::TrainableModelImpl&, int)>& task) {
   // The trainer thread's grad mode and profiler go with each task, as autograd does.
   const at::ThreadLocalState state;
   for (std::size_t r = 0; r < extra_.size(); ++r) {
@@ -216,21 +220,25 @@ WindowResult CpuReplicas::AccumulateWindow(const std::vector<MicroBatch>& micro_
                                            const StepPrecision& precision,
                                            double label_smoothing) {
   WindowResult result;
-  for (const MicroBatch& batch : micro_batches) {
-    if (stop_requested && stop_requested()) {
-      result.stopped = true;
-      break;
-    }
-    const auto slices = RowSlices(batch.input_ids.size(0), count());
-    std::vector<torch::Tensor> losses(slices.size());
-    ForEachReplica([&](models::TrainableModelImpl& replica, int index) {
-      const auto r = static_cast<std::size_t>(index);
-      if (r >= slices.size()) return;  // fewer rows than replicas
-      const MicroBatch slice = SliceRows(batch, slices[r].first, slices[r].second);
-      losses[r] = AccumulateMicroBatch(replica, slice, loss_divisor, precision, label_smoothing);
-    });
-    for (const torch::Tensor& loss : losses) {
-      result.loss_sum = result.loss_sum.defined() ? result.loss_sum + loss : loss;
+  AliasParameters();
+  {
+    SingleThreadedWindow single_threaded(threads_outside_);
+    for (const MicroBatch& batch : micro_batches) {
+      if (stop_requested && stop_requested()) {
+        result.stopped = true;
+        break;
+      }
+      const auto slices = RowSlices(batch.input_ids.size(0), count());
+      std::vector<torch::Tensor> losses(slices.size());
+      RunOnEachReplica([&](models::TrainableModelImpl& replica, int index) {
+        const auto r = static_cast<std::size_t>(index);
+        if (r >= slices.size()) return;  // fewer rows than replicas
+        const MicroBatch slice = SliceRows(batch, slices[r].first, slices[r].second);
+        losses[r] = AccumulateMicroBatch(replica, slice, loss_divisor, precision, label_smoothing);
+      });
+      for (const torch::Tensor& loss : losses) {
+        result.loss_sum = result.loss_sum.defined() ? result.loss_sum + loss : loss;
+      }
     }
   }
   AddReplicaGradients();

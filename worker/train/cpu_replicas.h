@@ -83,6 +83,8 @@ class CpuReplicas {
   };
 
   void AliasParameters();  // again whenever the model's tensors were replaced
+  // ForEachReplica's dispatch alone: the caller has aliased and set the threads.
+  void RunOnEachReplica(const std::function<void(models::TrainableModelImpl&, int)>& task);
   void AddReplicaGradients();
 
   models::TrainableModelImpl& model_;
@@ -91,7 +93,6 @@ class CpuReplicas {
   // The model's tensors by name, in named_parameters() / named_buffers() order, and each
   // replica's tensors with the same names.
   std::vector<std::string> names_;
-  std::vector<torch::Tensor> model_tensors_;
   std::vector<std::vector<torch::Tensor>> replica_tensors_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };

@@ -197,6 +197,14 @@ class TrainingLoop {
   void BuildCpuReplicas();
   // Why this job cannot train on CPU replicas; "" when it can.
   std::string CpuReplicasRefusal() const;
+  // One replica per thread, but no more than a micro-batch has rows.
+  int CpuReplicaCount() const {
+    return static_cast<int>(std::min<int64_t>(summary_.threads, micro_batch_size_));
+  }
+  // LoRA on a base held in bf16: the model's blocks are built in bf16 (block_dtype.h).
+  bool Bf16Base() const {
+    return options_.lora.enabled && options_.lora.base_precision == "bf16";
+  }
   // Returns false when cancelled. `prepared` holds the window's micro-batches, collated ahead.
   bool TrainOneStep(const Window& window, PreparedWindow prepared, int64_t epoch);
   // The window's gradient; on CUDA out-of-memory, retried with half the micro-batch.
@@ -470,9 +478,7 @@ void TrainingLoop::BuildFreshState() {
   {
     // A bf16 base is built block by block in bf16: the float32 model never exists whole.
     std::optional<models::FrozenBlockDtype> bf16_blocks;
-    if (options_.lora.enabled && options_.lora.base_precision == "bf16") {
-      bf16_blocks.emplace(torch::kBFloat16);
-    }
+    if (Bf16Base()) bf16_blocks.emplace(torch::kBFloat16);
     model_ = models::BuildModel(
         config_, static_cast<int64_t>(data_.label_names.size()),
         [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); },
@@ -522,9 +528,9 @@ std::string TrainingLoop::CpuReplicasRefusal() const {
   for (const torch::Tensor& parameter : parameters_) {
     gradient_bytes += parameter.numel() * static_cast<int64_t>(parameter.element_size());
   }
-  const int replicas = static_cast<int>(std::min<int64_t>(summary_.threads, micro_batch_size_));
   const std::optional<uint64_t> available = MemAvailableBytes();
-  const auto extra = static_cast<uint64_t>(gradient_bytes) * static_cast<uint64_t>(replicas - 1);
+  const auto extra =
+      static_cast<uint64_t>(gradient_bytes) * static_cast<uint64_t>(CpuReplicaCount() - 1);
   if (available && extra > *available / 4) {
     return "their gradients (" + std::to_string(extra >> 20) + " MiB) would take more than a "
            "quarter of the available memory";
@@ -541,35 +547,25 @@ void TrainingLoop::DecideCpuReplicas() {
                                 " threads, not split into replicas: " + refusal);
     return;
   }
-  summary_.cpu_replicas = static_cast<int>(std::min<int64_t>(summary_.threads, micro_batch_size_));
+  summary_.cpu_replicas = CpuReplicaCount();
 }
 
 void TrainingLoop::BuildCpuReplicas() {
   phase_ = "building the CPU replicas";
   const int count = summary_.cpu_replicas;
   // Their random initial weights are dropped at once; the generator must not notice them.
-  const torch::Tensor generator_state = [] {
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    return generator.get_state();
-  }();
+  const torch::Tensor generator_state = CpuRngState();
   std::vector<models::TrainableModel> extra;
   for (int i = 1; i < count; ++i) {
     std::optional<models::FrozenBlockDtype> bf16_blocks;
-    if (options_.lora.enabled && options_.lora.base_precision == "bf16") {
-      bf16_blocks.emplace(torch::kBFloat16);
-    }
+    if (Bf16Base()) bf16_blocks.emplace(torch::kBFloat16);
     models::TrainableModel replica = models::BuildArchitecture(
         config_, static_cast<int64_t>(data_.label_names.size()), Task());
     if (lora_) adapters::ApplyLora(*replica, config_.family, lora_->applied);
     replica->set_activation_checkpointing(options_.activation_checkpointing);
     extra.push_back(std::move(replica));
   }
-  {
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(generator_state);
-  }
+  SetCpuRngState(generator_state);
   replicas_ = std::make_unique<CpuReplicas>(*model_, std::move(extra), summary_.threads);
   observer_.OnLog("info", "CPU: each micro-batch's rows split between " + std::to_string(count) +
                               " replicas of the model, one thread each (ftworker --cpu-replicas "
