@@ -1,9 +1,10 @@
 #include "worker/adapters/lora_layer.h"
 
-#include <torch/nn/functional/dropout.h>
 #include <torch/utils.h>
 
 #include <stdexcept>
+
+#include "worker/models/thread_generator.h"
 
 namespace ft::adapters {
 
@@ -55,8 +56,8 @@ torch::Tensor LoraLayer::WithUpdate(const torch::Tensor& x, const torch::Tensor&
   }
   if (!has_lora()) return out;
   torch::Tensor input = x;
-  if (settings_.dropout > 0) {
-    input = torch::dropout(input, settings_.dropout, lora_A_->is_training());
+  if (settings_.dropout > 0 && lora_A_->is_training()) {
+    input = models::ThisThreadsDropout(input, settings_.dropout);
   }
   return out + lora_B_(lora_A_(input)) * settings_.scale;
 }

@@ -1,6 +1,5 @@
 #include "worker/models/activation_checkpoint.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <torch/autograd.h>
@@ -8,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "worker/models/thread_generator.h"
 #include "worker/models/transformer_parts.h"
 #include "worker/train/autocast_state.h"
 
@@ -46,19 +46,20 @@ class RecordedAutocast {
   const int64_t nesting_ = at::autocast::increment_nesting();
 };
 
-at::Generator DefaultGenerator(const c10::Device& device) {
-  return device.is_cpu() ? at::detail::getDefaultCPUGenerator()
+// On the CPU, this thread's: a CPU replica's forward draws from its own (thread_generator.h).
+at::Generator DrawingGenerator(const c10::Device& device) {
+  return device.is_cpu() ? ThisThreadsCpuGenerator()
                          : at::globalContext().defaultGenerator(device);
 }
 
 torch::Tensor GeneratorState(const c10::Device& device) {
-  at::Generator generator = DefaultGenerator(device);
+  at::Generator generator = DrawingGenerator(device);
   std::lock_guard<std::mutex> lock(generator.mutex());
   return generator.get_state();
 }
 
 void SetGeneratorState(const c10::Device& device, const torch::Tensor& state) {
-  at::Generator generator = DefaultGenerator(device);
+  at::Generator generator = DrawingGenerator(device);
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(state);
 }

@@ -5,9 +5,11 @@
 #include <ATen/record_function.h>
 #include <dlfcn.h>
 
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
+#include "worker/models/thread_generator.h"
 #include "worker/train/compute_threads.h"
 
 namespace ft::train {
@@ -115,8 +117,12 @@ void CpuReplicas::Worker::Loop() {
 }
 
 CpuReplicas::CpuReplicas(models::TrainableModelImpl& model,
-                         std::vector<models::TrainableModel> extra, int threads_outside)
-    : model_(model), extra_(std::move(extra)), threads_outside_(threads_outside) {
+                         std::vector<models::TrainableModel> extra, int threads_outside,
+                         bool forward_draws_random)
+    : model_(model),
+      extra_(std::move(extra)),
+      threads_outside_(threads_outside),
+      forward_draws_random_(forward_draws_random) {
   for (const auto& [name, tensor] : NamedTensors(model_)) names_.push_back(name);
   for (models::TrainableModel& replica : extra_) {
     std::vector<torch::Tensor> tensors;
@@ -230,9 +236,13 @@ WindowResult CpuReplicas::AccumulateWindow(const std::vector<MicroBatch>& micro_
       }
       const auto slices = RowSlices(batch.input_ids.size(0), count());
       std::vector<torch::Tensor> losses(slices.size());
+      const uint64_t seed =
+          forward_draws_random_ ? models::DrawSeed(models::ThisThreadsCpuGenerator()) : 0;
       RunOnEachReplica([&](models::TrainableModelImpl& replica, int index) {
         const auto r = static_cast<std::size_t>(index);
         if (r >= slices.size()) return;  // fewer rows than replicas
+        std::optional<models::OwnCpuGenerator> own_generator;
+        if (forward_draws_random_) own_generator.emplace(models::StreamSeed(seed, index));
         const MicroBatch slice = SliceRows(batch, slices[r].first, slices[r].second);
         losses[r] = AccumulateMicroBatch(replica, slice, loss_divisor, precision, label_smoothing);
       });

@@ -13,8 +13,10 @@
 // model's in replica order: the same gradient as AccumulateWindow up to rounding, and the same
 // bits on every run.
 //
-// Only for forward passes that draw no random numbers (no dropout): each thread would otherwise
-// draw from the shared generator in a racy order. The caller checks (trainer.cc).
+// A forward that draws random numbers (LoRA dropout) draws, on each replica, from that replica's
+// own generator (thread_generator.h), seeded for every micro-batch from one draw of the
+// trainer's: the same masks on every run and after a resume, though not the masks that one model
+// would draw (as a gang's ranks draw their own).
 #pragma once
 
 #include <torch/types.h>
@@ -40,8 +42,9 @@ class CpuReplicas {
   // `extra`: N - 1 modules built like `model` (same architecture and the same parameter and
   // buffer names); their random weights are dropped for views of `model`'s storage.
   // `threads_outside`: the intra-op and BLAS threads to restore after each window.
+  // `forward_draws_random`: the training forward draws random numbers (dropout).
   CpuReplicas(models::TrainableModelImpl& model, std::vector<models::TrainableModel> extra,
-              int threads_outside);
+              int threads_outside, bool forward_draws_random = false);
   ~CpuReplicas();
   CpuReplicas(const CpuReplicas&) = delete;
   CpuReplicas& operator=(const CpuReplicas&) = delete;
@@ -90,6 +93,7 @@ class CpuReplicas {
   models::TrainableModelImpl& model_;
   std::vector<models::TrainableModel> extra_;
   int threads_outside_;
+  bool forward_draws_random_;
   // The model's tensors by name, in named_parameters() / named_buffers() order, and each
   // replica's tensors with the same names.
   std::vector<std::string> names_;

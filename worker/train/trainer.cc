@@ -521,9 +521,6 @@ std::string TrainingLoop::CpuReplicasRefusal() const {
   if (config_.family == models::ModelFamily::kTorchScript) {
     return "a TorchScript module cannot be rebuilt";
   }
-  if (options_.lora.enabled && options_.lora.dropout > 0) {
-    return "lora.dropout draws random numbers in the forward";
-  }
   int64_t gradient_bytes = 0;
   for (const torch::Tensor& parameter : parameters_) {
     gradient_bytes += parameter.numel() * static_cast<int64_t>(parameter.element_size());
@@ -566,7 +563,9 @@ void TrainingLoop::BuildCpuReplicas() {
     extra.push_back(std::move(replica));
   }
   SetCpuRngState(generator_state);
-  replicas_ = std::make_unique<CpuReplicas>(*model_, std::move(extra), summary_.threads);
+  const bool draws_random = options_.lora.enabled && options_.lora.dropout > 0;
+  replicas_ =
+      std::make_unique<CpuReplicas>(*model_, std::move(extra), summary_.threads, draws_random);
   observer_.OnLog("info", "CPU: each micro-batch's rows split between " + std::to_string(count) +
                               " replicas of the model, one thread each (ftworker --cpu-replicas "
                               "off: one model on " + std::to_string(summary_.threads) +

@@ -1,8 +1,8 @@
 // CPU replicas through whole jobs (RunTrainingJob, std-only): a 2-thread job on a CPU splits its
 // micro-batches between 2 replicas unless told not to, and says so; it ends with the numbers of
 // the one-model job up to float32 rounding (a classifier, and a causal LM with LoRA on a bf16
-// base); a resumed job ends bit-identical to an uninterrupted one; and what cannot be split
-// (micro-batch 1, LoRA dropout) trains as one model with the reason in the log.
+// base); a resumed job ends bit-identical to an uninterrupted one, with LoRA dropout too; and
+// what cannot be split (micro-batch 1) trains as one model with the reason in the log.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -100,6 +100,25 @@ class CpuReplicasJobTest : public ::testing::Test {
     }
   }
 
+  // Runs `whole`, then the same job in another folder stopped after 3 steps and resumed: the
+  // resumed run must start at step 3, warn of nothing and end with the same `file`. Returns the
+  // uninterrupted run's observer.
+  Observer ExpectResumedBitIdentical(const TrainOptions& whole, const std::string& file) const {
+    Observer whole_observer;
+    Run(whole, whole_observer);
+    TrainOptions resumed = whole;
+    resumed.output_dir = (temp_.path() / "resumed").string();
+    Observer first(3);
+    EXPECT_EQ(train::RunTrainingJob(resumed, &first).status, TrainOutcome::Status::kCancelled);
+    Observer second;
+    Run(resumed, second);
+    EXPECT_EQ(second.progress.front().step, 3);
+    EXPECT_TRUE(second.warnings.empty()) << ::testing::PrintToString(second.warnings);
+    EXPECT_EQ(ReadAll(fs::path(whole.output_dir) / file),
+              ReadAll(fs::path(resumed.output_dir) / file));
+    return whole_observer;
+  }
+
   testing::TempDir temp_;
 };
 
@@ -123,19 +142,25 @@ TEST_F(CpuReplicasJobTest, CausalLoraJobOnABf16BaseSplitsAndEndsAsTheOneModelJob
 }
 
 TEST_F(CpuReplicasJobTest, ResumedJobEndsBitIdentical) {
-  const TrainOptions whole = Options("whole", true);
-  Observer whole_observer;
-  Run(whole, whole_observer);
-  TrainOptions resumed = whole;
-  resumed.output_dir = (temp_.path() / "resumed").string();
-  Observer first(3);
-  ASSERT_EQ(train::RunTrainingJob(resumed, &first).status, TrainOutcome::Status::kCancelled);
-  Observer second;
-  Run(resumed, second);
-  EXPECT_EQ(second.progress.front().step, 3);
-  EXPECT_TRUE(second.warnings.empty()) << ::testing::PrintToString(second.warnings);
-  EXPECT_EQ(ReadAll(fs::path(whole.output_dir) / "model.safetensors"),
-            ReadAll(fs::path(resumed.output_dir) / "model.safetensors"));
+  ExpectResumedBitIdentical(Options("whole", true), "model.safetensors");
+}
+
+// Each replica draws its own dropout masks from a generator seeded from the job's: the job is
+// split, its masks are the same after a resume, and the dropout is applied.
+TEST_F(CpuReplicasJobTest, LoraDropoutJobSplitsAndResumesBitIdentical) {
+  TrainOptions whole = CausalLoraOptions("whole", true);
+  whole.lora.dropout = 0.3;
+  const std::string adapter = "adapter_model.safetensors";
+  const Observer whole_observer = ExpectResumedBitIdentical(whole, adapter);
+  EXPECT_TRUE(Logged(whole_observer, kSplitLine));
+
+  TrainOptions no_dropout = whole;
+  no_dropout.lora.dropout = 0;
+  no_dropout.output_dir = (temp_.path() / "no_dropout").string();
+  Observer plain;
+  Run(no_dropout, plain);
+  EXPECT_NE(ReadAll(fs::path(whole.output_dir) / adapter),
+            ReadAll(fs::path(no_dropout.output_dir) / adapter));
 }
 
 TEST_F(CpuReplicasJobTest, ResumingWithoutTheReplicasWarns) {
@@ -172,14 +197,6 @@ TEST_F(CpuReplicasJobTest, WhatCannotBeSplitTrainsAsOneModelAndSaysWhy) {
   Run(single_rows, rows);
   EXPECT_TRUE(Logged(rows, "a micro-batch of one row cannot be split"));
   EXPECT_FALSE(Logged(rows, kSplitLine));
-
-  TrainOptions dropout = CausalLoraOptions("dropout", true);
-  dropout.lora.dropout = 0.1;
-  dropout.max_steps = 2;
-  Observer with_dropout;
-  Run(dropout, with_dropout);
-  EXPECT_TRUE(Logged(with_dropout, "lora.dropout draws random numbers"));
-  EXPECT_TRUE(Logged(with_dropout, kNotSplitLine));
 
   TrainOptions one_thread = Options("one_thread", true);
   one_thread.threads = 1;

@@ -3,6 +3,8 @@
 // rounding; the bound is the accumulation tests' 1e-6 of each tensor's largest value), SGD steps
 // included (the replicas see every update of the model's weights), with short windows and
 // single-row micro-batches, for a classifier and a causal LM; and the same bits on every run.
+// With LoRA dropout each replica draws its own masks, seeded from the job's generator: the same
+// bits on every run, other masks on each replica, replayed by activation checkpointing.
 #include <gtest/gtest.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
@@ -16,8 +18,10 @@
 #include "common/models/model_catalog.h"
 #include "common/models/model_config.h"
 #include "tests/unit/worker/torch_test_util.h"
+#include "worker/adapters/lora_model.h"
 #include "worker/data/micro_batch.h"
 #include "worker/models/model_loader.h"
+#include "worker/models/thread_generator.h"
 #include "worker/train/compute_threads.h"
 #include "worker/train/cpu_replicas.h"
 #include "worker/train/train_step.h"
@@ -236,6 +240,106 @@ TEST(CpuReplicasTest, AReplicaOfAnotherArchitectureIsRefused) {
   extra.push_back(
       Build("scratch:bloom-tiny", models::ModelTask::kCausalLm, torch::kFloat32, 1));
   EXPECT_THROW(CpuReplicas(*model, std::move(extra), 2), std::logic_error);
+}
+
+// A float64 LoRA classifier (r 4 on bloom-tiny's default targets) split between 2 replicas: the
+// gradients of the trainable tensors after one window, the job's generator seeded with
+// `generator_seed` just before it.
+std::vector<torch::Tensor> LoraWindowGradients(const std::vector<MicroBatch>& window,
+                                               double dropout, bool checkpointing,
+                                               uint64_t generator_seed) {
+  train::SetComputeThreads(2);
+  adapters::LoraOptions lora;
+  lora.enabled = true;
+  lora.r = 4;
+  lora.alpha = 8;
+  lora.dropout = dropout;
+  const auto build = [&](uint64_t seed) {
+    models::TrainableModel model = Build("scratch:bloom-tiny",
+                                         models::ModelTask::kSequenceClassification,
+                                         torch::kFloat64, seed);
+    torch::manual_seed(seed);
+    adapters::ApplyLora(*model, models::ModelFamily::kBloom, lora);
+    model->to(torch::kFloat64);
+    model->set_activation_checkpointing(checkpointing);
+    return model;
+  };
+  models::TrainableModel model = build(7);
+  std::vector<models::TrainableModel> extra;
+  extra.push_back(build(101));
+  CpuReplicas split(*model, std::move(extra), 2, dropout > 0);
+  torch::manual_seed(generator_seed);
+  split.AccumulateWindow(window, train::WindowLossTerms(window));
+  std::vector<torch::Tensor> gradients;
+  for (const torch::Tensor& p : adapters::TrainableParameters(*model)) {
+    EXPECT_TRUE(p.grad().defined());
+    gradients.push_back(p.grad().clone());
+  }
+  return gradients;
+}
+
+TEST(CpuReplicasDropoutTest, TheSameMasksOnEveryRunDrawnFromTheJobsGenerator) {
+  const std::vector<MicroBatch> window = Collate({{0, 1, 2, 3}, {4, 5, 6, 7}});
+  const auto first = LoraWindowGradients(window, 0.3, false, 11);
+  const auto again = LoraWindowGradients(window, 0.3, false, 11);
+  const auto other_seed = LoraWindowGradients(window, 0.3, false, 12);
+  const auto no_dropout = LoraWindowGradients(window, 0.0, false, 11);
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    EXPECT_TRUE(torch::equal(first[i], again[i])) << "tensor " << i;
+  }
+  EXPECT_GT(WorstRelative(first, other_seed), 1e-3);
+  EXPECT_GT(WorstRelative(first, no_dropout), 1e-3);
+}
+
+// One micro-batch of a row twice against that row alone: with the same masks on both replicas
+// the two windows' gradients (means over their examples) would be equal, as they are without
+// dropout; each replica draws its own, so they differ.
+TEST(CpuReplicasDropoutTest, EachReplicaDrawsItsOwnMasks) {
+  const std::vector<MicroBatch> twice = Collate({{3, 3}});
+  const std::vector<MicroBatch> once = Collate({{3}});
+  const double without = WorstRelative(LoraWindowGradients(twice, 0.0, false, 5),
+                                       LoraWindowGradients(once, 0.0, false, 5));
+  const double with = WorstRelative(LoraWindowGradients(twice, 0.3, false, 5),
+                                    LoraWindowGradients(once, 0.3, false, 5));
+  std::printf("[ measured ] a row on both replicas vs alone: %.3g without dropout, %.3g with\n",
+              without, with);
+  EXPECT_LE(without, 1e-12);
+  EXPECT_GT(with, 1e-3);
+}
+
+// The recomputation in the backward must draw the masks that the replica's forward drew, from
+// the replica's own generator.
+TEST(CpuReplicasDropoutTest, ActivationCheckpointingReplaysEachReplicasMasks) {
+  const std::vector<MicroBatch> window = Collate({{0, 1, 2, 3}, {4, 5, 6, 7}});
+  const double difference = WorstRelative(LoraWindowGradients(window, 0.3, true, 11),
+                                          LoraWindowGradients(window, 0.3, false, 11));
+  std::printf("[ measured ] dropout with activation checkpointing vs without: %.3g\n",
+              difference);
+  EXPECT_LE(difference, kCriterion);
+}
+
+// Without a generator of its own a thread draws torch::dropout's mask from the default generator
+// (a job without replicas trains as before); inside OwnCpuGenerator it leaves that one untouched.
+TEST(ThisThreadsDropoutTest, TorchDropoutsMaskUnlessTheThreadHasItsOwnGenerator) {
+  const torch::Tensor input = torch::rand({6, 40}, torch::kFloat64) + 1;
+  torch::manual_seed(3);
+  const torch::Tensor expected = torch::dropout(input, 0.25, true);
+  torch::manual_seed(3);
+  EXPECT_TRUE(torch::equal(models::ThisThreadsDropout(input, 0.25), expected));
+
+  torch::manual_seed(3);
+  torch::Tensor own_first;
+  {
+    models::OwnCpuGenerator own(99);
+    own_first = models::ThisThreadsDropout(input, 0.25);
+    {
+      models::OwnCpuGenerator nested(99);
+      EXPECT_TRUE(torch::equal(models::ThisThreadsDropout(input, 0.25), own_first));
+    }
+    EXPECT_FALSE(torch::equal(models::ThisThreadsDropout(input, 0.25), own_first));
+  }
+  EXPECT_FALSE(torch::equal(own_first, expected));
+  EXPECT_TRUE(torch::equal(torch::dropout(input, 0.25, true), expected));
 }
 
 }  // namespace
