@@ -70,6 +70,18 @@ class ConfigReader {
     return value;
   }
 
+  // A dropout rate: a number in [0, 1).
+  double Rate(const char* name, double fallback) const {
+    const auto it = json_.find(name);
+    if (it == json_.end() || it->is_null()) return fallback;
+    if (!it->is_number()) Fail(std::string(name) + ": expected a number, got " + it->dump());
+    const double value = it->get<double>();
+    if (!(value >= 0 && value < 1)) {
+      Fail(std::string(name) + ": a dropout rate must be in [0, 1), got " + it->dump());
+    }
+    return value;
+  }
+
   bool Boolean(const char* name, bool fallback) const {
     const auto it = json_.find(name);
     if (it == json_.end() || it->is_null()) return fallback;

@@ -99,6 +99,10 @@ TransformerConfig ParseGpt2(const ConfigReader& reader) {
   config.scale_attn_by_inverse_layer_idx =
       reader.Boolean("scale_attn_by_inverse_layer_idx", false);
   config.tie_word_embeddings = reader.Boolean("tie_word_embeddings", true);
+  // GPT2Config's defaults. GPT-2's classifier reads the last state without dropout.
+  config.embedding_dropout = reader.Rate("embd_pdrop", 0.1);
+  config.attention_output_dropout = config.mlp_output_dropout = reader.Rate("resid_pdrop", 0.1);
+  config.attention_dropout = reader.Rate("attn_pdrop", 0.1);
   return config;
 }
 
@@ -123,6 +127,11 @@ TransformerConfig ParseBertLike(const ConfigReader& reader, int64_t default_posi
                 " is not implemented (only \"absolute\")");
   }
   if (reader.Boolean("is_decoder", false)) reader.Fail("is_decoder: true is not supported");
+  // BertConfig's and RobertaConfig's defaults; classifier_dropout null means hidden_dropout_prob.
+  const double hidden = reader.Rate("hidden_dropout_prob", 0.1);
+  config.embedding_dropout = config.attention_output_dropout = config.mlp_output_dropout = hidden;
+  config.attention_dropout = reader.Rate("attention_probs_dropout_prob", 0.1);
+  config.classifier_dropout = reader.Rate("classifier_dropout", hidden);
   return config;
 }
 
@@ -139,6 +148,10 @@ TransformerConfig ParseDistilBert(const ConfigReader& reader) {
   config.max_positions = reader.Optional({"max_position_embeddings"}, 512, 1, kMaxPositions);
   config.norm_eps = 1e-12;  // fixed in Hugging Face's DistilBERT
   config.activation = Activation(reader, "activation", "gelu");
+  // DistilBertConfig's defaults; its attention output has no dropout of its own.
+  config.embedding_dropout = config.mlp_output_dropout = reader.Rate("dropout", 0.1);
+  config.attention_dropout = reader.Rate("attention_dropout", 0.1);
+  config.classifier_dropout = reader.Rate("seq_classif_dropout", 0.2);
   return config;
 }
 
@@ -201,6 +214,7 @@ TransformerConfig ParseLlamaStyle(const ConfigReader& reader, const std::string&
   config.activation = Activation(reader, "hidden_act", "silu");
   config.rope_theta = RopeTheta(reader);
   config.tie_word_embeddings = reader.Boolean("tie_word_embeddings", false);
+  config.attention_dropout = reader.Rate("attention_dropout", 0.0);
   if (model_type == "qwen2") {
     config.qkv_bias = true;
     if (reader.Boolean("use_sliding_window", false)) {

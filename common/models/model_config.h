@@ -50,6 +50,20 @@ struct TransformerConfig {
   // A causal LM's output layer is the input embedding (GPT-2: always; Llama-style: the config's
   // tie_word_embeddings, false by default as in transformers).
   bool tie_word_embeddings = false;
+  // Dropout while training, at the places and with the config.json rates of transformers
+  // (0: none): on the embeddings' output, on the attention branch's and the feed-forward branch's
+  // output before each residual add, on the attention probabilities, and on the classifier's
+  // input. Each family's fields: hf_config.cc.
+  double embedding_dropout = 0;
+  double attention_output_dropout = 0;
+  double mlp_output_dropout = 0;
+  double attention_dropout = 0;
+  double classifier_dropout = 0;
+
+  bool HasDropout() const {
+    return embedding_dropout > 0 || attention_output_dropout > 0 || mlp_output_dropout > 0 ||
+           attention_dropout > 0 || classifier_dropout > 0;
+  }
 };
 
 struct ModelConfig {

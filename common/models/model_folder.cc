@@ -77,6 +77,13 @@ BloomConfig ParseBloomConfigJson(const std::string& text, const std::string& fil
   if (post_layernorm != json.end() && post_layernorm->is_boolean() && post_layernorm->get<bool>()) {
     reader.Fail("apply_residual_connection_post_layernorm: true is not implemented (only false)");
   }
+  // Every released BLOOM trains without dropout; ftd's BLOOM has none to apply.
+  for (const char* rate : {"hidden_dropout", "attention_dropout"}) {
+    if (reader.Rate(rate, 0.0) != 0) {
+      reader.Fail(std::string(rate) + ": dropout is not implemented for BLOOM (only 0, as "
+                  "every released BLOOM checkpoint sets it)");
+    }
+  }
 
   BloomConfig config;
   // Hugging Face's BloomConfig takes n_embed over hidden_size when both are given; refuse a

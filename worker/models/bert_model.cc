@@ -14,6 +14,7 @@ BertLayerImpl::BertLayerImpl(const TransformerConfig& config) {
   parts_.num_heads = config.num_heads;
   parts_.head_dim = config.head_dim;
   parts_.activation = config.activation;
+  SetEncoderDropout(parts_, config);
   const auto attention = Group(*this, "attention");
   const auto self = Group(*attention, "self");
   parts_.query = self->register_module("query", MakeLinear(width, width, true));
@@ -36,7 +37,7 @@ BertLayerImpl::BertLayerImpl(const TransformerConfig& config) {
 torch::Tensor BertLayerImpl::BlockForward(const torch::Tensor& hidden,
                                           const std::vector<torch::Tensor>& context) {
   return PostNormEncoderForward(parts_, hidden, context[0],
-                                context.size() > 1 ? context[1] : torch::Tensor());
+                                context.size() > 1 ? context[1] : torch::Tensor(), is_training());
 }
 
 BertForSequenceClassificationImpl::BertForSequenceClassificationImpl(const ModelConfig& config,
@@ -104,10 +105,16 @@ torch::Tensor BertForSequenceClassificationImpl::forward(const torch::Tensor& in
   // token_type_ids are all 0 (one segment).
   const torch::Tensor embedded = word_embeddings_(input_ids) + position_embeddings_(positions) +
                                  token_type_embeddings_->weight[0];
-  torch::Tensor hidden = embeddings_norm_(embedded);
+  const TransformerConfig& c = config_.transformer;
+  const bool training = is_training();
+  const torch::Tensor hidden = Dropout(embeddings_norm_(embedded), c.embedding_dropout, training);
   const torch::Tensor first = EncodeFirstToken(layers_, hidden, attention_mask, checkpointing_);
-  if (roberta_) return out_proj_(torch::tanh(classifier_dense_(first)));
-  return classifier_(torch::tanh(pooler_dense_(first)));
+  const double head_dropout = c.classifier_dropout;
+  if (roberta_) {
+    const torch::Tensor dense = torch::tanh(classifier_dense_(Dropout(first, head_dropout, training)));
+    return out_proj_(Dropout(dense, head_dropout, training));
+  }
+  return classifier_(Dropout(torch::tanh(pooler_dense_(first)), head_dropout, training));
 }
 
 std::string BertForSequenceClassificationImpl::HfConfigJson(

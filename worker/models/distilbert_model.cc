@@ -14,6 +14,7 @@ DistilBertLayerImpl::DistilBertLayerImpl(const TransformerConfig& config) {
   parts_.num_heads = config.num_heads;
   parts_.head_dim = config.head_dim;
   parts_.activation = config.activation;
+  SetEncoderDropout(parts_, config);
   const auto attention = Group(*this, "attention");
   parts_.query = attention->register_module("q_lin", MakeLinear(width, width, true));
   parts_.key = attention->register_module("k_lin", MakeLinear(width, width, true));
@@ -31,7 +32,7 @@ DistilBertLayerImpl::DistilBertLayerImpl(const TransformerConfig& config) {
 torch::Tensor DistilBertLayerImpl::BlockForward(const torch::Tensor& hidden,
                                                 const std::vector<torch::Tensor>& context) {
   return PostNormEncoderForward(parts_, hidden, context[0],
-                                context.size() > 1 ? context[1] : torch::Tensor());
+                                context.size() > 1 ? context[1] : torch::Tensor(), is_training());
 }
 
 DistilBertForSequenceClassificationImpl::DistilBertForSequenceClassificationImpl(
@@ -64,10 +65,13 @@ torch::Tensor DistilBertForSequenceClassificationImpl::forward(
               " tokens is longer than max_position_embeddings ",
               position_embeddings_->weight.size(0));
   const torch::Tensor positions = torch::arange(seq, input_ids.options().dtype(torch::kInt64));
-  torch::Tensor hidden =
-      embeddings_norm_(word_embeddings_(input_ids) + position_embeddings_(positions).unsqueeze(0));
+  const TransformerConfig& c = config_.transformer;
+  const bool training = is_training();
+  const torch::Tensor hidden = Dropout(
+      embeddings_norm_(word_embeddings_(input_ids) + position_embeddings_(positions).unsqueeze(0)),
+      c.embedding_dropout, training);
   const torch::Tensor first = EncodeFirstToken(layers_, hidden, attention_mask, checkpointing_);
-  return classifier_(torch::relu(pre_classifier_(first)));
+  return classifier_(Dropout(torch::relu(pre_classifier_(first)), c.classifier_dropout, training));
 }
 
 std::string DistilBertForSequenceClassificationImpl::HfConfigJson(

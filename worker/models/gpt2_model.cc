@@ -9,7 +9,10 @@
 
 namespace ft::models {
 Gpt2AttentionImpl::Gpt2AttentionImpl(const TransformerConfig& config, int64_t layer_index)
-    : num_heads_(config.num_heads), head_dim_(config.head_dim) {
+    : num_heads_(config.num_heads),
+      head_dim_(config.head_dim),
+      attention_dropout_(config.attention_dropout),
+      output_dropout_(config.attention_output_dropout) {
   scale_ = config.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(head_dim_)) : 1.0;
   if (config.scale_attn_by_inverse_layer_idx) scale_ /= static_cast<double>(layer_index + 1);
   c_attn_ = register_module("c_attn", Conv1D(config.hidden_size, 3 * config.hidden_size));
@@ -25,13 +28,16 @@ torch::Tensor Gpt2AttentionImpl::forward(const torch::Tensor& hidden,
   const auto heads = [&](const torch::Tensor& x) {
     return x.reshape({batch, -1, num_heads_, head_dim_}).transpose(1, 2);
   };
-  if (!query_positions.defined()) {
-    return c_proj_(ScaledDotProductAttention(heads(parts[0]), heads(parts[1]), heads(parts[2]),
-                                             blocked, scale_));
-  }
-  return c_proj_(ScaledDotProductAttention(heads(TakePositions(parts[0], query_positions)),
-                                           heads(parts[1]), heads(parts[2]),
-                                           TakeQueryRows(blocked, query_positions), scale_));
+  const bool training = is_training();
+  const double dropout = training ? attention_dropout_ : 0;
+  const torch::Tensor attention =
+      query_positions.defined()
+          ? ScaledDotProductAttention(heads(TakePositions(parts[0], query_positions)),
+                                      heads(parts[1]), heads(parts[2]),
+                                      TakeQueryRows(blocked, query_positions), scale_, dropout)
+          : ScaledDotProductAttention(heads(parts[0]), heads(parts[1]), heads(parts[2]), blocked,
+                                      scale_, dropout);
+  return Dropout(c_proj_(attention), output_dropout_, training);
 }
 
 torch::Tensor Gpt2AttentionImpl::ForwardCached(const torch::Tensor& hidden,
@@ -45,13 +51,14 @@ torch::Tensor Gpt2AttentionImpl::ForwardCached(const torch::Tensor& hidden,
   return c_proj_(ScaledDotProductAttention(heads(parts[0]), key, value, blocked, scale_));
 }
 
-Gpt2MlpImpl::Gpt2MlpImpl(const TransformerConfig& config) : activation_(config.activation) {
+Gpt2MlpImpl::Gpt2MlpImpl(const TransformerConfig& config)
+    : activation_(config.activation), output_dropout_(config.mlp_output_dropout) {
   c_fc_ = register_module("c_fc", Conv1D(config.hidden_size, config.intermediate_size));
   c_proj_ = register_module("c_proj", Conv1D(config.intermediate_size, config.hidden_size));
 }
 
 torch::Tensor Gpt2MlpImpl::forward(const torch::Tensor& hidden) {
-  return c_proj_(Activate(activation_, c_fc_(hidden)));
+  return Dropout(c_proj_(Activate(activation_, c_fc_(hidden))), output_dropout_, is_training());
 }
 
 Gpt2BlockImpl::Gpt2BlockImpl(const TransformerConfig& config, int64_t layer_index) {
@@ -75,7 +82,8 @@ torch::Tensor Gpt2BlockImpl::ForwardCached(const torch::Tensor& hidden,
   return mlp_(ln_2_(attended)) + attended;
 }
 
-Gpt2ModelImpl::Gpt2ModelImpl(const TransformerConfig& config) {
+Gpt2ModelImpl::Gpt2ModelImpl(const TransformerConfig& config)
+    : embedding_dropout_(config.embedding_dropout) {
   wte_ = register_module("wte", torch::nn::Embedding(config.vocab_size, config.hidden_size));
   wpe_ = register_module("wpe", torch::nn::Embedding(config.max_positions, config.hidden_size));
   h_ = register_module("h", torch::nn::ModuleList());
@@ -97,6 +105,7 @@ torch::Tensor Gpt2ModelImpl::forward(const torch::Tensor& input_ids,
           ? wte_(input_ids) + wpe_(PositionsInExamples(attention_mask))
           : wte_(input_ids) +
                 wpe_(torch::arange(seq, input_ids.options().dtype(torch::kInt64))).unsqueeze(0);
+  hidden = Dropout(hidden, embedding_dropout_, is_training());
   const bool recompute = checkpoint && torch::GradMode::is_enabled();
   const torch::Tensor blocked = AttentionBlockedMask(attention_mask, /*causal=*/true, 0, rows);
   return ln_f_(RunBlocks(h_, hidden, {blocked}, recompute, output_positions));

@@ -34,6 +34,8 @@ class Gpt2AttentionImpl : public torch::nn::Module {
   int64_t num_heads_;
   int64_t head_dim_;
   double scale_;
+  double attention_dropout_;  // attn_pdrop, on the probabilities
+  double output_dropout_;     // resid_pdrop, on c_proj's output
   Conv1D c_attn_{nullptr};
   Conv1D c_proj_{nullptr};
 };
@@ -46,6 +48,7 @@ class Gpt2MlpImpl : public torch::nn::Module {
 
  private:
   std::string activation_;
+  double output_dropout_;  // resid_pdrop
   Conv1D c_fc_{nullptr};
   Conv1D c_proj_{nullptr};
 };
@@ -84,6 +87,7 @@ class Gpt2ModelImpl : public torch::nn::Module {
   const torch::nn::Embedding& wte() const { return wte_; }
 
  private:
+  double embedding_dropout_;  // embd_pdrop
   torch::nn::Embedding wte_{nullptr};
   torch::nn::Embedding wpe_{nullptr};
   torch::nn::ModuleList h_{nullptr};

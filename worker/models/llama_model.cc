@@ -35,7 +35,8 @@ std::pair<torch::Tensor, torch::Tensor> RotaryTables(int64_t seq, int64_t head_d
 LlamaAttentionImpl::LlamaAttentionImpl(const TransformerConfig& config)
     : num_heads_(config.num_heads),
       num_kv_heads_(config.num_kv_heads),
-      head_dim_(config.head_dim) {
+      head_dim_(config.head_dim),
+      attention_dropout_(config.attention_dropout) {
   q_proj_ = register_module(
       "q_proj", MakeLinear(config.hidden_size, num_heads_ * head_dim_, config.qkv_bias));
   k_proj_ = register_module(
@@ -97,7 +98,8 @@ torch::Tensor LlamaAttentionImpl::Attend(const torch::Tensor& query, torch::Tens
     value = value.repeat_interleave(num_heads_ / num_kv_heads_, 1);
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
-  return o_proj_(ScaledDotProductAttention(query, key, value, blocked, scale));
+  return o_proj_(ScaledDotProductAttention(query, key, value, blocked, scale,
+                                           is_training() ? attention_dropout_ : 0));
 }
 
 LlamaMlpImpl::LlamaMlpImpl(const TransformerConfig& config) : activation_(config.activation) {

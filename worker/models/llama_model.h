@@ -41,6 +41,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
   int64_t num_heads_;
   int64_t num_kv_heads_;
   int64_t head_dim_;
+  double attention_dropout_;  // on the probabilities, training only
   adapters::AdaptableLinear q_proj_{nullptr};
   adapters::AdaptableLinear k_proj_{nullptr};
   adapters::AdaptableLinear v_proj_{nullptr};

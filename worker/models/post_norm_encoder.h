@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/models/model_config.h"
 #include "worker/adapters/adaptable_linear.h"
 
 namespace ft::models {
@@ -18,6 +19,10 @@ struct PostNormEncoderParts {
   int64_t num_heads = 0;
   int64_t head_dim = 0;
   std::string activation;
+  // Training-mode dropout (TransformerConfig's rates).
+  double attention_dropout = 0;         // on the attention probabilities
+  double attention_output_dropout = 0;  // on attention_out's output
+  double mlp_output_dropout = 0;        // on outer's output
   adapters::AdaptableLinear query{nullptr};
   adapters::AdaptableLinear key{nullptr};
   adapters::AdaptableLinear value{nullptr};
@@ -29,13 +34,16 @@ struct PostNormEncoderParts {
 };
 
 // attended = attention_norm(x + attention_out(attention(x))), then
-// output_norm(attended + outer(activation(inner(attended)))). hidden [batch, seq, width]; blocked
-// from AttentionBlockedMask. Returns [batch, seq, width]; with output_positions ([batch] int64)
-// only those rows, [batch, 1, width], computed for those queries alone (keys and values still
-// cover every position).
+// output_norm(attended + outer(activation(inner(attended)))), with the parts' dropout when
+// `training`. hidden [batch, seq, width]; blocked from AttentionBlockedMask. Returns [batch, seq,
+// width]; with output_positions ([batch] int64) only those rows, [batch, 1, width], computed for
+// those queries alone (keys and values still cover every position).
 torch::Tensor PostNormEncoderForward(PostNormEncoderParts& parts, const torch::Tensor& hidden,
                                      const torch::Tensor& blocked,
-                                     const torch::Tensor& output_positions = {});
+                                     const torch::Tensor& output_positions, bool training);
+
+// The parts' dropout rates from the configuration (DistilBERT's attention output has none).
+void SetEncoderDropout(PostNormEncoderParts& parts, const TransformerConfig& config);
 
 // Runs the encoder layers (each a CheckpointableBlock whose context is {blocked}) over hidden
 // [batch, seq, width] and returns the first token's final state [batch, width], what the BERT

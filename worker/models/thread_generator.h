@@ -3,8 +3,8 @@
 // LibTorch's dropout draws from one process-wide CPU generator. Threads that run forward passes
 // at the same time (the CPU replicas, cpu_replicas.h) would draw from it in a racy order: neither
 // the masks nor a resume could be reproduced. A thread can instead be given its own generator for
-// a scope; the draws that ftd makes itself (LoRA dropout) and the activation checkpoint's replay
-// of them use ThisThreadsCpuGenerator(). Without a scope it is the default generator, so a
+// a scope; the draws that ftd makes itself (the models' and LoRA's dropout) and the activation
+// checkpoint's replay of them use ThisThreadsCpuGenerator(). Without a scope it is the default generator, so a
 // single-threaded job draws exactly what it drew before.
 #pragma once
 

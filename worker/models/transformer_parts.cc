@@ -9,6 +9,7 @@
 
 #include "worker/models/fused_attention.h"
 #include "worker/models/tanh_gelu.h"
+#include "worker/models/thread_generator.h"
 
 namespace ft::models {
 
@@ -22,6 +23,10 @@ torch::nn::LayerNorm MakeLayerNorm(int64_t width, double eps) {
 
 std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::string& name) {
   return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
+torch::Tensor Dropout(const torch::Tensor& x, double rate, bool training) {
+  return training && rate > 0 ? ThisThreadsDropout(x, rate) : x;
 }
 
 torch::Tensor Activate(const std::string& name, const torch::Tensor& x) {
@@ -70,11 +75,11 @@ torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool cau
 
 torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch::Tensor& key,
                                         const torch::Tensor& value, const torch::Tensor& blocked,
-                                        double scale) {
-  if (FusedAttentionApplies(query, key, value, blocked)) {
+                                        double scale, double dropout) {
+  if (dropout == 0 && FusedAttentionApplies(query, key, value, blocked)) {
     return FusedAttentionBlocked(query, key, value, blocked, scale);
   }
-  return AttentionBlockedOps(query, key, value, blocked, scale);
+  return AttentionBlockedOps(query, key, value, blocked, scale, dropout);
 }
 
 torch::Tensor AttentionWithBias(const torch::Tensor& query, const torch::Tensor& key,
@@ -90,10 +95,12 @@ namespace {
 
 // softmax in at least float32 (Hugging Face upcasts half precision the same way), then times
 // value, heads side by side: [batch, queries, heads * dim].
-torch::Tensor SoftmaxTimesValue(const torch::Tensor& scores, const torch::Tensor& value) {
-  const torch::Tensor probabilities =
+torch::Tensor SoftmaxTimesValue(const torch::Tensor& scores, const torch::Tensor& value,
+                                double dropout = 0) {
+  torch::Tensor probabilities =
       torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
           .to(value.scalar_type());
+  if (dropout > 0) probabilities = ThisThreadsDropout(probabilities, dropout);
   return torch::matmul(probabilities, value)
       .transpose(1, 2)
       .reshape({scores.size(0), scores.size(2), -1});
@@ -103,12 +110,12 @@ torch::Tensor SoftmaxTimesValue(const torch::Tensor& scores, const torch::Tensor
 
 torch::Tensor AttentionBlockedOps(const torch::Tensor& query, const torch::Tensor& key,
                                   const torch::Tensor& value, const torch::Tensor& blocked,
-                                  double scale) {
+                                  double scale, double dropout) {
   torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2)) * scale;
   // The lowest finite value rather than -inf: a fully blocked row (a padding query) gives a
   // uniform distribution instead of NaN.
   scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
-  return SoftmaxTimesValue(scores, value);
+  return SoftmaxTimesValue(scores, value, dropout);
 }
 
 torch::Tensor AttentionWithBiasOps(const torch::Tensor& query, const torch::Tensor& key,

@@ -23,6 +23,9 @@ torch::nn::LayerNorm MakeLayerNorm(int64_t width, double eps);
 // parameter names follow Hugging Face's nesting.
 std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::string& name);
 
+// x with training-mode dropout of `rate` (thread_generator.h's draw) when `training`, else x.
+torch::Tensor Dropout(const torch::Tensor& x, double rate, bool training);
+
 // Hugging Face's ACT2FN: "gelu" (erf), "gelu_new" and "gelu_pytorch_tanh" (tanh approximation),
 // "relu", "silu".
 torch::Tensor Activate(const std::string& name, const torch::Tensor& x);
@@ -47,10 +50,12 @@ torch::Tensor AttentionBlockedMask(const torch::Tensor& attention_mask, bool cau
 // query [batch, heads, queries, dim], key/value [batch, heads, keys, dim], blocked (bool, true
 // where a query may not look) broadcastable to [batch, heads, queries, keys]; returns [batch,
 // queries, heads * dim]. Blocked scores pass no gradient; a fully blocked row attends uniformly.
-// FusedAttention where it applies (fused_attention.h), else AttentionBlockedOps.
+// `dropout` > 0 (training only): dropout on the probabilities, as transformers' eager attention.
+// FusedAttention where it applies (fused_attention.h; not with dropout), else
+// AttentionBlockedOps.
 torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch::Tensor& key,
                                         const torch::Tensor& value, const torch::Tensor& blocked,
-                                        double scale);
+                                        double scale, double dropout = 0);
 
 // softmax(bias + query key^T * scale) value with an additive bias (float, broadcastable to
 // [batch, heads, queries, keys]; BLOOM's ALiBi with -1e4 where blocked), the same shapes; the
@@ -63,7 +68,7 @@ torch::Tensor AttentionWithBias(const torch::Tensor& query, const torch::Tensor&
 // The two through LibTorch's operators (CUDA, bf16 and fp16, and the reference in tests).
 torch::Tensor AttentionBlockedOps(const torch::Tensor& query, const torch::Tensor& key,
                                   const torch::Tensor& value, const torch::Tensor& blocked,
-                                  double scale);
+                                  double scale, double dropout = 0);
 torch::Tensor AttentionWithBiasOps(const torch::Tensor& query, const torch::Tensor& key,
                                    const torch::Tensor& value, const torch::Tensor& bias,
                                    double scale);

@@ -13,10 +13,10 @@
 // model's in replica order: the same gradient as AccumulateWindow up to rounding, and the same
 // bits on every run.
 //
-// A forward that draws random numbers (LoRA dropout) draws, on each replica, from that replica's
+// A forward that draws random numbers (dropout) draws, on each replica, from that replica's
 // own generator (thread_generator.h), seeded for every micro-batch from one draw of the
 // trainer's: the same masks on every run and after a resume, though not the masks that one model
-// would draw (as a gang's ranks draw their own).
+// would draw.
 #pragma once
 
 #include <torch/types.h>

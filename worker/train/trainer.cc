@@ -19,6 +19,7 @@
 #include <mutex>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -197,6 +198,7 @@ class TrainingLoop {
   void BuildCpuReplicas();
   // Why this job cannot train on CPU replicas; "" when it can.
   std::string CpuReplicasRefusal() const;
+  bool ForwardDrawsRandom() const;  // dropout in the model or in its LoRA updates
   // One replica per thread, but no more than a micro-batch has rows.
   int CpuReplicaCount() const {
     return static_cast<int>(std::min<int64_t>(summary_.threads, micro_batch_size_));
@@ -484,6 +486,20 @@ void TrainingLoop::BuildFreshState() {
         [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); },
         Task());
   }
+  if (config_.family != models::ModelFamily::kBloom && config_.transformer.HasDropout()) {
+    const models::TransformerConfig& t = config_.transformer;
+    const auto rate = [](double value) {
+      std::ostringstream text;
+      text << value;
+      return text.str();
+    };
+    observer_.OnLog("info", "dropout while training (config.json's rates): embeddings " +
+                                rate(t.embedding_dropout) + ", attention output " +
+                                rate(t.attention_output_dropout) + ", feed-forward output " +
+                                rate(t.mlp_output_dropout) + ", attention probabilities " +
+                                rate(t.attention_dropout) + ", classifier input " +
+                                rate(t.classifier_dropout));
+  }
   if (options_.lora.enabled) {
     lora_ = adapters::SetUpLora(*model_, config_.family, options_.lora,
                                 [this](const std::string& level, const std::string& text) {
@@ -513,6 +529,12 @@ void TrainingLoop::BuildFreshState() {
     summary_.loss_scale = scaler_->scale();
   }
   interval_loss_ = torch::zeros({}, torch::TensorOptions().device(device_));
+}
+
+bool TrainingLoop::ForwardDrawsRandom() const {
+  const bool model_dropout =
+      config_.family != models::ModelFamily::kBloom && config_.transformer.HasDropout();
+  return model_dropout || (options_.lora.enabled && options_.lora.dropout > 0);
 }
 
 std::string TrainingLoop::CpuReplicasRefusal() const {
@@ -563,7 +585,7 @@ void TrainingLoop::BuildCpuReplicas() {
     extra.push_back(std::move(replica));
   }
   SetCpuRngState(generator_state);
-  const bool draws_random = options_.lora.enabled && options_.lora.dropout > 0;
+  const bool draws_random = ForwardDrawsRandom();
   replicas_ =
       std::make_unique<CpuReplicas>(*model_, std::move(extra), summary_.threads, draws_random);
   observer_.OnLog("info", "CPU: each micro-batch's rows split between " + std::to_string(count) +

@@ -177,12 +177,68 @@ TEST(HfConfigTest, RefusesNamingFileAndField) {
       {R"({"model_type": "distilbert", "vocab_size": 300, "dim": 32, "n_layers": 2,
            "n_heads": 4})",
        "hidden_dim: missing"},
+      {R"({"model_type": "gpt2", "vocab_size": 300, "n_embd": 32, "n_layer": 2, "n_head": 4,
+           "resid_pdrop": 1.0})",
+       "resid_pdrop: a dropout rate must be in [0, 1), got 1.0"},
+      {R"({"model_type": "bert", "vocab_size": 300, "hidden_size": 32, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "intermediate_size": 64, "hidden_dropout_prob": "0.1"})",
+       "hidden_dropout_prob: expected a number"},
+      {llama + R"(, "attention_dropout": -0.1})", "attention_dropout: a dropout rate must be in"},
+      {R"({"model_type": "bloom", "vocab_size": 300, "hidden_size": 32, "n_layer": 2,
+           "n_head": 4, "hidden_dropout": 0.1})",
+       "hidden_dropout: dropout is not implemented for BLOOM"},
   };
   for (const auto& [text, expected] : cases) {
     const std::string message = ParseError(text);
     EXPECT_NE(message.find(expected), std::string::npos) << text << "\n -> " << message;
     EXPECT_NE(message.find("/m/config.json"), std::string::npos) << message;
   }
+}
+
+// Each family's rates land where transformers applies them, with its config classes' defaults
+// where config.json says nothing.
+TEST(HfConfigTest, DropoutRatesOfEachFamily) {
+  const models::TransformerConfig gpt2 = models::ParseModelConfigJson(
+      R"({"model_type": "gpt2", "vocab_size": 300, "n_embd": 32, "n_layer": 2, "n_head": 4,
+          "embd_pdrop": 0.1, "resid_pdrop": 0.2, "attn_pdrop": 0.3})", "c").transformer;
+  EXPECT_DOUBLE_EQ(gpt2.embedding_dropout, 0.1);
+  EXPECT_DOUBLE_EQ(gpt2.attention_output_dropout, 0.2);
+  EXPECT_DOUBLE_EQ(gpt2.mlp_output_dropout, 0.2);
+  EXPECT_DOUBLE_EQ(gpt2.attention_dropout, 0.3);
+  EXPECT_DOUBLE_EQ(gpt2.classifier_dropout, 0);
+
+  const std::string bert = R"({"model_type": "bert", "vocab_size": 300, "hidden_size": 32,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
+      "hidden_dropout_prob": 0.2, "attention_probs_dropout_prob": 0.3)";
+  const models::TransformerConfig bert_null =
+      models::ParseModelConfigJson(bert + R"(, "classifier_dropout": null})", "c").transformer;
+  EXPECT_DOUBLE_EQ(bert_null.embedding_dropout, 0.2);
+  EXPECT_DOUBLE_EQ(bert_null.attention_output_dropout, 0.2);
+  EXPECT_DOUBLE_EQ(bert_null.mlp_output_dropout, 0.2);
+  EXPECT_DOUBLE_EQ(bert_null.attention_dropout, 0.3);
+  EXPECT_DOUBLE_EQ(bert_null.classifier_dropout, 0.2);  // null: hidden_dropout_prob
+  EXPECT_DOUBLE_EQ(
+      models::ParseModelConfigJson(bert + R"(, "classifier_dropout": 0.4})", "c")
+          .transformer.classifier_dropout,
+      0.4);
+
+  const models::TransformerConfig distilbert = models::ParseModelConfigJson(
+      R"({"model_type": "distilbert", "vocab_size": 300, "dim": 32, "n_layers": 2, "n_heads": 4,
+          "hidden_dim": 64})", "c").transformer;
+  EXPECT_DOUBLE_EQ(distilbert.embedding_dropout, 0.1);
+  EXPECT_DOUBLE_EQ(distilbert.attention_output_dropout, 0);  // DistilBERT has none there
+  EXPECT_DOUBLE_EQ(distilbert.mlp_output_dropout, 0.1);
+  EXPECT_DOUBLE_EQ(distilbert.attention_dropout, 0.1);
+  EXPECT_DOUBLE_EQ(distilbert.classifier_dropout, 0.2);
+
+  const models::TransformerConfig llama =
+      models::ParseModelConfigJson(std::string(kLlama) + "}", "c").transformer;
+  EXPECT_FALSE(llama.HasDropout());
+  EXPECT_DOUBLE_EQ(models::ParseModelConfigJson(std::string(kLlama) + R"(, "attention_dropout": 0.1})",
+                                                "c")
+                       .transformer.attention_dropout,
+                   0.1);
+  EXPECT_TRUE(Fixture("bert").transformer.HasDropout());  // 0.1 each, as BERT ships
 }
 
 TEST(HfConfigTest, FolderWithOnlyAnIndexOrATorchScriptFile) {

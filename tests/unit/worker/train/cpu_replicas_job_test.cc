@@ -1,8 +1,9 @@
 // CPU replicas through whole jobs (RunTrainingJob, std-only): a 2-thread job on a CPU splits its
 // micro-batches between 2 replicas unless told not to, and says so; it ends with the numbers of
 // the one-model job up to float32 rounding (a classifier, and a causal LM with LoRA on a bf16
-// base); a resumed job ends bit-identical to an uninterrupted one, with LoRA dropout too; and
-// what cannot be split (micro-batch 1) trains as one model with the reason in the log.
+// base); a resumed job ends bit-identical to an uninterrupted one, with LoRA's or the model's
+// dropout too; and what cannot be split (micro-batch 1) trains as one model with the reason in
+// the log.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -101,7 +102,8 @@ class CpuReplicasJobTest : public ::testing::Test {
   }
 
   // Runs `whole`, then the same job in another folder stopped after 3 steps and resumed: the
-  // resumed run must start at step 3, warn of nothing and end with the same `file`. Returns the
+  // resumed run must start at step 3, warn of nothing the whole run did not, and end with the
+  // same `file`. Returns the
   // uninterrupted run's observer.
   Observer ExpectResumedBitIdentical(const TrainOptions& whole, const std::string& file) const {
     Observer whole_observer;
@@ -113,7 +115,7 @@ class CpuReplicasJobTest : public ::testing::Test {
     Observer second;
     Run(resumed, second);
     EXPECT_EQ(second.progress.front().step, 3);
-    EXPECT_TRUE(second.warnings.empty()) << ::testing::PrintToString(second.warnings);
+    EXPECT_EQ(second.warnings, whole_observer.warnings);  // resuming adds none
     EXPECT_EQ(ReadAll(fs::path(whole.output_dir) / file),
               ReadAll(fs::path(resumed.output_dir) / file));
     return whole_observer;
@@ -161,6 +163,16 @@ TEST_F(CpuReplicasJobTest, LoraDropoutJobSplitsAndResumesBitIdentical) {
   Run(no_dropout, plain);
   EXPECT_NE(ReadAll(fs::path(whole.output_dir) / adapter),
             ReadAll(fs::path(no_dropout.output_dir) / adapter));
+}
+
+// A GPT-2 classifier at its config's dropout (0.1 each: tests/fixtures/hf/models/gpt2): the job
+// is split, and its replicas' masks come back after a resume.
+TEST_F(CpuReplicasJobTest, ModelDropoutJobSplitsAndResumesBitIdentical) {
+  TrainOptions options = Options("whole", true);
+  options.model = (fs::path(FT_SOURCE_DIR_FALLBACK) / "tests/fixtures/hf/models/gpt2").string();
+  const Observer observer = ExpectResumedBitIdentical(options, "model.safetensors");
+  EXPECT_TRUE(Logged(observer, kSplitLine));
+  EXPECT_TRUE(Logged(observer, "dropout while training (config.json's rates): embeddings 0.1"));
 }
 
 TEST_F(CpuReplicasJobTest, ResumingWithoutTheReplicasWarns) {

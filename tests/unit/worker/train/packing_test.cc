@@ -215,7 +215,8 @@ TEST_F(PackingExactnessTest, BloomAlibi) {
 
 TEST_F(PackingExactnessTest, Gpt2LearnedPositions) {
   ExpectPackedEqualsUnpacked("GPT-2", R"({"model_type": "gpt2", "vocab_size": 300, "n_embd": 32,
-    "n_layer": 2, "n_head": 4, "n_positions": 256, "initializer_range": 0.2, "eos_token_id": 2})");
+    "n_layer": 2, "n_head": 4, "n_positions": 256, "initializer_range": 0.2, "eos_token_id": 2,
+    "embd_pdrop": 0, "resid_pdrop": 0, "attn_pdrop": 0})");
 }
 
 TEST_F(PackingExactnessTest, LlamaRotaryPositions) {

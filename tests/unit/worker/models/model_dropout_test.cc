@@ -1,0 +1,155 @@
+// Dropout while training where transformers applies it (GPT-2, BERT, RoBERTa, DistilBERT), at
+// the config.json rates: one training-mode forward and backward of each fixture classifier, its
+// rates set to distinct values (so that a rate used in another's place shows), against
+// dropout_reference.py, written apart in plain PyTorch (float64) and drawing its masks from the
+// same seed: logits, loss and gradient norms within the parity tests' 1e-4. Evaluation mode and
+// zero rates draw nothing.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/support/prerequisite.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/worker/csv_fixture.h"
+#include "tests/unit/worker/models/classifier_pass.h"
+#include "tests/unit/worker/models/hf_fixture.h"
+
+namespace ft {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using testing::HfFixtureRoot;
+using testing::JsonMatrix;
+using testing::ReadJsonFile;
+
+constexpr double kTolerance = 1e-4;
+constexpr uint64_t kSeed = 20261207;
+
+struct Family {
+  std::string name;
+  Json rates;  // merged into the fixture's config.json
+};
+
+const std::vector<Family>& Families() {
+  static const std::vector<Family> families = {
+      {"gpt2", {{"embd_pdrop", 0.1}, {"resid_pdrop", 0.2}, {"attn_pdrop", 0.3}}},
+      {"bert",
+       {{"hidden_dropout_prob", 0.2}, {"attention_probs_dropout_prob", 0.3},
+        {"classifier_dropout", 0.4}}},
+      {"roberta",
+       {{"hidden_dropout_prob", 0.2}, {"attention_probs_dropout_prob", 0.3},
+        {"classifier_dropout", 0.4}}},
+      {"distilbert", {{"dropout", 0.2}, {"attention_dropout", 0.3}, {"seq_classif_dropout", 0.4}}},
+  };
+  return families;
+}
+
+// The fixture folder `family` under `root`, its config.json with `rates`.
+fs::path CopyWithRates(const fs::path& root, const std::string& family, const Json& rates) {
+  const fs::path source = HfFixtureRoot() / "models" / family;
+  const fs::path folder = root / family;
+  fs::create_directories(folder);
+  for (const char* file : {"model.safetensors", "expected.json"}) {
+    fs::copy_file(source / file, folder / file);
+  }
+  Json config = ReadJsonFile(source / "config.json");
+  config.update(rates);
+  testing::WriteFile(folder / "config.json", config.dump(2));
+  return folder;
+}
+
+struct Batch {
+  torch::Tensor ids;
+  torch::Tensor mask;
+  torch::Tensor labels;
+  int64_t num_labels = 0;
+};
+
+Batch FixtureBatch(const fs::path& folder) {
+  const Json expected = ReadJsonFile(folder / "expected.json");
+  Batch batch;
+  batch.ids = JsonMatrix(expected["input_ids"], torch::kInt64);
+  batch.mask = JsonMatrix(expected["attention_mask"], torch::kInt64);
+  std::vector<int64_t> labels;
+  for (const Json& label : expected["labels"]) labels.push_back(label.get<int64_t>());
+  batch.labels = torch::tensor(labels, torch::kInt64);
+  batch.num_labels = static_cast<int64_t>(expected["before"]["logits"][0].size());
+  return batch;
+}
+
+// One pass of the folder's model in training or evaluation mode, the generator seeded first.
+testing::Pass RunPass(const fs::path& folder, bool training, uint64_t seed) {
+  const Batch batch = FixtureBatch(folder);
+  models::TrainableModel model = testing::LoadFolder(folder, batch.num_labels);
+  model->train(training);
+  torch::manual_seed(seed);
+  return testing::ForwardBackward(*model, batch.ids, batch.mask, batch.labels);
+}
+
+fs::path ReferenceScript() {
+  return HfFixtureRoot().parent_path().parent_path() / "unit/worker/models/dropout_reference.py";
+}
+
+TEST(ModelDropoutTest, TrainingModeDropsWhereTransformersDoes) {
+  ft::testing::TempDir temp;
+  std::string folders;
+  for (const Family& family : Families()) {
+    folders += " " + CopyWithRates(temp.path(), family.name, family.rates).string();
+  }
+  const fs::path out = temp.path() / "reference.json";
+  const std::string command = std::string(FT_REFERENCE_PYTHON) + " " +
+                              ReferenceScript().string() + " " + std::to_string(kSeed) + " " +
+                              out.string() + folders + " 2>&1";
+  const int status = std::system(command.c_str());
+  if (!fs::exists(FT_REFERENCE_PYTHON) || (WIFEXITED(status) && WEXITSTATUS(status) == 77)) {
+    FT_SKIP_PREREQUISITE_MISSING() << "no torch in " << FT_REFERENCE_PYTHON;
+  }
+  ASSERT_EQ(status, 0) << command;
+  const Json reference = ReadJsonFile(out);
+  for (const Family& family : Families()) {
+    const fs::path folder = temp.path() / family.name;
+    const testing::Pass trained = RunPass(folder, true, kSeed);
+    const testing::ParityFigures figures = testing::Compare(trained, reference[family.name]);
+    const double dropped =
+        testing::MaxDifference(trained.logits, RunPass(folder, false, kSeed).logits);
+    std::printf("[ measured ] %-10s training mode vs the reference: max|dlogits| %.2e, loss "
+                "%.2e, gradient norms %.2e (worst tensor %.2e); vs evaluation mode %.2e\n",
+                family.name.c_str(), figures.logits, figures.loss, figures.grad_norm,
+                figures.tensor_grad_norm, dropped);
+    testing::ExpectParity(figures, family.name, kTolerance);
+    EXPECT_GT(dropped, 1e-2) << family.name << ": the dropout changed nothing";
+  }
+}
+
+// Evaluation mode, and training with every rate 0, are deterministic and draw nothing from the
+// generator: the same logits from any seed. Llama-style models drop only attention
+// probabilities, and only when attention_dropout says so.
+TEST(ModelDropoutTest, EvaluationModeAndZeroRatesDrawNothing) {
+  ft::testing::TempDir temp;
+  std::vector<Family> cases = Families();
+  cases.push_back({"llama", {{"attention_dropout", 0.3}}});
+  for (const Family& family : cases) {
+    const fs::path folder = CopyWithRates(temp.path() / "rates", family.name, family.rates);
+    EXPECT_TRUE(torch::equal(RunPass(folder, false, 1).logits, RunPass(folder, false, 2).logits))
+        << family.name;
+    EXPECT_FALSE(torch::equal(RunPass(folder, true, 1).logits, RunPass(folder, true, 2).logits))
+        << family.name;
+    Json zero = family.rates;
+    for (Json& rate : zero) rate = 0.0;
+    const fs::path plain = CopyWithRates(temp.path() / "zero", family.name, zero);
+    EXPECT_TRUE(torch::equal(RunPass(plain, true, 1).logits, RunPass(plain, false, 2).logits))
+        << family.name;
+  }
+}
+
+}  // namespace
+}  // namespace ft
