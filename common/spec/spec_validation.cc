@@ -145,7 +145,7 @@ void CheckDataset(Problems& problems, const ft::v1::DatasetSpec& dataset) {
   if (!dataset.test().empty()) CheckDatasetFile(problems, "test", dataset, dataset.test());
 }
 
-// lr_scheduler, label_smoothing and early stopping.
+// task, lr_scheduler, model_dropout, label_smoothing and early stopping.
 void CheckTrainingKnobs(Problems& problems, const ft::v1::JobSpec& spec) {
   const std::string& task = spec.task();
   if (!task.empty() && task != "sequence_classification" && task != "causal_lm") {
@@ -165,6 +165,11 @@ void CheckTrainingKnobs(Problems& problems, const ft::v1::JobSpec& spec) {
       scheduler != "constant") {
     problems.Invalid(absl::StrCat("spec.lr_scheduler: unknown schedule '", scheduler,
                                   "' (expected linear, cosine or constant)"));
+  }
+  const std::string& dropout = spec.model_dropout();
+  if (!dropout.empty() && dropout != "config" && dropout != "off") {
+    problems.Invalid(absl::StrCat("spec.model_dropout: unknown value '", dropout,
+                                  "' (expected config or off)"));
   }
   const double smoothing = spec.label_smoothing();
   if (!std::isfinite(smoothing) || smoothing < 0 || smoothing >= 1) {

@@ -111,7 +111,8 @@ torch::Tensor BertForSequenceClassificationImpl::forward(const torch::Tensor& in
   const torch::Tensor first = EncodeFirstToken(layers_, hidden, attention_mask, checkpointing_);
   const double head_dropout = c.classifier_dropout;
   if (roberta_) {
-    const torch::Tensor dense = torch::tanh(classifier_dense_(Dropout(first, head_dropout, training)));
+    const torch::Tensor dense =
+        torch::tanh(classifier_dense_(Dropout(first, head_dropout, training)));
     return out_proj_(Dropout(dense, head_dropout, training));
   }
   return classifier_(Dropout(torch::tanh(pooler_dense_(first)), head_dropout, training));

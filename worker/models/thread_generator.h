@@ -4,8 +4,8 @@
 // at the same time (the CPU replicas, cpu_replicas.h) would draw from it in a racy order: neither
 // the masks nor a resume could be reproduced. A thread can instead be given its own generator for
 // a scope; the draws that ftd makes itself (the models' and LoRA's dropout) and the activation
-// checkpoint's replay of them use ThisThreadsCpuGenerator(). Without a scope it is the default generator, so a
-// single-threaded job draws exactly what it drew before.
+// checkpoint's replay of them use ThisThreadsCpuGenerator(). Without a scope it is the default
+// generator, so a single-threaded job draws exactly what it drew before.
 #pragma once
 
 #include <ATen/core/Generator.h>

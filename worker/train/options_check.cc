@@ -76,6 +76,9 @@ void CheckValues(const TrainOptions& options) {
     Refuse("unknown lr_scheduler " + Quoted(options.lr_scheduler) +
            " (expected \"linear\", \"cosine\" or \"constant\")");
   }
+  if (options.model_dropout != "config" && options.model_dropout != "off") {
+    Refuse("unknown model_dropout " + Quoted(options.model_dropout) + " (config or off)");
+  }
   if (!(options.label_smoothing >= 0 && options.label_smoothing < 1)) {
     Refuse("label_smoothing must be in [0, 1)");
   }

@@ -62,6 +62,8 @@ struct TrainOptions {
   bool evaluate_only = false;  // the final evaluation of the model as given; no training
   std::string lr_scheduler = "linear";  // "linear", "cosine" or "constant" (see lr_schedule.h)
   double label_smoothing = 0.0;         // 0..<1, training loss only
+  // "config": the model's config.json dropout rates while training; "off": none.
+  std::string model_dropout = "config";
   // Early stopping and best-model export (see early_stopping.h). Patience 0: never stop early.
   int64_t early_stopping_patience = 0;
   std::string early_stopping_metric = "accuracy";  // "accuracy", "loss" or "macro_f1"

@@ -103,6 +103,7 @@ inline constexpr TrainOptionField kRows[] = {
   {"activation_checkpointing", &O::activation_checkpointing, kByName, kResult, kNo},
   {"lr_scheduler", &O::lr_scheduler, kByName, kResult, kAlways, kEmptyKeepsDefault},
   {"label_smoothing", &O::label_smoothing, kByName, kResult, kAlways},
+  {"model_dropout", &O::model_dropout, kByName, kResult, kUnlessDefault, kEmptyKeepsDefault},
   {"early_stopping_patience", &O::early_stopping_patience, kByName, kResult, kAlways},
   {"early_stopping_metric", &O::early_stopping_metric, kByName, kResult, kAlways,
    kEmptyKeepsDefault},

@@ -1140,6 +1140,16 @@ CheckpointHeader TrainingLoop::MakeHeader() const {
   return header;
 }
 
+// The configuration the model is built from: model_dropout "off" clears config.json's rates.
+models::ModelConfig WithModelDropout(const TrainOptions& options, models::ModelConfig config) {
+  if (options.model_dropout == "off") {
+    models::TransformerConfig& t = config.transformer;
+    t.embedding_dropout = t.attention_output_dropout = t.mlp_output_dropout = 0;
+    t.attention_dropout = t.classifier_dropout = 0;
+  }
+  return config;
+}
+
 }  // namespace
 
 int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
@@ -1154,7 +1164,8 @@ int64_t TotalSteps(const TrainOptions& options, std::size_t train_examples) {
 TrainingSummary Train(const TrainOptions& options, const models::ModelConfig& config,
                       const JobData& data, TrainObserver& observer) {
   TrainingSummary summary;
-  TrainingLoop loop(options, config, data, observer, summary);
+  const models::ModelConfig trained = WithModelDropout(options, config);
+  TrainingLoop loop(options, trained, data, observer, summary);
   try {
     loop.Run();
   } catch (const c10::Error& error) {

@@ -192,6 +192,12 @@ void AddSpecOptions(CLI::App* submit, SpecFlags& f) {
                 "CrossEntropyLoss(label_smoothing=)",
                 "S")
       ->group(optim);
+  AddSpecOption(submit, "--model-dropout", f.model_dropout,
+                "config (default: the model's config.json dropout rates, as transformers "
+                "trains) or off",
+                "MODE")
+      ->check(CLI::IsMember({"config", "off"}))
+      ->group(optim);
   AddSpecOption(submit, "--precision", f.precision,
                 "fp32 (default), bf16 (bfloat16 autocast for the forward pass; float32 "
                 "weights, gradients and optimizer) or fp16 (float16 autocast with dynamic loss "

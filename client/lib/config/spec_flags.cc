@@ -119,6 +119,7 @@ absl::StatusOr<ft::v1::JobSpec> BuildJobSpec(ft::v1::JobSpec base, const SpecFla
   ApplyIfSet(flags.evaluate_only, [&](bool v) { spec.set_evaluate_only(v); });
   ApplyIfSet(flags.lr_scheduler, [&](const std::string& v) { spec.set_lr_scheduler(v); });
   ApplyIfSet(flags.label_smoothing, [&](double v) { spec.set_label_smoothing(v); });
+  ApplyIfSet(flags.model_dropout, [&](const std::string& v) { spec.set_model_dropout(v); });
   ApplyIfSet(flags.early_stopping_patience,
              [&](uint32_t v) { spec.set_early_stopping_patience(v); });
   ApplyIfSet(flags.early_stopping_metric,

@@ -50,6 +50,7 @@ struct SpecFlags {
   std::optional<bool> evaluate_only;
   std::optional<std::string> lr_scheduler;
   std::optional<double> label_smoothing;
+  std::optional<std::string> model_dropout;
   std::optional<uint32_t> early_stopping_patience;
   std::optional<std::string> early_stopping_metric;
   std::optional<bool> keep_best_model;

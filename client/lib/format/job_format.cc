@@ -95,6 +95,7 @@ std::string TrainingLine(const ft::v1::JobSpec& s) {
   if (s.weight_decay() > 0) absl::StrAppendFormat(&line, ", weight decay %g", s.weight_decay());
   if (s.max_grad_norm() > 0) absl::StrAppendFormat(&line, ", clip grad norm %g", s.max_grad_norm());
   if (!s.lr_scheduler().empty()) absl::StrAppend(&line, ", ", s.lr_scheduler(), " schedule");
+  if (s.model_dropout() == "off") absl::StrAppend(&line, ", no model dropout");
   if (s.label_smoothing() > 0) {
     absl::StrAppendFormat(&line, ", label smoothing %g", s.label_smoothing());
   }

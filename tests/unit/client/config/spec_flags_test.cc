@@ -102,6 +102,7 @@ TEST(BuildJobSpecTest, MapsTheTrainingKnobFlags) {
   SpecFlags f = MinimalFlags();
   f.lr_scheduler = "cosine";
   f.label_smoothing = 0.1;
+  f.model_dropout = "off";
   f.early_stopping_patience = 3;
   f.early_stopping_metric = "macro_f1";
   f.keep_best_model = true;
@@ -109,6 +110,7 @@ TEST(BuildJobSpecTest, MapsTheTrainingKnobFlags) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->lr_scheduler(), "cosine");
   EXPECT_DOUBLE_EQ(spec->label_smoothing(), 0.1);
+  EXPECT_EQ(spec->model_dropout(), "off");
   EXPECT_EQ(spec->early_stopping_patience(), 3u);
   EXPECT_EQ(spec->early_stopping_metric(), "macro_f1");
   EXPECT_TRUE(spec->keep_best_model());

@@ -113,6 +113,7 @@ TEST(JobSummaryTest, ShowsPerClassTableAndConfusionMatrix) {
   *job.add_evaluations() = SpamEvaluation();
   job.mutable_spec()->set_lr_scheduler("cosine");
   job.mutable_spec()->set_label_smoothing(0.1);
+  job.mutable_spec()->set_model_dropout("off");
   job.mutable_spec()->set_early_stopping_patience(3);
   job.mutable_spec()->set_early_stopping_metric("macro_f1");
   job.mutable_spec()->set_keep_best_model(true);
@@ -129,8 +130,9 @@ TEST(JobSummaryTest, ShowsPerClassTableAndConfusionMatrix) {
                               "             spam              15   51\n"));
   // The validation evaluation has no per-class metrics (an older worker): no table for it.
   EXPECT_THAT(text, Not(HasSubstr("Per class    validation")));
-  EXPECT_THAT(text, HasSubstr(", cosine schedule, label smoothing 0.1, early stopping on "
-                              "validation macro_f1 (patience 3), keeps the best model by "
+  EXPECT_THAT(text, HasSubstr(", cosine schedule, no model dropout, label smoothing 0.1, "
+                              "early stopping on validation macro_f1 (patience 3), keeps the best "
+                              "model by "
                               "validation macro_f1"));
 }
 

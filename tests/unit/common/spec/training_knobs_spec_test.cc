@@ -70,6 +70,9 @@ TEST_F(TrainingKnobsSpecTest, AcceptsEveryDocumentedValue) {
   for (double smoothing : {0.0, 0.1, std::nextafter(1.0, 0.0)}) {
     EXPECT_TRUE(Validate([&](JobSpec& s) { s.set_label_smoothing(smoothing); }).ok()) << smoothing;
   }
+  for (const char* dropout : {"", "config", "off"}) {
+    EXPECT_TRUE(Validate([&](JobSpec& s) { s.set_model_dropout(dropout); }).ok()) << dropout;
+  }
   for (const char* metric : {"accuracy", "loss", "macro_f1"}) {
     EXPECT_TRUE(Validate([&](JobSpec& s) {
                   s.set_early_stopping_patience(2);
@@ -95,6 +98,8 @@ TEST_F(TrainingKnobsSpecTest, RefusesBadValuesNamingTheField) {
   ExpectInvalid(Validate([](JobSpec& s) { s.set_lr_scheduler("step"); }), "lr_scheduler", "'step'");
   ExpectInvalid(Validate([](JobSpec& s) { s.set_lr_scheduler("Cosine"); }), "lr_scheduler",
                 "cosine");
+  ExpectInvalid(Validate([](JobSpec& s) { s.set_model_dropout("none"); }), "model_dropout",
+                "'none' (expected config or off)");
   for (double smoothing : {1.0, -0.1, 2.0, std::numeric_limits<double>::quiet_NaN(),
                            std::numeric_limits<double>::infinity()}) {
     SCOPED_TRACE(smoothing);

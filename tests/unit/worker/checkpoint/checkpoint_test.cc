@@ -487,7 +487,7 @@ TEST(CheckpointFingerprintTest, EachDifferingOptionIsNamed) {
       ++named;
     }
   }
-  EXPECT_EQ(named, 30);  // the rows that a resume must match
+  EXPECT_EQ(named, 31);  // the rows that a resume must match
 }
 
 // The field names of checkpoints that earlier builds wrote (a resume matches them by name).

@@ -71,6 +71,7 @@ TEST(TrainOptionTableTest, SpecFieldsReachTheirMembers) {
   spec.set_seed(1ULL << 40);
   spec.set_learning_rate(0.5);
   spec.set_label_smoothing(0.125);
+  spec.set_model_dropout("off");
   spec.set_group_by_length(true);
   spec.set_early_stopping_metric("loss");
   spec.set_checkpoint_every_steps(7);
@@ -85,6 +86,7 @@ TEST(TrainOptionTableTest, SpecFieldsReachTheirMembers) {
   EXPECT_EQ(options.seed, 1ULL << 40);
   EXPECT_EQ(options.learning_rate, 0.5);
   EXPECT_EQ(options.label_smoothing, 0.125);
+  EXPECT_EQ(options.model_dropout, "off");
   EXPECT_TRUE(options.group_by_length);
   EXPECT_EQ(options.early_stopping_metric, "loss");
   EXPECT_EQ(options.checkpoint_every_steps, 7);

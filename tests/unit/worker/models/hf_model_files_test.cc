@@ -234,9 +234,8 @@ TEST(HfConfigTest, DropoutRatesOfEachFamily) {
   const models::TransformerConfig llama =
       models::ParseModelConfigJson(std::string(kLlama) + "}", "c").transformer;
   EXPECT_FALSE(llama.HasDropout());
-  EXPECT_DOUBLE_EQ(models::ParseModelConfigJson(std::string(kLlama) + R"(, "attention_dropout": 0.1})",
-                                                "c")
-                       .transformer.attention_dropout,
+  const std::string llama_dropout = std::string(kLlama) + R"(, "attention_dropout": 0.1})";
+  EXPECT_DOUBLE_EQ(models::ParseModelConfigJson(llama_dropout, "c").transformer.attention_dropout,
                    0.1);
   EXPECT_TRUE(Fixture("bert").transformer.HasDropout());  // 0.1 each, as BERT ships
 }

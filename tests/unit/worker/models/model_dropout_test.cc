@@ -3,7 +3,7 @@
 // rates set to distinct values (so that a rate used in another's place shows), against
 // dropout_reference.py, written apart in plain PyTorch (float64) and drawing its masks from the
 // same seed: logits, loss and gradient norms within the parity tests' 1e-4. Evaluation mode and
-// zero rates draw nothing.
+// zero rates draw nothing; a job with model_dropout "off" trains as with every rate 0.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <torch/types.h>
@@ -21,6 +21,8 @@
 #include "tests/unit/worker/csv_fixture.h"
 #include "tests/unit/worker/models/classifier_pass.h"
 #include "tests/unit/worker/models/hf_fixture.h"
+#include "tests/unit/worker/recording_observer.h"
+#include "worker/train/train_job.h"
 
 namespace ft {
 namespace {
@@ -149,6 +151,48 @@ TEST(ModelDropoutTest, EvaluationModeAndZeroRatesDrawNothing) {
     EXPECT_TRUE(torch::equal(RunPass(plain, true, 1).logits, RunPass(plain, false, 2).logits))
         << family.name;
   }
+}
+
+// model_dropout "off" is the model with every rate 0: the same bits as a copy of the folder whose
+// config.json says 0; "config" trains with the rates (other bits) and logs them.
+TEST(ModelDropoutTest, ModelDropoutOffTrainsAsZeroRates) {
+  ft::testing::TempDir temp;
+  testing::WriteFile(temp.path() / "train.csv", testing::SentimentCsv(24, 1));
+  const Family& gpt2 = Families()[0];
+  Json zero = gpt2.rates;
+  for (Json& rate : zero) rate = 0.0;
+  const fs::path with_rates = CopyWithRates(temp.path() / "rates", gpt2.name, gpt2.rates);
+  const fs::path zero_rates = CopyWithRates(temp.path() / "zero", gpt2.name, zero);
+  const auto run = [&](const fs::path& model, const std::string& dropout,
+                       const std::string& out) {
+    train::TrainOptions options;
+    options.model = model.string();
+    options.train_path = (temp.path() / "train.csv").string();
+    options.micro_batch_size = 4;
+    options.accumulation_steps = 2;
+    options.max_steps = 2;
+    options.max_seq_length = 32;
+    options.threads = 1;
+    options.model_dropout = dropout;
+    options.output_dir = (temp.path() / out).string();
+    testing::RecordingObserver observer;
+    const train::TrainOutcome outcome = train::RunTrainingJob(options, &observer);
+    EXPECT_EQ(outcome.status, train::TrainOutcome::Status::kSucceeded) << outcome.error;
+    std::string log;
+    for (const std::string& message : observer.messages) log += message + "\n";
+    return std::make_pair(testing::ReadAll(temp.path() / out / "model.safetensors"), log);
+  };
+  const auto [off, off_log] = run(with_rates, "off", "off");
+  const auto [zeros, zeros_log] = run(zero_rates, "config", "zeros");
+  const auto [on, on_log] = run(with_rates, "config", "on");
+  EXPECT_TRUE(off == zeros) << "model_dropout off did not train as zero rates";
+  EXPECT_TRUE(on != off) << "the config's rates changed nothing";
+  EXPECT_EQ(off_log.find("dropout while training"), std::string::npos) << off_log;
+  EXPECT_NE(on_log.find("dropout while training (config.json's rates): embeddings 0.1, attention "
+                        "output 0.2, feed-forward output 0.2, attention probabilities 0.3, "
+                        "classifier input 0"),
+            std::string::npos)
+      << on_log;
 }
 
 }  // namespace
