@@ -112,9 +112,11 @@ torch::Tensor AttentionBlockedOps(const torch::Tensor& query, const torch::Tenso
                                   const torch::Tensor& value, const torch::Tensor& blocked,
                                   double scale, double dropout) {
   torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2)) * scale;
-  // The lowest finite value rather than -inf: a fully blocked row (a padding query) gives a
-  // uniform distribution instead of NaN.
-  scores = scores.masked_fill(blocked, std::numeric_limits<float>::lowest());
+  // Blocked scores get float32's lowest finite value rather than -inf: a fully blocked row (a
+  // padding query) gives a uniform distribution instead of NaN. bf16 and fp16 scores (autocast)
+  // are widened first, as the softmax would widen them anyway: that value overflows them.
+  scores = scores.to(torch::promote_types(scores.scalar_type(), torch::kFloat32))
+               .masked_fill(blocked, std::numeric_limits<float>::lowest());
   return SoftmaxTimesValue(scores, value, dropout);
 }
 

@@ -33,6 +33,7 @@
 #include "worker/models/model_loader.h"
 #include "worker/models/torchscript_model.h"
 #include "worker/output/model_export.h"
+#include "worker/train/autocast_scope.h"
 #include "worker/train/train_job.h"
 
 namespace ft {
@@ -154,6 +155,30 @@ TEST_P(HfParityTest, ActivationCheckpointingGivesTheSameGradients) {
   for (const auto& [name, norm] : a.norms.per_tensor) {
     EXPECT_NEAR(b.norms.per_tensor.at(name), norm, 1e-6 * std::max(1.0, norm)) << name;
   }
+}
+
+// precision "bf16" (CPU bf16 autocast), the reference's procedure: the pass runs (the blocked
+// attention scores' fill once overflowed bf16 in every family but BLOOM), its logits within
+// bf16's rounding of the float32 pass's, every gradient finite.
+TEST_P(HfParityTest, Bf16AutocastPassStaysNearFloat32) {
+  const fs::path folder = HfFixtureRoot() / "models" / GetParam();
+  const Json expected = ReadJsonFile(folder / "expected.json");
+  const torch::Tensor ids = JsonMatrix(expected["input_ids"], torch::kInt64);
+  const torch::Tensor mask = JsonMatrix(expected["attention_mask"], torch::kInt64);
+  const torch::Tensor labels = torch::tensor({0, 2, 1, 2}, torch::kInt64);
+  models::TrainableModel model = LoadFolder(folder, 3);
+  model->eval();
+  const Pass float32 = ForwardBackward(*model, ids, mask, labels);
+  Pass bf16;
+  {
+    const train::AutocastScope autocast(true, torch::Device(torch::kCPU));
+    bf16 = ForwardBackward(*model, ids, mask, labels);
+  }
+  const double difference = MaxDifference(bf16.logits, float32.logits);
+  std::printf("%-10s bf16 autocast vs float32: max|dlogits| %.2e (logits up to %.2e)\n",
+              GetParam().c_str(), difference, float32.logits.abs().max().item<double>());
+  EXPECT_LE(difference, 2e-2);
+  for (const auto& [name, norm] : bf16.norms.per_tensor) EXPECT_TRUE(std::isfinite(norm)) << name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, HfParityTest,
