@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/models/model_folder.h"
 #include "tests/unit/worker/models/hf_fixture.h"
@@ -27,6 +28,26 @@ inline models::TrainableModel LoadFolder(const std::filesystem::path& folder, in
                             [log](const std::string& level, const std::string& message) {
                               if (log != nullptr) *log += level + ": " + message + "\n";
                             });
+}
+
+// A fixture folder's batch (expected.json: input_ids, attention_mask, labels) and its label count.
+struct FixtureBatch {
+  torch::Tensor ids;
+  torch::Tensor mask;
+  torch::Tensor labels;
+  int64_t num_labels = 0;
+};
+
+inline FixtureBatch ReadFixtureBatch(const std::filesystem::path& folder) {
+  const nlohmann::json expected = ReadJsonFile(folder / "expected.json");
+  FixtureBatch batch;
+  batch.ids = JsonMatrix(expected["input_ids"], torch::kInt64);
+  batch.mask = JsonMatrix(expected["attention_mask"], torch::kInt64);
+  std::vector<int64_t> labels;
+  for (const nlohmann::json& label : expected["labels"]) labels.push_back(label.get<int64_t>());
+  batch.labels = torch::tensor(labels, torch::kInt64);
+  batch.num_labels = static_cast<int64_t>(expected["before"]["logits"][0].size());
+  return batch;
 }
 
 // What one forward + backward gives, as transformers' reference computes it (mean cross-entropy).

@@ -140,17 +140,14 @@ TEST_P(HfParityTest, NoticesAModelThatIgnoresPadding) {
 // draws the forward's masks.
 TEST_P(HfParityTest, ActivationCheckpointingGivesTheSameGradients) {
   const fs::path folder = HfFixtureRoot() / "models" / GetParam();
-  const Json expected = ReadJsonFile(folder / "expected.json");
-  const torch::Tensor ids = JsonMatrix(expected["input_ids"], torch::kInt64);
-  const torch::Tensor mask = JsonMatrix(expected["attention_mask"], torch::kInt64);
-  const torch::Tensor labels = torch::tensor({0, 2, 1, 2}, torch::kInt64);
-  models::TrainableModel plain = LoadFolder(folder, 3);
-  models::TrainableModel checkpointed = LoadFolder(folder, 3);
+  const testing::FixtureBatch batch = testing::ReadFixtureBatch(folder);
+  models::TrainableModel plain = LoadFolder(folder, batch.num_labels);
+  models::TrainableModel checkpointed = LoadFolder(folder, batch.num_labels);
   checkpointed->set_activation_checkpointing(true);
   torch::manual_seed(5);
-  const Pass a = ForwardBackward(*plain, ids, mask, labels);
+  const Pass a = ForwardBackward(*plain, batch.ids, batch.mask, batch.labels);
   torch::manual_seed(5);
-  const Pass b = ForwardBackward(*checkpointed, ids, mask, labels);
+  const Pass b = ForwardBackward(*checkpointed, batch.ids, batch.mask, batch.labels);
   EXPECT_TRUE(torch::equal(a.logits, b.logits));
   for (const auto& [name, norm] : a.norms.per_tensor) {
     EXPECT_NEAR(b.norms.per_tensor.at(name), norm, 1e-6 * std::max(1.0, norm)) << name;
@@ -162,17 +159,14 @@ TEST_P(HfParityTest, ActivationCheckpointingGivesTheSameGradients) {
 // bf16's rounding of the float32 pass's, every gradient finite.
 TEST_P(HfParityTest, Bf16AutocastPassStaysNearFloat32) {
   const fs::path folder = HfFixtureRoot() / "models" / GetParam();
-  const Json expected = ReadJsonFile(folder / "expected.json");
-  const torch::Tensor ids = JsonMatrix(expected["input_ids"], torch::kInt64);
-  const torch::Tensor mask = JsonMatrix(expected["attention_mask"], torch::kInt64);
-  const torch::Tensor labels = torch::tensor({0, 2, 1, 2}, torch::kInt64);
-  models::TrainableModel model = LoadFolder(folder, 3);
+  const testing::FixtureBatch batch = testing::ReadFixtureBatch(folder);
+  models::TrainableModel model = LoadFolder(folder, batch.num_labels);
   model->eval();
-  const Pass float32 = ForwardBackward(*model, ids, mask, labels);
+  const Pass float32 = ForwardBackward(*model, batch.ids, batch.mask, batch.labels);
   Pass bf16;
   {
     const train::AutocastScope autocast(true, torch::Device(torch::kCPU));
-    bf16 = ForwardBackward(*model, ids, mask, labels);
+    bf16 = ForwardBackward(*model, batch.ids, batch.mask, batch.labels);
   }
   const double difference = MaxDifference(bf16.logits, float32.logits);
   std::printf("%-10s bf16 autocast vs float32: max|dlogits| %.2e (logits up to %.2e)\n",

@@ -69,28 +69,9 @@ fs::path CopyWithRates(const fs::path& root, const std::string& family, const Js
   return folder;
 }
 
-struct Batch {
-  torch::Tensor ids;
-  torch::Tensor mask;
-  torch::Tensor labels;
-  int64_t num_labels = 0;
-};
-
-Batch FixtureBatch(const fs::path& folder) {
-  const Json expected = ReadJsonFile(folder / "expected.json");
-  Batch batch;
-  batch.ids = JsonMatrix(expected["input_ids"], torch::kInt64);
-  batch.mask = JsonMatrix(expected["attention_mask"], torch::kInt64);
-  std::vector<int64_t> labels;
-  for (const Json& label : expected["labels"]) labels.push_back(label.get<int64_t>());
-  batch.labels = torch::tensor(labels, torch::kInt64);
-  batch.num_labels = static_cast<int64_t>(expected["before"]["logits"][0].size());
-  return batch;
-}
-
 // One pass of the folder's model in training or evaluation mode, the generator seeded first.
 testing::Pass RunPass(const fs::path& folder, bool training, uint64_t seed) {
-  const Batch batch = FixtureBatch(folder);
+  const testing::FixtureBatch batch = testing::ReadFixtureBatch(folder);
   models::TrainableModel model = testing::LoadFolder(folder, batch.num_labels);
   model->train(training);
   torch::manual_seed(seed);
