@@ -198,6 +198,7 @@ class TrainingLoop {
   void BuildCpuReplicas();
   // Why this job cannot train on CPU replicas; "" when it can.
   std::string CpuReplicasRefusal() const;
+  bool ModelHasDropout() const;     // config.json's rates, unless model_dropout is off
   bool ForwardDrawsRandom() const;  // dropout in the model or in its LoRA updates
   // One replica per thread, but no more than a micro-batch has rows.
   int CpuReplicaCount() const {
@@ -486,7 +487,7 @@ void TrainingLoop::BuildFreshState() {
         [this](const std::string& level, const std::string& text) { observer_.OnLog(level, text); },
         Task());
   }
-  if (config_.family != models::ModelFamily::kBloom && config_.transformer.HasDropout()) {
+  if (ModelHasDropout()) {
     const models::TransformerConfig& t = config_.transformer;
     const auto rate = [](double value) {
       std::ostringstream text;
@@ -531,10 +532,13 @@ void TrainingLoop::BuildFreshState() {
   interval_loss_ = torch::zeros({}, torch::TensorOptions().device(device_));
 }
 
+bool TrainingLoop::ModelHasDropout() const {
+  // BLOOM has none (nonzero rates in its config are refused); its transformer fields are unset.
+  return config_.family != models::ModelFamily::kBloom && config_.transformer.HasDropout();
+}
+
 bool TrainingLoop::ForwardDrawsRandom() const {
-  const bool model_dropout =
-      config_.family != models::ModelFamily::kBloom && config_.transformer.HasDropout();
-  return model_dropout || (options_.lora.enabled && options_.lora.dropout > 0);
+  return ModelHasDropout() || (options_.lora.enabled && options_.lora.dropout > 0);
 }
 
 std::string TrainingLoop::CpuReplicasRefusal() const {
