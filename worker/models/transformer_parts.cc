@@ -97,11 +97,11 @@ namespace {
 // value, heads side by side: [batch, queries, heads * dim].
 torch::Tensor SoftmaxTimesValue(const torch::Tensor& scores, const torch::Tensor& value,
                                 double dropout = 0) {
-  torch::Tensor probabilities =
+  const torch::Tensor probabilities =
       torch::softmax(scores, -1, torch::promote_types(scores.scalar_type(), torch::kFloat32))
           .to(value.scalar_type());
-  if (dropout > 0) probabilities = ThisThreadsDropout(probabilities, dropout);
-  return torch::matmul(probabilities, value)
+  // The callers pass 0 outside training.
+  return torch::matmul(Dropout(probabilities, dropout, /*training=*/true), value)
       .transpose(1, 2)
       .reshape({scores.size(0), scores.size(2), -1});
 }

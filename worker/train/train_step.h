@@ -53,14 +53,14 @@ torch::Tensor AccumulateMicroBatch(models::TrainableModelImpl& model, const Micr
                                    double label_smoothing,
                                    const std::function<void()>& before_backward = nullptr);
 
-// Forward and backward of each micro-batch (AccumulateMicroBatch); gradients are ADDED to the parameters' .grad (the
-// caller zeroes them first). Each micro-batch contributes its summed loss (SummedLoss) /
-// loss_divisor. With loss_divisor = the loss terms of the whole window (its examples; for a
-// causal LM its target tokens, WindowLossTerms), the accumulated gradient equals the gradient of
-// the mean loss of one batch holding all the window's examples, however the examples and tokens
-// fall between micro-batches (including a shorter last window or micro-batch). Dividing each
-// micro-batch by its own count instead is the bug this avoids: it weights a token of a short
-// micro-batch more than one of a long one.
+// Forward and backward of each micro-batch (AccumulateMicroBatch); gradients are ADDED to the
+// parameters' .grad (the caller zeroes them first). Each micro-batch contributes its summed loss
+// (SummedLoss) / loss_divisor. With loss_divisor = the loss terms of the whole window (its
+// examples; for a causal LM its target tokens, WindowLossTerms), the accumulated gradient equals
+// the gradient of the mean loss of one batch holding all the window's examples, however the
+// examples and tokens fall between micro-batches (including a shorter last window or
+// micro-batch). Dividing each micro-batch by its own count instead is the bug this avoids: it
+// weights a token of a short micro-batch more than one of a long one.
 // stop_requested (optional) is polled before each micro-batch. The loss stays on the device: no
 // host synchronization per micro-batch.
 // label_smoothing goes to SummedCrossEntropy; loss_sum is then the smoothed loss.

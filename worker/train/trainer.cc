@@ -533,8 +533,8 @@ void TrainingLoop::BuildFreshState() {
 }
 
 bool TrainingLoop::ModelHasDropout() const {
-  // BLOOM has none (nonzero rates in its config are refused); its transformer fields are unset.
-  return config_.family != models::ModelFamily::kBloom && config_.transformer.HasDropout();
+  // BLOOM and TorchScript leave the transformer fields at their zero defaults.
+  return config_.transformer.HasDropout();
 }
 
 bool TrainingLoop::ForwardDrawsRandom() const {
