@@ -30,6 +30,12 @@ class RecordingObserver : public train::TrainObserver {
     return stop_after_step_ > 0 && !progress.empty() && progress.back().step >= stop_after_step_;
   }
   bool Warned() const { return std::count(levels.begin(), levels.end(), "warning") > 0; }
+  // Whether some log line's message contains `text`.
+  bool Logged(const std::string& text) const {
+    return std::any_of(messages.begin(), messages.end(), [&](const std::string& message) {
+      return message.find(text) != std::string::npos;
+    });
+  }
   std::vector<train::EvalReport> Validations() const {
     std::vector<train::EvalReport> out;
     for (const auto& e : evaluations) {

@@ -159,21 +159,19 @@ TEST(ModelDropoutTest, ModelDropoutOffTrainsAsZeroRates) {
     testing::RecordingObserver observer;
     const train::TrainOutcome outcome = train::RunTrainingJob(options, &observer);
     EXPECT_EQ(outcome.status, train::TrainOutcome::Status::kSucceeded) << outcome.error;
-    std::string log;
-    for (const std::string& message : observer.messages) log += message + "\n";
-    return std::make_pair(testing::ReadAll(temp.path() / out / "model.safetensors"), log);
+    return std::make_pair(testing::ReadAll(temp.path() / out / "model.safetensors"), observer);
   };
-  const auto [off, off_log] = run(with_rates, "off", "off");
-  const auto [zeros, zeros_log] = run(zero_rates, "config", "zeros");
-  const auto [on, on_log] = run(with_rates, "config", "on");
+  const auto [off, off_observer] = run(with_rates, "off", "off");
+  const auto [zeros, zeros_observer] = run(zero_rates, "config", "zeros");
+  const auto [on, on_observer] = run(with_rates, "config", "on");
   EXPECT_TRUE(off == zeros) << "model_dropout off did not train as zero rates";
   EXPECT_TRUE(on != off) << "the config's rates changed nothing";
-  EXPECT_EQ(off_log.find("dropout while training"), std::string::npos) << off_log;
-  EXPECT_NE(on_log.find("dropout while training (config.json's rates): embeddings 0.1, attention "
-                        "output 0.2, feed-forward output 0.2, attention probabilities 0.3, "
-                        "classifier input 0"),
-            std::string::npos)
-      << on_log;
+  EXPECT_FALSE(off_observer.Logged("dropout while training"))
+      << ::testing::PrintToString(off_observer.messages);
+  EXPECT_TRUE(on_observer.Logged("dropout while training (config.json's rates): embeddings 0.1, "
+                                 "attention output 0.2, feed-forward output 0.2, attention "
+                                 "probabilities 0.3, classifier input 0"))
+      << ::testing::PrintToString(on_observer.messages);
 }
 
 }  // namespace

@@ -29,13 +29,6 @@ using Observer = testing::RecordingObserver;
 constexpr char kSplitLine[] = "split between 2 replicas";
 constexpr char kNotSplitLine[] = "not split into replicas";
 
-bool Logged(const Observer& observer, const std::string& text) {
-  return std::any_of(observer.messages.begin(), observer.messages.end(),
-                     [&](const std::string& message) {
-                       return message.find(text) != std::string::npos;
-                     });
-}
-
 class CpuReplicasJobTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -129,8 +122,8 @@ TEST_F(CpuReplicasJobTest, ClassifierJobSplitsAndEndsAsTheOneModelJob) {
   Run(Options("split", true), split);
   Observer one;
   Run(Options("one", false), one);
-  EXPECT_TRUE(Logged(split, kSplitLine));
-  EXPECT_FALSE(Logged(one, kSplitLine));
+  EXPECT_TRUE(split.Logged(kSplitLine));
+  EXPECT_FALSE(one.Logged(kSplitLine));
   ExpectSameLosses(split, one);
 }
 
@@ -139,7 +132,7 @@ TEST_F(CpuReplicasJobTest, CausalLoraJobOnABf16BaseSplitsAndEndsAsTheOneModelJob
   Run(CausalLoraOptions("split", true), split);
   Observer one;
   Run(CausalLoraOptions("one", false), one);
-  EXPECT_TRUE(Logged(split, kSplitLine));
+  EXPECT_TRUE(split.Logged(kSplitLine));
   ExpectSameLosses(split, one);
 }
 
@@ -154,7 +147,7 @@ TEST_F(CpuReplicasJobTest, LoraDropoutJobSplitsAndResumesBitIdentical) {
   whole.lora.dropout = 0.3;
   const std::string adapter = "adapter_model.safetensors";
   const Observer whole_observer = ExpectResumedBitIdentical(whole, adapter);
-  EXPECT_TRUE(Logged(whole_observer, kSplitLine));
+  EXPECT_TRUE(whole_observer.Logged(kSplitLine));
 
   TrainOptions no_dropout = whole;
   no_dropout.lora.dropout = 0;
@@ -171,8 +164,8 @@ TEST_F(CpuReplicasJobTest, ModelDropoutJobSplitsAndResumesBitIdentical) {
   TrainOptions options = Options("whole", true);
   options.model = (fs::path(FT_SOURCE_DIR_FALLBACK) / "tests/fixtures/hf/models/gpt2").string();
   const Observer observer = ExpectResumedBitIdentical(options, "model.safetensors");
-  EXPECT_TRUE(Logged(observer, kSplitLine));
-  EXPECT_TRUE(Logged(observer, "dropout while training (config.json's rates): embeddings 0.1"));
+  EXPECT_TRUE(observer.Logged(kSplitLine));
+  EXPECT_TRUE(observer.Logged("dropout while training (config.json's rates): embeddings 0.1"));
 }
 
 TEST_F(CpuReplicasJobTest, ResumingWithoutTheReplicasWarns) {
@@ -196,7 +189,7 @@ TEST_F(CpuReplicasJobTest, StopDuringAnEvaluationReleasesEveryReplica) {
   options.eval_every_steps = 2;
   Observer observer(2);
   EXPECT_EQ(train::RunTrainingJob(options, &observer).status, TrainOutcome::Status::kCancelled);
-  EXPECT_TRUE(Logged(observer, kSplitLine));
+  EXPECT_TRUE(observer.Logged(kSplitLine));
   EXPECT_TRUE(observer.Validations().empty());
 }
 
@@ -207,16 +200,16 @@ TEST_F(CpuReplicasJobTest, WhatCannotBeSplitTrainsAsOneModelAndSaysWhy) {
   single_rows.max_steps = 2;
   Observer rows;
   Run(single_rows, rows);
-  EXPECT_TRUE(Logged(rows, "a micro-batch of one row cannot be split"));
-  EXPECT_FALSE(Logged(rows, kSplitLine));
+  EXPECT_TRUE(rows.Logged("a micro-batch of one row cannot be split"));
+  EXPECT_FALSE(rows.Logged(kSplitLine));
 
   TrainOptions one_thread = Options("one_thread", true);
   one_thread.threads = 1;
   one_thread.max_steps = 2;
   Observer alone;
   Run(one_thread, alone);
-  EXPECT_FALSE(Logged(alone, kSplitLine));
-  EXPECT_FALSE(Logged(alone, kNotSplitLine));
+  EXPECT_FALSE(alone.Logged(kSplitLine));
+  EXPECT_FALSE(alone.Logged(kNotSplitLine));
 }
 
 }  // namespace
